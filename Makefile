@@ -1,0 +1,88 @@
+# seqloop: the only build file.
+#   make                  library (build/libseqloop.a) and ./seqloop
+#   make test             the whole test suite (ends with "N passed, N failed")
+#   make check SAN=address,undefined   build and test under sanitizers (build-san/)
+#   make fuzz             build the libFuzzer targets and run each briefly (clang)
+#   make bench            benchmarks (bench/; not tests, never gate CI)
+#   make validate         long validations on real data (../shared/data)
+#   make demo             the README's main job on an embedded default
+CC      ?= gcc
+SAN     ?=
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CPPFLAGS = -Iinclude -D_GNU_SOURCE
+BASEFLAGS = -std=c11 -fopenmp -fPIC $(WARN)
+LDLIBS   = -lz -lcjson -lnettle -lm
+
+ifeq ($(SAN),)
+  B = build
+  BIN = seqloop
+else
+  B = build-san
+  BIN = $(B)/seqloop
+  BASEFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+LIB_SRC = $(wildcard src/base/*.c src/seq/*.c src/kern/*.c src/audit/*.c)
+CLI_SRC = $(wildcard cli/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
+CLI_OBJ = $(CLI_SRC:%.c=$(B)/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all test check fuzz bench validate demo clean headers
+all: $(BIN) $(B)/libseqloop.a $(UNIT_BIN)
+
+$(B)/%.o: %.c $(wildcard include/seqloop/*.h src/*/*.h cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/libseqloop.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(B)/libseqloop.a
+	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $(CLI_OBJ) $(B)/libseqloop.a $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libseqloop.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CPPFLAGS) -Isrc $(CFLAGS) -o $@ $< $(B)/libseqloop.a $(LDLIBS)
+
+# Every public header must compile on its own, as C and as C++.
+headers:
+	@for h in include/seqloop/*.h; do \
+	  echo "#include \"$${h#include/}\"" | $(CC) -std=c11 -Iinclude -fsyntax-only -x c - || exit 1; \
+	  echo "#include \"$${h#include/}\"" | g++ -std=c++11 -Iinclude -fsyntax-only -x c++ - || exit 1; \
+	done; echo "headers: ok"
+
+test: all headers
+	SEQLOOP_BIN=./$(BIN) SEQLOOP_UNIT_DIR=$(B)/tests tests/run.sh
+
+check:
+	$(MAKE) test SAN=$(or $(SAN),address,undefined)
+
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_SECONDS ?= 20
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p build-fuzz
+	clang -std=c11 -g -O1 -fopenmp=libgomp -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Isrc -o $@ $< $(LIB_SRC) $(LDLIBS)
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+	  name=$$(basename $$f); mkdir -p build-fuzz/corpus-$$name; \
+	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-$$name tests/fuzz/seeds || exit 1; \
+	done
+
+bench: all
+	bench/run.sh
+
+validate: all
+	tests/validate.sh
+
+demo: all
+	./$(BIN) audit /usr/share/doc/hmmer/examples/testsuite/RRM_1.sto.gz
+
+clean:
+	rm -rf build build-san build-fuzz seqloop

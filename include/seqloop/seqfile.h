@@ -1,0 +1,67 @@
+/* seqloop/seqfile.h: reading sequence and alignment files into raw records.
+ *
+ * Formats: FASTA (plain or aligned), A2M, A3M and Stockholm; gzip is detected
+ * by content (magic bytes), whatever the file is called; "-" reads stdin.
+ * This layer only splits a file into named records and checks the syntax;
+ * alphabet, column selection and row filters happen in msa.h.
+ */
+#ifndef SEQLOOP_SEQFILE_H
+#define SEQLOOP_SEQFILE_H
+
+#include <stdint.h>
+
+#include "seqloop/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Formats. FASTA covers plain, aligned FASTA, A2M and A3M (the difference is
+ * in the rows, not the syntax, and is resolved by sl_msa_build). */
+enum { SL_FMT_AUTO = 0, SL_FMT_FASTA = 1, SL_FMT_A2M = 2, SL_FMT_A3M = 3, SL_FMT_STOCKHOLM = 4 };
+
+/* Longest header (or Stockholm line) accepted; sequence lines are unbounded. */
+#define SL_MAX_HEADER 1048576
+
+typedef struct sl_seqset {
+  int64_t n;           /* number of records */
+  char **name;         /* first word of the header; "" if the header is empty */
+  char **desc;         /* the rest of the header ("" if none) */
+  char **seq;          /* the residues as written, whitespace removed */
+  int64_t *len;        /* strlen(seq[k]) */
+  int64_t *line;       /* line of the record's header (Stockholm: first row line) */
+  char *rf;            /* Stockholm #=GC RF annotation, or NULL */
+  int format;          /* SL_FMT_FASTA or SL_FMT_STOCKHOLM: what was parsed */
+  char *path;          /* the name used in messages ("-" is shown as "<stdin>") */
+  uint8_t sha256[32];  /* SHA-256 of the decompressed content */
+  int64_t nbytes;      /* decompressed size in bytes */
+  int gzipped;         /* 1 if the input was gzip-compressed */
+  void *priv_;         /* private: parser bookkeeping, NULL after reading */
+} sl_seqset;
+
+/* sl_seqset_read()
+ * Purpose:  Read every record of a sequence or alignment file.
+ * Args:     path   - file name, or "-" for standard input
+ *           format - SL_FMT_AUTO to detect ('# STOCKHOLM' or '>' at the start)
+ *           ret_ss - RETURN: the records (caller destroys)
+ * Returns:  SL_OK; SL_EIO if the file cannot be opened or read (including a
+ *           truncated or corrupt gzip stream); SL_EINPUT on a syntax error,
+ *           with file and line in err.
+ */
+SL_MUSTCHECK int sl_seqset_read(const char *path, int format, sl_seqset **ret_ss, sl_error *err);
+
+/* sl_seqset_read_mem(): the same from a memory buffer (not gzip); `name`
+ * is used in messages. For fuzzing and tests. */
+SL_MUSTCHECK int sl_seqset_read_mem(const char *buf, size_t len, const char *name, int format,
+                                    sl_seqset **ret_ss, sl_error *err);
+
+void sl_seqset_destroy(sl_seqset *ss);
+
+/* sl_format_parse(): "auto", "fasta", "a2m", "a3m", "stockholm"/"sto" -> SL_FMT_*; -1 if unknown. */
+int sl_format_parse(const char *s);
+const char *sl_format_name(int format);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,12 @@
+/* seqloop.h: the whole public API. Each module header also compiles alone. */
+#ifndef SEQLOOP_H
+#define SEQLOOP_H
+
+#include "seqloop/alphabet.h"
+#include "seqloop/audit.h"
+#include "seqloop/base.h"
+#include "seqloop/msa.h"
+#include "seqloop/seqfile.h"
+#include "seqloop/weights.h"
+
+#endif

@@ -1,0 +1,83 @@
+/* seqloop/weights.h: sequence weights (inverse neighbourhood size) and Neff.
+ *
+ * w_n = 1 / (1 + number of other rows m that are neighbours of n), Neff = sum w_n.
+ * Two conventions, because the peers differ (docs/weights.md):
+ *   SL_WEIGHTS_PLMC  plmc (src/weights.c): identity = equal states over all L
+ *                    columns, gap-gap counting as equal; neighbour when
+ *                    identity >= (1 - theta) * L (double arithmetic).
+ *   SL_WEIGHTS_EVE   EVE / DeepSequence / ProteinGym (proteingym/utils/weights.py):
+ *                    gaps never match; identity = matches / (non-gap length of n),
+ *                    asymmetric; neighbour when strictly > 1 - theta; an all-gap
+ *                    row gets weight 0 and is nobody's neighbour.
+ * theta = 0.2 means 80% identity. theta outside [0, 1] gives every row weight 1
+ * (plmc's convention for "no reweighting").
+ */
+#ifndef SEQLOOP_WEIGHTS_H
+#define SEQLOOP_WEIGHTS_H
+
+#include <stdint.h>
+
+#include "seqloop/base.h"
+#include "seqloop/msa.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { SL_WEIGHTS_PLMC = 0, SL_WEIGHTS_EVE = 1 };
+
+/* Identity kernels: AUTO picks the widest the CPU supports at run time. */
+enum { SL_KERN_AUTO = 0, SL_KERN_PLAIN = 1, SL_KERN_AVX2 = 2, SL_KERN_AVX512 = 3 };
+
+typedef struct sl_weights_opts {
+  int convention;  /* SL_WEIGHTS_PLMC (default) or SL_WEIGHTS_EVE */
+  double theta;    /* 0.2 */
+  int threads;     /* >= 1 */
+  int kernel;      /* SL_KERN_AUTO */
+} sl_weights_opts;
+
+void sl_weights_opts_init(sl_weights_opts *o);
+int sl_weights_convention_parse(const char *s); /* "plmc", "eve" (or "proteingym") -> enum; -1 */
+const char *sl_weights_convention_name(int c);
+
+/* sl_weights_compute()
+ * Purpose:  Compute the weight of every row of msa.
+ * Args:     ret_w    - caller-allocated array of msa->N doubles (RETURN)
+ *           ret_neff - RETURN: sum of the weights (may be NULL)
+ * Returns:  SL_OK, SL_EUSAGE (bad kernel on this CPU), SL_ENOMEM.
+ * Cost:     N^2/2 row comparisons of ceil(L/64) SIMD steps each; threads
+ *           split rows; the result does not depend on the thread count.
+ */
+SL_MUSTCHECK int sl_weights_compute(const sl_msa *msa, const sl_weights_opts *o, double *ret_w,
+                                    double *ret_neff, sl_error *err);
+
+/* sl_neighbours_count()
+ * Purpose:  The kernel under sl_weights_compute(), exposed for tests: for
+ *           every row, the number of other rows that are its neighbours.
+ *           min_match[n] is the smallest match count that makes a row a
+ *           neighbour of n (INT32_MAX: none can); gaps_match selects the
+ *           plmc (1) or EVE (0) identity.
+ */
+SL_MUSTCHECK int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
+                                     const int32_t *min_match, int threads, int kernel,
+                                     int64_t *ret_count, sl_error *err);
+
+/* sl_kernel_name(): "plain", "avx2", "avx512"; sl_kernel_resolve(): AUTO -> best. */
+const char *sl_kernel_name(int kernel);
+int sl_kernel_resolve(int kernel);
+
+/* Weights files. One line per INPUT record (rows dropped by preprocessing
+ * get weight 0), so a file stays valid for any preprocessing of the same
+ * input. Text: '#' provenance lines, then "weight<TAB>name"; plmc format:
+ * bare numbers, one per line, as plmc --save-weights writes and -w reads. */
+SL_MUSTCHECK int sl_weights_write(const char *path, const sl_msa *msa, const double *w,
+                                  int plmc_format, const char *provenance, sl_error *err);
+/* sl_weights_read(): read either format back into w (msa->N). Checks the
+ * number of lines against the input records and the names when present. */
+SL_MUSTCHECK int sl_weights_read(const char *path, const sl_msa *msa, double *ret_w,
+                                 double *ret_neff, sl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

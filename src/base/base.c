@@ -1,0 +1,192 @@
+/* base.c: status codes, error reports, checked allocation, atomic output.
+ *
+ * Contents:
+ *   1. Errors and statuses
+ *   2. Checked allocation
+ *   3. Atomic output files (temporary file + fsync + rename)
+ *   4. Hex digests, thread defaults
+ *
+ * Atomic output follows the classic recipe: write to a mkstemp() file in the
+ * same directory (so rename() cannot cross file systems), fsync the data, then
+ * rename over the destination. A crash at any point leaves either the old file
+ * or the new one, never a mixture; stray temporaries are named
+ * ".<name>.tmp.XXXXXX" so that they are easy to recognise.
+ */
+#include "seqloop/base.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* 1. Errors and statuses ------------------------------------------------ */
+
+int sl_fail(sl_error *err, int status, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->status = status;
+  }
+  return status;
+}
+
+void sl_error_clear(sl_error *err) {
+  if (!err) return;
+  err->status = SL_OK;
+  err->msg[0] = '\0';
+}
+
+const char *sl_status_name(int status) {
+  switch (status) {
+    case SL_OK: return "ok";
+    case SL_EINPUT: return "bad input";
+    case SL_EUSAGE: return "usage";
+    case SL_EIO: return "i/o error";
+    case SL_ENOMEM: return "out of memory";
+    default: return "internal error";
+  }
+}
+
+int sl_exit_code(int status) {
+  switch (status) {
+    case SL_OK: return 0;
+    case SL_EINPUT:
+    case SL_EIO: return 1;
+    case SL_EUSAGE: return 2;
+    default: return 3;
+  }
+}
+
+/* 2. Checked allocation ------------------------------------------------- */
+
+void *sl_malloc(size_t n, size_t size) {
+  if (size && n > SIZE_MAX / size) return NULL;
+  return malloc(n && size ? n * size : 1);
+}
+
+void *sl_calloc(size_t n, size_t size) {
+  return calloc(n ? n : 1, size ? size : 1);
+}
+
+void *sl_realloc(void *p, size_t n, size_t size) {
+  if (size && n > SIZE_MAX / size) return NULL;
+  return realloc(p, n && size ? n * size : 1);
+}
+
+char *sl_strdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+/* 3. Atomic output files ------------------------------------------------ */
+
+struct sl_outfile {
+  FILE *fp;
+  char *path;  /* destination; NULL for stdout */
+  char *tmp;   /* temporary file name */
+};
+
+int sl_outfile_open(const char *path, sl_outfile **ret_of, sl_error *err) {
+  sl_outfile *of = calloc(1, sizeof *of);
+  *ret_of = NULL;
+  if (!of) return sl_fail(err, SL_ENOMEM, "out of memory opening %s", path);
+  if (strcmp(path, "-") == 0) {
+    of->fp = stdout;
+    *ret_of = of;
+    return SL_OK;
+  }
+  const char *slash = strrchr(path, '/');
+  size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
+  const char *base = slash ? slash + 1 : path;
+  if (*base == '\0') {
+    free(of);
+    return sl_fail(err, SL_EUSAGE, "output path '%s' names a directory, not a file", path);
+  }
+  size_t n = dirlen + strlen(base) + 16;
+  of->path = sl_strdup(path);
+  of->tmp = malloc(n);
+  if (!of->path || !of->tmp) {
+    free(of->path); free(of->tmp); free(of);
+    return sl_fail(err, SL_ENOMEM, "out of memory opening %s", path);
+  }
+  snprintf(of->tmp, n, "%.*s.%s.tmp.XXXXXX", (int)dirlen, path, base);
+  int fd = mkstemp(of->tmp);
+  if (fd < 0) {
+    int e = errno;
+    free(of->path); free(of->tmp); free(of);
+    return sl_fail(err, SL_EIO, "cannot create output file %s: %s", path, strerror(e));
+  }
+  of->fp = fdopen(fd, "w");
+  if (!of->fp) {
+    int e = errno;
+    close(fd); unlink(of->tmp);
+    free(of->path); free(of->tmp); free(of);
+    return sl_fail(err, SL_EIO, "cannot open output file %s: %s", path, strerror(e));
+  }
+  *ret_of = of;
+  return SL_OK;
+}
+
+FILE *sl_outfile_fp(sl_outfile *of) { return of->fp; }
+
+int sl_outfile_commit(sl_outfile *of, sl_error *err) {
+  int status = SL_OK;
+  if (!of->path) { /* stdout */
+    if (fflush(of->fp) != 0 || ferror(of->fp))
+      status = sl_fail(err, SL_EIO, "error writing to standard output: %s", strerror(errno));
+    free(of);
+    return status;
+  }
+  if (fflush(of->fp) != 0 || ferror(of->fp) || fsync(fileno(of->fp)) != 0) {
+    status = sl_fail(err, SL_EIO, "error writing %s: %s", of->path, strerror(errno));
+    fclose(of->fp);
+    unlink(of->tmp);
+  } else if (fclose(of->fp) != 0) {
+    status = sl_fail(err, SL_EIO, "error closing %s: %s", of->path, strerror(errno));
+    unlink(of->tmp);
+  } else if (rename(of->tmp, of->path) != 0) {
+    status = sl_fail(err, SL_EIO, "cannot rename %s to %s: %s", of->tmp, of->path, strerror(errno));
+    unlink(of->tmp);
+  }
+  free(of->path); free(of->tmp); free(of);
+  return status;
+}
+
+void sl_outfile_abort(sl_outfile *of) {
+  if (!of) return;
+  if (of->path) {
+    fclose(of->fp);
+    unlink(of->tmp);
+  }
+  free(of->path); free(of->tmp); free(of);
+}
+
+/* 4. Hex digests, thread defaults --------------------------------------- */
+
+void sl_sha256_hex(const uint8_t digest[32], char *buf) {
+  static const char hx[] = "0123456789abcdef";
+  for (int i = 0; i < 32; i++) {
+    buf[2 * i] = hx[digest[i] >> 4];
+    buf[2 * i + 1] = hx[digest[i] & 15];
+  }
+  buf[64] = '\0';
+}
+
+int sl_threads_default(void) {
+  const char *e = getenv("OMP_NUM_THREADS");
+  if (e && atoi(e) > 0) return atoi(e);
+#ifdef _OPENMP
+  return omp_get_num_procs();
+#else
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+#endif
+}
