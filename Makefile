@@ -57,6 +57,7 @@ headers:
 	done; echo "headers: ok"
 
 test: all headers
+	tools/check_layers.sh
 	SEQLOOP_BIN=./$(BIN) SEQLOOP_UNIT_DIR=$(B)/tests tests/run.sh
 
 check:

@@ -102,9 +102,13 @@ void sl_msa_destroy(sl_msa *msa);
 /* sl_msa_row(): pointer to row n (L states). */
 static inline const uint8_t *sl_msa_row(const sl_msa *m, int64_t n) { return m->x + n * m->L; }
 
+/* Largest residue number accepted in a NAME/start-end range (2^40). */
+#define SL_MAX_RESIDUE_NUMBER 1099511627776LL
+
 /* sl_parse_range()
  * Purpose:  Parse "NAME/start-end" at the last '/'. Returns 1 and sets
- *           start/end if the header carries a range, 0 otherwise.
+ *           start/end if the header carries a range (both numbers at most
+ *           SL_MAX_RESIDUE_NUMBER), 0 otherwise.
  */
 int sl_parse_range(const char *name, int64_t *ret_start, int64_t *ret_end);
 

@@ -5,6 +5,7 @@
 #include "seqloop/alphabet.h"
 #include "seqloop/audit.h"
 #include "seqloop/base.h"
+#include "seqloop/kern.h"
 #include "seqloop/msa.h"
 #include "seqloop/seqfile.h"
 #include "seqloop/weights.h"

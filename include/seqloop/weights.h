@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "seqloop/base.h"
+#include "seqloop/kern.h"
 #include "seqloop/msa.h"
 
 #ifdef __cplusplus
@@ -25,9 +26,6 @@ extern "C" {
 #endif
 
 enum { SL_WEIGHTS_PLMC = 0, SL_WEIGHTS_EVE = 1 };
-
-/* Identity kernels: AUTO picks the widest the CPU supports at run time. */
-enum { SL_KERN_AUTO = 0, SL_KERN_PLAIN = 1, SL_KERN_AVX2 = 2, SL_KERN_AVX512 = 3 };
 
 typedef struct sl_weights_opts {
   int convention;  /* SL_WEIGHTS_PLMC (default) or SL_WEIGHTS_EVE */
@@ -50,21 +48,6 @@ const char *sl_weights_convention_name(int c);
  */
 SL_MUSTCHECK int sl_weights_compute(const sl_msa *msa, const sl_weights_opts *o, double *ret_w,
                                     double *ret_neff, sl_error *err);
-
-/* sl_neighbours_count()
- * Purpose:  The kernel under sl_weights_compute(), exposed for tests: for
- *           every row, the number of other rows that are its neighbours.
- *           min_match[n] is the smallest match count that makes a row a
- *           neighbour of n (INT32_MAX: none can); gaps_match selects the
- *           plmc (1) or EVE (0) identity.
- */
-SL_MUSTCHECK int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
-                                     const int32_t *min_match, int threads, int kernel,
-                                     int64_t *ret_count, sl_error *err);
-
-/* sl_kernel_name(): "plain", "avx2", "avx512"; sl_kernel_resolve(): AUTO -> best. */
-const char *sl_kernel_name(int kernel);
-int sl_kernel_resolve(int kernel);
 
 /* Weights files. One line per INPUT record (rows dropped by preprocessing
  * get weight 0), so a file stays valid for any preprocessing of the same

@@ -27,7 +27,7 @@
 #include <omp.h>
 #endif
 
-#include "seqloop/weights.h"
+#include "seqloop/kern.h"
 
 const char *sl_kernel_name(int kernel) {
   switch (kernel) {
@@ -76,60 +76,108 @@ static void rows_plain(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
   }
 }
 
-/* ---- AVX2 -------------------------------------------------------------- */
+/* ---- SIMD twins: blocks of 4 rows --------------------------------------
+ * Row block [i0, i0+4) is compared with every later row j: each row j is
+ * loaded once for four comparisons and its count updated once, which
+ * quarters the memory traffic per pair. Pairs inside the block go through
+ * the per-pair path. */
+#define BLK 4
 
-__attribute__((target("avx2,popcnt")))
-static void rows_avx2(const uint8_t *x, int64_t N, int64_t Lp, int gaps_match,
-                      const int32_t *mm, int64_t i, int32_t *cnt) {
-  const uint8_t *a = x + i * Lp;
-  const __m256i zero = _mm256_setzero_si256();
-  for (int64_t j = i + 1; j < N; j++) {
-    const uint8_t *b = x + j * Lp;
-    int32_t m = 0;
-    for (int64_t k = 0; k < Lp; k += 32) {
-      __m256i va = _mm256_load_si256((const __m256i *)(a + k));
-      __m256i vb = _mm256_load_si256((const __m256i *)(b + k));
-      uint32_t eq = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(va, vb));
-      if (!gaps_match) eq &= ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(va, zero));
-      m += __builtin_popcount(eq);
-    }
-    cnt[i] += m >= mm[i];
-    cnt[j] += m >= mm[j];
-  }
+/* Per-pair count for pairs inside a block (any width; not hot). */
+static int32_t pair_plain(const uint8_t *a, const uint8_t *b, int64_t Lp, int gaps_match) {
+  int32_t m = 0;
+  for (int64_t k = 0; k < Lp; k++) m += (a[k] == b[k]) & (gaps_match | (a[k] != 0));
+  return m;
 }
 
-/* ---- AVX-512 ------------------------------------------------------------ */
+static void block_inner(const uint8_t *x, int64_t N, int64_t Lp, int gaps_match,
+                        const int32_t *mm, int64_t i0, int32_t *cnt) {
+  int64_t i1 = i0 + BLK < N ? i0 + BLK : N;
+  for (int64_t i = i0; i < i1; i++)
+    for (int64_t j = i + 1; j < i1; j++) {
+      int32_t m = pair_plain(x + i * Lp, x + j * Lp, Lp, gaps_match);
+      cnt[i] += m >= mm[i];
+      cnt[j] += m >= mm[j];
+    }
+}
+
+__attribute__((target("avx2,popcnt")))
+static void block_avx2(const uint8_t *x, int64_t N, int64_t Lp, int gaps_match,
+                       const int32_t *mm, int64_t i0, int32_t *cnt) {
+  block_inner(x, N, Lp, gaps_match, mm, i0, cnt);
+  if (i0 + BLK >= N) return;
+  const __m256i zero = _mm256_setzero_si256();
+  const uint8_t *a = x + i0 * Lp;
+  int32_t ci[BLK] = {0}, mi[BLK];
+  for (int r = 0; r < BLK; r++) mi[r] = mm[i0 + r];
+  for (int64_t j = i0 + BLK; j < N; j++) {
+    const uint8_t *b = x + j * Lp;
+    int32_t m[BLK] = {0};
+    for (int64_t k = 0; k < Lp; k += 32) {
+      __m256i vb = _mm256_load_si256((const __m256i *)(b + k));
+      for (int r = 0; r < BLK; r++) {
+        __m256i va = _mm256_load_si256((const __m256i *)(a + r * Lp + k));
+        uint32_t eq = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(va, vb));
+        if (!gaps_match) eq &= ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(va, zero));
+        m[r] += __builtin_popcount(eq);
+      }
+    }
+    int32_t mj = mm[j], cj = 0;
+    for (int r = 0; r < BLK; r++) {
+      ci[r] += m[r] >= mi[r];
+      cj += m[r] >= mj;
+    }
+    cnt[j] += cj;
+  }
+  for (int r = 0; r < BLK; r++) cnt[i0 + r] += ci[r];
+}
 
 __attribute__((target("avx512f,avx512bw,popcnt")))
-static void rows_avx512(const uint8_t *x, int64_t N, int64_t Lp, int gaps_match,
-                        const int32_t *mm, int64_t i, int32_t *cnt) {
-  const uint8_t *a = x + i * Lp;
-  const int32_t mi = mm[i];
-  int32_t ci = 0;
-  if (Lp == 64) { /* short families (Pfam domains): one compare per pair */
-    const __m512i va = _mm512_load_si512((const void *)a);
-    const __mmask64 nz = gaps_match ? ~(__mmask64)0 : _mm512_test_epi8_mask(va, va);
-    for (int64_t j = i + 1; j < N; j++) {
-      __m512i vb = _mm512_load_si512((const void *)(x + j * Lp));
-      int32_t m = (int32_t)__builtin_popcountll(_mm512_mask_cmpeq_epi8_mask(nz, va, vb));
-      ci += m >= mi;
-      cnt[j] += m >= mm[j];
+static void block_avx512(const uint8_t *x, int64_t N, int64_t Lp, int gaps_match,
+                         const int32_t *mm, int64_t i0, int32_t *cnt) {
+  block_inner(x, N, Lp, gaps_match, mm, i0, cnt);
+  if (i0 + BLK >= N) return;
+  const uint8_t *a = x + i0 * Lp;
+  int32_t ci[BLK] = {0}, mi[BLK];
+  for (int r = 0; r < BLK; r++) mi[r] = mm[i0 + r];
+  if (Lp == 64) { /* short families (Pfam domains): the block lives in 4 registers */
+    __m512i va[BLK];
+    __mmask64 nz[BLK];
+    for (int r = 0; r < BLK; r++) {
+      va[r] = _mm512_load_si512((const void *)(a + r * 64));
+      nz[r] = gaps_match ? ~(__mmask64)0 : _mm512_test_epi8_mask(va[r], va[r]);
+    }
+    for (int64_t j = i0 + BLK; j < N; j++) {
+      __m512i vb = _mm512_load_si512((const void *)(x + j * 64));
+      int32_t mj = mm[j], cj = 0;
+      for (int r = 0; r < BLK; r++) {
+        int32_t m = (int32_t)__builtin_popcountll(_mm512_mask_cmpeq_epi8_mask(nz[r], va[r], vb));
+        ci[r] += m >= mi[r];
+        cj += m >= mj;
+      }
+      cnt[j] += cj;
     }
   } else {
-    for (int64_t j = i + 1; j < N; j++) {
+    for (int64_t j = i0 + BLK; j < N; j++) {
       const uint8_t *b = x + j * Lp;
-      int32_t m = 0;
+      int32_t m[BLK] = {0};
       for (int64_t k = 0; k < Lp; k += 64) {
-        __m512i va = _mm512_load_si512((const void *)(a + k));
         __m512i vb = _mm512_load_si512((const void *)(b + k));
-        __mmask64 nz = gaps_match ? ~(__mmask64)0 : _mm512_test_epi8_mask(va, va);
-        m += (int32_t)__builtin_popcountll(_mm512_mask_cmpeq_epi8_mask(nz, va, vb));
+        for (int r = 0; r < BLK; r++) {
+          __m512i va = _mm512_load_si512((const void *)(a + r * Lp + k));
+          __mmask64 nz = gaps_match ? ~(__mmask64)0 : _mm512_test_epi8_mask(va, va);
+          m[r] += (int32_t)__builtin_popcountll(_mm512_mask_cmpeq_epi8_mask(nz, va, vb));
+        }
       }
-      ci += m >= mi;
-      cnt[j] += m >= mm[j];
+      int32_t mj = mm[j], cj = 0;
+      for (int r = 0; r < BLK; r++) {
+        ci[r] += m[r] >= mi[r];
+        cj += m[r] >= mj;
+      }
+      cnt[j] += cj;
     }
   }
-  cnt[i] += ci;
+  for (int r = 0; r < BLK; r++) cnt[i0 + r] += ci[r];
 }
 
 /* ---- driver ------------------------------------------------------------ */
@@ -149,7 +197,8 @@ int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
   int status = SL_OK;
   if (kernel != SL_KERN_PLAIN) {
     Lp = (L + 63) / 64 * 64;
-    if (posix_memalign((void **)&padded, 64, N && Lp ? (size_t)(N * Lp) : 64) != 0)
+    /* BLK - 1 spare rows so a block at the end can load whole rows. */
+    if (posix_memalign((void **)&padded, 64, (size_t)((N + BLK) * Lp)) != 0)
       padded = NULL;
     mm = malloc((size_t)(N ? N : 1) * sizeof *mm);
     if (!padded || !mm) { status = sl_fail(err, SL_ENOMEM, "out of memory for identity kernel"); goto DONE; }
@@ -160,6 +209,7 @@ int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
       if (gaps_match && t != INT32_MAX) t += Lp - L; /* padding gaps match each other */
       mm[n] = t > INT32_MAX ? INT32_MAX : (int32_t)t;
     }
+    memset(padded + N * Lp, 0, (size_t)(BLK * Lp));
     rows = padded;
   } else {
     mm = (int32_t *)min_match;
@@ -174,11 +224,15 @@ int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
 #else
     int32_t *cnt = counts;
 #endif
+    if (kernel == SL_KERN_PLAIN) {
 #pragma omp for schedule(dynamic, 16)
-    for (int64_t i = 0; i < N; i++) {
-      if (kernel == SL_KERN_AVX512) rows_avx512(rows, N, Lp, gaps_match, mm, i, cnt);
-      else if (kernel == SL_KERN_AVX2) rows_avx2(rows, N, Lp, gaps_match, mm, i, cnt);
-      else rows_plain(rows, N, L, gaps_match, mm, i, cnt);
+      for (int64_t i = 0; i < N; i++) rows_plain(rows, N, L, gaps_match, mm, i, cnt);
+    } else {
+#pragma omp for schedule(dynamic, 4)
+      for (int64_t i0 = 0; i0 < N; i0 += BLK) {
+        if (kernel == SL_KERN_AVX512) block_avx512(rows, N, Lp, gaps_match, mm, i0, cnt);
+        else block_avx2(rows, N, Lp, gaps_match, mm, i0, cnt);
+      }
     }
   }
   for (int64_t n = 0; n < N; n++) {

@@ -46,6 +46,9 @@ int sl_parse_range(const char *name, int64_t *ret_start, int64_t *ret_end) {
   if (*e != '-' || !isdigit((unsigned char)e[1])) return 0;
   long long b = strtoll(e + 1, &e, 10);
   if (*e != '\0' && !isspace((unsigned char)*e)) return 0;
+  /* Residue numbers beyond 2^40 are not positions in any real sequence; such a
+   * "range" is read as no range, so numbering arithmetic cannot overflow. */
+  if (a < 0 || b < 0 || a > SL_MAX_RESIDUE_NUMBER || b > SL_MAX_RESIDUE_NUMBER) return 0;
   *ret_start = a;
   *ret_end = b;
   return 1;
@@ -86,11 +89,12 @@ static int decide_layout(const sl_seqset *ss, const sl_msa_opts *o, int *ret_lay
     *ret_cols = ss->len[0];
     return SL_OK;
   }
+  /* Forced aligned formats compare raw lengths; otherwise A3M match lengths. */
+  int forced_aligned = o->format == SL_FMT_FASTA || o->format == SL_FMT_A2M;
   int64_t m0 = match_len(ss->seq[0], ss->len[0]);
   for (int64_t k = 1; k < ss->n; k++) {
-    if (o->format != SL_FMT_A3M && ss->len[k] == ss->len[0]) continue;
     int64_t mk = match_len(ss->seq[k], ss->len[k]);
-    if (mk != m0 || o->format == SL_FMT_FASTA || o->format == SL_FMT_A2M)
+    if (forced_aligned ? ss->len[k] != ss->len[0] : mk != m0)
       return sl_fail(err, SL_EINPUT,
                      "%s line %lld: row '%s' has %lld aligned columns (%lld match columns), but "
                      "the first row '%s' has %lld (%lld); rows of an alignment must have equal "

@@ -12,6 +12,7 @@
 #include <nettle/sha2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #define CHUNK (256 * 1024)
@@ -55,6 +56,11 @@ int sl_reader_open(const char *path, sl_reader **ret_r, sl_error *err) {
   *ret_r = NULL;
   int status = reader_alloc(is_stdin ? "<stdin>" : path, &r, err);
   if (status) return status;
+  struct stat sb;
+  if (!is_stdin && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    sl_reader_close(r);
+    return sl_fail(err, SL_EIO, "cannot read %s: it is a directory, not a file", path);
+  }
   r->gz = is_stdin ? gzdopen(dup(0), "rb") : gzopen(path, "rb");
   if (!r->gz) {
     int e = errno;

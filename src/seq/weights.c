@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../seq/reader.h"
+#include "reader.h"
 
 void sl_weights_opts_init(sl_weights_opts *o) {
   o->convention = SL_WEIGHTS_PLMC;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# tools/check_layers.sh: check the module graph of docs/dependencies.md.
+# A module may include only the public headers of the modules below it:
+#   base <- kern <- seq <- audit <- cli
+# (cli may include anything; nothing includes cli). Prints violations; exits 1 if any.
+set -u
+cd "$(dirname "$0")/.."
+declare -A allowed=(
+  [base]="base"
+  [kern]="base kern"
+  [seq]="base kern alphabet seqfile msa weights"
+  [audit]="base kern alphabet seqfile msa weights audit"
+)
+declare -A module_of=(
+  [base]=base [kern]=kern [alphabet]=seq [seqfile]=seq [msa]=seq [weights]=seq [audit]=audit [seqloop]=all
+)
+bad=0
+for dir in base kern seq audit; do
+  for f in src/$dir/*.c src/$dir/*.h include/seqloop/*.h; do
+    [ -e "$f" ] || continue
+    case "$f" in include/*) h=$(basename "$f" .h); [ "${module_of[$h]:-}" = "$dir" ] || [ "$dir" = "$h" ] || continue ;; esac
+    while read -r inc; do
+      hdr=${inc#seqloop/}; hdr=${hdr%.h}
+      case " ${allowed[$dir]} " in *" $hdr "*) ;; *) echo "layer violation: $f includes seqloop/$hdr.h"; bad=1 ;; esac
+    done < <(grep -oE '#include "seqloop/[a-z]+\.h"' "$f" | sed -E 's/#include "(.*)"/\1/')
+  done
+done
+if grep -rqE '#include "(\.\./)*cli/' src include 2>/dev/null; then echo "layer violation: library includes cli/"; bad=1; fi
+[ $bad -eq 0 ] && echo "layers: ok"
+exit $bad
