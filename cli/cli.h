@@ -81,5 +81,6 @@ int cli_write_text(const char *path, const char *text, sl_error *err);
 int cmd_audit(int argc, char **argv);
 int cmd_weights(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
+int cmd_fit(int argc, char **argv);
 
 #endif

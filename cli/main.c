@@ -18,6 +18,8 @@ static const command commands[] = {
    "seqloop audit -f DYR_ECOLI DHFR.a2m"},
   {"weights", cmd_weights, "sequence weights (plmc or EVE convention) and Neff",
    "seqloop weights --theta 0.2 -o dhfr.weights DHFR.a2m"},
+  {"fit", cmd_fit, "fit a model (potts by pseudo-likelihood, or profile) and write a model file",
+   "seqloop fit --model potts -f DYR_ECOLI -g --preset plmc-readme -m 100 -o dhfr.model DHFR.a2m"},
   {"ingest", cmd_ingest, "preprocess an alignment (focus mode, filters) and write it as FASTA",
    "seqloop ingest -f DYR_ECOLI --max-gap-frac 0.3 -o dhfr.fa DHFR.a2m"},
 };

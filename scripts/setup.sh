@@ -10,10 +10,12 @@ PKGS=(
   nettle-dev
   hmmer-examples
   python3-numpy
+  python3-scipy
   clang
   libclang-rt-14-dev
   g++
   time
+  liblbfgs-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tools/check_layers.sh: check the module graph of docs/dependencies.md.
 # A module may include only the public headers of the modules below it:
-#   base <- kern <- seq <- audit <- cli
+#   base <- kern <- seq <- models <- struct <- score <- audit <- cli
 # (cli may include anything; nothing includes cli). Prints violations; exits 1 if any.
 set -u
 cd "$(dirname "$0")/.."
@@ -9,13 +9,17 @@ declare -A allowed=(
   [base]="base"
   [kern]="base kern"
   [seq]="base kern alphabet seqfile msa weights"
-  [audit]="base kern alphabet seqfile msa weights audit"
+  [models]="base kern alphabet seqfile msa weights model potts"
+  [struct]="base kern alphabet seqfile msa weights model potts structure"
+  [score]="base kern alphabet seqfile msa weights model potts structure metrics score"
+  [audit]="base kern alphabet seqfile msa weights model potts structure metrics score audit"
 )
 declare -A module_of=(
-  [base]=base [kern]=kern [alphabet]=seq [seqfile]=seq [msa]=seq [weights]=seq [audit]=audit [seqloop]=all
+  [base]=base [kern]=kern [alphabet]=seq [seqfile]=seq [msa]=seq [weights]=seq [model]=models
+  [potts]=models [structure]=struct [metrics]=score [score]=score [audit]=audit [seqloop]=all
 )
 bad=0
-for dir in base kern seq audit; do
+for dir in base kern seq models struct score audit; do
   for f in src/$dir/*.c src/$dir/*.h include/seqloop/*.h; do
     [ -e "$f" ] || continue
     case "$f" in include/*) h=$(basename "$f" .h); [ "${module_of[$h]:-}" = "$dir" ] || [ "$dir" = "$h" ] || continue ;; esac

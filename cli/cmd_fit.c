@@ -1,0 +1,207 @@
+/* cmd_fit.c: `seqloop fit --model potts|profile -o MODEL ALIGNMENT`. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "seqloop/potts.h"
+
+enum { O_MODEL = OPT_CMD_BASE, O_PRESET, O_LH, O_LJ, O_GAPS, O_MAXIT, O_EPS, O_LBFGSM, O_STOPAT,
+       O_PLMC_OUT, O_SEED };
+
+static void help(void) {
+  printf("usage: seqloop fit --model potts|profile -o MODEL [options] ALIGNMENT\n\n"
+         "Fits a model to a weighted alignment and writes a seqloop model file.\n"
+         "  --model M               potts (pseudo-likelihood, plmc's objective) or profile\n"
+         "                          (site-independent, L2-regularised maximum likelihood)\n"
+         "  --preset P              regularisation convention: evcouplings (default:\n"
+         "                          lambda_h 0.01, lambda_J 0.01 (q-1)(L-1)), evmutation\n"
+         "                          (lambda_J 0.2 (L-1)), plmc (lambda_J 100), plmc-readme (16)\n"
+         "  --lambda-h X, --lambda-j X   override the preset\n"
+         "  -g, --gaps-missing      gaps are missing data, not a state (plmc -g)\n"
+         "  -m, --max-iter N        L-BFGS iterations (default 0: until converged)\n"
+         "  --epsilon X             L-BFGS convergence |g|/max(1,|x|) < X (default 1e-3, plmc)\n"
+         "  --lbfgs-m N             L-BFGS memory (default 6); memory use is about\n"
+         "                          (5 + 2m) x 8 bytes per parameter\n"
+         "  --stop-at F             stop once the objective is <= F (benchmarks)\n"
+         "  --plmc-out FILE         also write plmc's binary parameter file\n"
+         "  --seed N                recorded in the model (the fit itself is deterministic)\n\n%s",
+         cli_common_help);
+}
+
+typedef struct {
+  int tty, quiet;
+  int max_iter;
+} progress_ctx;
+
+static int progress(void *ctx, int iter, int n_evals, double fx, double gnorm, double xnorm,
+                    double seconds) {
+  progress_ctx *p = ctx;
+  if (p->quiet) return 0;
+  double cond = gnorm / (xnorm > 1 ? xnorm : 1);
+  if (p->tty) {
+    int width = 30, fill = p->max_iter > 0 ? (int)((double)width * iter / p->max_iter) : iter % (width + 1);
+    char bar[64];
+    for (int k = 0; k < width; k++) bar[k] = k < fill ? '#' : '.';
+    bar[width] = 0;
+    fprintf(stderr, "\r[%s] iter %d  f %.1f  |g|/|x| %.2e  %.1fs ", bar, iter, fx, cond, seconds);
+  } else {
+    if (iter == 1) fprintf(stderr, "iter\tevals\tseconds\tobjective\tgnorm\t|g|/max(1,|x|)\n");
+    fprintf(stderr, "%d\t%d\t%.2f\t%.4f\t%.4e\t%.4e\n", iter, n_evals, seconds, fx, gnorm, cond);
+  }
+  return 0;
+}
+
+static char *meta_json(const cli_common *c, const sl_msa *msa, const char *model, const char *preset,
+                       const sl_plm_opts *o, const sl_plm_report *rep, long long seed) {
+  cJSON *root = cJSON_CreateObject();
+  cJSON *fit = cJSON_AddObjectToObject(root, "fit");
+  cJSON_AddStringToObject(fit, "model", model);
+  cJSON_AddStringToObject(fit, "preset", preset);
+  cJSON_AddNumberToObject(fit, "lambda_h", o->lambda_h);
+  if (strcmp(model, "potts") == 0) {
+    cJSON_AddNumberToObject(fit, "lambda_J", o->lambda_J);
+    cJSON_AddNumberToObject(fit, "max_iter", o->max_iter);
+    cJSON_AddNumberToObject(fit, "epsilon", o->epsilon);
+    cJSON_AddNumberToObject(fit, "lbfgs_m", o->lbfgs_m);
+  }
+  cJSON_AddBoolToObject(fit, "gap_missing", o->gap_missing);
+  cJSON_AddStringToObject(fit, "weights", c->weights_in ? c->weights_in : sl_weights_convention_name(c->w.convention));
+  cJSON_AddNumberToObject(fit, "theta", c->w.theta);
+  cJSON_AddNumberToObject(fit, "seed", (double)seed);
+  cJSON_AddItemToObject(root, "provenance", cli_json_provenance(c, msa));
+  cJSON_AddItemToObject(root, "ingest", cli_json_ingest(msa));
+  if (rep) {
+    cJSON *r = cJSON_AddObjectToObject(root, "result");
+    cJSON_AddNumberToObject(r, "objective", rep->fx);
+    cJSON_AddNumberToObject(r, "neg_log_pseudolikelihood", rep->neg_loglk);
+    cJSON_AddNumberToObject(r, "iterations", rep->iterations);
+    cJSON_AddNumberToObject(r, "evaluations", rep->evaluations);
+    cJSON_AddStringToObject(r, "lbfgs", rep->lbfgs_message);
+    cJSON_AddNumberToObject(r, "seconds", rep->seconds);
+    cJSON_AddNumberToObject(r, "parameters", (double)rep->n_params);
+  }
+  char *s = cJSON_PrintUnformatted(root);
+  cJSON_Delete(root);
+  return s;
+}
+
+int cmd_fit(int argc, char **argv) {
+  cli_common c;
+  cli_common_init(&c, "fit", argc, argv);
+  const char *model = NULL, *preset = "evcouplings", *plmc_out = NULL;
+  double lh = NAN, lj = NAN;
+  long long seed = 0;
+  sl_plm_opts o;
+  sl_plm_opts_init(&o);
+  c.out = NULL;
+  static const struct option longopts[] = {
+    CLI_COMMON_LONGOPTS,
+    {"model", required_argument, 0, O_MODEL}, {"preset", required_argument, 0, O_PRESET},
+    {"lambda-h", required_argument, 0, O_LH}, {"lambda-j", required_argument, 0, O_LJ},
+    {"gaps-missing", no_argument, 0, 'g'}, {"max-iter", required_argument, 0, 'm'},
+    {"epsilon", required_argument, 0, O_EPS}, {"lbfgs-m", required_argument, 0, O_LBFGSM},
+    {"stop-at", required_argument, 0, O_STOPAT}, {"plmc-out", required_argument, 0, O_PLMC_OUT},
+    {"seed", required_argument, 0, O_SEED}, {0, 0, 0, 0}};
+  int opt;
+  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "gm:", longopts, NULL)) != -1) {
+    if (opt == 'h') { help(); return 0; }
+    int r = cli_common_opt(&c, opt, optarg);
+    if (r < 0) return 2;
+    if (r > 0) continue;
+    char *e = NULL;
+    switch (opt) {
+      case O_MODEL: model = optarg; break;
+      case O_PRESET: preset = optarg; break;
+      case O_LH: lh = strtod(optarg, &e); if (*e || !(lh >= 0)) goto BADVAL; break;
+      case O_LJ: lj = strtod(optarg, &e); if (*e || !(lj >= 0)) goto BADVAL; break;
+      case 'g': o.gap_missing = 1; break;
+      case 'm': o.max_iter = (int)strtol(optarg, &e, 10); if (*e || o.max_iter < 0) goto BADVAL; break;
+      case O_EPS: o.epsilon = strtod(optarg, &e); if (*e || !(o.epsilon > 0)) goto BADVAL; break;
+      case O_LBFGSM: o.lbfgs_m = (int)strtol(optarg, &e, 10); if (*e || o.lbfgs_m < 1) goto BADVAL; break;
+      case O_STOPAT: o.stop_at = strtod(optarg, &e); if (*e) goto BADVAL; break;
+      case O_PLMC_OUT: plmc_out = optarg; break;
+      case O_SEED: seed = strtoll(optarg, &e, 10); if (*e) goto BADVAL; break;
+      default: fprintf(stderr, "seqloop fit: see 'seqloop fit -h'\n"); return 2;
+    }
+    continue;
+  BADVAL:
+    fprintf(stderr, "seqloop fit: bad value '%s' for option %s\n", optarg, argv[optind - 1]);
+    return 2;
+  }
+  if (optind != argc - 1 || !model || !c.out) {
+    fprintf(stderr, "seqloop fit: expected --model, -o MODEL and one alignment, see 'seqloop fit -h'\n");
+    return 2;
+  }
+  int is_potts = strcmp(model, "potts") == 0;
+  if (!is_potts && strcmp(model, "profile") != 0) {
+    fprintf(stderr, "seqloop fit: --model: expected potts or profile, not '%s'\n", model);
+    return 2;
+  }
+  if (plmc_out && !is_potts) {
+    fprintf(stderr, "seqloop fit: --plmc-out needs --model potts\n");
+    return 2;
+  }
+  sl_error err;
+  sl_error_clear(&err);
+  sl_msa *msa = NULL;
+  sl_model *m = NULL;
+  double *w = NULL, neff = 0;
+  sl_plm_report rep;
+  memset(&rep, 0, sizeof rep);
+  int status = cli_load(&c, argv[optind], &msa, &w, &neff, &err);
+  if (status) goto DONE;
+  int q = msa->abc->q - o.gap_missing;
+  if ((status = sl_plm_preset(preset, msa->L, q, &o, &err))) goto DONE;
+  if (!isnan(lh)) o.lambda_h = lh;
+  if (!isnan(lj)) o.lambda_J = lj;
+  o.threads = c.w.threads;
+  progress_ctx pc = {isatty(2), c.quiet, o.max_iter};
+  o.progress = progress;
+  o.progress_ctx = &pc;
+  if (is_potts) {
+    if (!c.quiet)
+      fprintf(stderr, "seqloop fit: potts, %lld parameters, lambda_h %g, lambda_J %g (%s), gaps %s, "
+              "%d threads\n", (long long)sl_potts_nparams(msa->L, q), o.lambda_h, o.lambda_J, preset,
+              o.gap_missing ? "missing" : "a state", o.threads);
+    status = sl_potts_fit_plm(msa, w, &o, &m, &rep, &err);
+    if (pc.tty && !c.quiet) fprintf(stderr, "\n");
+    if (!status && !c.quiet)
+      fprintf(stderr, "seqloop fit: %s after %d iterations (%d evaluations, %.2f s): objective %.4f\n",
+              rep.lbfgs_message, rep.iterations, rep.evaluations, rep.seconds, rep.fx);
+  } else {
+    status = sl_profile_fit(msa, w, o.lambda_h, o.gap_missing, &m, &err);
+  }
+  if (status) goto DONE;
+  memcpy(m->focus, msa->focus >= 0 ? sl_msa_row(msa, msa->focus) : sl_msa_row(msa, 0), (size_t)msa->L);
+  memcpy(m->pos, msa->pos, (size_t)msa->L * sizeof *m->pos);
+  if (msa->focus < 0)
+    for (int64_t i = 0; i < msa->L; i++) m->pos[i] = i + 1;
+  if (msa->focus >= 0 && !(m->focus_name = sl_strdup(msa->name[msa->focus]))) {
+    status = sl_fail(&err, SL_ENOMEM, "out of memory");
+    goto DONE;
+  }
+  m->meta = meta_json(&c, msa, model, preset, &o, is_potts ? &rep : NULL, seed);
+  if ((status = sl_model_write(c.out, m, &err))) goto DONE;
+  if (plmc_out) {
+    double *all = calloc((size_t)msa->rep.n_records, sizeof *all);
+    double *fd = malloc((size_t)(msa->L * q) * sizeof *fd);
+    float *fi = malloc((size_t)(msa->L * q) * sizeof *fi);
+    if (!all || !fd || !fi) status = sl_fail(&err, SL_ENOMEM, "out of memory");
+    else {
+      for (int64_t n = 0; n < msa->N; n++) all[msa->src_row[n]] = w[n];
+      status = sl_site_frequencies(msa, w, o.gap_missing, fd, &err);
+      for (int64_t k = 0; k < msa->L * q; k++) fi[k] = (float)fd[k];
+      if (!status)
+        status = sl_model_write_plmc(plmc_out, m, all, msa->rep.n_records, fi, NULL, c.w.theta,
+                                     o.lambda_h, o.lambda_J, o.max_iter, &err);
+    }
+    free(all); free(fd); free(fi);
+  }
+DONE:
+  sl_model_destroy(m);
+  free(w);
+  sl_msa_destroy(msa);
+  return status ? cli_error(&c, status, &err) : 0;
+}

@@ -1,0 +1,485 @@
+/* modelfile.c: the seqloop model file, and plmc's binary parameter file.
+ *
+ * Contents:
+ *   1. Byte helpers and the in-memory file
+ *   2. seqloop format: write, read (docs/model-format.md)
+ *   3. plmc format: read, write
+ *
+ * seqloop format, little-endian:
+ *   0   "SEQLOOP\0"                 magic (8 bytes)
+ *   8   uint32 format version (1)
+ *   12  uint32 H: header length
+ *   16  H bytes of JSON (padded with spaces so that 16 + H is a multiple of 64)
+ *   16+H  tensor data; each tensor starts at a multiple of 64 from here
+ *   end-32  SHA-256 of every byte before it
+ * The JSON header is self-describing: kind, alphabet, q, L, gap handling,
+ * focus and numbering, Neff, fit options and provenance ("meta"), and the
+ * tensor table (name, dtype, shape, offset, nbytes). J is stored once per pair
+ * (i < j, a-major). A reader checks magic, version, sizes, checksum, every
+ * field's type and every tensor's bounds and shape before it trusts a byte:
+ * a truncated, corrupted or foreign file is an error, never a wrong score.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <nettle/sha2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seqloop/model.h"
+
+#define MAGIC "SEQLOOP"
+#define FORMAT_VERSION 1u
+#define ALIGN 64
+
+/* 1. Byte helpers -------------------------------------------------------- */
+
+static void put_u32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static uint32_t get_u32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static int host_little_endian(void) {
+  const uint16_t one = 1;
+  return *(const uint8_t *)&one == 1;
+}
+
+/* Read a whole file into memory. */
+static int slurp(const char *path, uint8_t **ret_buf, size_t *ret_len, sl_error *err) {
+  FILE *fp = fopen(path, "rb");
+  *ret_buf = NULL;
+  *ret_len = 0;
+  if (!fp) return sl_fail(err, SL_EIO, "cannot open %s: %s", path, strerror(errno));
+  size_t cap = 1 << 20, len = 0;
+  uint8_t *buf = malloc(cap);
+  for (;;) {
+    if (!buf) { fclose(fp); return sl_fail(err, SL_ENOMEM, "out of memory reading %s", path); }
+    size_t n = fread(buf + len, 1, cap - len, fp);
+    len += n;
+    if (n == 0) break;
+    if (len == cap) {
+      uint8_t *p = realloc(buf, cap * 2);
+      if (!p) free(buf);
+      buf = p;
+      cap *= 2;
+    }
+  }
+  int bad = ferror(fp);
+  fclose(fp);
+  if (bad) { free(buf); return sl_fail(err, SL_EIO, "error reading %s", path); }
+  *ret_buf = buf;
+  *ret_len = len;
+  return SL_OK;
+}
+
+/* 2. seqloop format -------------------------------------------------------- */
+
+static char *states_string(const sl_model *m, const uint8_t *codes) {
+  char *s = malloc((size_t)m->L + 1);
+  if (!s) return NULL;
+  for (int64_t i = 0; i < m->L; i++) s[i] = m->abc->symbols[codes[i]];
+  s[m->L] = 0;
+  return s;
+}
+
+static cJSON *tensor_entry(const char *name, int64_t d0, int64_t d1, int64_t d2, size_t off,
+                           size_t nbytes, const char *layout) {
+  cJSON *t = cJSON_CreateObject();
+  cJSON_AddStringToObject(t, "name", name);
+  cJSON_AddStringToObject(t, "dtype", "f32");
+  cJSON *shape = cJSON_AddArrayToObject(t, "shape");
+  cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)d0));
+  cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)d1));
+  if (d2 > 0) cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)d2));
+  cJSON_AddNumberToObject(t, "offset", (double)off);
+  cJSON_AddNumberToObject(t, "nbytes", (double)nbytes);
+  if (layout) cJSON_AddStringToObject(t, "layout", layout);
+  return t;
+}
+
+int sl_model_write(const char *path, const sl_model *m, sl_error *err) {
+  if (!host_little_endian()) return sl_fail(err, SL_EINTERNAL, "big-endian hosts are not supported");
+  const int64_t L = m->L;
+  const int q = m->q;
+  const int64_t npair = L * (L - 1) / 2;
+  size_t h_bytes = (size_t)(L * q) * 4;
+  size_t j_bytes = m->J ? (size_t)npair * (size_t)q * (size_t)q * 4 : 0;
+  size_t h_off = 0, j_off = (h_bytes + ALIGN - 1) / ALIGN * ALIGN;
+  size_t data_len = m->J ? j_off + j_bytes : h_bytes;
+
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "format", "seqloop-model");
+  cJSON_AddNumberToObject(root, "version", FORMAT_VERSION);
+  cJSON_AddStringToObject(root, "program", "seqloop " SL_VERSION);
+  cJSON_AddStringToObject(root, "kind", sl_model_kind_name(m->kind));
+  cJSON_AddStringToObject(root, "alphabet", m->abc->name);
+  cJSON_AddNumberToObject(root, "q", q);
+  cJSON_AddNumberToObject(root, "L", (double)L);
+  cJSON_AddBoolToObject(root, "gap_missing", m->gap_missing);
+  if (m->focus_name) cJSON_AddStringToObject(root, "focus_name", m->focus_name);
+  else cJSON_AddNullToObject(root, "focus_name");
+  char *fs = states_string(m, m->focus);
+  if (fs) cJSON_AddStringToObject(root, "focus", fs);
+  free(fs);
+  cJSON *pos = cJSON_AddArrayToObject(root, "positions");
+  for (int64_t i = 0; i < L; i++) cJSON_AddItemToArray(pos, cJSON_CreateNumber((double)m->pos[i]));
+  cJSON_AddNumberToObject(root, "neff", m->neff);
+  cJSON_AddNumberToObject(root, "n_train", (double)m->n_train);
+  cJSON *meta = m->meta ? cJSON_Parse(m->meta) : NULL;
+  if (meta) cJSON_AddItemToObject(root, "meta", meta);
+  else cJSON_AddObjectToObject(root, "meta");
+  cJSON *tensors = cJSON_AddArrayToObject(root, "tensors");
+  cJSON_AddItemToArray(tensors, tensor_entry("h", L, q, 0, h_off, h_bytes, "h[i][a]"));
+  if (m->J)
+    cJSON_AddItemToArray(tensors, tensor_entry("J", npair, q, q, j_off, j_bytes,
+                                               "J[pair(i<j) in lexicographic order][a][b] = J_ij(a,b)"));
+  char *json = cJSON_PrintUnformatted(root);
+  cJSON_Delete(root);
+  if (!json) return sl_fail(err, SL_ENOMEM, "out of memory writing %s", path);
+
+  size_t jl = strlen(json);
+  size_t H = (16 + jl + ALIGN - 1) / ALIGN * ALIGN - 16;
+  size_t total = 16 + H + data_len + 32;
+  uint8_t *buf = calloc(1, total);
+  if (!buf) { free(json); return sl_fail(err, SL_ENOMEM, "out of memory writing %s", path); }
+  memcpy(buf, MAGIC, 8); /* includes the NUL */
+  put_u32(buf + 8, FORMAT_VERSION);
+  put_u32(buf + 12, (uint32_t)H);
+  memcpy(buf + 16, json, jl);
+  memset(buf + 16 + jl, ' ', H - jl);
+  free(json);
+  uint8_t *data = buf + 16 + H;
+  memcpy(data + h_off, m->h, h_bytes);
+  if (m->J) {
+    float *dst = (float *)(void *)(data + j_off);
+    for (int64_t i = 0; i < L; i++)
+      for (int64_t j = i + 1; j < L; j++, dst += q * q)
+        memcpy(dst, sl_model_J(m, i, j), (size_t)q * (size_t)q * sizeof(float));
+  }
+  struct sha256_ctx sha;
+  sha256_init(&sha);
+  sha256_update(&sha, total - 32, buf);
+  sha256_digest(&sha, 32, buf + total - 32);
+
+  sl_outfile *of = NULL;
+  int status = sl_outfile_open(path, &of, err);
+  if (!status) {
+    if (fwrite(buf, 1, total, sl_outfile_fp(of)) != total) {
+      sl_outfile_abort(of);
+      status = sl_fail(err, SL_EIO, "error writing %s: %s", path, strerror(errno));
+    } else {
+      status = sl_outfile_commit(of, err);
+    }
+  }
+  free(buf);
+  return status;
+}
+
+static int json_int(const cJSON *o, const char *key, int64_t lo, int64_t hi, int64_t *ret) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble) return -1;
+  int64_t x = (int64_t)v->valuedouble;
+  if (x < lo || x > hi) return -1;
+  *ret = x;
+  return 0;
+}
+
+/* Find a tensor entry and check it against the expected shape. */
+static const uint8_t *tensor(const cJSON *root, const char *name, const uint8_t *data,
+                             size_t data_len, size_t expect_bytes, const char *path, sl_error *err) {
+  const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "tensors"), *t;
+  cJSON_ArrayForEach(t, ts) {
+    const cJSON *nm = cJSON_GetObjectItemCaseSensitive(t, "name");
+    if (!cJSON_IsString(nm) || strcmp(nm->valuestring, name) != 0) continue;
+    const cJSON *dt = cJSON_GetObjectItemCaseSensitive(t, "dtype");
+    int64_t off, nb;
+    if (!cJSON_IsString(dt) || strcmp(dt->valuestring, "f32") != 0 ||
+        json_int(t, "offset", 0, INT64_MAX, &off) || json_int(t, "nbytes", 0, INT64_MAX, &nb)) {
+      sl_fail(err, SL_EINPUT, "%s: tensor '%s' has a malformed entry (dtype f32, offset, nbytes expected)", path, name);
+      return NULL;
+    }
+    if ((size_t)nb != expect_bytes || (size_t)off > data_len || (size_t)nb > data_len - (size_t)off ||
+        off % 4 != 0) {
+      sl_fail(err, SL_EINPUT, "%s: tensor '%s' has %lld bytes at offset %lld; expected %zu bytes "
+              "within the %zu-byte data section", path, name, (long long)nb, (long long)off,
+              expect_bytes, data_len);
+      return NULL;
+    }
+    return data + off;
+  }
+  sl_fail(err, SL_EINPUT, "%s: tensor '%s' missing from the model file", path, name);
+  return NULL;
+}
+
+static int check_floats(const float *p, size_t n, const char *name, const char *path, sl_error *err) {
+  for (size_t k = 0; k < n; k++)
+    if (!isfinite(p[k]))
+      return sl_fail(err, SL_EINPUT, "%s: tensor '%s' holds a non-finite value at index %zu", path, name, k);
+  return SL_OK;
+}
+
+int sl_model_read(const char *path, sl_model **ret_m, sl_error *err) {
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  cJSON *root = NULL;
+  sl_model *m = NULL;
+  int status;
+  *ret_m = NULL;
+  if ((status = slurp(path, &buf, &len, err))) return status;
+  if (len < 8 || memcmp(buf, MAGIC, 8) != 0) {
+    status = sl_fail(err, SL_EINPUT, "%s: not a seqloop model file (no 'SEQLOOP' magic); a plmc "
+                     "parameter file is converted with 'seqloop convert'", path);
+    goto DONE;
+  }
+  if (len < 16 + 32) { status = sl_fail(err, SL_EINPUT, "%s: truncated model file (%zu bytes)", path, len); goto DONE; }
+  uint32_t version = get_u32(buf + 8), H = get_u32(buf + 12);
+  if (version != FORMAT_VERSION) {
+    status = sl_fail(err, SL_EINPUT, "%s: model format version %u; this seqloop reads version %u",
+                     path, version, FORMAT_VERSION);
+    goto DONE;
+  }
+  if ((size_t)H > len - 16 - 32) {
+    status = sl_fail(err, SL_EINPUT, "%s: truncated model file (header of %u bytes, file of %zu)", path, H, len);
+    goto DONE;
+  }
+  uint8_t digest[32];
+  struct sha256_ctx sha;
+  sha256_init(&sha);
+  sha256_update(&sha, len - 32, buf);
+  sha256_digest(&sha, 32, digest);
+  if (memcmp(digest, buf + len - 32, 32) != 0) {
+    status = sl_fail(err, SL_EINPUT, "%s: checksum mismatch: the model file is truncated or corrupted", path);
+    goto DONE;
+  }
+  root = cJSON_ParseWithLength((const char *)buf + 16, H);
+  if (!root || !cJSON_IsObject(root)) {
+    status = sl_fail(err, SL_EINPUT, "%s: the model header is not valid JSON", path);
+    goto DONE;
+  }
+  const cJSON *kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
+  const cJSON *abcname = cJSON_GetObjectItemCaseSensitive(root, "alphabet");
+  const cJSON *gm = cJSON_GetObjectItemCaseSensitive(root, "gap_missing");
+  int64_t L, q;
+  int k = !cJSON_IsString(kind) ? 0 : strcmp(kind->valuestring, "potts") == 0 ? SL_MODEL_POTTS
+        : strcmp(kind->valuestring, "profile") == 0 ? SL_MODEL_PROFILE : 0;
+  int at = cJSON_IsString(abcname) ? sl_alphabet_parse(abcname->valuestring) : -1;
+  if (!k || at <= 0 || !cJSON_IsBool(gm) || json_int(root, "L", 1, 1 << 24, &L) ||
+      json_int(root, "q", 2, 32, &q)) {
+    status = sl_fail(err, SL_EINPUT, "%s: the model header lacks a valid kind, alphabet, gap_missing, L or q", path);
+    goto DONE;
+  }
+  m = sl_model_create(k, L, sl_alphabet_get(at), cJSON_IsTrue(gm));
+  if (!m) { status = sl_fail(err, SL_ENOMEM, "out of memory loading %s", path); goto DONE; }
+  if (m->q != q) {
+    status = sl_fail(err, SL_EINPUT, "%s: q = %lld does not fit the %s alphabet with gap_missing = %d",
+                     path, (long long)q, m->abc->name, m->gap_missing);
+    goto DONE;
+  }
+  const uint8_t *data = buf + 16 + H;
+  size_t data_len = len - 16 - H - 32;
+  const uint8_t *th = tensor(root, "h", data, data_len, (size_t)(L * q) * 4, path, err);
+  if (!th) { status = SL_EINPUT; goto DONE; }
+  memcpy(m->h, th, (size_t)(L * q) * 4);
+  if ((status = check_floats(m->h, (size_t)(L * q), "h", path, err))) goto DONE;
+  if (k == SL_MODEL_POTTS) {
+    size_t nb = (size_t)(L * (L - 1) / 2) * (size_t)(q * q) * 4;
+    const uint8_t *tj = tensor(root, "J", data, data_len, nb, path, err);
+    if (!tj) { status = SL_EINPUT; goto DONE; }
+    const float *src = (const float *)(const void *)tj;
+    if ((status = check_floats(src, nb / 4, "J", path, err))) goto DONE;
+    for (int64_t i = 0; i < L; i++)
+      for (int64_t j = i + 1; j < L; j++, src += q * q) {
+        float *Jij = sl_model_J(m, i, j), *Jji = sl_model_J(m, j, i);
+        for (int a = 0; a < q; a++)
+          for (int b = 0; b < q; b++) Jij[a * q + b] = Jji[b * q + a] = src[a * q + b];
+      }
+  }
+  const cJSON *focus = cJSON_GetObjectItemCaseSensitive(root, "focus");
+  if (!cJSON_IsString(focus) || (int64_t)strlen(focus->valuestring) != L) {
+    status = sl_fail(err, SL_EINPUT, "%s: the focus sequence is missing or not %lld characters long", path, (long long)L);
+    goto DONE;
+  }
+  for (int64_t i = 0; i < L; i++) {
+    unsigned char c = (unsigned char)focus->valuestring[i];
+    int cls = m->abc->cls[c];
+    if (cls != SL_CH_RESIDUE && cls != SL_CH_GAP) {
+      status = sl_fail(err, SL_EINPUT, "%s: the focus sequence has '%c', not a %s state", path, c, m->abc->name);
+      goto DONE;
+    }
+    m->focus[i] = m->abc->code[c];
+  }
+  const cJSON *pos = cJSON_GetObjectItemCaseSensitive(root, "positions"), *p;
+  if (!cJSON_IsArray(pos) || cJSON_GetArraySize(pos) != L) {
+    status = sl_fail(err, SL_EINPUT, "%s: 'positions' must list %lld residue numbers", path, (long long)L);
+    goto DONE;
+  }
+  int64_t i = 0;
+  cJSON_ArrayForEach(p, pos) {
+    if (!cJSON_IsNumber(p)) { status = sl_fail(err, SL_EINPUT, "%s: 'positions' holds a non-number", path); goto DONE; }
+    m->pos[i++] = (int64_t)p->valuedouble;
+  }
+  const cJSON *fn = cJSON_GetObjectItemCaseSensitive(root, "focus_name");
+  if (cJSON_IsString(fn) && !(m->focus_name = sl_strdup(fn->valuestring))) {
+    status = sl_fail(err, SL_ENOMEM, "out of memory");
+    goto DONE;
+  }
+  const cJSON *ne = cJSON_GetObjectItemCaseSensitive(root, "neff");
+  if (cJSON_IsNumber(ne)) m->neff = ne->valuedouble;
+  int64_t nt = 0;
+  if (!json_int(root, "n_train", 0, INT64_MAX, &nt)) m->n_train = nt;
+  const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "meta");
+  if (meta) m->meta = cJSON_PrintUnformatted(meta);
+  *ret_m = m;
+  m = NULL;
+DONE:
+  cJSON_Delete(root);
+  sl_model_destroy(m);
+  free(buf);
+  return status;
+}
+
+/* 3. plmc's binary parameter file ------------------------------------------
+ * int32 L, q, nSeqs, nSkippedSeqs, iterations; float theta, lambda_h,
+ * lambda_e, lambda_group, Neff; q alphabet bytes; (nSeqs + nSkipped) floats
+ * (1/weight, 0 for skipped rows); L focus bytes; L int32 residue numbers;
+ * L*q floats fi; L*q floats h; pairs(i<j)*q*q floats fij; pairs*q*q floats J.
+ * Source: plmc src/plm.c, OutputParametersFull. */
+
+typedef struct {
+  const uint8_t *p;
+  size_t left;
+} cursor;
+
+static int take(cursor *c, void *dst, size_t n) {
+  if (c->left < n) return -1;
+  if (dst) memcpy(dst, c->p, n);
+  c->p += n;
+  c->left -= n;
+  return 0;
+}
+
+int sl_model_read_plmc(const char *path, sl_model **ret_m, sl_error *err) {
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  sl_model *m = NULL;
+  int status;
+  *ret_m = NULL;
+  if ((status = slurp(path, &buf, &len, err))) return status;
+  cursor c = {buf, len};
+  int32_t L, q, nseq, nskip, iters;
+  float hdr[5];
+  if (take(&c, &L, 4) || take(&c, &q, 4) || take(&c, &nseq, 4) || take(&c, &nskip, 4) ||
+      take(&c, &iters, 4) || take(&c, hdr, sizeof hdr)) {
+    status = sl_fail(err, SL_EINPUT, "%s: truncated plmc parameter file (%zu bytes)", path, len);
+    goto DONE;
+  }
+  if (L < 1 || L > (1 << 20) || (q != 20 && q != 21) || nseq < 0 || nskip < 0) {
+    status = sl_fail(err, SL_EINPUT, "%s: not a plmc protein parameter file (L = %d, q = %d; expected "
+                     "q = 21 with gaps or 20 with -g)", path, L, q);
+    goto DONE;
+  }
+  /* The size must match exactly; this also bounds every later read. */
+  uint64_t npair = (uint64_t)L * (uint64_t)(L - 1) / 2;
+  uint64_t expect = 20 + 20 + (uint64_t)q + 4ULL * ((uint64_t)nseq + (uint64_t)nskip) + (uint64_t)L +
+                    4ULL * L + 8ULL * L * (uint64_t)q + 8ULL * npair * (uint64_t)q * (uint64_t)q;
+  if (expect != len) {
+    status = sl_fail(err, SL_EINPUT, "%s: plmc parameter file of %zu bytes; L = %d, q = %d and %d "
+                     "sequences imply %llu bytes (truncated or not a plmc file)", path, len, L, q,
+                     nseq + nskip, (unsigned long long)expect);
+    goto DONE;
+  }
+  char alpha[22] = {0};
+  take(&c, alpha, (size_t)q);
+  const char *want = q == 21 ? "-ACDEFGHIKLMNPQRSTVWY" : "ACDEFGHIKLMNPQRSTVWY";
+  if (memcmp(alpha, want, (size_t)q) != 0) {
+    status = sl_fail(err, SL_EINPUT, "%s: plmc alphabet '%.*s' is not the protein alphabet '%s'", path,
+                     q, alpha, want);
+    goto DONE;
+  }
+  m = sl_model_create(SL_MODEL_POTTS, L, sl_alphabet_get(SL_ABC_PROTEIN), q == 20);
+  if (!m) { status = sl_fail(err, SL_ENOMEM, "out of memory loading %s", path); goto DONE; }
+  m->neff = hdr[4];
+  m->n_train = nseq;
+  take(&c, NULL, 4 * ((size_t)nseq + (size_t)nskip)); /* neighbour counts */
+  for (int32_t i = 0; i < L; i++) {
+    unsigned char ch = c.p[i];
+    if (m->abc->cls[ch] != SL_CH_RESIDUE && ch != '-') {
+      status = sl_fail(err, SL_EINPUT, "%s: focus character '%c' at position %d is not a residue", path, ch, i + 1);
+      goto DONE;
+    }
+    m->focus[i] = m->abc->code[ch];
+  }
+  take(&c, NULL, (size_t)L);
+  for (int32_t i = 0; i < L; i++) {
+    int32_t v = 0;
+    take(&c, &v, 4);
+    m->pos[i] = v;
+  }
+  take(&c, NULL, 4 * (size_t)L * (size_t)q); /* fi */
+  take(&c, m->h, 4 * (size_t)L * (size_t)q);
+  take(&c, NULL, 4 * (size_t)(npair * (uint64_t)q * (uint64_t)q)); /* fij */
+  const float *src = (const float *)(const void *)c.p;
+  if ((status = check_floats(m->h, (size_t)L * (size_t)q, "h", path, err)) ||
+      (status = check_floats(src, (size_t)(npair * (uint64_t)q * (uint64_t)q), "J", path, err)))
+    goto DONE;
+  for (int64_t i = 0; i < L; i++)
+    for (int64_t j = i + 1; j < L; j++, src += q * q) {
+      float *Jij = sl_model_J(m, i, j), *Jji = sl_model_J(m, j, i);
+      for (int a = 0; a < q; a++)
+        for (int b = 0; b < q; b++) {
+          float v;
+          memcpy(&v, src + a * q + b, 4); /* src may be unaligned */
+          Jij[a * q + b] = Jji[b * q + a] = v;
+        }
+    }
+  char meta[256];
+  snprintf(meta, sizeof meta, "{\"imported_from\":\"plmc\",\"theta\":%g,\"lambda_h\":%g,\"lambda_J\":%g,"
+           "\"iterations\":%d}", hdr[0], hdr[1], hdr[2], iters);
+  m->meta = sl_strdup(meta);
+  *ret_m = m;
+  m = NULL;
+DONE:
+  sl_model_destroy(m);
+  free(buf);
+  return status;
+}
+
+int sl_model_write_plmc(const char *path, const sl_model *m, const double *weights,
+                        int64_t n_weights, const float *fi, const float *fij, double theta,
+                        double lambda_h, double lambda_J, int iterations, sl_error *err) {
+  if (m->kind != SL_MODEL_POTTS || m->abc->type != SL_ABC_PROTEIN)
+    return sl_fail(err, SL_EUSAGE, "plmc's format holds protein Potts models only");
+  sl_outfile *of = NULL;
+  int status = sl_outfile_open(path, &of, err);
+  if (status) return status;
+  FILE *fp = sl_outfile_fp(of);
+  const int64_t L = m->L;
+  const int q = m->q;
+  int64_t nvalid = 0;
+  for (int64_t k = 0; k < n_weights; k++) nvalid += weights[k] > 0;
+  int32_t ints[5] = {(int32_t)L, q, (int32_t)nvalid, (int32_t)(n_weights - nvalid), iterations};
+  float flts[5] = {(float)theta, (float)lambda_h, (float)lambda_J, 0.0f, (float)m->neff};
+  fwrite(ints, 4, 5, fp);
+  fwrite(flts, 4, 5, fp);
+  fwrite(m->abc->symbols + (m->gap_missing ? 1 : 0), 1, (size_t)q, fp);
+  for (int64_t k = 0; k < n_weights; k++) {
+    float v = weights[k] > 0 ? (float)(1.0 / weights[k]) : 0.0f;
+    fwrite(&v, 4, 1, fp);
+  }
+  for (int64_t i = 0; i < L; i++) fputc(m->abc->symbols[m->focus[i]], fp);
+  for (int64_t i = 0; i < L; i++) {
+    int32_t v = (int32_t)m->pos[i];
+    fwrite(&v, 4, 1, fp);
+  }
+  const float zero = 0.0f;
+  for (int64_t k = 0; k < L * q; k++) fwrite(fi ? fi + k : &zero, 4, 1, fp);
+  fwrite(m->h, 4, (size_t)(L * q), fp);
+  for (int64_t i = 0; i < L; i++)
+    for (int64_t j = i + 1; j < L; j++)
+      for (int k = 0; k < q * q; k++)
+        fwrite(fij ? fij + ((size_t)i * (size_t)L + (size_t)j) * (size_t)(q * q) + k : &zero, 4, 1, fp);
+  for (int64_t i = 0; i < L; i++)
+    for (int64_t j = i + 1; j < L; j++) fwrite(sl_model_J(m, i, j), 4, (size_t)(q * q), fp);
+  return sl_outfile_commit(of, err);
+}

@@ -1,0 +1,110 @@
+/* profile.c: the site-independent model, fitted column by column as
+ * EVcouplings and ProteinGym's "Site-Independent" baseline do: L2-regularised
+ * maximum likelihood of a softmax per column.
+ *
+ * Per column, with weighted counts c_a and C = sum_a c_a:
+ *   f(h) = - sum_a c_a (h_a - logsumexp(h)) + lambda sum_a h_a^2
+ *   grad = C p - c + 2 lambda h,  Hessian = C (diag(p) - p p^T) + 2 lambda I
+ * The problem is strictly convex for lambda > 0; Newton's method with a
+ * backtracking line search converges in a handful of steps. The q x q system
+ * is solved by Cholesky (it is positive definite). With lambda = 0 and a
+ * state never seen, the optimum is at -infinity; the regulariser is what
+ * keeps it finite, so lambda must be > 0.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seqloop/potts.h"
+
+static double col_obj(const double *c, const double *h, int q, double lam, double *p) {
+  double mx = h[0], z = 0.0, C = 0.0, f = 0.0;
+  for (int a = 1; a < q; a++) mx = h[a] > mx ? h[a] : mx;
+  for (int a = 0; a < q; a++) z += exp(h[a] - mx);
+  double lse = mx + log(z);
+  for (int a = 0; a < q; a++) {
+    if (p) p[a] = exp(h[a] - lse);
+    f -= c[a] * (h[a] - lse);
+    f += lam * h[a] * h[a];
+    C += c[a];
+  }
+  (void)C;
+  return f;
+}
+
+/* Solve A x = b (A symmetric positive definite, q x q) by Cholesky in place. */
+static int cholesky_solve(double *A, double *b, int q) {
+  for (int j = 0; j < q; j++) {
+    double d = A[j * q + j];
+    for (int k = 0; k < j; k++) d -= A[j * q + k] * A[j * q + k];
+    if (!(d > 0)) return -1;
+    d = sqrt(d);
+    A[j * q + j] = d;
+    for (int i = j + 1; i < q; i++) {
+      double s = A[i * q + j];
+      for (int k = 0; k < j; k++) s -= A[i * q + k] * A[j * q + k];
+      A[i * q + j] = s / d;
+    }
+  }
+  for (int i = 0; i < q; i++) {
+    double s = b[i];
+    for (int k = 0; k < i; k++) s -= A[i * q + k] * b[k];
+    b[i] = s / A[i * q + i];
+  }
+  for (int i = q - 1; i >= 0; i--) {
+    double s = b[i];
+    for (int k = i + 1; k < q; k++) s -= A[k * q + i] * b[k];
+    b[i] = s / A[i * q + i];
+  }
+  return 0;
+}
+
+int sl_profile_fit(const sl_msa *msa, const double *w, double lambda_h, int gap_missing,
+                   sl_model **ret_m, sl_error *err) {
+  *ret_m = NULL;
+  if (!(lambda_h > 0))
+    return sl_fail(err, SL_EUSAGE, "the profile model needs lambda_h > 0 (got %g)", lambda_h);
+  sl_model *m = sl_model_create(SL_MODEL_PROFILE, msa->L, msa->abc, gap_missing);
+  if (!m) return sl_fail(err, SL_ENOMEM, "out of memory");
+  const int q = m->q;
+  double c[32], h[32], p[32], g[32], d[32], hn[32], A[32 * 32];
+  double neff = 0.0;
+  for (int64_t n = 0; n < msa->N; n++) neff += w[n];
+  for (int64_t i = 0; i < msa->L; i++) {
+    memset(c, 0, sizeof c);
+    for (int64_t n = 0; n < msa->N; n++) {
+      int s = sl_msa_row(msa, n)[i] - (gap_missing ? 1 : 0);
+      if (s >= 0) c[s] += w[n];
+    }
+    double C = 0.0;
+    for (int a = 0; a < q; a++) { C += c[a]; h[a] = 0.0; }
+    double f = col_obj(c, h, q, lambda_h, p);
+    for (int it = 0; it < 100; it++) {
+      double gn = 0.0;
+      for (int a = 0; a < q; a++) {
+        g[a] = C * p[a] - c[a] + 2.0 * lambda_h * h[a];
+        gn += g[a] * g[a];
+      }
+      if (sqrt(gn) < 1e-10 * (1.0 + C)) break;
+      for (int a = 0; a < q; a++)
+        for (int b = 0; b < q; b++)
+          A[a * q + b] = C * ((a == b ? p[a] : 0.0) - p[a] * p[b]) + (a == b ? 2.0 * lambda_h : 0.0);
+      for (int a = 0; a < q; a++) d[a] = -g[a];
+      if (cholesky_solve(A, d, q)) break;
+      double t = 1.0, fn = f;
+      for (int ls = 0; ls < 50; ls++, t *= 0.5) {
+        for (int a = 0; a < q; a++) hn[a] = h[a] + t * d[a];
+        fn = col_obj(c, hn, q, lambda_h, NULL);
+        if (fn <= f) break;
+      }
+      if (!(fn <= f)) break;
+      memcpy(h, hn, (size_t)q * sizeof *h);
+      f = col_obj(c, h, q, lambda_h, p);
+    }
+    for (int a = 0; a < q; a++) m->h[i * q + a] = (float)h[a];
+  }
+  m->neff = neff;
+  m->n_train = msa->N;
+  *ret_m = m;
+  return SL_OK;
+}

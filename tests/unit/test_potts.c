@@ -1,0 +1,165 @@
+/* test_potts.c: the pseudo-likelihood objective (fast kernel against the
+ * plain twin and finite differences), packing, the fit, and the profile. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "seqloop/potts.h"
+#include "seqloop/weights.h"
+#include "tap.h"
+
+static uint64_t rs = 0x9E3779B97F4A7C15ULL;
+static double urand(void) {
+  rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
+  return (double)(rs >> 11) / 9007199254740992.0;
+}
+
+/* A random alignment over protein states with gaps, as FASTA text. */
+static sl_msa *random_msa(int64_t N, int64_t L, double pgap) {
+  const char *aa = "ACDEFGHIKLMNPQRSTVWY";
+  size_t cap = (size_t)(N * (L + 16)) + 1;
+  char *text = malloc(cap), *p = text;
+  for (int64_t n = 0; n < N; n++) {
+    p += sprintf(p, ">s%lld\n", (long long)n);
+    for (int64_t i = 0; i < L; i++) *p++ = urand() < pgap ? '-' : aa[(int)(urand() * 4) + (i % 5)];
+    *p++ = '\n';
+  }
+  *p = 0;
+  sl_seqset *ss = NULL;
+  sl_msa *m = NULL;
+  sl_error err;
+  sl_msa_opts o;
+  sl_msa_opts_init(&o);
+  if (sl_seqset_read_mem(text, strlen(text), "random", SL_FMT_AUTO, &ss, &err) == SL_OK &&
+      sl_msa_build(ss, &o, &m, &err) != SL_OK)
+    m = NULL;
+  sl_seqset_destroy(ss);
+  free(text);
+  return m;
+}
+
+static void objective_checks(int gap_missing) {
+  sl_error err;
+  sl_msa *m = random_msa(40, 9, 0.15);
+  if (!m) { CHECK(0, "random alignment"); return; }
+  double *w = malloc((size_t)m->N * sizeof *w);
+  for (int64_t n = 0; n < m->N; n++) w[n] = 0.2 + urand();
+  sl_plm_opts o;
+  sl_plm_opts_init(&o);
+  o.gap_missing = gap_missing;
+  o.lambda_h = 0.01;
+  o.lambda_J = 0.5;
+  o.threads = 2;
+  int q = m->abc->q - gap_missing;
+  int64_t np = sl_potts_nparams(m->L, q);
+  double *x = malloc((size_t)np * sizeof *x), *g1 = malloc((size_t)np * sizeof *g1),
+         *g2 = malloc((size_t)np * sizeof *g2);
+  for (int64_t k = 0; k < np; k++) x[k] = (urand() - 0.5) * 0.8;
+  double f1 = 0, f2 = 0;
+  int st = sl_plm_objective(m, w, &o, x, &f1, g1, &err);
+  st |= sl_plm_objective_ref(m, w, &o, x, &f2, g2, &err);
+  double gmax = 0, gerr = 0;
+  for (int64_t k = 0; k < np; k++) {
+    gmax = fmax(gmax, fabs(g2[k]));
+    gerr = fmax(gerr, fabs(g1[k] - g2[k]));
+  }
+  CHECK(st == SL_OK && fabs(f1 - f2) <= 1e-6 * fabs(f2), "%s: fast objective equals the plain twin (%.9g vs %.9g)",
+        gap_missing ? "gaps missing" : "gaps as state", f1, f2);
+  CHECK(gerr <= 1e-5 * gmax, "%s: fast gradient equals the plain twin (max diff %.3g of %.3g)",
+        gap_missing ? "gaps missing" : "gaps as state", gerr, gmax);
+  /* Finite differences of the plain twin (double): central, h = 1e-5. */
+  double fderr = 0, fdscale = 0;
+  for (int t = 0; t < 40; t++) {
+    int64_t k = (int64_t)(urand() * (double)np);
+    double xk = x[k], fp, fm;
+    x[k] = xk + 1e-5;
+    st |= sl_plm_objective_ref(m, w, &o, x, &fp, NULL, &err);
+    x[k] = xk - 1e-5;
+    st |= sl_plm_objective_ref(m, w, &o, x, &fm, NULL, &err);
+    x[k] = xk;
+    double fd = (fp - fm) / 2e-5;
+    fderr = fmax(fderr, fabs(fd - g2[k]));
+    fdscale = fmax(fdscale, fabs(g2[k]));
+  }
+  CHECK(st == SL_OK && fderr <= 1e-6 * fmax(1.0, fdscale), "%s: gradient matches finite differences at 40 coordinates (max err %.3g)",
+        gap_missing ? "gaps missing" : "gaps as state", fderr);
+
+  /* Pack/unpack round trip through the model layout. */
+  sl_model *mod = sl_model_create(SL_MODEL_POTTS, m->L, m->abc, gap_missing);
+  sl_potts_unpack(x, mod);
+  double *x2 = malloc((size_t)np * sizeof *x2);
+  sl_potts_pack(mod, x2);
+  double perr = 0;
+  for (int64_t k = 0; k < np; k++) perr = fmax(perr, fabs(x2[k] - (double)(float)x[k]));
+  CHECK(perr == 0 && mod->J[((1 * m->L + 0) * q + 2) * q + 3] == mod->J[((0 * m->L + 1) * q + 3) * q + 2],
+        "pack/unpack round trip; J symmetric");
+
+  /* Fit: the objective decreases from the start and the gradient vanishes. */
+  sl_model *fit = NULL;
+  sl_plm_report rep;
+  o.max_iter = 200;
+  o.epsilon = 1e-5;
+  st = sl_potts_fit_plm(m, w, &o, &fit, &rep, &err);
+  CHECK(st == SL_OK && fit && rep.iterations > 3, "%s: fit runs (%d iterations, f %.6g, %s)",
+        gap_missing ? "gaps missing" : "gaps as state", rep.iterations, rep.fx, rep.lbfgs_message);
+  if (fit) {
+    sl_potts_pack(fit, x);
+    double f3;
+    st = sl_plm_objective_ref(m, w, &o, x, &f3, g2, &err);
+    double gn = 0;
+    for (int64_t k = 0; k < np; k++) gn += g2[k] * g2[k];
+    CHECK(sqrt(gn) < 1e-2 * fmax(1.0, f3), "%s: gradient small at the optimum (|g| %.3g, f %.6g)",
+          gap_missing ? "gaps missing" : "gaps as state", sqrt(gn), f3);
+    CHECK(fabs(f3 - rep.fx) < 1e-4 * fabs(f3), "reported objective matches the plain twin at the fitted parameters");
+  }
+  sl_model_destroy(fit);
+  sl_model_destroy(mod);
+  free(x); free(x2); free(g1); free(g2); free(w);
+  sl_msa_destroy(m);
+}
+
+int main(void) {
+  objective_checks(0);
+  objective_checks(1);
+
+  /* Thread count does not change the objective bit for bit. */
+  sl_error err;
+  sl_msa *m = random_msa(60, 12, 0.1);
+  double *w = malloc((size_t)m->N * sizeof *w);
+  for (int64_t n = 0; n < m->N; n++) w[n] = 1.0 / (1 + n % 3);
+  sl_plm_opts o;
+  sl_plm_opts_init(&o);
+  o.lambda_J = 0.1;
+  int64_t np = sl_potts_nparams(m->L, m->abc->q);
+  double *x = malloc((size_t)np * sizeof *x), *ga = malloc((size_t)np * sizeof *ga), *gb = malloc((size_t)np * sizeof *gb);
+  for (int64_t k = 0; k < np; k++) x[k] = (urand() - 0.5);
+  double fa, fb;
+  o.threads = 1;
+  int st = sl_plm_objective(m, w, &o, x, &fa, ga, &err);
+  o.threads = 3;
+  st |= sl_plm_objective(m, w, &o, x, &fb, gb, &err);
+  CHECK(st == SL_OK && fa == fb && memcmp(ga, gb, (size_t)np * sizeof *ga) == 0, "1 and 3 threads: identical objective and gradient");
+
+  /* Profile: the optimum's gradient vanishes, and frequencies follow counts. */
+  sl_model *prof = NULL;
+  st = sl_profile_fit(m, w, 0.01, 0, &prof, &err);
+  CHECK(st == SL_OK && prof, "profile fit");
+  if (prof) {
+    double worst = 0;
+    int q = prof->q;
+    for (int64_t i = 0; i < m->L; i++) {
+      double c[32] = {0}, C = 0, mx = -1e300, z = 0;
+      for (int64_t n = 0; n < m->N; n++) { c[sl_msa_row(m, n)[i]] += w[n]; C += w[n]; }
+      for (int a = 0; a < q; a++) mx = fmax(mx, prof->h[i * q + a]);
+      for (int a = 0; a < q; a++) z += exp(prof->h[i * q + a] - mx);
+      for (int a = 0; a < q; a++) {
+        double p = exp(prof->h[i * q + a] - mx) / z;
+        worst = fmax(worst, fabs(C * p - c[a] + 0.02 * prof->h[i * q + a]));
+      }
+    }
+    CHECK(worst < 1e-4, "profile: stationarity C p - c + 2 lambda h = 0 (max %.3g)", worst);
+  }
+  sl_model_destroy(prof);
+  free(x); free(ga); free(gb); free(w);
+  sl_msa_destroy(m);
+  return TAP_DONE();
+}
