@@ -68,12 +68,12 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 20
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p build-fuzz
-	clang -std=c11 -g -O1 -fopenmp=libgomp -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Isrc -o $@ $< $(LIB_SRC) $(LDLIBS)
+	clang -std=c11 -g -O1 -fopenmp=libgomp -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(CPPFLAGS) -Isrc -o $@ $< $(LIB_SRC) $(LDLIBS)
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \
 	  name=$$(basename $$f); mkdir -p build-fuzz/corpus-$$name; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-$$name tests/fuzz/seeds || exit 1; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=build-fuzz/ build-fuzz/corpus-$$name tests/fuzz/seeds || exit 1; \
 	done
 
 bench: all

@@ -82,5 +82,8 @@ int cmd_audit(int argc, char **argv);
 int cmd_weights(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_contacts(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 
 #endif

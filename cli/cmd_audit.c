@@ -124,7 +124,15 @@ int cmd_audit(int argc, char **argv) {
     if (r < 0) return 2;
     if (r > 0) continue;
     if (opt == OPT_COLUMNS) columns = 1;
-    else if (opt == OPT_TOP) top = atoi(optarg) > 0 ? atoi(optarg) : 5;
+    else if (opt == OPT_TOP) {
+      char *e = NULL;
+      long v = strtol(optarg, &e, 10);
+      if (e == optarg || *e || v < 1 || v > 1000000) {
+        fprintf(stderr, "seqloop audit: --top: expected a positive count, not '%s'\n", optarg);
+        return 2;
+      }
+      top = (int)v;
+    }
     else { fprintf(stderr, "seqloop audit: see 'seqloop audit -h'\n"); return 2; }
   }
   if (optind != argc - 1) {

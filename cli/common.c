@@ -70,7 +70,10 @@ int cli_common_opt(cli_common *c, int opt, const char *arg) {
       if ((c->msa.alphabet = sl_alphabet_parse(arg)) < 0)
         return bad(c, "--alphabet: expected auto, protein, dna or rna, not '%s'", arg);
       return 1;
-    case 'f': c->msa.focus = arg; return 1;
+    case 'f':
+      if (!*arg) return bad(c, "--focus: expected a sequence name, not an empty string");
+      c->msa.focus = arg;
+      return 1;
     case OPT_FOCUS_FIRST: c->msa.focus_first = 1; return 1;
     case OPT_MAX_GAP:
       if (parse_double(arg, &c->msa.max_gap_frac) || c->msa.max_gap_frac < 0 || c->msa.max_gap_frac > 1)

@@ -20,6 +20,12 @@ static const command commands[] = {
    "seqloop weights --theta 0.2 -o dhfr.weights DHFR.a2m"},
   {"fit", cmd_fit, "fit a model (potts by pseudo-likelihood, or profile) and write a model file",
    "seqloop fit --model potts -f DYR_ECOLI -g --preset plmc-readme -m 100 -o dhfr.model DHFR.a2m"},
+  {"score", cmd_score, "score variants (CSV, --mutants, --sequences, --all-singles); evaluate on an assay",
+   "seqloop score -m blat.model --dms-score-column 2500 BLAT_ECOLX_Ranganathan2015.csv -o scored.csv"},
+  {"contacts", cmd_contacts, "coupling scores (Frobenius + APC) and precision against a structure",
+   "seqloop contacts -m ww.model --structure 4rex.cif --chain A -o ww.ecs"},
+  {"convert", cmd_convert, "convert between seqloop model files and plmc parameter files",
+   "seqloop convert plmc.params -o model.slm"},
   {"ingest", cmd_ingest, "preprocess an alignment (focus mode, filters) and write it as FASTA",
    "seqloop ingest -f DYR_ECOLI --max-gap-frac 0.3 -o dhfr.fa DHFR.a2m"},
 };

@@ -9,6 +9,8 @@
 #include "seqloop/metrics.h"
 #include "seqloop/model.h"
 #include "seqloop/potts.h"
+#include "seqloop/score.h"
+#include "seqloop/structure.h"
 #include "seqloop/msa.h"
 #include "seqloop/seqfile.h"
 #include "seqloop/weights.h"

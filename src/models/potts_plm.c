@@ -286,24 +286,14 @@ static double site_kernel(const plm_ctx *c, int64_t i, float *restrict lg, float
       rk[si] -= wn;
       for (int a = 0; a < QP; a++) gh[a] += rk[a];
     }
-    /* Backward: rows sorted by their state at j, so each run of equal states
-     * is summed in registers and written once; the missing-state run (q)
-     * is never read and is skipped. */
+    /* Backward: residuals added into the gradient rows of their states. */
     for (int64_t jj = 0; jj < L; jj++) {
       float *Gij = Gi + jj * KS;
-      const uint8_t *pm = c->perm + ((size_t)blk * (size_t)L + (size_t)jj) * NB;
-      const uint8_t *cnt = c->runs + ((size_t)blk * (size_t)L + (size_t)jj) * (size_t)(q + 1);
-      int64_t t = 0;
-      for (int b = 0; b < q; b++) {
-        const int64_t e = t + cnt[b];
-        if (t == e) continue;
-        float sum[QP] = {0};
-        for (; t < e; t++) {
-          const float *restrict rk = r + pm[t] * QP;
-          for (int a = 0; a < QP; a++) sum[a] += rk[a];
-        }
-        float *restrict row = Gij + b * QP;
-        for (int a = 0; a < QP; a++) row[a] += sum[a];
+      const int8_t *sj = c->ST + jj * N + n0;
+      for (int64_t k = 0; k < nb; k++) {
+        float *restrict row = Gij + sj[k] * QP;
+        const float *restrict rk = r + k * QP;
+        for (int a = 0; a < QP; a++) row[a] += rk[a];
       }
     }
   }

@@ -127,6 +127,7 @@ static int find_focus(const sl_seqset *ss, const sl_msa_opts *o, int64_t *ret_k,
   if (o->focus_first) { *ret_k = 0; return SL_OK; }
   if (!o->focus) return SL_OK;
   size_t fl = strlen(o->focus);
+  if (fl == 0) return sl_fail(err, SL_EUSAGE, "the focus name is empty");
   for (int64_t k = 0; k < ss->n; k++) { /* exact, or exact before '/' */
     const char *nm = ss->name[k];
     if (strcmp(nm, o->focus) == 0 || (strncmp(nm, o->focus, fl) == 0 && nm[fl] == '/')) {

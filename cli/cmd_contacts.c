@@ -1,0 +1,173 @@
+/* cmd_contacts.c: `seqloop contacts -m MODEL` - APC-corrected coupling
+ * scores, and their precision against a structure. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "seqloop/score.h"
+#include "seqloop/structure.h"
+
+enum { C_GAUGE = OPT_CMD_BASE, C_STRUCT, C_CHAIN, C_TOP, C_MINSEP, C_JSON };
+
+static void help(void) {
+  printf("usage: seqloop contacts -m MODEL [options]\n\n"
+         "Writes the coupling scores of a Potts model as a table 'i,A_i,j,A_j,score,raw' (focus\n"
+         "residue numbers and letters), sorted by score: score = Frobenius norm of J_ij with\n"
+         "the average product correction (APC); raw = the norm before APC.\n"
+         "  -m, --model FILE        a seqloop Potts model\n"
+         "  --gauge G               raw (plmc: parameters as fitted; default) or zerosum\n"
+         "                          (EVcouplings: zero-sum gauge, gap state excluded)\n"
+         "  --top N                 write only the N best pairs (default: all)\n"
+         "  --structure FILE        PDB or mmCIF (gzip ok): align the focus to a chain and report\n"
+         "                          precision at L/10, L/5, L/2, L for |i-j| >= min-sep, contact =\n"
+         "                          C-beta (C-alpha for glycine) distance < 8 A\n"
+         "  --chain ID              chain of the structure (default: the first with residues)\n"
+         "  --min-sep N             minimum sequence separation for precision (default 6)\n"
+         "  --json FILE             write the precision report as JSON\n"
+         "  -o FILE                 output table (default stdout), written atomically\n"
+         "  -q                      no summary on stderr\n");
+}
+
+typedef struct { int64_t i, j; double s, raw; } ec;
+static int ec_cmp(const void *pa, const void *pb) {
+  const ec *a = pa, *b = pb;
+  if (a->s > b->s) return -1;
+  if (a->s < b->s) return 1;
+  if (a->i != b->i) return a->i < b->i ? -1 : 1;
+  return a->j < b->j ? -1 : a->j > b->j;
+}
+
+int cmd_contacts(int argc, char **argv) {
+  cli_common c;
+  cli_common_init(&c, "contacts", argc, argv);
+  const char *model_path = NULL, *struct_path = NULL, *chain = NULL, *json_path = NULL;
+  int gauge = SL_GAUGE_RAW;
+  long long top = -1, min_sep = SL_CONTACT_MIN_SEP;
+  static const struct option longopts[] = {
+    {"model", required_argument, 0, 'm'}, {"gauge", required_argument, 0, C_GAUGE},
+    {"structure", required_argument, 0, C_STRUCT}, {"chain", required_argument, 0, C_CHAIN},
+    {"top", required_argument, 0, C_TOP}, {"min-sep", required_argument, 0, C_MINSEP},
+    {"json", required_argument, 0, C_JSON}, {"output", required_argument, 0, 'o'},
+    {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+  int opt;
+  while ((opt = getopt_long(argc, argv, "m:o:qh", longopts, NULL)) != -1) {
+    char *e = NULL;
+    switch (opt) {
+      case 'h': help(); return 0;
+      case 'm': model_path = optarg; break;
+      case 'o': c.out = optarg; break;
+      case 'q': c.quiet = 1; break;
+      case C_GAUGE:
+        if (strcmp(optarg, "raw") == 0) gauge = SL_GAUGE_RAW;
+        else if (strcmp(optarg, "zerosum") == 0) gauge = SL_GAUGE_ZEROSUM;
+        else { fprintf(stderr, "seqloop contacts: --gauge: expected raw or zerosum, not '%s'\n", optarg); return 2; }
+        break;
+      case C_STRUCT: struct_path = optarg; break;
+      case C_CHAIN: chain = optarg; break;
+      case C_TOP: top = strtoll(optarg, &e, 10); if (*e || top < 1) goto BAD; break;
+      case C_MINSEP: min_sep = strtoll(optarg, &e, 10); if (*e || min_sep < 0) goto BAD; break;
+      case C_JSON: json_path = optarg; break;
+      default: fprintf(stderr, "seqloop contacts: see 'seqloop contacts -h'\n"); return 2;
+    }
+    continue;
+  BAD:
+    fprintf(stderr, "seqloop contacts: bad value '%s' for %s\n", optarg, argv[optind - 1]);
+    return 2;
+  }
+  if (!model_path || optind != argc) {
+    fprintf(stderr, "seqloop contacts: expected -m MODEL and no other arguments, see 'seqloop contacts -h'\n");
+    return 2;
+  }
+  sl_error err;
+  sl_error_clear(&err);
+  sl_model *m = NULL;
+  sl_structure *st = NULL;
+  double *fn = NULL, *raw = NULL;
+  ec *ecs = NULL;
+  sl_pair *pairs = NULL;
+  int64_t *map = NULL;
+  char *focus = NULL;
+  sl_outfile *of = NULL;
+  int status = sl_model_read(model_path, &m, &err);
+  if (status) goto DONE;
+  const int64_t L = m->L, np = L * (L - 1) / 2;
+  fn = malloc((size_t)(L * L) * sizeof *fn);
+  raw = malloc((size_t)(L * L) * sizeof *raw);
+  ecs = malloc((size_t)(np ? np : 1) * sizeof *ecs);
+  if (!fn || !raw || !ecs) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
+  if ((status = sl_coupling_scores(m, gauge, fn, raw, &err))) goto DONE;
+  int64_t k = 0;
+  for (int64_t i = 0; i < L; i++)
+    for (int64_t j = i + 1; j < L; j++) ecs[k++] = (ec){i, j, fn[i * L + j], raw[i * L + j]};
+  qsort(ecs, (size_t)np, sizeof *ecs, ec_cmp);
+  if ((status = sl_outfile_open(c.out, &of, &err))) goto DONE;
+  FILE *fp = sl_outfile_fp(of);
+  fprintf(fp, "# seqloop %s contacts\n# model: %s (L %lld, q %d)\n# gauge: %s; score = Frobenius "
+          "norm with APC\ni,A_i,j,A_j,score,raw\n", SL_VERSION, model_path, (long long)L, m->q,
+          gauge == SL_GAUGE_RAW ? "raw" : "zerosum");
+  int64_t nout = top > 0 && top < np ? top : np;
+  for (int64_t t = 0; t < nout; t++)
+    fprintf(fp, "%lld,%c,%lld,%c,%.6f,%.6f\n", (long long)m->pos[ecs[t].i], m->abc->symbols[m->focus[ecs[t].i]],
+            (long long)m->pos[ecs[t].j], m->abc->symbols[m->focus[ecs[t].j]], ecs[t].s, ecs[t].raw);
+  status = sl_outfile_commit(of, &err);
+  of = NULL;
+  if (status || !struct_path) goto DONE;
+
+  /* Precision against a structure. */
+  if ((status = sl_structure_read(struct_path, 0, chain, &st, &err))) goto DONE;
+  focus = malloc((size_t)L + 1);
+  map = malloc((size_t)L * sizeof *map);
+  pairs = malloc((size_t)(np ? np : 1) * sizeof *pairs);
+  if (!focus || !map || !pairs) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
+  for (int64_t i = 0; i < L; i++) focus[i] = m->abc->symbols[m->focus[i]];
+  focus[L] = 0;
+  double ident = 0;
+  if ((status = sl_align_global(focus, st->seq, map, &ident, &err))) goto DONE;
+  int64_t mapped = 0;
+  for (int64_t i = 0; i < L; i++) mapped += map[i] >= 0;
+  for (int64_t t = 0; t < np; t++) pairs[t] = (sl_pair){ecs[t].i, ecs[t].j, ecs[t].s};
+  sl_precision pr;
+  if ((status = sl_contact_precision(pairs, np, L, map, st, min_sep, SL_CONTACT_CUTOFF, &pr, &err))) goto DONE;
+  const char *names[SL_PREC_NK] = {"L/10", "L/5", "L/2", "L"};
+  if (!c.quiet) {
+    fprintf(stderr, "seqloop contacts: %s chain %s: %lld residues; %lld of %lld model columns aligned "
+            "(identity %.1f%%)\n", struct_path, st->chain, (long long)st->n, (long long)mapped,
+            (long long)L, 100 * ident);
+    fprintf(stderr, "seqloop contacts: precision (|i-j| >= %lld, < %.0f A):", min_sep, SL_CONTACT_CUTOFF);
+    for (int t = 0; t < SL_PREC_NK; t++)
+      fprintf(stderr, " %s %.3f (%lld/%lld)", names[t], pr.precision[t], (long long)pr.n_true[t],
+              (long long)pr.n_eval[t]);
+    fprintf(stderr, "\n");
+  }
+  if (json_path) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "model", model_path);
+    cJSON_AddStringToObject(j, "structure", struct_path);
+    cJSON_AddStringToObject(j, "chain", st->chain);
+    cJSON_AddStringToObject(j, "gauge", gauge == SL_GAUGE_RAW ? "raw" : "zerosum");
+    cJSON_AddNumberToObject(j, "L", (double)L);
+    cJSON_AddNumberToObject(j, "aligned_columns", (double)mapped);
+    cJSON_AddNumberToObject(j, "identity", ident);
+    cJSON_AddNumberToObject(j, "min_sep", (double)min_sep);
+    for (int t = 0; t < SL_PREC_NK; t++) {
+      char key[32];
+      snprintf(key, sizeof key, "precision_%s", names[t]);
+      cJSON_AddNumberToObject(j, key, pr.precision[t]);
+    }
+    char *s = cJSON_Print(j);
+    size_t n = strlen(s);
+    char *t = malloc(n + 2);
+    memcpy(t, s, n); t[n] = '\n'; t[n + 1] = 0;
+    status = cli_write_text(json_path, t, &err);
+    free(t);
+    cJSON_free(s);
+    cJSON_Delete(j);
+  }
+DONE:
+  sl_outfile_abort(of);
+  sl_model_destroy(m);
+  sl_structure_destroy(st);
+  free(fn); free(raw); free(ecs); free(pairs); free(map); free(focus);
+  return status ? cli_error(&c, status, &err) : 0;
+}

@@ -1,0 +1,275 @@
+/* cmd_score.c: `seqloop score -m MODEL [CSV]` - zero-shot variant effects,
+ * and evaluation against an assay (ProteinGym metrics). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "seqloop/score.h"
+
+enum { S_MODEL = OPT_CMD_BASE, S_MUTANTS, S_SEQS, S_SINGLES, S_OFFSET, S_SKIP, S_MUTCOL, S_SCORECOL,
+       S_DMS, S_BIN, S_METRICS };
+
+static void help(void) {
+  printf("usage: seqloop score -m MODEL [options] [ASSAY.csv]\n\n"
+         "Scores variants as H(mutant) - H(wild type) (higher = fitter; for a profile,\n"
+         "log P(mutant) - log P(wild type)), exactly for multi-mutants.\n"
+         "input (one of):\n"
+         "  ASSAY.csv               a table with a mutant column ('A42G' or 'A42G:C50D'); every\n"
+         "                          input column is kept and the score appended\n"
+         "  --mutants LIST          comma-separated mutants, e.g. A42G,K45R:L50P\n"
+         "  --sequences FASTA       sequences aligned to the model's columns (as `seqloop ingest`\n"
+         "                          writes them), scored against the focus\n"
+         "  --all-singles           every single mutant of the focus\n"
+         "options:\n"
+         "  -m, --model FILE        a seqloop model file\n"
+         "  --offset K              residue number in the model = number in the mutant + K\n"
+         "  --mutant-column NAME    (default 'mutant')\n"
+         "  --score-column NAME     name of the added column (default 'seqloop_score')\n"
+         "  --skip-invalid          report and skip rows with a wrong wild type or position\n"
+         "                          (default: such a row is an error)\n"
+         "  --dms-score-column COL  print Spearman, NDCG and top-10%% recall against COL\n"
+         "  --dms-bin-column COL    also AUC and MCC against the 0/1 column COL\n"
+         "  --metrics-json FILE     write the metrics as JSON\n"
+         "  -o FILE                 output CSV (default stdout), written atomically\n"
+         "  -q                      no summary on stderr\n");
+}
+
+static double parse_num(const char *s) {
+  char *e = NULL;
+  double v = strtod(s, &e);
+  return (e == s || *e) ? NAN : v;
+}
+
+typedef struct {
+  const char *path;
+  sl_model *m;
+  int64_t offset;
+  int skip;
+  int64_t n_ok, n_skipped;
+  sl_mutation *mut; /* SL_MAX_MUTATIONS */
+} scorer;
+
+/* Score one mutant string; NAN (and a note on stderr) if skipped. */
+static int score_one(scorer *s, const char *where, const char *text, double *ret, sl_error *err) {
+  int n = 0;
+  int status = sl_mutant_parse(s->m, text, s->offset, s->mut, &n, err);
+  if (status) {
+    if (!s->skip) {
+      char msg[2 * sizeof err->msg];
+      snprintf(msg, sizeof msg, "%s: %s (use --skip-invalid to skip such rows)", where, err->msg);
+      return sl_fail(err, SL_EINPUT, "%s", msg);
+    }
+    fprintf(stderr, "seqloop score: skipped %s: %s\n", where, err->msg);
+    s->n_skipped++;
+    *ret = NAN;
+    return SL_OK;
+  }
+  *ret = sl_model_delta(s->m, s->m->focus, s->mut, n);
+  s->n_ok++;
+  return SL_OK;
+}
+
+static void print_metrics(FILE *fp, const char *col, const double *score, const double *dms,
+                          const int *bin, int64_t n, cJSON *json) {
+  int64_t used = 0;
+  for (int64_t k = 0; k < n; k++) used += !isnan(score[k]) && !isnan(dms[k]);
+  double rho = sl_spearman(score, dms, n);
+  double ndcg = sl_ndcg(score, dms, n, 0.1);
+  double rec = sl_topk_recall(score, dms, n, 0.1);
+  fprintf(fp, "seqloop score: against %s (%lld variants): Spearman %.4f, NDCG@10%% %.4f, "
+          "top-10%% recall %.4f", col, (long long)used, rho, ndcg, rec);
+  cJSON_AddStringToObject(json, "dms_score_column", col);
+  cJSON_AddNumberToObject(json, "n", (double)used);
+  cJSON_AddNumberToObject(json, "spearman", rho);
+  cJSON_AddNumberToObject(json, "ndcg_top10", ndcg);
+  cJSON_AddNumberToObject(json, "top10_recall", rec);
+  if (bin) {
+    double auc = sl_auc(score, bin, n), mcc = sl_mcc(score, bin, n, NAN);
+    fprintf(fp, ", AUC %.4f, MCC %.4f", auc, mcc);
+    cJSON_AddNumberToObject(json, "auc", auc);
+    cJSON_AddNumberToObject(json, "mcc", mcc);
+  }
+  fprintf(fp, "\n");
+}
+
+int cmd_score(int argc, char **argv) {
+  cli_common c;
+  cli_common_init(&c, "score", argc, argv);
+  const char *model_path = NULL, *mutants = NULL, *seqs = NULL, *mutcol = "mutant";
+  const char *scorecol = "seqloop_score", *dmscol = NULL, *bincol = NULL, *metrics_json = NULL;
+  int singles = 0;
+  scorer sc = {0};
+  static const struct option longopts[] = {
+    {"model", required_argument, 0, 'm'}, {"mutants", required_argument, 0, S_MUTANTS},
+    {"sequences", required_argument, 0, S_SEQS}, {"all-singles", no_argument, 0, S_SINGLES},
+    {"offset", required_argument, 0, S_OFFSET}, {"skip-invalid", no_argument, 0, S_SKIP},
+    {"mutant-column", required_argument, 0, S_MUTCOL}, {"score-column", required_argument, 0, S_SCORECOL},
+    {"dms-score-column", required_argument, 0, S_DMS}, {"dms-bin-column", required_argument, 0, S_BIN},
+    {"metrics-json", required_argument, 0, S_METRICS}, {"output", required_argument, 0, 'o'},
+    {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+  int opt;
+  while ((opt = getopt_long(argc, argv, "m:o:qh", longopts, NULL)) != -1) {
+    char *e = NULL;
+    switch (opt) {
+      case 'h': help(); return 0;
+      case 'm': model_path = optarg; break;
+      case 'o': c.out = optarg; break;
+      case 'q': c.quiet = 1; break;
+      case S_MUTANTS: mutants = optarg; break;
+      case S_SEQS: seqs = optarg; break;
+      case S_SINGLES: singles = 1; break;
+      case S_OFFSET:
+        sc.offset = strtoll(optarg, &e, 10);
+        if (*e || e == optarg) { fprintf(stderr, "seqloop score: --offset: expected an integer, not '%s'\n", optarg); return 2; }
+        break;
+      case S_SKIP: sc.skip = 1; break;
+      case S_MUTCOL: mutcol = optarg; break;
+      case S_SCORECOL: scorecol = optarg; break;
+      case S_DMS: dmscol = optarg; break;
+      case S_BIN: bincol = optarg; break;
+      case S_METRICS: metrics_json = optarg; break;
+      default: fprintf(stderr, "seqloop score: see 'seqloop score -h'\n"); return 2;
+    }
+  }
+  int ninputs = (optind < argc) + (mutants != NULL) + (seqs != NULL) + singles;
+  if (!model_path || ninputs != 1 || argc - optind > 1) {
+    fprintf(stderr, "seqloop score: expected -m MODEL and exactly one input (a CSV, --mutants, "
+            "--sequences or --all-singles), see 'seqloop score -h'\n");
+    return 2;
+  }
+  if ((dmscol || bincol) && optind >= argc) {
+    fprintf(stderr, "seqloop score: --dms-score-column and --dms-bin-column need an assay CSV\n");
+    return 2;
+  }
+  sl_error err;
+  sl_error_clear(&err);
+  sl_csv *csv = NULL;
+  sl_outfile *of = NULL;
+  double *score = NULL, *dms = NULL;
+  int *bin = NULL;
+  sc.mut = malloc(SL_MAX_MUTATIONS * sizeof *sc.mut);
+  int status = sc.mut ? sl_model_read(model_path, &sc.m, &err) : sl_fail(&err, SL_ENOMEM, "out of memory");
+  if (status) goto DONE;
+  sc.path = model_path;
+  if ((status = sl_outfile_open(c.out, &of, &err))) goto DONE;
+  FILE *fp = sl_outfile_fp(of);
+  fprintf(fp, "# seqloop %s score\n# command: seqloop", SL_VERSION);
+  for (int k = 0; k < argc; k++) fprintf(fp, " %s", argv[k]);
+  fprintf(fp, "\n# model: %s (%s, L %lld, q %d)\n", model_path, sl_model_kind_name(sc.m->kind),
+          (long long)sc.m->L, sc.m->q);
+
+  if (optind < argc) { /* assay CSV */
+    sc.path = argv[optind];
+    if ((status = sl_csv_read(argv[optind], &csv, &err))) goto DONE;
+    int mc = sl_csv_col(csv, mutcol);
+    int dc = dmscol ? sl_csv_col(csv, dmscol) : -1, bc = bincol ? sl_csv_col(csv, bincol) : -1;
+    if (mc < 0 || (dmscol && dc < 0) || (bincol && bc < 0)) {
+      status = sl_fail(&err, SL_EINPUT, "%s: no column '%s' in the header", csv->path,
+                       mc < 0 ? mutcol : (dmscol && dc < 0) ? dmscol : bincol);
+      goto DONE;
+    }
+    score = malloc((size_t)(csv->nrows + 1) * sizeof *score);
+    dms = malloc((size_t)(csv->nrows + 1) * sizeof *dms);
+    bin = malloc((size_t)(csv->nrows + 1) * sizeof *bin);
+    if (!score || !dms || !bin) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
+    fprintf(fp, "%s,%s\n", csv->raw_header, scorecol);
+    for (int64_t r = 0; r < csv->nrows; r++) {
+      char where[512];
+      snprintf(where, sizeof where, "%s line %lld ('%.100s')", csv->path, (long long)csv->line[r],
+               csv->cell[r][mc]);
+      if ((status = score_one(&sc, where, csv->cell[r][mc], &score[r], &err))) goto DONE;
+      dms[r] = dc >= 0 ? parse_num(csv->cell[r][dc]) : NAN;
+      double b = bc >= 0 ? parse_num(csv->cell[r][bc]) : NAN;
+      bin[r] = b == 0.0 ? 0 : b == 1.0 ? 1 : -1;
+      if (isnan(score[r])) fprintf(fp, "%s,\n", csv->raw[r]);
+      else fprintf(fp, "%s,%.6f\n", csv->raw[r], score[r]);
+    }
+  } else if (mutants) {
+    fprintf(fp, "mutant,%s\n", scorecol);
+    char *list = sl_strdup(mutants), *save = NULL;
+    for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+      double v;
+      char where[300];
+      snprintf(where, sizeof where, "--mutants '%.200s'", t);
+      if ((status = score_one(&sc, where, t, &v, &err))) break;
+      if (isnan(v)) fprintf(fp, "%s,\n", t);
+      else fprintf(fp, "%s,%.6f\n", t, v);
+    }
+    free(list);
+    if (status) goto DONE;
+  } else if (singles) {
+    const sl_model *m = sc.m;
+    fprintf(fp, "mutant,pos,wt,mt,%s\n", scorecol);
+    for (int64_t i = 0; i < m->L; i++) {
+      uint8_t wt = m->focus[i];
+      if (m->abc->cls[(unsigned char)m->abc->symbols[wt]] != SL_CH_RESIDUE) continue;
+      for (int a = 1; a < m->abc->q; a++) {
+        if (a == wt) continue;
+        sl_mutation mu = {i, m->pos[i], wt, (uint8_t)a};
+        double v = sl_model_delta(m, m->focus, &mu, 1);
+        fprintf(fp, "%c%lld%c,%lld,%c,%c,%.6f\n", m->abc->symbols[wt], (long long)m->pos[i],
+                m->abc->symbols[a], (long long)m->pos[i], m->abc->symbols[wt], m->abc->symbols[a], v);
+        sc.n_ok++;
+      }
+    }
+  } else { /* aligned sequences */
+    sl_seqset *ss = NULL;
+    if ((status = sl_seqset_read(seqs, SL_FMT_AUTO, &ss, &err))) goto DONE;
+    fprintf(fp, "name,%s\n", scorecol);
+    double e0 = sl_model_energy(sc.m, sc.m->focus);
+    uint8_t *x = malloc((size_t)sc.m->L);
+    for (int64_t k = 0; k < ss->n && !status; k++) {
+      if (ss->len[k] != sc.m->L) {
+        status = sl_fail(&err, SL_EINPUT, "%s line %lld: sequence '%s' has %lld columns; the model has "
+                         "%lld (sequences must be aligned to the model's columns)", ss->path,
+                         (long long)ss->line[k], ss->name[k], (long long)ss->len[k], (long long)sc.m->L);
+        break;
+      }
+      for (int64_t i = 0; i < sc.m->L && !status; i++) {
+        unsigned char ch = (unsigned char)ss->seq[k][i];
+        int cls = sc.m->abc->cls[ch];
+        if (cls != SL_CH_RESIDUE && cls != SL_CH_GAP)
+          status = sl_fail(&err, SL_EINPUT, "%s line %lld: sequence '%s' has '%c' at column %lld, not a "
+                           "%s state", ss->path, (long long)ss->line[k], ss->name[k], ch,
+                           (long long)i + 1, sc.m->abc->name);
+        x[i] = sc.m->abc->code[ch];
+      }
+      if (!status) fprintf(fp, "%s,%.6f\n", ss->name[k], sl_model_energy(sc.m, x) - e0);
+      sc.n_ok++;
+    }
+    free(x);
+    sl_seqset_destroy(ss);
+    if (status) goto DONE;
+  }
+  status = sl_outfile_commit(of, &err);
+  of = NULL;
+  if (status) goto DONE;
+  if (!c.quiet)
+    fprintf(stderr, "seqloop score: %lld variants scored, %lld skipped\n", (long long)sc.n_ok,
+            (long long)sc.n_skipped);
+  if (csv && dmscol) {
+    cJSON *mj = cJSON_CreateObject();
+    cJSON_AddStringToObject(mj, "model", model_path);
+    cJSON_AddStringToObject(mj, "assay", csv->path);
+    cJSON_AddNumberToObject(mj, "skipped", (double)sc.n_skipped);
+    print_metrics(stderr, dmscol, score, dms, bincol ? bin : NULL, csv->nrows, mj);
+    if (metrics_json) {
+      char *s = cJSON_Print(mj);
+      size_t n = strlen(s);
+      char *t = malloc(n + 2);
+      memcpy(t, s, n); t[n] = '\n'; t[n + 1] = 0;
+      status = cli_write_text(metrics_json, t, &err);
+      free(t);
+      cJSON_free(s);
+    }
+    cJSON_Delete(mj);
+  }
+DONE:
+  sl_outfile_abort(of);
+  sl_csv_destroy(csv);
+  sl_model_destroy(sc.m);
+  free(sc.mut);
+  free(score); free(dms); free(bin);
+  return status ? cli_error(&c, status, &err) : 0;
+}

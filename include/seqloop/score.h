@@ -1,0 +1,94 @@
+/* seqloop/score.h: variant effects under a model, mutant strings, CSV, and
+ * coupling scores (contacts).
+ *
+ * Mutant strings follow ProteinGym: "A42G" (wild type, residue number,
+ * mutant), multi-mutants joined by ':' ("A42G:C50D"), numbered in the
+ * model's focus numbering (NAME/start-end of the focus header), optionally
+ * shifted by an offset (number in the model = number in the string + offset).
+ * A wrong wild-type letter, a position outside the model, a repeated
+ * position or a letter outside the alphabet is an error, never silently
+ * scored.
+ *
+ * Score = H(mutant) - H(wild type), higher means fitter (EVmutation); for a
+ * profile this is log P(mutant) - log P(wild type). It is computed exactly
+ * for any number of mutations from the terms that touch a mutated site.
+ */
+#ifndef SEQLOOP_SCORE_H
+#define SEQLOOP_SCORE_H
+
+#include <stdint.h>
+
+#include "seqloop/base.h"
+#include "seqloop/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sl_mutation {
+  int64_t col;   /* model column */
+  int64_t pos;   /* residue number in the model's numbering */
+  uint8_t wt;    /* alphabet codes */
+  uint8_t mt;
+} sl_mutation;
+
+#define SL_MAX_MUTATIONS 4096
+
+/* sl_mutant_parse()
+ * Purpose:  Parse "A42G:C50D" against model m (its focus and numbering).
+ * Args:     ret_mut - caller array of SL_MAX_MUTATIONS entries (RETURN)
+ *           ret_n   - number of mutations; 0 for the wild type ("", "WT", "_wt")
+ * Returns:  SL_OK, or SL_EINPUT with a message saying what is wrong with
+ *           which mutation (the caller adds file and row).
+ */
+SL_MUSTCHECK int sl_mutant_parse(const sl_model *m, const char *text, int64_t offset,
+                                 sl_mutation *ret_mut, int *ret_n, sl_error *err);
+
+/* sl_model_delta()
+ * Purpose:  H(s with mutations) - H(s) for a model (exact; O(n L)).
+ *           s is the wild type (L alphabet codes); mutations must be at
+ *           distinct columns.
+ */
+double sl_model_delta(const sl_model *m, const uint8_t *s, const sl_mutation *mut, int n);
+
+/* ---- CSV ------------------------------------------------------------------ */
+
+typedef struct sl_csv {
+  int64_t nrows;        /* data rows (header excluded) */
+  int ncols;
+  char **header;        /* ncols names */
+  char ***cell;         /* nrows x ncols unquoted values */
+  char **raw;           /* nrows raw lines (to copy input columns verbatim) */
+  char *raw_header;
+  int64_t *line;        /* line number of each row */
+  char *path;
+} sl_csv;
+
+/* sl_csv_read(): RFC 4180 (quoted fields, doubled quotes; no newlines inside
+ * quotes), a UTF-8 BOM ignored, '#' lines before the header skipped, every
+ * row with the header's number of fields (else an error naming the line). */
+SL_MUSTCHECK int sl_csv_read(const char *path, sl_csv **ret_csv, sl_error *err);
+void sl_csv_destroy(sl_csv *csv);
+/* Column index of name, or -1. */
+int sl_csv_col(const sl_csv *csv, const char *name);
+
+/* ---- couplings ------------------------------------------------------------ */
+
+enum { SL_GAUGE_RAW = 0, SL_GAUGE_ZEROSUM = 1 };
+
+/* sl_coupling_scores()
+ * Purpose:  F_ij = Frobenius norm of J_ij, then the average product
+ *           correction F_ij - mean_i mean_j / mean (over all pairs i != j).
+ *           SL_GAUGE_RAW: the parameters as fitted (plmc); SL_GAUGE_ZEROSUM:
+ *           J_ij shifted to zero row and column sums, gap state excluded
+ *           (EVcouplings).
+ * Args:     ret_fn  - L*L symmetric APC-corrected scores (RETURN, caller allocates)
+ *           ret_raw - L*L uncorrected norms (may be NULL)
+ */
+SL_MUSTCHECK int sl_coupling_scores(const sl_model *m, int gauge, double *ret_fn, double *ret_raw,
+                                    sl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,108 @@
+/* mutant.c: mutant strings and exact energy differences.
+ *
+ * The energy difference uses only the terms that touch a mutated site M:
+ *   T(s) = sum_{i in M} h_i(s_i) + sum_{i in M, j not in M} J_ij(s_i, s_j)
+ *          + sum_{i < j, both in M} J_ij(s_i, s_j)
+ * and H(s') - H(s) = T(s') - T(s), since every other term is unchanged. Cost
+ * O(|M| L) instead of O(L^2).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seqloop/score.h"
+
+static int find_col(const sl_model *m, int64_t pos) {
+  for (int64_t i = 0; i < m->L; i++)
+    if (m->pos[i] == pos) return (int)i;
+  return -1;
+}
+
+int sl_mutant_parse(const sl_model *m, const char *text, int64_t offset, sl_mutation *mut,
+                    int *ret_n, sl_error *err) {
+  int n = 0;
+  const char *p = text;
+  *ret_n = 0;
+  while (*p == ' ') p++;
+  if (*p == '\0' || strcmp(p, "WT") == 0 || strcmp(p, "wt") == 0 || strcmp(p, "_wt") == 0) return SL_OK;
+  while (*p) {
+    const char *start = p;
+    while (*p && *p != ':') p++;
+    int len = (int)(p - start);
+    if (len < 3)
+      return sl_fail(err, SL_EINPUT, "mutation '%.*s' is not of the form A42G", len, start);
+    unsigned char wt = (unsigned char)toupper((unsigned char)start[0]);
+    unsigned char mt = (unsigned char)toupper((unsigned char)start[len - 1]);
+    char *e = NULL;
+    long long num = strtoll(start + 1, &e, 10);
+    if (e != start + len - 1 || !isdigit((unsigned char)start[1]) || !isalpha(wt))
+      return sl_fail(err, SL_EINPUT, "mutation '%.*s' is not of the form A42G (letter, number, letter)", len, start);
+    if (m->abc->cls[mt] != SL_CH_RESIDUE)
+      return sl_fail(err, SL_EINPUT, "mutation '%.*s': '%c' is not a %s residue", len, start, mt, m->abc->name);
+    int64_t pos = num + offset;
+    int col = find_col(m, pos);
+    if (col < 0)
+      return sl_fail(err, SL_EINPUT, "mutation '%.*s': residue %lld%s is not a column of the model "
+                     "(model covers %lld..%lld)", len, start, (long long)pos,
+                     offset ? " (after offset)" : "", (long long)m->pos[0], (long long)m->pos[m->L - 1]);
+    uint8_t fw = m->focus[col];
+    if (m->abc->code[wt] != fw || m->abc->cls[wt] != SL_CH_RESIDUE)
+      return sl_fail(err, SL_EINPUT, "mutation '%.*s': the wild type at residue %lld is '%c', not '%c'",
+                     len, start, (long long)pos, m->abc->symbols[fw], wt);
+    if (n == SL_MAX_MUTATIONS)
+      return sl_fail(err, SL_EINPUT, "more than %d mutations in one variant", SL_MAX_MUTATIONS);
+    for (int k = 0; k < n; k++)
+      if (mut[k].col == col)
+        return sl_fail(err, SL_EINPUT, "residue %lld is mutated twice in '%s'", (long long)pos, text);
+    mut[n].col = col;
+    mut[n].pos = pos;
+    mut[n].wt = fw;
+    mut[n].mt = m->abc->code[mt];
+    n++;
+    if (*p == ':') p++;
+  }
+  *ret_n = n;
+  return SL_OK;
+}
+
+/* Terms of H touching the mutated columns, for sequence s with the columns
+ * in mut set to the states in `st` (wild type or mutant). */
+static double touching(const sl_model *m, const uint8_t *s, const sl_mutation *mut, int n,
+                       const uint8_t *st, const uint8_t *inM) {
+  const int64_t L = m->L;
+  const int q = m->q;
+  double t = 0.0;
+  for (int k = 0; k < n; k++) {
+    int a = sl_model_state(m, st[k]);
+    if (a < 0) continue;
+    int64_t i = mut[k].col;
+    t += m->h[i * q + a];
+    if (!m->J) continue;
+    const float *Ji = sl_model_J(m, i, 0) + (size_t)a * (size_t)q;
+    for (int64_t j = 0; j < L; j++) {
+      if (inM[j]) continue;
+      int b = sl_model_state(m, s[j]);
+      if (b >= 0) t += Ji[(size_t)j * (size_t)q * (size_t)q + (size_t)b];
+    }
+    for (int l = k + 1; l < n; l++) {
+      int b = sl_model_state(m, st[l]);
+      if (b >= 0) t += sl_model_J(m, i, mut[l].col)[a * q + b];
+    }
+  }
+  return t;
+}
+
+double sl_model_delta(const sl_model *m, const uint8_t *s, const sl_mutation *mut, int n) {
+  if (n == 0) return 0.0;
+  uint8_t wt[SL_MAX_MUTATIONS], mt[SL_MAX_MUTATIONS];
+  uint8_t *inM = calloc((size_t)m->L, 1);
+  if (!inM) return 0.0 / 0.0;
+  for (int k = 0; k < n; k++) {
+    wt[k] = s[mut[k].col];
+    mt[k] = mut[k].mt;
+    inM[mut[k].col] = 1;
+  }
+  double d = touching(m, s, mut, n, mt, inM) - touching(m, s, mut, n, wt, inM);
+  free(inM);
+  return d;
+}
