@@ -8,7 +8,7 @@
 #include "seqloop/potts.h"
 
 enum { O_MODEL = OPT_CMD_BASE, O_PRESET, O_LH, O_LJ, O_GAPS, O_MAXIT, O_EPS, O_LBFGSM, O_STOPAT,
-       O_PLMC_OUT, O_SEED };
+       O_PLMC_OUT, O_SEED, O_INIT, O_EVAL };
 
 static void help(void) {
   printf("usage: seqloop fit --model potts|profile -o MODEL [options] ALIGNMENT\n\n"
@@ -26,7 +26,9 @@ static void help(void) {
          "                          (5 + 2m) x 8 bytes per parameter\n"
          "  --stop-at F             stop once the objective is <= F (benchmarks)\n"
          "  --plmc-out FILE         also write plmc's binary parameter file\n"
-         "  --seed N                recorded in the model (the fit itself is deterministic)\n\n%s",
+         "  --seed N                recorded in the model (the fit itself is deterministic)\n"
+         "  --init MODEL            start from a model's parameters (seqloop or plmc file)\n"
+         "  --evaluate              with --init: print the objective at those parameters and exit\n\n%s",
          cli_common_help);
 }
 
@@ -90,7 +92,9 @@ static char *meta_json(const cli_common *c, const sl_msa *msa, const char *model
 int cmd_fit(int argc, char **argv) {
   cli_common c;
   cli_common_init(&c, "fit", argc, argv);
-  const char *model = NULL, *preset = "evcouplings", *plmc_out = NULL;
+  const char *model = NULL, *preset = "evcouplings", *plmc_out = NULL, *init = NULL;
+  int eval_only = 0;
+  double *init_x = NULL;
   double lh = NAN, lj = NAN;
   long long seed = 0;
   sl_plm_opts o;
@@ -103,7 +107,8 @@ int cmd_fit(int argc, char **argv) {
     {"gaps-missing", no_argument, 0, 'g'}, {"max-iter", required_argument, 0, 'm'},
     {"epsilon", required_argument, 0, O_EPS}, {"lbfgs-m", required_argument, 0, O_LBFGSM},
     {"stop-at", required_argument, 0, O_STOPAT}, {"plmc-out", required_argument, 0, O_PLMC_OUT},
-    {"seed", required_argument, 0, O_SEED}, {0, 0, 0, 0}};
+    {"seed", required_argument, 0, O_SEED}, {"init", required_argument, 0, O_INIT},
+    {"evaluate", no_argument, 0, O_EVAL}, {0, 0, 0, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "gm:", longopts, NULL)) != -1) {
     if (opt == 'h') { help(); return 0; }
@@ -123,6 +128,8 @@ int cmd_fit(int argc, char **argv) {
       case O_STOPAT: o.stop_at = strtod(optarg, &e); if (*e) goto BADVAL; break;
       case O_PLMC_OUT: plmc_out = optarg; break;
       case O_SEED: seed = strtoll(optarg, &e, 10); if (*e) goto BADVAL; break;
+      case O_INIT: init = optarg; break;
+      case O_EVAL: eval_only = 1; break;
       default: fprintf(stderr, "seqloop fit: see 'seqloop fit -h'\n"); return 2;
     }
     continue;
@@ -130,7 +137,12 @@ int cmd_fit(int argc, char **argv) {
     fprintf(stderr, "seqloop fit: bad value '%s' for option %s\n", optarg, argv[optind - 1]);
     return 2;
   }
-  if (optind != argc - 1 || !model || !c.out) {
+  if (eval_only && (!init || (model && strcmp(model, "potts") != 0))) {
+    fprintf(stderr, "seqloop fit: --evaluate needs --init MODEL (a Potts model)\n");
+    return 2;
+  }
+  if (eval_only && !model) model = "potts";
+  if (optind != argc - 1 || !model || (!c.out && !eval_only)) {
     fprintf(stderr, "seqloop fit: expected --model, -o MODEL and one alignment, see 'seqloop fit -h'\n");
     return 2;
   }
@@ -160,6 +172,35 @@ int cmd_fit(int argc, char **argv) {
   progress_ctx pc = {isatty(2), c.quiet, o.max_iter};
   o.progress = progress;
   o.progress_ctx = &pc;
+  if (init) {
+    sl_model *im = NULL;
+    char magic[8] = {0};
+    FILE *ifp = fopen(init, "rb");
+    size_t got = ifp ? fread(magic, 1, 8, ifp) : 0;
+    if (ifp) fclose(ifp);
+    status = got == 8 && memcmp(magic, "SEQLOOP", 8) == 0 ? sl_model_read(init, &im, &err)
+                                                         : sl_model_read_plmc(init, &im, &err);
+    if (status) goto DONE;
+    if (im->kind != SL_MODEL_POTTS || im->L != msa->L || im->q != q || im->abc != msa->abc) {
+      status = sl_fail(&err, SL_EINPUT, "%s: a %s model with L %lld and q %d does not fit this "
+                       "alignment and options (L %lld, q %d)", init, sl_model_kind_name(im->kind),
+                       (long long)im->L, im->q, (long long)msa->L, q);
+      sl_model_destroy(im);
+      goto DONE;
+    }
+    init_x = malloc((size_t)sl_potts_nparams(msa->L, q) * sizeof *init_x);
+    if (!init_x) { sl_model_destroy(im); status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
+    sl_potts_pack(im, init_x);
+    sl_model_destroy(im);
+    o.init = init_x;
+    if (eval_only) {
+      double fx = 0;
+      if ((status = sl_plm_objective(msa, w, &o, o.init, &fx, NULL, &err))) goto DONE;
+      printf("objective\t%.6f\nlambda_h\t%g\nlambda_J\t%g\nN\t%lld\nL\t%lld\nq\t%d\n", fx,
+             o.lambda_h, o.lambda_J, (long long)msa->N, (long long)msa->L, q);
+      goto DONE;
+    }
+  }
   if (is_potts) {
     if (!c.quiet)
       fprintf(stderr, "seqloop fit: potts, %lld parameters, lambda_h %g, lambda_J %g (%s), gaps %s, "
@@ -200,6 +241,7 @@ int cmd_fit(int argc, char **argv) {
     free(all); free(fd); free(fi);
   }
 DONE:
+  free(init_x);
   sl_model_destroy(m);
   free(w);
   sl_msa_destroy(msa);

@@ -41,6 +41,7 @@ typedef struct sl_plm_opts {
   double stop_at;         /* stop as soon as f <= stop_at (NAN: off); for benchmarks */
   sl_plm_progress_fn progress;
   void *progress_ctx;
+  const double *init;     /* starting parameter vector, or NULL for plmc's start */
 } sl_plm_opts;
 
 void sl_plm_opts_init(sl_plm_opts *o);
@@ -71,7 +72,7 @@ typedef struct sl_plm_report {
  * Purpose:  Fit a Potts model to msa with weights w by L-BFGS (libLBFGS) on
  *           the objective above. Initial h_i(a) = log(f_i(a) Neff + 1),
  *           shifted to zero sum (f_i over residues only when gap_missing),
- *           J = 0, as plmc.
+ *           J = 0, as plmc; or o->init if given.
  * Returns:  SL_OK with *ret_m (caller destroys) and rep filled; SL_EUSAGE for
  *           bad options; SL_ENOMEM. Stopping by max_iter, stop_at or the
  *           progress callback is success.

@@ -536,6 +536,7 @@ int sl_potts_fit_plm(const sl_msa *msa, const double *w, const sl_plm_opts *o, s
     for (int a = 0; a < q; a++) sum += (x[i * q + a] = log(f[i * q + a] * neff + 1.0));
     for (int a = 0; a < q; a++) x[i * q + a] -= sum / q;
   }
+  if (o->init) memcpy(x, o->init, (size_t)np * sizeof *x);
   lbfgs_parameter_t param;
   lbfgs_parameter_init(&param);
   param.epsilon = o->epsilon;
