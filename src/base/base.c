@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -124,6 +125,10 @@ int sl_outfile_open(const char *path, sl_outfile **ret_of, sl_error *err) {
     free(of->path); free(of->tmp); free(of);
     return sl_fail(err, SL_EIO, "cannot create output file %s: %s", path, strerror(e));
   }
+  /* mkstemp creates mode 0600; outputs get the usual 0666 minus the umask. */
+  mode_t um = umask(0);
+  umask(um);
+  if (fchmod(fd, 0666 & ~um) != 0) { /* not fatal: the file is still ours */ }
   of->fp = fdopen(fd, "w");
   if (!of->fp) {
     int e = errno;

@@ -212,10 +212,14 @@ static const uint8_t *tensor(const cJSON *root, const char *name, const uint8_t 
   return NULL;
 }
 
-static int check_floats(const float *p, size_t n, const char *name, const char *path, sl_error *err) {
-  for (size_t k = 0; k < n; k++)
-    if (!isfinite(p[k]))
+/* p may be unaligned (plmc files pack floats after odd-sized fields). */
+static int check_floats(const void *p, size_t n, const char *name, const char *path, sl_error *err) {
+  for (size_t k = 0; k < n; k++) {
+    float v;
+    memcpy(&v, (const char *)p + 4 * k, 4);
+    if (!isfinite(v))
       return sl_fail(err, SL_EINPUT, "%s: tensor '%s' holds a non-finite value at index %zu", path, name, k);
+  }
   return SL_OK;
 }
 
@@ -286,13 +290,17 @@ int sl_model_read(const char *path, sl_model **ret_m, sl_error *err) {
     size_t nb = (size_t)(L * (L - 1) / 2) * (size_t)(q * q) * 4;
     const uint8_t *tj = tensor(root, "J", data, data_len, nb, path, err);
     if (!tj) { status = SL_EINPUT; goto DONE; }
-    const float *src = (const float *)(const void *)tj;
-    if ((status = check_floats(src, nb / 4, "J", path, err))) goto DONE;
+    if ((status = check_floats(tj, nb / 4, "J", path, err))) goto DONE;
+    const uint8_t *src = tj;
     for (int64_t i = 0; i < L; i++)
-      for (int64_t j = i + 1; j < L; j++, src += q * q) {
+      for (int64_t j = i + 1; j < L; j++, src += 4 * q * q) {
         float *Jij = sl_model_J(m, i, j), *Jji = sl_model_J(m, j, i);
         for (int a = 0; a < q; a++)
-          for (int b = 0; b < q; b++) Jij[a * q + b] = Jji[b * q + a] = src[a * q + b];
+          for (int b = 0; b < q; b++) {
+            float v;
+            memcpy(&v, src + 4 * (a * q + b), 4);
+            Jij[a * q + b] = Jji[b * q + a] = v;
+          }
       }
   }
   const cJSON *focus = cJSON_GetObjectItemCaseSensitive(root, "focus");
@@ -384,9 +392,9 @@ int sl_model_read_plmc(const char *path, sl_model **ret_m, sl_error *err) {
   uint64_t expect = 20 + 20 + (uint64_t)q + 4ULL * ((uint64_t)nseq + (uint64_t)nskip) + (uint64_t)L +
                     4ULL * L + 8ULL * L * (uint64_t)q + 8ULL * npair * (uint64_t)q * (uint64_t)q;
   if (expect != len) {
-    status = sl_fail(err, SL_EINPUT, "%s: plmc parameter file of %zu bytes; L = %d, q = %d and %d "
+    status = sl_fail(err, SL_EINPUT, "%s: plmc parameter file of %zu bytes; L = %d, q = %d and %lld "
                      "sequences imply %llu bytes (truncated or not a plmc file)", path, len, L, q,
-                     nseq + nskip, (unsigned long long)expect);
+                     (long long)nseq + nskip, (unsigned long long)expect);
     goto DONE;
   }
   char alpha[22] = {0};
@@ -419,17 +427,17 @@ int sl_model_read_plmc(const char *path, sl_model **ret_m, sl_error *err) {
   take(&c, NULL, 4 * (size_t)L * (size_t)q); /* fi */
   take(&c, m->h, 4 * (size_t)L * (size_t)q);
   take(&c, NULL, 4 * (size_t)(npair * (uint64_t)q * (uint64_t)q)); /* fij */
-  const float *src = (const float *)(const void *)c.p;
+  const uint8_t *src = c.p; /* may be unaligned */
   if ((status = check_floats(m->h, (size_t)L * (size_t)q, "h", path, err)) ||
       (status = check_floats(src, (size_t)(npair * (uint64_t)q * (uint64_t)q), "J", path, err)))
     goto DONE;
   for (int64_t i = 0; i < L; i++)
-    for (int64_t j = i + 1; j < L; j++, src += q * q) {
+    for (int64_t j = i + 1; j < L; j++, src += 4 * q * q) {
       float *Jij = sl_model_J(m, i, j), *Jji = sl_model_J(m, j, i);
       for (int a = 0; a < q; a++)
         for (int b = 0; b < q; b++) {
           float v;
-          memcpy(&v, src + a * q + b, 4); /* src may be unaligned */
+          memcpy(&v, src + 4 * (a * q + b), 4);
           Jij[a * q + b] = Jji[b * q + a] = v;
         }
     }
