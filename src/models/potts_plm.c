@@ -119,6 +119,7 @@ typedef struct plm_ctx {
   double *pair_reg;    /* L per-row regulariser sums, combined in order */
   const sl_plm_opts *o;
   int threads;
+  int use_avx512;      /* the tiled AVX-512 forward (else the portable loops) */
   /* progress bookkeeping */
   int n_evals;
   double neg_loglk;
@@ -143,6 +144,10 @@ static int ctx_init(plm_ctx *c, const sl_msa *msa, const double *w, const sl_plm
   c->q = msa->abc->q - (o->gap_missing ? 1 : 0);
   c->o = o;
   c->threads = o->threads > 0 ? o->threads : 1;
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  c->use_avx512 = !o->portable && __builtin_cpu_supports("avx512f");
+#endif
   if (c->q + 1 > QP) return sl_fail(err, SL_EUSAGE, "alphabet too large for the Potts kernel (q = %d)", c->q);
   c->KS = (int64_t)(c->q + 1) * QP;
   int64_t n = 0;
@@ -230,6 +235,43 @@ static void expand(plm_ctx *c, const double *x) {
  * lanes (two 512-bit or four 256-bit operations); target_clones builds an
  * AVX-512, an AVX2 and a baseline version and picks one at load time.
  * Rows whose site i is a missing gap get r = 0 and contribute nothing. */
+#if defined(__x86_64__)
+#include <immintrin.h>
+/* Forward for one block, AVX-512: tiles of 4 rows x 8 neighbours with the
+ * logits of the 4 rows held in 8 registers, so each gathered row costs two
+ * loads and two adds and the logits are stored once per 8 neighbours. About
+ * 1.4x faster than the portable loop below on the development machine
+ * (docs/performance.md). nb must be a multiple of 4 (the caller pads). */
+__attribute__((target("avx512f")))
+static void forward_avx512(const float *restrict Ki, const int8_t *restrict ST, int64_t N, int64_t L,
+                           int64_t KS, float *restrict lg, int64_t n0, int64_t nb) {
+  for (int64_t j0 = 0; j0 < L; j0 += 8) {
+    const int64_t j1 = j0 + 8 < L ? j0 + 8 : L;
+    for (int64_t k = 0; k < nb; k += 4) {
+      float *l0 = lg + k * QP, *l1 = l0 + QP, *l2 = l1 + QP, *l3 = l2 + QP;
+      __m512 a0 = _mm512_load_ps(l0), a1 = _mm512_load_ps(l0 + 16);
+      __m512 b0 = _mm512_load_ps(l1), b1 = _mm512_load_ps(l1 + 16);
+      __m512 c0 = _mm512_load_ps(l2), c1 = _mm512_load_ps(l2 + 16);
+      __m512 d0 = _mm512_load_ps(l3), d1 = _mm512_load_ps(l3 + 16);
+      for (int64_t j = j0; j < j1; j++) {
+        const float *Kj = Ki + j * KS;
+        const int8_t *sj = ST + j * N + n0 + k;
+        const float *ra = Kj + sj[0] * QP, *rb = Kj + sj[1] * QP;
+        const float *rc = Kj + sj[2] * QP, *rd = Kj + sj[3] * QP;
+        a0 = _mm512_add_ps(a0, _mm512_load_ps(ra)); a1 = _mm512_add_ps(a1, _mm512_load_ps(ra + 16));
+        b0 = _mm512_add_ps(b0, _mm512_load_ps(rb)); b1 = _mm512_add_ps(b1, _mm512_load_ps(rb + 16));
+        c0 = _mm512_add_ps(c0, _mm512_load_ps(rc)); c1 = _mm512_add_ps(c1, _mm512_load_ps(rc + 16));
+        d0 = _mm512_add_ps(d0, _mm512_load_ps(rd)); d1 = _mm512_add_ps(d1, _mm512_load_ps(rd + 16));
+      }
+      _mm512_store_ps(l0, a0); _mm512_store_ps(l0 + 16, a1);
+      _mm512_store_ps(l1, b0); _mm512_store_ps(l1 + 16, b1);
+      _mm512_store_ps(l2, c0); _mm512_store_ps(l2 + 16, c1);
+      _mm512_store_ps(l3, d0); _mm512_store_ps(l3 + 16, d1);
+    }
+  }
+}
+#endif
+
 __attribute__((target_clones("avx512f", "avx2", "default")))
 static double site_kernel(const plm_ctx *c, int64_t i, float *restrict lg, float *restrict r) {
   const int64_t L = c->L, KS = c->KS, N = c->N;
@@ -245,6 +287,12 @@ static double site_kernel(const plm_ctx *c, int64_t i, float *restrict lg, float
     const int64_t nb = N - n0 < NB ? N - n0 : NB;
     for (int64_t k = 0; k < nb; k++)
       for (int a = 0; a < QP; a++) lg[k * QP + a] = hi[a];
+#if defined(__x86_64__)
+    if (c->use_avx512 && nb % 4 == 0) {
+      forward_avx512(Ki, c->ST, N, L, KS, lg, n0, nb);
+    } else
+#endif
+    {
     /* Forward, four neighbours at a time: one read-modify-write of the
      * logits per four gathered rows (stores, not loads, bound this loop). */
     int64_t j = 0;
@@ -266,6 +314,7 @@ static double site_kernel(const plm_ctx *c, int64_t i, float *restrict lg, float
         float *restrict acc = lg + k * QP;
         for (int a = 0; a < QP; a++) acc[a] += row[a];
       }
+    }
     }
     for (int64_t k = 0; k < nb; k++) {
       float *rk = r + k * QP;
