@@ -84,6 +84,7 @@ int cmd_ingest(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_contacts(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 
 #endif

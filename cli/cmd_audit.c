@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "seqloop/ar.h"
+#include "seqloop/samplestats.h"
 
 static void help(void) {
   printf("usage: seqloop audit [options] ALIGNMENT\n\n"
@@ -11,7 +13,16 @@ static void help(void) {
          "rows and reports N, L, Neff, Neff/L with ProteinGym's depth class, duplicate rows, and\n"
          "per-column weighted entropy (bits, gap as a state) and gap fraction.\n\n"
          "  --columns               print the full per-column table\n"
-         "  --top N                 lowest/highest-entropy columns to list (default 5)\n\n%s",
+         "  --top N                 lowest/highest-entropy columns to list (default 5)\n\n"
+         "model and samples (seqloop audit --model M, or --samples S --against ALIGNMENT):\n"
+         "  --model FILE            report a model: kind, size, and for ar its entropy S = -E[log2 P]\n"
+         "                          by Monte Carlo with a 95%% interval, and 2^S (effective family size)\n"
+         "  --entropy-samples N     samples for the entropy estimate (default 20000)\n"
+         "  --seed S                seed for the entropy estimate (default 1)\n"
+         "  --samples FILE          sampled sequences (FASTA over the alignment's columns)\n"
+         "  --against ALIGNMENT     the natural alignment: one- and two-point correlations,\n"
+         "                          Hamming distance to the nearest natural (novelty) and between\n"
+         "                          samples (diversity); with --model, mean log P of both sets\n\n%s",
          cli_common_help);
 }
 
@@ -108,14 +119,140 @@ static char *render_json(const cli_common *c, const sl_msa *m, const sl_audit *a
   return out;
 }
 
+enum { A_MODEL = OPT_CMD_BASE, A_ENTN, A_SEED, A_SAMPLES, A_AGAINST };
+
+static void dist_line(FILE *fp, const char *what, const sl_dist_summary *d) {
+  fprintf(fp, "%-26s mean %.3f  quantiles 5%% %.3f  25%% %.3f  50%% %.3f  75%% %.3f  95%% %.3f  (n %lld)\n",
+          what, d->mean, d->q05, d->q25, d->q50, d->q75, d->q95, (long long)d->n);
+}
+
+static cJSON *dist_json(const sl_dist_summary *d) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "mean", d->mean);
+  cJSON_AddNumberToObject(o, "q05", d->q05);
+  cJSON_AddNumberToObject(o, "q25", d->q25);
+  cJSON_AddNumberToObject(o, "median", d->q50);
+  cJSON_AddNumberToObject(o, "q75", d->q75);
+  cJSON_AddNumberToObject(o, "q95", d->q95);
+  cJSON_AddNumberToObject(o, "n", (double)d->n);
+  return o;
+}
+
+static double mean_logp(sl_model *m, const sl_msa *a) {
+  double s = 0;
+  for (int64_t n = 0; n < a->N; n++) s += sl_model_energy(m, sl_msa_row(a, n));
+  return a->N ? s / (double)a->N : NAN;
+}
+
+/* `audit --model` and `audit --samples --against`. */
+static int audit_models(cli_common *c, const char *model_path, const char *samples, const char *against,
+                        long long nent, unsigned long long seed) {
+  sl_error err;
+  sl_error_clear(&err);
+  sl_model *m = NULL;
+  sl_msa *S = NULL, *A = NULL;
+  double *w = NULL, neff = 0;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream(&text, &len);
+  cJSON *root = cJSON_CreateObject();
+  int status = SL_OK;
+  fprintf(fp, "# seqloop %s audit\n", SL_VERSION);
+  if (model_path) {
+    if ((status = sl_model_read(model_path, &m, &err))) goto DONE;
+    cJSON *mj = cJSON_AddObjectToObject(root, "model");
+    cJSON_AddStringToObject(mj, "path", model_path);
+    cJSON_AddStringToObject(mj, "kind", sl_model_kind_name(m->kind));
+    cJSON_AddNumberToObject(mj, "L", (double)m->L);
+    cJSON_AddNumberToObject(mj, "q", m->q);
+    cJSON_AddNumberToObject(mj, "train_neff", m->neff);
+    fprintf(fp, "model              %s (%s, L %lld, q %d, trained on Neff %.1f)\n", model_path,
+            sl_model_kind_name(m->kind), (long long)m->L, m->q, m->neff);
+    if (m->kind == SL_MODEL_AR) {
+      double bits = 0, se = 0;
+      if ((status = sl_ar_entropy(m, nent, seed, c->w.threads, &bits, &se, &err))) goto DONE;
+      fprintf(fp, "entropy            %.3f bits (95%% interval %.3f to %.3f; %lld samples, seed %llu)\n",
+              bits, bits - 1.96 * se, bits + 1.96 * se, nent, seed);
+      fprintf(fp, "per site           %.4f bits; effective family size 2^S = 10^%.2f sequences\n",
+              bits / (double)m->L, bits * log10(2.0));
+      cJSON_AddNumberToObject(mj, "entropy_bits", bits);
+      cJSON_AddNumberToObject(mj, "entropy_se_bits", se);
+      cJSON_AddNumberToObject(mj, "entropy_samples", (double)nent);
+      cJSON_AddNumberToObject(mj, "entropy_seed", (double)seed);
+      cJSON_AddNumberToObject(mj, "log10_effective_family_size", bits * log10(2.0));
+    } else {
+      fprintf(fp, "entropy            not available: exact entropy needs an ar model (this is %s)\n",
+              sl_model_kind_name(m->kind));
+    }
+  }
+  if (samples) {
+    sl_msa_opts so;
+    sl_msa_opts_init(&so);
+    if ((status = sl_msa_read(samples, &so, &S, &err))) goto DONE;
+    if ((status = cli_load(c, against, &A, &w, &neff, &err))) goto DONE;
+    sl_sample_stats st;
+    if ((status = sl_sample_stats_compute(S, A, w, 2000, c->w.threads, &st, &err))) goto DONE;
+    fprintf(fp, "samples            %s (%lld sequences) against %s (%lld, Neff %.1f)\n", samples,
+            (long long)S->N, against, (long long)A->N, neff);
+    fprintf(fp, "one-point r        %.4f\n", st.r_one);
+    fprintf(fp, "two-point r        %.4f (connected correlations; slope %.3f)\n", st.r_two, st.slope_two);
+    dist_line(fp, "novelty (to nearest nat.)", &st.novelty);
+    dist_line(fp, "diversity (sample pairs)", &st.diversity);
+    cJSON *sj = cJSON_AddObjectToObject(root, "samples");
+    cJSON_AddNumberToObject(sj, "n", (double)S->N);
+    cJSON_AddNumberToObject(sj, "r_one_point", st.r_one);
+    cJSON_AddNumberToObject(sj, "r_two_point_connected", st.r_two);
+    cJSON_AddNumberToObject(sj, "slope_two_point", st.slope_two);
+    cJSON_AddItemToObject(sj, "novelty_hamming_to_nearest_natural", dist_json(&st.novelty));
+    cJSON_AddItemToObject(sj, "diversity_hamming_between_samples", dist_json(&st.diversity));
+    if (m) {
+      if (m->L != S->L) { status = sl_fail(&err, SL_EINPUT, "the model has %lld columns, the samples %lld", (long long)m->L, (long long)S->L); goto DONE; }
+      double ls = mean_logp(m, S), la = mean_logp(m, A);
+      fprintf(fp, "mean log P         samples %.3f, naturals %.3f (nats, under the model)\n", ls, la);
+      cJSON_AddNumberToObject(sj, "mean_logp_samples", ls);
+      cJSON_AddNumberToObject(sj, "mean_logp_naturals", la);
+    }
+  }
+DONE:
+  fclose(fp);
+  if (!status) {
+    if (c->json) {
+      char *js = cJSON_Print(root);
+      size_t n = strlen(js);
+      char *t = malloc(n + 2);
+      memcpy(t, js, n); t[n] = '\n'; t[n + 1] = 0;
+      status = cli_write_text(c->out, t, &err);
+      free(t);
+      cJSON_free(js);
+    } else {
+      status = cli_write_text(c->out, text, &err);
+    }
+  }
+  cJSON_Delete(root);
+  free(text);
+  free(w);
+  sl_model_destroy(m);
+  sl_msa_destroy(S);
+  sl_msa_destroy(A);
+  return status ? cli_error(c, status, &err) : 0;
+}
+
 int cmd_audit(int argc, char **argv) {
   cli_common c;
   cli_common_init(&c, "audit", argc, argv);
   int columns = 0, top = 5;
+  const char *model_path = NULL, *samples = NULL, *against = NULL;
+  long long nent = 20000;
+  unsigned long long seed = 1;
   static const struct option longopts[] = {
     CLI_COMMON_LONGOPTS,
     {"columns", no_argument, 0, OPT_COLUMNS},
     {"top", required_argument, 0, OPT_TOP},
+    {"model", required_argument, 0, A_MODEL},
+    {"entropy-samples", required_argument, 0, A_ENTN},
+    {"seed", required_argument, 0, A_SEED},
+    {"samples", required_argument, 0, A_SAMPLES},
+    {"against", required_argument, 0, A_AGAINST},
     {0, 0, 0, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
@@ -133,7 +270,27 @@ int cmd_audit(int argc, char **argv) {
       }
       top = (int)v;
     }
+    else if (opt == A_MODEL) model_path = optarg;
+    else if (opt == A_SAMPLES) samples = optarg;
+    else if (opt == A_AGAINST) against = optarg;
+    else if (opt == A_ENTN || opt == A_SEED) {
+      char *e = NULL;
+      unsigned long long v = strtoull(optarg, &e, 10);
+      if (e == optarg || *e || (opt == A_ENTN && v < 2)) {
+        fprintf(stderr, "seqloop audit: bad value '%s' for %s\n", optarg, argv[optind - 1]);
+        return 2;
+      }
+      if (opt == A_ENTN) nent = (long long)v; else seed = v;
+    }
     else { fprintf(stderr, "seqloop audit: see 'seqloop audit -h'\n"); return 2; }
+  }
+  if (model_path || samples || against) {
+    if ((samples == NULL) != (against == NULL) || optind != argc) {
+      fprintf(stderr, "seqloop audit: use --model M, and/or --samples S with --against ALIGNMENT (no "
+              "positional alignment)\n");
+      return 2;
+    }
+    return audit_models(&c, model_path, samples, against, nent, seed);
   }
   if (optind != argc - 1) {
     fprintf(stderr, "seqloop audit: expected one alignment file (or '-'), see 'seqloop audit -h'\n");

@@ -5,16 +5,20 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "seqloop/ar.h"
 #include "seqloop/potts.h"
 
 enum { O_MODEL = OPT_CMD_BASE, O_PRESET, O_LH, O_LJ, O_GAPS, O_MAXIT, O_EPS, O_LBFGSM, O_STOPAT,
-       O_PLMC_OUT, O_SEED, O_INIT, O_EVAL };
+       O_PLMC_OUT, O_SEED, O_INIT, O_EVAL, O_ORDER };
 
 static void help(void) {
-  printf("usage: seqloop fit --model potts|profile -o MODEL [options] ALIGNMENT\n\n"
+  printf("usage: seqloop fit --model potts|profile|ar -o MODEL [options] ALIGNMENT\n\n"
          "Fits a model to a weighted alignment and writes a seqloop model file.\n"
-         "  --model M               potts (pseudo-likelihood, plmc's objective) or profile\n"
-         "                          (site-independent, L2-regularised maximum likelihood)\n"
+         "  --model M               potts (pseudo-likelihood, plmc's objective), profile\n"
+         "                          (site-independent, L2-regularised maximum likelihood) or ar\n"
+         "                          (autoregressive DCA: exact likelihood and sampling)\n"
+         "  --order O               ar site order: entropy (default: increasing column entropy),\n"
+         "                          natural, or a comma-separated permutation of 1..L\n"
          "  --preset P              regularisation convention: evcouplings (default:\n"
          "                          lambda_h 0.01, lambda_J 0.01 (q-1)(L-1)), evmutation\n"
          "                          (lambda_J 0.2 (L-1)), plmc (lambda_J 100), plmc-readme (16)\n"
@@ -62,8 +66,8 @@ static char *meta_json(const cli_common *c, const sl_msa *msa, const char *model
   cJSON_AddStringToObject(fit, "model", model);
   cJSON_AddStringToObject(fit, "preset", preset);
   cJSON_AddNumberToObject(fit, "lambda_h", o->lambda_h);
+  if (strcmp(model, "profile") != 0) cJSON_AddNumberToObject(fit, "lambda_J", o->lambda_J);
   if (strcmp(model, "potts") == 0) {
-    cJSON_AddNumberToObject(fit, "lambda_J", o->lambda_J);
     cJSON_AddNumberToObject(fit, "max_iter", o->max_iter);
     cJSON_AddNumberToObject(fit, "epsilon", o->epsilon);
     cJSON_AddNumberToObject(fit, "lbfgs_m", o->lbfgs_m);
@@ -81,7 +85,6 @@ static char *meta_json(const cli_common *c, const sl_msa *msa, const char *model
     cJSON_AddNumberToObject(r, "iterations", rep->iterations);
     cJSON_AddNumberToObject(r, "evaluations", rep->evaluations);
     cJSON_AddStringToObject(r, "lbfgs", rep->lbfgs_message);
-    cJSON_AddNumberToObject(r, "seconds", rep->seconds);
     cJSON_AddNumberToObject(r, "parameters", (double)rep->n_params);
   }
   char *s = cJSON_PrintUnformatted(root);
@@ -94,7 +97,9 @@ int cmd_fit(int argc, char **argv) {
   cli_common_init(&c, "fit", argc, argv);
   const char *model = NULL, *preset = "evcouplings", *plmc_out = NULL, *init = NULL;
   int eval_only = 0;
+  const char *order = "entropy";
   double *init_x = NULL;
+  int64_t *ar_order = NULL;
   double lh = NAN, lj = NAN;
   long long seed = 0;
   sl_plm_opts o;
@@ -108,7 +113,7 @@ int cmd_fit(int argc, char **argv) {
     {"epsilon", required_argument, 0, O_EPS}, {"lbfgs-m", required_argument, 0, O_LBFGSM},
     {"stop-at", required_argument, 0, O_STOPAT}, {"plmc-out", required_argument, 0, O_PLMC_OUT},
     {"seed", required_argument, 0, O_SEED}, {"init", required_argument, 0, O_INIT},
-    {"evaluate", no_argument, 0, O_EVAL}, {0, 0, 0, 0}};
+    {"evaluate", no_argument, 0, O_EVAL}, {"order", required_argument, 0, O_ORDER}, {0, 0, 0, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "gm:", longopts, NULL)) != -1) {
     if (opt == 'h') { help(); return 0; }
@@ -130,6 +135,7 @@ int cmd_fit(int argc, char **argv) {
       case O_SEED: seed = strtoll(optarg, &e, 10); if (*e) goto BADVAL; break;
       case O_INIT: init = optarg; break;
       case O_EVAL: eval_only = 1; break;
+      case O_ORDER: order = optarg; break;
       default: fprintf(stderr, "seqloop fit: see 'seqloop fit -h'\n"); return 2;
     }
     continue;
@@ -146,9 +152,9 @@ int cmd_fit(int argc, char **argv) {
     fprintf(stderr, "seqloop fit: expected --model, -o MODEL and one alignment, see 'seqloop fit -h'\n");
     return 2;
   }
-  int is_potts = strcmp(model, "potts") == 0;
-  if (!is_potts && strcmp(model, "profile") != 0) {
-    fprintf(stderr, "seqloop fit: --model: expected potts or profile, not '%s'\n", model);
+  int is_potts = strcmp(model, "potts") == 0, is_ar = strcmp(model, "ar") == 0;
+  if (!is_potts && !is_ar && strcmp(model, "profile") != 0) {
+    fprintf(stderr, "seqloop fit: --model: expected potts, profile or ar, not '%s'\n", model);
     return 2;
   }
   if (plmc_out && !is_potts) {
@@ -211,6 +217,46 @@ int cmd_fit(int argc, char **argv) {
     if (!status && !c.quiet)
       fprintf(stderr, "seqloop fit: %s after %d iterations (%d evaluations, %.2f s): objective %.4f\n",
               rep.lbfgs_message, rep.iterations, rep.evaluations, rep.seconds, rep.fx);
+  } else if (is_ar) {
+    sl_ar_opts ao;
+    sl_ar_opts_init(&ao);
+    if (!isnan(lh)) ao.lambda_h = lh;
+    if (!isnan(lj)) ao.lambda_J = lj;
+    ao.threads = c.w.threads;
+    ao.max_iter = o.max_iter;
+    if (o.gap_missing) { status = sl_fail(&err, SL_EUSAGE, "ar models treat gaps as a state (no -g)"); goto DONE; }
+    if (strcmp(order, "natural") == 0) ao.order_kind = SL_ORDER_NATURAL;
+    else if (strcmp(order, "entropy") != 0) {
+      ao.order_kind = SL_ORDER_GIVEN;
+      ar_order = malloc((size_t)msa->L * sizeof *ar_order);
+      int64_t k = 0;
+      char *p = (char *)order;
+      while (ar_order && *p && k < msa->L) {
+        char *e = NULL;
+        long long v = strtoll(p, &e, 10);
+        if (e == p) break;
+        ar_order[k++] = v - 1;
+        p = *e == ',' ? e + 1 : e;
+      }
+      if (!ar_order || k != msa->L || *p) {
+        status = sl_fail(&err, SL_EUSAGE, "--order: expected entropy, natural or a comma-separated "
+                         "permutation of 1..%lld", (long long)msa->L);
+        goto DONE;
+      }
+      ao.order = ar_order;
+    }
+    sl_ar_report ar;
+    if (!c.quiet)
+      fprintf(stderr, "seqloop fit: ar, %lld parameters, lambda_h %g, lambda_J %g, order %s, %d threads\n",
+              (long long)sl_potts_nparams(msa->L, q), ao.lambda_h, ao.lambda_J, order, ao.threads);
+    status = sl_ar_fit(msa, w, &ao, &m, &ar, &err);
+    if (!status && !c.quiet)
+      fprintf(stderr, "seqloop fit: %lld sites fitted in %.2f s (%lld evaluations; %d sites stopped "
+              "before convergence): training NLL %.4f nats per sequence (weights sum to 1)\n",
+              (long long)msa->L, ar.seconds, (long long)ar.evaluations, ar.n_not_converged, ar.neg_loglk);
+    o.lambda_h = ao.lambda_h;
+    o.lambda_J = ao.lambda_J;
+    preset = "ardca";
   } else {
     status = sl_profile_fit(msa, w, o.lambda_h, o.gap_missing, &m, &err);
   }
@@ -242,6 +288,7 @@ int cmd_fit(int argc, char **argv) {
   }
 DONE:
   free(init_x);
+  free(ar_order);
   sl_model_destroy(m);
   free(w);
   sl_msa_destroy(msa);

@@ -22,6 +22,8 @@ static const command commands[] = {
    "seqloop fit --model potts -f DYR_ECOLI -g --preset plmc-readme -m 100 -o dhfr.model DHFR.a2m"},
   {"score", cmd_score, "score variants (CSV, --mutants, --sequences, --all-singles); evaluate on an assay",
    "seqloop score -m blat.model --dms-score-column 2500 BLAT_ECOLX_Ranganathan2015.csv -o scored.csv"},
+  {"sample", cmd_sample, "draw sequences from a model (ar: exact ancestral sampling)",
+   "seqloop sample -m kunitz.ar -n 10000 --seed 7 -o samples.fa"},
   {"contacts", cmd_contacts, "coupling scores (Frobenius + APC) and precision against a structure",
    "seqloop contacts -m ww.model --structure 4rex.cif --chain A -o ww.ecs"},
   {"convert", cmd_convert, "convert between seqloop model files and plmc parameter files",

@@ -6,17 +6,17 @@
 set -u
 cd "$(dirname "$0")/.."
 declare -A allowed=(
-  [base]="base"
-  [kern]="base kern"
-  [seq]="base kern alphabet seqfile msa weights"
-  [models]="base kern alphabet seqfile msa weights model potts"
-  [struct]="base kern alphabet seqfile msa weights model potts structure"
-  [score]="base kern alphabet seqfile msa weights model potts structure metrics score"
-  [audit]="base kern alphabet seqfile msa weights model potts structure metrics score audit"
+  [base]="base rng"
+  [kern]="base rng kern"
+  [seq]="base rng kern alphabet seqfile msa weights"
+  [models]="base rng kern alphabet seqfile msa weights model potts ar"
+  [struct]="base rng kern alphabet seqfile msa weights model potts ar structure"
+  [score]="base rng kern alphabet seqfile msa weights model potts ar structure metrics score"
+  [audit]="base rng kern alphabet seqfile msa weights model potts ar structure metrics score audit samplestats"
 )
 declare -A module_of=(
-  [base]=base [kern]=kern [alphabet]=seq [seqfile]=seq [msa]=seq [weights]=seq [model]=models
-  [potts]=models [structure]=struct [metrics]=score [score]=score [audit]=audit [seqloop]=all
+  [base]=base [rng]=base [ar]=models [kern]=kern [alphabet]=seq [seqfile]=seq [msa]=seq [weights]=seq [model]=models
+  [potts]=models [structure]=struct [metrics]=score [score]=score [audit]=audit [samplestats]=audit [seqloop]=all
 )
 bad=0
 for dir in base kern seq models struct score audit; do

@@ -4,6 +4,10 @@
  * Kinds so far:
  *   SL_MODEL_PROFILE  site-independent: P(s) = prod_i softmax(h_i)(s_i)
  *   SL_MODEL_POTTS    pairwise: H(s) = sum_i h_i(s_i) + sum_{i<j} J_ij(s_i, s_j)
+ *   SL_MODEL_AR       autoregressive (arDCA): P(s) = prod_k P(s_{p_k} | s_{p_1..p_{k-1}}),
+ *                     each a softmax over h_i + sum_{earlier j} J_ij(., s_j), with
+ *                     i = p_k; J_ij is used only for j earlier than i in the
+ *                     order (not symmetric); see ar.h
  *
  * States. A model over an alignment with alphabet abc has q states:
  *   gap_missing = 0: q = abc->q, state a = alphabet code a (0 = gap);
@@ -29,7 +33,7 @@
 extern "C" {
 #endif
 
-enum { SL_MODEL_PROFILE = 1, SL_MODEL_POTTS = 2 };
+enum { SL_MODEL_PROFILE = 1, SL_MODEL_POTTS = 2, SL_MODEL_AR = 3 };
 
 typedef struct sl_model {
   int kind;                /* SL_MODEL_* */
@@ -42,6 +46,8 @@ typedef struct sl_model {
   char *focus_name;        /* focus header, or NULL */
   uint8_t *focus;          /* L alphabet codes of the focus/reference row (0 = gap) */
   int64_t *pos;            /* L residue numbers of the columns (0 = none) */
+  int64_t *order;          /* AR: the site order p (L sites), NULL otherwise */
+  void *cache;             /* derived data (AR kernel layout); freed with the model */
   double neff;             /* Neff of the training alignment */
   int64_t n_train;         /* rows of the training alignment */
   char *meta;              /* JSON text: fit options and provenance (may be NULL) */
@@ -67,7 +73,9 @@ static inline float *sl_model_J(const sl_model *m, int64_t i, int64_t j) {
 /* sl_model_energy()
  * Purpose:  H(s) of a sequence of L alphabet codes: sum of fields plus
  *           couplings (POTTS) over the sites that are not missing. For a
- *           profile this is the unnormalised log-probability.
+ *           profile this is the unnormalised log-probability; for an ar
+ *           model the exact log-probability (it builds the model's cache on
+ *           first use, so do that once before sharing a model across threads).
  */
 double sl_model_energy(const sl_model *m, const uint8_t *s);
 

@@ -3,12 +3,14 @@
 #define SEQLOOP_H
 
 #include "seqloop/alphabet.h"
+#include "seqloop/ar.h"
 #include "seqloop/audit.h"
 #include "seqloop/base.h"
 #include "seqloop/kern.h"
 #include "seqloop/metrics.h"
 #include "seqloop/model.h"
 #include "seqloop/potts.h"
+#include "seqloop/rng.h"
 #include "seqloop/score.h"
 #include "seqloop/structure.h"
 #include "seqloop/msa.h"

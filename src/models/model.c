@@ -6,6 +6,8 @@
  */
 #include "seqloop/model.h"
 
+#include "seqloop/ar.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@ const char *sl_model_kind_name(int kind) {
   switch (kind) {
     case SL_MODEL_PROFILE: return "profile";
     case SL_MODEL_POTTS: return "potts";
+    case SL_MODEL_AR: return "ar";
     default: return "unknown";
   }
 }
@@ -30,8 +33,15 @@ sl_model *sl_model_create(int kind, int64_t L, const sl_alphabet *abc, int gap_m
   m->h = calloc((size_t)L * q, sizeof *m->h);
   m->focus = calloc((size_t)L, 1);
   m->pos = malloc((size_t)L * sizeof *m->pos);
-  if (kind == SL_MODEL_POTTS) m->J = calloc((size_t)L * (size_t)L * q * q, sizeof *m->J);
-  if (!m->h || !m->focus || !m->pos || (kind == SL_MODEL_POTTS && !m->J)) {
+  if (kind == SL_MODEL_POTTS || kind == SL_MODEL_AR)
+    m->J = calloc((size_t)L * (size_t)L * q * q, sizeof *m->J);
+  if (kind == SL_MODEL_AR) {
+    m->order = malloc((size_t)L * sizeof *m->order);
+    if (m->order)
+      for (int64_t i = 0; i < L; i++) m->order[i] = i;
+  }
+  if (!m->h || !m->focus || !m->pos || (kind != SL_MODEL_PROFILE && !m->J) ||
+      (kind == SL_MODEL_AR && !m->order)) {
     sl_model_destroy(m);
     return NULL;
   }
@@ -47,10 +57,13 @@ void sl_model_destroy(sl_model *m) {
   free(m->focus);
   free(m->pos);
   free(m->meta);
+  free(m->order);
+  free(m->cache);
   free(m);
 }
 
 double sl_model_energy(const sl_model *m, const uint8_t *s) {
+  if (m->kind == SL_MODEL_AR) return sl_ar_logp((sl_model *)m, s); /* fills the cache once */
   const int64_t L = m->L;
   const int q = m->q;
   double e = 0.0;

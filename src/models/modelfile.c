@@ -126,6 +126,10 @@ int sl_model_write(const char *path, const sl_model *m, sl_error *err) {
   for (int64_t i = 0; i < L; i++) cJSON_AddItemToArray(pos, cJSON_CreateNumber((double)m->pos[i]));
   cJSON_AddNumberToObject(root, "neff", m->neff);
   cJSON_AddNumberToObject(root, "n_train", (double)m->n_train);
+  if (m->order) {
+    cJSON *ord = cJSON_AddArrayToObject(root, "order");
+    for (int64_t k = 0; k < L; k++) cJSON_AddItemToArray(ord, cJSON_CreateNumber((double)m->order[k]));
+  }
   cJSON *meta = m->meta ? cJSON_Parse(m->meta) : NULL;
   if (meta) cJSON_AddItemToObject(root, "meta", meta);
   else cJSON_AddObjectToObject(root, "meta");
@@ -133,7 +137,9 @@ int sl_model_write(const char *path, const sl_model *m, sl_error *err) {
   cJSON_AddItemToArray(tensors, tensor_entry("h", L, q, 0, h_off, h_bytes, "h[i][a]"));
   if (m->J)
     cJSON_AddItemToArray(tensors, tensor_entry("J", npair, q, q, j_off, j_bytes,
-                                               "J[pair(i<j) in lexicographic order][a][b] = J_ij(a,b)"));
+                                               m->order ? "J[pair (k, l < k) of order positions][a][b] = "
+                                                          "J_{order[k], order[l]}(a,b)"
+                                                        : "J[pair(i<j) in lexicographic order][a][b] = J_ij(a,b)"));
   char *json = cJSON_PrintUnformatted(root);
   cJSON_Delete(root);
   if (!json) return sl_fail(err, SL_ENOMEM, "out of memory writing %s", path);
@@ -151,7 +157,12 @@ int sl_model_write(const char *path, const sl_model *m, sl_error *err) {
   free(json);
   uint8_t *data = buf + 16 + H;
   memcpy(data + h_off, m->h, h_bytes);
-  if (m->J) {
+  if (m->J && m->order) { /* ar: pairs of order positions (k, l < k) */
+    float *dst = (float *)(void *)(data + j_off);
+    for (int64_t k = 1; k < L; k++)
+      for (int64_t l = 0; l < k; l++, dst += q * q)
+        memcpy(dst, sl_model_J(m, m->order[k], m->order[l]), (size_t)q * (size_t)q * sizeof(float));
+  } else if (m->J) {
     float *dst = (float *)(void *)(data + j_off);
     for (int64_t i = 0; i < L; i++)
       for (int64_t j = i + 1; j < L; j++, dst += q * q)
@@ -266,7 +277,8 @@ int sl_model_read(const char *path, sl_model **ret_m, sl_error *err) {
   const cJSON *gm = cJSON_GetObjectItemCaseSensitive(root, "gap_missing");
   int64_t L, q;
   int k = !cJSON_IsString(kind) ? 0 : strcmp(kind->valuestring, "potts") == 0 ? SL_MODEL_POTTS
-        : strcmp(kind->valuestring, "profile") == 0 ? SL_MODEL_PROFILE : 0;
+        : strcmp(kind->valuestring, "profile") == 0 ? SL_MODEL_PROFILE
+        : strcmp(kind->valuestring, "ar") == 0 ? SL_MODEL_AR : 0;
   int at = cJSON_IsString(abcname) ? sl_alphabet_parse(abcname->valuestring) : -1;
   if (!k || at <= 0 || !cJSON_IsBool(gm) || json_int(root, "L", 1, 1 << 24, &L) ||
       json_int(root, "q", 2, 32, &q)) {
@@ -286,6 +298,32 @@ int sl_model_read(const char *path, sl_model **ret_m, sl_error *err) {
   if (!th) { status = SL_EINPUT; goto DONE; }
   memcpy(m->h, th, (size_t)(L * q) * 4);
   if ((status = check_floats(m->h, (size_t)(L * q), "h", path, err))) goto DONE;
+  if (k == SL_MODEL_AR) { /* the order must be a permutation */
+    const cJSON *ord = cJSON_GetObjectItemCaseSensitive(root, "order"), *e;
+    uint8_t *seen = calloc((size_t)L, 1);
+    int64_t n = 0;
+    if (!seen) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+    if (cJSON_IsArray(ord) && cJSON_GetArraySize(ord) == L)
+      cJSON_ArrayForEach(e, ord) {
+        if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble >= (double)L ||
+            seen[(int64_t)e->valuedouble]++)
+          break;
+        m->order[n++] = (int64_t)e->valuedouble;
+      }
+    free(seen);
+    if (n != L) {
+      status = sl_fail(err, SL_EINPUT, "%s: an ar model needs 'order', a permutation of 0..%lld", path, (long long)L - 1);
+      goto DONE;
+    }
+    size_t nb = (size_t)(L * (L - 1) / 2) * (size_t)(q * q) * 4;
+    const uint8_t *tj = tensor(root, "J", data, data_len, nb, path, err);
+    if (!tj) { status = SL_EINPUT; goto DONE; }
+    if ((status = check_floats(tj, nb / 4, "J", path, err))) goto DONE;
+    const uint8_t *src = tj;
+    for (int64_t a1 = 1; a1 < L; a1++)
+      for (int64_t l = 0; l < a1; l++, src += 4 * q * q)
+        memcpy(sl_model_J(m, m->order[a1], m->order[l]), src, 4 * (size_t)(q * q));
+  }
   if (k == SL_MODEL_POTTS) {
     size_t nb = (size_t)(L * (L - 1) / 2) * (size_t)(q * q) * 4;
     const uint8_t *tj = tensor(root, "J", data, data_len, nb, path, err);

@@ -94,6 +94,15 @@ static double touching(const sl_model *m, const uint8_t *s, const sl_mutation *m
 
 double sl_model_delta(const sl_model *m, const uint8_t *s, const sl_mutation *mut, int n) {
   if (n == 0) return 0.0;
+  if (m->kind == SL_MODEL_AR) { /* not pairwise-symmetric: compare full log-probabilities */
+    uint8_t *x = malloc((size_t)m->L);
+    if (!x) return 0.0 / 0.0;
+    memcpy(x, s, (size_t)m->L);
+    for (int k = 0; k < n; k++) x[mut[k].col] = mut[k].mt;
+    double d = sl_model_energy(m, x) - sl_model_energy(m, s);
+    free(x);
+    return d;
+  }
   uint8_t wt[SL_MAX_MUTATIONS], mt[SL_MAX_MUTATIONS];
   uint8_t *inM = calloc((size_t)m->L, 1);
   if (!inM) return 0.0 / 0.0;

@@ -1,0 +1,98 @@
+/* seqloop/ar.h: autoregressive DCA (arDCA; Trinquier et al. 2021, ArDCA.jl):
+ * an exact, normalised likelihood and exact i.i.d. sampling.
+ *
+ *   P(s) = prod_k P(s_{p_k} | s_{p_1}, ..., s_{p_{k-1}}),
+ *   P(s_i = a | earlier) = softmax_a( h_i(a) + sum_{j earlier than i} J_ij(a, s_j) )
+ *
+ * Fitting is L independent convex problems, one weighted softmax regression
+ * per site (parallel over sites), with weights normalised to sum to 1 and
+ * L2 penalties lambda_h sum h^2 + lambda_J sum J^2. Defaults lambda_J = 1e-4,
+ * lambda_h = 1e-6: ArDCA.jl's documented defaults (0.01 for both) shrink
+ * the couplings so much that samples of PF00014 reproduce the data's
+ * connected two-point correlations with r = 0.65 only; with 1e-4 / 1e-6,
+ * r = 0.96 (docs/benchmarks.md).
+ * Gaps are a state (q = 21 for protein), as in arDCA.
+ */
+#ifndef SEQLOOP_AR_H
+#define SEQLOOP_AR_H
+
+#include <stdint.h>
+
+#include "seqloop/base.h"
+#include "seqloop/model.h"
+#include "seqloop/msa.h"
+#include "seqloop/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { SL_ORDER_ENTROPY = 0, SL_ORDER_NATURAL = 1, SL_ORDER_GIVEN = 2 };
+
+typedef struct sl_ar_opts {
+  double lambda_h;        /* 1e-6 */
+  double lambda_J;        /* 1e-4 */
+  int order_kind;         /* SL_ORDER_ENTROPY (default): increasing column entropy */
+  const int64_t *order;   /* SL_ORDER_GIVEN: a permutation of 0..L-1 */
+  int threads;
+  int max_iter;           /* per site L-BFGS iterations (0: until converged) */
+  double epsilon;         /* per site L-BFGS convergence (1e-4) */
+  int portable;           /* unused by ar; kept for symmetry with potts */
+} sl_ar_opts;
+
+void sl_ar_opts_init(sl_ar_opts *o);
+
+typedef struct sl_ar_report {
+  double neg_loglk;       /* sum over sites of the fitted weighted NLL (weights sum to 1), nats */
+  double objective;       /* the same plus the penalties */
+  int64_t evaluations;    /* summed over sites */
+  int64_t iterations;
+  double seconds;
+  int n_not_converged;    /* sites whose L-BFGS stopped for another reason than convergence */
+} sl_ar_report;
+
+/* sl_ar_fit(): fit an ar model to msa with weights w (any scale; normalised
+ * internally). */
+SL_MUSTCHECK int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o,
+                           sl_model **ret_m, sl_ar_report *rep, sl_error *err);
+
+/* sl_ar_site_objective()
+ * Purpose:  The regression objective of order position k and its gradient
+ *           at x (q fields, then k blocks J_{order[k], order[l]}(a, b), a-major),
+ *           with the weights w normalised to sum to 1. For tests.
+ */
+SL_MUSTCHECK int sl_ar_site_objective(const sl_msa *msa, const double *w, const int64_t *order,
+                                      int64_t k, double lambda_h, double lambda_J,
+                                      const double *x, double *ret_fx, double *g, sl_error *err);
+
+/* sl_ar_prepare(): build the sampling/likelihood layout into m->cache (done
+ * on demand by the functions below; call it once before using a model from
+ * several threads). Returns SL_OK or SL_ENOMEM. */
+SL_MUSTCHECK int sl_ar_prepare(sl_model *m, sl_error *err);
+
+/* sl_ar_logp(): natural log P(s) of L alphabet codes (exact, normalised). */
+double sl_ar_logp(sl_model *m, const uint8_t *s);
+
+/* sl_ar_sample()
+ * Purpose:  Draw one sequence by ancestral sampling at temperature T
+ *           (logits / T). If fixed is not NULL, sites with fixed[i] != 0xFF
+ *           are clamped to that state; this is exact conditioning only for
+ *           sites that come before all free sites in the order (see
+ *           docs/sampling.md).
+ * Args:     out      - L alphabet codes (RETURN)
+ *           ret_logp - log P(out) under the model at T = 1 (may be NULL)
+ */
+void sl_ar_sample(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, uint8_t *out,
+                  double *ret_logp);
+
+/* sl_ar_entropy()
+ * Purpose:  Monte Carlo entropy S = -E[log2 P(x)] over n model samples, with
+ *           the standard error; in bits. Deterministic for a seed.
+ */
+SL_MUSTCHECK int sl_ar_entropy(sl_model *m, int64_t n, uint64_t seed, int threads,
+                               double *ret_bits, double *ret_se, sl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,417 @@
+/* ar.c: autoregressive DCA - fit, exact likelihood, ancestral sampling,
+ * Monte Carlo entropy.
+ *
+ * Contents:
+ *   1. Options, site order
+ *   2. The per-site regression (objective and gradient) and its fit
+ *   3. The kernel layout, likelihood and sampling
+ *   4. Entropy
+ *
+ * Layout. For sampling and likelihoods, m->cache holds for each site i a
+ * block K[i][j][b][0..QP) = J_ij(., b) for the sites j before i in the order
+ * (the same padded-row layout as the Potts kernel), so conditioning on one
+ * earlier residue adds one contiguous row of 32 floats. Per sequence that
+ * is L(L-1)/2 row additions and L softmaxes.
+ *
+ * The fit solves each site's problem with libLBFGS; sites run in parallel
+ * (largest problems first) and each writes only its own parameters, so the
+ * result does not depend on the thread count.
+ */
+#include <lbfgs.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "seqloop/ar.h"
+
+#define QP 32
+
+/* 1. Options, order --------------------------------------------------------- */
+
+void sl_ar_opts_init(sl_ar_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->lambda_h = 1e-6;
+  o->lambda_J = 1e-4;
+  o->order_kind = SL_ORDER_ENTROPY;
+  o->threads = 1;
+  o->epsilon = 1e-4;
+}
+
+typedef struct { double e; int64_t i; } ent_key;
+static int ent_cmp(const void *pa, const void *pb) {
+  const ent_key *a = pa, *b = pb;
+  if (a->e < b->e) return -1;
+  if (a->e > b->e) return 1;
+  return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* 2. Per-site regression ------------------------------------------------------ */
+
+typedef struct site_prob {
+  const sl_msa *msa;
+  const float *w;      /* normalised weights */
+  const int64_t *order;
+  int64_t k;           /* position in the order; the site is order[k] */
+  int q;
+  double lh, lJ;
+  float *K;            /* k * q * QP expanded couplings J_i,order[l](., b) */
+  float *G;            /* gradient in the same layout */
+  double nll;
+  int64_t evals;
+} site_prob;
+
+/* Variables: h_i (q), then for l < k the block J_i,order[l](a, b) (q*q, a-major). */
+static lbfgsfloatval_t site_eval(void *inst, const lbfgsfloatval_t *x, lbfgsfloatval_t *g,
+                                 const int n, const lbfgsfloatval_t step) {
+  (void)n; (void)step;
+  site_prob *p = inst;
+  const int q = p->q;
+  const int64_t k = p->k, L = p->msa->L, i = p->order[k];
+  for (int64_t l = 0; l < k; l++)
+    for (int a = 0; a < q; a++)
+      for (int b = 0; b < q; b++) p->K[(l * q + b) * QP + a] = (float)x[q + l * q * q + a * q + b];
+  memset(p->G, 0, (size_t)(k * q * QP) * sizeof(float));
+  double gh[QP] = {0}, fx = 0.0;
+  float lg[QP];
+  for (int64_t r = 0; r < p->msa->N; r++) {
+    const float wr = p->w[r];
+    if (!(wr > 0)) continue;
+    const uint8_t *s = sl_msa_row(p->msa, r);
+    for (int a = 0; a < QP; a++) lg[a] = a < q ? (float)x[a] : 0.0f;
+    for (int64_t l = 0; l < k; l++) {
+      const float *row = p->K + (l * q + s[p->order[l]]) * QP;
+      for (int a = 0; a < QP; a++) lg[a] += row[a];
+    }
+    float mx = lg[0];
+    for (int a = 1; a < q; a++) mx = lg[a] > mx ? lg[a] : mx;
+    double z = 0.0;
+    float e[QP];
+    for (int a = 0; a < q; a++) z += (e[a] = expf(lg[a] - mx));
+    const int si = s[i];
+    fx -= wr * ((double)lg[si] - mx - log(z));
+    float rr[QP];
+    for (int a = 0; a < QP; a++) rr[a] = a < q ? (float)(wr * e[a] / z) : 0.0f;
+    rr[si] -= wr;
+    for (int a = 0; a < q; a++) gh[a] += rr[a];
+    for (int64_t l = 0; l < k; l++) {
+      float *row = p->G + (l * q + s[p->order[l]]) * QP;
+      for (int a = 0; a < QP; a++) row[a] += rr[a];
+    }
+  }
+  p->nll = fx;
+  for (int a = 0; a < q; a++) {
+    fx += p->lh * x[a] * x[a];
+    g[a] = gh[a] + 2.0 * p->lh * x[a];
+  }
+  for (int64_t l = 0; l < k; l++)
+    for (int a = 0; a < q; a++)
+      for (int b = 0; b < q; b++) {
+        int64_t v = q + l * q * q + a * q + b;
+        fx += p->lJ * x[v] * x[v];
+        g[v] = (double)p->G[(l * q + b) * QP + a] + 2.0 * p->lJ * x[v];
+      }
+  (void)L;
+  p->evals++;
+  return fx;
+}
+
+int sl_ar_site_objective(const sl_msa *msa, const double *w, const int64_t *order, int64_t k,
+                         double lambda_h, double lambda_J, const double *x, double *ret_fx,
+                         double *g, sl_error *err) {
+  const int64_t L = msa->L, N = msa->N;
+  const int q = msa->abc->q;
+  if (k < 0 || k >= L) return sl_fail(err, SL_EUSAGE, "order position %lld outside 0..%lld", (long long)k, (long long)L - 1);
+  float *wn = malloc((size_t)(N ? N : 1) * sizeof *wn);
+  float *K = calloc((size_t)(L * q * QP) + 16, sizeof *K), *G = calloc((size_t)(L * q * QP) + 16, sizeof *G);
+  double *gg = malloc((size_t)(q + k * q * q) * sizeof *gg);
+  int status = SL_OK;
+  if (!wn || !K || !G || !gg) status = sl_fail(err, SL_ENOMEM, "out of memory");
+  else {
+    double sum = 0;
+    for (int64_t n = 0; n < N; n++) sum += w[n];
+    for (int64_t n = 0; n < N; n++) wn[n] = (float)(w[n] / sum);
+    site_prob p = {msa, wn, order, k, q, lambda_h, lambda_J, K, G, 0, 0};
+    *ret_fx = site_eval(&p, x, gg, (int)(q + k * q * q), 0);
+    if (g) memcpy(g, gg, (size_t)(q + k * q * q) * sizeof *g);
+  }
+  free(wn); free(K); free(G); free(gg);
+  return status;
+}
+
+int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o, sl_model **ret_m,
+              sl_ar_report *rep, sl_error *err) {
+  const int64_t L = msa->L, N = msa->N;
+  const int q = msa->abc->q;
+  int status = SL_OK;
+  *ret_m = NULL;
+  memset(rep, 0, sizeof *rep);
+  if (!(o->lambda_h >= 0) || !(o->lambda_J >= 0) || !(o->epsilon > 0) || o->max_iter < 0)
+    return sl_fail(err, SL_EUSAGE, "bad ar options (lambda_h %g, lambda_J %g, epsilon %g)",
+                   o->lambda_h, o->lambda_J, o->epsilon);
+  sl_model *m = sl_model_create(SL_MODEL_AR, L, msa->abc, 0);
+  float *wn = malloc((size_t)(N ? N : 1) * sizeof *wn);
+  ent_key *keys = malloc((size_t)L * sizeof *keys);
+  double *ws = malloc((size_t)N * sizeof *ws);
+  if (!m || !wn || !keys || !ws) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  double sum = 0.0;
+  for (int64_t n = 0; n < N; n++) sum += w[n];
+  if (!(sum > 0)) { status = sl_fail(err, SL_EINPUT, "%s: all sequence weights are zero", msa->path); goto DONE; }
+  for (int64_t n = 0; n < N; n++) wn[n] = (float)(w[n] / sum);
+
+  /* Site order. */
+  if (o->order_kind == SL_ORDER_GIVEN) {
+    uint8_t *seen = calloc((size_t)L, 1);
+    if (!seen) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+    for (int64_t k = 0; k < L; k++) {
+      int64_t v = o->order[k];
+      if (v < 0 || v >= L || seen[v]) {
+        free(seen);
+        status = sl_fail(err, SL_EUSAGE, "the site order is not a permutation of 1..%lld (entry %lld)",
+                         (long long)L, (long long)k + 1);
+        goto DONE;
+      }
+      seen[v] = 1;
+      m->order[k] = v;
+    }
+    free(seen);
+  } else if (o->order_kind == SL_ORDER_ENTROPY) {
+    for (int64_t i = 0; i < L; i++) {
+      double f[QP] = {0}, h = 0;
+      for (int64_t n = 0; n < N; n++) f[sl_msa_row(msa, n)[i]] += w[n] / sum;
+      for (int a = 0; a < q; a++) if (f[a] > 0) h -= f[a] * log(f[a]);
+      keys[i] = (ent_key){h, i};
+    }
+    qsort(keys, (size_t)L, sizeof *keys, ent_cmp);
+    for (int64_t k = 0; k < L; k++) m->order[k] = keys[k].i;
+  }
+
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  double nll = 0, obj = 0;
+  int64_t evals = 0, iters = 0;
+  int notconv = 0, failed = 0;
+  double *site_nll = calloc((size_t)L, sizeof *site_nll), *site_obj = calloc((size_t)L, sizeof *site_obj);
+  int64_t *site_ev = calloc((size_t)L, sizeof *site_ev), *site_it = calloc((size_t)L, sizeof *site_it);
+  int *site_ret = calloc((size_t)L, sizeof *site_ret);
+  if (!site_nll || !site_obj || !site_ev || !site_it || !site_ret) {
+    free(site_nll); free(site_obj); free(site_ev); free(site_it); free(site_ret);
+    status = sl_fail(err, SL_ENOMEM, "out of memory");
+    goto DONE;
+  }
+  const int threads = o->threads > 0 ? o->threads : 1;
+#pragma omp parallel num_threads(threads) reduction(+ : failed)
+  {
+    float *K = NULL, *G = NULL;
+    if (posix_memalign((void **)&K, 64, (size_t)(L * q * QP) * sizeof(float) + 64) != 0) K = NULL;
+    if (posix_memalign((void **)&G, 64, (size_t)(L * q * QP) * sizeof(float) + 64) != 0) G = NULL;
+    if (K) memset(K, 0, (size_t)(L * q * QP) * sizeof(float));
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t kk = L - 1; kk >= 0; kk--) { /* largest problems first */
+      if (!K || !G) { failed++; continue; }
+      const int64_t nv = q + kk * q * q;
+      lbfgsfloatval_t *x = lbfgs_malloc((int)nv);
+      if (!x) { failed++; continue; }
+      memset(x, 0, (size_t)nv * sizeof *x);
+      site_prob p = {msa, wn, m->order, kk, q, o->lambda_h, o->lambda_J, K, G, 0, 0};
+      lbfgs_parameter_t param;
+      lbfgs_parameter_init(&param);
+      param.epsilon = o->epsilon;
+      param.max_iterations = o->max_iter;
+      lbfgsfloatval_t fx = 0;
+      int ret = lbfgs((int)nv, x, &fx, site_eval, NULL, &p, &param);
+      site_ret[kk] = ret;
+      /* Exact objective and NLL at the final point. */
+      lbfgsfloatval_t *g = lbfgs_malloc((int)nv);
+      if (g) { site_obj[kk] = site_eval(&p, x, g, (int)nv, 0); lbfgs_free(g); }
+      site_nll[kk] = p.nll;
+      site_ev[kk] = p.evals;
+      const int64_t i = m->order[kk];
+      for (int a = 0; a < q; a++) m->h[i * q + a] = (float)x[a];
+      for (int64_t l = 0; l < kk; l++) {
+        float *Jij = sl_model_J(m, i, m->order[l]);
+        for (int v = 0; v < q * q; v++) Jij[v] = (float)x[q + l * q * q + v];
+      }
+      lbfgs_free(x);
+    }
+    free(K);
+    free(G);
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  for (int64_t k = 0; k < L; k++) {
+    nll += site_nll[k];
+    obj += site_obj[k];
+    evals += site_ev[k];
+    iters += site_it[k];
+    int r = site_ret[k];
+    if (!(r == LBFGS_SUCCESS || r == LBFGS_ALREADY_MINIMIZED || r == LBFGS_STOP)) notconv++;
+  }
+  free(site_nll); free(site_obj); free(site_ev); free(site_it); free(site_ret);
+  if (failed) { status = sl_fail(err, SL_ENOMEM, "out of memory in the per-site fits"); goto DONE; }
+  rep->neg_loglk = nll;
+  rep->objective = obj;
+  rep->evaluations = evals;
+  rep->iterations = iters;
+  rep->n_not_converged = notconv;
+  rep->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  m->neff = sum;
+  m->n_train = N;
+  *ret_m = m;
+  m = NULL;
+DONE:
+  sl_model_destroy(m);
+  free(wn); free(keys); free(ws);
+  return status;
+}
+
+/* 3. Kernel layout, likelihood, sampling ---------------------------------------- */
+
+/* cache: for each site i (in order position k), the block of rows for the
+ * earlier sites l < k: Kc[off(k) + (l * q + b) * QP + a] = J_{i, order[l]}(a, b);
+ * h padded to QP per site, first. */
+typedef struct ar_cache {
+  int64_t *off;  /* L offsets (floats) of each position's block */
+  float *H;      /* L * QP fields, by order position */
+  float *K;
+} ar_cache;
+
+int sl_ar_prepare(sl_model *m, sl_error *err) {
+  if (m->kind != SL_MODEL_AR) return sl_fail(err, SL_EUSAGE, "not an ar model");
+  if (m->cache) return SL_OK;
+  const int64_t L = m->L;
+  const int q = m->q;
+  /* One 64-byte aligned block holds the struct, the offsets, H and K, so
+   * that sl_model_destroy() frees it with a single free(m->cache). */
+  const size_t total = (size_t)(L * (L - 1) / 2) * (size_t)q * QP;
+  const size_t hdr = (sizeof(ar_cache) + 63) / 64 * 64;
+  const size_t offb = ((size_t)L * sizeof(int64_t) + 63) / 64 * 64;
+  const size_t hb = (size_t)L * QP * sizeof(float);
+  void *blk = NULL;
+  if (posix_memalign(&blk, 64, hdr + offb + hb + total * sizeof(float) + 64) != 0)
+    return sl_fail(err, SL_ENOMEM, "out of memory preparing an ar model");
+  memset(blk, 0, hdr + offb + hb + total * sizeof(float) + 64);
+  ar_cache *c = blk;
+  c->off = (int64_t *)(void *)((char *)blk + hdr);
+  c->H = (float *)(void *)((char *)blk + hdr + offb);
+  c->K = (float *)(void *)((char *)blk + hdr + offb + hb);
+  int64_t off = 0;
+  for (int64_t k = 0; k < L; k++) {
+    const int64_t i = m->order[k];
+    c->off[k] = off;
+    for (int a = 0; a < q; a++) c->H[k * QP + a] = m->h[i * q + a];
+    for (int64_t l = 0; l < k; l++) {
+      const float *Jij = sl_model_J(m, i, m->order[l]);
+      for (int a = 0; a < q; a++)
+        for (int b = 0; b < q; b++) c->K[off + (l * q + b) * QP + a] = Jij[a * q + b];
+    }
+    off += k * q * QP;
+  }
+  m->cache = c;
+  return SL_OK;
+}
+
+/* Conditional logits of position k given the states of earlier sites. */
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static void ar_logits(const ar_cache *c, const int64_t *order, int q, int64_t k, const uint8_t *s,
+                      float *restrict lg) {
+  const float *H = c->H + k * QP, *K = c->K + c->off[k];
+  for (int a = 0; a < QP; a++) lg[a] = H[a];
+  for (int64_t l = 0; l < k; l++) {
+    const float *restrict row = K + (l * q + s[order[l]]) * QP;
+    for (int a = 0; a < QP; a++) lg[a] += row[a];
+  }
+}
+
+double sl_ar_logp(sl_model *m, const uint8_t *s) {
+  sl_error err;
+  if (!m->cache && sl_ar_prepare(m, &err)) return NAN;
+  const ar_cache *c = m->cache;
+  const int q = m->q;
+  double lp = 0.0;
+  float lg[QP];
+  for (int64_t k = 0; k < m->L; k++) {
+    ar_logits(c, m->order, q, k, s, lg);
+    double mx = lg[0], z = 0.0;
+    for (int a = 1; a < q; a++) mx = lg[a] > mx ? lg[a] : mx;
+    for (int a = 0; a < q; a++) z += exp(lg[a] - mx);
+    lp += lg[s[m->order[k]]] - mx - log(z);
+  }
+  return lp;
+}
+
+void sl_ar_sample(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, uint8_t *out,
+                  double *ret_logp) {
+  sl_error err;
+  if (!m->cache && sl_ar_prepare(m, &err)) { if (ret_logp) *ret_logp = NAN; return; }
+  const ar_cache *c = m->cache;
+  const int q = m->q;
+  const float invT = (float)(1.0 / T);
+  const int unit = T == 1.0;
+  double lp = 0.0;
+  float lg[QP], p[QP], pt[QP];
+  for (int64_t k = 0; k < m->L; k++) {
+    const int64_t i = m->order[k];
+    ar_logits(c, m->order, q, k, out, lg);
+    float mx = lg[0];
+    for (int a = 1; a < q; a++) mx = lg[a] > mx ? lg[a] : mx;
+    float z1 = 0.0f, zt = 0.0f;
+    for (int a = 0; a < q; a++) z1 += (p[a] = expf(lg[a] - mx));
+    const float *draw = p;
+    zt = z1;
+    if (!unit) { /* P^(1/T): a second set of exponentials */
+      zt = 0.0f;
+      for (int a = 0; a < q; a++) zt += (pt[a] = expf((lg[a] - mx) * invT));
+      draw = pt;
+    }
+    int a;
+    if (fixed && fixed[i] != 0xFF) {
+      a = fixed[i];
+    } else {
+      float u = (float)sl_rng_uniform(rng) * zt, acc = 0.0f;
+      for (a = 0; a < q - 1; a++) {
+        acc += draw[a];
+        if (u < acc) break;
+      }
+    }
+    out[i] = (uint8_t)a;
+    lp += (double)(lg[a] - mx) - log((double)z1);
+  }
+  if (ret_logp) *ret_logp = lp;
+}
+
+/* 4. Entropy ------------------------------------------------------------------ */
+
+int sl_ar_entropy(sl_model *m, int64_t n, uint64_t seed, int threads, double *ret_bits,
+                  double *ret_se, sl_error *err) {
+  int status = sl_ar_prepare(m, err);
+  if (status) return status;
+  if (n < 2) return sl_fail(err, SL_EUSAGE, "the entropy estimate needs at least 2 samples");
+  double *lp = malloc((size_t)n * sizeof *lp);
+  if (!lp) return sl_fail(err, SL_ENOMEM, "out of memory");
+  const int64_t chunk = 4096, nchunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads > 0 ? threads : 1)
+  for (int64_t c = 0; c < nchunks; c++) {
+    sl_rng r;
+    sl_rng_seed(&r, seed);
+    for (int64_t j = 0; j < c; j++) sl_rng_jump(&r); /* chunk c has its own stream */
+    uint8_t *x = malloc((size_t)m->L);
+    for (int64_t t = c * chunk; t < n && t < (c + 1) * chunk; t++) {
+      if (x) sl_ar_sample(m, &r, 1.0, NULL, x, &lp[t]);
+      else lp[t] = NAN;
+    }
+    free(x);
+  }
+  double mean = 0.0, var = 0.0;
+  for (int64_t t = 0; t < n; t++) mean += lp[t];
+  mean /= (double)n;
+  for (int64_t t = 0; t < n; t++) var += (lp[t] - mean) * (lp[t] - mean);
+  var /= (double)(n - 1);
+  free(lp);
+  if (isnan(mean)) return sl_fail(err, SL_ENOMEM, "out of memory while sampling");
+  *ret_bits = -mean / log(2.0);
+  *ret_se = sqrt(var / (double)n) / log(2.0);
+  return SL_OK;
+}
