@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# bench/run.sh (`make bench`): every benchmark; results go to stdout. Set
+# PLMC_DIR (a plmc source tree) and PLMC_BIN (a directory of plmc builds) to
+# compare with plmc; without them the peer columns say "skipped".
+set -u
+cd "$(dirname "$0")/.."
+echo "## weights (bench/weights_vs_plmc.sh)"
+bench/weights_vs_plmc.sh ${PLMC_DIR:-}
+echo "## potts fit speed (bench/potts_speed.sh)"
+bench/potts_speed.sh
+echo "## ar (bench/ar_speed.sh)"
+bench/ar_speed.sh
