@@ -130,8 +130,8 @@ int cmd_sample(int argc, char **argv) {
     sl_rng r;
     sl_rng_seed(&r, seed);
     for (int64_t j = 0; j < ch; j++) sl_rng_jump(&r);
-    for (int64_t t = ch * chunk; t < n && t < (ch + 1) * chunk; t++)
-      sl_ar_sample(m, &r, T, fixed, X + t * L, &lp[t]);
+    const int64_t t0 = ch * chunk, nb = n - t0 < chunk ? n - t0 : chunk;
+    sl_ar_sample_batch(m, &r, T, fixed, nb, X + t0 * L, lp + t0);
   }
   if (naturals) {
     sl_msa_opts mo;

@@ -85,6 +85,16 @@ double sl_ar_logp(sl_model *m, const uint8_t *s);
 void sl_ar_sample(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, uint8_t *out,
                   double *ret_logp);
 
+/* sl_ar_sample_batch()
+ * Purpose:  B samples at once (out: B*L codes, ret_logp: B values or NULL);
+ *           the same distribution as sl_ar_sample, several times faster
+ *           because each position's couplings are read once per batch. The
+ *           draws are consumed position-major, so the sequences differ from B
+ *           calls of sl_ar_sample with the same generator.
+ */
+void sl_ar_sample_batch(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, int64_t B,
+                        uint8_t *out, double *ret_logp);
+
 /* sl_ar_entropy()
  * Purpose:  Monte Carlo entropy S = -E[log2 P(x)] over n model samples, with
  *           the standard error; in bits. Deterministic for a seed.

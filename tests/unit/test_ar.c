@@ -72,6 +72,27 @@ int main(void) {
   /* chi-square with dof - 1 degrees of freedom: mean dof, sd sqrt(2 dof); 5 sd. */
   CHECK(chi2 < dof + 5 * sqrt(2.0 * dof), "ancestral samples follow P (chi2 %.1f on %d cells)", chi2, dof - 1);
 
+  /* The batched sampler draws from the same distribution. */
+  {
+    uint8_t *xb = malloc((size_t)ns * 4);
+    sl_rng_seed(&r, 43);
+    sl_ar_sample_batch(m, &r, 1.0, NULL, ns, xb, NULL);
+    int64_t cb[625] = {0};
+    for (int64_t t = 0; t < ns; t++) cb[xb[4 * t] + 5 * xb[4 * t + 1] + 25 * xb[4 * t + 2] + 125 * xb[4 * t + 3]]++;
+    double chib = 0;
+    int dofb = 0;
+    for (int code = 0; code < 625; code++) {
+      int c = code;
+      for (int i = 0; i < 4; i++) { s[i] = (uint8_t)(c % 5); c /= 5; }
+      double e = ns * exp(sl_ar_logp(m, s));
+      if (e < 5) continue;
+      chib += (cb[code] - e) * (cb[code] - e) / e;
+      dofb++;
+    }
+    CHECK(chib < dofb + 5 * sqrt(2.0 * dofb), "batched samples follow P (chi2 %.1f on %d cells)", chib, dofb - 1);
+    free(xb);
+  }
+
   /* The log P reported while sampling equals sl_ar_logp. */
   double lp;
   sl_ar_sample(m, &r, 1.0, NULL, s, &lp);
