@@ -10,21 +10,28 @@
 
 #include "cli.h"
 #include "seqloop/ar.h"
+#include "seqloop/gibbs.h"
 #include "seqloop/score.h"
 
-enum { X_N = OPT_CMD_BASE, X_T, X_SEED, X_NAT, X_FIX };
+enum { X_N = OPT_CMD_BASE, X_T, X_SEED, X_NAT, X_FIX, X_INFILL, X_BURN, X_THIN, X_CHAINS };
 
 static void help(void) {
   printf("usage: seqloop sample -m MODEL -n N [options]\n\n"
-         "Draws N sequences from an ar model by exact ancestral sampling (i.i.d.).\n"
+         "Draws N sequences: from an ar model by exact ancestral sampling (i.i.d.); from a Potts\n"
+         "or profile model by Gibbs sampling (chains from random starts; burn-in; thinning).\n"
          "  -m, --model FILE        a seqloop ar model\n"
          "  -n N                    number of sequences\n"
          "  --temperature T         sample from P^(1/T) site by site (default 1)\n"
          "  --seed S                random seed (default 1); the same seed gives the same samples\n"
          "                          for any thread count\n"
-         "  --fix LIST              clamp residues, e.g. 12A,40W (focus numbering); exact only if\n"
-         "                          the clamped sites come first in the model's order (refit with\n"
-         "                          --order to put them first); otherwise refused\n"
+         "  --fix LIST              clamp residues, e.g. 12A,40W (focus numbering). Potts: exact\n"
+         "                          (Gibbs never updates them). ar: exact only if the clamped sites\n"
+         "                          come first in the model's order (refit with --order); else refused\n"
+         "  --infill A-B            regenerate residues A..B, every other site clamped to the focus\n"
+         "                          (Potts: Gibbs on the fragment; ar: only if A..B come last in the\n"
+         "                          order)\n"
+         "  --burnin N, --thin N, --chains N   Gibbs settings (default 200, 10, 4); R-hat of the\n"
+         "                          energy across chains is printed\n"
          "  --naturals ALN          add the identity to the nearest sequence of ALN (aligned to\n"
          "                          the model's columns, e.g. the training alignment after ingest)\n"
          "  -t N                    threads\n"
@@ -34,7 +41,9 @@ static void help(void) {
 int cmd_sample(int argc, char **argv) {
   cli_common c;
   cli_common_init(&c, "sample", argc, argv);
-  const char *model_path = NULL, *naturals = NULL, *fix = NULL;
+  const char *model_path = NULL, *naturals = NULL, *fix = NULL, *infill = NULL;
+  sl_gibbs_opts go;
+  sl_gibbs_opts_init(&go);
   long long n = -1;
   unsigned long long seed = 1;
   double T = 1.0;
@@ -42,6 +51,8 @@ int cmd_sample(int argc, char **argv) {
     {"model", required_argument, 0, 'm'}, {"temperature", required_argument, 0, X_T},
     {"seed", required_argument, 0, X_SEED}, {"naturals", required_argument, 0, X_NAT},
     {"fix", required_argument, 0, X_FIX}, {"threads", required_argument, 0, 't'},
+    {"infill", required_argument, 0, X_INFILL}, {"burnin", required_argument, 0, X_BURN},
+    {"thin", required_argument, 0, X_THIN}, {"chains", required_argument, 0, X_CHAINS},
     {"output", required_argument, 0, 'o'}, {"quiet", no_argument, 0, 'q'},
     {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   int opt;
@@ -55,6 +66,10 @@ int cmd_sample(int argc, char **argv) {
       case X_SEED: seed = strtoull(optarg, &e, 10); if (*e) goto BAD; break;
       case X_NAT: naturals = optarg; break;
       case X_FIX: fix = optarg; break;
+      case X_INFILL: infill = optarg; break;
+      case X_BURN: go.burnin = strtoll(optarg, &e, 10); if (*e || go.burnin < 0) goto BAD; break;
+      case X_THIN: go.thin = strtoll(optarg, &e, 10); if (*e || go.thin < 1) goto BAD; break;
+      case X_CHAINS: go.chains = (int)strtol(optarg, &e, 10); if (*e || go.chains < 1) goto BAD; break;
       case 't': if (cli_common_opt(&c, opt, optarg) < 0) return 2; break;
       case 'o': c.out = optarg; break;
       case 'q': c.quiet = 1; break;
@@ -78,18 +93,29 @@ int cmd_sample(int argc, char **argv) {
   sl_outfile *of = NULL;
   int status = sl_model_read(model_path, &m, &err);
   if (status) goto DONE;
-  if (m->kind != SL_MODEL_AR) {
-    status = sl_fail(&err, SL_EUSAGE, "%s is a %s model; sampling is implemented for ar models "
-                     "(Gibbs sampling of Potts models is not yet)", model_path, sl_model_kind_name(m->kind));
-    goto DONE;
-  }
-  if ((status = sl_ar_prepare(m, &err))) goto DONE;
+  const int is_ar = m->kind == SL_MODEL_AR;
+  if (is_ar && (status = sl_ar_prepare(m, &err))) goto DONE;
   const int64_t L = m->L;
-  if (fix) {
+  if (fix || infill) {
     fixed = malloc((size_t)L);
-    sl_mutation *mu = malloc(SL_MAX_MUTATIONS * sizeof *mu);
-    if (!fixed || !mu) { free(mu); status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
+    if (!fixed) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
     memset(fixed, 0xFF, (size_t)L);
+  }
+  if (infill) {
+    char *e = NULL;
+    long long a = strtoll(infill, &e, 10), b = (*e == '-') ? strtoll(e + 1, &e, 10) : -1;
+    if (*e || b < a) { status = sl_fail(&err, SL_EUSAGE, "--infill: expected A-B (residue numbers), not '%s'", infill); goto DONE; }
+    int64_t inside = 0;
+    for (int64_t i = 0; i < L; i++) {
+      if (m->pos[i] >= a && m->pos[i] <= b) { inside++; continue; }
+      fixed[i] = m->focus[i];
+      if (m->gap_missing && m->focus[i] == 0) fixed[i] = 0xFF; /* a gap is not a state there */
+    }
+    if (inside == 0) { status = sl_fail(&err, SL_EINPUT, "--infill %s: no model column in that range", infill); goto DONE; }
+  }
+  if (fix) {
+    sl_mutation *mu = malloc(SL_MAX_MUTATIONS * sizeof *mu);
+    if (!mu) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
     /* "12A" means residue 12 becomes A: parse as "<wt>12A" with the focus letter. */
     char *list = sl_strdup(fix), *save = NULL;
     for (char *t = strtok_r(list, ",", &save); t && !status; t = strtok_r(NULL, ",", &save)) {
@@ -107,6 +133,8 @@ int cmd_sample(int argc, char **argv) {
     free(list);
     free(mu);
     if (status) goto DONE;
+  }
+  if (fixed && is_ar) {
     /* Exact only if every clamped site precedes every free site in the order. */
     int seen_free = 0;
     for (int64_t k = 0; k < L; k++) {
@@ -124,14 +152,23 @@ int cmd_sample(int argc, char **argv) {
   lp = malloc((size_t)n * sizeof *lp);
   ident = malloc((size_t)n * sizeof *ident);
   if (!X || !lp || !ident) { status = sl_fail(&err, SL_ENOMEM, "out of memory for %lld samples", n); goto DONE; }
-  const int64_t chunk = 1024, nchunks = (n + chunk - 1) / chunk;
+  double rhat = NAN;
+  if (is_ar) {
+    const int64_t chunk = 1024, nchunks = (n + chunk - 1) / chunk;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(c.w.threads)
-  for (int64_t ch = 0; ch < nchunks; ch++) {
-    sl_rng r;
-    sl_rng_seed(&r, seed);
-    for (int64_t j = 0; j < ch; j++) sl_rng_jump(&r);
-    const int64_t t0 = ch * chunk, nb = n - t0 < chunk ? n - t0 : chunk;
-    sl_ar_sample_batch(m, &r, T, fixed, nb, X + t0 * L, lp + t0);
+    for (int64_t ch = 0; ch < nchunks; ch++) {
+      sl_rng r;
+      sl_rng_seed(&r, seed);
+      for (int64_t j = 0; j < ch; j++) sl_rng_jump(&r);
+      const int64_t t0 = ch * chunk, nb = n - t0 < chunk ? n - t0 : chunk;
+      sl_ar_sample_batch(m, &r, T, fixed, nb, X + t0 * L, lp + t0);
+    }
+  } else {
+    go.T = T;
+    go.seed = seed;
+    go.fixed = fixed;
+    go.threads = c.w.threads;
+    if ((status = sl_gibbs_sample(m, &go, n, X, lp, &rhat, &err))) goto DONE;
   }
   if (naturals) {
     sl_msa_opts mo;
@@ -157,7 +194,7 @@ int cmd_sample(int argc, char **argv) {
   if ((status = sl_outfile_open(c.out, &of, &err))) goto DONE;
   FILE *fp = sl_outfile_fp(of);
   for (int64_t t = 0; t < n; t++) {
-    fprintf(fp, ">sample%lld logp=%.4f", (long long)t + 1, lp[t]);
+    fprintf(fp, is_ar ? ">sample%lld logp=%.4f" : ">sample%lld energy=%.4f", (long long)t + 1, lp[t]);
     if (naturals) fprintf(fp, " nearest_identity=%.4f", ident[t]);
     fprintf(fp, " seed=%llu T=%g\n", seed, T);
     for (int64_t i = 0; i < L; i++) fputc(m->abc->symbols[X[t * L + i]], fp);
@@ -168,8 +205,13 @@ int cmd_sample(int argc, char **argv) {
   if (!status && !c.quiet) {
     double mean = 0;
     for (int64_t t = 0; t < n; t++) mean += lp[t];
-    fprintf(stderr, "seqloop sample: %lld sequences, mean log P %.3f nats (%.3f bits per site)\n", n,
-            mean / n, -mean / n / log(2.0) / L);
+    if (is_ar)
+      fprintf(stderr, "seqloop sample: %lld sequences, mean log P %.3f nats (%.3f bits per site)\n", n,
+              mean / n, -mean / n / log(2.0) / L);
+    else
+      fprintf(stderr, "seqloop sample: %lld sequences from %d Gibbs chains (burn-in %lld, thinning %lld), "
+              "mean energy %.3f, R-hat of the energy %.3f\n", n, go.chains, (long long)go.burnin,
+              (long long)go.thin, mean / n, rhat);
   }
 DONE:
   sl_outfile_abort(of);

@@ -10,16 +10,17 @@ declare -A allowed=(
   [kern]="base rng kern"
   [seq]="base rng kern alphabet seqfile msa weights"
   [models]="base rng kern alphabet seqfile msa weights model potts ar"
+  [sample]="base rng kern alphabet seqfile msa weights model potts ar gibbs"
   [struct]="base rng kern alphabet seqfile msa weights model potts ar structure"
   [score]="base rng kern alphabet seqfile msa weights model potts ar structure metrics score"
-  [audit]="base rng kern alphabet seqfile msa weights model potts ar structure metrics score audit samplestats"
+  [audit]="base rng kern alphabet seqfile msa weights model potts ar gibbs structure metrics score audit samplestats"
 )
 declare -A module_of=(
-  [base]=base [rng]=base [ar]=models [kern]=kern [alphabet]=seq [seqfile]=seq [msa]=seq [weights]=seq [model]=models
+  [base]=base [rng]=base [ar]=models [gibbs]=sample [kern]=kern [alphabet]=seq [seqfile]=seq [msa]=seq [weights]=seq [model]=models
   [potts]=models [structure]=struct [metrics]=score [score]=score [audit]=audit [samplestats]=audit [seqloop]=all
 )
 bad=0
-for dir in base kern seq models struct score audit; do
+for dir in base kern seq models sample struct score audit; do
   for f in src/$dir/*.c src/$dir/*.h include/seqloop/*.h; do
     [ -e "$f" ] || continue
     case "$f" in include/*) h=$(basename "$f" .h); [ "${module_of[$h]:-}" = "$dir" ] || [ "$dir" = "$h" ] || continue ;; esac

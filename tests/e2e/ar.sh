@@ -29,8 +29,13 @@ if need "$PDZ"; then
   e=$(json_get "$TMP/out" "'%.3f %.3f %.3f' % (d['model']['entropy_bits'], d['samples']['r_one_point'], d['samples']['novelty_hamming_to_nearest_natural']['mean'])")
   check "audit --model/--samples: entropy (bits), one-point r, novelty: $e" \
     awk -v e="$e" 'BEGIN{split(e, v, " "); exit !(v[1] > 0 && v[2] > 0.9 && v[3] > 0 && v[3] < 1)}'
-  CASE="sample from a potts model"; "$BIN" fit -q --model profile -o "$TMP/p.slm" "$PDZ"
-  expect_error 2 "implemented for ar models" sample -m "$TMP/p.slm" -n 5
+  "$BIN" fit -q --model potts --lambda-j 0.5 -m 20 -o "$TMP/p.slm" "$PDZ"
+  run_sl sample -m "$TMP/p.slm" -n 200 --seed 3 --fix 10A --infill 30-40 -t 2 -o "$TMP/g.fa"
+  check "Gibbs sampling of a Potts model reports R-hat" grep -q "R-hat of the energy" "$TMP/err"
+  check "Gibbs: 200 samples with energies" [ "$(grep -c '^>sample[0-9]* energy=' "$TMP/g.fa")" = 200 ]
+  "$BIN" sample -q -m "$TMP/p.slm" -n 50 --seed 3 -t 1 -o "$TMP/g1.fa"
+  "$BIN" sample -q -m "$TMP/p.slm" -n 50 --seed 3 -t 2 -o "$TMP/g2.fa"
+  check "Gibbs sampling reproducible across thread counts" cmp -s "$TMP/g1.fa" "$TMP/g2.fa"
   CASE="--fix on a late site is refused"; expect_error 2 "not among the first sites" sample -m "$TMP/pdz.ar" -n 5 --fix 40A
 fi
 finish
