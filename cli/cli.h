@@ -76,6 +76,8 @@ int cli_error(const cli_common *c, int status, const sl_error *err);
 
 /* Write a string to -o atomically (or stdout). */
 int cli_write_text(const char *path, const char *text, sl_error *err);
+/* Write a JSON document (pretty-printed, newline-terminated) the same way. */
+int cli_write_json(const char *path, const cJSON *json, sl_error *err);
 
 /* Commands. */
 int cmd_audit(int argc, char **argv);

@@ -217,13 +217,7 @@ DONE:
   fclose(fp);
   if (!status) {
     if (c->json) {
-      char *js = cJSON_Print(root);
-      size_t n = strlen(js);
-      char *t = malloc(n + 2);
-      memcpy(t, js, n); t[n] = '\n'; t[n + 1] = 0;
-      status = cli_write_text(c->out, t, &err);
-      free(t);
-      cJSON_free(js);
+      status = cli_write_json(c->out, root, &err);
     } else {
       status = cli_write_text(c->out, text, &err);
     }

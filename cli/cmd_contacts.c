@@ -155,13 +155,7 @@ int cmd_contacts(int argc, char **argv) {
       snprintf(key, sizeof key, "precision_%s", names[t]);
       cJSON_AddNumberToObject(j, key, pr.precision[t]);
     }
-    char *s = cJSON_Print(j);
-    size_t n = strlen(s);
-    char *t = malloc(n + 2);
-    memcpy(t, s, n); t[n] = '\n'; t[n + 1] = 0;
-    status = cli_write_text(json_path, t, &err);
-    free(t);
-    cJSON_free(s);
+    status = cli_write_json(json_path, j, &err);
     cJSON_Delete(j);
   }
 DONE:

@@ -254,15 +254,7 @@ int cmd_score(int argc, char **argv) {
     cJSON_AddStringToObject(mj, "assay", csv->path);
     cJSON_AddNumberToObject(mj, "skipped", (double)sc.n_skipped);
     print_metrics(stderr, dmscol, score, dms, bincol ? bin : NULL, csv->nrows, mj);
-    if (metrics_json) {
-      char *s = cJSON_Print(mj);
-      size_t n = strlen(s);
-      char *t = malloc(n + 2);
-      memcpy(t, s, n); t[n] = '\n'; t[n + 1] = 0;
-      status = cli_write_text(metrics_json, t, &err);
-      free(t);
-      cJSON_free(s);
-    }
+    if (metrics_json) status = cli_write_json(metrics_json, mj, &err);
     cJSON_Delete(mj);
   }
 DONE:

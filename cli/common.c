@@ -242,3 +242,18 @@ int cli_write_text(const char *path, const char *text, sl_error *err) {
   fputs(text, sl_outfile_fp(of));
   return sl_outfile_commit(of, err);
 }
+
+int cli_write_json(const char *path, const cJSON *json, sl_error *err) {
+  char *s = cJSON_Print(json);
+  if (!s) return sl_fail(err, SL_ENOMEM, "out of memory writing JSON");
+  size_t n = strlen(s);
+  char *t = malloc(n + 2);
+  if (!t) { cJSON_free(s); return sl_fail(err, SL_ENOMEM, "out of memory writing JSON"); }
+  memcpy(t, s, n);
+  t[n] = '\n';
+  t[n + 1] = 0;
+  cJSON_free(s);
+  int status = cli_write_text(path, t, err);
+  free(t);
+  return status;
+}

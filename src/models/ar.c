@@ -342,46 +342,6 @@ double sl_ar_logp(sl_model *m, const uint8_t *s) {
   return lp;
 }
 
-void sl_ar_sample(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, uint8_t *out,
-                  double *ret_logp) {
-  sl_error err;
-  if (!m->cache && sl_ar_prepare(m, &err)) { if (ret_logp) *ret_logp = NAN; return; }
-  const ar_cache *c = m->cache;
-  const int q = m->q;
-  const float invT = (float)(1.0 / T);
-  const int unit = T == 1.0;
-  double lp = 0.0;
-  float lg[QP], p[QP], pt[QP];
-  for (int64_t k = 0; k < m->L; k++) {
-    const int64_t i = m->order[k];
-    ar_logits(c, m->order, q, k, out, lg);
-    float mx = lg[0];
-    for (int a = 1; a < q; a++) mx = lg[a] > mx ? lg[a] : mx;
-    float z1 = 0.0f, zt = 0.0f;
-    for (int a = 0; a < q; a++) z1 += (p[a] = expf(lg[a] - mx));
-    const float *draw = p;
-    zt = z1;
-    if (!unit) { /* P^(1/T): a second set of exponentials */
-      zt = 0.0f;
-      for (int a = 0; a < q; a++) zt += (pt[a] = expf((lg[a] - mx) * invT));
-      draw = pt;
-    }
-    int a;
-    if (fixed && fixed[i] != 0xFF) {
-      a = fixed[i];
-    } else {
-      float u = (float)sl_rng_uniform(rng) * zt, acc = 0.0f;
-      for (a = 0; a < q - 1; a++) {
-        acc += draw[a];
-        if (u < acc) break;
-      }
-    }
-    out[i] = (uint8_t)a;
-    lp += (double)(lg[a] - mx) - log((double)z1);
-  }
-  if (ret_logp) *ret_logp = lp;
-}
-
 /* Batched ancestral sampling: B sequences advance together, position by
  * position, so each position's block of couplings (up to L q 128 bytes) is
  * read once per batch instead of once per sequence; the random draws are
@@ -430,6 +390,11 @@ void sl_ar_sample_batch(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed
       if (ret_logp) ret_logp[b] += (double)(lg[a] - mx) - log((double)z1);
     }
   }
+}
+
+void sl_ar_sample(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, uint8_t *out,
+                  double *ret_logp) {
+  sl_ar_sample_batch(m, rng, T, fixed, 1, out, ret_logp); /* a batch of one draws sample-major */
 }
 
 /* 4. Entropy ------------------------------------------------------------------ */
