@@ -8,7 +8,7 @@
 #include "seqloop/score.h"
 
 enum { S_MODEL = OPT_CMD_BASE, S_MUTANTS, S_SEQS, S_SINGLES, S_OFFSET, S_SKIP, S_MUTCOL, S_SCORECOL,
-       S_DMS, S_BIN, S_METRICS };
+       S_DMS, S_BIN, S_METRICS, S_PERP };
 
 static void help(void) {
   printf("usage: seqloop score -m MODEL [options] [ASSAY.csv]\n\n"
@@ -21,6 +21,9 @@ static void help(void) {
          "  --sequences FASTA       sequences aligned to the model's columns (as `seqloop ingest`\n"
          "                          writes them), scored against the focus\n"
          "  --all-singles           every single mutant of the focus\n"
+         "  --perplexity FASTA      exact log-likelihood of aligned sequences under an ar or profile\n"
+         "                          model: per sequence (CSV), and bits per site and perplexity\n"
+         "                          2^(bits per site) over the set on stderr (and --metrics-json)\n"
          "options:\n"
          "  -m, --model FILE        a seqloop model file\n"
          "  --offset K              residue number in the model = number in the mutant + K\n"
@@ -98,7 +101,7 @@ int cmd_score(int argc, char **argv) {
   cli_common_init(&c, "score", argc, argv);
   const char *model_path = NULL, *mutants = NULL, *seqs = NULL, *mutcol = "mutant";
   const char *scorecol = "seqloop_score", *dmscol = NULL, *bincol = NULL, *metrics_json = NULL;
-  int singles = 0;
+  int singles = 0, perplexity = 0;
   scorer sc = {0};
   static const struct option longopts[] = {
     {"model", required_argument, 0, 'm'}, {"mutants", required_argument, 0, S_MUTANTS},
@@ -107,6 +110,7 @@ int cmd_score(int argc, char **argv) {
     {"mutant-column", required_argument, 0, S_MUTCOL}, {"score-column", required_argument, 0, S_SCORECOL},
     {"dms-score-column", required_argument, 0, S_DMS}, {"dms-bin-column", required_argument, 0, S_BIN},
     {"metrics-json", required_argument, 0, S_METRICS}, {"output", required_argument, 0, 'o'},
+    {"perplexity", required_argument, 0, S_PERP},
     {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, "m:o:qh", longopts, NULL)) != -1) {
@@ -118,6 +122,7 @@ int cmd_score(int argc, char **argv) {
       case 'q': c.quiet = 1; break;
       case S_MUTANTS: mutants = optarg; break;
       case S_SEQS: seqs = optarg; break;
+      case S_PERP: seqs = optarg; perplexity = 1; break;
       case S_SINGLES: singles = 1; break;
       case S_OFFSET:
         sc.offset = strtoll(optarg, &e, 10);
@@ -133,6 +138,7 @@ int cmd_score(int argc, char **argv) {
     }
   }
   int ninputs = (optind < argc) + (mutants != NULL) + (seqs != NULL) + singles;
+  (void)perplexity;
   if (!model_path || ninputs != 1 || argc - optind > 1) {
     fprintf(stderr, "seqloop score: expected -m MODEL and exactly one input (a CSV, --mutants, "
             "--sequences or --all-singles), see 'seqloop score -h'\n");
@@ -216,8 +222,15 @@ int cmd_score(int argc, char **argv) {
   } else { /* aligned sequences */
     sl_seqset *ss = NULL;
     if ((status = sl_seqset_read(seqs, SL_FMT_AUTO, &ss, &err))) goto DONE;
-    fprintf(fp, "name,%s\n", scorecol);
-    double e0 = sl_model_energy(sc.m, sc.m->focus);
+    if (perplexity && sc.m->kind == SL_MODEL_POTTS) {
+      sl_seqset_destroy(ss);
+      status = sl_fail(&err, SL_EUSAGE, "perplexity needs a normalised model (ar or profile); a Potts "
+                       "model's likelihood is known only up to its partition function");
+      goto DONE;
+    }
+    fprintf(fp, perplexity ? "name,logp_nats,bits_per_site\n" : "name,%s\n", scorecol);
+    double e0 = perplexity ? 0.0 : sl_model_energy(sc.m, sc.m->focus), tot_bits = 0;
+    int64_t sites = 0;
     uint8_t *x = malloc((size_t)sc.m->L);
     for (int64_t k = 0; k < ss->n && !status; k++) {
       if (ss->len[k] != sc.m->L) {
@@ -235,8 +248,34 @@ int cmd_score(int argc, char **argv) {
                            (long long)i + 1, sc.m->abc->name);
         x[i] = sc.m->abc->code[ch];
       }
-      if (!status) fprintf(fp, "%s,%.6f\n", ss->name[k], sl_model_energy(sc.m, x) - e0);
+      if (!status && perplexity) {
+        /* Sites counted: all L for ar (gaps are a state); residues for a gap-missing profile. */
+        double lp = sc.m->kind == SL_MODEL_AR ? sl_model_energy(sc.m, x) : sl_model_logp_profile(sc.m, x);
+        int64_t ns = 0;
+        for (int64_t i = 0; i < sc.m->L; i++) ns += sl_model_state(sc.m, x[i]) >= 0;
+        fprintf(fp, "%s,%.6f,%.6f\n", ss->name[k], lp, ns ? -lp / log(2.0) / (double)ns : 0.0);
+        tot_bits += -lp / log(2.0);
+        sites += ns;
+      } else if (!status) {
+        fprintf(fp, "%s,%.6f\n", ss->name[k], sl_model_energy(sc.m, x) - e0);
+      }
       sc.n_ok++;
+    }
+    if (!status && perplexity && sites > 0) {
+      double bps = tot_bits / (double)sites;
+      fprintf(stderr, "seqloop score: %lld sequences, %lld sites: %.4f bits per site, perplexity %.4f "
+              "(unweighted mean over sites)\n", (long long)ss->n, (long long)sites, bps, pow(2.0, bps));
+      if (metrics_json) {
+        cJSON *pj = cJSON_CreateObject();
+        cJSON_AddStringToObject(pj, "model", model_path);
+        cJSON_AddStringToObject(pj, "sequences", seqs);
+        cJSON_AddNumberToObject(pj, "sequences_n", (double)ss->n);
+        cJSON_AddNumberToObject(pj, "sites", (double)sites);
+        cJSON_AddNumberToObject(pj, "bits_per_site", bps);
+        cJSON_AddNumberToObject(pj, "perplexity", pow(2.0, bps));
+        status = cli_write_json(metrics_json, pj, &err);
+        cJSON_Delete(pj);
+      }
     }
     free(x);
     sl_seqset_destroy(ss);

@@ -36,6 +36,13 @@ if need "$PDZ"; then
   "$BIN" sample -q -m "$TMP/p.slm" -n 50 --seed 3 -t 1 -o "$TMP/g1.fa"
   "$BIN" sample -q -m "$TMP/p.slm" -n 50 --seed 3 -t 2 -o "$TMP/g2.fa"
   check "Gibbs sampling reproducible across thread counts" cmp -s "$TMP/g1.fa" "$TMP/g2.fa"
+  "$BIN" score -q -m "$TMP/pdz.ar" --perplexity "$TMP/pdz.fa" --metrics-json "$TMP/pp.json" -o "$TMP/pp.csv"
+  "$BIN" fit -q --model profile -o "$TMP/prof.slm" "$PDZ"
+  "$BIN" score -q -m "$TMP/prof.slm" --perplexity "$TMP/pdz.fa" --metrics-json "$TMP/pp2.json" -o "$TMP/pp2.csv"
+  a=$(json_get "$TMP/pp.json" "'%.4f' % d['bits_per_site']"); b=$(json_get "$TMP/pp2.json" "'%.4f' % d['bits_per_site']")
+  check "training-set bits per site: ar ($a) below profile ($b), both in [0, log2 21]" \
+    awk -v a="$a" -v b="$b" 'BEGIN{exit !(a != "" && b != "" && a >= 0 && a < b && b < 4.40)}'
+  CASE="perplexity of a Potts model"; expect_error 2 "needs a normalised model" score -m "$TMP/p.slm" --perplexity "$TMP/pdz.fa"
   CASE="--fix on a late site is refused"; expect_error 2 "not among the first sites" sample -m "$TMP/pdz.ar" -n 5 --fix 40A
 fi
 finish
