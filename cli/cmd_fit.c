@@ -157,8 +157,8 @@ int cmd_fit(int argc, char **argv) {
     fprintf(stderr, "seqloop fit: --model: expected potts, profile or ar, not '%s'\n", model);
     return 2;
   }
-  if (plmc_out && !is_potts) {
-    fprintf(stderr, "seqloop fit: --plmc-out needs --model potts\n");
+  if ((plmc_out || init) && !is_potts) {
+    fprintf(stderr, "seqloop fit: --plmc-out and --init need --model potts\n");
     return 2;
   }
   sl_error err;
