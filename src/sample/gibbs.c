@@ -34,8 +34,9 @@ static void sweep(const sl_model *m, uint8_t *s, const uint8_t *fixed, double in
         if (j == i) continue;
         int b = sl_model_state(m, s[j]);
         if (b < 0) continue;
-        const float *Jij = sl_model_J(m, i, j);
-        for (int a = 0; a < q; a++) lg[a] += Jij[a * q + b];
+        /* J_ji(b, .) = J_ij(., b) is one contiguous row of the symmetric store. */
+        const float *row = sl_model_J(m, j, i) + (size_t)b * (size_t)q;
+        for (int a = 0; a < q; a++) lg[a] += row[a];
       }
     double mx = lg[0], z = 0.0;
     for (int a = 1; a < q; a++) mx = lg[a] > mx ? lg[a] : mx;
