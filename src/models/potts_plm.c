@@ -108,8 +108,6 @@ typedef struct plm_ctx {
   int8_t *S;           /* N*L model states; q for a missing gap */
   int8_t *ST;          /* the same, transposed: L*N (column j of all rows is contiguous) */
   float *work;         /* per thread: 2 * NB * QP floats (logits and residuals of a row block) */
-  uint8_t *perm;       /* per (block, j): the NB row offsets of the block sorted by state at j */
-  uint8_t *runs;       /* per (block, j): q + 1 counts of rows in each state */
   float *w;            /* N weights */
   float *K;            /* L*L*KS expanded couplings */
   float *G;            /* L*L*KS gradient accumulators */
@@ -127,7 +125,7 @@ typedef struct plm_ctx {
 } plm_ctx;
 
 static void ctx_free(plm_ctx *c) {
-  free(c->S); free(c->ST); free(c->work); free(c->perm); free(c->runs); free(c->w); free(c->K); free(c->G); free(c->H); free(c->GH);
+  free(c->S); free(c->ST); free(c->work); free(c->w); free(c->K); free(c->G); free(c->H); free(c->GH);
   free(c->site_fx); free(c->pair_reg);
 }
 
@@ -157,9 +155,6 @@ static int ctx_init(plm_ctx *c, const sl_msa *msa, const double *w, const sl_plm
   c->S = malloc((size_t)(n ? n : 1) * (size_t)c->L);
   c->ST = malloc((size_t)(n ? n : 1) * (size_t)c->L);
   c->work = aligned_floats((size_t)c->threads * 2 * NB * QP);
-  const size_t nblk = (size_t)((n + NB - 1) / NB);
-  c->perm = malloc((nblk ? nblk : 1) * (size_t)c->L * NB);
-  c->runs = malloc((nblk ? nblk : 1) * (size_t)c->L * (size_t)(c->q + 1));
   c->w = malloc((size_t)(n ? n : 1) * sizeof *c->w);
   c->K = aligned_floats(LL * (size_t)c->KS);
   c->G = aligned_floats(LL * (size_t)c->KS);
@@ -167,7 +162,7 @@ static int ctx_init(plm_ctx *c, const sl_msa *msa, const double *w, const sl_plm
   c->GH = aligned_floats((size_t)c->L * QP);
   c->site_fx = malloc((size_t)c->L * sizeof *c->site_fx);
   c->pair_reg = malloc((size_t)c->L * sizeof *c->pair_reg);
-  if (!c->S || !c->ST || !c->work || !c->perm || !c->runs || !c->w || !c->K || !c->G || !c->H || !c->GH || !c->site_fx || !c->pair_reg) {
+  if (!c->S || !c->ST || !c->work || !c->w || !c->K || !c->G || !c->H || !c->GH || !c->site_fx || !c->pair_reg) {
     ctx_free(c);
     return sl_fail(err, SL_ENOMEM, "out of memory for a Potts model of %lld x %lld x %d states "
                    "(%.1f GB of working space)", (long long)msa->N, (long long)c->L, c->q,
@@ -185,19 +180,6 @@ static int ctx_init(plm_ctx *c, const sl_msa *msa, const double *w, const sl_plm
   }
   for (int64_t r = 0; r < n; r++)
     for (int64_t i = 0; i < c->L; i++) c->ST[i * n + r] = c->S[r * c->L + i];
-  /* Counting sort of each block's rows by their state at each column. */
-  for (size_t b = 0; b < nblk; b++) {
-    const int64_t n0 = (int64_t)b * NB, nb = n - n0 < NB ? n - n0 : NB;
-    for (int64_t j = 0; j < c->L; j++) {
-      uint8_t *cnt = c->runs + (b * (size_t)c->L + (size_t)j) * (size_t)(c->q + 1);
-      uint8_t *pm = c->perm + (b * (size_t)c->L + (size_t)j) * NB;
-      int start[QP + 1] = {0};
-      memset(cnt, 0, (size_t)(c->q + 1));
-      for (int64_t t = 0; t < nb; t++) cnt[c->ST[j * n + n0 + t]]++;
-      for (int st = 1; st <= c->q; st++) start[st] = start[st - 1] + cnt[st - 1];
-      for (int64_t t = 0; t < nb; t++) pm[start[c->ST[j * n + n0 + t]]++] = (uint8_t)t;
-    }
-  }
   /* Diagonal blocks and the missing-state rows stay zero in K forever. */
   memset(c->K, 0, LL * (size_t)c->KS * sizeof(float));
   memset(c->H, 0, (size_t)c->L * QP * sizeof(float));
@@ -283,7 +265,7 @@ static double site_kernel(const plm_ctx *c, int64_t i, float *restrict lg, float
   float gh[QP] = {0};
   double fx = 0.0;
   memset(Gi, 0, (size_t)(L * KS) * sizeof(float));
-  for (int64_t n0 = 0, blk = 0; n0 < N; n0 += NB, blk++) {
+  for (int64_t n0 = 0; n0 < N; n0 += NB) {
     const int64_t nb = N - n0 < NB ? N - n0 : NB;
     for (int64_t k = 0; k < nb; k++)
       for (int a = 0; a < QP; a++) lg[k * QP + a] = hi[a];
