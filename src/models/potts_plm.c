@@ -25,6 +25,11 @@
  *
  * Rejected: a dense GEMM formulation (one-hot N x Lq times Lq x q per site):
  * q times more arithmetic than the gather, since the one-hot rows are 1/q full.
+ * Also measured and rejected: a backward pass that sorts each block's rows by
+ * state and sums equal-state residuals before one store (fewer stores, but
+ * the per-state loop overhead made it 25% slower on DHFR), and per-row
+ * register accumulation over all neighbours (couplings then stream from L2
+ * for every row: 2x slower than the blocked forward).
  */
 #include <lbfgs.h>
 #include <math.h>
