@@ -17,6 +17,8 @@ Independent of seqloop's code: plain Python + numpy/scipy.
       (seqloop: focus residues, so plmc's indices are mapped; plmc: as in plmc).
   potts_helper.py topl2 PLMC_COUPLINGS_A PLMC_COUPLINGS_B L
       the same between two plmc couplings files (reference: double vs float)
+  potts_helper.py toplsl CONTACTS_A CONTACTS_B L
+      fraction of A's top-L pairs in B's top-L, for two seqloop contact tables
   potts_helper.py cmpcoup PLMC_COUPLINGS SEQLOOP_CONTACTS
       max |score difference| over pairs (same numbering), pairs compared, and the
       Spearman rank correlation of the two score lists
@@ -172,6 +174,16 @@ def cmd_topl2(a, b, L):
     pa, pb = read_plmc_couplings(a), read_plmc_couplings(b)
     sa, sb = topset(pa, L), topset(pb, L)
     print("%.4f %d %d" % (len(sa & sb) / L, len(sa & sb), L))
+
+
+def cmd_toplsl(a, b, L):
+    """top-L overlap and Spearman between two seqloop contact tables (same numbering)"""
+    L = int(L)
+    da, db = read_sl_contacts(a), read_sl_contacts(b)
+    sa, sb = topset(da, L), topset(db, L)
+    keys = sorted(set(da) & set(db))
+    rho = spearmanr([da[k] for k in keys], [db[k] for k in keys]).correlation
+    print("%.4f %d %d %d %.6f" % (len(sa & sb) / L, len(sa & sb), L, len(keys), rho))
 
 
 def cmd_cmpcoup(plmc_c, sl_c):

@@ -140,7 +140,7 @@ stage_dhfr() {
     awk '$1+0 > 0' "$WORK/dhfr_weights.txt" >"$WORK/dhfr_weights_kept.txt"   # dropped rows have weight 0
     STDOUT_TO=/dev/null step dhfr_sl_toplmc "$WORK/dhfr_sl_m100.params" "$SL" convert "$WORK/dhfr_sl_m100.model" --to plmc -o "$WORK/dhfr_sl_m100.params"
     local refs=(sl_m100)
-    [ $HAVE_PLMC = 1 ] && refs+=(plmcd_m3 plmcd_m100 plmcf_m100)
+    [ $HAVE_PLMC = 1 ] && refs+=(plmcd_m1 plmcd_m3 plmcd_m20 plmcd_m100 plmcf_m100)
     for p in "${refs[@]}"; do
         step dhfr_ref_$p "$WORK/dhfr_ref_$p.out" $PY "$ROOT/tools/plm_ref.py" "$WORK/dhfr_ingest.fa" \
             "$WORK/dhfr_weights_kept.txt" "$WORK/dhfr_$p.params" --gaps-missing --lambda-h 0.01 --lambda-j 16
