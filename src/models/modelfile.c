@@ -234,6 +234,24 @@ static int check_floats(const void *p, size_t n, const char *name, const char *p
   return SL_OK;
 }
 
+/* Fill the symmetric J of a Potts model from packed little-endian float32
+ * pairs (i < j lexicographic, J_ij(a, b) a-major), the layout of both file
+ * formats; src may be unaligned. */
+static void unpack_pairs(sl_model *m, const uint8_t *src) {
+  const int64_t L = m->L;
+  const int q = m->q;
+  for (int64_t i = 0; i < L; i++)
+    for (int64_t j = i + 1; j < L; j++, src += 4 * q * q) {
+      float *Jij = sl_model_J(m, i, j), *Jji = sl_model_J(m, j, i);
+      for (int a = 0; a < q; a++)
+        for (int b = 0; b < q; b++) {
+          float v;
+          memcpy(&v, src + 4 * (a * q + b), 4);
+          Jij[a * q + b] = Jji[b * q + a] = v;
+        }
+    }
+}
+
 int sl_model_read(const char *path, sl_model **ret_m, sl_error *err) {
   uint8_t *buf = NULL;
   size_t len = 0;
@@ -329,17 +347,7 @@ int sl_model_read(const char *path, sl_model **ret_m, sl_error *err) {
     const uint8_t *tj = tensor(root, "J", data, data_len, nb, path, err);
     if (!tj) { status = SL_EINPUT; goto DONE; }
     if ((status = check_floats(tj, nb / 4, "J", path, err))) goto DONE;
-    const uint8_t *src = tj;
-    for (int64_t i = 0; i < L; i++)
-      for (int64_t j = i + 1; j < L; j++, src += 4 * q * q) {
-        float *Jij = sl_model_J(m, i, j), *Jji = sl_model_J(m, j, i);
-        for (int a = 0; a < q; a++)
-          for (int b = 0; b < q; b++) {
-            float v;
-            memcpy(&v, src + 4 * (a * q + b), 4);
-            Jij[a * q + b] = Jji[b * q + a] = v;
-          }
-      }
+    unpack_pairs(m, tj);
   }
   const cJSON *focus = cJSON_GetObjectItemCaseSensitive(root, "focus");
   if (!cJSON_IsString(focus) || (int64_t)strlen(focus->valuestring) != L) {
@@ -469,16 +477,7 @@ int sl_model_read_plmc(const char *path, sl_model **ret_m, sl_error *err) {
   if ((status = check_floats(m->h, (size_t)L * (size_t)q, "h", path, err)) ||
       (status = check_floats(src, (size_t)(npair * (uint64_t)q * (uint64_t)q), "J", path, err)))
     goto DONE;
-  for (int64_t i = 0; i < L; i++)
-    for (int64_t j = i + 1; j < L; j++, src += 4 * q * q) {
-      float *Jij = sl_model_J(m, i, j), *Jji = sl_model_J(m, j, i);
-      for (int a = 0; a < q; a++)
-        for (int b = 0; b < q; b++) {
-          float v;
-          memcpy(&v, src + 4 * (a * q + b), 4);
-          Jij[a * q + b] = Jji[b * q + a] = v;
-        }
-    }
+  unpack_pairs(m, src);
   char meta[256];
   snprintf(meta, sizeof meta, "{\"imported_from\":\"plmc\",\"theta\":%g,\"lambda_h\":%g,\"lambda_J\":%g,"
            "\"iterations\":%d}", hdr[0], hdr[1], hdr[2], iters);
