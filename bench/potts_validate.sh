@@ -208,6 +208,14 @@ zeroshot() {
             --metrics-json "$WORK/${tag}_score_plmcd_raw.json" -o "$WORK/${tag}_score_plmcd_raw.csv" "$assay"
         kv ${tag}_score_plmcd_raw.summary "$(tail -n 2 "$WORK/${tag}_score_plmcd_raw.err" | tr '\n' ' ')"
         kv ${tag}_scorecorr_sl_plmcd "$($PY "$HELP" scorecorr "$WORK/${tag}_score_sl.csv" seqloop_score "$WORK/${tag}_score_plmcd.csv" seqloop_score)"
+        # contacts of the two fits (raw gauge, gaps a state); plmc's numbering equals the
+        # focus-residue numbering here (the focus rows have no gap columns; checked by renumber)
+        for m in sl plmcd; do
+            step ${tag}_contacts_$m "$WORK/${tag}_$m.contacts" \
+                "$SL" contacts -m "$WORK/${tag}_$m.model" --gauge raw -o "$WORK/${tag}_$m.contacts"
+        done
+        local nres; nres=$($PY "$HELP" plmcmap "$A" "$focus" | wc -l)
+        kv ${tag}_topl_sl_vs_plmcd "$($PY "$HELP" toplsl "$WORK/${tag}_plmcd.contacts" "$WORK/${tag}_sl.contacts" "$nres")"
     fi
 }
 
