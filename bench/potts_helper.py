@@ -32,6 +32,8 @@ Independent of seqloop's code: plain Python + numpy/scipy.
       prints 'kept N dropped M'
   potts_helper.py chainseq CIF CHAIN
       one-letter sequence of the chain's residues with a CA atom (first model)
+  potts_helper.py precision CONTACTS CIF CHAIN [MINSEP]
+      independent contact precision of a seqloop contacts table against a structure
   potts_helper.py bestfocus ALN CIF CHAIN
       the alignment row with the highest local-alignment identity to the chain
       -> 'name identity aligned_length'
@@ -282,6 +284,96 @@ def chain_seq(cif, chain):
                 if seq:
                     break
     return "".join(seq)
+
+
+def chain_residues(cif, chain):
+    """[(letter, xyz of CB, or CA for Gly / when CB is missing)] for the chain (model 1)"""
+    cols, res, order = [], {}, []
+    with open(cif) as fh:
+        for line in fh:
+            if line.startswith("_atom_site."):
+                cols.append(line.strip())
+                continue
+            if not (cols and (line.startswith("ATOM") or line.startswith("HETATM"))):
+                continue
+            d = dict(zip(cols, line.split()))
+            if d.get("_atom_site.pdbx_PDB_model_num", "1") != "1" or d["_atom_site.auth_asym_id"] != chain:
+                continue
+            aa = THREE.get(d["_atom_site.label_comp_id"])
+            if aa is None:
+                continue
+            key = (d["_atom_site.auth_seq_id"], d.get("_atom_site.pdbx_PDB_ins_code", "?"))
+            if key not in res:
+                res[key] = [aa, None, None]
+                order.append(key)
+            xyz = np.array([float(d["_atom_site.Cartn_x"]), float(d["_atom_site.Cartn_y"]),
+                            float(d["_atom_site.Cartn_z"])])
+            atom = d["_atom_site.label_atom_id"]
+            if atom == "CA" and res[key][1] is None:
+                res[key][1] = xyz
+            if atom == "CB" and res[key][2] is None:
+                res[key][2] = xyz
+    out = []
+    for k in order:
+        aa, ca, cb = res[k]
+        if ca is None:
+            continue
+        out.append((aa, cb if (cb is not None and aa != "G") else ca))
+    return out
+
+
+def sw_align(a, b):
+    """local alignment (match +2, mismatch -1, gap -4): list of (i, j) aligned index pairs"""
+    n, m = len(a), len(b)
+    H = np.zeros((n + 1, m + 1), dtype=np.int64)
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            s = 2 if a[i - 1] == b[j - 1] else -1
+            H[i, j] = max(0, H[i - 1, j - 1] + s, H[i - 1, j] - 4, H[i, j - 1] - 4)
+    i, j = np.unravel_index(int(np.argmax(H)), H.shape)
+    pairs = []
+    while i > 0 and j > 0 and H[i, j] > 0:
+        s = 2 if a[i - 1] == b[j - 1] else -1
+        if H[i, j] == H[i - 1, j - 1] + s:
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif H[i, j] == H[i - 1, j] - 4:
+            i -= 1
+        else:
+            j -= 1
+    return pairs[::-1]
+
+
+def cmd_precision(contacts, cif, chain, minsep="6"):
+    """independent contact precision: focus sequence (from the contacts table) aligned
+    to the chain; C-beta (C-alpha for Gly) < 8 A; pairs |i-j| >= minsep; pairs with a
+    residue that has no structure position are skipped (not counted)"""
+    minsep = int(minsep)
+    with open(contacts) as fh:
+        rows = list(csv.DictReader([l for l in fh if not l.startswith("#")]))
+    letter = {}
+    for r in rows:
+        letter[int(r["i"])] = r["A_i"]
+        letter[int(r["j"])] = r["A_j"]
+    nums = sorted(letter)
+    fseq = "".join(letter[k] for k in nums)
+    cres = chain_residues(cif, chain)
+    cseq = "".join(a for a, _ in cres)
+    pairs = sw_align(fseq, cseq)
+    pos = {nums[i]: cres[j][1] for i, j in pairs}
+    ident = sum(fseq[i] == cseq[j] for i, j in pairs)
+    L = len(nums)
+    ranked = []
+    for r in sorted(rows, key=lambda r: -float(r["score"])):
+        i, j = int(r["i"]), int(r["j"])
+        if abs(i - j) < minsep or i not in pos or j not in pos:
+            continue
+        ranked.append(np.linalg.norm(pos[i] - pos[j]) < 8.0)
+    out = ["L %d aligned %d identity %.3f" % (L, len(pairs), ident / max(1, len(pairs)))]
+    for lab, k in (("L/10", max(1, L // 10)), ("L/5", max(1, L // 5)), ("L/2", max(1, L // 2)), ("L", L)):
+        top = ranked[:k]
+        out.append("%s %.3f" % (lab, sum(top) / len(top) if top else float("nan")))
+    print(" ".join(out))
 
 
 def sw_identity(a, b):

@@ -89,7 +89,11 @@ w("| | |")
 w("|---|---|")
 w("| date | %s |" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"))
 w("| machine | %s, %s cores, %s, %s |" % (cpu, os.cpu_count(), platform.system(), platform.release()))
-w("| seqloop | commit %s%s |" % (commit, " + uncommitted changes" if dirty else ""))
+bins = sorted(set(v for k, v in kv.items() if k.startswith("stage_") and k.endswith(".binary")))
+w("| seqloop | %s |" % ("; ".join("binary sha256 %s, commit %s" % tuple(b.split(" ", 1)) for b in bins)
+                         if bins else "commit %s%s" % (commit, " + uncommitted changes" if dirty else "")))
+if len(bins) > 1:
+    w("| **warning** | the stages ran with different seqloop binaries (see `stage_*.binary` in results.kv) |")
 w("| plmc | %s |" % ("serial builds `plmc-double` (`make all`) and `plmc-float` (`make all32`) "
                       "from debbiemarkslab/plmc, in `$PLMC_BIN`" if have_plmc else "skipped: no plmc"))
 w("| data | `$SEQLOOP_DATA` = `../shared/data` |")
@@ -116,6 +120,7 @@ w("## 1. Objective at plmc's parameters (DHFR, `-le 16.0 -lh 0.01 -g`, focus DYR
 w("")
 if not have_plmc:
     w("skipped: no plmc")
+    w("")
 else:
     w("plmc prints its objective fx with one decimal (so a relative difference below ~3e-7 "
       "cannot be resolved at fx ~ 1.7e5); it evaluates fx at double-precision parameters but "
@@ -176,6 +181,7 @@ w("## 3. Contacts (DHFR, after 100 iterations each, raw gauge, APC)")
 w("")
 if not have_plmc:
     w("skipped: no plmc")
+    w("")
 else:
     w("Top-L overlap = fraction of the first model's top-L pairs (L = 159, by APC score, all "
       "pairs) that are in the second's top-L. plmc numbers a column by its alignment column + "
@@ -224,7 +230,14 @@ for tag, title, it in (("blat", "BLAT_ECOLX (Stiffler 2015, column `2500`), BLAT
     w("### %s" % title)
     w("")
     if tag == "gb1":
-        w("Assay CSV: %s (rows with a zero input or selection count dropped)." % g("gb1_csv.counts"))
+        c = g("gb1_csv.counts").split()
+        w("Assay CSV built by `potts_helper.py gb1csv`: %s rows kept, %s dropped for a zero input or "
+          "selection count (wild type: input %s, selection %s). Both fits stop at %s iterations: "
+          "plmc needs %s s per iteration single-threaded on this 3,109 x 448 alignment, so 100 "
+          "iterations would take well over 25 minutes and a fixed -m for both is used." % (
+              c[1] if len(c) > 1 else "?", c[3] if len(c) > 3 else "?", c[5] if len(c) > 5 else "?",
+              c[7] if len(c) > 7 else "?", it,
+              "%.0f" % (num("gb1_plmcd.wall_s") / float(it)) if num("gb1_plmcd.wall_s") else "~30"))
         w("")
     w("| model | iterations | Spearman | variants scored / skipped | fit wall | fit peak RSS |")
     w("|---|---|---|---|---|---|")
@@ -255,6 +268,10 @@ for tag, title, it in (("blat", "BLAT_ECOLX (Stiffler 2015, column `2500`), BLAT
               it, g("%s_eval_sl.objective" % tag), g("%s_eval_plmcd.objective" % tag),
               g("%s_plmcd.fx" % tag).split()[-1], "%+.2e" % ((so - po) / po) if so and po else "n/a",
               g("%s_sl.neff" % tag), g("%s_plmcd.neff" % tag), g("%s_sl.lambda_J" % tag)))
+        t = g("%s_topl_sl_vs_plmcd" % tag).split()
+        if len(t) >= 5:
+            w("- Contacts of the two fits (raw gauge, APC, gaps a state): plmc's top-L (L = %s) pairs in "
+              "seqloop's top-L: %s (%s/%s); Spearman over all %s pairs %s." % (t[2], t[0], t[1], t[2], t[3], t[4]))
         w("- Converting plmc's parameters keeps plmc's numbering: scoring the assay as is (not renumbered) "
           "with the converted model gives: `%s`; renumbering: %s." % (
               g("%s_score_plmcd_raw.summary" % tag).strip(), g("%s_renumber.out" % tag)))
@@ -273,8 +290,13 @@ w("`fit --model potts --preset evcouplings` (gaps a state, theta 0.2, converged)
   "the protein of 4rex). Chain A in every structure (3dge chain A = the histidine kinase "
   "HK853; 3ilh A = the response regulator; 1be9 A = PSD-95 PDZ3; 4rex A = YAP WW1).")
 w("")
-w("| family | alignment | focus | structure, chain | focus/chain identity | aligned cols / L | gauge | P@L/10 | P@L/5 | P@L/2 | P@L |")
-w("|---|---|---|---|---|---|---|---|---|---|---|")
+w("The last column repeats the computation independently (`potts_helper.py precision`: its own "
+  "mmCIF parsing, a local alignment of the focus to the chain, C-beta distances; pairs with a "
+  "residue outside that alignment are skipped), shown where its alignment covers at least 90% "
+  "of the focus; it agrees with seqloop in every such case.")
+w("")
+w("| family | alignment | focus | structure, chain | focus/chain identity | aligned cols / L | gauge | P@L/10 | P@L/5 | P@L/2 | P@L | independent P@L/10, L/5, L/2, L |")
+w("|---|---|---|---|---|---|---|---|---|---|---|---|")
 fams = (("PF00072", "3ilh"), ("PF00512", "3dge"), ("PF00595", "1be9"), ("PF00397", "4rex"))
 for fam, st in fams + (("ww_full", "4rex"),):
     for which in (("first", "yap1") if fam == "ww_full" else ("first", "best")):
@@ -291,11 +313,19 @@ for fam, st in fams + (("ww_full", "4rex"),):
             v = g("%s_%s.prec" % (tag, gauge)).split()
             if len(v) < 7:
                 continue
-            w("| %s | %s | %s | %s A | %s | %s / %s | %s | %s | %s | %s | %s |" % (
+            ind = g("%s_%s.indep" % (tag, gauge)).split()
+            indep = "—"
+            if len(ind) >= 14 and int(ind[3]) >= 0.9 * int(ind[1]):
+                indep = "%s, %s, %s, %s" % (ind[7], ind[9], ind[11], ind[13])
+            w("| %s | %s | %s | %s A | %s | %s / %s | %s | %s | %s | %s | %s | %s |" % (
                 fam if fam != "ww_full" else "PF00397", aln, focus, st, v[2], v[1], v[0], gauge,
-                v[3], v[4], v[5], v[6]))
+                v[3], v[4], v[5], v[6], indep))
 w("")
-cmdblock("contacts")
+cmdblock("contacts", ["PF00595_bestfocus", "PF00595_first_fit", "PF00595_first_zerosum", "PF00595_best_fit",
+                      "PF00595_best_zerosum", "PF00595_best_raw", "PF00595_best_zerosum_indep",
+                      "ww_full_yap1_fit", "ww_full_yap1_zerosum"])
+w("The other families follow the same pattern (every command is in `$WORK/commands.log`).")
+w("")
 
 notes = os.path.join(root, "bench", "potts_notes.md")
 if os.path.exists(notes):

@@ -249,6 +249,10 @@ prec() {
             "$SL" contacts -m "$WORK/${tag}.model" --gauge $g --structure "$st" --chain "$ch" \
             --json "$WORK/${tag}_$g.json" -o "$WORK/${tag}_$g.contacts"
         kv ${tag}_$g.prec "$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["L"], d["aligned_columns"], "%.3f" % d["identity"], *["%.3f" % d["precision_"+k] for k in ("L/10","L/5","L/2","L")])' "$WORK/${tag}_$g.json")"
+        # independent precision (potts_helper.py: its own chain parsing, local alignment of
+        # the focus to the chain, C-beta distances); meaningful where that alignment is clear
+        step ${tag}_${g}_indep "$WORK/${tag}_${g}_indep.out" $PY "$HELP" precision "$WORK/${tag}_$g.contacts" "$st" "$ch"
+        kv ${tag}_$g.indep "$(cat "$WORK/${tag}_${g}_indep.out")"
     done
 }
 
@@ -282,7 +286,14 @@ stage_report() {
     log "wrote $RESULTS"
 }
 
+# the seqloop binary each stage ran with (the report flags a change between stages)
+binid() {
+    printf '%s %s%s' "$(sha256sum "$SL" | cut -c1-12)" "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')" \
+        "$(git -C "$ROOT" status --porcelain --untracked-files=no -- src cli include Makefile 2>/dev/null | grep -q . && echo ' +local changes')"
+}
+
 for s in $STAGES; do
+    [ "$s" != report ] && kv "stage_$s.binary" "$(binid)"
     case $s in
         dhfr|blat|gb1|contacts|report) "stage_$s" ;;
         *) echo "potts_validate: unknown stage $s" >&2; exit 2 ;;
