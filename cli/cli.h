@@ -71,6 +71,13 @@ char *cli_provenance(const cli_common *c, const sl_msa *msa);
 cJSON *cli_json_provenance(const cli_common *c, const sl_msa *msa);
 cJSON *cli_json_ingest(const sl_msa *msa);
 
+/* Read a model file in either format (seqloop's, recognised by its magic,
+ * else plmc's binary parameters). A plmc file numbers columns by alignment
+ * column, not by residue: when its index map has holes (gap columns in the
+ * focus row) a warning on stderr says that mutant positions may not be
+ * residue numbers (docs/formats.md, Numbering). */
+int cli_read_any_model(const char *cmd, const char *path, sl_model **ret_m, sl_error *err);
+
 /* Print "seqloop CMD: error: MSG" and return the exit code. */
 int cli_error(const cli_common *c, int status, const sl_error *err);
 

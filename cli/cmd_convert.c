@@ -35,16 +35,11 @@ int cmd_convert(int argc, char **argv) {
   sl_model *m = NULL;
   char magic[8] = {0};
   FILE *fp = fopen(argv[optind], "rb");
-  if (!fp) {
-    sl_fail(&err, SL_EIO, "cannot open %s", argv[optind]);
-    return cli_error(&c, SL_EIO, &err);
-  }
-  size_t got = fread(magic, 1, 8, fp);
-  fclose(fp);
+  size_t got = fp ? fread(magic, 1, 8, fp) : 0;
+  if (fp) fclose(fp);
   int from_seqloop = got == 8 && memcmp(magic, "SEQLOOP", 8) == 0;
   if (!to) to = from_seqloop ? "plmc" : "seqloop";
-  int status = from_seqloop ? sl_model_read(argv[optind], &m, &err)
-                            : sl_model_read_plmc(argv[optind], &m, &err);
+  int status = cli_read_any_model("convert", argv[optind], &m, &err);
   if (!status) {
     if (strcmp(to, "plmc") == 0) {
       double lh = 0, lj = 0, theta = 0.2;

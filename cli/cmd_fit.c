@@ -180,12 +180,7 @@ int cmd_fit(int argc, char **argv) {
   o.progress_ctx = &pc;
   if (init) {
     sl_model *im = NULL;
-    char magic[8] = {0};
-    FILE *ifp = fopen(init, "rb");
-    size_t got = ifp ? fread(magic, 1, 8, ifp) : 0;
-    if (ifp) fclose(ifp);
-    status = got == 8 && memcmp(magic, "SEQLOOP", 8) == 0 ? sl_model_read(init, &im, &err)
-                                                         : sl_model_read_plmc(init, &im, &err);
+    status = cli_read_any_model("fit", init, &im, &err);
     if (status) goto DONE;
     if (im->kind != SL_MODEL_POTTS || im->L != msa->L || im->q != q || im->abc != msa->abc) {
       status = sl_fail(&err, SL_EINPUT, "%s: a %s model with L %lld and q %d does not fit this "
@@ -202,8 +197,22 @@ int cmd_fit(int argc, char **argv) {
     if (eval_only) {
       double fx = 0;
       if ((status = sl_plm_objective(msa, w, &o, o.init, &fx, NULL, &err))) goto DONE;
-      printf("objective\t%.6f\nlambda_h\t%g\nlambda_J\t%g\nN\t%lld\nL\t%lld\nq\t%d\n", fx,
-             o.lambda_h, o.lambda_J, (long long)msa->N, (long long)msa->L, q);
+      if (c.json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddItemToObject(j, "provenance", cli_json_provenance(&c, msa));
+        cJSON_AddStringToObject(j, "init", init);
+        cJSON_AddNumberToObject(j, "objective", fx);
+        cJSON_AddNumberToObject(j, "lambda_h", o.lambda_h);
+        cJSON_AddNumberToObject(j, "lambda_J", o.lambda_J);
+        cJSON_AddNumberToObject(j, "N", (double)msa->N);
+        cJSON_AddNumberToObject(j, "L", (double)msa->L);
+        cJSON_AddNumberToObject(j, "q", q);
+        status = cli_write_json("-", j, &err);
+        cJSON_Delete(j);
+      } else {
+        printf("objective\t%.6f\nlambda_h\t%g\nlambda_J\t%g\nN\t%lld\nL\t%lld\nq\t%d\n", fx,
+               o.lambda_h, o.lambda_J, (long long)msa->N, (long long)msa->L, q);
+      }
       goto DONE;
     }
   }

@@ -142,6 +142,7 @@ static void summary(const cli_common *c, const sl_msa *m) {
     fprintf(stderr, "seqloop %s: focus: %s, residues numbered from %lld\n", c->cmd,
             m->name[m->focus], (long long)m->focus_start);
   if (r->numbering_note[0]) fprintf(stderr, "seqloop %s: warning: %s\n", c->cmd, r->numbering_note);
+  if (r->focus_note[0]) fprintf(stderr, "seqloop %s: warning: %s\n", c->cmd, r->focus_note);
   if (r->n_empty_names)
     fprintf(stderr, "seqloop %s: %lld rows without a name were named row<k> (k = record number)\n",
             c->cmd, (long long)r->n_empty_names);
@@ -232,7 +233,33 @@ cJSON *cli_json_ingest(const sl_msa *m) {
     cJSON_AddNullToObject(j, "focus");
   }
   cJSON_AddStringToObject(j, "numbering_note", r->numbering_note);
+  cJSON_AddStringToObject(j, "focus_note", r->focus_note);
   return j;
+}
+
+int cli_read_any_model(const char *cmd, const char *path, sl_model **ret_m, sl_error *err) {
+  char magic[8] = {0};
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return sl_fail(err, SL_EIO, "cannot open %s", path);
+  size_t got = fread(magic, 1, 8, fp);
+  fclose(fp);
+  if (got == 8 && memcmp(magic, "SEQLOOP", 8) == 0) return sl_model_read(path, ret_m, err);
+  int status = sl_model_read_plmc(path, ret_m, err);
+  if (status) return status;
+  const sl_model *m = *ret_m;
+  int64_t holes = 0, first = -1;
+  for (int64_t i = 1; i < m->L; i++)
+    if (m->pos[i] != m->pos[i - 1] + 1) {
+      holes++;
+      if (first < 0) first = i;
+    }
+  if (holes)
+    fprintf(stderr, "seqloop %s: warning: %s numbers its %lld columns %lld..%lld with %lld gap(s) "
+            "(first after %lld): if plmc wrote it, those numbers are alignment columns, not residue "
+            "numbers of the focus, from that point on; check mutant positions (docs/formats.md, "
+            "Numbering)\n", cmd, path, (long long)m->L, (long long)m->pos[0],
+            (long long)m->pos[m->L - 1], (long long)holes, (long long)m->pos[first - 1]);
+  return SL_OK;
 }
 
 int cli_write_text(const char *path, const char *text, sl_error *err) {

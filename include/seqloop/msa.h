@@ -66,6 +66,7 @@ typedef struct sl_ingest_report {
   char layout[16];          /* "aligned", "a3m" or "stockholm" */
   char first_nonstd[256];   /* example: first row dropped for characters, and why */
   char numbering_note[256]; /* a warning about the focus range, or "" */
+  char focus_note[256];     /* a warning when the focus name matches several records, or "" */
 } sl_ingest_report;
 
 typedef struct sl_msa {

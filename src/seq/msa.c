@@ -122,21 +122,37 @@ static void aligned_row(const sl_seqset *ss, int layout, int64_t k, char *buf) {
 
 /* 3. Build ---------------------------------------------------------------- */
 
-static int find_focus(const sl_seqset *ss, const sl_msa_opts *o, int64_t *ret_k, sl_error *err) {
+/* The focus: --focus-first, or by name (exact, or exact before '/', else
+ * plmc's first-prefix rule). The first match wins, as in plmc; when the name
+ * matches more than one record the report says which were passed over. */
+static int focus_matches(const char *nm, const char *focus, size_t fl, int prefix) {
+  if (prefix) return strncmp(nm, focus, fl) == 0;
+  return strcmp(nm, focus) == 0 || (strncmp(nm, focus, fl) == 0 && nm[fl] == '/');
+}
+
+static int find_focus(const sl_seqset *ss, const sl_msa_opts *o, int64_t *ret_k,
+                      sl_ingest_report *rep, sl_error *err) {
   *ret_k = -1;
   if (o->focus_first) { *ret_k = 0; return SL_OK; }
   if (!o->focus) return SL_OK;
   size_t fl = strlen(o->focus);
   if (fl == 0) return sl_fail(err, SL_EUSAGE, "the focus name is empty");
-  for (int64_t k = 0; k < ss->n; k++) { /* exact, or exact before '/' */
-    const char *nm = ss->name[k];
-    if (strcmp(nm, o->focus) == 0 || (strncmp(nm, o->focus, fl) == 0 && nm[fl] == '/')) {
-      *ret_k = k;
-      return SL_OK;
+  for (int prefix = 0; prefix <= 1; prefix++) {
+    int64_t first = -1, n = 0, second = -1;
+    for (int64_t k = 0; k < ss->n; k++) {
+      if (!focus_matches(ss->name[k], o->focus, fl, prefix)) continue;
+      if (first < 0) first = k;
+      else if (second < 0) second = k;
+      n++;
     }
+    if (first < 0) continue;
+    if (n > 1)
+      snprintf(rep->focus_note, sizeof rep->focus_note,
+               "focus '%s' matches %lld records (%.60s, %.60s%s); using the first", o->focus,
+               (long long)n, ss->name[first], ss->name[second], n > 2 ? ", ..." : "");
+    *ret_k = first;
+    return SL_OK;
   }
-  for (int64_t k = 0; k < ss->n; k++) /* plmc: first name that starts with it */
-    if (strncmp(ss->name[k], o->focus, fl) == 0) { *ret_k = k; return SL_OK; }
   return sl_fail(err, SL_EINPUT, "%s: focus sequence '%s' not found among %lld records "
                  "(expected a record whose name is, or starts with, '%s')",
                  ss->path, o->focus, (long long)ss->n, o->focus);
@@ -198,7 +214,7 @@ int sl_msa_build(const sl_seqset *ss, const sl_msa_opts *o, sl_msa **ret_msa, sl
            ss->format == SL_FMT_STOCKHOLM ? "stockholm" : layout == LAYOUT_A3M ? "a3m" : "aligned");
   rep->cols_in = C;
   if (C == 0) { status = sl_fail(err, SL_EINPUT, "%s: the alignment has no columns", ss->path); goto ERROR; }
-  if ((status = find_focus(ss, o, &fk, err))) goto ERROR;
+  if ((status = find_focus(ss, o, &fk, rep, err))) goto ERROR;
 
   /* Row validity: unknown letters are errors; nonstandard ones drop the row
    * (or read as gaps). Checked over the whole raw row, as plmc does. */

@@ -101,4 +101,18 @@ if need "$BLAT/BLAT_ECOLX.a2m" "$BLAT/BLAT_ECOLX_Ranganathan2015.csv"; then
   check "BLAT_ECOLX profile: Spearman with the 2500 column is 0.59-0.61 on 4807 variants ($rho)" \
     awk -v r="${rho% *}" -v n="${rho#* }" 'BEGIN{exit !(r > 0.59 && r < 0.61 && n == 4807)}'
 fi
+# Numbering warnings (no data needed): a focus with a lowercase (insert) residue
+# gives a column map with a hole; a plmc file with holes warns on convert/--init.
+CASE="plmc numbering and focus warnings"
+printf '>f/1-7\nACdEFGH\n>f/20-26\nACdEFGA\n>g\nACeEFGH\n>h\nSCeEYGH\n' > "$TMP/hole.fa"
+"$BIN" fit -q --model potts -f f -m 3 -o "$TMP/hole.slm" --plmc-out "$TMP/hole.params" "$TMP/hole.fa"
+"$BIN" convert "$TMP/hole.params" -o "$TMP/hole2.slm" 2> "$TMP/hole.err"
+check "convert warns that a plmc index map with a hole is not residue numbering" grep -q "numbers its 6 columns 1..7 with 1 gap(s) (first after 2)" "$TMP/hole.err"
+"$BIN" fit -f f --init "$TMP/hole.params" --evaluate --json -q "$TMP/hole.fa" > "$TMP/eval.json" 2> "$TMP/eval.err"
+check "fit --init warns about the same hole" grep -q "with 1 gap(s)" "$TMP/eval.err"
+check "fit --evaluate --json writes JSON with the objective" /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["objective"] > 0 and d["L"] == 6' "$TMP/eval.json"
+"$BIN" convert "$TMP/hole.slm" -o "$TMP/nohole.params" 2> "$TMP/nohole.err"
+check "a seqloop file converts without the warning" [ ! -s "$TMP/nohole.err" ]
+"$BIN" audit -f f "$TMP/hole.fa" 2> "$TMP/amb.err" > /dev/null
+check "an ambiguous focus name warns and names the first two matches" grep -q "focus 'f' matches 2 records (f/1-7, f/20-26); using the first" "$TMP/amb.err"
 finish
