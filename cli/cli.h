@@ -95,5 +95,10 @@ int cmd_score(int argc, char **argv);
 int cmd_contacts(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_split(int argc, char **argv);
+/* `audit --train A --test B` (cmd_audit_leak.c): per-sequence output to
+ * per_seq when not NULL. */
+int cli_audit_leakage(cli_common *c, const char *train, const char *test, double thr,
+                      const char *per_seq);
 
 #endif

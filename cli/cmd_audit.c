@@ -22,7 +22,14 @@ static void help(void) {
          "  --samples FILE          sampled sequences (FASTA over the alignment's columns)\n"
          "  --against ALIGNMENT     the natural alignment: one- and two-point correlations,\n"
          "                          Hamming distance to the nearest natural (novelty) and between\n"
-         "                          samples (diversity); with --model, mean log P of both sets\n\n%s",
+         "                          samples (diversity); with --model, mean log P of both sets\n\n"
+         "leakage (seqloop audit --train A --test B): is a held-out set held out?\n"
+         "  --train ALIGNMENT       the training alignment (the shared options apply to it)\n"
+         "  --test FILE             sequences aligned to its kept columns, or an assay CSV with a\n"
+         "                          'mutant' column (variants of the focus: needs -f/--focus-first)\n"
+         "  --leak-threshold T      identity above which a test sequence is not held out (0.8)\n"
+         "  --per-sequence FILE     CSV: each test sequence, its highest identity, nearest training\n"
+         "                          sequence\n\n%s",
          cli_common_help);
 }
 
@@ -119,7 +126,7 @@ static char *render_json(const cli_common *c, const sl_msa *m, const sl_audit *a
   return out;
 }
 
-enum { A_MODEL = OPT_CMD_BASE, A_ENTN, A_SEED, A_SAMPLES, A_AGAINST };
+enum { A_MODEL = OPT_CMD_BASE, A_ENTN, A_SEED, A_SAMPLES, A_AGAINST, A_TRAIN, A_TEST, A_LEAKT, A_PERSEQ };
 
 static void dist_line(FILE *fp, const char *what, const sl_dist_summary *d) {
   fprintf(fp, "%-26s mean %.3f  quantiles 5%% %.3f  25%% %.3f  50%% %.3f  75%% %.3f  95%% %.3f  (n %lld)\n",
@@ -235,7 +242,9 @@ int cmd_audit(int argc, char **argv) {
   cli_common c;
   cli_common_init(&c, "audit", argc, argv);
   int columns = 0, top = 5;
-  const char *model_path = NULL, *samples = NULL, *against = NULL;
+  const char *model_path = NULL, *samples = NULL, *against = NULL, *train = NULL, *test = NULL,
+             *per_seq = NULL;
+  double leak_t = 0.8;
   long long nent = 20000;
   unsigned long long seed = 1;
   static const struct option longopts[] = {
@@ -247,6 +256,10 @@ int cmd_audit(int argc, char **argv) {
     {"seed", required_argument, 0, A_SEED},
     {"samples", required_argument, 0, A_SAMPLES},
     {"against", required_argument, 0, A_AGAINST},
+    {"train", required_argument, 0, A_TRAIN},
+    {"test", required_argument, 0, A_TEST},
+    {"leak-threshold", required_argument, 0, A_LEAKT},
+    {"per-sequence", required_argument, 0, A_PERSEQ},
     {0, 0, 0, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
@@ -267,6 +280,17 @@ int cmd_audit(int argc, char **argv) {
     else if (opt == A_MODEL) model_path = optarg;
     else if (opt == A_SAMPLES) samples = optarg;
     else if (opt == A_AGAINST) against = optarg;
+    else if (opt == A_TRAIN) train = optarg;
+    else if (opt == A_TEST) test = optarg;
+    else if (opt == A_PERSEQ) per_seq = optarg;
+    else if (opt == A_LEAKT) {
+      char *e = NULL;
+      leak_t = strtod(optarg, &e);
+      if (e == optarg || *e || !(leak_t >= 0 && leak_t <= 1)) {
+        fprintf(stderr, "seqloop audit: --leak-threshold: expected a number in [0, 1], not '%s'\n", optarg);
+        return 2;
+      }
+    }
     else if (opt == A_ENTN || opt == A_SEED) {
       char *e = NULL;
       unsigned long long v = strtoull(optarg, &e, 10);
@@ -277,6 +301,14 @@ int cmd_audit(int argc, char **argv) {
       if (opt == A_ENTN) nent = (long long)v; else seed = v;
     }
     else { fprintf(stderr, "seqloop audit: see 'seqloop audit -h'\n"); return 2; }
+  }
+  if (train || test) {
+    if (!train || !test || optind != argc || model_path || samples) {
+      fprintf(stderr, "seqloop audit: a leakage audit takes --train ALIGNMENT and --test FILE (no "
+              "positional alignment)\n");
+      return 2;
+    }
+    return cli_audit_leakage(&c, train, test, leak_t, per_seq);
   }
   if (model_path || samples || against) {
     if ((samples == NULL) != (against == NULL) || optind != argc) {

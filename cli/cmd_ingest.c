@@ -14,20 +14,6 @@ static void help(void) {
          "when -o names a file).\n\n%s", cli_common_help);
 }
 
-static int write_fasta(const char *path, const sl_msa *m, sl_error *err) {
-  sl_outfile *of = NULL;
-  int status = sl_outfile_open(path, &of, err);
-  if (status) return status;
-  FILE *fp = sl_outfile_fp(of);
-  for (int64_t n = 0; n < m->N; n++) {
-    fprintf(fp, ">%s\n", m->name[n]);
-    const uint8_t *r = sl_msa_row(m, n);
-    for (int64_t i = 0; i < m->L; i++) fputc(m->abc->symbols[r[i]], fp);
-    fputc('\n', fp);
-  }
-  return sl_outfile_commit(of, err);
-}
-
 int cmd_ingest(int argc, char **argv) {
   cli_common c;
   cli_common_init(&c, "ingest", argc, argv);
@@ -48,7 +34,7 @@ int cmd_ingest(int argc, char **argv) {
   sl_msa *m = NULL;
   double *w = NULL, neff = 0;
   int status = cli_load(&c, argv[optind], &m, &w, &neff, &err);
-  if (!status && (!c.json || strcmp(c.out, "-") != 0)) status = write_fasta(c.out, m, &err);
+  if (!status && (!c.json || strcmp(c.out, "-") != 0)) status = sl_msa_write_fasta(c.out, m, NULL, 0, &err);
   if (!status && c.json) {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, "provenance", cli_json_provenance(&c, m));

@@ -28,6 +28,8 @@ static const command commands[] = {
    "seqloop contacts -m ww.model --structure 4rex.cif --chain A -o ww.ecs"},
   {"convert", cmd_convert, "convert between seqloop model files and plmc parameter files",
    "seqloop convert plmc.params -o model.slm"},
+  {"split", cmd_split, "homology-aware train/test split (clusters or cobalt-style), checked for leakage",
+   "seqloop split --identity 0.8 --test-frac 0.2 --seed 1 -o kunitz kunitz.a2m.gz"},
   {"ingest", cmd_ingest, "preprocess an alignment (focus mode, filters) and write it as FASTA",
    "seqloop ingest -f DYR_ECOLI --max-gap-frac 0.3 -o dhfr.fa DHFR.a2m"},
 };

@@ -100,6 +100,16 @@ SL_MUSTCHECK int sl_msa_read(const char *path, const sl_msa_opts *o, sl_msa **re
 
 void sl_msa_destroy(sl_msa *msa);
 
+/* sl_msa_write_fasta()
+ * Purpose:  Write kept rows and columns as aligned FASTA (uppercase states,
+ *           '-' for gaps), atomically ("-" = stdout).
+ * Args:     select - NULL for every row, else N labels: a row is written
+ *                    when select[n] == want (splits write train and test
+ *                    sets from one label array)
+ */
+SL_MUSTCHECK int sl_msa_write_fasta(const char *path, const sl_msa *msa, const int8_t *select,
+                                    int want, sl_error *err);
+
 /* sl_msa_row(): pointer to row n (L states). */
 static inline const uint8_t *sl_msa_row(const sl_msa *m, int64_t n) { return m->x + n * m->L; }
 

@@ -16,6 +16,7 @@
 #include "seqloop/structure.h"
 #include "seqloop/msa.h"
 #include "seqloop/seqfile.h"
+#include "seqloop/split.h"
 #include "seqloop/weights.h"
 
 #endif

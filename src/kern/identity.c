@@ -48,7 +48,7 @@ int sl_kernel_resolve(int kernel) {
   return SL_KERN_PLAIN;
 }
 
-static int kernel_supported(int kernel) {
+int sl_kernel_supported(int kernel) {
   if (kernel == SL_KERN_PLAIN) return 1;
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
@@ -194,7 +194,7 @@ int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
                         const int32_t *min_match, int threads, int kernel, int64_t *ret_count,
                         sl_error *err) {
   kernel = sl_kernel_resolve(kernel);
-  if (!kernel_supported(kernel))
+  if (!sl_kernel_supported(kernel))
     return sl_fail(err, SL_EUSAGE, "the %s identity kernel is not supported by this CPU",
                    sl_kernel_name(kernel));
   if (threads < 1) threads = 1;

@@ -422,3 +422,19 @@ int sl_msa_read(const char *path, const sl_msa_opts *o, sl_msa **ret_msa, sl_err
   sl_seqset_destroy(ss);
   return status;
 }
+
+int sl_msa_write_fasta(const char *path, const sl_msa *m, const int8_t *select, int want,
+                       sl_error *err) {
+  sl_outfile *of = NULL;
+  int status = sl_outfile_open(path, &of, err);
+  if (status) return status;
+  FILE *fp = sl_outfile_fp(of);
+  for (int64_t n = 0; n < m->N; n++) {
+    if (select && select[n] != want) continue;
+    fprintf(fp, ">%s\n", m->name[n]);
+    const uint8_t *r = sl_msa_row(m, n);
+    for (int64_t i = 0; i < m->L; i++) fputc(m->abc->symbols[r[i]], fp);
+    fputc('\n', fp);
+  }
+  return sl_outfile_commit(of, err);
+}
