@@ -96,6 +96,7 @@ int cmd_contacts(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_split(int argc, char **argv);
+int cmd_audit_cycle(int argc, char **argv); /* `audit cycle` */
 /* `audit --train A --test B` (cmd_audit_leak.c): per-sequence output to
  * per_seq when not NULL. */
 int cli_audit_leakage(cli_common *c, const char *train, const char *test, double thr,

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "seqloop/ar.h"
+#include "seqloop/info.h"
 #include "seqloop/samplestats.h"
 
 static void help(void) {
@@ -23,6 +24,13 @@ static void help(void) {
          "  --against ALIGNMENT     the natural alignment: one- and two-point correlations,\n"
          "                          Hamming distance to the nearest natural (novelty) and between\n"
          "                          samples (diversity); with --model, mean log P of both sets\n\n"
+         "model-to-model information (with --model M):\n"
+         "  --compare M2            M2's entropy, KL(M || M2) and KL(M2 || M) by Monte Carlo (ar P;\n"
+         "                          ar or profile Q), in bits\n"
+         "  --heldout FILE          held-out sequences (aligned to the model's columns): mean log P,\n"
+         "                          bits per site and perplexity under M (and M2)\n"
+         "  --data ALIGNMENT        the data's side: N, Neff, sum of column entropies (bits)\n\n"
+         "the perpetual-motion test: seqloop audit cycle -h\n\n"
          "leakage (seqloop audit --train A --test B): is a held-out set held out?\n"
          "  --train ALIGNMENT       the training alignment (the shared options apply to it)\n"
          "  --test FILE             sequences aligned to its kept columns, or an assay CSV with a\n"
@@ -126,7 +134,7 @@ static char *render_json(const cli_common *c, const sl_msa *m, const sl_audit *a
   return out;
 }
 
-enum { A_MODEL = OPT_CMD_BASE, A_ENTN, A_SEED, A_SAMPLES, A_AGAINST, A_TRAIN, A_TEST, A_LEAKT, A_PERSEQ };
+enum { A_MODEL = OPT_CMD_BASE, A_ENTN, A_SEED, A_SAMPLES, A_AGAINST, A_TRAIN, A_TEST, A_LEAKT, A_PERSEQ, A_COMPARE, A_HELDOUT, A_DATA };
 
 static void dist_line(FILE *fp, const char *what, const sl_dist_summary *d) {
   fprintf(fp, "%-26s mean %.3f  quantiles 5%% %.3f  25%% %.3f  50%% %.3f  75%% %.3f  95%% %.3f  (n %lld)\n",
@@ -151,13 +159,37 @@ static double mean_logp(sl_model *m, const sl_msa *a) {
   return a->N ? s / (double)a->N : NAN;
 }
 
-/* `audit --model` and `audit --samples --against`. */
+/* Entropy of an ar model (Monte Carlo), as text and JSON; other kinds say why not. */
+static int model_entropy(FILE *fp, cJSON *mj, sl_model *m, long long nent, unsigned long long seed,
+                         int threads, sl_error *err) {
+  if (m->kind != SL_MODEL_AR) {
+    fprintf(fp, "entropy            not available: exact entropy needs an ar model (this is %s)\n",
+            sl_model_kind_name(m->kind));
+    return SL_OK;
+  }
+  double bits = 0, se = 0;
+  int status = sl_ar_entropy(m, nent, seed, threads, &bits, &se, err);
+  if (status) return status;
+  fprintf(fp, "entropy            %.3f bits (95%% interval %.3f to %.3f; %lld samples, seed %llu)\n",
+          bits, bits - 1.96 * se, bits + 1.96 * se, nent, seed);
+  fprintf(fp, "per site           %.4f bits; effective family size 2^S = 10^%.2f sequences\n",
+          bits / (double)m->L, bits * log10(2.0));
+  cJSON_AddNumberToObject(mj, "entropy_bits", bits);
+  cJSON_AddNumberToObject(mj, "entropy_se_bits", se);
+  cJSON_AddNumberToObject(mj, "entropy_samples", (double)nent);
+  cJSON_AddNumberToObject(mj, "entropy_seed", (double)seed);
+  cJSON_AddNumberToObject(mj, "log10_effective_family_size", bits * log10(2.0));
+  return SL_OK;
+}
+
+/* `audit --model [--compare --heldout --data]` and `audit --samples --against`. */
 static int audit_models(cli_common *c, const char *model_path, const char *samples, const char *against,
+                        const char *compare, const char *heldout, const char *data,
                         long long nent, unsigned long long seed) {
   sl_error err;
   sl_error_clear(&err);
-  sl_model *m = NULL;
-  sl_msa *S = NULL, *A = NULL;
+  sl_model *m = NULL, *m2 = NULL;
+  sl_msa *S = NULL, *A = NULL, *H = NULL, *D = NULL;
   double *w = NULL, neff = 0;
   char *text = NULL;
   size_t len = 0;
@@ -175,22 +207,84 @@ static int audit_models(cli_common *c, const char *model_path, const char *sampl
     cJSON_AddNumberToObject(mj, "train_neff", m->neff);
     fprintf(fp, "model              %s (%s, L %lld, q %d, trained on Neff %.1f)\n", model_path,
             sl_model_kind_name(m->kind), (long long)m->L, m->q, m->neff);
-    if (m->kind == SL_MODEL_AR) {
-      double bits = 0, se = 0;
-      if ((status = sl_ar_entropy(m, nent, seed, c->w.threads, &bits, &se, &err))) goto DONE;
-      fprintf(fp, "entropy            %.3f bits (95%% interval %.3f to %.3f; %lld samples, seed %llu)\n",
-              bits, bits - 1.96 * se, bits + 1.96 * se, nent, seed);
-      fprintf(fp, "per site           %.4f bits; effective family size 2^S = 10^%.2f sequences\n",
-              bits / (double)m->L, bits * log10(2.0));
-      cJSON_AddNumberToObject(mj, "entropy_bits", bits);
-      cJSON_AddNumberToObject(mj, "entropy_se_bits", se);
-      cJSON_AddNumberToObject(mj, "entropy_samples", (double)nent);
-      cJSON_AddNumberToObject(mj, "entropy_seed", (double)seed);
-      cJSON_AddNumberToObject(mj, "log10_effective_family_size", bits * log10(2.0));
-    } else {
-      fprintf(fp, "entropy            not available: exact entropy needs an ar model (this is %s)\n",
-              sl_model_kind_name(m->kind));
+    if ((status = model_entropy(fp, mj, m, nent, seed, c->w.threads, &err))) goto DONE;
+  }
+  if (compare) {
+    if ((status = cli_read_any_model("audit", compare, &m2, &err))) goto DONE;
+    cJSON *cj = cJSON_AddObjectToObject(root, "compare");
+    cJSON_AddStringToObject(cj, "path", compare);
+    cJSON_AddStringToObject(cj, "kind", sl_model_kind_name(m2->kind));
+    cJSON_AddNumberToObject(cj, "train_neff", m2->neff);
+    fprintf(fp, "compare            %s (%s, L %lld, q %d, trained on Neff %.1f)\n", compare,
+            sl_model_kind_name(m2->kind), (long long)m2->L, m2->q, m2->neff);
+    if ((status = model_entropy(fp, cj, m2, nent, seed, c->w.threads, &err))) goto DONE;
+    for (int dir = 0; dir < 2; dir++) {
+      sl_model *P = dir ? m2 : m, *Q = dir ? m : m2;
+      const char *key = dir ? "kl_compare_to_model_bits" : "kl_model_to_compare_bits";
+      double kl = 0, se = 0;
+      if (P->kind != SL_MODEL_AR || (Q->kind != SL_MODEL_AR && Q->kind != SL_MODEL_PROFILE)) {
+        fprintf(fp, "KL(%s || %s)  not available: needs an ar P and an ar or profile Q\n",
+                dir ? "compare" : "model", dir ? "model" : "compare");
+        continue;
+      }
+      if ((status = sl_info_kl(P, Q, nent, seed + 1, c->w.threads, &kl, &se, &err))) goto DONE;
+      fprintf(fp, "KL(%s || %s)  %.3f bits (95%% interval %.3f to %.3f): extra bits per sequence to "
+              "code %s samples with the %s\n", dir ? "compare" : "model", dir ? "model" : "compare", kl,
+              kl - 1.96 * se, kl + 1.96 * se, dir ? "the compared model's" : "the model's",
+              dir ? "model" : "compared model");
+      cJSON_AddNumberToObject(root, key, kl);
+      cJSON_AddNumberToObject(root, dir ? "kl_compare_to_model_se" : "kl_model_to_compare_se", se);
     }
+  }
+  if (heldout) {
+    sl_msa_opts ho;
+    sl_msa_opts_init(&ho);
+    if ((status = sl_msa_read(heldout, &ho, &H, &err))) goto DONE;
+    cJSON *hj = cJSON_AddObjectToObject(root, "heldout");
+    cJSON_AddStringToObject(hj, "path", heldout);
+    cJSON_AddStringToObject(hj, "sha256", H->sha256);
+    cJSON_AddNumberToObject(hj, "n", (double)H->N);
+    for (int k = 0; k < 2; k++) {
+      sl_model *M = k ? m2 : m;
+      if (!M) continue;
+      if (M->L != H->L) {
+        status = sl_fail(&err, SL_EINPUT, "%s has %lld columns, the model %lld", heldout, (long long)H->L, (long long)M->L);
+        goto DONE;
+      }
+      if (M->kind == SL_MODEL_POTTS) {
+        fprintf(fp, "held-out %-9s not available: a Potts model has no exact normaliser\n", k ? "(compare)" : "(model)");
+        continue;
+      }
+      if (M->kind == SL_MODEL_AR && (status = sl_ar_prepare(M, &err))) goto DONE;
+      double s = 0;
+      for (int64_t n = 0; n < H->N; n++) s += sl_info_logp(M, sl_msa_row(H, n));
+      double lp = s / (double)H->N, bps = -lp / ((double)H->L * log(2.0));
+      fprintf(fp, "held-out %-9s %s: %lld sequences, mean log P %.3f nats, %.4f bits per site, "
+              "perplexity %.3f\n", k ? "(compare)" : "(model)", heldout, (long long)H->N, lp, bps, pow(2.0, bps));
+      cJSON *o = cJSON_AddObjectToObject(hj, k ? "compare" : "model");
+      cJSON_AddNumberToObject(o, "mean_logp", lp);
+      cJSON_AddNumberToObject(o, "bits_per_site", bps);
+      cJSON_AddNumberToObject(o, "perplexity", pow(2.0, bps));
+    }
+  }
+  if (data) {
+    sl_audit *da = NULL;
+    double *dw = NULL, dneff = 0;
+    if ((status = cli_load(c, data, &D, &dw, &dneff, &err))) goto DONE;
+    status = sl_audit_compute(D, dw, &da, &err);
+    free(dw);
+    if (status) goto DONE;
+    double colsum = da->mean_entropy * (double)da->L;
+    fprintf(fp, "data               %s: N %lld, Neff %.1f, Neff/L %.3f; sum of column entropies %.2f bits "
+            "(the entropy of the site-independent model with the data's frequencies; an upper bound "
+            "for any model that matches them)\n", data, (long long)da->N, da->neff, da->neff_per_L, colsum);
+    cJSON *dj = cJSON_AddObjectToObject(root, "data");
+    cJSON_AddStringToObject(dj, "path", data);
+    cJSON_AddStringToObject(dj, "sha256", D->sha256);
+    cJSON_AddNumberToObject(dj, "N", (double)da->N);
+    cJSON_AddNumberToObject(dj, "neff", da->neff);
+    cJSON_AddNumberToObject(dj, "sum_column_entropy_bits", colsum);
+    sl_audit_destroy(da);
   }
   if (samples) {
     sl_msa_opts so;
@@ -233,17 +327,24 @@ DONE:
   free(text);
   free(w);
   sl_model_destroy(m);
+  sl_model_destroy(m2);
   sl_msa_destroy(S);
   sl_msa_destroy(A);
+  sl_msa_destroy(H);
+  sl_msa_destroy(D);
   return status ? cli_error(c, status, &err) : 0;
 }
 
 int cmd_audit(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "cycle")) { /* provenance then reads "seqloop audit cycle ..." */
+    argv[1] = (char *)"audit cycle";
+    return cmd_audit_cycle(argc - 1, argv + 1);
+  }
   cli_common c;
   cli_common_init(&c, "audit", argc, argv);
   int columns = 0, top = 5;
   const char *model_path = NULL, *samples = NULL, *against = NULL, *train = NULL, *test = NULL,
-             *per_seq = NULL;
+             *per_seq = NULL, *compare = NULL, *heldout = NULL, *data = NULL;
   double leak_t = 0.8;
   long long nent = 20000;
   unsigned long long seed = 1;
@@ -260,6 +361,9 @@ int cmd_audit(int argc, char **argv) {
     {"test", required_argument, 0, A_TEST},
     {"leak-threshold", required_argument, 0, A_LEAKT},
     {"per-sequence", required_argument, 0, A_PERSEQ},
+    {"compare", required_argument, 0, A_COMPARE},
+    {"heldout", required_argument, 0, A_HELDOUT},
+    {"data", required_argument, 0, A_DATA},
     {0, 0, 0, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
@@ -283,6 +387,9 @@ int cmd_audit(int argc, char **argv) {
     else if (opt == A_TRAIN) train = optarg;
     else if (opt == A_TEST) test = optarg;
     else if (opt == A_PERSEQ) per_seq = optarg;
+    else if (opt == A_COMPARE) compare = optarg;
+    else if (opt == A_HELDOUT) heldout = optarg;
+    else if (opt == A_DATA) data = optarg;
     else if (opt == A_LEAKT) {
       char *e = NULL;
       leak_t = strtod(optarg, &e);
@@ -310,13 +417,13 @@ int cmd_audit(int argc, char **argv) {
     }
     return cli_audit_leakage(&c, train, test, leak_t, per_seq);
   }
-  if (model_path || samples || against) {
-    if ((samples == NULL) != (against == NULL) || optind != argc) {
-      fprintf(stderr, "seqloop audit: use --model M, and/or --samples S with --against ALIGNMENT (no "
-              "positional alignment)\n");
+  if (model_path || samples || against || compare || heldout || data) {
+    if ((samples == NULL) != (against == NULL) || optind != argc || ((compare || heldout) && !model_path)) {
+      fprintf(stderr, "seqloop audit: use --model M (with --compare M2, --heldout H, --data ALN), and/or "
+              "--samples S with --against ALIGNMENT (no positional alignment)\n");
       return 2;
     }
-    return audit_models(&c, model_path, samples, against, nent, seed);
+    return audit_models(&c, model_path, samples, against, compare, heldout, data, nent, seed);
   }
   if (optind != argc - 1) {
     fprintf(stderr, "seqloop audit: expected one alignment file (or '-'), see 'seqloop audit -h'\n");

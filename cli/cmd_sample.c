@@ -154,15 +154,7 @@ int cmd_sample(int argc, char **argv) {
   if (!X || !lp || !ident) { status = sl_fail(&err, SL_ENOMEM, "out of memory for %lld samples", n); goto DONE; }
   double rhat = NAN;
   if (is_ar) {
-    const int64_t chunk = 1024, nchunks = (n + chunk - 1) / chunk;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(c.w.threads)
-    for (int64_t ch = 0; ch < nchunks; ch++) {
-      sl_rng r;
-      sl_rng_seed(&r, seed);
-      for (int64_t j = 0; j < ch; j++) sl_rng_jump(&r);
-      const int64_t t0 = ch * chunk, nb = n - t0 < chunk ? n - t0 : chunk;
-      sl_ar_sample_batch(m, &r, T, fixed, nb, X + t0 * L, lp + t0);
-    }
+    if ((status = sl_ar_sample_many(m, n, seed, c.w.threads, T, fixed, X, lp, &err))) goto DONE;
   } else {
     go.T = T;
     go.seed = seed;

@@ -13,11 +13,11 @@ declare -A allowed=(
   [sample]="base rng kern alphabet seqfile msa weights model potts ar gibbs"
   [struct]="base rng kern alphabet seqfile msa weights model potts ar structure"
   [score]="base rng kern alphabet seqfile msa weights model potts ar structure metrics score"
-  [audit]="base rng kern alphabet seqfile msa weights model potts ar gibbs structure metrics score audit samplestats split"
+  [audit]="base rng kern alphabet seqfile msa weights model potts ar gibbs structure metrics score audit samplestats split info"
 )
 declare -A module_of=(
   [base]=base [rng]=base [ar]=models [gibbs]=sample [kern]=kern [alphabet]=seq [seqfile]=seq [msa]=seq [weights]=seq [model]=models
-  [potts]=models [structure]=struct [metrics]=score [score]=score [audit]=audit [samplestats]=audit [split]=audit [seqloop]=all
+  [potts]=models [structure]=struct [metrics]=score [score]=score [audit]=audit [samplestats]=audit [split]=audit [info]=audit [seqloop]=all
 )
 bad=0
 for dir in base kern seq models sample struct score audit; do

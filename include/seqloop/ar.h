@@ -95,6 +95,17 @@ void sl_ar_sample(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, uint
 void sl_ar_sample_batch(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, int64_t B,
                         uint8_t *out, double *ret_logp);
 
+/* sl_ar_sample_many()
+ * Purpose:  n samples in parallel, identical for any thread count: chunk c
+ *           of 1024 samples draws from the generator seeded with `seed` and
+ *           jumped c times (sl_rng_jump), with sl_ar_sample_batch.
+ * Args:     out - n*L codes; ret_logp - n values (may be NULL)
+ * Returns:  SL_OK, or SL_ENOMEM building the model's cache.
+ */
+SL_MUSTCHECK int sl_ar_sample_many(sl_model *m, int64_t n, uint64_t seed, int threads, double T,
+                                   const uint8_t *fixed, uint8_t *out, double *ret_logp,
+                                   sl_error *err);
+
 /* sl_ar_entropy()
  * Purpose:  Monte Carlo entropy S = -E[log2 P(x)] over n model samples, with
  *           the standard error; in bits. Deterministic for a seed.

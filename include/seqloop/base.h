@@ -93,6 +93,9 @@ void sl_sha256_hex(const uint8_t digest[32], char *buf);
 /* sl_threads_default(): OMP_NUM_THREADS if set, else the number of cores. */
 int sl_threads_default(void);
 
+/* sl_seconds(): a monotonic clock in seconds (for reports; never for results). */
+double sl_seconds(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -100,6 +100,19 @@ SL_MUSTCHECK int sl_msa_read(const char *path, const sl_msa_opts *o, sl_msa **re
 
 void sl_msa_destroy(sl_msa *msa);
 
+/* sl_msa_from_rows()
+ * Purpose:  An alignment made from N rows of L states (copied), named
+ *           "<prefix><k>" (k from 1), without a focus; for samples and
+ *           sets built in memory. path is a display name.
+ */
+SL_MUSTCHECK int sl_msa_from_rows(const sl_alphabet *abc, const uint8_t *x, int64_t N, int64_t L,
+                                  const char *prefix, const char *path, sl_msa **ret, sl_error *err);
+
+/* sl_msa_subset(): the rows with select[n] == want (names, focus, if kept,
+ * and numbering carried over), as a new alignment. */
+SL_MUSTCHECK int sl_msa_subset(const sl_msa *m, const int8_t *select, int want, sl_msa **ret,
+                               sl_error *err);
+
 /* sl_msa_write_fasta()
  * Purpose:  Write kept rows and columns as aligned FASTA (uppercase states,
  *           '-' for gaps), atomically ("-" = stdout).

@@ -17,6 +17,7 @@
 #include "seqloop/msa.h"
 #include "seqloop/seqfile.h"
 #include "seqloop/split.h"
+#include "seqloop/info.h"
 #include "seqloop/weights.h"
 
 #endif

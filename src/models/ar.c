@@ -399,33 +399,37 @@ void sl_ar_sample(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, uint
 
 /* 4. Entropy ------------------------------------------------------------------ */
 
-int sl_ar_entropy(sl_model *m, int64_t n, uint64_t seed, int threads, double *ret_bits,
-                  double *ret_se, sl_error *err) {
+int sl_ar_sample_many(sl_model *m, int64_t n, uint64_t seed, int threads, double T,
+                      const uint8_t *fixed, uint8_t *out, double *ret_logp, sl_error *err) {
   int status = sl_ar_prepare(m, err);
   if (status) return status;
-  if (n < 2) return sl_fail(err, SL_EUSAGE, "the entropy estimate needs at least 2 samples");
-  double *lp = malloc((size_t)n * sizeof *lp);
-  if (!lp) return sl_fail(err, SL_ENOMEM, "out of memory");
-  const int64_t chunk = 4096, nchunks = (n + chunk - 1) / chunk;
+  const int64_t chunk = 1024, nchunks = (n + chunk - 1) / chunk, L = m->L;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads > 0 ? threads : 1)
   for (int64_t c = 0; c < nchunks; c++) {
     sl_rng r;
     sl_rng_seed(&r, seed);
     for (int64_t j = 0; j < c; j++) sl_rng_jump(&r); /* chunk c has its own stream */
     const int64_t t0 = c * chunk, nb = n - t0 < chunk ? n - t0 : chunk;
-    uint8_t *x = malloc((size_t)(nb * m->L));
-    if (x) sl_ar_sample_batch(m, &r, 1.0, NULL, nb, x, lp + t0);
-    else
-      for (int64_t t = t0; t < t0 + nb; t++) lp[t] = NAN;
-    free(x);
+    sl_ar_sample_batch(m, &r, T, fixed, nb, out + t0 * L, ret_logp ? ret_logp + t0 : NULL);
   }
+  return SL_OK;
+}
+
+int sl_ar_entropy(sl_model *m, int64_t n, uint64_t seed, int threads, double *ret_bits,
+                  double *ret_se, sl_error *err) {
+  if (n < 2) return sl_fail(err, SL_EUSAGE, "the entropy estimate needs at least 2 samples");
+  double *lp = malloc((size_t)n * sizeof *lp);
+  uint8_t *x = malloc((size_t)(n * m->L) + 1);
+  int status = lp && x ? sl_ar_sample_many(m, n, seed, threads, 1.0, NULL, x, lp, err)
+                       : sl_fail(err, SL_ENOMEM, "out of memory for %lld entropy samples", (long long)n);
+  free(x);
+  if (status) { free(lp); return status; }
   double mean = 0.0, var = 0.0;
   for (int64_t t = 0; t < n; t++) mean += lp[t];
   mean /= (double)n;
   for (int64_t t = 0; t < n; t++) var += (lp[t] - mean) * (lp[t] - mean);
   var /= (double)(n - 1);
   free(lp);
-  if (isnan(mean)) return sl_fail(err, SL_ENOMEM, "out of memory while sampling");
   *ret_bits = -mean / log(2.0);
   *ret_se = sqrt(var / (double)n) / log(2.0);
   return SL_OK;

@@ -438,3 +438,73 @@ int sl_msa_write_fasta(const char *path, const sl_msa *m, const int8_t *select, 
   }
   return sl_outfile_commit(of, err);
 }
+
+/* An empty shell with room for N rows of L columns, or NULL. */
+static sl_msa *msa_alloc(const sl_alphabet *abc, int64_t N, int64_t L, const char *path) {
+  sl_msa *m = calloc(1, sizeof *m);
+  if (!m) return NULL;
+  m->N = N;
+  m->L = L;
+  m->abc = abc;
+  m->focus = -1;
+  m->focus_start = 1;
+  m->x = malloc((size_t)(N * L) + 1);
+  m->name = calloc((size_t)N + 1, sizeof *m->name);
+  m->src_row = malloc(((size_t)N + 1) * sizeof *m->src_row);
+  m->src_col = malloc(((size_t)L + 1) * sizeof *m->src_col);
+  m->pos = calloc((size_t)L + 1, sizeof *m->pos);
+  m->path = strdup(path ? path : "-");
+  if (!m->x || !m->name || !m->src_row || !m->src_col || !m->pos || !m->path) {
+    m->N = 0; /* names not yet allocated */
+    sl_msa_destroy(m);
+    return NULL;
+  }
+  for (int64_t i = 0; i < L; i++) m->src_col[i] = i;
+  return m;
+}
+
+int sl_msa_from_rows(const sl_alphabet *abc, const uint8_t *x, int64_t N, int64_t L,
+                     const char *prefix, const char *path, sl_msa **ret, sl_error *err) {
+  *ret = NULL;
+  sl_msa *m = msa_alloc(abc, N, L, path);
+  if (!m) return sl_fail(err, SL_ENOMEM, "out of memory for an alignment of %lld rows", (long long)N);
+  memcpy(m->x, x, (size_t)(N * L));
+  for (int64_t n = 0; n < N; n++) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s%lld", prefix, (long long)n + 1);
+    m->src_row[n] = n;
+    if (!(m->name[n] = strdup(buf))) {
+      sl_msa_destroy(m);
+      return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
+  }
+  *ret = m;
+  return SL_OK;
+}
+
+int sl_msa_subset(const sl_msa *a, const int8_t *select, int want, sl_msa **ret, sl_error *err) {
+  *ret = NULL;
+  int64_t N = 0;
+  for (int64_t n = 0; n < a->N; n++) N += select[n] == want;
+  sl_msa *m = msa_alloc(a->abc, N, a->L, a->path);
+  if (!m) return sl_fail(err, SL_ENOMEM, "out of memory for an alignment of %lld rows", (long long)N);
+  memcpy(m->src_col, a->src_col, (size_t)a->L * sizeof *m->src_col);
+  memcpy(m->pos, a->pos, (size_t)a->L * sizeof *m->pos);
+  memcpy(m->sha256, a->sha256, sizeof m->sha256);
+  m->format = a->format;
+  m->rep = a->rep;
+  m->focus_start = a->focus_start;
+  for (int64_t n = 0, k = 0; n < a->N; n++) {
+    if (select[n] != want) continue;
+    memcpy(m->x + k * a->L, sl_msa_row(a, n), (size_t)a->L);
+    m->src_row[k] = a->src_row[n];
+    if (n == a->focus) m->focus = k;
+    if (!(m->name[k] = strdup(a->name[n]))) {
+      sl_msa_destroy(m);
+      return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
+    k++;
+  }
+  *ret = m;
+  return SL_OK;
+}
