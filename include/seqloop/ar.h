@@ -70,6 +70,11 @@ SL_MUSTCHECK int sl_ar_site_objective(const sl_msa *msa, const double *w, const 
  * several threads). Returns SL_OK or SL_ENOMEM. */
 SL_MUSTCHECK int sl_ar_prepare(sl_model *m, sl_error *err);
 
+/* sl_ar_set_kernel(): which twin computes logits and probabilities:
+ * SL_KERN_AVX512 or anything else for the plain one (SL_KERN_AUTO: the best
+ * this CPU has, the default). Both give the same bits; for tests. */
+SL_MUSTCHECK int sl_ar_set_kernel(sl_model *m, int kernel, sl_error *err);
+
 /* sl_ar_logp(): natural log P(s) of L alphabet codes (exact, normalised). */
 double sl_ar_logp(sl_model *m, const uint8_t *s);
 

@@ -18,6 +18,7 @@
  * result does not depend on the thread count.
  */
 #include <lbfgs.h>
+#include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #endif
 
 #include "seqloop/ar.h"
+#include "seqloop/kern.h"
 
 #define QP 32
 
@@ -273,6 +275,7 @@ DONE:
  * earlier sites l < k: Kc[off(k) + (l * q + b) * QP + a] = J_{i, order[l]}(a, b);
  * h padded to QP per site, first. */
 typedef struct ar_cache {
+  int avx512;    /* 1: the AVX-512 twins (sl_ar_set_kernel; default: if the CPU has it) */
   int64_t *off;  /* L offsets (floats) of each position's block */
   float *H;      /* L * QP fields, by order position */
   float *K;
@@ -294,6 +297,7 @@ int sl_ar_prepare(sl_model *m, sl_error *err) {
     return sl_fail(err, SL_ENOMEM, "out of memory preparing an ar model");
   memset(blk, 0, hdr + offb + hb + total * sizeof(float) + 64);
   ar_cache *c = blk;
+  c->avx512 = sl_kernel_resolve(SL_KERN_AUTO) == SL_KERN_AVX512;
   c->off = (int64_t *)(void *)((char *)blk + hdr);
   c->H = (float *)(void *)((char *)blk + hdr + offb);
   c->K = (float *)(void *)((char *)blk + hdr + offb + hb);
@@ -301,7 +305,9 @@ int sl_ar_prepare(sl_model *m, sl_error *err) {
   for (int64_t k = 0; k < L; k++) {
     const int64_t i = m->order[k];
     c->off[k] = off;
-    for (int a = 0; a < q; a++) c->H[k * QP + a] = m->h[i * q + a];
+    /* padding states get a field of -1e30: their probability underflows to
+     * exactly 0, so the sampler's loops can run over all QP lanes */
+    for (int a = 0; a < QP; a++) c->H[k * QP + a] = a < q ? m->h[i * q + a] : -1e30f;
     for (int64_t l = 0; l < k; l++) {
       const float *Jij = sl_model_J(m, i, m->order[l]);
       for (int a = 0; a < q; a++)
@@ -313,16 +319,50 @@ int sl_ar_prepare(sl_model *m, sl_error *err) {
   return SL_OK;
 }
 
-/* Conditional logits of position k given the states of earlier sites. */
-__attribute__((target_clones("avx512f", "avx2", "default")))
-static void ar_logits(const ar_cache *c, const int64_t *order, int q, int64_t k, const uint8_t *s,
-                      float *restrict lg) {
+/* Conditional logits of position k given the states of earlier sites: QP
+ * lanes (padding lanes -1e30), the sum of the field and one coupling row per
+ * earlier site. Twins with the same additions in the same order per lane:
+ * plain (the reference), and AVX-512 with the 32 lanes in two registers for
+ * the whole sum (the plain loop stores and reloads them every row). */
+__attribute__((target_clones("avx2", "default")))
+static void ar_logits_plain(const ar_cache *c, const int64_t *order, int q, int64_t k,
+                            const uint8_t *s, float *restrict lg) {
   const float *H = c->H + k * QP, *K = c->K + c->off[k];
   for (int a = 0; a < QP; a++) lg[a] = H[a];
   for (int64_t l = 0; l < k; l++) {
     const float *restrict row = K + (l * q + s[order[l]]) * QP;
     for (int a = 0; a < QP; a++) lg[a] += row[a];
   }
+}
+
+__attribute__((target("avx512f")))
+static void ar_logits_avx512(const ar_cache *c, const int64_t *order, int q, int64_t k,
+                             const uint8_t *s, float *restrict lg) {
+  const float *H = c->H + k * QP, *K = c->K + c->off[k];
+  __m512 a0 = _mm512_load_ps(H), a1 = _mm512_load_ps(H + 16);
+  for (int64_t l = 0; l < k; l++) {
+    const float *row = K + (l * q + s[order[l]]) * QP;
+    a0 = _mm512_add_ps(a0, _mm512_load_ps(row));
+    a1 = _mm512_add_ps(a1, _mm512_load_ps(row + 16));
+  }
+  _mm512_storeu_ps(lg, a0); /* callers' arrays need not be aligned */
+  _mm512_storeu_ps(lg + 16, a1);
+}
+
+static void ar_logits(const ar_cache *c, const int64_t *order, int q, int64_t k, const uint8_t *s,
+                      float *restrict lg) {
+  if (c->avx512) ar_logits_avx512(c, order, q, k, s, lg);
+  else ar_logits_plain(c, order, q, k, s, lg);
+}
+
+int sl_ar_set_kernel(sl_model *m, int kernel, sl_error *err) {
+  int status = sl_ar_prepare(m, err);
+  if (status) return status;
+  kernel = sl_kernel_resolve(kernel);
+  if (!sl_kernel_supported(kernel))
+    return sl_fail(err, SL_EUSAGE, "the %s kernel is not supported by this CPU", sl_kernel_name(kernel));
+  ((ar_cache *)m->cache)->avx512 = kernel == SL_KERN_AVX512;
+  return SL_OK;
 }
 
 double sl_ar_logp(sl_model *m, const uint8_t *s) {
@@ -342,10 +382,104 @@ double sl_ar_logp(sl_model *m, const uint8_t *s) {
   return lp;
 }
 
+/* Unnormalised probabilities exp((lg - mx) * scale) on all QP lanes and
+ * their sum over the first q lanes (padding lanes are exactly 0).
+ * exp(x), x <= 0: t = x log2(e) = n + f with n = floor(t) >= -126, 2^f by a
+ * degree-6 polynomial (relative error below 3e-7, like expf's rounding),
+ * times 2^n. Twins with the same float operations in the same order (no FMA:
+ * ISO C mode does not contract), so samples do not depend on the CPU: plain
+ * (2^n through the exponent bits) and AVX-512 (2^n by scalef, exact for
+ * these ranges); the sum is always the plain sequential one. */
+#define EXP_C6 1.5403530e-4f
+#define EXP_C5 1.3333558e-3f
+#define EXP_C4 9.6181291e-3f
+#define EXP_C3 5.5504109e-2f
+#define EXP_C2 2.4022651e-1f
+#define EXP_C1 6.9314718e-1f
+/* The sum of the 32 lanes in a fixed tree (lanes j and j+16, then j+8, j+4,
+ * j+2, j+1), the order the AVX-512 twin's register halving takes. */
+static float tree_sum32(const float *p) {
+  float t[16];
+  for (int j = 0; j < 16; j++) t[j] = p[j] + p[j + 16];
+  for (int h = 8; h >= 1; h /= 2)
+    for (int j = 0; j < h; j++) t[j] = t[j] + t[j + h];
+  return t[0];
+}
+
+__attribute__((target_clones("avx2", "default")))
+static float exp_lanes_plain(const float *restrict lg, float scale, float *restrict p, float *ret_mx) {
+  float mx = lg[0];
+  for (int a = 1; a < QP; a++) mx = lg[a] > mx ? lg[a] : mx; /* padding (-1e30) never wins */
+  for (int a = 0; a < QP; a++) {
+    float t = (lg[a] - mx) * scale;
+    t = t * 1.44269504f;
+    t = t < -126.0f ? -126.0f : t;
+    float fl = floorf(t);
+    float f = t - fl;
+    float y = EXP_C6;
+    y = y * f + EXP_C5;
+    y = y * f + EXP_C4;
+    y = y * f + EXP_C3;
+    y = y * f + EXP_C2;
+    y = y * f + EXP_C1;
+    y = y * f + 1.0f;
+    int32_t bits = ((int32_t)fl + 127) << 23;
+    float two_n;
+    memcpy(&two_n, &bits, sizeof two_n);
+    p[a] = lg[a] < -1e29f ? 0.0f : y * two_n;
+  }
+  *ret_mx = mx;
+  return tree_sum32(p);
+}
+
+__attribute__((target("avx512f")))
+static float exp_lanes_avx512(const float *restrict lg, float scale, float *restrict p, float *ret_mx) {
+  const __m512 x0 = _mm512_loadu_ps(lg), x1 = _mm512_loadu_ps(lg + 16);
+  const float mx = _mm512_reduce_max_ps(_mm512_max_ps(x0, x1)); /* max is exact in any order */
+  const __m512 vmx = _mm512_set1_ps(mx), vs = _mm512_set1_ps(scale), l2e = _mm512_set1_ps(1.44269504f);
+  const __m512 lo = _mm512_set1_ps(-126.0f), one = _mm512_set1_ps(1.0f), pad = _mm512_set1_ps(-1e29f);
+  __m512 out[2];
+  for (int h = 0; h < 2; h++) {
+    const __m512 x = h ? x1 : x0;
+    __m512 t = _mm512_mul_ps(_mm512_mul_ps(_mm512_sub_ps(x, vmx), vs), l2e);
+    t = _mm512_max_ps(t, lo);
+    __m512 fl = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    __m512 f = _mm512_sub_ps(t, fl);
+    __m512 y = _mm512_set1_ps(EXP_C6);
+    y = _mm512_add_ps(_mm512_mul_ps(y, f), _mm512_set1_ps(EXP_C5));
+    y = _mm512_add_ps(_mm512_mul_ps(y, f), _mm512_set1_ps(EXP_C4));
+    y = _mm512_add_ps(_mm512_mul_ps(y, f), _mm512_set1_ps(EXP_C3));
+    y = _mm512_add_ps(_mm512_mul_ps(y, f), _mm512_set1_ps(EXP_C2));
+    y = _mm512_add_ps(_mm512_mul_ps(y, f), _mm512_set1_ps(EXP_C1));
+    y = _mm512_add_ps(_mm512_mul_ps(y, f), one);
+    y = _mm512_scalef_ps(y, fl);
+    out[h] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, pad, _CMP_GE_OQ), y);
+    _mm512_storeu_ps(p + 16 * h, out[h]);
+  }
+  /* tree_sum32's order: j + j+16, then the halves j + j+8, j+4, j+2, j+1 */
+  const __m512 v = _mm512_add_ps(out[0], out[1]);
+  const __m256 v8 = _mm256_add_ps(_mm512_castps512_ps256(v),
+                                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+  __m128 v4 = _mm_add_ps(_mm256_castps256_ps128(v8), _mm256_extractf128_ps(v8, 1));
+  v4 = _mm_add_ps(v4, _mm_movehl_ps(v4, v4));
+  v4 = _mm_add_ss(v4, _mm_shuffle_ps(v4, v4, 1));
+  *ret_mx = mx;
+  return _mm_cvtss_f32(v4);
+}
+
+/* Probabilities exp((lg - max) * scale) on all lanes, their sum; *ret_mx the max. */
+static float softmax_lanes(const ar_cache *c, const float *restrict lg, float scale,
+                           float *restrict p, float *ret_mx) {
+  return c->avx512 ? exp_lanes_avx512(lg, scale, p, ret_mx) : exp_lanes_plain(lg, scale, p, ret_mx);
+}
+
 /* Batched ancestral sampling: B sequences advance together, position by
  * position, so each position's block of couplings (up to L q 128 bytes) is
  * read once per batch instead of once per sequence; the random draws are
- * taken position-major (draw k*B + b for sequence b at position k). */
+ * taken position-major (draw k*B + b for sequence b at position k).
+ * log P accumulates sum(logit - max) and the product of the normalisers,
+ * whose log is taken once per sequence (rescaled by 2^-600 before it could
+ * overflow): a log per site was a fifth of the time. */
 void sl_ar_sample_batch(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, int64_t B,
                         uint8_t *out, double *ret_logp) {
   sl_error err;
@@ -358,22 +492,30 @@ void sl_ar_sample_batch(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed
   const int64_t L = m->L;
   const float invT = (float)(1.0 / T);
   const int unit = T == 1.0;
-  float lg[QP], p[QP], pt[QP];
-  for (int64_t b = 0; b < B; b++) if (ret_logp) ret_logp[b] = 0.0;
+  float lg[QP] __attribute__((aligned(64))), p[QP] __attribute__((aligned(64)));
+  float pt[QP] __attribute__((aligned(64)));
+  double *zprod = ret_logp ? malloc((size_t)B * sizeof *zprod) : NULL;
+  int *zexp = ret_logp ? calloc((size_t)B, sizeof *zexp) : NULL;
+  if (ret_logp && (!zprod || !zexp)) { /* without scratch, log per site */
+    free(zprod);
+    free(zexp);
+    zprod = NULL;
+    zexp = NULL;
+  }
+  for (int64_t b = 0; b < B; b++) {
+    if (ret_logp) ret_logp[b] = 0.0;
+    if (zprod) zprod[b] = 1.0;
+  }
   for (int64_t k = 0; k < L; k++) {
     const int64_t i = m->order[k];
     for (int64_t b = 0; b < B; b++) {
       uint8_t *x = out + b * L;
       ar_logits(c, m->order, q, k, x, lg);
-      float mx = lg[0];
-      for (int a = 1; a < q; a++) mx = lg[a] > mx ? lg[a] : mx;
-      float z1 = 0.0f, zt;
-      for (int a = 0; a < q; a++) z1 += (p[a] = expf(lg[a] - mx));
+      float mx;
+      float z1 = softmax_lanes(c, lg, 1.0f, p, &mx), zt = z1;
       const float *draw = p;
-      zt = z1;
       if (!unit) {
-        zt = 0.0f;
-        for (int a = 0; a < q; a++) zt += (pt[a] = expf((lg[a] - mx) * invT));
+        zt = softmax_lanes(c, lg, invT, pt, &mx);
         draw = pt;
       }
       int a;
@@ -387,9 +529,21 @@ void sl_ar_sample_batch(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed
         }
       }
       x[i] = (uint8_t)a;
-      if (ret_logp) ret_logp[b] += (double)(lg[a] - mx) - log((double)z1);
+      if (ret_logp) {
+        ret_logp[b] += (double)(lg[a] - mx);
+        if (zprod) {
+          zprod[b] *= (double)z1;
+          if (zprod[b] > 0x1p600) { zprod[b] *= 0x1p-600; zexp[b]++; }
+        } else {
+          ret_logp[b] -= log((double)z1);
+        }
+      }
     }
   }
+  if (zprod)
+    for (int64_t b = 0; b < B; b++) ret_logp[b] -= log(zprod[b]) + 600.0 * (double)zexp[b] * log(2.0);
+  free(zprod);
+  free(zexp);
 }
 
 void sl_ar_sample(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, uint8_t *out,
