@@ -10,3 +10,5 @@ echo "## potts fit speed (bench/potts_speed.sh)"
 bench/potts_speed.sh
 echo "## ar (bench/ar_speed.sh)"
 bench/ar_speed.sh
+echo "## perpetual-motion test (bench/cycle.sh)"
+bench/cycle.sh

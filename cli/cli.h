@@ -100,6 +100,6 @@ int cmd_audit_cycle(int argc, char **argv); /* `audit cycle` */
 /* `audit --train A --test B` (cmd_audit_leak.c): per-sequence output to
  * per_seq when not NULL. */
 int cli_audit_leakage(cli_common *c, const char *train, const char *test, double thr,
-                      const char *per_seq);
+                      const char *per_seq, int skip_invalid);
 
 #endif

@@ -35,6 +35,8 @@ static void help(void) {
          "  --train ALIGNMENT       the training alignment (the shared options apply to it)\n"
          "  --test FILE             sequences aligned to its kept columns, or an assay CSV with a\n"
          "                          'mutant' column (variants of the focus: needs -f/--focus-first)\n"
+         "  --skip-invalid          assay: skip (and count) variants with a wrong wild type or a\n"
+         "                          position outside the columns, as score does\n"
          "  --leak-threshold T      identity above which a test sequence is not held out (0.8)\n"
          "  --per-sequence FILE     CSV: each test sequence, its highest identity, nearest training\n"
          "                          sequence\n\n%s",
@@ -134,7 +136,7 @@ static char *render_json(const cli_common *c, const sl_msa *m, const sl_audit *a
   return out;
 }
 
-enum { A_MODEL = OPT_CMD_BASE, A_ENTN, A_SEED, A_SAMPLES, A_AGAINST, A_TRAIN, A_TEST, A_LEAKT, A_PERSEQ, A_COMPARE, A_HELDOUT, A_DATA };
+enum { A_MODEL = OPT_CMD_BASE, A_ENTN, A_SEED, A_SAMPLES, A_AGAINST, A_TRAIN, A_TEST, A_LEAKT, A_PERSEQ, A_COMPARE, A_HELDOUT, A_DATA, A_SKIPINV };
 
 static void dist_line(FILE *fp, const char *what, const sl_dist_summary *d) {
   fprintf(fp, "%-26s mean %.3f  quantiles 5%% %.3f  25%% %.3f  50%% %.3f  75%% %.3f  95%% %.3f  (n %lld)\n",
@@ -346,6 +348,7 @@ int cmd_audit(int argc, char **argv) {
   const char *model_path = NULL, *samples = NULL, *against = NULL, *train = NULL, *test = NULL,
              *per_seq = NULL, *compare = NULL, *heldout = NULL, *data = NULL;
   double leak_t = 0.8;
+  int skip_invalid = 0;
   long long nent = 20000;
   unsigned long long seed = 1;
   static const struct option longopts[] = {
@@ -364,6 +367,7 @@ int cmd_audit(int argc, char **argv) {
     {"compare", required_argument, 0, A_COMPARE},
     {"heldout", required_argument, 0, A_HELDOUT},
     {"data", required_argument, 0, A_DATA},
+    {"skip-invalid", no_argument, 0, A_SKIPINV},
     {0, 0, 0, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
@@ -390,6 +394,7 @@ int cmd_audit(int argc, char **argv) {
     else if (opt == A_COMPARE) compare = optarg;
     else if (opt == A_HELDOUT) heldout = optarg;
     else if (opt == A_DATA) data = optarg;
+    else if (opt == A_SKIPINV) skip_invalid = 1;
     else if (opt == A_LEAKT) {
       char *e = NULL;
       leak_t = strtod(optarg, &e);
@@ -415,7 +420,7 @@ int cmd_audit(int argc, char **argv) {
               "positional alignment)\n");
       return 2;
     }
-    return cli_audit_leakage(&c, train, test, leak_t, per_seq);
+    return cli_audit_leakage(&c, train, test, leak_t, per_seq, skip_invalid);
   }
   if (model_path || samples || against || compare || heldout || data) {
     if ((samples == NULL) != (against == NULL) || optind != argc || ((compare || heldout) && !model_path)) {

@@ -9,7 +9,6 @@
  * variants are applied to the training alignment's focus row. Unaligned
  * sequences of another length are refused with a message; align them first.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,75 +22,50 @@ static int looks_like_csv(const char *path) {
   return (n > 4 && !strcasecmp(path + n - 4, ".csv")) || (n > 7 && !strcasecmp(path + n - 7, ".csv.gz"));
 }
 
-/* Apply "A24V:G30S" to the focus row (row) using the column numbering pos.
- * Returns 1 applied, 0 a position outside the kept columns, -1 malformed or
- * a wild-type letter that disagrees with the focus (message in why). */
-static int apply_mutant(const sl_msa *m, const char *text, uint8_t *row, char *why, size_t nwhy) {
-  const char *p = text;
-  if (!strcmp(text, "_wt") || !strcmp(text, "WT") || !*text) return 1;
-  while (*p) {
-    char wt = *p++;
-    char *e = NULL;
-    long long num = strtoll(p, &e, 10);
-    if (e == p || !*e || !isalpha((unsigned char)*e)) {
-      snprintf(why, nwhy, "malformed mutant '%s' (expected e.g. A24V:G30S)", text);
-      return -1;
-    }
-    char mt = *e++;
-    int64_t col = -1;
-    for (int64_t i = 0; i < m->L; i++)
-      if (m->pos[i] == num) { col = i; break; }
-    if (col < 0) return 0;
-    int cw = m->abc->code[(unsigned char)toupper((unsigned char)wt)];
-    int cm = m->abc->code[(unsigned char)toupper((unsigned char)mt)];
-    if (m->abc->cls[(unsigned char)wt] != SL_CH_RESIDUE || m->abc->cls[(unsigned char)mt] != SL_CH_RESIDUE) {
-      snprintf(why, nwhy, "mutant '%s': '%c' or '%c' is not a %s residue", text, wt, mt, m->abc->name);
-      return -1;
-    }
-    if (sl_msa_row(m, m->focus)[col] != cw) {
-      snprintf(why, nwhy, "mutant '%s': position %lld is '%c' in the focus, not '%c'", text, num,
-               m->abc->symbols[sl_msa_row(m, m->focus)[col]], wt);
-      return -1;
-    }
-    row[col] = (uint8_t)cm;
-    p = e;
-    if (*p == ':') p++;
-    else if (*p) {
-      snprintf(why, nwhy, "malformed mutant '%s' (expected e.g. A24V:G30S)", text);
-      return -1;
-    }
-  }
-  return 1;
-}
-
 /* Test rows from an assay CSV: the focus with each variant applied. */
-static int rows_from_assay(const sl_msa *A, const char *path, uint8_t **ret_x, char ***ret_names,
-                           int64_t *ret_n, int64_t *ret_skipped, sl_error *err) {
+static int rows_from_assay(const sl_msa *A, const char *path, int skip_invalid, uint8_t **ret_x,
+                           char ***ret_names, int64_t *ret_n, int64_t *ret_skipped, sl_error *err) {
+  if (A->focus < 0)
+    return sl_fail(err, SL_EUSAGE, "an assay test set needs the training alignment's focus (-f NAME or --focus-first)");
   sl_csv *csv = NULL;
   int status = sl_csv_read(path, &csv, err);
   if (status) return status;
   int mc = sl_csv_col(csv, "mutant");
   if (mc < 0) { sl_csv_destroy(csv); return sl_fail(err, SL_EINPUT, "%s: no 'mutant' column in the header", path); }
-  if (A->focus < 0) {
-    sl_csv_destroy(csv);
-    return sl_fail(err, SL_EUSAGE, "an assay test set needs the training alignment's focus (-f NAME or --focus-first)");
-  }
+  /* A parameter-free model shell carries the focus and its numbering, so the
+   * variants are parsed exactly as `seqloop score` parses them. */
+  sl_model *shell = sl_model_create(SL_MODEL_PROFILE, A->L, A->abc, 0);
+  sl_mutation *mut = malloc(SL_MAX_MUTATIONS * sizeof *mut);
   uint8_t *x = malloc((size_t)(csv->nrows * A->L) + 1);
   char **names = calloc((size_t)csv->nrows + 1, sizeof *names);
   int64_t n = 0, skipped = 0;
-  if (!x || !names) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  if (!shell || !mut || !x || !names) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  memcpy(shell->focus, sl_msa_row(A, A->focus), (size_t)A->L);
+  memcpy(shell->pos, A->pos, (size_t)A->L * sizeof *A->pos);
   for (int64_t r = 0; r < csv->nrows; r++) {
+    int nm = 0;
+    if ((status = sl_mutant_parse(shell, csv->cell[r][mc], 0, mut, &nm, err))) {
+      if (!skip_invalid) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        status = sl_fail(err, SL_EINPUT, "%s, line %lld: %s (use --skip-invalid to skip such rows)", path,
+                         (long long)csv->line[r], msg);
+        goto DONE;
+      }
+      status = SL_OK;
+      skipped++;
+      continue;
+    }
     uint8_t *row = x + n * A->L;
-    char why[256];
-    memcpy(row, sl_msa_row(A, A->focus), (size_t)A->L);
-    int ok = apply_mutant(A, csv->cell[r][mc], row, why, sizeof why);
-    if (ok < 0) { status = sl_fail(err, SL_EINPUT, "%s, line %lld: %s", path, (long long)csv->line[r], why); goto DONE; }
-    if (ok == 0) { skipped++; continue; }
+    memcpy(row, shell->focus, (size_t)A->L);
+    for (int k = 0; k < nm; k++) row[mut[k].col] = mut[k].mt;
     if (!(names[n] = strdup(csv->cell[r][mc]))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
     n++;
   }
 DONE:
   sl_csv_destroy(csv);
+  sl_model_destroy(shell);
+  free(mut);
   if (status) {
     for (int64_t k = 0; names && k < n; k++) free(names[k]);
     free(names);
@@ -106,7 +80,7 @@ DONE:
 }
 
 int cli_audit_leakage(cli_common *c, const char *train, const char *test, double thr,
-                      const char *per_seq) {
+                      const char *per_seq, int skip_invalid) {
   sl_error err;
   sl_error_clear(&err);
   sl_msa *A = NULL, *B = NULL;
@@ -121,7 +95,7 @@ int cli_audit_leakage(cli_common *c, const char *train, const char *test, double
   int status = cli_load(c, train, &A, &w, &neff, &err);
   if (status) goto DONE;
   if (assay) {
-    if ((status = rows_from_assay(A, test, &xt, &names, &nt, &skipped, &err))) goto DONE;
+    if ((status = rows_from_assay(A, test, skip_invalid, &xt, &names, &nt, &skipped, &err))) goto DONE;
     if (nt == 0) { status = sl_fail(&err, SL_EINPUT, "%s: no variant falls in the training alignment's columns", test); goto DONE; }
   } else {
     sl_msa_opts o;
@@ -202,7 +176,7 @@ int cli_audit_leakage(cli_common *c, const char *train, const char *test, double
   fprintf(fp, "train              %s (%lld sequences, %lld columns, Neff %.1f)\n", train,
           (long long)A->N, (long long)A->L, neff);
   fprintf(fp, "test               %s (%lld %s", test, (long long)nt, assay ? "variants" : "sequences");
-  if (skipped) fprintf(fp, "; %lld variants outside the columns skipped", (long long)skipped);
+  if (skipped) fprintf(fp, "; %lld invalid variants skipped", (long long)skipped);
   fprintf(fp, ")\nnearest identity   mean %.3f, median %.3f, max %.3f\n", lk->mean, lk->median, lk->max);
   fprintf(fp, "at least");
   for (int t = 0; t < SL_LEAK_NTHR; t++)

@@ -38,7 +38,7 @@ fi
 BLAT=$DATA/blat_ecolx
 CASE="leakage of an assay"
 if need "$BLAT/BLAT_ECOLX.a2m"; then
-  "$BIN" audit -q --json -f BLAT_ECOLX --train "$BLAT/BLAT_ECOLX.a2m" --test "$BLAT/BLAT_ECOLX_Ranganathan2015.csv" > "$TMP/blat.json"
+  "$BIN" audit -q --json --skip-invalid -f BLAT_ECOLX --train "$BLAT/BLAT_ECOLX.a2m" --test "$BLAT/BLAT_ECOLX_Ranganathan2015.csv" > "$TMP/blat.json"
   r=$(json_get "$TMP/blat.json" "'%d %d %d' % (d['held_out'], d['n_test'], d['n_test_skipped'])")
   check "assay variants of the focus are not held out; 4807 in columns, 190 outside ($r)" [ "$r" = "0 4807 190" ]
   CASE="assay without focus"; expect_error 2 "needs the training alignment's focus" audit --train "$BLAT/BLAT_ECOLX.a2m" --test "$BLAT/BLAT_ECOLX_Ranganathan2015.csv"
@@ -50,9 +50,11 @@ printf '>a\nACDEFG\n>b\nACDEFH\n' > "$TMP/tr.fa"
 printf '>t\nACDE\n' > "$TMP/te.fa"
 expect_error 1 "te.fa has 4 columns but the training alignment has 6" audit --train "$TMP/tr.fa" --test "$TMP/te.fa"
 printf 'mutant,score\nA1G,1\nC2,3\n' > "$TMP/bad.csv"
-expect_error 1 "bad.csv, line 3: malformed mutant 'C2'" audit --focus-first --train "$TMP/tr.fa" --test "$TMP/bad.csv"
+expect_error 1 "bad.csv, line 3: mutation 'C2' is not of the form A42G" audit --focus-first --train "$TMP/tr.fa" --test "$TMP/bad.csv"
 printf 'mutant,score\nD1G,1\n' > "$TMP/wt.csv"
-expect_error 1 "position 1 is 'A' in the focus, not 'D'" audit --focus-first --train "$TMP/tr.fa" --test "$TMP/wt.csv"
+expect_error 1 "wt.csv, line 2: mutation 'D1G': the wild type at residue 1 is 'A', not 'D'" audit --focus-first --train "$TMP/tr.fa" --test "$TMP/wt.csv"
+"$BIN" audit -q --json --skip-invalid --focus-first --train "$TMP/tr.fa" --test "$TMP/bad.csv" > "$TMP/skip.json"
+check "--skip-invalid skips and counts the malformed variant" [ "$(json_get "$TMP/skip.json" "'%d %d' % (d['n_test'], d['n_test_skipped'])")" = "1 1" ]
 printf 'x,score\nA1G,1\n' > "$TMP/nomut.csv"
 expect_error 1 "no 'mutant' column" audit --focus-first --train "$TMP/tr.fa" --test "$TMP/nomut.csv"
 expect_error 2 "takes --train ALIGNMENT and --test FILE" audit --train "$TMP/tr.fa"
