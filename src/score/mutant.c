@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "seqloop/msa.h"
 #include "seqloop/score.h"
 
 static int find_col(const sl_model *m, int64_t pos) {
@@ -39,6 +40,10 @@ int sl_mutant_parse(const sl_model *m, const char *text, int64_t offset, sl_muta
       return sl_fail(err, SL_EINPUT, "mutation '%.*s' is not of the form A42G (letter, number, letter)", len, start);
     if (m->abc->cls[mt] != SL_CH_RESIDUE)
       return sl_fail(err, SL_EINPUT, "mutation '%.*s': '%c' is not a %s residue", len, start, mt, m->abc->name);
+    /* bounded so that num + offset cannot overflow (found by fuzz_mutant) */
+    if (num > SL_MAX_RESIDUE_NUMBER || offset > SL_MAX_RESIDUE_NUMBER || offset < -SL_MAX_RESIDUE_NUMBER)
+      return sl_fail(err, SL_EINPUT, "mutation '%.*s': residue number out of range (at most %lld)", len > 40 ? 40 : len,
+                     start, (long long)SL_MAX_RESIDUE_NUMBER);
     int64_t pos = num + offset;
     int col = find_col(m, pos);
     if (col < 0)
