@@ -14,7 +14,7 @@
 #include "seqloop/split.h"
 
 enum { C_GEN = OPT_CMD_BASE, C_NSAMP, C_FQ, C_MIX, C_ARMS, C_ORACLE, C_IDENT, C_FRAC, C_SEED,
-       C_ENTN, C_TEST, C_LJ, C_LH, C_EPS, C_MAXIT };
+       C_ENTN, C_TEST, C_LJ, C_LH, C_EPS, C_MAXIT, C_FMODE };
 
 static void help(void) {
   printf("usage: seqloop audit cycle [options] ALIGNMENT\n\n"
@@ -32,6 +32,10 @@ static void help(void) {
          "  --samples N             sequences per refit (default: the training set's size)\n"
          "  --arms LIST             any of self,filter,mix (default all three)\n"
          "  --oracle MODEL          the filter's scorer (default: the generation-0 model)\n"
+         "  --filter MODE           threshold (default): keep samples scoring at least the\n"
+         "                          --filter-quantile (0.5) of the real training scores; ratio: keep\n"
+         "                          x with probability min(1, O(x)/(c M(x))), rejection sampling\n"
+         "                          toward the oracle O (ar or profile)\n"
          "  --filter-quantile Q     (default 0.5)\n"
          "  --mix F                 weight share of the real rows in mix (default 0.5)\n"
          "  --test FILE             held-out sequences aligned to ALIGNMENT's kept columns (no split)\n"
@@ -72,6 +76,7 @@ int cmd_audit_cycle(int argc, char **argv) {
     {"entropy-samples", required_argument, 0, C_ENTN}, {"test", required_argument, 0, C_TEST},
     {"lambda-j", required_argument, 0, C_LJ}, {"lambda-h", required_argument, 0, C_LH},
     {"epsilon", required_argument, 0, C_EPS}, {"max-iter", required_argument, 0, C_MAXIT},
+    {"filter", required_argument, 0, C_FMODE},
     {0, 0, 0, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
@@ -80,7 +85,7 @@ int cmd_audit_cycle(int argc, char **argv) {
     if (r == -1) return 2;
     char *e = NULL;
     double v = 0;
-    if (opt != 'h' && opt != C_ARMS && opt != C_ORACLE && opt != C_TEST && optarg) {
+    if (opt != 'h' && opt != C_ARMS && opt != C_ORACLE && opt != C_TEST && opt != C_FMODE && optarg) {
       v = strtod(optarg, &e);
       if (e == optarg || *e || !isfinite(v) || v < 0) {
         fprintf(stderr, "seqloop audit cycle: bad value '%s' for %s\n", optarg, argv[optind - 1]);
@@ -95,6 +100,14 @@ int cmd_audit_cycle(int argc, char **argv) {
       case C_MIX: co.mix_frac = v; break;
       case C_ORACLE: oracle_path = optarg; break;
       case C_TEST: test_path = optarg; break;
+      case C_FMODE:
+        if (!strcmp(optarg, "threshold")) co.filter_mode = SL_FILTER_THRESHOLD;
+        else if (!strcmp(optarg, "ratio")) co.filter_mode = SL_FILTER_RATIO;
+        else {
+          fprintf(stderr, "seqloop audit cycle: --filter must be threshold or ratio (got '%s')\n", optarg);
+          return 2;
+        }
+        break;
       case C_IDENT: so.t1 = v; break;
       case C_FRAC: so.test_frac = v; break;
       case C_SEED: co.seed = so.seed = (uint64_t)v; break;
@@ -172,9 +185,10 @@ int cmd_audit_cycle(int argc, char **argv) {
   char *prov = cli_provenance(&c, train);
   if (prov) fputs(prov, stdout);
   free(prov);
-  printf("# training %lld (Neff %.1f), held-out %lld, L %lld; %lld samples per refit; filter quantile "
-         "%g (oracle %s); mix %g\n", (long long)train->N, neff, (long long)test->N, (long long)train->L,
-         (long long)(co.n_samples > 0 ? co.n_samples : train->N), co.filter_quantile,
+  printf("# training %lld (Neff %.1f), held-out %lld, L %lld; %lld samples per refit; filter %s "
+         "(quantile %g; oracle %s); mix %g\n", (long long)train->N, neff, (long long)test->N,
+         (long long)train->L, (long long)(co.n_samples > 0 ? co.n_samples : train->N),
+         co.filter_mode == SL_FILTER_RATIO ? "ratio" : "threshold", co.filter_quantile,
          oracle_path ? oracle_path : "generation-0 model", co.mix_frac);
   fputs(header, stdout);
   fflush(stdout);

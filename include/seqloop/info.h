@@ -8,11 +8,18 @@
  *                  refit on them. Three arms share generation 0:
  *                    SELF    refit on the samples alone (same objective and
  *                            weighting, no filter): no information enters;
- *                    FILTER  keep only samples an oracle scores at least as
- *                            high as the given quantile of the real training
- *                            sequences' scores (drawing until n are kept):
- *                            at most log2(1/p) bits enter per kept sample,
- *                            p the acceptance rate;
+ *                    FILTER  keep only samples an oracle accepts (drawing
+ *                            until n are kept); at most log2(1/p) bits enter
+ *                            per kept sample, p the acceptance rate. Two
+ *                            filters: THRESHOLD keeps samples the oracle
+ *                            scores at least as high as the given quantile of
+ *                            the real training sequences' scores (a
+ *                            selection, mode-seeking); RATIO keeps x with
+ *                            probability min(1, O(x) / (c M(x))), rejection
+ *                            sampling from the current model M toward the
+ *                            oracle's distribution O (normalised oracles
+ *                            only; c the 99th percentile of O/M over the
+ *                            first draw of each generation);
  *                    MIX     refit on the samples plus the real training
  *                            sequences (weighted so that real rows carry
  *                            mix_frac of the total weight).
@@ -50,6 +57,7 @@ SL_MUSTCHECK int sl_info_kl(sl_model *P, sl_model *Q, int64_t n, uint64_t seed, 
  * profile model (NAN for a Potts model, whose normaliser is unknown). */
 double sl_info_logp(sl_model *m, const uint8_t *s);
 
+enum { SL_FILTER_THRESHOLD = 0, SL_FILTER_RATIO = 1 };
 enum { SL_CYCLE_SELF = 0, SL_CYCLE_FILTER = 1, SL_CYCLE_MIX = 2, SL_CYCLE_NARMS = 3 };
 const char *sl_cycle_arm_name(int arm);
 
@@ -57,6 +65,7 @@ typedef struct sl_cycle_opts {
   int generations;        /* after generation 0 (default 5) */
   int64_t n_samples;      /* sequences per refit (default 0: rows of the training set) */
   double filter_quantile; /* FILTER threshold: quantile of real training scores (0.5) */
+  int filter_mode;        /* SL_FILTER_THRESHOLD (default) or SL_FILTER_RATIO */
   double mix_frac;        /* MIX: weight share of the real rows (0.5) */
   int arms;               /* bit mask of (1 << SL_CYCLE_*) (default all) */
   int64_t n_entropy;      /* samples per entropy estimate (5000) */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "seqloop/info.h"
+#include "seqloop/rng.h"
 #include "seqloop/samplestats.h"
 
 /* ---- 1. log P and KL --------------------------------------------------------- */
@@ -210,6 +211,10 @@ int sl_cycle_run(const sl_msa *train, const double *w_train, const sl_msa *test,
                    "be aligned to the same columns", (long long)test->L, (long long)train->L);
   if (o->generations < 1 || o->generations > 1000)
     return sl_fail(err, SL_EUSAGE, "generations must be 1..1000 (got %d)", o->generations);
+  if (o->filter_mode == SL_FILTER_RATIO && (o->arms & (1 << SL_CYCLE_FILTER)) && oracle &&
+      oracle->kind != SL_MODEL_AR && oracle->kind != SL_MODEL_PROFILE)
+    return sl_fail(err, SL_EUSAGE, "the ratio filter needs a normalised oracle (ar or profile), not %s",
+                   sl_model_kind_name(oracle->kind));
   if (!(o->filter_quantile >= 0 && o->filter_quantile < 1) || !(o->mix_frac > 0 && o->mix_frac < 1))
     return sl_fail(err, SL_EUSAGE, "filter quantile must be in [0, 1) and mix fraction in (0, 1)");
   const int64_t L = train->L, n = o->n_samples > 0 ? o->n_samples : train->N;
@@ -268,6 +273,9 @@ int sl_cycle_run(const sl_msa *train, const double *w_train, const sl_msa *test,
       row->accept = 1;
       if (arm == SL_CYCLE_FILTER) { /* draw until n samples pass the oracle */
         int64_t kept = 0, drawn = 0;
+        double logc = 0;
+        sl_rng ur;
+        sl_rng_seed(&ur, draw_seed(o->seed, arm, g, 99));
         for (int round = 0; kept < n; round++) {
           if (drawn >= 1000 * n) {
             status = sl_fail(err, SL_EINPUT, "the filter accepted %lld of %lld samples in generation %d: "
@@ -280,9 +288,21 @@ int sl_cycle_run(const sl_msa *train, const double *w_train, const sl_msa *test,
             goto DONE;
 #pragma omp parallel for num_threads(o->threads > 0 ? o->threads : 1)
           for (int64_t k = 0; k < chunk; k++) score[k] = oracle_score(orc, pool + k * L);
+          if (o->filter_mode == SL_FILTER_RATIO) {
+            /* score = log O(x) - log M(x); c from the first draw */
+#pragma omp parallel for num_threads(o->threads > 0 ? o->threads : 1)
+            for (int64_t k = 0; k < chunk; k++) score[k] -= sl_ar_logp(m, pool + k * L);
+            if (round == 0) {
+              int oom = 0;
+              logc = quantile(score, chunk, 0.99, &oom);
+              if (oom) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+            }
+          }
           for (int64_t k = 0; k < chunk && kept < n; k++) {
             drawn++;
-            if (score[k] >= thr) memcpy(x + kept++ * L, pool + k * L, (size_t)L);
+            int keep = o->filter_mode == SL_FILTER_RATIO ? sl_rng_uniform(&ur) < exp(score[k] - logc)
+                                                         : score[k] >= thr;
+            if (keep) memcpy(x + kept++ * L, pool + k * L, (size_t)L);
           }
         }
         row->accept = (double)kept / (double)drawn;

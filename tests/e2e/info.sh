@@ -39,7 +39,12 @@ if need "$P"; then
   f=$(awk -F, '$1=="filter"&&$2==1{print $5, $6}' "$TMP/c1.csv")
   check "the filter accepts a fraction p and books log2(1/p) bits per kept sample ($f)" \
     awk -v s="$f" 'BEGIN{split(s,x," "); d=x[2]+log(x[1])/log(2); if(d<0)d=-d; exit !(x[1] > 0 && x[1] < 1 && d < 1e-3)}'
+  "$BIN" audit cycle -q --arms filter --filter ratio --generations 2 --entropy-samples 500 --seed 3 -o "$TMP/r.csv" "$P" > /dev/null
+  r=$(awk -F, '$1=="filter"{printf "%s %s ", $5, $7}' "$TMP/r.csv")
+  check "ratio filter toward the generation-0 model: generation 1 accepts all (0 bits), generation 2 rejects some ($r)" \
+    awk -v s="$r" 'BEGIN{split(s,x," "); exit !(x[1] == 1 && x[2] == 0 && x[3] < 1 && x[4] > 0)}'
   CASE="cycle usage"
+  expect_error 2 "filter must be threshold or ratio" audit cycle --filter magic "$P"
   expect_error 2 "unknown arm 'magic'" audit cycle --arms magic "$P"
   expect_error 2 "expected one ALIGNMENT" audit cycle
 fi
