@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "seqloop/tfm.h"
 #include "seqloop/ar.h"
 #include "seqloop/samplestats.h"
 
@@ -180,8 +181,22 @@ static int audit_models(cli_common *c, const char *model_path, const char *sampl
       cJSON_AddNumberToObject(mj, "entropy_samples", (double)nent);
       cJSON_AddNumberToObject(mj, "entropy_seed", (double)seed);
       cJSON_AddNumberToObject(mj, "log10_effective_family_size", bits * log10(2.0));
+    } else if (m->kind == SL_MODEL_TFM) {
+      double bits = 0, se = 0;
+      int64_t trunc = 0;
+      m->tfm->threads = c->w.threads;
+      if ((status = sl_tfm_entropy(m->tfm, nent, seed, &bits, &se, &trunc, &err))) goto DONE;
+      fprintf(fp, "entropy            %.3f bits (95%% interval %.3f to %.3f; %lld samples, seed %llu; "
+              "%lld filled the context)\n", bits, bits - 1.96 * se, bits + 1.96 * se, nent, seed, (long long)trunc);
+      fprintf(fp, "effective family   2^S = 10^%.2f sequences (ungapped, all lengths)\n", bits * log10(2.0));
+      cJSON_AddNumberToObject(mj, "entropy_bits", bits);
+      cJSON_AddNumberToObject(mj, "entropy_se_bits", se);
+      cJSON_AddNumberToObject(mj, "entropy_samples", (double)nent);
+      cJSON_AddNumberToObject(mj, "entropy_seed", (double)seed);
+      cJSON_AddNumberToObject(mj, "entropy_truncated_samples", (double)trunc);
+      cJSON_AddNumberToObject(mj, "log10_effective_family_size", bits * log10(2.0));
     } else {
-      fprintf(fp, "entropy            not available: exact entropy needs an ar model (this is %s)\n",
+      fprintf(fp, "entropy            not available: exact entropy needs an ar or tfm model (this is %s)\n",
               sl_model_kind_name(m->kind));
     }
   }

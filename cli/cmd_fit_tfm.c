@@ -20,7 +20,7 @@
 
 enum { T_MODEL = OPT_CMD_BASE, T_LAYERS, T_WIDTH, T_HEADS, T_CTX, T_STEPS, T_BATCH, T_LR, T_WARMUP,
        T_MINLR, T_WD, T_CLIP, T_SEED, T_EVAL, T_CKPT, T_CKPT_EVERY, T_RESUME, T_INIT, T_HOLDOUT,
-       T_SPLITID, T_LOG };
+       T_SPLITID, T_LOG, T_STOP };
 
 static void help(void) {
   printf("usage: seqloop fit --model tfm -o MODEL [options] SEQUENCES\n\n"
@@ -49,7 +49,9 @@ static void help(void) {
          "  --log-every N           progress line every N steps (default 10)\n"
          "  --checkpoint FILE       checkpoint path (default MODEL.ckpt)\n"
          "  --checkpoint-every N    checkpoint every N steps (default 100; always at the end)\n"
-         "  --resume                continue from the checkpoint (same data and options)\n"
+         "  --resume                continue from the checkpoint (same data and options); the\n"
+         "                          result is identical to an uninterrupted run (same threads)\n"
+         "  --stop-after N          stop after step N with a checkpoint, as a kill would (tests)\n"
          "  --init MODEL            start from a trained tfm model's weights (fine-tuning)\n"
          "  --theta X, --convention C, -t N, -q   as for every command\n");
 }
@@ -168,7 +170,7 @@ static int64_t cluster_rows(rows *r, double thr, uint64_t seed) {
 
 typedef struct {
   int quiet, log_every;
-  int64_t steps;
+  int64_t steps, stop_after;
   double tok_acc, loss_acc;
   int n_acc;
   const char *ckpt;
@@ -181,7 +183,8 @@ static int progress(void *vctx, int64_t step, double lr, double loss, double tps
   p->tok_acc += tps;
   p->loss_acc += loss;
   p->n_acc++;
-  if (p->quiet) return 0;
+  const int stop = p->stop_after > 0 && step >= p->stop_after;
+  if (p->quiet) return stop;
   if (step % p->log_every == 0 || step == p->steps) {
     fprintf(stderr, "step %lld/%lld  lr %.2e  loss %.4f  %.0f tok/s\n", (long long)step, (long long)p->steps,
             lr, p->loss_acc / p->n_acc, p->tok_acc / p->n_acc);
@@ -191,7 +194,7 @@ static int progress(void *vctx, int64_t step, double lr, double loss, double tps
   if (is_eval)
     fprintf(stderr, "step %lld/%lld  held-out NLL %.4f nats/token  perplexity %.3f\n", (long long)step,
             (long long)p->steps, ev, exp(ev));
-  return 0;
+  return stop;
 }
 
 static int checkpoint(void *vctx, const sl_tfm_state *st, sl_error *err) {
@@ -210,6 +213,7 @@ int cmd_fit_tfm(int argc, char **argv) {
   o.ckpt_every = 100;
   double holdout = 0.1, split_id = 0.8;
   int resume = 0, log_every = 10, shape_given = 0;
+  int64_t stop_after = -1;
   const char *ckpt = NULL, *init = NULL;
   static const struct option longopts[] = {
     CLI_COMMON_LONGOPTS,
@@ -223,7 +227,7 @@ int cmd_fit_tfm(int argc, char **argv) {
     {"checkpoint", required_argument, 0, T_CKPT}, {"checkpoint-every", required_argument, 0, T_CKPT_EVERY},
     {"resume", no_argument, 0, T_RESUME}, {"init", required_argument, 0, T_INIT},
     {"holdout", required_argument, 0, T_HOLDOUT}, {"split-identity", required_argument, 0, T_SPLITID},
-    {"log-every", required_argument, 0, T_LOG}, {0, 0, 0, 0}};
+    {"log-every", required_argument, 0, T_LOG}, {"stop-after", required_argument, 0, T_STOP}, {0, 0, 0, 0}};
   int opt;
   optind = 1;
   while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
@@ -254,6 +258,7 @@ int cmd_fit_tfm(int argc, char **argv) {
       case T_SEED: if (int_bad) goto BADVAL; o.seed = (uint64_t)iv; break;
       case T_EVAL: if (int_bad || iv < 0) goto BADVAL; o.eval_every = iv; break;
       case T_LOG: if (int_bad || iv < 1) goto BADVAL; log_every = (int)iv; break;
+      case T_STOP: if (int_bad || iv < 1) goto BADVAL; stop_after = iv; break;
       case T_CKPT: ckpt = optarg; break;
       case T_CKPT_EVERY: if (int_bad || iv < 0) goto BADVAL; o.ckpt_every = iv; break;
       case T_RESUME: resume = 1; break;
@@ -413,13 +418,17 @@ int cmd_fit_tfm(int argc, char **argv) {
             m->tfm->n_params, (long long)o.steps, o.batch, o.lr, o.threads);
   sl_tfm_data dtr = {ntr, (const int *const *)trs, trl, trw};
   sl_tfm_data dho = {nho, (const int *const *)hos, hol, NULL};
-  fit_ctx pc = {c.quiet, log_every, o.steps, 0, 0, 0, ckpt, m, train_json};
+  fit_ctx pc = {c.quiet, log_every, o.steps, stop_after, 0, 0, 0, ckpt, m, train_json};
   o.progress = progress;
   o.progress_ctx = &pc;
   o.checkpoint = checkpoint;
   o.checkpoint_ctx = &pc;
   double ev = -1;
   if ((status = sl_tfm_train(st, &dtr, nho > 0 ? &dho : NULL, &o, &ev, &err))) goto DONE;
+  if (st->step < o.steps) { /* --stop-after: the checkpoint is the only output */
+    if (!c.quiet) fprintf(stderr, "seqloop fit: stopped after step %lld; checkpoint %s\n", (long long)st->step, ckpt);
+    goto DONE;
+  }
   {
     cJSON *meta = cJSON_CreateObject();
     cJSON *fit = cJSON_AddObjectToObject(meta, "fit");

@@ -154,6 +154,17 @@ SL_MUSTCHECK int sl_tfm_logp_batch(sl_tfm *t, const int *const *seqs, const int 
 SL_MUSTCHECK int sl_tfm_sample(sl_tfm *t, sl_rng *rng, double T, double top_p, const int *prefix,
                                int n_prefix, int *out, int *ret_n, double *ret_logp, sl_error *err);
 
+/* sl_tfm_entropy()
+ * Purpose:  Monte Carlo entropy S = -E[log2 P(x)] over n samples (T = 1,
+ *           top_p = 1), with its standard error; in bits. Deterministic for a
+ *           seed. Samples that fill the context without drawing EOS (count in
+ *           ret_truncated) contribute log P of their residues only, which
+ *           biases S upwards by at most their share; 0 for a model whose
+ *           context exceeds every sequence it learnt.
+ */
+SL_MUSTCHECK int sl_tfm_entropy(sl_tfm *t, int64_t n, uint64_t seed, double *ret_bits, double *ret_se,
+                                int64_t *ret_truncated, sl_error *err);
+
 /* ---- training -------------------------------------------------------- */
 
 typedef struct sl_tfm_state sl_tfm_state;

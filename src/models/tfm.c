@@ -181,6 +181,10 @@ int sl_tfm_tokenize(const char *s, int *out, int *ret_n, sl_error *err) {
   return SL_OK;
 }
 
+/* Below this many multiply-adds a loop runs on one thread: waking a team
+ * costs more than it saves (and much more on a loaded machine). */
+#define PAR_MIN 32768
+
 /* 2. Layers ------------------------------------------------------------------ */
 
 /* out (B,T,C) = wte[inp] + wpe[t] */
@@ -208,7 +212,7 @@ static void encoder_backward(float *dwte, float *dwpe, const float *dout, const 
 /* out (N,C) = (inp - mean) * rstd * w + b, per row; mean, rstd (N) kept */
 static void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
                               const float *b, int64_t N, int C, int nt) {
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (N * C >= PAR_MIN)
   for (int64_t r = 0; r < N; r++) {
     const float *x = inp + r * C;
     double m = 0, v = 0;
@@ -228,7 +232,7 @@ static void layernorm_forward(float *out, float *mean, float *rstd, const float 
 static void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
                                const float *w, const float *mean, const float *rstd, int64_t N, int C,
                                int nt) {
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (N * C >= PAR_MIN)
   for (int64_t r = 0; r < N; r++) {
     const float *d = dout + r * C, *x = inp + r * C;
     double m = mean[r], s = rstd[r], dnm = 0, dnx = 0;
@@ -246,7 +250,7 @@ static void layernorm_backward(float *dinp, float *dw, float *db, const float *d
     }
   }
   /* weight and bias gradients: a column pass, each thread owning columns */
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (N * C >= PAR_MIN)
   for (int i = 0; i < C; i++) {
     double gw = 0, gb = 0;
     for (int64_t r = 0; r < N; r++) {
@@ -263,7 +267,7 @@ static void layernorm_backward(float *dinp, float *dw, float *db, const float *d
 static void matmul_forward(float *out, const float *inp, const float *W, const float *bias, int64_t N,
                            int IC, int OC, int nt) {
   if (bias) {
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (N * OC >= PAR_MIN)
     for (int64_t r = 0; r < N; r++) memcpy(out + r * OC, bias, (size_t)OC * sizeof *out);
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, OC, IC, 1.0f, inp, IC, W, IC,
@@ -278,7 +282,7 @@ static void matmul_backward(float *dinp, float *dW, float *dbias, const float *d
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, IC, (int)N, 1.0f, dout, OC, inp, IC, 1.0f,
               dW, IC);
   if (dbias) {
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (N * OC >= PAR_MIN)
     for (int o = 0; o < OC; o++) {
       double s = 0;
       for (int64_t r = 0; r < N; r++) s += dout[r * OC + o];
@@ -293,7 +297,7 @@ static void attention_forward(float *out, float *att, const float *qkv, int B, i
                               int nt) {
   const int hs = C / H, C3 = 3 * C;
   const float scale = 1.0f / sqrtf((float)hs);
-#pragma omp parallel for collapse(3) num_threads(nt) schedule(static)
+#pragma omp parallel for collapse(3) num_threads(nt) schedule(static) if ((int64_t)B * H * T * T * (C / H) >= 4 * PAR_MIN)
   for (int b = 0; b < B; b++)
     for (int h = 0; h < H; h++)
       for (int t = 0; t < T; t++) {
@@ -328,7 +332,7 @@ static void attention_backward(float *dqkv, const float *dout, const float *qkv,
                                float *scratch, int B, int T, int C, int H, int nt) {
   const int hs = C / H, C3 = 3 * C;
   const float scale = 1.0f / sqrtf((float)hs);
-#pragma omp parallel for collapse(2) num_threads(nt) schedule(static)
+#pragma omp parallel for collapse(2) num_threads(nt) schedule(static) if ((int64_t)B * H * T * T * (C / H) >= 4 * PAR_MIN)
   for (int b = 0; b < B; b++)
     for (int h = 0; h < H; h++) {
       float *datt = scratch + (size_t)omp_get_thread_num() * T;
@@ -364,7 +368,7 @@ static void attention_backward(float *dqkv, const float *dout, const float *qkv,
 
 #define GELU_S 0.7978845608028654f /* sqrt(2 / pi) */
 static void gelu_forward(float *out, const float *inp, int64_t n, int nt) {
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (n >= PAR_MIN)
   for (int64_t i = 0; i < n; i++) {
     float x = inp[i];
     out[i] = 0.5f * x * (1.0f + tanhf(GELU_S * (x + 0.044715f * x * x * x)));
@@ -372,7 +376,7 @@ static void gelu_forward(float *out, const float *inp, int64_t n, int nt) {
 }
 
 static void gelu_backward(float *dinp, const float *inp, const float *dout, int64_t n, int nt) {
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (n >= PAR_MIN)
   for (int64_t i = 0; i < n; i++) {
     float x = inp[i], u = GELU_S * (x + 0.044715f * x * x * x);
     float th = tanhf(u), sech2 = 1.0f - th * th;
@@ -567,10 +571,15 @@ int sl_tfm_logp_batch(sl_tfm *t, const int *const *seqs, const int *lens, int B,
                       sl_error *err) {
   const int Tc = t->cfg.n_ctx, V = t->cfg.vocab;
   const int chunk = 32;
-  for (int b = 0; b < B; b++)
+  for (int b = 0; b < B; b++) {
     if (lens[b] < 0 || lens[b] + 1 > Tc)
       return sl_fail(err, SL_EUSAGE, "sequence %d has %d residues; this transformer's context (%d tokens) "
                      "holds at most %d", b + 1, lens[b], Tc, Tc - 1);
+    for (int k = 0; k < lens[b]; k++)
+      if (seqs[b][k] < 0 || seqs[b][k] >= SL_TFM_NAA)
+        return sl_fail(err, SL_EUSAGE, "sequence %d: token %d at position %d is not a residue (0..19)", b + 1,
+                       seqs[b][k], k + 1);
+  }
   int *inp = malloc((size_t)chunk * Tc * sizeof *inp);
   if (!inp) return sl_fail(err, SL_ENOMEM, "out of memory");
   int status = SL_OK;
@@ -645,13 +654,14 @@ int sl_tfm_sample(sl_tfm *t, sl_rng *rng, double T, double top_p, const int *pre
     int len = n + 1;
     if ((status = sl_tfm_forward(t, inp, NULL, 1, len, NULL, NULL, err))) goto DONE;
     const float *l = sl_tfm_logits(t) + (size_t)(len - 1) * V;
-    /* only residues and EOS can follow (BOS and PAD are never targets) */
+    /* only residues (0..19) and EOS (21) can follow: BOS (20) and PAD (22)
+     * are never targets, so they get probability 0 here */
     const int nv = SL_TFM_EOS + 1;
     double mx = l[0], z = 0, zT = 0, mxT = -INFINITY;
     for (int v = 1; v < V; v++) mx = l[v] > mx ? l[v] : mx;
     for (int v = 0; v < V; v++) z += exp(l[v] - mx);
     for (int v = 0; v < nv; v++) mxT = l[v] / T > mxT ? l[v] / T : mxT;
-    for (int v = 0; v < nv; v++) { pr[v] = exp(l[v] / T - mxT); zT += pr[v]; idx[v] = v; }
+    for (int v = 0; v < nv; v++) { pr[v] = v == SL_TFM_BOS ? 0.0 : exp(l[v] / T - mxT); zT += pr[v]; idx[v] = v; }
     for (int v = 0; v < nv; v++) pr[v] /= zT;
     /* nucleus: sort by probability (insertion sort of 21; ties keep token order) */
     for (int i = 1; i < nv; i++)
@@ -676,4 +686,34 @@ DONE:
   free(pr);
   free(idx);
   return status;
+}
+
+int sl_tfm_entropy(sl_tfm *t, int64_t n, uint64_t seed, double *ret_bits, double *ret_se, int64_t *ret_truncated,
+                   sl_error *err) {
+  *ret_bits = *ret_se = 0;
+  if (ret_truncated) *ret_truncated = 0;
+  if (n < 2) return sl_fail(err, SL_EUSAGE, "the entropy estimate needs at least 2 samples");
+  int *out = malloc((size_t)t->cfg.n_ctx * sizeof *out);
+  if (!out) return sl_fail(err, SL_ENOMEM, "out of memory");
+  sl_rng r;
+  sl_rng_seed(&r, seed);
+  double s = 0, s2 = 0;
+  int64_t trunc = 0;
+  int status = SL_OK;
+  for (int64_t k = 0; k < n; k++) {
+    int len = 0;
+    double lp = 0;
+    if ((status = sl_tfm_sample(t, &r, 1.0, 1.0, NULL, 0, out, &len, &lp, err))) break;
+    trunc += len == t->cfg.n_ctx - 1;
+    double b = -lp / M_LN2;
+    s += b;
+    s2 += b * b;
+  }
+  free(out);
+  if (status) return status;
+  double mean = s / (double)n, var = (s2 - s * mean) / (double)(n - 1);
+  *ret_bits = mean;
+  *ret_se = sqrt(var > 0 ? var / (double)n : 0);
+  if (ret_truncated) *ret_truncated = trunc;
+  return SL_OK;
 }

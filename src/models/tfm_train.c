@@ -132,7 +132,7 @@ static void adamw(sl_tfm_state *st, const float *g, float gscale, double lr, con
     const size_t n = t->sizes[k];
     float *p = t->mem + off, *m = st->m + off, *v = st->v + off;
     const float *gk = g + off;
-#pragma omp parallel for num_threads(t->threads) schedule(static)
+#pragma omp parallel for num_threads(t->threads) schedule(static) if (n >= 65536)
     for (size_t i = 0; i < n; i++) {
       float gi = gk[i] * gscale;
       p[i] -= wd * p[i];
