@@ -171,24 +171,30 @@ static int64_t cluster_rows(rows *r, double thr, uint64_t seed) {
 typedef struct {
   int quiet, log_every;
   int64_t steps, stop_after;
-  double tok_acc, loss_acc;
+  double tok_acc, sec_acc, loss_acc;
   int n_acc;
+  int64_t first_step, tok_all;  /* totals after the first 5 steps (warm-up) */
+  double sec_all;
   const char *ckpt;
   sl_model *m;
   const char *train_json;
 } fit_ctx;
 
-static int progress(void *vctx, int64_t step, double lr, double loss, double tps, double ev, int is_eval) {
+static int progress(void *vctx, int64_t step, double lr, double loss, int64_t ntok, double secs, double ev,
+                    int is_eval) {
   fit_ctx *p = vctx;
-  p->tok_acc += tps;
+  if (p->first_step < 0) p->first_step = step;
+  if (step >= p->first_step + 5) { p->tok_all += ntok; p->sec_all += secs; }
+  p->tok_acc += (double)ntok;
+  p->sec_acc += secs;
   p->loss_acc += loss;
   p->n_acc++;
   const int stop = p->stop_after > 0 && step >= p->stop_after;
   if (p->quiet) return stop;
   if (step % p->log_every == 0 || step == p->steps) {
     fprintf(stderr, "step %lld/%lld  lr %.2e  loss %.4f  %.0f tok/s\n", (long long)step, (long long)p->steps,
-            lr, p->loss_acc / p->n_acc, p->tok_acc / p->n_acc);
-    p->tok_acc = p->loss_acc = 0;
+            lr, p->loss_acc / p->n_acc, p->tok_acc / (p->sec_acc + 1e-12));
+    p->tok_acc = p->sec_acc = p->loss_acc = 0;
     p->n_acc = 0;
   }
   if (is_eval)
@@ -418,13 +424,17 @@ int cmd_fit_tfm(int argc, char **argv) {
             m->tfm->n_params, (long long)o.steps, o.batch, o.lr, o.threads);
   sl_tfm_data dtr = {ntr, (const int *const *)trs, trl, trw};
   sl_tfm_data dho = {nho, (const int *const *)hos, hol, NULL};
-  fit_ctx pc = {c.quiet, log_every, o.steps, stop_after, 0, 0, 0, ckpt, m, train_json};
+  fit_ctx pc = {c.quiet, log_every, o.steps, stop_after, 0, 0, 0, 0, -1, 0, 0, ckpt, m, train_json};
   o.progress = progress;
   o.progress_ctx = &pc;
   o.checkpoint = checkpoint;
   o.checkpoint_ctx = &pc;
   double ev = -1;
   if ((status = sl_tfm_train(st, &dtr, nho > 0 ? &dho : NULL, &o, &ev, &err))) goto DONE;
+  if (!c.quiet && pc.sec_all > 0)
+    fprintf(stderr, "seqloop fit: training throughput %.0f tokens/s (%lld tokens in %.2f s, steps after the "
+            "first 5; evaluation and checkpoints excluded)\n", (double)pc.tok_all / pc.sec_all,
+            (long long)pc.tok_all, pc.sec_all);
   if (st->step < o.steps) { /* --stop-after: the checkpoint is the only output */
     if (!c.quiet) fprintf(stderr, "seqloop fit: stopped after step %lld; checkpoint %s\n", (long long)st->step, ckpt);
     goto DONE;

@@ -183,9 +183,12 @@ typedef struct sl_tfm_train_opts {
   int64_t eval_every;   /* steps between held-out evaluations (100; 0 = end only) */
   int64_t ckpt_every;   /* steps between checkpoints (0 = end only) */
   int threads;
-  /* Called after each step and each evaluation (eval_nll < 0 when none).
-   * Returning non-zero stops training cleanly (the state is checkpointed). */
-  int (*progress)(void *ctx, int64_t step, double lr, double loss, double tok_per_s,
+  /* Called after each step: the step's loss, its tokens with a loss, and
+   * the seconds its forward, backward and update took (evaluation and
+   * checkpoints excluded); eval_nll >= 0 when the step ended with a held-out
+   * evaluation (is_eval). Returning non-zero stops training cleanly (the
+   * state is checkpointed). */
+  int (*progress)(void *ctx, int64_t step, double lr, double loss, int64_t ntok, double seconds,
                   double eval_nll, int is_eval);
   void *progress_ctx;
   /* Called with the trainer state to write a checkpoint (may be NULL). */

@@ -220,7 +220,6 @@ int sl_tfm_train(sl_tfm_state *st, const sl_tfm_data *train, const sl_tfm_data *
     cum[i] = acc;
   }
   if (!(acc > 0)) { status = sl_fail(err, SL_EUSAGE, "the training weights sum to zero"); goto DONE; }
-  double tok_since = 0, t_since = now();
   while (st->step < o->steps) {
     for (int b = 0; b < B; b++) {
       idx[b] = draw(cum, train->n, &st->rng);
@@ -228,6 +227,7 @@ int sl_tfm_train(sl_tfm_state *st, const sl_tfm_data *train, const sl_tfm_data *
       int64_t span = n + 1 - Tc; /* > 0: the row does not fit */
       off[b] = span > 0 ? (int64_t)(sl_rng_uniform(&st->rng) * (double)(span + 1)) : 0;
     }
+    double t_step = now();
     int T = fill_rows(train, idx, off, B, Tc, inp, tgt);
     double loss = 0;
     int64_t ntok = 0;
@@ -240,8 +240,7 @@ int sl_tfm_train(sl_tfm_state *st, const sl_tfm_data *train, const sl_tfm_data *
     double lr = lr_at(o, st->step, warmup);
     adamw(st, g, gscale, lr, o);
     st->step++;
-    tok_since += (double)ntok;
-    double tn = now();
+    double secs = now() - t_step;
     int is_eval = heldout && heldout->n > 0 &&
                   ((o->eval_every > 0 && st->step % o->eval_every == 0) || st->step == o->steps);
     double ev = -1;
@@ -250,9 +249,7 @@ int sl_tfm_train(sl_tfm_state *st, const sl_tfm_data *train, const sl_tfm_data *
       st->last_eval = ev;
     }
     int stop = 0;
-    if (o->progress) stop = o->progress(o->progress_ctx, st->step, lr, loss, tok_since / (tn - t_since + 1e-12), ev, is_eval);
-    tok_since = 0;
-    t_since = now();
+    if (o->progress) stop = o->progress(o->progress_ctx, st->step, lr, loss, ntok, secs, ev, is_eval);
     if (o->checkpoint && (stop || st->step == o->steps || (o->ckpt_every > 0 && st->step % o->ckpt_every == 0)))
       if ((status = o->checkpoint(o->checkpoint_ctx, st, err))) goto DONE;
     if (stop) break;
