@@ -263,30 +263,56 @@ static void layernorm_backward(float *dinp, float *dw, float *db, const float *d
   }
 }
 
+/* Matmuls. OpenBLAS runs single-threaded and the threads are OpenMP's,
+ * each calling sgemm on its own block of rows (or, for the weight gradient,
+ * of weight rows): two thread pools on the same cores (OpenBLAS's pthreads
+ * and OpenMP's spinning team) slowed training 2-5x on a loaded 2-core
+ * machine, and the blocks never share an output, so the sums do not depend
+ * on the thread count. */
+static void block(int64_t n, int nt, int k, int64_t *lo, int64_t *hi) {
+  *lo = n * k / nt;
+  *hi = n * (k + 1) / nt;
+}
+
 /* out (N,OC) = inp (N,IC) W^T + bias; W (OC,IC) */
 static void matmul_forward(float *out, const float *inp, const float *W, const float *bias, int64_t N,
                            int IC, int OC, int nt) {
-  if (bias) {
-#pragma omp parallel for num_threads(nt) schedule(static) if (N * OC >= PAR_MIN)
-    for (int64_t r = 0; r < N; r++) memcpy(out + r * OC, bias, (size_t)OC * sizeof *out);
+  if (N * IC * OC < 8 * PAR_MIN) nt = 1;
+#pragma omp parallel num_threads(nt)
+  {
+    int64_t lo, hi;
+    block(N, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+    if (hi > lo) {
+      if (bias)
+        for (int64_t r = lo; r < hi; r++) memcpy(out + r * OC, bias, (size_t)OC * sizeof *out);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(hi - lo), OC, IC, 1.0f, inp + lo * IC, IC,
+                  W, IC, bias ? 1.0f : 0.0f, out + lo * OC, OC);
+    }
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, OC, IC, 1.0f, inp, IC, W, IC,
-              bias ? 1.0f : 0.0f, out, OC);
 }
 
 /* dinp (N,IC) = dout W (overwritten); dW += dout^T inp; dbias += column sums */
 static void matmul_backward(float *dinp, float *dW, float *dbias, const float *dout, const float *inp,
                             const float *W, int64_t N, int IC, int OC, int nt) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, IC, OC, 1.0f, dout, OC, W, IC, 0.0f,
-              dinp, IC);
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, IC, (int)N, 1.0f, dout, OC, inp, IC, 1.0f,
-              dW, IC);
-  if (dbias) {
-#pragma omp parallel for num_threads(nt) schedule(static) if (N * OC >= PAR_MIN)
-    for (int o = 0; o < OC; o++) {
-      double s = 0;
-      for (int64_t r = 0; r < N; r++) s += dout[r * OC + o];
-      dbias[o] += (float)s;
+  if (N * IC * OC < 8 * PAR_MIN) nt = 1;
+#pragma omp parallel num_threads(nt)
+  {
+    const int T = omp_get_num_threads(), k = omp_get_thread_num();
+    int64_t lo, hi;
+    block(N, T, k, &lo, &hi);
+    if (hi > lo)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(hi - lo), IC, OC, 1.0f, dout + lo * OC, OC,
+                  W, IC, 0.0f, dinp + lo * IC, IC);
+    block(OC, T, k, &lo, &hi);
+    if (hi > lo) {
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(hi - lo), IC, (int)N, 1.0f, dout + lo, OC,
+                  inp, IC, 1.0f, dW + lo * IC, IC);
+      if (dbias)
+        for (int64_t o = lo; o < hi; o++) {
+          double s = 0;
+          for (int64_t r = 0; r < N; r++) s += dout[r * OC + o];
+          dbias[o] += (float)s;
+        }
     }
   }
 }
@@ -464,7 +490,7 @@ int sl_tfm_forward(sl_tfm *t, const int *inputs, const int *targets, int B, int 
   const int nt = t->threads < 1 ? 1 : t->threads;
   const int64_t BT = (int64_t)B * T;
   const size_t attstride = (size_t)B * H * T * T;
-  openblas_set_num_threads(nt);
+  openblas_set_num_threads(1); /* see the matmuls */
   const sl_tfm_params *p = &t->p;
   memcpy(w->inputs, inputs, (size_t)BT * sizeof *inputs);
   if (targets) memcpy(w->targets, targets, (size_t)BT * sizeof *targets);
@@ -517,7 +543,7 @@ int sl_tfm_backward(sl_tfm *t, float *grad, sl_error *err) {
   const int nt = t->threads < 1 ? 1 : t->threads;
   const int64_t BT = (int64_t)B * T;
   const size_t attstride = (size_t)B * H * T * T;
-  openblas_set_num_threads(nt);
+  openblas_set_num_threads(1); /* see the matmuls */
   acts *a = &w->a;
   memset(grad, 0, t->n_params * sizeof *grad);
   sl_tfm_params g;
