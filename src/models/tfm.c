@@ -72,14 +72,14 @@ typedef struct {
   float *att;                /* (NL, B, H, T, T) softmax probabilities */
   float *residual2;          /* (NL, B, T, C) */
   float *ln2, *ln2_mean, *ln2_rstd;
-  float *fch, *fch_gelu;     /* (NL, B, T, 4C) */
+  float *fch, *fch_gelu, *fch_tanh; /* (NL, B, T, 4C) */
   float *residual3;          /* (NL, B, T, C) */
   float *lnf, *lnf_mean, *lnf_rstd; /* (B, T, C), (B, T) x2 */
   float *logits;             /* (B, T, V) */
   float *probs;              /* (B, T, V) */
   /* backward scratch, reused across layers */
   float *dres, *dln, *dqkv, *datty, *dfch, *dfch_gelu, *dlogits; /* (B,T,C|C|3C|C|4C|4C|V) */
-  float *dtmp;               /* (threads, T) attention row scratch */
+  float *dtmp;               /* (threads, T, T) attention backward scratch */
 } acts;
 
 typedef struct {
@@ -317,96 +317,89 @@ static void matmul_backward(float *dinp, float *dW, float *dbias, const float *d
   }
 }
 
-/* Causal attention. qkv (B,T,3C) -> out (B,T,C); att (B,H,T,T) holds the
- * probabilities for t2 <= t (the rest is left unwritten and never read). */
+/* Causal attention, per (sequence, head) as four small GEMMs: scores
+ * S = Q K^T / sqrt(hs) over the full T x T (the upper triangle is computed and
+ * then zeroed: half the work wasted, still several times faster than a
+ * triangular scalar loop), softmax per row over t2 <= t, out = P V.
+ * qkv (B,T,3C) -> out (B,T,C); att (B,H,T,T) keeps P (zero above the diagonal). */
 static void attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int H,
                               int nt) {
   const int hs = C / H, C3 = 3 * C;
   const float scale = 1.0f / sqrtf((float)hs);
-#pragma omp parallel for collapse(3) num_threads(nt) schedule(static) if ((int64_t)B * H * T * T * (C / H) >= 4 * PAR_MIN)
+#pragma omp parallel for collapse(2) num_threads(nt) schedule(static) if ((int64_t)B * H * T * T * hs >= 4 * PAR_MIN)
   for (int b = 0; b < B; b++)
-    for (int h = 0; h < H; h++)
+    for (int h = 0; h < H; h++) {
+      const float *q = qkv + (size_t)b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
+      float *P = att + ((size_t)b * H + h) * T * T;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, C3, k, C3, 0.0f, P, T);
       for (int t = 0; t < T; t++) {
-        const float *q = qkv + ((size_t)b * T + t) * C3 + h * hs;
-        float *a = att + (((size_t)b * H + h) * T + t) * T;
-        float mx = -INFINITY;
-        for (int t2 = 0; t2 <= t; t2++) {
-          const float *k = qkv + ((size_t)b * T + t2) * C3 + C + h * hs;
-          float s = 0;
-          for (int i = 0; i < hs; i++) s += q[i] * k[i];
-          s *= scale;
-          a[t2] = s;
-          if (s > mx) mx = s;
-        }
+        float *a = P + (size_t)t * T, mx = -INFINITY;
+        for (int t2 = 0; t2 <= t; t2++) mx = a[t2] > mx ? a[t2] : mx;
         double z = 0;
         for (int t2 = 0; t2 <= t; t2++) { float e = expf(a[t2] - mx); a[t2] = e; z += e; }
         float iz = (float)(1.0 / z);
         for (int t2 = 0; t2 <= t; t2++) a[t2] *= iz;
-        float *o = out + ((size_t)b * T + t) * C + h * hs;
-        for (int i = 0; i < hs; i++) o[i] = 0;
-        for (int t2 = 0; t2 <= t; t2++) {
-          const float *v = qkv + ((size_t)b * T + t2) * C3 + 2 * C + h * hs;
-          float w = a[t2];
-          for (int i = 0; i < hs; i++) o[i] += w * v[i];
-        }
+        for (int t2 = t + 1; t2 < T; t2++) a[t2] = 0.0f;
       }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, P, T, v, C3, 0.0f,
+                  out + (size_t)b * T * C + h * hs, C);
+    }
 }
 
-/* dqkv (B,T,3C) = attention'(dout); overwritten. One thread owns a (b, h):
- * it is the only writer of that head's dq, dk, dv slices. scratch: nt*T. */
+/* dqkv (B,T,3C) = attention'(dout), overwritten. Per (b, h):
+ *   dP = dO V^T;  dV = P^T dO;  dS = P * (dP - rowsum(P * dP)) / sqrt(hs);
+ *   dQ = dS K;  dK = dS^T Q.
+ * One thread owns a (b, h) and is the only writer of its slices of dq, dk,
+ * dv. scratch: nt * T * T floats (dP, then dS in place). */
 static void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att,
                                float *scratch, int B, int T, int C, int H, int nt) {
   const int hs = C / H, C3 = 3 * C;
   const float scale = 1.0f / sqrtf((float)hs);
-#pragma omp parallel for collapse(2) num_threads(nt) schedule(static) if ((int64_t)B * H * T * T * (C / H) >= 4 * PAR_MIN)
+#pragma omp parallel for collapse(2) num_threads(nt) schedule(static) if ((int64_t)B * H * T * T * hs >= 4 * PAR_MIN)
   for (int b = 0; b < B; b++)
     for (int h = 0; h < H; h++) {
-      float *datt = scratch + (size_t)omp_get_thread_num() * T;
+      float *dP = scratch + (size_t)omp_get_thread_num() * T * T;
+      const float *q = qkv + (size_t)b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
+      const float *P = att + ((size_t)b * H + h) * T * T;
+      const float *dO = dout + (size_t)b * T * C + h * hs;
+      float *dq = dqkv + (size_t)b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dO, C, v, C3, 0.0f, dP, T);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, P, T, dO, C, 0.0f, dv, C3);
       for (int t = 0; t < T; t++) {
-        float *dq = dqkv + ((size_t)b * T + t) * C3 + h * hs;
-        for (int i = 0; i < hs; i++) dq[i] = 0;
-        float *dk = dq + C, *dv = dq + 2 * C;
-        for (int i = 0; i < hs; i++) dk[i] = dv[i] = 0;
-      }
-      for (int t = 0; t < T; t++) {
-        const float *a = att + (((size_t)b * H + h) * T + t) * T;
-        const float *d = dout + ((size_t)b * T + t) * C + h * hs;
-        const float *q = qkv + ((size_t)b * T + t) * C3 + h * hs;
-        float *dq = dqkv + ((size_t)b * T + t) * C3 + h * hs;
+        const float *a = P + (size_t)t * T;
+        float *d = dP + (size_t)t * T;
         double dot = 0;
-        for (int t2 = 0; t2 <= t; t2++) {
-          const float *v = qkv + ((size_t)b * T + t2) * C3 + 2 * C + h * hs;
-          float *dv = dqkv + ((size_t)b * T + t2) * C3 + 2 * C + h * hs;
-          float s = 0;
-          for (int i = 0; i < hs; i++) { s += v[i] * d[i]; dv[i] += a[t2] * d[i]; }
-          datt[t2] = s;
-          dot += (double)a[t2] * s;
-        }
-        for (int t2 = 0; t2 <= t; t2++) {
-          float dpre = a[t2] * (datt[t2] - (float)dot) * scale;
-          const float *k = qkv + ((size_t)b * T + t2) * C3 + C + h * hs;
-          float *dk = dqkv + ((size_t)b * T + t2) * C3 + C + h * hs;
-          for (int i = 0; i < hs; i++) { dq[i] += dpre * k[i]; dk[i] += dpre * q[i]; }
-        }
+        for (int t2 = 0; t2 <= t; t2++) dot += (double)a[t2] * d[t2];
+        for (int t2 = 0; t2 <= t; t2++) d[t2] = a[t2] * (d[t2] - (float)dot) * scale;
+        for (int t2 = t + 1; t2 < T; t2++) d[t2] = 0.0f;
       }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, dP, T, k, C3, 0.0f, dq, C3);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, dP, T, q, C3, 0.0f, dk, C3);
     }
 }
 
 #define GELU_S 0.7978845608028654f /* sqrt(2 / pi) */
-static void gelu_forward(float *out, const float *inp, int64_t n, int nt) {
+/* tanh(u) = 1 - 2 / (1 + e^{2u}): one expf instead of libm's tanhf, which
+ * cost a third of a training step; the absolute error (~1e-7) is what GELU
+ * needs (0.5 x (1 + tanh)). Saturates correctly for |u| large (e^{2u} -> inf
+ * or 0). */
+static inline float fast_tanh(float u) { return 1.0f - 2.0f / (1.0f + expf(2.0f * u)); }
+
+/* out = GELU(inp) (tanh approximation); th keeps tanh(u) for backward */
+static void gelu_forward(float *out, float *th, const float *inp, int64_t n, int nt) {
 #pragma omp parallel for num_threads(nt) schedule(static) if (n >= PAR_MIN)
   for (int64_t i = 0; i < n; i++) {
-    float x = inp[i];
-    out[i] = 0.5f * x * (1.0f + tanhf(GELU_S * (x + 0.044715f * x * x * x)));
+    float x = inp[i], t = fast_tanh(GELU_S * (x + 0.044715f * x * x * x));
+    th[i] = t;
+    out[i] = 0.5f * x * (1.0f + t);
   }
 }
 
-static void gelu_backward(float *dinp, const float *inp, const float *dout, int64_t n, int nt) {
+static void gelu_backward(float *dinp, const float *inp, const float *th, const float *dout, int64_t n, int nt) {
 #pragma omp parallel for num_threads(nt) schedule(static) if (n >= PAR_MIN)
   for (int64_t i = 0; i < n; i++) {
-    float x = inp[i], u = GELU_S * (x + 0.044715f * x * x * x);
-    float th = tanhf(u), sech2 = 1.0f - th * th;
-    float g = 0.5f * (1.0f + th) + 0.5f * x * sech2 * GELU_S * (1.0f + 3.0f * 0.044715f * x * x);
+    float x = inp[i], t = th[i], sech2 = 1.0f - t * t;
+    float g = 0.5f * (1.0f + t) + 0.5f * x * sech2 * GELU_S * (1.0f + 3.0f * 0.044715f * x * x);
     dinp[i] = g * dout[i];
   }
 }
@@ -444,9 +437,9 @@ static int ws_ensure(sl_tfm *t, int B, int T, sl_error *err) {
   size_t attn = L * (size_t)capB * H * (size_t)capT * (size_t)capT;
   size_t total = BT * C /* encoded */ + L * BT * (C + 2) /* ln1 */ + L * BT * 3 * C /* qkv */ +
                  L * BT * C /* atty */ + attn + L * BT * C /* residual2 */ + L * BT * (C + 2) /* ln2 */ +
-                 2 * L * BT * 4 * C /* fch, gelu */ + L * BT * C /* residual3 */ + BT * (C + 2) /* lnf */ +
+                 3 * L * BT * 4 * C /* fch, gelu, tanh */ + L * BT * C /* residual3 */ + BT * (C + 2) /* lnf */ +
                  2 * BT * V /* logits, probs */ + BT * (C + C + 3 * C + C + 4 * C + 4 * C + V) /* grads */ +
-                 (size_t)capth * (size_t)capT;
+                 (size_t)capth * (size_t)capT * (size_t)capT;
   float *mem = malloc(total * sizeof *mem);
   int *inp = malloc(BT * sizeof *inp), *tgt = malloc(BT * sizeof *tgt);
   if (!mem || !inp || !tgt) {
@@ -464,12 +457,12 @@ static int ws_ensure(sl_tfm *t, int B, int T, sl_error *err) {
   TAKE(qkv, L * BT * 3 * C); TAKE(atty, L * BT * C); TAKE(att, attn);
   TAKE(residual2, L * BT * C);
   TAKE(ln2, L * BT * C); TAKE(ln2_mean, L * BT); TAKE(ln2_rstd, L * BT);
-  TAKE(fch, L * BT * 4 * C); TAKE(fch_gelu, L * BT * 4 * C); TAKE(residual3, L * BT * C);
+  TAKE(fch, L * BT * 4 * C); TAKE(fch_gelu, L * BT * 4 * C); TAKE(fch_tanh, L * BT * 4 * C); TAKE(residual3, L * BT * C);
   TAKE(lnf, BT * C); TAKE(lnf_mean, BT); TAKE(lnf_rstd, BT);
   TAKE(logits, BT * V); TAKE(probs, BT * V);
   TAKE(dres, BT * C); TAKE(dln, BT * C); TAKE(dqkv, BT * 3 * C); TAKE(datty, BT * C);
   TAKE(dfch, BT * 4 * C); TAKE(dfch_gelu, BT * 4 * C); TAKE(dlogits, BT * V);
-  TAKE(dtmp, (size_t)capth * capT);
+  TAKE(dtmp, (size_t)capth * capT * capT);
 #undef TAKE
   return SL_OK;
 }
@@ -515,7 +508,7 @@ int sl_tfm_forward(sl_tfm *t, const int *inputs, const int *targets, int B, int 
     layernorm_forward(ln2, a->ln2_mean + l * BT, a->ln2_rstd + l * BT, r2, p->ln2w + l * C,
                       p->ln2b + l * C, BT, C, nt);
     matmul_forward(fch, ln2, p->fcw + (size_t)l * 4 * C * C, p->fcb + l * 4 * C, BT, C, 4 * C, nt);
-    gelu_forward(fg, fch, BT * 4 * C, nt);
+    gelu_forward(fg, a->fch_tanh + (size_t)l * BT * 4 * C, fch, BT * 4 * C, nt);
     matmul_forward(r3, fg, p->fcprojw + (size_t)l * 4 * C * C, p->fcprojb + l * C, BT, 4 * C, C, nt);
     for (int64_t i = 0; i < BT * C; i++) r3[i] += r2[i];
   }
@@ -573,7 +566,7 @@ int sl_tfm_backward(sl_tfm *t, float *grad, sl_error *err) {
     /* dres = d residual3[l]; residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))) */
     matmul_backward(a->dfch_gelu, g.fcprojw + (size_t)l * 4 * C * C, g.fcprojb + l * C, a->dres, fg,
                     p->fcprojw + (size_t)l * 4 * C * C, BT, 4 * C, C, nt);
-    gelu_backward(a->dfch, fch, a->dfch_gelu, BT * 4 * C, nt);
+    gelu_backward(a->dfch, fch, a->fch_tanh + (size_t)l * BT * 4 * C, a->dfch_gelu, BT * 4 * C, nt);
     matmul_backward(a->dln, g.fcw + (size_t)l * 4 * C * C, g.fcb + l * 4 * C, a->dfch, ln2,
                     p->fcw + (size_t)l * 4 * C * C, BT, C, 4 * C, nt);
     layernorm_backward(a->dres, g.ln2w + l * C, g.ln2b + l * C, a->dln, r2, p->ln2w + l * C,
