@@ -126,20 +126,22 @@ static void adamw(sl_tfm_state *st, const float *g, float gscale, double lr, con
   const int64_t step = st->step + 1;
   const double bc1 = 1.0 - pow(o->beta1, (double)step), bc2 = 1.0 - pow(o->beta2, (double)step);
   const float b1 = (float)o->beta1, b2 = (float)o->beta2;
+  /* p -= lr (m / bc1) / (sqrt(v / bc2) + eps), in float: the per-element
+   * work vectorises; step-dependent factors are computed once in double */
+  const float step_size = (float)(lr / bc1), ibc2 = (float)(1.0 / bc2), eps = (float)o->eps;
   size_t off = 0;
   for (int k = 0; k < SL_TFM_NTENSORS; k++) {
     const float wd = decayed(k) ? (float)(lr * o->weight_decay) : 0.0f;
     const size_t n = t->sizes[k];
     float *p = t->mem + off, *m = st->m + off, *v = st->v + off;
     const float *gk = g + off;
-#pragma omp parallel for num_threads(t->threads) schedule(static) if (n >= 65536)
+#pragma omp parallel for simd num_threads(t->threads) schedule(static) if (n >= 65536)
     for (size_t i = 0; i < n; i++) {
       float gi = gk[i] * gscale;
       p[i] -= wd * p[i];
       m[i] = b1 * m[i] + (1 - b1) * gi;
       v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-      double mh = m[i] / bc1, vh = v[i] / bc2;
-      p[i] -= (float)(lr * mh / (sqrt(vh) + o->eps));
+      p[i] -= step_size * m[i] / (sqrtf(v[i] * ibc2) + eps);
     }
     off += n;
   }
