@@ -20,7 +20,7 @@
 
 enum { T_MODEL = OPT_CMD_BASE, T_LAYERS, T_WIDTH, T_HEADS, T_CTX, T_STEPS, T_BATCH, T_LR, T_WARMUP,
        T_MINLR, T_WD, T_CLIP, T_SEED, T_EVAL, T_CKPT, T_CKPT_EVERY, T_RESUME, T_INIT, T_HOLDOUT,
-       T_SPLITID, T_LOG, T_STOP };
+       T_SPLITID, T_LOG, T_STOP, T_SPLITOUT };
 
 static void help(void) {
   printf("usage: seqloop fit --model tfm -o MODEL [options] SEQUENCES\n\n"
@@ -45,6 +45,8 @@ static void help(void) {
          "  --seed N                initialisation, data order and split (default 1)\n"
          "  --holdout X             fraction of rows held out, by cluster (default 0.1; 0: none)\n"
          "  --split-identity X      cluster rows at identity >= X (default 0.8)\n"
+         "  --split-out PREFIX      write the split: PREFIX.train.fa and PREFIX.heldout.fa (rows as\n"
+         "                          read, gaps kept), e.g. to fit other models on the same split\n"
          "  --eval-every N          held-out evaluation every N steps (default 100)\n"
          "  --log-every N           progress line every N steps (default 10)\n"
          "  --checkpoint FILE       checkpoint path (default MODEL.ckpt)\n"
@@ -62,6 +64,7 @@ typedef struct {
   int *len;
   double *w;
   int64_t *cluster;
+  char **raw, **name; /* each row as read (gaps kept) and its name, for --split-out */
   int64_t n_skipped;
   uint8_t *x;      /* aligned: N*L alphabet codes (for the split), else NULL */
   int64_t L;
@@ -71,8 +74,8 @@ typedef struct {
 } rows;
 
 static void rows_free(rows *r) {
-  for (int64_t i = 0; i < r->n; i++) free(r->seq[i]);
-  free(r->seq); free(r->len); free(r->w); free(r->cluster); free(r->x); free(r->first); free(r->first_name);
+  for (int64_t i = 0; i < r->n; i++) { free(r->seq[i]); free(r->raw[i]); free(r->name[i]); }
+  free(r->seq); free(r->raw); free(r->name); free(r->len); free(r->w); free(r->cluster); free(r->x); free(r->first); free(r->first_name);
 }
 
 static int load_rows(cli_common *c, const char *path, rows *r, char *sha, sl_error *err) {
@@ -97,11 +100,13 @@ static int load_rows(cli_common *c, const char *path, rows *r, char *sha, sl_err
     r->L = msa->L;
   }
   r->seq = calloc((size_t)N, sizeof *r->seq);
+  r->raw = calloc((size_t)N, sizeof *r->raw);
+  r->name = calloc((size_t)N, sizeof *r->name);
   r->len = malloc((size_t)N * sizeof *r->len);
   r->cluster = malloc((size_t)N * sizeof *r->cluster);
   if (aligned) r->x = malloc((size_t)N * (size_t)r->L);
   if (!r->w) r->w = malloc((size_t)N * sizeof *r->w);
-  if (!r->seq || !r->len || !r->cluster || !r->w || (aligned && !r->x)) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  if (!r->seq || !r->raw || !r->name || !r->len || !r->cluster || !r->w || (aligned && !r->x)) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   for (int64_t k = 0; k < N; k++) {
     int64_t rec = src ? src[k] : k;
     int *tok = malloc(((size_t)ss->len[rec] + 1) * sizeof *tok);
@@ -126,6 +131,9 @@ static int load_rows(cli_common *c, const char *path, rows *r, char *sha, sl_err
     }
     r->seq[r->n] = tok;
     r->len[r->n] = n;
+    r->raw[r->n] = sl_strdup(ss->seq[rec]);
+    r->name[r->n] = sl_strdup(ss->name[rec]);
+    if (!r->raw[r->n] || !r->name[r->n]) { r->n++; status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
     r->n++;
   }
   if (r->n == 0) status = sl_fail(err, SL_EINPUT, "%s: no row of standard amino acids to train on", path);
@@ -220,7 +228,7 @@ int cmd_fit_tfm(int argc, char **argv) {
   double holdout = 0.1, split_id = 0.8;
   int resume = 0, log_every = 10, shape_given = 0;
   int64_t stop_after = -1;
-  const char *ckpt = NULL, *init = NULL;
+  const char *ckpt = NULL, *init = NULL, *split_out = NULL;
   static const struct option longopts[] = {
     CLI_COMMON_LONGOPTS,
     {"model", required_argument, 0, T_MODEL}, {"layers", required_argument, 0, T_LAYERS},
@@ -233,7 +241,8 @@ int cmd_fit_tfm(int argc, char **argv) {
     {"checkpoint", required_argument, 0, T_CKPT}, {"checkpoint-every", required_argument, 0, T_CKPT_EVERY},
     {"resume", no_argument, 0, T_RESUME}, {"init", required_argument, 0, T_INIT},
     {"holdout", required_argument, 0, T_HOLDOUT}, {"split-identity", required_argument, 0, T_SPLITID},
-    {"log-every", required_argument, 0, T_LOG}, {"stop-after", required_argument, 0, T_STOP}, {0, 0, 0, 0}};
+    {"log-every", required_argument, 0, T_LOG}, {"stop-after", required_argument, 0, T_STOP},
+    {"split-out", required_argument, 0, T_SPLITOUT}, {0, 0, 0, 0}};
   int opt;
   optind = 1;
   while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
@@ -266,6 +275,7 @@ int cmd_fit_tfm(int argc, char **argv) {
       case T_LOG: if (int_bad || iv < 1) goto BADVAL; log_every = (int)iv; break;
       case T_STOP: if (int_bad || iv < 1) goto BADVAL; stop_after = iv; break;
       case T_CKPT: ckpt = optarg; break;
+      case T_SPLITOUT: split_out = optarg; break;
       case T_CKPT_EVERY: if (int_bad || iv < 0) goto BADVAL; o.ckpt_every = iv; break;
       case T_RESUME: resume = 1; break;
       case T_INIT: init = optarg; break;
@@ -333,8 +343,21 @@ int cmd_fit_tfm(int argc, char **argv) {
     if (held[r.cluster[i]]) { hos[nho] = r.seq[i]; hol[nho++] = r.len[i]; }
     else { trs[ntr] = r.seq[i]; trl[ntr] = r.len[i]; trw[ntr++] = r.w[i]; }
   }
+  if (split_out) {
+    char path[4096];
+    for (int part = 0; part < 2 && !status; part++) {
+      snprintf(path, sizeof path, "%s.%s.fa", split_out, part ? "heldout" : "train");
+      sl_outfile *of = NULL;
+      if ((status = sl_outfile_open(path, &of, &err))) break;
+      FILE *fp = sl_outfile_fp(of);
+      for (int64_t i = 0; i < r.n; i++)
+        if (held[r.cluster[i]] == part) fprintf(fp, ">%s\n%s\n", r.name[i], r.raw[i]);
+      status = sl_outfile_commit(of, &err);
+    }
+  }
   free(held);
   free(csize);
+  if (status) goto DONE;
   if (ntr == 0) { status = sl_fail(&err, SL_EUSAGE, "the held-out split left no training rows (lower --holdout)"); goto DONE; }
   if (cfg.n_ctx == 0) cfg.n_ctx = (int)(maxlen + 2 < 512 ? maxlen + 2 : 512);
   if (!c.quiet)
