@@ -72,6 +72,9 @@ static int score_one(scorer *s, const char *where, const char *text, double *ret
     return SL_OK;
   }
   *ret = sl_model_delta(s->m, s->m->focus, s->mut, n);
+  if (isnan(*ret) && s->m->kind == SL_MODEL_TFM)
+    return sl_fail(err, SL_EINPUT, "%s: the reference sequence (%lld columns) does not fit the tfm "
+                   "model's context of %d tokens", where, (long long)s->m->L, s->m->tfm->cfg.n_ctx);
   s->n_ok++;
   return SL_OK;
 }
