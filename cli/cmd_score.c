@@ -286,6 +286,11 @@ int cmd_score(int argc, char **argv) {
         if (a == wt) continue;
         sl_mutation mu = {i, m->pos[i], wt, (uint8_t)a};
         double v = sl_model_delta(m, m->focus, &mu, 1);
+        if (isnan(v) && m->kind == SL_MODEL_TFM) {
+          status = sl_fail(&err, SL_EINPUT, "--all-singles: the reference sequence (%lld columns) does not "
+                           "fit the tfm model's context of %d tokens", (long long)m->L, m->tfm->cfg.n_ctx);
+          goto DONE;
+        }
         fprintf(fp, "%c%lld%c,%lld,%c,%c,%.6f\n", m->abc->symbols[wt], (long long)m->pos[i],
                 m->abc->symbols[a], (long long)m->pos[i], m->abc->symbols[wt], m->abc->symbols[a], v);
         sc.n_ok++;
