@@ -10,3 +10,7 @@ echo "## potts fit speed (bench/potts_speed.sh)"
 bench/potts_speed.sh
 echo "## ar (bench/ar_speed.sh)"
 bench/ar_speed.sh
+echo "## transformer training vs PyTorch (bench/tfm_vs_torch.sh)"
+bench/tfm_vs_torch.sh
+echo "## transformer pre-training and fine-tuning (bench/tfm_pretrain.sh)"
+bench/tfm_pretrain.sh
