@@ -45,7 +45,7 @@ for m in pre ft scratch; do
 done
 for m in ar profile; do
   p=$(sed -n 's/.*perplexity \([0-9.]*\) .*/\1/p' "$OUT/$m.score")
-  echo "| $m (same training rows) | $p | per aligned column (gap = a state for ar) | $(mean_lp "$OUT/$m.csv") |"
+  echo "| $m (same training rows) | $p | per aligned column (gap = a state) | $(mean_lp "$OUT/$m.csv") |"
 done
 echo
 echo "pre-training: $(grep -c '^>' <(zcat "$UNI")) sequences; $(tail -1 "$OUT/pre.err")"
