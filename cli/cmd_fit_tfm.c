@@ -98,6 +98,7 @@ static int load_rows(cli_common *c, const char *path, rows *r, char *sha, sl_err
     if ((status = sl_weights_compute(msa, &c->w, r->w, NULL, err))) goto DONE;
     src = msa->src_row;
     r->L = msa->L;
+    r->n_skipped = msa->rep.n_records - msa->N; /* rows the alignment reader dropped (non-standard) */
   }
   r->seq = calloc((size_t)N, sizeof *r->seq);
   r->raw = calloc((size_t)N, sizeof *r->raw);

@@ -174,7 +174,7 @@ typedef struct sl_tfm_train_opts {
   int batch;            /* sequences per step (16) */
   double lr;            /* peak learning rate (1e-3) */
   double min_lr_frac;   /* cosine decays to lr * this (0.1) */
-  int64_t warmup;       /* linear warm-up steps (steps / 20) */
+  int64_t warmup;       /* linear warm-up steps (-1, the default: steps / 20) */
   double beta1, beta2;  /* 0.9, 0.95 */
   double eps;           /* 1e-8 */
   double weight_decay;  /* 0.1, on matrices only (not biases, LayerNorm, wpe) */
