@@ -3,9 +3,12 @@
  * and the gradient of every parameter tensor), against finite differences,
  * thread-count invariance, the tokenizer, and sampling (exact log-probability
  * of what is drawn, frequencies, greedy top-p, reproducibility). */
+#include <nettle/sha2.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include "seqloop/model.h"
 #include "seqloop/tfm.h"
 #include "tap.h"
 
@@ -227,12 +230,102 @@ static void check_sampling(void) {
   sl_tfm_destroy(t);
 }
 
+/* Read a file, replace `from` by `to` (same length) in its JSON header,
+ * re-seal the SHA-256 and write it to out: a well-formed file with a bad
+ * header, which only the header checks can refuse. */
+static int patch_file(const char *in, const char *out, const char *from, const char *to) {
+  FILE *fp = fopen(in, "rb");
+  if (!fp) return -1;
+  static uint8_t buf[1 << 20];
+  size_t n = fread(buf, 1, sizeof buf, fp);
+  fclose(fp);
+  uint8_t *hit = memmem(buf, n, from, strlen(from));
+  if (!hit || strlen(from) != strlen(to) || n < 48) return -1;
+  memcpy(hit, to, strlen(to));
+  struct sha256_ctx sha;
+  sha256_init(&sha);
+  sha256_update(&sha, n - 32, buf);
+  sha256_digest(&sha, 32, buf + n - 32);
+  fp = fopen(out, "wb");
+  if (!fp) return -1;
+  int bad = fwrite(buf, 1, n, fp) != n;
+  return fclose(fp) || bad ? -1 : 0;
+}
+
+static void check_files(void) {
+  char dir[] = "/tmp/seqloop-test-tfm.XXXXXX";
+  if (!mkdtemp(dir)) { CHECK(0, "files: temporary directory"); return; }
+  char path[256], ck[256], bad[256];
+  snprintf(path, sizeof path, "%s/m.tfm", dir);
+  snprintf(ck, sizeof ck, "%s/m.ckpt", dir);
+  snprintf(bad, sizeof bad, "%s/bad.tfm", dir);
+  sl_error err;
+  sl_model *m = sl_model_create(SL_MODEL_TFM, 3, sl_alphabet_get(SL_ABC_PROTEIN), 1), *r = NULL;
+  sl_tfm_config c = {1, 8, 2, 12, SL_TFM_VOCAB};
+  int st = m ? sl_tfm_create(&c, &m->tfm, &err) : SL_ENOMEM;
+  CHECK(st == SL_OK, "files: a tfm model in the container");
+  if (st) { sl_model_destroy(m); return; }
+  sl_tfm_init_random(m->tfm, 17);
+  m->focus[0] = 11; m->focus[1] = 9; m->focus[2] = 18; /* M K V */
+  st = sl_model_write(path, m, &err);
+  st = st ? st : sl_model_read(path, &r, &err);
+  CHECK(st == SL_OK && r->kind == SL_MODEL_TFM && r->tfm && !memcmp(&r->tfm->cfg, &c, sizeof c) &&
+        !memcmp(r->tfm->mem, m->tfm->mem, m->tfm->n_params * 4),
+        "files: a tfm model round-trips bit for bit (%s)", st ? err.msg : "ok");
+  double e1 = sl_model_energy(m, m->focus), e2 = r ? sl_model_energy(r, r->focus) : 0;
+  CHECK(r && e1 == e2 && e1 < 0, "files: the read model scores its reference the same (%.6f)", e1);
+  sl_tfm_state *ts = NULL, *ts2 = NULL;
+  char *tj = NULL;
+  CHECK(sl_model_read_checkpoint(path, &r, &ts2, &tj, &err) == SL_EINPUT && strstr(err.msg, "not a tfm training checkpoint"),
+        "files: a plain model is not a checkpoint (%s)", err.msg);
+  sl_model_destroy(r);
+  r = NULL;
+  st = sl_tfm_state_create(m->tfm, 99, &ts, &err);
+  if (!st) {
+    ts->step = 7;
+    ts->last_eval = 1.25;
+    for (size_t i = 0; i < m->tfm->n_params; i++) { ts->m[i] = (float)i * 1e-3f; ts->v[i] = (float)i * 1e-6f; }
+    sl_rng_u64(&ts->rng);
+    st = sl_model_write_checkpoint(ck, m, ts, "{\"seed\":5}", &err);
+  }
+  st = st ? st : sl_model_read_checkpoint(ck, &r, &ts2, &tj, &err);
+  CHECK(st == SL_OK && ts2->step == 7 && ts2->last_eval == 1.25 && !memcmp(&ts2->rng, &ts->rng, sizeof ts->rng) &&
+        !memcmp(ts2->m, ts->m, m->tfm->n_params * 4) && !memcmp(ts2->v, ts->v, m->tfm->n_params * 4) &&
+        ts2->model == r->tfm && tj && !strcmp(tj, "{\"seed\":5}"),
+        "files: a checkpoint restores step, generator, moments and options (%s)", st ? err.msg : "ok");
+  sl_tfm_state_destroy(ts2);
+  free(tj);
+  sl_model_destroy(r);
+  r = NULL;
+  /* headers that pass the checksum but not the checks */
+  static const char *const cases[][3] = {
+    {"\"n_head\":2", "\"n_head\":3", "multiple of heads"},
+    {"\"n_layer\":1", "\"n_layer\":0", "needs a 'tfm' object"},
+    {"\"n_ctx\":12", "\"n_ctx\":13", "tensor 'wpe' has"},
+    {"\"vocab\":23", "\"vocab\":24", "vocabulary"},
+    {"\"alphabet\":\"protein\"", "\"alphabet\":\"dna\"    ", "q = 20 does not fit"},
+    {"\"name\":\"fcw\"", "\"name\":\"fcx\"", "tensor 'fcw' missing"}};
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    int pst = patch_file(path, bad, cases[k][0], cases[k][1]);
+    st = pst ? -1 : sl_model_read(bad, &r, &err);
+    CHECK(st == SL_EINPUT && !r && strstr(err.msg, cases[k][2]), "files: %s -> refused (%s)", cases[k][1],
+          pst ? "patch failed" : err.msg);
+    sl_model_destroy(r);
+    r = NULL;
+  }
+  sl_tfm_state_destroy(ts);
+  sl_model_destroy(m);
+  unlink(path); unlink(ck); unlink(bad);
+  rmdir(dir);
+}
+
 int main(void) {
   check_golden("tfm_tiny.bin");
   check_golden("tfm_heads.bin");
   check_finite_differences();
   check_tokenizer();
   check_sampling();
+  check_files();
   sl_tfm_config bad = {1, 10, 3, 8, SL_TFM_VOCAB};
   sl_tfm *t = NULL;
   sl_error err;
