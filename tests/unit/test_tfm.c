@@ -276,6 +276,8 @@ static void check_files(void) {
   CHECK(r && e1 == e2 && e1 < 0, "files: the read model scores its reference the same (%.6f)", e1);
   sl_tfm_state *ts = NULL, *ts2 = NULL;
   char *tj = NULL;
+  sl_model_destroy(r);
+  r = NULL;
   CHECK(sl_model_read_checkpoint(path, &r, &ts2, &tj, &err) == SL_EINPUT && strstr(err.msg, "not a tfm training checkpoint"),
         "files: a plain model is not a checkpoint (%s)", err.msg);
   sl_model_destroy(r);
