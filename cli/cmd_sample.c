@@ -1,5 +1,5 @@
 /* cmd_sample.c: `seqloop sample -m MODEL -n N` - exact ancestral samples from
- * an ar model, as FASTA with the log-probability (and, given the natural
+ * an ar or tfm model (Gibbs for Potts/profile, and for tfm with clamps), as FASTA with the log-probability (and, given the natural
  * alignment, the identity to the nearest natural sequence) in each header. */
 #include <math.h>
 #include <stdlib.h>
@@ -19,7 +19,8 @@ enum { X_N = OPT_CMD_BASE, X_T, X_SEED, X_NAT, X_FIX, X_INFILL, X_BURN, X_THIN, 
 static void help(void) {
   printf("usage: seqloop sample -m MODEL -n N [options]\n\n"
          "Draws N sequences: from an ar or tfm model by exact ancestral sampling (i.i.d.); from a\n"
-         "Potts or profile model by Gibbs sampling (chains from random starts; burn-in; thinning).\n"
+         "Potts or profile model (or a tfm model with --fix/--infill) by Gibbs sampling (burn-in;\n"
+         "thinning).\n"
          "  -m, --model FILE        a seqloop ar model\n"
          "  -n N                    number of sequences\n"
          "  --temperature T         sample from P^(1/T) site by site (default 1)\n"
@@ -38,7 +39,9 @@ static void help(void) {
          "  --top-p P               tfm: nucleus sampling, draw from the most probable tokens\n"
          "                          whose probability reaches P (default 1: off)\n"
          "  --prefix SEQ            tfm: every sample starts with these residues\n"
-         "                          (tfm models take neither --fix nor --infill)\n"
+         "                          tfm with --fix/--infill: one Gibbs chain under the exact\n"
+         "                          likelihood from the reference, its length kept (--burnin,\n"
+         "                          --thin; each site update costs a forward pass of 20 sequences)\n"
          "  -t N                    threads\n"
          "  -o FILE                 FASTA output (default stdout), written atomically\n");
 }
@@ -82,6 +85,56 @@ DONE:
   sl_outfile_abort(of);
   free(pre);
   free(out);
+  return status;
+}
+
+/* --fix/--infill under a transformer: one Gibbs chain under the exact
+ * likelihood (sl_tfm_gibbs) from the reference sequence, clamped sites held;
+ * burn-in, then one sample every `thin` sweeps. The length stays the
+ * reference's. */
+static int gibbs_tfm(cli_common *c, sl_model *m, long long n, unsigned long long seed, double T,
+                     const uint8_t *fixed, const sl_gibbs_opts *go, sl_error *err) {
+  sl_tfm *t = m->tfm;
+  t->threads = c->w.threads;
+  int *x = malloc((size_t)m->L * sizeof *x), len = 0;
+  uint8_t *is_free = malloc((size_t)m->L);
+  sl_outfile *of = NULL;
+  int status = SL_OK, nfree = 0;
+  if (!x || !is_free) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  for (int64_t i = 0; i < m->L; i++) {
+    int code = fixed[i] != 0xFF ? fixed[i] : m->focus[i];
+    int a = sl_model_state(m, code);
+    if (a < 0) continue; /* a gap in the reference: not part of the sequence */
+    x[len] = a;
+    is_free[len] = fixed[i] == 0xFF;
+    nfree += is_free[len];
+    len++;
+  }
+  if (nfree == 0) { status = sl_fail(err, SL_EUSAGE, "every residue is clamped: nothing to sample"); goto DONE; }
+  if ((status = sl_outfile_open(c->out, &of, err))) goto DONE;
+  FILE *fp = sl_outfile_fp(of);
+  sl_rng r;
+  sl_rng_seed(&r, seed);
+  double lp = 0, mean = 0;
+  if ((status = sl_tfm_gibbs(t, &r, T, x, len, is_free, go->burnin, &lp, err))) goto DONE;
+  for (long long k = 0; k < n; k++) {
+    if ((status = sl_tfm_gibbs(t, &r, T, x, len, is_free, go->thin, &lp, err))) goto DONE;
+    fprintf(fp, ">sample%lld logp=%.4f length=%d free=%d seed=%llu T=%g burnin=%lld thin=%lld\n", k + 1, lp, len,
+            nfree, seed, T, (long long)go->burnin, (long long)go->thin);
+    for (int i = 0; i < len; i++) fputc("ACDEFGHIKLMNPQRSTVWY"[x[i]], fp);
+    fputc('\n', fp);
+    mean += lp;
+  }
+  status = sl_outfile_commit(of, err);
+  of = NULL;
+  if (!status && !c->quiet)
+    fprintf(stderr, "seqloop sample: %lld sequences from one Gibbs chain under the tfm likelihood (%d free "
+            "sites, burn-in %lld, thinning %lld sweeps), mean log P %.3f nats\n", n, nfree,
+            (long long)go->burnin, (long long)go->thin, mean / n);
+DONE:
+  sl_outfile_abort(of);
+  free(x);
+  free(is_free);
   return status;
 }
 
@@ -144,13 +197,12 @@ int cmd_sample(int argc, char **argv) {
   sl_outfile *of = NULL;
   int status = sl_model_read(model_path, &m, &err);
   if (status) goto DONE;
-  if (m->kind == SL_MODEL_TFM) {
-    if (fix || infill || naturals) {
-      status = sl_fail(&err, SL_EUSAGE, "--fix, --infill and --naturals are not implemented for tfm models "
-                       "(conditioning anywhere but a prefix needs MCMC under the model's likelihood, which "
-                       "seqloop does not do yet); use --prefix");
-      goto DONE;
-    }
+  if (m->kind == SL_MODEL_TFM && (naturals || ((fix || infill) && (prefix || top_p != 1.0)))) {
+    status = sl_fail(&err, SL_EUSAGE, naturals ? "--naturals needs aligned samples; tfm samples are ungapped"
+                     : "--fix/--infill (Gibbs sampling) take neither --prefix nor --top-p");
+    goto DONE;
+  }
+  if (m->kind == SL_MODEL_TFM && !fix && !infill) {
     status = sample_tfm(&c, m, n, seed, T, top_p, prefix, &err);
     goto DONE;
   }
@@ -198,6 +250,10 @@ int cmd_sample(int argc, char **argv) {
     free(list);
     free(mu);
     if (status) goto DONE;
+  }
+  if (m->kind == SL_MODEL_TFM) {
+    status = gibbs_tfm(&c, m, n, seed, T, fixed, &go, &err);
+    goto DONE;
   }
   if (fixed && is_ar) {
     /* Exact only if every clamped site precedes every free site in the order. */

@@ -154,6 +154,23 @@ SL_MUSTCHECK int sl_tfm_logp_batch(sl_tfm *t, const int *const *seqs, const int 
 SL_MUSTCHECK int sl_tfm_sample(sl_tfm *t, sl_rng *rng, double T, double top_p, const int *prefix,
                                int n_prefix, int *out, int *ret_n, double *ret_logp, sl_error *err);
 
+/* sl_tfm_gibbs()
+ * Purpose:  Gibbs sampling under the model's exact likelihood with some
+ *           residues clamped (--fix, --infill): each sweep visits the free
+ *           sites in order and redraws site i from
+ *           P(x_i = a | x_-i) = P(x with a at i)^(1/T) / sum_b P(x with b at i)^(1/T),
+ *           the 20 full log-probabilities coming from one batched forward pass.
+ *           The length is fixed (no insertions or deletions).
+ * Args:     x        - n residue tokens: the start, updated in place (RETURN)
+ *           is_free  - n flags: 1 = the site is resampled, 0 = clamped
+ *           sweeps   - number of sweeps over the free sites
+ *           ret_logp - RETURN: log P(x) at T = 1 after the last sweep (may be NULL)
+ * Returns:  SL_OK, SL_EUSAGE (bad T, n + 1 > n_ctx), SL_ENOMEM.
+ * Cost:     per free site one forward pass over 20 x (n + 1) tokens.
+ */
+SL_MUSTCHECK int sl_tfm_gibbs(sl_tfm *t, sl_rng *rng, double T, int *x, int n, const uint8_t *is_free,
+                              int64_t sweeps, double *ret_logp, sl_error *err);
+
 /* sl_tfm_entropy()
  * Purpose:  Monte Carlo entropy S = -E[log2 P(x)] over n samples (T = 1,
  *           top_p = 1), with its standard error; in bits. Deterministic for a

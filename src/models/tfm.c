@@ -781,3 +781,39 @@ int sl_tfm_entropy(sl_tfm *t, int64_t n, uint64_t seed, double *ret_bits, double
   if (ret_truncated) *ret_truncated = trunc;
   return SL_OK;
 }
+
+int sl_tfm_gibbs(sl_tfm *t, sl_rng *rng, double T, int *x, int n, const uint8_t *is_free, int64_t sweeps,
+                 double *ret_logp, sl_error *err) {
+  if (!(T > 0)) return sl_fail(err, SL_EUSAGE, "Gibbs sampling needs temperature > 0 (got %g)", T);
+  if (n < 1 || n + 1 > t->cfg.n_ctx)
+    return sl_fail(err, SL_EUSAGE, "a sequence of %d residues does not fit the context (%d tokens)", n, t->cfg.n_ctx);
+  int *buf = malloc((size_t)SL_TFM_NAA * (size_t)n * sizeof *buf);
+  const int *seqs[SL_TFM_NAA];
+  int lens[SL_TFM_NAA];
+  double lp[SL_TFM_NAA];
+  int status = SL_OK;
+  if (!buf) return sl_fail(err, SL_ENOMEM, "out of memory");
+  for (int a = 0; a < SL_TFM_NAA; a++) { seqs[a] = buf + (size_t)a * n; lens[a] = n; }
+  for (int64_t sw = 0; sw < sweeps && !status; sw++)
+    for (int i = 0; i < n && !status; i++) {
+      if (!is_free[i]) continue;
+      for (int a = 0; a < SL_TFM_NAA; a++) {
+        memcpy(buf + (size_t)a * n, x, (size_t)n * sizeof *x);
+        buf[(size_t)a * n + i] = a;
+      }
+      if ((status = sl_tfm_logp_batch(t, seqs, lens, SL_TFM_NAA, lp, err))) break;
+      double mx = -INFINITY, z = 0;
+      for (int a = 0; a < SL_TFM_NAA; a++) mx = lp[a] / T > mx ? lp[a] / T : mx;
+      for (int a = 0; a < SL_TFM_NAA; a++) z += exp(lp[a] / T - mx);
+      double u = sl_rng_uniform(rng) * z, acc = 0;
+      int pick = SL_TFM_NAA - 1;
+      for (int a = 0; a < SL_TFM_NAA; a++) {
+        acc += exp(lp[a] / T - mx);
+        if (u < acc) { pick = a; break; }
+      }
+      x[i] = pick;
+    }
+  free(buf);
+  if (!status && ret_logp) status = sl_tfm_logp(t, x, n, ret_logp, err);
+  return status;
+}

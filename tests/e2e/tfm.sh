@@ -119,7 +119,10 @@ check "$CASE: --init fine-tunes (model written)" test -s "$TMP/ft.tfm"
 "$BIN" sample -q -m "$TMP/full.tfm" -n 20 --seed 3 --top-p 0.95 --prefix MK -t 2 -o "$TMP/s2.fa"
 check "$CASE: sampling reproducible for a seed, any thread count" cmp -s "$TMP/s1.fa" "$TMP/s2.fa"
 check "$CASE: 20 samples, all starting with the prefix" [ "$(grep -v '^>' "$TMP/s1.fa" | grep -c '^MK')" = 20 ]
-expect_error 2 "not implemented for tfm" sample -m "$TMP/full.tfm" -n 2 --fix 3A
+"$BIN" sample -q -m "$TMP/full.tfm" -n 4 --fix 3W --infill 2-6 --burnin 2 --thin 1 --seed 2 -o "$TMP/g.fa"
+check "$CASE: --fix/--infill: Gibbs under the likelihood keeps the clamped residues (MK..W...AKQRQ...)" \
+  awk '!/^>/ {n++; if (substr($0, 1, 1) != "M" || substr($0, 3, 1) != "W" || substr($0, 7) != "AKQRQISFVKSHFSRQLEERLGLIEVQAPILS") bad=1} END {exit !(n == 4 && !bad)}' "$TMP/g.fa"
+expect_error 2 "take neither --prefix" sample -m "$TMP/full.tfm" -n 2 --fix 3A --prefix M
 run_sl audit --json --model "$TMP/full.tfm" --entropy-samples 50
 e=$(json_get "$TMP/out" "d['model']['entropy_bits']")
 check "$CASE: audit --model estimates the entropy ($e bits)" awk -v e="$e" 'BEGIN{exit !(e > 0)}'
