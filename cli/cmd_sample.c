@@ -1,6 +1,7 @@
 /* cmd_sample.c: `seqloop sample -m MODEL -n N` - exact ancestral samples from
- * an ar or tfm model (Gibbs for Potts/profile, and for tfm with clamps), as FASTA with the log-probability (and, given the natural
- * alignment, the identity to the nearest natural sequence) in each header. */
+ * an ar or tfm model (Gibbs for Potts/profile, and for tfm with clamps), as
+ * FASTA with the log-probability (and, given the natural alignment, the
+ * identity to the nearest natural sequence) in each header. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
