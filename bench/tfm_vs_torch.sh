@@ -4,6 +4,8 @@
 # (seqloop, torch, seqloop, torch, ...) so load from other jobs hits both.
 # Not a test. Env: THREADS (2), ROUNDS (2), STEPS (40), and the shape:
 # LAYERS (2) WIDTH (64) HEADS (4) CONTEXT (64) BATCH (16).
+# seqloop fit enables OpenMP dynamic teams unless OMP_DYNAMIC is set; export
+# OMP_DYNAMIC=true to give PyTorch the same (it is passed through).
 # Rows: synthetic random residues longer than the context, so every row of
 # every batch is a full window of CONTEXT tokens in both programs.
 set -u
@@ -39,4 +41,5 @@ awk -v s="$sum_s" -v t="$sum_t" -v n="$ROUNDS" 'BEGIN{printf "| mean | %.0f | %.
 echo
 echo "shape: $LAYERS layers, width $WIDTH, $HEADS heads, context $CONTEXT, batch $BATCH; $THREADS threads;" \
   "$STEPS timed steps after 5 untimed; $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'));" \
+  "OMP_DYNAMIC=${OMP_DYNAMIC:-unset}; load average $(cut -d" " -f1-3 /proc/loadavg);" \
   "$(date -u +%Y-%m-%d); $(/usr/bin/python3 -c 'import torch; print("torch", torch.__version__)')"

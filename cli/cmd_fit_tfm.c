@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "seqloop/tfm.h"
 
 enum { T_MODEL = OPT_CMD_BASE, T_LAYERS, T_WIDTH, T_HEADS, T_CTX, T_STEPS, T_BATCH, T_LR, T_WARMUP,
@@ -306,6 +309,14 @@ int cmd_fit_tfm(int argc, char **argv) {
     ckpt = ckpt_buf;
   }
   o.threads = c.w.threads;
+#ifdef _OPENMP
+  /* Let OpenMP shrink a team when the machine is busy (libgomp consults the
+   * load average): a team of 2 spinning threads on 2 cores shared with other
+   * jobs ran 2-7x slower than 1 thread (docs/performance.md). Safe for
+   * reproducibility: the transformer's results do not depend on the team
+   * size (test_tfm.c). OMP_DYNAMIC in the environment still decides. */
+  if (!getenv("OMP_DYNAMIC")) omp_set_dynamic(1);
+#endif
   sl_error err;
   sl_error_clear(&err);
   rows r;

@@ -54,6 +54,9 @@ static int sample_tfm(cli_common *c, sl_model *m, long long n, unsigned long lon
                       const char *prefix, sl_error *err) {
   sl_tfm *t = m->tfm;
   t->threads = c->w.threads;
+#ifdef _OPENMP
+  if (!getenv("OMP_DYNAMIC")) omp_set_dynamic(1); /* as in cmd_fit_tfm.c */
+#endif
   int *pre = NULL, npre = 0, *out = malloc((size_t)t->cfg.n_ctx * sizeof *out);
   sl_outfile *of = NULL;
   int status = SL_OK;
@@ -97,6 +100,9 @@ static int gibbs_tfm(cli_common *c, sl_model *m, long long n, unsigned long long
                      const uint8_t *fixed, const sl_gibbs_opts *go, sl_error *err) {
   sl_tfm *t = m->tfm;
   t->threads = c->w.threads;
+#ifdef _OPENMP
+  if (!getenv("OMP_DYNAMIC")) omp_set_dynamic(1); /* as in cmd_fit_tfm.c */
+#endif
   int *x = malloc((size_t)m->L * sizeof *x), len = 0;
   uint8_t *is_free = malloc((size_t)m->L);
   sl_outfile *of = NULL;
