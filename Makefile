@@ -13,7 +13,7 @@ CFLAGS  ?= $(OPT) -g
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS = -Iinclude -D_GNU_SOURCE
 BASEFLAGS = -std=c11 -fopenmp -fPIC $(WARN)
-LDLIBS   = -llbfgs -lz -lcjson -lnettle -lm
+LDLIBS   = -llbfgs -lz -lcjson -lnettle -lopenblas -lm
 
 ifeq ($(SAN),)
   B = build

@@ -12,3 +12,7 @@ echo "## ar (bench/ar_speed.sh)"
 bench/ar_speed.sh
 echo "## perpetual-motion test (bench/cycle.sh)"
 bench/cycle.sh
+echo "## transformer training vs PyTorch (bench/tfm_vs_torch.sh)"
+bench/tfm_vs_torch.sh
+echo "## transformer pre-training and fine-tuning (bench/tfm_pretrain.sh)"
+bench/tfm_pretrain.sh

@@ -91,6 +91,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_weights(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
+int cmd_fit_tfm(int argc, char **argv); /* `fit --model tfm` (cmd_fit_tfm.c) */
 int cmd_score(int argc, char **argv);
 int cmd_contacts(int argc, char **argv);
 int cmd_sample(int argc, char **argv);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "seqloop/tfm.h"
 #include "seqloop/ar.h"
 #include "seqloop/info.h"
 #include "seqloop/samplestats.h"
@@ -164,8 +165,25 @@ static double mean_logp(sl_model *m, const sl_msa *a) {
 /* Entropy of an ar model (Monte Carlo), as text and JSON; other kinds say why not. */
 static int model_entropy(FILE *fp, cJSON *mj, sl_model *m, long long nent, unsigned long long seed,
                          int threads, sl_error *err) {
+  if (m->kind == SL_MODEL_TFM) {
+    double bits = 0, se = 0;
+    int64_t trunc = 0;
+    m->tfm->threads = threads;
+    int status = sl_tfm_entropy(m->tfm, nent, seed, &bits, &se, &trunc, err);
+    if (status) return status;
+    fprintf(fp, "entropy            %.3f bits (95%% interval %.3f to %.3f; %lld samples, seed %llu; "
+            "%lld filled the context)\n", bits, bits - 1.96 * se, bits + 1.96 * se, nent, seed, (long long)trunc);
+    fprintf(fp, "effective family   2^S = 10^%.2f sequences (ungapped, all lengths)\n", bits * log10(2.0));
+    cJSON_AddNumberToObject(mj, "entropy_bits", bits);
+    cJSON_AddNumberToObject(mj, "entropy_se_bits", se);
+    cJSON_AddNumberToObject(mj, "entropy_samples", (double)nent);
+    cJSON_AddNumberToObject(mj, "entropy_seed", (double)seed);
+    cJSON_AddNumberToObject(mj, "entropy_truncated_samples", (double)trunc);
+    cJSON_AddNumberToObject(mj, "log10_effective_family_size", bits * log10(2.0));
+    return SL_OK;
+  }
   if (m->kind != SL_MODEL_AR) {
-    fprintf(fp, "entropy            not available: exact entropy needs an ar model (this is %s)\n",
+    fprintf(fp, "entropy            not available: exact entropy needs an ar or tfm model (this is %s)\n",
             sl_model_kind_name(m->kind));
     return SL_OK;
   }

@@ -1,4 +1,5 @@
-/* cmd_fit.c: `seqloop fit --model potts|profile -o MODEL ALIGNMENT`. */
+/* cmd_fit.c: `seqloop fit --model potts|profile|ar -o MODEL ALIGNMENT`;
+ * --model tfm is handed to cmd_fit_tfm.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,8 @@ enum { O_MODEL = OPT_CMD_BASE, O_PRESET, O_LH, O_LJ, O_GAPS, O_MAXIT, O_EPS, O_L
        O_PLMC_OUT, O_SEED, O_INIT, O_EVAL, O_ORDER };
 
 static void help(void) {
-  printf("usage: seqloop fit --model potts|profile|ar -o MODEL [options] ALIGNMENT\n\n"
+  printf("usage: seqloop fit --model potts|profile|ar -o MODEL [options] ALIGNMENT\n"
+         "       seqloop fit --model tfm -o MODEL [options] SEQUENCES  (see --model tfm -h)\n\n"
          "Fits a model to a weighted alignment and writes a seqloop model file.\n"
          "  --model M               potts (pseudo-likelihood, plmc's objective), profile\n"
          "                          (site-independent, L2-regularised maximum likelihood) or ar\n"
@@ -93,6 +95,11 @@ static char *meta_json(const cli_common *c, const sl_msa *msa, const char *model
 }
 
 int cmd_fit(int argc, char **argv) {
+  /* the transformer trains by SGD with its own options: its own parser */
+  for (int k = 1; k < argc; k++)
+    if ((strcmp(argv[k], "--model") == 0 && k + 1 < argc && strcmp(argv[k + 1], "tfm") == 0) ||
+        strcmp(argv[k], "--model=tfm") == 0)
+      return cmd_fit_tfm(argc, argv);
   cli_common c;
   cli_common_init(&c, "fit", argc, argv);
   const char *model = NULL, *preset = "evcouplings", *plmc_out = NULL, *init = NULL;

@@ -1,6 +1,7 @@
 /* cmd_sample.c: `seqloop sample -m MODEL -n N` - exact ancestral samples from
- * an ar model, as FASTA with the log-probability (and, given the natural
- * alignment, the identity to the nearest natural sequence) in each header. */
+ * an ar or tfm model (Gibbs for Potts/profile, and for tfm with clamps), as
+ * FASTA with the log-probability (and, given the natural alignment, the
+ * identity to the nearest natural sequence) in each header. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,15 @@
 #include "seqloop/ar.h"
 #include "seqloop/gibbs.h"
 #include "seqloop/score.h"
+#include "seqloop/tfm.h"
 
-enum { X_N = OPT_CMD_BASE, X_T, X_SEED, X_NAT, X_FIX, X_INFILL, X_BURN, X_THIN, X_CHAINS };
+enum { X_N = OPT_CMD_BASE, X_T, X_SEED, X_NAT, X_FIX, X_INFILL, X_BURN, X_THIN, X_CHAINS, X_TOPP, X_PREFIX };
 
 static void help(void) {
   printf("usage: seqloop sample -m MODEL -n N [options]\n\n"
-         "Draws N sequences: from an ar model by exact ancestral sampling (i.i.d.); from a Potts\n"
-         "or profile model by Gibbs sampling (chains from random starts; burn-in; thinning).\n"
+         "Draws N sequences: from an ar or tfm model by exact ancestral sampling (i.i.d.); from a\n"
+         "Potts or profile model (or a tfm model with --fix/--infill) by Gibbs sampling (burn-in;\n"
+         "thinning).\n"
          "  -m, --model FILE        a seqloop ar model\n"
          "  -n N                    number of sequences\n"
          "  --temperature T         sample from P^(1/T) site by site (default 1)\n"
@@ -34,14 +37,119 @@ static void help(void) {
          "                          energy across chains is printed\n"
          "  --naturals ALN          add the identity to the nearest sequence of ALN (aligned to\n"
          "                          the model's columns, e.g. the training alignment after ingest)\n"
+         "  --top-p P               tfm: nucleus sampling, draw from the most probable tokens\n"
+         "                          whose probability reaches P (default 1: off)\n"
+         "  --prefix SEQ            tfm: every sample starts with these residues\n"
+         "                          tfm with --fix/--infill: one Gibbs chain under the exact\n"
+         "                          likelihood from the reference, its length kept (--burnin,\n"
+         "                          --thin; each site update costs a forward pass of 20 sequences)\n"
          "  -t N                    threads\n"
          "  -o FILE                 FASTA output (default stdout), written atomically\n");
+}
+
+/* i.i.d. samples from a transformer, token by token. Sequential: one
+ * generator, so a seed gives the same samples for any thread count (threads
+ * only split the work inside each forward pass). */
+static int sample_tfm(cli_common *c, sl_model *m, long long n, unsigned long long seed, double T, double top_p,
+                      const char *prefix, sl_error *err) {
+  sl_tfm *t = m->tfm;
+  t->threads = c->w.threads;
+#ifdef _OPENMP
+  if (!getenv("OMP_DYNAMIC")) omp_set_dynamic(1); /* as in cmd_fit_tfm.c */
+#endif
+  int *pre = NULL, npre = 0, *out = malloc((size_t)t->cfg.n_ctx * sizeof *out);
+  sl_outfile *of = NULL;
+  int status = SL_OK;
+  double mean = 0, mlen = 0;
+  if (!out) return sl_fail(err, SL_ENOMEM, "out of memory");
+  if (prefix) {
+    if (!(pre = malloc((strlen(prefix) + 1) * sizeof *pre))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+    if ((status = sl_tfm_tokenize(prefix, pre, &npre, err))) goto DONE;
+  }
+  if ((status = sl_outfile_open(c->out, &of, err))) goto DONE;
+  FILE *fp = sl_outfile_fp(of);
+  sl_rng r;
+  sl_rng_seed(&r, seed);
+  for (long long k = 0; k < n; k++) {
+    int len = 0;
+    double lp = 0;
+    if ((status = sl_tfm_sample(t, &r, T, top_p, pre, npre, out, &len, &lp, err))) goto DONE;
+    fprintf(fp, ">sample%lld logp=%.4f length=%d%s seed=%llu T=%g top_p=%g\n", k + 1, lp, len,
+            len == t->cfg.n_ctx - 1 ? " truncated=context" : "", seed, T, top_p);
+    for (int i = 0; i < len; i++) fputc("ACDEFGHIKLMNPQRSTVWY"[out[i]], fp);
+    fputc('\n', fp);
+    mean += lp;
+    mlen += len;
+  }
+  status = sl_outfile_commit(of, err);
+  of = NULL;
+  if (!status && !c->quiet)
+    fprintf(stderr, "seqloop sample: %lld sequences, mean length %.1f, mean log P %.3f nats\n", n, mlen / n, mean / n);
+DONE:
+  sl_outfile_abort(of);
+  free(pre);
+  free(out);
+  return status;
+}
+
+/* --fix/--infill under a transformer: one Gibbs chain under the exact
+ * likelihood (sl_tfm_gibbs) from the reference sequence, clamped sites held;
+ * burn-in, then one sample every `thin` sweeps. The length stays the
+ * reference's. */
+static int gibbs_tfm(cli_common *c, sl_model *m, long long n, unsigned long long seed, double T,
+                     const uint8_t *fixed, const sl_gibbs_opts *go, sl_error *err) {
+  sl_tfm *t = m->tfm;
+  t->threads = c->w.threads;
+#ifdef _OPENMP
+  if (!getenv("OMP_DYNAMIC")) omp_set_dynamic(1); /* as in cmd_fit_tfm.c */
+#endif
+  int *x = malloc((size_t)m->L * sizeof *x), len = 0;
+  uint8_t *is_free = malloc((size_t)m->L);
+  sl_outfile *of = NULL;
+  int status = SL_OK, nfree = 0;
+  if (!x || !is_free) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  for (int64_t i = 0; i < m->L; i++) {
+    int code = fixed[i] != 0xFF ? fixed[i] : m->focus[i];
+    int a = sl_model_state(m, code);
+    if (a < 0) continue; /* a gap in the reference: not part of the sequence */
+    x[len] = a;
+    is_free[len] = fixed[i] == 0xFF;
+    nfree += is_free[len];
+    len++;
+  }
+  if (nfree == 0) { status = sl_fail(err, SL_EUSAGE, "every residue is clamped: nothing to sample"); goto DONE; }
+  if ((status = sl_outfile_open(c->out, &of, err))) goto DONE;
+  FILE *fp = sl_outfile_fp(of);
+  sl_rng r;
+  sl_rng_seed(&r, seed);
+  double lp = 0, mean = 0;
+  if ((status = sl_tfm_gibbs(t, &r, T, x, len, is_free, go->burnin, &lp, err))) goto DONE;
+  for (long long k = 0; k < n; k++) {
+    if ((status = sl_tfm_gibbs(t, &r, T, x, len, is_free, go->thin, &lp, err))) goto DONE;
+    fprintf(fp, ">sample%lld logp=%.4f length=%d free=%d seed=%llu T=%g burnin=%lld thin=%lld\n", k + 1, lp, len,
+            nfree, seed, T, (long long)go->burnin, (long long)go->thin);
+    for (int i = 0; i < len; i++) fputc("ACDEFGHIKLMNPQRSTVWY"[x[i]], fp);
+    fputc('\n', fp);
+    mean += lp;
+  }
+  status = sl_outfile_commit(of, err);
+  of = NULL;
+  if (!status && !c->quiet)
+    fprintf(stderr, "seqloop sample: %lld sequences from one Gibbs chain under the tfm likelihood (%d free "
+            "sites, burn-in %lld, thinning %lld sweeps), mean log P %.3f nats\n", n, nfree,
+            (long long)go->burnin, (long long)go->thin, mean / n);
+DONE:
+  sl_outfile_abort(of);
+  free(x);
+  free(is_free);
+  return status;
 }
 
 int cmd_sample(int argc, char **argv) {
   cli_common c;
   cli_common_init(&c, "sample", argc, argv);
-  const char *model_path = NULL, *naturals = NULL, *fix = NULL, *infill = NULL;
+  const char *model_path = NULL, *naturals = NULL, *fix = NULL, *infill = NULL, *prefix = NULL;
+  double top_p = 1.0;
   sl_gibbs_opts go;
   sl_gibbs_opts_init(&go);
   long long n = -1;
@@ -54,6 +162,7 @@ int cmd_sample(int argc, char **argv) {
     {"infill", required_argument, 0, X_INFILL}, {"burnin", required_argument, 0, X_BURN},
     {"thin", required_argument, 0, X_THIN}, {"chains", required_argument, 0, X_CHAINS},
     {"output", required_argument, 0, 'o'}, {"quiet", no_argument, 0, 'q'},
+    {"top-p", required_argument, 0, X_TOPP}, {"prefix", required_argument, 0, X_PREFIX},
     {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, "m:n:t:o:qh", longopts, NULL)) != -1) {
@@ -66,6 +175,8 @@ int cmd_sample(int argc, char **argv) {
       case X_SEED: seed = strtoull(optarg, &e, 10); if (*e) goto BAD; break;
       case X_NAT: naturals = optarg; break;
       case X_FIX: fix = optarg; break;
+      case X_TOPP: top_p = strtod(optarg, &e); if (*e || !(top_p > 0 && top_p <= 1)) goto BAD; break;
+      case X_PREFIX: prefix = optarg; break;
       case X_INFILL: infill = optarg; break;
       case X_BURN: go.burnin = strtoll(optarg, &e, 10); if (*e || go.burnin < 0) goto BAD; break;
       case X_THIN: go.thin = strtoll(optarg, &e, 10); if (*e || go.thin < 1) goto BAD; break;
@@ -93,6 +204,19 @@ int cmd_sample(int argc, char **argv) {
   sl_outfile *of = NULL;
   int status = sl_model_read(model_path, &m, &err);
   if (status) goto DONE;
+  if (m->kind == SL_MODEL_TFM && (naturals || ((fix || infill) && (prefix || top_p != 1.0)))) {
+    status = sl_fail(&err, SL_EUSAGE, naturals ? "--naturals needs aligned samples; tfm samples are ungapped"
+                     : "--fix/--infill (Gibbs sampling) take neither --prefix nor --top-p");
+    goto DONE;
+  }
+  if (m->kind == SL_MODEL_TFM && !fix && !infill) {
+    status = sample_tfm(&c, m, n, seed, T, top_p, prefix, &err);
+    goto DONE;
+  }
+  if (top_p != 1.0 || prefix) {
+    status = sl_fail(&err, SL_EUSAGE, "--top-p and --prefix need a tfm model");
+    goto DONE;
+  }
   const int is_ar = m->kind == SL_MODEL_AR;
   if (is_ar && (status = sl_ar_prepare(m, &err))) goto DONE;
   const int64_t L = m->L;
@@ -133,6 +257,10 @@ int cmd_sample(int argc, char **argv) {
     free(list);
     free(mu);
     if (status) goto DONE;
+  }
+  if (m->kind == SL_MODEL_TFM) {
+    status = gibbs_tfm(&c, m, n, seed, T, fixed, &go, &err);
+    goto DONE;
   }
   if (fixed && is_ar) {
     /* Exact only if every clamped site precedes every free site in the order. */

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "seqloop/score.h"
+#include "seqloop/tfm.h"
 
 enum { S_MODEL = OPT_CMD_BASE, S_MUTANTS, S_SEQS, S_SINGLES, S_OFFSET, S_SKIP, S_MUTCOL, S_SCORECOL,
        S_DMS, S_BIN, S_METRICS, S_PERP };
@@ -23,7 +24,9 @@ static void help(void) {
          "  --all-singles           every single mutant of the focus\n"
          "  --perplexity FASTA      exact log-likelihood of aligned sequences under an ar or profile\n"
          "                          model: per sequence (CSV), and bits per site and perplexity\n"
-         "                          2^(bits per site) over the set on stderr (and --metrics-json)\n"
+         "                          2^(bits per site) over the set on stderr (and --metrics-json);\n"
+         "                          under a tfm model: any sequences (gaps dropped), nats per\n"
+         "                          token (residues + end) and perplexity e^(nats per token)\n"
          "options:\n"
          "  -m, --model FILE        a seqloop model file\n"
          "  --offset K              residue number in the model = number in the mutant + K\n"
@@ -69,6 +72,9 @@ static int score_one(scorer *s, const char *where, const char *text, double *ret
     return SL_OK;
   }
   *ret = sl_model_delta(s->m, s->m->focus, s->mut, n);
+  if (isnan(*ret) && s->m->kind == SL_MODEL_TFM)
+    return sl_fail(err, SL_EINPUT, "%s: the reference sequence (%lld columns) does not fit the tfm "
+                   "model's context of %d tokens", where, (long long)s->m->L, s->m->tfm->cfg.n_ctx);
   s->n_ok++;
   return SL_OK;
 }
@@ -94,6 +100,72 @@ static void print_metrics(FILE *fp, const char *col, const double *score, const 
     cJSON_AddNumberToObject(json, "mcc", mcc);
   }
   fprintf(fp, "\n");
+}
+
+/* Unaligned (or aligned: gaps are dropped) sequences under a transformer:
+ * log P per sequence, or with --perplexity the per-token perplexity
+ * (tokens = residues + the end token, the unit the model is trained in). */
+static int score_tfm_sequences(scorer *sc, const sl_seqset *ss, FILE *fp, int perplexity, const char *scorecol,
+                               const char *model_path, const char *seqs, const char *metrics_json, sl_error *err) {
+  sl_tfm *t = sc->m->tfm;
+  int **tok = calloc((size_t)ss->n + 1, sizeof *tok);
+  int *len = calloc((size_t)ss->n + 1, sizeof *len);
+  double *lp = malloc(((size_t)ss->n + 1) * sizeof *lp);
+  int status = SL_OK;
+  if (!tok || !len || !lp) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  for (int64_t k = 0; k < ss->n && !status; k++) {
+    sl_error e2;
+    if (!(tok[k] = malloc(((size_t)ss->len[k] + 1) * sizeof **tok))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); break; }
+    if (sl_tfm_tokenize(ss->seq[k], tok[k], &len[k], &e2))
+      status = sl_fail(err, SL_EINPUT, "%s line %lld: sequence '%s': %s", ss->path, (long long)ss->line[k], ss->name[k], e2.msg);
+    else if (len[k] + 1 > t->cfg.n_ctx)
+      status = sl_fail(err, SL_EINPUT, "%s line %lld: sequence '%s' has %d residues; the model's context holds %d",
+                       ss->path, (long long)ss->line[k], ss->name[k], len[k], t->cfg.n_ctx - 1);
+  }
+  if (status) goto DONE;
+  /* the reference (focus) last, for differences */
+  int nf = 0;
+  tok[ss->n] = malloc(((size_t)sc->m->L + 1) * sizeof **tok);
+  if (!tok[ss->n]) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  for (int64_t i = 0; i < sc->m->L; i++) {
+    int a = sl_model_state(sc->m, sc->m->focus[i]);
+    if (a >= 0) tok[ss->n][nf++] = a;
+  }
+  len[ss->n] = nf;
+  if ((status = sl_tfm_logp_batch(t, (const int *const *)tok, len, (int)ss->n + (nf + 1 <= t->cfg.n_ctx), lp, err))) goto DONE;
+  fprintf(fp, perplexity ? "name,logp_nats,residues,nats_per_token\n" : "name,%s\n", scorecol);
+  double tot = 0;
+  int64_t ntok = 0;
+  for (int64_t k = 0; k < ss->n; k++) {
+    if (perplexity) fprintf(fp, "%s,%.6f,%d,%.6f\n", ss->name[k], lp[k], len[k], -lp[k] / (len[k] + 1));
+    else fprintf(fp, "%s,%.6f\n", ss->name[k], lp[k] - lp[ss->n]);
+    tot += -lp[k];
+    ntok += len[k] + 1;
+    sc->n_ok++;
+  }
+  if (perplexity && ntok > 0) {
+    double npt = tot / (double)ntok;
+    fprintf(stderr, "seqloop score: %lld sequences, %lld tokens (residues + end): %.4f nats per token, "
+            "perplexity %.4f; mean log P %.3f nats per sequence\n", (long long)ss->n, (long long)ntok, npt,
+            exp(npt), -tot / (double)ss->n);
+    if (metrics_json) {
+      cJSON *pj = cJSON_CreateObject();
+      cJSON_AddStringToObject(pj, "model", model_path);
+      cJSON_AddStringToObject(pj, "sequences", seqs);
+      cJSON_AddNumberToObject(pj, "sequences_n", (double)ss->n);
+      cJSON_AddNumberToObject(pj, "tokens", (double)ntok);
+      cJSON_AddNumberToObject(pj, "nats_per_token", npt);
+      cJSON_AddNumberToObject(pj, "perplexity", exp(npt));
+      cJSON_AddNumberToObject(pj, "mean_logp_nats", -tot / (double)ss->n);
+      status = cli_write_json(metrics_json, pj, err);
+      cJSON_Delete(pj);
+    }
+  }
+DONE:
+  if (tok)
+    for (int64_t k = 0; k <= ss->n; k++) free(tok[k]);
+  free(tok); free(len); free(lp);
+  return status;
 }
 
 int cmd_score(int argc, char **argv) {
@@ -214,6 +286,11 @@ int cmd_score(int argc, char **argv) {
         if (a == wt) continue;
         sl_mutation mu = {i, m->pos[i], wt, (uint8_t)a};
         double v = sl_model_delta(m, m->focus, &mu, 1);
+        if (isnan(v) && m->kind == SL_MODEL_TFM) {
+          status = sl_fail(&err, SL_EINPUT, "--all-singles: the reference sequence (%lld columns) does not "
+                           "fit the tfm model's context of %d tokens", (long long)m->L, m->tfm->cfg.n_ctx);
+          goto DONE;
+        }
         fprintf(fp, "%c%lld%c,%lld,%c,%c,%.6f\n", m->abc->symbols[wt], (long long)m->pos[i],
                 m->abc->symbols[a], (long long)m->pos[i], m->abc->symbols[wt], m->abc->symbols[a], v);
         sc.n_ok++;
@@ -227,6 +304,12 @@ int cmd_score(int argc, char **argv) {
       status = sl_fail(&err, SL_EUSAGE, "perplexity needs a normalised model (ar or profile); a Potts "
                        "model's likelihood is known only up to its partition function");
       goto DONE;
+    }
+    if (sc.m->kind == SL_MODEL_TFM) {
+      status = score_tfm_sequences(&sc, ss, fp, perplexity, scorecol, model_path, seqs, metrics_json, &err);
+      sl_seqset_destroy(ss);
+      if (status) goto DONE;
+      goto COMMIT;
     }
     fprintf(fp, perplexity ? "name,logp_nats,bits_per_site\n" : "name,%s\n", scorecol);
     double e0 = perplexity ? 0.0 : sl_model_energy(sc.m, sc.m->focus), tot_bits = 0;
@@ -281,6 +364,7 @@ int cmd_score(int argc, char **argv) {
     sl_seqset_destroy(ss);
     if (status) goto DONE;
   }
+COMMIT:
   status = sl_outfile_commit(of, &err);
   of = NULL;
   if (status) goto DONE;

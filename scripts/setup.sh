@@ -16,6 +16,8 @@ PKGS=(
   g++
   time
   liblbfgs-dev
+  libopenblas-dev
+  python3-torch
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -9,15 +9,15 @@ declare -A allowed=(
   [base]="base rng"
   [kern]="base rng kern"
   [seq]="base rng kern alphabet seqfile msa weights"
-  [models]="base rng kern alphabet seqfile msa weights model potts ar"
-  [sample]="base rng kern alphabet seqfile msa weights model potts ar gibbs"
-  [struct]="base rng kern alphabet seqfile msa weights model potts ar structure"
-  [score]="base rng kern alphabet seqfile msa weights model potts ar structure metrics score"
-  [audit]="base rng kern alphabet seqfile msa weights model potts ar gibbs structure metrics score audit samplestats split info"
+  [models]="base rng kern alphabet seqfile msa weights model potts ar tfm"
+  [sample]="base rng kern alphabet seqfile msa weights model potts ar tfm gibbs"
+  [struct]="base rng kern alphabet seqfile msa weights model potts ar tfm structure"
+  [score]="base rng kern alphabet seqfile msa weights model potts ar tfm structure metrics score"
+  [audit]="base rng kern alphabet seqfile msa weights model potts ar tfm gibbs structure metrics score audit samplestats split info"
 )
 declare -A module_of=(
   [base]=base [rng]=base [ar]=models [gibbs]=sample [kern]=kern [alphabet]=seq [seqfile]=seq [msa]=seq [weights]=seq [model]=models
-  [potts]=models [structure]=struct [metrics]=score [score]=score [audit]=audit [samplestats]=audit [split]=audit [info]=audit [seqloop]=all
+  [potts]=models [tfm]=models [structure]=struct [metrics]=score [score]=score [audit]=audit [samplestats]=audit [split]=audit [info]=audit [seqloop]=all
 )
 bad=0
 for dir in base kern seq models sample struct score audit; do

@@ -8,6 +8,10 @@
  *                     each a softmax over h_i + sum_{earlier j} J_ij(., s_j), with
  *                     i = p_k; J_ij is used only for j earlier than i in the
  *                     order (not symmetric); see ar.h
+ *   SL_MODEL_TFM      causal transformer language model over ungapped sequences
+ *                     (tfm.h): m->tfm holds it; L, focus and pos describe the
+ *                     reference (wild-type) sequence used for mutant scoring,
+ *                     with gaps (missing) where it has none; h is unused
  *
  * States. A model over an alignment with alphabet abc has q states:
  *   gap_missing = 0: q = abc->q, state a = alphabet code a (0 = gap);
@@ -33,7 +37,10 @@
 extern "C" {
 #endif
 
-enum { SL_MODEL_PROFILE = 1, SL_MODEL_POTTS = 2, SL_MODEL_AR = 3 };
+enum { SL_MODEL_PROFILE = 1, SL_MODEL_POTTS = 2, SL_MODEL_AR = 3, SL_MODEL_TFM = 4 };
+
+struct sl_tfm;       /* tfm.h */
+struct sl_tfm_state; /* tfm.h */
 
 typedef struct sl_model {
   int kind;                /* SL_MODEL_* */
@@ -51,6 +58,7 @@ typedef struct sl_model {
   double neff;             /* Neff of the training alignment */
   int64_t n_train;         /* rows of the training alignment */
   char *meta;              /* JSON text: fit options and provenance (may be NULL) */
+  struct sl_tfm *tfm;      /* TFM: the transformer (owned), NULL otherwise */
 } sl_model;
 
 /* sl_model_create()
@@ -75,13 +83,20 @@ static inline float *sl_model_J(const sl_model *m, int64_t i, int64_t j) {
  *           couplings (POTTS) over the sites that are not missing. For a
  *           profile this is the unnormalised log-probability; for an ar
  *           model the exact log-probability (it builds the model's cache on
- *           first use, so do that once before sharing a model across threads).
+ *           first use, so do that once before sharing a model across threads);
+ *           for a tfm model the exact log-probability of its residues
+ *           (sl_model_logp_tfm; not thread-safe).
  */
 double sl_model_energy(const sl_model *m, const uint8_t *s);
 
 /* sl_model_logp_profile(): the normalised log-probability under a profile
  * (sum over non-missing sites of log softmax(h_i)(s_i)). */
 double sl_model_logp_profile(const sl_model *m, const uint8_t *s);
+
+/* sl_model_logp_tfm(): log P of the residues among L alphabet codes (gaps
+ * skipped) under a tfm model; NAN if it does not fit the context. Not
+ * thread-safe (the transformer's workspace is shared). */
+double sl_model_logp_tfm(const sl_model *m, const uint8_t *s);
 
 /* ---- files ---------------------------------------------------------------
  * The seqloop model file (docs/model-format.md): magic "SEQLOOP\0", format
@@ -92,6 +107,25 @@ double sl_model_logp_profile(const sl_model *m, const uint8_t *s);
  */
 SL_MUSTCHECK int sl_model_write(const char *path, const sl_model *m, sl_error *err);
 SL_MUSTCHECK int sl_model_read(const char *path, sl_model **ret_m, sl_error *err);
+
+/* sl_model_write_checkpoint(), sl_model_read_checkpoint()
+ * Purpose:  A tfm training checkpoint: the model file plus the AdamW moments
+ *           ("adam_m", "adam_v" tensors) and a "trainer" header object (step,
+ *           generator state, last held-out NLL, and train_json: the options
+ *           the run was started with, so --resume can check them). A
+ *           checkpoint is also a valid model file for every other command.
+ * Args:     st         - the trainer state (its model must be m->tfm)
+ *           ret_st     - RETURN: a state around (*ret_m)->tfm
+ *           ret_train  - RETURN: train_json as written (caller frees; may be NULL)
+ * Returns:  as sl_model_write / sl_model_read; SL_EINPUT for a model file
+ *           that is not a checkpoint.
+ */
+SL_MUSTCHECK int sl_model_write_checkpoint(const char *path, const sl_model *m,
+                                           const struct sl_tfm_state *st, const char *train_json,
+                                           sl_error *err);
+SL_MUSTCHECK int sl_model_read_checkpoint(const char *path, sl_model **ret_m,
+                                          struct sl_tfm_state **ret_st, char **ret_train,
+                                          sl_error *err);
 
 /* plmc's binary parameter file (plmc -o; read by EVcouplings CouplingsModel).
  * Import needs nothing else; export writes the fields plmc writes, with the

@@ -14,6 +14,7 @@
 #include "seqloop/rng.h"
 #include "seqloop/score.h"
 #include "seqloop/structure.h"
+#include "seqloop/tfm.h"
 #include "seqloop/msa.h"
 #include "seqloop/seqfile.h"
 #include "seqloop/split.h"

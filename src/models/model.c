@@ -7,6 +7,7 @@
 #include "seqloop/model.h"
 
 #include "seqloop/ar.h"
+#include "seqloop/tfm.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@ const char *sl_model_kind_name(int kind) {
     case SL_MODEL_PROFILE: return "profile";
     case SL_MODEL_POTTS: return "potts";
     case SL_MODEL_AR: return "ar";
+    case SL_MODEL_TFM: return "tfm";
     default: return "unknown";
   }
 }
@@ -40,7 +42,7 @@ sl_model *sl_model_create(int kind, int64_t L, const sl_alphabet *abc, int gap_m
     if (m->order)
       for (int64_t i = 0; i < L; i++) m->order[i] = i;
   }
-  if (!m->h || !m->focus || !m->pos || (kind != SL_MODEL_PROFILE && !m->J) ||
+  if (!m->h || !m->focus || !m->pos || ((kind == SL_MODEL_POTTS || kind == SL_MODEL_AR) && !m->J) ||
       (kind == SL_MODEL_AR && !m->order)) {
     sl_model_destroy(m);
     return NULL;
@@ -59,11 +61,13 @@ void sl_model_destroy(sl_model *m) {
   free(m->meta);
   free(m->order);
   free(m->cache);
+  sl_tfm_destroy(m->tfm);
   free(m);
 }
 
 double sl_model_energy(const sl_model *m, const uint8_t *s) {
   if (m->kind == SL_MODEL_AR) return sl_ar_logp((sl_model *)m, s); /* fills the cache once */
+  if (m->kind == SL_MODEL_TFM) return sl_model_logp_tfm(m, s);
   const int64_t L = m->L;
   const int q = m->q;
   double e = 0.0;
@@ -92,5 +96,21 @@ double sl_model_logp_profile(const sl_model *m, const uint8_t *s) {
     for (int b = 0; b < m->q; b++) z += exp(h[b] - mx);
     lp += h[a] - mx - log(z);
   }
+  return lp;
+}
+
+double sl_model_logp_tfm(const sl_model *m, const uint8_t *s) {
+  if (!m->tfm) return NAN;
+  int *tok = malloc((size_t)m->L * sizeof *tok);
+  if (!tok) return NAN;
+  int n = 0;
+  for (int64_t i = 0; i < m->L; i++) {
+    int a = sl_model_state(m, s[i]); /* protein, gaps missing: state = token */
+    if (a >= 0) tok[n++] = a;
+  }
+  double lp = NAN;
+  sl_error err;
+  if (sl_tfm_logp(m->tfm, tok, n, &lp, &err)) lp = NAN;
+  free(tok);
   return lp;
 }

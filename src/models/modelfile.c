@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "seqloop/model.h"
+#include "seqloop/tfm.h"
 
 #define MAGIC "SEQLOOP"
 #define FORMAT_VERSION 1u
@@ -98,7 +99,66 @@ static cJSON *tensor_entry(const char *name, int64_t d0, int64_t d1, int64_t d2,
   return t;
 }
 
+/* Tensors after h and J: a tfm model's named parameter views, then (in a
+ * checkpoint) the AdamW moments. */
+typedef struct {
+  const char *name;
+  const float *data;
+  size_t n;
+  int64_t d[3];
+  size_t off;
+} extra_tensor;
+
+static int tfm_extras(const sl_model *m, const sl_tfm_state *st, extra_tensor *x) {
+  const sl_tfm *t = m->tfm;
+  if (!t) return 0;
+  const int64_t V = t->cfg.vocab, C = t->cfg.d_model, T = t->cfg.n_ctx, NL = t->cfg.n_layer;
+  const int64_t shp[SL_TFM_NTENSORS][3] = {
+    {V, C, 0}, {T, C, 0}, {NL, C, 0}, {NL, C, 0}, {NL, 3 * C, C}, {NL, 3 * C, 0}, {NL, C, C},
+    {NL, C, 0}, {NL, C, 0}, {NL, C, 0}, {NL, 4 * C, C}, {NL, 4 * C, 0}, {NL, C, 4 * C}, {NL, C, 0},
+    {C, 0, 0}, {C, 0, 0}};
+  const float *p = t->mem;
+  int k;
+  for (k = 0; k < SL_TFM_NTENSORS; k++) {
+    x[k] = (extra_tensor){sl_tfm_tensor_names[k], p, t->sizes[k], {shp[k][0], shp[k][1], shp[k][2]}, 0};
+    p += t->sizes[k];
+  }
+  if (st) {
+    x[k++] = (extra_tensor){"adam_m", st->m, t->n_params, {(int64_t)t->n_params, 0, 0}, 0};
+    x[k++] = (extra_tensor){"adam_v", st->v, t->n_params, {(int64_t)t->n_params, 0, 0}, 0};
+  }
+  return k;
+}
+
+static cJSON *tfm_json(const sl_tfm *t) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "n_layer", t->cfg.n_layer);
+  cJSON_AddNumberToObject(o, "d_model", t->cfg.d_model);
+  cJSON_AddNumberToObject(o, "n_head", t->cfg.n_head);
+  cJSON_AddNumberToObject(o, "n_ctx", t->cfg.n_ctx);
+  cJSON_AddNumberToObject(o, "vocab", t->cfg.vocab);
+  cJSON_AddStringToObject(o, "tokens", "ACDEFGHIKLMNPQRSTVWY then BOS=20 EOS=21 PAD=22");
+  cJSON_AddStringToObject(o, "architecture", "gpt2: pre-norm LayerNorm (eps 1e-5), learned positions, "
+                          "causal MHA, GELU (tanh) MLP 4x, tied output embedding");
+  return o;
+}
+
+static int model_write(const char *path, const sl_model *m, const sl_tfm_state *st, const char *train_json,
+                       sl_error *err);
+
 int sl_model_write(const char *path, const sl_model *m, sl_error *err) {
+  return model_write(path, m, NULL, NULL, err);
+}
+
+int sl_model_write_checkpoint(const char *path, const sl_model *m, const sl_tfm_state *st,
+                              const char *train_json, sl_error *err) {
+  if (!m->tfm || !st || st->model != m->tfm)
+    return sl_fail(err, SL_EINTERNAL, "a checkpoint needs a tfm model and its trainer state");
+  return model_write(path, m, st, train_json, err);
+}
+
+static int model_write(const char *path, const sl_model *m, const sl_tfm_state *st, const char *train_json,
+                       sl_error *err) {
   if (!host_little_endian()) return sl_fail(err, SL_EINTERNAL, "big-endian hosts are not supported");
   const int64_t L = m->L;
   const int q = m->q;
@@ -107,6 +167,12 @@ int sl_model_write(const char *path, const sl_model *m, sl_error *err) {
   size_t j_bytes = m->J ? (size_t)npair * (size_t)q * (size_t)q * 4 : 0;
   size_t h_off = 0, j_off = (h_bytes + ALIGN - 1) / ALIGN * ALIGN;
   size_t data_len = m->J ? j_off + j_bytes : h_bytes;
+  extra_tensor ex[SL_TFM_NTENSORS + 2];
+  int nex = tfm_extras(m, st, ex);
+  for (int k = 0; k < nex; k++) {
+    ex[k].off = (data_len + ALIGN - 1) / ALIGN * ALIGN;
+    data_len = ex[k].off + ex[k].n * 4;
+  }
 
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "format", "seqloop-model");
@@ -130,6 +196,20 @@ int sl_model_write(const char *path, const sl_model *m, sl_error *err) {
     cJSON *ord = cJSON_AddArrayToObject(root, "order");
     for (int64_t k = 0; k < L; k++) cJSON_AddItemToArray(ord, cJSON_CreateNumber((double)m->order[k]));
   }
+  if (m->tfm) cJSON_AddItemToObject(root, "tfm", tfm_json(m->tfm));
+  if (st) {
+    cJSON *tr = cJSON_AddObjectToObject(root, "trainer");
+    cJSON_AddNumberToObject(tr, "step", (double)st->step);
+    cJSON *rs = cJSON_AddArrayToObject(tr, "rng");
+    for (int k = 0; k < 4; k++) {
+      char hex[17];
+      snprintf(hex, sizeof hex, "%016llx", (unsigned long long)st->rng.s[k]);
+      cJSON_AddItemToArray(rs, cJSON_CreateString(hex));
+    }
+    cJSON_AddNumberToObject(tr, "last_eval", st->last_eval);
+    cJSON *opts = train_json ? cJSON_Parse(train_json) : NULL;
+    if (opts) cJSON_AddItemToObject(tr, "options", opts);
+  }
   cJSON *meta = m->meta ? cJSON_Parse(m->meta) : NULL;
   if (meta) cJSON_AddItemToObject(root, "meta", meta);
   else cJSON_AddObjectToObject(root, "meta");
@@ -140,6 +220,11 @@ int sl_model_write(const char *path, const sl_model *m, sl_error *err) {
                                                m->order ? "J[pair (k, l < k) of order positions][a][b] = "
                                                           "J_{order[k], order[l]}(a,b)"
                                                         : "J[pair(i<j) in lexicographic order][a][b] = J_ij(a,b)"));
+  for (int k = 0; k < nex; k++) {
+    cJSON *te = tensor_entry(ex[k].name, ex[k].d[0], ex[k].d[1], ex[k].d[2], ex[k].off, ex[k].n * 4, NULL);
+    if (ex[k].d[1] == 0) cJSON_DeleteItemFromArray(cJSON_GetObjectItem(te, "shape"), 1);
+    cJSON_AddItemToArray(tensors, te);
+  }
   char *json = cJSON_PrintUnformatted(root);
   cJSON_Delete(root);
   if (!json) return sl_fail(err, SL_ENOMEM, "out of memory writing %s", path);
@@ -168,6 +253,7 @@ int sl_model_write(const char *path, const sl_model *m, sl_error *err) {
       for (int64_t j = i + 1; j < L; j++, dst += q * q)
         memcpy(dst, sl_model_J(m, i, j), (size_t)q * (size_t)q * sizeof(float));
   }
+  for (int k = 0; k < nex; k++) memcpy(data + ex[k].off, ex[k].data, ex[k].n * 4);
   struct sha256_ctx sha;
   sha256_init(&sha);
   sha256_update(&sha, total - 32, buf);
@@ -252,7 +338,94 @@ static void unpack_pairs(sl_model *m, const uint8_t *src) {
     }
 }
 
+/* The "tfm" header object and the parameter tensors of a tfm model. */
+static int read_tfm(const cJSON *root, const uint8_t *data, size_t data_len, const char *path,
+                    sl_model *m, sl_error *err) {
+  const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "tfm");
+  int64_t nl, dm, nh, nc, v;
+  if (!cJSON_IsObject(o) || json_int(o, "n_layer", 1, 256, &nl) || json_int(o, "d_model", 1, 16384, &dm) ||
+      json_int(o, "n_head", 1, 16384, &nh) || json_int(o, "n_ctx", 2, 65536, &nc) ||
+      json_int(o, "vocab", 1, 1 << 20, &v))
+    return sl_fail(err, SL_EINPUT, "%s: a tfm model needs a 'tfm' object with integer n_layer, d_model, "
+                   "n_head, n_ctx and vocab", path);
+  if (m->abc->type != SL_ABC_PROTEIN || !m->gap_missing)
+    return sl_fail(err, SL_EINPUT, "%s: a tfm model must be over the protein alphabet with gaps missing", path);
+  sl_tfm_config c = {(int)nl, (int)dm, (int)nh, (int)nc, (int)v};
+  sl_error e2;
+  if (sl_tfm_create(&c, &m->tfm, &e2))
+    return sl_fail(err, e2.status == SL_ENOMEM ? SL_ENOMEM : SL_EINPUT, "%s: %s", path, e2.msg);
+  float *dst = m->tfm->mem;
+  for (int k = 0; k < SL_TFM_NTENSORS; k++) {
+    size_t nb = m->tfm->sizes[k] * 4;
+    const uint8_t *src = tensor(root, sl_tfm_tensor_names[k], data, data_len, nb, path, err);
+    if (!src) return SL_EINPUT;
+    int status = check_floats(src, nb / 4, sl_tfm_tensor_names[k], path, err);
+    if (status) return status;
+    memcpy(dst, src, nb);
+    dst += m->tfm->sizes[k];
+  }
+  return SL_OK;
+}
+
+/* The trainer state of a checkpoint. */
+static int read_trainer(const cJSON *root, const uint8_t *data, size_t data_len, const char *path,
+                        sl_model *m, sl_tfm_state **ret_st, char **ret_train, sl_error *err) {
+  const cJSON *tr = cJSON_GetObjectItemCaseSensitive(root, "trainer");
+  const cJSON *rs = tr ? cJSON_GetObjectItemCaseSensitive(tr, "rng") : NULL;
+  int64_t step;
+  if (!m->tfm || !cJSON_IsObject(tr) || json_int(tr, "step", 0, INT64_MAX, &step) || !cJSON_IsArray(rs) ||
+      cJSON_GetArraySize(rs) != 4)
+    return sl_fail(err, SL_EINPUT, "%s: not a tfm training checkpoint (no 'trainer' object with step and "
+                   "rng)", path);
+  sl_tfm_state *st = NULL;
+  int status = sl_tfm_state_create(m->tfm, 0, &st, err);
+  if (status) return status;
+  st->step = step;
+  for (int k = 0; k < 4; k++) {
+    const cJSON *e = cJSON_GetArrayItem(rs, k);
+    char *end = NULL;
+    if (!cJSON_IsString(e) || strlen(e->valuestring) != 16) goto BAD;
+    st->rng.s[k] = strtoull(e->valuestring, &end, 16);
+    if (*end) goto BAD;
+  }
+  const cJSON *le = cJSON_GetObjectItemCaseSensitive(tr, "last_eval");
+  st->last_eval = cJSON_IsNumber(le) ? le->valuedouble : -1;
+  size_t nb = m->tfm->n_params * 4;
+  const uint8_t *am = tensor(root, "adam_m", data, data_len, nb, path, err);
+  const uint8_t *av = am ? tensor(root, "adam_v", data, data_len, nb, path, err) : NULL;
+  if (!am || !av || check_floats(am, nb / 4, "adam_m", path, err) || check_floats(av, nb / 4, "adam_v", path, err)) {
+    sl_tfm_state_destroy(st);
+    return SL_EINPUT;
+  }
+  memcpy(st->m, am, nb);
+  memcpy(st->v, av, nb);
+  if (ret_train) {
+    const cJSON *op = cJSON_GetObjectItemCaseSensitive(tr, "options");
+    *ret_train = op ? cJSON_PrintUnformatted(op) : NULL;
+  }
+  *ret_st = st;
+  return SL_OK;
+BAD:
+  sl_tfm_state_destroy(st);
+  return sl_fail(err, SL_EINPUT, "%s: the checkpoint's generator state is not four 16-digit hex words", path);
+}
+
+static int model_read(const char *path, sl_model **ret_m, sl_tfm_state **ret_st, char **ret_train,
+                      sl_error *err);
+
 int sl_model_read(const char *path, sl_model **ret_m, sl_error *err) {
+  return model_read(path, ret_m, NULL, NULL, err);
+}
+
+int sl_model_read_checkpoint(const char *path, sl_model **ret_m, sl_tfm_state **ret_st, char **ret_train,
+                             sl_error *err) {
+  *ret_st = NULL;
+  if (ret_train) *ret_train = NULL;
+  return model_read(path, ret_m, ret_st, ret_train, err);
+}
+
+static int model_read(const char *path, sl_model **ret_m, sl_tfm_state **ret_st, char **ret_train,
+                      sl_error *err) {
   uint8_t *buf = NULL;
   size_t len = 0;
   cJSON *root = NULL;
@@ -296,7 +469,8 @@ int sl_model_read(const char *path, sl_model **ret_m, sl_error *err) {
   int64_t L, q;
   int k = !cJSON_IsString(kind) ? 0 : strcmp(kind->valuestring, "potts") == 0 ? SL_MODEL_POTTS
         : strcmp(kind->valuestring, "profile") == 0 ? SL_MODEL_PROFILE
-        : strcmp(kind->valuestring, "ar") == 0 ? SL_MODEL_AR : 0;
+        : strcmp(kind->valuestring, "ar") == 0 ? SL_MODEL_AR
+        : strcmp(kind->valuestring, "tfm") == 0 ? SL_MODEL_TFM : 0;
   int at = cJSON_IsString(abcname) ? sl_alphabet_parse(abcname->valuestring) : -1;
   if (!k || at <= 0 || !cJSON_IsBool(gm) || json_int(root, "L", 1, 1 << 24, &L) ||
       json_int(root, "q", 2, 32, &q)) {
@@ -342,6 +516,8 @@ int sl_model_read(const char *path, sl_model **ret_m, sl_error *err) {
       for (int64_t l = 0; l < a1; l++, src += 4 * q * q)
         memcpy(sl_model_J(m, m->order[a1], m->order[l]), src, 4 * (size_t)(q * q));
   }
+  if (k == SL_MODEL_TFM && (status = read_tfm(root, data, data_len, path, m, err))) goto DONE;
+  if (ret_st && (status = read_trainer(root, data, data_len, path, m, ret_st, ret_train, err))) goto DONE;
   if (k == SL_MODEL_POTTS) {
     size_t nb = (size_t)(L * (L - 1) / 2) * (size_t)(q * q) * 4;
     const uint8_t *tj = tensor(root, "J", data, data_len, nb, path, err);
@@ -387,6 +563,8 @@ int sl_model_read(const char *path, sl_model **ret_m, sl_error *err) {
   *ret_m = m;
   m = NULL;
 DONE:
+  if (m && ret_st && *ret_st) { sl_tfm_state_destroy(*ret_st); *ret_st = NULL; }
+  if (m && ret_train && *ret_train) { free(*ret_train); *ret_train = NULL; }
   cJSON_Delete(root);
   sl_model_destroy(m);
   free(buf);

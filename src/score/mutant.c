@@ -99,7 +99,7 @@ static double touching(const sl_model *m, const uint8_t *s, const sl_mutation *m
 
 double sl_model_delta(const sl_model *m, const uint8_t *s, const sl_mutation *mut, int n) {
   if (n == 0) return 0.0;
-  if (m->kind == SL_MODEL_AR) { /* not pairwise-symmetric: compare full log-probabilities */
+  if (m->kind == SL_MODEL_AR || m->kind == SL_MODEL_TFM) { /* not pairwise: compare full log-probabilities */
     uint8_t *x = malloc((size_t)m->L);
     if (!x) return 0.0 / 0.0;
     memcpy(x, s, (size_t)m->L);
