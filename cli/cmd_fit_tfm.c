@@ -5,9 +5,9 @@
  * (lowercase insert states are residues too). If every row has the same
  * length the file is treated as an alignment: rows are weighted as
  * everywhere in seqloop (--theta, --convention) and the held-out split is
- * homology-aware (greedy clusters at identity >= --split-identity over the
- * aligned columns, whole clusters held out). Otherwise (unaligned sequences)
- * every row has weight 1 and is its own cluster.
+ * homology-aware (seqloop split's cluster method: no held-out row more than
+ * --split-identity identical to a training row). Otherwise (unaligned
+ * sequences) every row has weight 1 and rows are held out at random.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "seqloop/split.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -47,7 +48,8 @@ static void help(void) {
          "  --clip X                clip the gradient norm to X (default 1; 0: off)\n"
          "  --seed N                initialisation, data order and split (default 1)\n"
          "  --holdout X             fraction of rows held out, by cluster (default 0.1; 0: none)\n"
-         "  --split-identity X      cluster rows at identity >= X (default 0.8)\n"
+         "  --split-identity X      no held-out row more than X identical to a training row\n"
+         "                          (seqloop split's cluster method; default 0.8)\n"
          "  --split-out PREFIX      write the split: PREFIX.train.fa and PREFIX.heldout.fa (rows as\n"
          "                          read, gaps kept), e.g. to fit other models on the same split\n"
          "  --eval-every N          held-out evaluation every N steps (default 100)\n"
@@ -66,7 +68,6 @@ typedef struct {
   int **seq;
   int *len;
   double *w;
-  int64_t *cluster;
   char **raw, **name; /* each row as read (gaps kept) and its name, for --split-out */
   int64_t n_skipped;
   uint8_t *x;      /* aligned: N*L alphabet codes (for the split), else NULL */
@@ -78,7 +79,7 @@ typedef struct {
 
 static void rows_free(rows *r) {
   for (int64_t i = 0; i < r->n; i++) { free(r->seq[i]); free(r->raw[i]); free(r->name[i]); }
-  free(r->seq); free(r->raw); free(r->name); free(r->len); free(r->w); free(r->cluster); free(r->x); free(r->first); free(r->first_name);
+  free(r->seq); free(r->raw); free(r->name); free(r->len); free(r->w); free(r->x); free(r->first); free(r->first_name);
 }
 
 static int load_rows(cli_common *c, const char *path, rows *r, char *sha, sl_error *err) {
@@ -107,10 +108,9 @@ static int load_rows(cli_common *c, const char *path, rows *r, char *sha, sl_err
   r->raw = calloc((size_t)N, sizeof *r->raw);
   r->name = calloc((size_t)N, sizeof *r->name);
   r->len = malloc((size_t)N * sizeof *r->len);
-  r->cluster = malloc((size_t)N * sizeof *r->cluster);
   if (aligned) r->x = malloc((size_t)N * (size_t)r->L);
   if (!r->w) r->w = malloc((size_t)N * sizeof *r->w);
-  if (!r->seq || !r->raw || !r->name || !r->len || !r->cluster || !r->w || (aligned && !r->x)) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  if (!r->seq || !r->raw || !r->name || !r->len || !r->w || (aligned && !r->x)) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   for (int64_t k = 0; k < N; k++) {
     int64_t rec = src ? src[k] : k;
     int *tok = malloc(((size_t)ss->len[rec] + 1) * sizeof *tok);
@@ -147,37 +147,25 @@ DONE:
   return status;
 }
 
-/* Greedy clustering: rows in a seeded random order; each row joins the first
- * existing centroid it matches at identity >= thr over the L aligned columns
- * (gap = gap counts as a match, as in the plmc weights), else founds a cluster. */
-static int64_t cluster_rows(rows *r, double thr, uint64_t seed) {
-  int64_t *order = malloc((size_t)r->n * sizeof *order), *cent = malloc((size_t)r->n * sizeof *cent), nc = 0;
-  if (!order || !cent) { free(order); free(cent); return -1; }
-  sl_rng g;
-  sl_rng_seed(&g, seed ^ 0x5eed5a17ULL);
-  for (int64_t i = 0; i < r->n; i++) order[i] = i;
-  for (int64_t i = r->n - 1; i > 0; i--) {
-    int64_t j = (int64_t)(sl_rng_uniform(&g) * (double)(i + 1));
-    int64_t s = order[i]; order[i] = order[j]; order[j] = s;
-  }
-  const int64_t need = (int64_t)ceil(thr * (double)r->L - 1e-9);
-  for (int64_t k = 0; k < r->n; k++) {
-    int64_t i = order[k], found = -1;
-    if (r->x) {
-      const uint8_t *xi = r->x + i * r->L;
-      for (int64_t c = 0; c < nc && found < 0; c++) {
-        const uint8_t *xc = r->x + cent[c] * r->L;
-        int64_t same = 0;
-        for (int64_t l = 0; l < r->L; l++) same += xi[l] == xc[l];
-        if (same >= need) found = c;
-      }
-    }
-    if (found < 0) { found = nc; cent[nc++] = i; }
-    r->cluster[i] = found;
-  }
-  free(order);
-  free(cent);
-  return nc;
+/* The held-out split: aligned input goes through `seqloop split`'s cluster
+ * method (sl_split: greedy clusters, whole clusters held out, and training
+ * rows too close to a held-out row dropped, so that no held-out row is more
+ * than split_id identical to a training row); unaligned rows are held out at
+ * random. Labels SL_SET_*; 0 held-out rows when holdout is 0. */
+static int split_rows(const rows *r, double split_id, double holdout, uint64_t seed, int kernel,
+                      int8_t *lab, sl_error *err) {
+  for (int64_t i = 0; i < r->n; i++) lab[i] = SL_SET_TRAIN;
+  if (holdout <= 0) return SL_OK;
+  sl_split_opts so;
+  sl_split_opts_init(&so);
+  so.t1 = split_id;
+  so.test_frac = holdout;
+  so.seed = seed;
+  so.kernel = kernel;
+  if (!r->x) so.method = SL_SPLIT_RANDOM;
+  sl_split_report rep;
+  /* unaligned rows: the random method only looks at the count (L 0) */
+  return sl_split(r->x ? r->x : (const uint8_t *)"", r->n, r->x ? r->L : 0, -1, &so, lab, &rep, err);
 }
 
 typedef struct {
@@ -330,30 +318,21 @@ int cmd_fit_tfm(int argc, char **argv) {
   int status = load_rows(&c, argv[optind], &r, sha, &err);
   if (status) goto DONE;
   /* split */
-  int64_t nc = cluster_rows(&r, split_id, o.seed);
-  if (nc < 0) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
-  uint8_t *held = calloc((size_t)nc, 1);
-  int64_t *csize = calloc((size_t)nc, sizeof *csize);
+  int8_t *held = malloc((size_t)r.n + 1);
   trs = malloc((size_t)r.n * sizeof *trs); hos = malloc((size_t)r.n * sizeof *hos);
   trl = malloc((size_t)r.n * sizeof *trl); hol = malloc((size_t)r.n * sizeof *hol);
   trw = malloc((size_t)r.n * sizeof *trw);
-  if (!held || !csize || !trs || !hos || !trl || !hol || !trw) {
-    free(held); free(csize);
+  if (!held || !trs || !hos || !trl || !hol || !trw) {
+    free(held);
     status = sl_fail(&err, SL_ENOMEM, "out of memory");
     goto DONE;
   }
-  {
-    /* clusters were numbered in a seeded random order of rows, so taking
-     * clusters 0, 1, ... until the fraction is reached is a random draw */
-    for (int64_t i = 0; i < r.n; i++) csize[r.cluster[i]]++;
-    int64_t want = (int64_t)llround(holdout * (double)r.n), got = 0;
-    for (int64_t k = 0; k < nc && got < want; k++) { held[k] = 1; got += csize[k]; }
-  }
+  if ((status = split_rows(&r, split_id, holdout, o.seed, c.w.kernel, held, &err))) { free(held); goto DONE; }
   int64_t ntr = 0, nho = 0, maxlen = 0;
   for (int64_t i = 0; i < r.n; i++) {
     maxlen = r.len[i] > maxlen ? r.len[i] : maxlen;
-    if (held[r.cluster[i]]) { hos[nho] = r.seq[i]; hol[nho++] = r.len[i]; }
-    else { trs[ntr] = r.seq[i]; trl[ntr] = r.len[i]; trw[ntr++] = r.w[i]; }
+    if (held[i] == SL_SET_TEST) { hos[nho] = r.seq[i]; hol[nho++] = r.len[i]; }
+    else if (held[i] == SL_SET_TRAIN) { trs[ntr] = r.seq[i]; trl[ntr] = r.len[i]; trw[ntr++] = r.w[i]; }
   }
   if (split_out) {
     char path[4096];
@@ -363,20 +342,22 @@ int cmd_fit_tfm(int argc, char **argv) {
       if ((status = sl_outfile_open(path, &of, &err))) break;
       FILE *fp = sl_outfile_fp(of);
       for (int64_t i = 0; i < r.n; i++)
-        if (held[r.cluster[i]] == part) fprintf(fp, ">%s\n%s\n", r.name[i], r.raw[i]);
+        if (held[i] == (part ? SL_SET_TEST : SL_SET_TRAIN)) fprintf(fp, ">%s\n%s\n", r.name[i], r.raw[i]);
       status = sl_outfile_commit(of, &err);
     }
   }
+  int64_t ndrop = 0;
+  for (int64_t i = 0; i < r.n; i++) ndrop += held[i] == SL_SET_DROPPED;
   free(held);
-  free(csize);
   if (status) goto DONE;
   if (ntr == 0) { status = sl_fail(&err, SL_EUSAGE, "the held-out split left no training rows (lower --holdout)"); goto DONE; }
   if (cfg.n_ctx == 0) cfg.n_ctx = (int)(maxlen + 2 < 512 ? maxlen + 2 : 512);
   if (!c.quiet)
-    fprintf(stderr, "seqloop fit: tfm: %lld rows (%lld skipped for non-standard residues), %s; %lld clusters "
-            "at identity %.2f; %lld training rows, %lld held out\n", (long long)r.n, (long long)r.n_skipped,
-            r.x ? "aligned: weighted, homology-aware split" : "unaligned: uniform weights, rows split singly",
-            (long long)nc, split_id, (long long)ntr, (long long)nho);
+    fprintf(stderr, "seqloop fit: tfm: %lld rows (%lld skipped for non-standard residues), %s at identity "
+            "%.2f: %lld training rows, %lld held out, %lld dropped\n", (long long)r.n, (long long)r.n_skipped,
+            r.x ? "aligned: weighted, homology-aware cluster split (seqloop split)"
+                : "unaligned: uniform weights, rows held out at random",
+            split_id, (long long)ntr, (long long)nho, (long long)ndrop);
   /* model */
   if (resume) {
     if ((status = sl_model_read_checkpoint(ckpt, &m, &st, &saved_json, &err))) goto DONE;

@@ -142,6 +142,9 @@ if need "$KUN"; then
   ppl=$(sed -n 's/.*held-out NLL .* perplexity \([0-9.]*\) .*/\1/p' "$TMP/k.err" | tail -1)
   check "$CASE: held-out perplexity after 30 steps ($ppl) is below the uniform 21" \
     awk -v p="$ppl" 'BEGIN{exit !(p != "" && p < 21)}'
-  check "$CASE: the split holds out whole clusters" grep -q "clusters at identity 0.80" "$TMP/k.err"
+  check "$CASE: the split is seqloop split's cluster split" grep -q "homology-aware cluster split (seqloop split) at identity 0.80" "$TMP/k.err"
+  "$BIN" fit --model tfm -t 2 --layers 1 --width 8 --heads 2 --steps 1 --batch 2 --split-out "$TMP/ks" -o "$TMP/k1.tfm" "$KUN" 2> /dev/null
+  "$BIN" audit -q --json --train "$TMP/ks.train.fa" --test "$TMP/ks.heldout.fa" > "$TMP/ks.json"
+  check "$CASE: the leakage audit passes the trainer's held-out rows at 0.8" [ "$(json_get "$TMP/ks.json" "d['held_out']")" = True ]
 fi
 finish
