@@ -7,7 +7,8 @@
 #      bench/potts_validate.sh);
 #   3. fit times (seconds, and per site) for every fit, THREADS threads.
 # Results: $OUT/results.txt (a markdown table); docs/benchmarks.md quotes them.
-# LAMBDA="lj lh" overrides the ar regularisation (default seqloop's 1e-4 1e-6).
+# LAMBDA="lj lh" overrides the ar regularisation (default seqloop's 1e-4 1e-6);
+# STAGES="kunitz blat gb1 dhfr" (default all) picks the parts.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -16,9 +17,11 @@ THREADS=${THREADS:-2}
 OUT=${OUT:-${TMPDIR:-/tmp}/seqloop-bench-ar-validate}
 PY=/usr/bin/python3
 read -r LJ LH <<< "${LAMBDA:-0.0001 0.000001}"
+STAGES=" ${STAGES:-kunitz blat gb1 dhfr} "
+want() { case "$STAGES" in *" $1 "*) return 0 ;; esac; return 1; }
 mkdir -p "$OUT"
 R=$OUT/results.txt
-: > "$R"
+: >> "$R"
 row() { echo "$*" | tee -a "$R"; }
 timed() { # timed TAG CMD...: run, record wall seconds in $OUT/TAG.s
   local t0=$EPOCHREALTIME
@@ -29,7 +32,7 @@ row "| job | result | fit wall (s) | per site (s) |"
 row "|---|---|---|---|"
 
 K=$DATA/kunitz_pf00014/PF00014_mgap6.fasta.gz
-if [ -e "$K" ]; then
+if want kunitz && [ -e "$K" ]; then
   ./seqloop split -q --identity 0.8 --seed 1 -t "$THREADS" -o "$OUT/k" "$K"
   timed k_ar ./seqloop fit -q --model ar --lambda-j "$LJ" --lambda-h "$LH" -t "$THREADS" -o "$OUT/k.ar" "$OUT/k.train.fa"
   timed k_prof ./seqloop fit -q --model profile -t "$THREADS" -o "$OUT/k.prof" "$OUT/k.train.fa"
@@ -52,14 +55,14 @@ zs() { # zs TAG ALN FOCUS CSV COLUMN
   done
 }
 B=$DATA/blat_ecolx
-[ -e "$B/BLAT_ECOLX.a2m" ] && zs blat "$B/BLAT_ECOLX.a2m" BLAT_ECOLX "$B/BLAT_ECOLX_Ranganathan2015.csv" 2500
+want blat && [ -e "$B/BLAT_ECOLX.a2m" ] && zs blat "$B/BLAT_ECOLX.a2m" BLAT_ECOLX "$B/BLAT_ECOLX_Ranganathan2015.csv" 2500
 G=$DATA/gb1
-if [ -e "$G/SPG1_STRSG_full_b0.1.a2m" ]; then
+if want gb1 && [ -e "$G/SPG1_STRSG_full_b0.1.a2m" ]; then
   $PY bench/potts_helper.py gb1csv "$G/olson2014_gb1_single_mutants_counts.csv" "$G/olson2014_gb1_wild_type_counts.csv" "$OUT/gb1.csv" > /dev/null
   zs gb1 "$G/SPG1_STRSG_full_b0.1.a2m" SPG1_STRSG "$OUT/gb1.csv" fitness
 fi
 D=$DATA/dhfr/DHFR.a2m
-if [ -e "$D" ]; then
+if want dhfr && [ -e "$D" ]; then
   timed dhfr_ar ./seqloop fit -q --model ar -f DYR_ECOLI --lambda-j "$LJ" --lambda-h "$LH" -t "$THREADS" -o "$OUT/dhfr.ar" "$D"
   row "| fit ar on dhfr (3,616 x 159) | | $(cat "$OUT/dhfr_ar.s") | $(awk -v s="$(cat "$OUT/dhfr_ar.s")" 'BEGIN{printf "%.2f", s/159}') |"
 fi
