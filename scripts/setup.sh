@@ -16,6 +16,7 @@ PKGS=(
   g++
   time
   liblbfgs-dev
+  libsqlite3-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do
