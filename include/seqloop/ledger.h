@@ -96,6 +96,9 @@ SL_MUSTCHECK int sl_ledger_round_last(sl_ledger *l, int64_t run, int64_t *ret_k,
                                       sl_error *err);
 SL_MUSTCHECK int sl_ledger_round_stat(sl_ledger *l, int64_t run, int64_t k, const char *name,
                                       double value, sl_error *err);
+/* sl_ledger_round_stat_get(): a statistic written before; NAN if absent or NULL. */
+SL_MUSTCHECK int sl_ledger_round_stat_get(sl_ledger *l, int64_t run, int64_t k, const char *name,
+                                          double *ret_value, sl_error *err);
 
 /* ---- sequences ------------------------------------------------------------ */
 /* sl_ledger_seq_add(): insert a sequence, or find it if the run has it

@@ -17,5 +17,7 @@
 #include "seqloop/msa.h"
 #include "seqloop/seqfile.h"
 #include "seqloop/weights.h"
+#include "seqloop/ledger.h"
+#include "seqloop/design.h"
 
 #endif

@@ -340,6 +340,25 @@ int sl_ledger_round_stat(sl_ledger *l, int64_t run, int64_t k, const char *name,
   return status;
 }
 
+int sl_ledger_round_stat_get(sl_ledger *l, int64_t run, int64_t k, const char *name,
+                             double *ret_value, sl_error *err) {
+  sqlite3_stmt *st = NULL;
+  *ret_value = NAN;
+  int status = prepare(l, "SELECT value FROM round_stats WHERE run = ? AND k = ? AND name = ?", &st, err);
+  if (status) return status;
+  sqlite3_bind_int64(st, 1, run);
+  sqlite3_bind_int64(st, 2, k);
+  sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    if (sqlite3_column_type(st, 0) != SQLITE_NULL) *ret_value = sqlite3_column_double(st, 0);
+  } else if (rc != SQLITE_DONE) {
+    status = db_fail(l, err, SL_EIO, "reading a round statistic");
+  }
+  sqlite3_finalize(st);
+  return status;
+}
+
 /* ---- 4. sequences, predictions, measurements ---------------------------------- */
 const char *sl_ledger_origin_name(int origin) {
   switch (origin) {
