@@ -88,5 +88,7 @@ int cmd_score(int argc, char **argv);
 int cmd_contacts(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_design(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
 
 #endif

@@ -28,6 +28,10 @@ static const command commands[] = {
    "seqloop contacts -m ww.model --structure 4rex.cif --chain A -o ww.ecs"},
   {"convert", cmd_convert, "convert between seqloop model files and plmc parameter files",
    "seqloop convert plmc.params -o model.slm"},
+  {"design", cmd_design, "closed-loop design: run, propose/ingest (lab), oracle (Ehrlich, table, model, external)",
+   "seqloop design run --ledger gb1.db --oracle table:wu2016.csv --start VDGV --budget 96 --batch 8"},
+  {"ledger", cmd_ledger, "export a design ledger (every table) as CSV or JSON",
+   "seqloop ledger export --ledger gb1.db -o gb1_ledger.csv"},
   {"ingest", cmd_ingest, "preprocess an alignment (focus mode, filters) and write it as FASTA",
    "seqloop ingest -f DYR_ECOLI --max-gap-frac 0.3 -o dhfr.fa DHFR.a2m"},
 };

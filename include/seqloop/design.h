@@ -51,6 +51,7 @@ struct sl_oracle {
  *             table:FILE[,seq=COL][,value=COL][,missing=na|error]
  *             model:FILE            (H(s) = sl_model_energy; log P for ar)
  *             external:COMMAND      (JSON lines over stdin/stdout, see below)
+ *             lab                   (measurements come from design ingest)
  * Args:     timeout_s - external: seconds to wait for each answer
  *           L         - external: sequence length (from the start sequence)
  *           symbols   - external: the alphabet (NULL: protein)
@@ -61,6 +62,16 @@ SL_MUSTCHECK int sl_oracle_create(const char *spec, double timeout_s, int64_t L,
                                   sl_oracle **ret_o, sl_error *err);
 void sl_oracle_destroy(sl_oracle *o);
 SL_MUSTCHECK int sl_oracle_measure(sl_oracle *o, const uint8_t *x, int64_t n, double *y, sl_error *err);
+
+/* sl_design_results_read()
+ * Purpose:  Read a lab results CSV (columns 'sequence' and 'value'; others
+ *           ignored; '#' lines before the header skipped): every sequence
+ *           must fit the oracle's space, every value must be a finite
+ *           number, no sequence may repeat. Errors name the file and line.
+ * Args:     ret_seqs, ret_values - RETURN: n entries (caller frees each and both)
+ */
+SL_MUSTCHECK int sl_design_results_read(const char *path, const sl_oracle *o, char ***ret_seqs,
+                                        double **ret_values, int64_t *ret_n, sl_error *err);
 
 /* Text <-> codes in the oracle's space; encode fails (SL_EINPUT) on a wrong
  * length or symbol, with the reason in err. */

@@ -495,7 +495,7 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
   double acc = rep.filter_tested ? (double)rep.filtered_in / (double)rep.filter_tested : 1.0;
   if ((status = sl_ledger_round_stat(l, run, k, "generated", (double)rep.generated, err)) ||
       (status = sl_ledger_round_stat(l, run, k, "acceptance", acc, err)) ||
-      (status = sl_ledger_round_stat(l, run, k, "bits_injected", acc > 0 ? -log2(acc) : NAN, err)) ||
+      (status = sl_ledger_round_stat(l, run, k, "bits_injected", acc > 0 ? log2(1.0 / acc) : NAN, err)) ||
       (status = sl_ledger_round_stat(l, run, k, "proposed", (double)nb, err)))
     goto DONE;
   {
@@ -615,7 +615,7 @@ int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_op
   R->dist_natural = dn ? dsum / dn : NAN;
   R->coverage90 = cov_n ? cov_in / cov_n : NAN;
   if ((status = sl_ledger_round_stat_get(l, run, k, "acceptance", &R->acceptance, err))) return status;
-  R->bits_injected = R->acceptance > 0 ? -log2(R->acceptance) : NAN;
+  R->bits_injected = R->acceptance > 0 ? log2(1.0 / R->acceptance) : NAN;
   struct { const char *name; double v; } stats[] = {
     {"n_measured", (double)R->n_measured}, {"best", R->best}, {"batch_mean", R->batch_mean},
     {"batch_best", R->batch_best}, {"regret", R->regret}, {"prior_logp", R->prior_logp},

@@ -528,7 +528,6 @@ static int ext_measure(sl_oracle *o, const uint8_t *xs, int64_t n, double *y, sl
   char *line = cJSON_PrintUnformatted(req);
   if (!line) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   size_t ll = strlen(line);
-  line[ll] = '\0';
   status = ext_write(x, line, ll, err);
   if (!status) status = ext_write(x, "\n", 1, err);
   free(line);
@@ -622,6 +621,90 @@ static int external_create(const char *cmd, double timeout_s, int64_t L, const c
   return SL_OK;
 }
 
+/* ---- 6. lab ------------------------------------------------------------------------------
+ * Measurements come from outside through `design propose` / `design ingest`;
+ * the oracle only names the space and refuses to measure. */
+static int lab_measure(sl_oracle *o, const uint8_t *x, int64_t n, double *y, sl_error *err) {
+  return sl_fail(err, SL_EUSAGE, "the lab oracle measures nothing itself: use 'seqloop design propose' "
+                 "and 'seqloop design ingest'");
+}
+
+static int lab_create(int64_t L, const char *symbols, sl_oracle **ret_o, sl_error *err) {
+  if (L < 1) return sl_fail(err, SL_EUSAGE, "lab oracle: the sequence length is unknown (give --start)");
+  if (!symbols) symbols = SL_DESIGN_PROTEIN;
+  if (strlen(symbols) < 2 || strlen(symbols) > 62)
+    return sl_fail(err, SL_EUSAGE, "lab oracle: symbols '%s': expected 2..62 characters", symbols);
+  sl_oracle *o = oracle_new("lab");
+  if (!o || !(o->spec_json = sl_strdup("{\"oracle\":\"lab\"}"))) {
+    sl_oracle_destroy(o);
+    return sl_fail(err, SL_ENOMEM, "out of memory");
+  }
+  o->L = L;
+  o->q = (int)strlen(symbols);
+  memcpy(o->symbols, symbols, (size_t)o->q);
+  o->measure = lab_measure;
+  *ret_o = o;
+  return SL_OK;
+}
+
+int sl_design_results_read(const char *path, const sl_oracle *o, char ***ret_seqs, double **ret_values,
+                           int64_t *ret_n, sl_error *err) {
+  sl_csv *csv = NULL;
+  *ret_seqs = NULL;
+  *ret_values = NULL;
+  *ret_n = 0;
+  int status = sl_csv_read(path, &csv, err);
+  if (status) return status;
+  int sc = sl_csv_col(csv, "sequence"), vc = sl_csv_col(csv, "value");
+  char **seqs = NULL;
+  double *vals = NULL;
+  uint8_t *x = malloc((size_t)o->L + 1);
+  if (sc < 0 || vc < 0) {
+    status = sl_fail(err, SL_EINPUT, "%s: expected columns 'sequence' and 'value' in the header (no '%s')",
+                     path, sc < 0 ? "sequence" : "value");
+    goto DONE;
+  }
+  if (csv->nrows == 0) { status = sl_fail(err, SL_EINPUT, "%s: no results in the file", path); goto DONE; }
+  seqs = calloc((size_t)csv->nrows, sizeof *seqs);
+  vals = malloc((size_t)csv->nrows * sizeof *vals);
+  if (!seqs || !vals || !x) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  for (int64_t r = 0; r < csv->nrows; r++) {
+    const char *s = csv->cell[r][sc], *v = csv->cell[r][vc];
+    sl_error e2;
+    if (sl_design_encode(o, s, x, &e2)) {
+      status = sl_fail(err, SL_EINPUT, "%s line %lld: %s", path, (long long)csv->line[r], e2.msg);
+      goto DONE;
+    }
+    char *end = NULL;
+    double val = strtod(v, &end);
+    if (end == v || *end || !isfinite(val)) {
+      status = sl_fail(err, SL_EINPUT, "%s line %lld: value '%.40s' is not a finite number", path,
+                       (long long)csv->line[r], v);
+      goto DONE;
+    }
+    for (int64_t j = 0; j < r; j++)
+      if (strcmp(seqs[j], s) == 0) {
+        status = sl_fail(err, SL_EINPUT, "%s line %lld: sequence %.80s is repeated (first on line %lld)", path,
+                         (long long)csv->line[r], s, (long long)csv->line[j]);
+        goto DONE;
+      }
+    if (!(seqs[r] = sl_strdup(s))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+    vals[r] = val;
+  }
+  *ret_n = csv->nrows;
+  *ret_seqs = seqs;
+  *ret_values = vals;
+  seqs = NULL;
+  vals = NULL;
+DONE:
+  if (seqs) for (int64_t r = 0; r < csv->nrows; r++) free(seqs[r]);
+  free(seqs);
+  free(vals);
+  free(x);
+  sl_csv_destroy(csv);
+  return status;
+}
+
 int sl_oracle_create(const char *spec, double timeout_s, int64_t L, const char *symbols, sl_oracle **ret_o,
                      sl_error *err) {
   *ret_o = NULL;
@@ -629,6 +712,7 @@ int sl_oracle_create(const char *spec, double timeout_s, int64_t L, const char *
     return ehrlich_create(spec[7] ? spec + 8 : "", ret_o, err);
   if (strncmp(spec, "table:", 6) == 0) return table_create(spec + 6, ret_o, err);
   if (strncmp(spec, "model:", 6) == 0) return model_create(spec + 6, ret_o, err);
+  if (strcmp(spec, "lab") == 0) return lab_create(L, symbols, ret_o, err);
   if (strncmp(spec, "external:", 9) == 0) return external_create(spec + 9, timeout_s, L, symbols, ret_o, err);
   return sl_fail(err, SL_EUSAGE, "oracle '%s': expected ehrlich:..., table:FILE, model:FILE or external:COMMAND", spec);
 }
