@@ -106,6 +106,8 @@ static char *cfg_json(const cfg *c) {
   cJSON_AddNumberToObject(j, "lambda", c->o.pred.lambda);
   cJSON_AddBoolToObject(j, "pairwise", c->o.pred.pairwise);
   cJSON_AddNumberToObject(j, "prior_weight", c->o.pred.prior_weight);
+  cJSON_AddNumberToObject(j, "rounds", c->o.rounds);
+  cJSON_AddNumberToObject(j, "budget", (double)c->o.budget);
   char *s = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
   return s;
@@ -120,14 +122,14 @@ static double get_num(const cJSON *j, const char *k, double def) {
   return cJSON_IsNumber(v) ? v->valuedouble : cJSON_IsBool(v) ? (cJSON_IsTrue(v) ? 1 : 0) : def;
 }
 
-/* Options stored in a ledger back into a cfg (limits and crash hook kept). */
+/* Options stored in a ledger back into a cfg (the crash hook is kept). */
 static int cfg_from_json(const char *text, cfg *c) {
   cJSON *j = cJSON_Parse(text);
   if (!j) return -1;
   cfg n;
   cfg_init(&n);
-  n.o.rounds = c->o.rounds;
-  n.o.budget = c->o.budget;
+  n.o.rounds = (int)get_num(j, "rounds", 10);
+  n.o.budget = (int64_t)get_num(j, "budget", 0);
   n.o.crash_after = c->o.crash_after;
   n.oracle = get_str(j, "oracle");
   n.start = get_str(j, "start");
@@ -305,7 +307,7 @@ int cmd_design(int argc, char **argv) {
   cfg c;
   cfg_init(&c);
   const char *ledger_path = NULL;
-  int given = 0;
+  int given = 0, rounds_given = 0, budget_given = 0;
   static const struct option longopts[] = {
     {"ledger", required_argument, 0, D_LEDGER}, {"oracle", required_argument, 0, D_ORACLE},
     {"start", required_argument, 0, D_START}, {"naturals", required_argument, 0, D_NATURALS},
@@ -341,9 +343,9 @@ int cmd_design(int argc, char **argv) {
       case D_SYMBOLS: free(c.symbols); c.symbols = sl_strdup(optarg); break;
       case D_TIMEOUT: if (parse_d(optarg, &c.timeout) || c.timeout <= 0) goto BAD; break;
       case D_SEED: if (parse_i(optarg, 0, INT64_MAX, &v)) goto BAD; c.o.seed = (uint64_t)v; break;
-      case D_ROUNDS: if (parse_i(optarg, 0, 1000000, &v)) goto BAD; c.o.rounds = (int)v; is_cfg = 0; break;
+      case D_ROUNDS: if (parse_i(optarg, 0, 1000000, &v)) goto BAD; c.o.rounds = (int)v; is_cfg = 0; rounds_given = 1; break;
       case D_BATCH: if (parse_i(optarg, 1, 1000000, &v)) goto BAD; c.o.batch = (int)v; break;
-      case D_BUDGET: if (parse_i(optarg, 1, INT64_MAX, &v)) goto BAD; c.o.budget = v; is_cfg = 0; break;
+      case D_BUDGET: if (parse_i(optarg, 1, INT64_MAX, &v)) goto BAD; c.o.budget = v; is_cfg = 0; budget_given = 1; break;
       case D_PROPOSER: if ((c.o.proposer = sl_design_proposer_parse(optarg)) < 0) goto BAD; break;
       case D_ACQ: if ((c.o.acquisition = sl_design_acquisition_parse(optarg)) < 0) goto BAD; break;
       case D_BETA: if (parse_d(optarg, &c.o.beta)) goto BAD; break;
@@ -380,7 +382,8 @@ int cmd_design(int argc, char **argv) {
   sl_design_prior prior = {0};
   char *opts_json = NULL, *cmd = cmdline_of(argc, argv), **seqs = NULL;
   double *vals = NULL, *mean = NULL, *sd = NULL;
-  int64_t nseq = 0, run = -1;
+  int64_t nseq = 0, run = -1, limit_budget = c.o.budget;
+  int created = 0, limit_rounds = c.o.rounds;
 
   if (!strcmp(sub, "oracle")) {
     if (!c.oracle) { fprintf(stderr, "seqloop design oracle: --oracle SPEC is required\n"); cfg_free(&c); free(cmd); return 2; }
@@ -404,10 +407,29 @@ int cmd_design(int argc, char **argv) {
     sl_ledger_run r;
     int found = 0;
     if ((status = sl_ledger_run_last(l, &r, &found, &err))) goto DONE;
-    if (found && !given && cfg_from_json(r.options_json, &c)) {
-      status = sl_fail(&err, SL_EINPUT, "%s: the stored options are not valid JSON", ledger_path);
-      sl_ledger_run_free(&r);
-      goto DONE;
+    if (found) {
+      /* --rounds and --budget given now override the stored limits; the
+       * comparison of the campaign options ignores them. */
+      cfg stored;
+      cfg_init(&stored);
+      stored.o.crash_after = c.o.crash_after;
+      if (cfg_from_json(r.options_json, &stored)) {
+        cfg_free(&stored);
+        status = sl_fail(&err, SL_EINPUT, "%s: the stored options are not valid JSON", ledger_path);
+        sl_ledger_run_free(&r);
+        goto DONE;
+      }
+      limit_rounds = rounds_given ? c.o.rounds : stored.o.rounds;
+      limit_budget = budget_given ? c.o.budget : stored.o.budget;
+      /* The JSON compared with the stored one carries the stored limits. */
+      c.o.rounds = stored.o.rounds;
+      c.o.budget = stored.o.budget;
+      if (!given) {
+        cfg_free(&c);
+        c = stored;
+      } else {
+        cfg_free(&stored);
+      }
     }
     sl_ledger_run_free(&r);
     if (!found && !strcmp(sub, "ingest")) {
@@ -440,8 +462,10 @@ int cmd_design(int argc, char **argv) {
     }
     char *inputs_json = cJSON_PrintUnformatted(inputs);
     cJSON_Delete(inputs);
+    c.o.rounds = limit_rounds;
+    c.o.budget = limit_budget;
     status = sl_design_setup(l, o, &c.o, c.start, names, nat ? nat->n : 0, &prior, cmd, opts_json,
-                             inputs_json ? inputs_json : "{}", &run, &err);
+                             inputs_json ? inputs_json : "{}", &run, &created, &err);
     free(inputs_json);
     if (status) goto DONE;
   }
@@ -457,7 +481,8 @@ int cmd_design(int argc, char **argv) {
   } else if (!strcmp(sub, "propose")) {
     int64_t k = -1;
     if ((status = sl_ledger_begin(l, &err))) goto DONE;
-    if ((status = sl_design_propose(l, run, o, &c.o, &prior, &k, &err))) { sl_ledger_rollback(l); goto DONE; }
+    if (created && !strcmp(o->name, "lab")) k = 0; /* the new campaign's round 0: measure the start */
+    else if ((status = sl_design_propose(l, run, o, &c.o, &prior, &k, &err))) { sl_ledger_rollback(l); goto DONE; }
     if (k < 0) {
       sl_ledger_rollback(l);
       status = sl_fail(&err, SL_EUSAGE, "the campaign is complete (--rounds %d%s); nothing proposed", c.o.rounds,

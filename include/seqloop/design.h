@@ -188,16 +188,19 @@ typedef struct sl_design_round {
 /* sl_design_setup()
  * Purpose:  Start or resume the campaign in ledger l: if the ledger has a run,
  *           its options must equal options_json (else SL_EUSAGE naming both);
- *           otherwise a run is added with round 0 (the start sequence and
- *           any naturals, measured) in one transaction.
- * Args:     naturals - n_nat sequences (text) recorded as natural (may be 0)
- *           ret_run  - RETURN: run id
+ *           otherwise a run is added with round 0 in one transaction: the
+ *           start sequence (and any naturals) recorded and the start
+ *           measured; with the lab oracle round 0 is left 'proposed', a
+ *           batch of one (the start) for the lab to measure.
+ * Args:     naturals    - n_nat sequences (text) recorded as natural (may be 0)
+ *           ret_run     - RETURN: run id
+ *           ret_created - RETURN: 1 if this call created the run
  */
 SL_MUSTCHECK int sl_design_setup(sl_ledger *l, sl_oracle *o, const sl_design_opts *opts,
                                  const char *start, const char *const *naturals, int64_t n_nat,
                                  const sl_design_prior *prior, const char *cmdline,
                                  const char *options_json, const char *inputs_json,
-                                 int64_t *ret_run, sl_error *err);
+                                 int64_t *ret_run, int *ret_created, sl_error *err);
 /* sl_design_propose()
  * Purpose:  Round k = last + 1: fit the predictor on the ledger's
  *           measurements, generate and filter candidates, select a batch,

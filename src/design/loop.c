@@ -364,10 +364,11 @@ static void round_rng(sl_rng *r, uint64_t seed, int64_t k) {
 int sl_design_setup(sl_ledger *l, sl_oracle *o, const sl_design_opts *opts, const char *start,
                     const char *const *naturals, int64_t n_nat, const sl_design_prior *prior,
                     const char *cmdline, const char *options_json, const char *inputs_json, int64_t *ret_run,
-                    sl_error *err) {
+                    int *ret_created, sl_error *err) {
   sl_ledger_run r;
   int found = 0;
   *ret_run = -1;
+  *ret_created = 0;
   int status = sl_ledger_run_last(l, &r, &found, err);
   if (status) return status;
   if (found) {
@@ -398,17 +399,24 @@ int sl_design_setup(sl_ledger *l, sl_oracle *o, const sl_design_opts *opts, cons
     if ((status = sl_design_encode(o, naturals[k], x, err))) goto ERROR;
     if ((status = sl_ledger_seq_add(l, nr.id, naturals[k], SL_ORIGIN_NATURAL, 0, -1, &nid, err))) goto ERROR;
   }
-  if ((status = sl_design_encode(o, start, x, err))) goto ERROR;
-  if ((status = sl_oracle_measure(o, x, 1, &y, err))) goto ERROR;
-  if ((status = sl_ledger_measurement_add(l, sid, o->name, y, 0, err))) goto ERROR;
-  if ((status = sl_ledger_round_stat(l, nr.id, 0, "n_measured", 1, err))) goto ERROR;
-  if ((status = sl_ledger_round_stat(l, nr.id, 0, "best", y, err))) goto ERROR;
-  if (isfinite(o->optimum) && (status = sl_ledger_round_stat(l, nr.id, 0, "regret", o->optimum - y, err))) goto ERROR;
-  if ((status = sl_ledger_round_set(l, nr.id, 0, "done", "{\"round\":0,\"what\":\"start measured\"}", err))) goto ERROR;
+  if (strcmp(o->name, "lab") == 0) {
+    /* The lab measures the start itself: round 0 is a batch of one. */
+    if ((status = sl_ledger_round_stat(l, nr.id, 0, "proposed", 1, err))) goto ERROR;
+    if ((status = sl_ledger_round_set(l, nr.id, 0, "proposed", "{\"round\":0,\"what\":\"measure the start\"}", err))) goto ERROR;
+  } else {
+    if ((status = sl_design_encode(o, start, x, err))) goto ERROR;
+    if ((status = sl_oracle_measure(o, x, 1, &y, err))) goto ERROR;
+    if ((status = sl_ledger_measurement_add(l, sid, o->name, y, 0, err))) goto ERROR;
+    if ((status = sl_ledger_round_stat(l, nr.id, 0, "n_measured", 1, err))) goto ERROR;
+    if ((status = sl_ledger_round_stat(l, nr.id, 0, "best", y, err))) goto ERROR;
+    if (isfinite(o->optimum) && (status = sl_ledger_round_stat(l, nr.id, 0, "regret", o->optimum - y, err))) goto ERROR;
+    if ((status = sl_ledger_round_set(l, nr.id, 0, "done", "{\"round\":0,\"what\":\"start measured\"}", err))) goto ERROR;
+  }
   if ((status = sl_ledger_commit(l, err))) goto ERROR;
   (void)prior;
   free(x);
   *ret_run = nr.id;
+  *ret_created = 1;
   return SL_OK;
 ERROR:
   sl_ledger_rollback(l);
@@ -529,7 +537,7 @@ int sl_design_batch(sl_ledger *l, int64_t run, int64_t k, char ***ret_seqs, doub
   int64_t n = 0;
   if (!seqs || !mean || !sd) status = sl_fail(err, SL_ENOMEM, "out of memory");
   for (int64_t j = 0; j < s.n && !status; j++) {
-    if (s.round[j] != k || s.origin[j] == SL_ORIGIN_NATURAL) continue;
+    if (s.round[j] != k || (s.origin[j] == SL_ORIGIN_NATURAL && (k > 0 || j > 0))) continue;
     int found = 0;
     mean[n] = sd[n] = NAN;
     if ((status = sl_ledger_prediction_get(l, s.id[j], k, &mean[n], &sd[n], &found, err))) break;
@@ -570,7 +578,7 @@ int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_op
     int64_t idx = -1;
     for (int64_t i = 0; i < st.s.n && idx < 0; i++) if (strcmp(st.s.seq[i], seqs[j]) == 0) idx = i;
     if (idx < 0) { status = sl_fail(err, SL_EINPUT, "sequence %.80s was never proposed", seqs[j]); goto FAIL; }
-    if (st.s.round[idx] != k || st.s.origin[idx] == SL_ORIGIN_NATURAL) {
+    if (st.s.round[idx] != k || (st.s.origin[idx] == SL_ORIGIN_NATURAL && k > 0)) {
       status = sl_fail(err, SL_EINPUT, "sequence %.80s was not proposed in the open round %lld (it is a %s "
                        "sequence of round %lld)", seqs[j], (long long)k, sl_ledger_origin_name(st.s.origin[idx]),
                        (long long)st.s.round[idx]);
