@@ -210,6 +210,10 @@ static int load_prior(const cfg *c, const sl_oracle *o, sl_design_prior *p, sl_e
       return sl_fail(err, SL_EUSAGE, "--prior-sites lists %lld sites, designs have length %lld", (long long)n,
                      (long long)o->L);
   }
+  /* Memoise log P: up to 2^20 sequences, or 256 MB of keys for long designs. */
+  int64_t max_entries = (int64_t)1 << 20;
+  if (o->L * max_entries > ((int64_t)1 << 28)) max_entries = ((int64_t)1 << 28) / o->L;
+  if ((status = sl_design_prior_cache_create(p, o->L, max_entries, err))) return status;
   /* Design symbols must be the model's residues in the model's order. */
   if (strncmp(o->symbols, p->m->abc->symbols + 1, (size_t)o->q) != 0 || o->q != p->m->abc->q - 1)
     return sl_fail(err, SL_EUSAGE, "--prior %s: its alphabet (%s) differs from the design symbols (%s)", c->prior,
@@ -218,6 +222,7 @@ static int load_prior(const cfg *c, const sl_oracle *o, sl_design_prior *p, sl_e
 }
 
 static void prior_free(sl_design_prior *p) {
+  sl_design_prior_cache_destroy(p);
   sl_model_destroy(p->m);
   free(p->cols);
 }
@@ -474,6 +479,9 @@ int cmd_design(int argc, char **argv) {
     for (;;) {
       sl_design_round R;
       if ((status = sl_design_step(l, run, o, &c.o, &prior, &R, &err))) goto DONE;
+      if (R.k == -2 && !cc.quiet)
+        fprintf(stderr, "seqloop design: stopped: no new candidate passed the filters (a walk at a local "
+                "optimum, or a trust region too tight: --max-edits, --min-prior, --candidates)\n");
       if (R.k < 0) break;
       if (!cc.quiet) print_round(&R);
     }
@@ -485,8 +493,12 @@ int cmd_design(int argc, char **argv) {
     else if ((status = sl_design_propose(l, run, o, &c.o, &prior, &k, &err))) { sl_ledger_rollback(l); goto DONE; }
     if (k < 0) {
       sl_ledger_rollback(l);
-      status = sl_fail(&err, SL_EUSAGE, "the campaign is complete (--rounds %d%s); nothing proposed", c.o.rounds,
-                       c.o.budget ? " or --budget reached" : "");
+      if (k == -2)
+        status = sl_fail(&err, SL_EINPUT, "no new candidate passed the filters; loosen --max-edits or --min-prior, "
+                         "or raise --candidates");
+      else
+        status = sl_fail(&err, SL_EUSAGE, "the campaign is complete (--rounds %d%s); nothing proposed", c.o.rounds,
+                         c.o.budget ? " or --budget reached" : "");
       goto DONE;
     }
     if ((status = sl_design_batch(l, run, k, &seqs, &mean, &sd, &nseq, &err))) { sl_ledger_rollback(l); goto DONE; }

@@ -164,11 +164,20 @@ const char *sl_design_proposer_name(int p);
 const char *sl_design_acquisition_name(int a);
 
 /* A prior: a seqloop model and which model column each design site is
- * (cols[i] for site i; the other columns keep the model's focus). */
+ * (cols[i] for site i; the other columns keep the model's focus).
+ * cache memoises log P by design sequence (an ar or Potts log P costs
+ * O(L^2 q) for the whole model length, and loops revisit neighbourhoods);
+ * create it with sl_design_prior_cache_create() or leave it NULL. */
 typedef struct sl_design_prior {
   sl_model *m;
   int64_t *cols;      /* L entries */
+  void *cache;
 } sl_design_prior;
+/* sl_design_prior_cache_create(): a memo for sequences of length L, holding
+ * at most max_entries (then it stops growing). SL_OK or SL_ENOMEM. */
+SL_MUSTCHECK int sl_design_prior_cache_create(sl_design_prior *p, int64_t L, int64_t max_entries,
+                                              sl_error *err);
+void sl_design_prior_cache_destroy(sl_design_prior *p);
 
 /* Per-round summary (also written to round_stats). */
 typedef struct sl_design_round {
@@ -206,7 +215,10 @@ SL_MUSTCHECK int sl_design_setup(sl_ledger *l, sl_oracle *o, const sl_design_opt
  *           measurements, generate and filter candidates, select a batch,
  *           and write sequences, predictions and the filter statistics with
  *           round status 'proposed'. Callers wrap it in a transaction.
- *           *ret_k = -1 if the rounds or the budget are spent.
+ *           *ret_k = -1 if the rounds or the budget are spent; -2 if no new
+ *           candidate passed the filters (the campaign is stuck: a walk at a
+ *           local optimum, or a trust region too tight); nothing is written
+ *           then, and the caller rolls back.
  *           The round's generator is seeded from (seed, k), so a resumed run
  *           draws exactly what an uninterrupted one draws.
  */
@@ -228,7 +240,8 @@ SL_MUSTCHECK int sl_design_batch(sl_ledger *l, int64_t run, int64_t k, char ***r
                                  double **ret_mean, double **ret_sd, int64_t *ret_n, sl_error *err);
 /* sl_design_step()
  * Purpose:  One automated round: propose, measure with the oracle, record,
- *           all in one transaction. *ret_k = -1 when the budget is spent.
+ *           all in one transaction. ret_round->k = -1 when the rounds or
+ *           the budget are spent, -2 when no new candidate passed the filters.
  */
 SL_MUSTCHECK int sl_design_step(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *opts,
                                 const sl_design_prior *prior, sl_design_round *ret_round,

@@ -64,15 +64,71 @@ int sl_design_acquisition_parse(const char *s) {
 const char *sl_design_proposer_name(int p) { return p >= 0 && p < 4 ? proposer_names[p] : "?"; }
 const char *sl_design_acquisition_name(int a) { return a >= 0 && a < 4 ? acq_names[a] : "?"; }
 
+/* The memo: open addressing on FNV-1a of the design codes; keys compared in
+ * full. Not thread-safe (the loop is single-threaded). */
+typedef struct {
+  int64_t L, cap, n, max;
+  uint8_t *keys;   /* cap * L */
+  double *val;
+  uint8_t *used;
+} prior_cache;
+
+static uint64_t fnv(const uint8_t *x, int64_t L) {
+  uint64_t h = 1469598103934665603ULL;
+  for (int64_t i = 0; i < L; i++) { h ^= x[i]; h *= 1099511628211ULL; }
+  return h;
+}
+
+int sl_design_prior_cache_create(sl_design_prior *p, int64_t L, int64_t max_entries, sl_error *err) {
+  prior_cache *c = calloc(1, sizeof *c);
+  if (!c) return sl_fail(err, SL_ENOMEM, "out of memory");
+  c->L = L;
+  c->max = max_entries;
+  c->cap = 1024;
+  while (c->cap < 2 * max_entries) c->cap *= 2;
+  c->keys = malloc((size_t)(c->cap * L));
+  c->val = malloc((size_t)c->cap * sizeof *c->val);
+  c->used = calloc((size_t)c->cap, 1);
+  if (!c->keys || !c->val || !c->used) {
+    free(c->keys); free(c->val); free(c->used); free(c);
+    return sl_fail(err, SL_ENOMEM, "out of memory (prior cache of %lld entries)", (long long)max_entries);
+  }
+  p->cache = c;
+  return SL_OK;
+}
+
+void sl_design_prior_cache_destroy(sl_design_prior *p) {
+  prior_cache *c = p ? p->cache : NULL;
+  if (!c) return;
+  free(c->keys); free(c->val); free(c->used); free(c);
+  p->cache = NULL;
+}
+
 /* Prior log P of a design sequence: the model's focus with the design sites
  * replaced (design symbol a is alphabet code a + 1: the symbols are the
  * alphabet's without the gap). work: the model's L codes. */
 double sl_design_prior_logp(const sl_design_prior *p, int64_t L, const uint8_t *x, uint8_t *work) {
   if (!p || !p->m) return NAN;
+  prior_cache *c = p->cache;
+  uint64_t h = 0;
+  if (c && c->L == L) {
+    h = fnv(x, L) & (uint64_t)(c->cap - 1);
+    while (c->used[h]) {
+      if (memcmp(c->keys + h * L, x, (size_t)L) == 0) return c->val[h];
+      h = (h + 1) & (uint64_t)(c->cap - 1);
+    }
+  }
   sl_model *m = p->m;
   memcpy(work, m->focus, (size_t)m->L);
   for (int64_t i = 0; i < L; i++) work[p->cols[i]] = (uint8_t)(x[i] + 1);
-  return m->kind == SL_MODEL_PROFILE ? sl_model_logp_profile(m, work) : sl_model_energy(m, work);
+  double v = m->kind == SL_MODEL_PROFILE ? sl_model_logp_profile(m, work) : sl_model_energy(m, work);
+  if (c && c->L == L && c->n < c->max) {
+    memcpy(c->keys + h * L, x, (size_t)L);
+    c->val[h] = v;
+    c->used[h] = 1;
+    c->n++;
+  }
+  return v;
 }
 
 /* ---- 2. state --------------------------------------------------------------------- */
@@ -149,11 +205,6 @@ typedef struct {
   const uint8_t **slot;
 } seqset;
 
-static uint64_t fnv(const uint8_t *x, int64_t L) {
-  uint64_t h = 1469598103934665603ULL;
-  for (int64_t i = 0; i < L; i++) { h ^= x[i]; h *= 1099511628211ULL; }
-  return h;
-}
 static int seqset_init(seqset *s, int64_t n, int64_t L) {
   s->cap = 64;
   while (s->cap < 2 * n + 16) s->cap *= 2;
@@ -217,10 +268,13 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
   c->x = malloc((size_t)(want * L) + 1);
   c->parent = malloc((size_t)(want + 1) * sizeof *c->parent);
   c->prior = malloc((size_t)(want + 1) * sizeof *c->prior);
+  /* Attempts are capped so that tight filters end a round instead of spinning. */
+  int64_t attempts = 0, max_attempts = 20 * want + 1000, walk_i = 0, npool = 0;
   uint8_t *child = malloc((size_t)L), *work = prior && prior->m ? malloc((size_t)prior->m->L) : NULL;
-  if (!c->x || !c->parent || !c->prior || !child || (prior && prior->m && !work) ||
-      seqset_init(&seen, st->s.n + want, L)) {
-    free(child); free(work);
+  uint8_t *pool = malloc((size_t)(max_attempts * L));
+  if (!c->x || !c->parent || !c->prior || !child || !pool || (prior && prior->m && !work) ||
+      seqset_init(&seen, st->s.n + max_attempts, L)) {
+    free(child); free(work); free(pool);
     return sl_fail(err, SL_ENOMEM, "out of memory");
   }
   for (int64_t k = 0; k < st->s.n; k++) seqset_add(&seen, st->x + k * L);
@@ -229,7 +283,6 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
   int max_edits = op->max_edits > 0 ? op->max_edits : (int)L;
   int64_t top = st->ntrain < op->population ? st->ntrain : op->population;
   int64_t mtop = st->ntrain < 5 ? st->ntrain : 5;
-  int64_t attempts = 0, max_attempts = 50 * want + 1000, walk_i = 0;
   int64_t best = st->ntrain ? st->train[0] : st->start;
   while (c->n < want && attempts < max_attempts) {
     int64_t parent = -1;
@@ -266,16 +319,20 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
       }
     }
     rep->generated++;
-    /* The filters first (they define the information injected), then
-     * novelty (not a filter on the distribution: it only avoids repeats). */
+    /* Novelty first: a sequence already in the ledger or already tested this
+     * round is skipped without counting (novelty is not a filter on the
+     * distribution, and the prior is the expensive part). Then the filters,
+     * which define the information injected. */
+    uint8_t *slot = pool + npool * L;
+    memcpy(slot, child, (size_t)L);
+    if (seqset_add(&seen, slot)) continue;
+    npool++;
     rep->filter_tested++;
     if (hamming(child, start, L) > max_edits) continue;
     double lp = sl_design_prior_logp(prior, L, child, work);
     if (isfinite(op->min_prior) && prior && prior->m && !(lp - start_prior >= -op->min_prior)) continue;
     rep->filtered_in++;
-    uint8_t *slot = c->x + c->n * L;
-    memcpy(slot, child, (size_t)L);
-    if (seqset_add(&seen, slot)) continue;
+    memcpy(c->x + c->n * L, child, (size_t)L);
     c->parent[c->n] = parent;
     c->prior[c->n] = lp;
     c->n++;
@@ -297,6 +354,7 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
   free(seen.slot);
   free(child);
   free(work);
+  free(pool);
   return SL_OK;
 }
 
@@ -489,9 +547,8 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
   if (!use_pred) o2.acquisition = SL_ACQ_GREEDY;
   int64_t nb = select_batch(&c, &o2, B, &r, chosen);
   if (nb < 0) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
-  if (nb == 0) {
-    status = sl_fail(err, SL_EINPUT, "round %lld: no new candidate passed the filters (%lld generated); "
-                     "loosen --max-edits/--min-prior or raise --candidates", (long long)k, (long long)rep.generated);
+  if (nb == 0) { /* nothing new passes the filters: the campaign cannot go on */
+    *ret_k = -2;
     goto DONE;
   }
   for (int64_t j = 0; j < nb; j++) {
@@ -657,7 +714,7 @@ int sl_design_step(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts
   R->k = -1;
   int status = sl_ledger_begin(l, err);
   if (status) return status;
-  if ((status = sl_design_propose(l, run, o, op, prior, &k, err)) || k < 0) goto DONE;
+  if ((status = sl_design_propose(l, run, o, op, prior, &k, err)) || k < 0) { R->k = k; goto DONE; }
   if ((status = sl_design_batch(l, run, k, &seqs, NULL, NULL, &n, err))) goto DONE;
   x = malloc((size_t)(n * o->L) + 1);
   y = malloc((size_t)(n + 1) * sizeof *y);
