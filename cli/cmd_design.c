@@ -7,10 +7,34 @@
  * a resumed campaign cannot silently change course.
  */
 #include <math.h>
+#include <nettle/sha2.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+
+/* SHA-256 of a file's bytes into hex (SL_SHA256_HEX); -1 if unreadable. */
+static int hash_file(const char *path, char *hex) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return -1;
+  struct sha256_ctx ctx;
+  uint8_t buf[65536], dig[32];
+  size_t n;
+  sha256_init(&ctx);
+  while ((n = fread(buf, 1, sizeof buf, fp)) > 0) sha256_update(&ctx, n, buf);
+  int bad = ferror(fp);
+  fclose(fp);
+  if (bad) return -1;
+  sha256_digest(&ctx, sizeof dig, dig);
+  sl_sha256_hex(dig, hex);
+  return 0;
+}
+
+/* Record an input file's hash in the run's inputs (path -> SHA-256). */
+static void add_input(cJSON *inputs, const char *path) {
+  char hex[SL_SHA256_HEX];
+  if (path && hash_file(path, hex) == 0) cJSON_AddStringToObject(inputs, path, hex);
+}
 
 enum { D_LEDGER = OPT_CMD_BASE, D_ORACLE, D_START, D_NATURALS, D_PRIOR, D_PRIOR_SITES, D_SYMBOLS, D_TIMEOUT,
        D_SEED, D_ROUNDS, D_BATCH, D_BUDGET, D_PROPOSER, D_ACQ, D_BETA, D_NOPRED, D_CANDS, D_MUTS, D_EDITS,
@@ -465,6 +489,14 @@ int cmd_design(int argc, char **argv) {
       cJSON_AddStringToObject(inputs, c.naturals, hex);
       names = (const char **)nat->seq;
     }
+    /* The oracle's file (table:FILE[,...], model:FILE) and the prior. */
+    if (!strncmp(c.oracle, "table:", 6) || !strncmp(c.oracle, "model:", 6)) {
+      char file[4096];
+      snprintf(file, sizeof file, "%s", c.oracle + 6);
+      if (!strncmp(c.oracle, "table:", 6)) { char *comma = strchr(file, ','); if (comma) *comma = '\0'; }
+      add_input(inputs, file);
+    }
+    add_input(inputs, c.prior);
     char *inputs_json = cJSON_PrintUnformatted(inputs);
     cJSON_Delete(inputs);
     c.o.rounds = limit_rounds;

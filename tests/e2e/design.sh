@@ -158,6 +158,9 @@ if need "$GB1"; then
   check "GB1: exactly 96 measurements used ($n)" test "$n" = 96
   check "GB1: best after 96 ($best) beats the wild type (1.0); regret against the max 8.76 ($regret)" \
     awk -v b="$best" -v r="$regret" 'BEGIN{exit !(b > 1.0 && (8.7620 - b - r)^2 < 1e-6)}'
+  sha=$(sha256sum "$GB1" | cut -c1-64)
+  check "GB1: the run records the table's SHA-256 among its inputs" \
+    test "$("$BIN" ledger export --ledger "$TMP/gb1.db" --json | json_get /dev/stdin "d['runs'][0]['inputs']['$GB1']")" = "$sha"
   CASE="GB1 unmeasured variant with missing=error"
   expect_error 1 "was not measured \\(missing=error\\)" design run --ledger "$TMP/gb1e.db" --oracle "table:$GB1,missing=error" \
     --start VDGV --proposer random --budget 400 --batch 200 --rounds 2
