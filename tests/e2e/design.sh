@@ -146,6 +146,20 @@ check "JSON export: schema 2, 5 measurements (start + round 1), none NULL" \
   test "$(json_get "$TMP/lab.json" "(d['schema_version'], len(d['measurements']), sum(m['value'] is None for m in d['measurements']))")" = "(2, 5, 0)"
 CASE="export of a missing ledger"; expect_error 1 "cannot open the ledger" ledger export --ledger "$TMP/none.db"
 
+# ---- a seqloop model as ground truth ----------------------------------------------
+PDZ=$DATA/pfam_seeds_contacts/PF00595_seed_hmmalign_no_inserts.fasta
+CASE="model oracle (a profile of the PDZ seed)"
+if need "$PDZ"; then
+  "$BIN" fit -q --model profile -o "$TMP/pdz.prof" "$PDZ"
+  polyA=$(printf 'A%.0s' $(seq 82))
+  run_sl design run --ledger "$TMP/m.db" --oracle "model:$TMP/pdz.prof" --start "$polyA" --budget 41 --batch 8 -o "$TMP/m.csv"
+  first=$(grep '^0,' "$TMP/m.csv" | cut -d, -f3); last=$(tail -1 "$TMP/m.csv" | cut -d, -f3)
+  check "model oracle: log P rises from the start ($first) to $last in 40 measurements" \
+    awk -v a="$first" -v b="$last" 'BEGIN{exit !(a != "" && b > a + 1)}'
+  CASE="model oracle with a wrong start length"; expect_error 1 "has length 3, expected 82" design run --ledger "$TMP/m2.db" \
+    --oracle "model:$TMP/pdz.prof" --start AAA
+fi
+
 # ---- GB1 four-site landscape (Wu et al. 2016) ------------------------------------
 GB1=$DATA/gb1/wu2016_four_site_fitness.DERIVED.csv
 CASE="GB1 four-site campaign"
