@@ -10,3 +10,7 @@ echo "## potts fit speed (bench/potts_speed.sh)"
 bench/potts_speed.sh
 echo "## ar (bench/ar_speed.sh)"
 bench/ar_speed.sh
+echo "## design: GB1 four-site (bench/design_gb1.sh)"
+bench/design_gb1.sh 20
+echo "## design: Ehrlich v=32 c=4 k=4 L=32 (bench/design_ehrlich.sh)"
+bench/design_ehrlich.sh 10 32 500
