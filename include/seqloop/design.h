@@ -136,7 +136,8 @@ int sl_predictor_members(const sl_predictor *p);
 void sl_predictor_destroy(sl_predictor *p);
 
 /* ---- the loop ------------------------------------------------------------------ */
-enum { SL_PROPOSE_MUTATE = 0, SL_PROPOSE_GA = 1, SL_PROPOSE_RANDOM = 2, SL_PROPOSE_WALK = 3 };
+enum { SL_PROPOSE_MUTATE = 0, SL_PROPOSE_GA = 1, SL_PROPOSE_RANDOM = 2, SL_PROPOSE_WALK = 3,
+       SL_PROPOSE_PRIOR = 4 };
 enum { SL_ACQ_GREEDY = 0, SL_ACQ_UCB = 1, SL_ACQ_EI = 2, SL_ACQ_THOMPSON = 3 };
 
 typedef struct sl_design_opts {

@@ -27,6 +27,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "seqloop/ar.h"
 #include "seqloop/design.h"
 
 /* ---- 1. options ---------------------------------------------------------------- */
@@ -50,18 +51,18 @@ void sl_design_opts_init(sl_design_opts *o) {
   o->crash_after = -1;
 }
 
-static const char *const proposer_names[] = {"mutate", "ga", "random", "walk"};
+static const char *const proposer_names[] = {"mutate", "ga", "random", "walk", "prior"};
 static const char *const acq_names[] = {"greedy", "ucb", "ei", "thompson"};
 
 int sl_design_proposer_parse(const char *s) {
-  for (int k = 0; k < 4; k++) if (strcmp(s, proposer_names[k]) == 0) return k;
+  for (int k = 0; k < 5; k++) if (strcmp(s, proposer_names[k]) == 0) return k;
   return -1;
 }
 int sl_design_acquisition_parse(const char *s) {
   for (int k = 0; k < 4; k++) if (strcmp(s, acq_names[k]) == 0) return k;
   return -1;
 }
-const char *sl_design_proposer_name(int p) { return p >= 0 && p < 4 ? proposer_names[p] : "?"; }
+const char *sl_design_proposer_name(int p) { return p >= 0 && p < 5 ? proposer_names[p] : "?"; }
 const char *sl_design_acquisition_name(int a) { return a >= 0 && a < 4 ? acq_names[a] : "?"; }
 
 /* The memo: open addressing on FNV-1a of the design codes; keys compared in
@@ -277,6 +278,28 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
     free(child); free(work); free(pool);
     return sl_fail(err, SL_ENOMEM, "out of memory");
   }
+  /* Sampling from the prior: exact for a profile (sites are independent, so
+   * the design sites' conditionals are their own softmax), and for an ar
+   * model that covers the whole design (ancestral sampling); a sample with a
+   * gap is outside the design space and is rejected like a filtered one. */
+  sl_model *pm = prior ? prior->m : NULL;
+  uint8_t *samp = NULL;
+  double *pw = NULL;
+  if (op->proposer == SL_PROPOSE_PRIOR) {
+    int whole = pm && pm->L == L;
+    for (int64_t i = 0; whole && i < L; i++) whole = prior->cols[i] == i;
+    if (!pm || !(pm->kind == SL_MODEL_PROFILE || (pm->kind == SL_MODEL_AR && whole))) {
+      free(child); free(work); free(pool); free(seen.slot);
+      return sl_fail(err, SL_EUSAGE, "--proposer prior needs a --prior that is a profile, or an ar model "
+                     "covering the whole design (no --prior-sites)");
+    }
+    samp = malloc((size_t)pm->L);
+    pw = malloc((size_t)o->q * sizeof *pw);
+    if (!samp || !pw) {
+      free(child); free(work); free(pool); free(seen.slot); free(samp); free(pw);
+      return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
+  }
   for (int64_t k = 0; k < st->s.n; k++) seqset_add(&seen, st->x + k * L);
   const uint8_t *start = st->x + st->start * L;
   double start_prior = st->prior[st->start];
@@ -287,7 +310,31 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
   while (c->n < want && attempts < max_attempts) {
     int64_t parent = -1;
     attempts++;
+    int outside = 0;
     switch (op->proposer) {
+      case SL_PROPOSE_PRIOR:
+        if (pm->kind == SL_MODEL_AR) {
+          sl_ar_sample(pm, r, 1.0, NULL, samp, NULL);
+          for (int64_t i = 0; i < L; i++) {
+            outside |= samp[i] == 0;
+            child[i] = (uint8_t)(samp[i] ? samp[i] - 1 : 0);
+          }
+        } else {
+          for (int64_t i = 0; i < L; i++) {
+            const float *h = pm->h + prior->cols[i] * pm->q;
+            double mx = -INFINITY, z = 0, u;
+            for (int a = 0; a < o->q; a++) {
+              pw[a] = h[sl_model_state(pm, a + 1)];
+              if (pw[a] > mx) mx = pw[a];
+            }
+            for (int a = 0; a < o->q; a++) z += (pw[a] = exp(pw[a] - mx));
+            u = sl_rng_uniform(r) * z;
+            int a = 0;
+            while (a < o->q - 1 && (u -= pw[a]) >= 0) a++;
+            child[i] = (uint8_t)a;
+          }
+        }
+        break;
       case SL_PROPOSE_RANDOM:
         for (int64_t i = 0; i < L; i++) child[i] = (uint8_t)rnd(r, o->q);
         break;
@@ -328,7 +375,7 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
     if (seqset_add(&seen, slot)) continue;
     npool++;
     rep->filter_tested++;
-    if (hamming(child, start, L) > max_edits) continue;
+    if (outside || hamming(child, start, L) > max_edits) continue;
     double lp = sl_design_prior_logp(prior, L, child, work);
     if (isfinite(op->min_prior) && prior && prior->m && !(lp - start_prior >= -op->min_prior)) continue;
     rep->filtered_in++;
@@ -355,6 +402,8 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
   free(child);
   free(work);
   free(pool);
+  free(samp);
+  free(pw);
   return SL_OK;
 }
 

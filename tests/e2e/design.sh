@@ -156,6 +156,23 @@ if need "$PDZ"; then
   first=$(grep '^0,' "$TMP/m.csv" | cut -d, -f3); last=$(tail -1 "$TMP/m.csv" | cut -d, -f3)
   check "model oracle: log P rises from the start ($first) to $last in 40 measurements" \
     awk -v a="$first" -v b="$last" 'BEGIN{exit !(a != "" && b > a + 1)}'
+  CASE="prior as the proposal distribution"
+  run_sl design run --ledger "$TMP/pp.db" --oracle "model:$TMP/pdz.prof" --start "$polyA" --prior "$TMP/pdz.prof" \
+    --proposer prior --budget 17 --batch 8 -o "$TMP/pp.csv"
+  first=$(grep '^0,' "$TMP/pp.csv" | cut -d, -f3); last=$(tail -1 "$TMP/pp.csv" | cut -d, -f3)
+  plp=$(tail -1 "$TMP/pp.csv" | cut -d, -f7)
+  check "--proposer prior: samples of the profile score far above poly-A ($first -> $last); mean prior log P of the batch ($plp) below the best" \
+    awk -v a="$first" -v b="$last" -v p="$plp" 'BEGIN{exit !(a != "" && b > a + 50 && p < b)}'
+  "$BIN" fit -q --model ar -o "$TMP/pdz.ar" "$PDZ"
+  run_sl design run --ledger "$TMP/pa.db" --oracle "model:$TMP/pdz.prof" --start "$polyA" --prior "$TMP/pdz.ar" \
+    --proposer prior --budget 9 --batch 8 -o "$TMP/pa.csv"
+  acc=$(tail -1 "$TMP/pa.csv" | cut -d, -f10)
+  check "--proposer prior with an ar prior: gapped samples rejected (acceptance $acc < 1)" \
+    awk -v a="$acc" 'BEGIN{exit !(a != "" && a > 0 && a < 1)}'
+  CASE="--proposer prior with a Potts prior"
+  "$BIN" fit -q --model potts -m 5 -o "$TMP/pdz.potts" "$PDZ"
+  expect_error 2 "needs a --prior that is a profile" design run --ledger "$TMP/pq.db" --oracle "model:$TMP/pdz.prof" \
+    --start "$polyA" --prior "$TMP/pdz.potts" --proposer prior --budget 9
   CASE="model oracle with a wrong start length"; expect_error 1 "has length 3, expected 82" design run --ledger "$TMP/m2.db" \
     --oracle "model:$TMP/pdz.prof" --start AAA
 fi
