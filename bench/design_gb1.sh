@@ -18,6 +18,9 @@
 #                2-core machine; the ar of the 44-row b07 alignment charges every
 #                substitution at these sites about 12.7 nats, a prior that only
 #                says "do not move")
+#   cbas+prior   CbAS inside each round (--proposer cbas): a site-independent
+#                search distribution started at the same profile prior,
+#                reweighted by prior/q * P(y >= gamma) under the predictor
 # Usage: bench/design_gb1.sh [SEEDS]   (default 20). Not a test: never timed in CI.
 # Curves: bench/results/design_gb1_curves.csv (method,seed,n_measured,best).
 set -u
@@ -48,6 +51,7 @@ for s in $(seq 1 "$SEEDS"); do
   run walk "$s" --proposer walk --no-predictor --batch 76
   run loop "$s" --batch 8
   [ -n "$PRIOR" ] && run loop+prior "$s" --batch 8 --prior "$PRIOR" --prior-sites 265,266,267,280
+  [ -n "$PRIOR" ] && run cbas+prior "$s" --batch 8 --prior "$PRIOR" --prior-sites 265,266,267,280 --proposer cbas
 done
 echo "design_gb1: $SEEDS seeds in $(( $(date +%s) - start )) s; curves in $OUT"
 # Best at a budget = the best of the last round with n_measured <= budget.
@@ -59,7 +63,7 @@ for r in csv.DictReader(open(sys.argv[1])):
 GMAX = 8.761965656
 print("| method | seeds | fraction of max, 96 measurements | fraction of max, 384 measurements | runs reaching max (384) |")
 print("|---|---|---|---|---|")
-for m in ["random", "walk", "loop", "loop+prior"]:
+for m in ["random", "walk", "loop", "loop+prior", "cbas+prior"]:
     rows = {s: c for (mm, s), c in best.items() if mm == m}
     if not rows: continue
     def at(c, b): return max(v for n, v in c.items() if n <= b) / GMAX

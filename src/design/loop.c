@@ -51,18 +51,18 @@ void sl_design_opts_init(sl_design_opts *o) {
   o->crash_after = -1;
 }
 
-static const char *const proposer_names[] = {"mutate", "ga", "random", "walk", "prior"};
+static const char *const proposer_names[] = {"mutate", "ga", "random", "walk", "prior", "cbas"};
 static const char *const acq_names[] = {"greedy", "ucb", "ei", "thompson"};
 
 int sl_design_proposer_parse(const char *s) {
-  for (int k = 0; k < 5; k++) if (strcmp(s, proposer_names[k]) == 0) return k;
+  for (int k = 0; k < 6; k++) if (strcmp(s, proposer_names[k]) == 0) return k;
   return -1;
 }
 int sl_design_acquisition_parse(const char *s) {
   for (int k = 0; k < 4; k++) if (strcmp(s, acq_names[k]) == 0) return k;
   return -1;
 }
-const char *sl_design_proposer_name(int p) { return p >= 0 && p < 5 ? proposer_names[p] : "?"; }
+const char *sl_design_proposer_name(int p) { return p >= 0 && p < 6 ? proposer_names[p] : "?"; }
 const char *sl_design_acquisition_name(int a) { return a >= 0 && a < 4 ? acq_names[a] : "?"; }
 
 /* The memo: open addressing on FNV-1a of the design codes; keys compared in
@@ -258,8 +258,83 @@ typedef struct {
   int64_t generated, filtered_in, filter_tested;
 } gen_report;
 
+/* CbAS (Brookes, Park and Listgarten 2019) inside one round, with the
+ * round's predictor as the oracle model: the search distribution q is a
+ * site-independent distribution over the design sites, started at the prior
+ * p0 (a profile's conditionals at the design sites; uniform without a
+ * prior). Each of CBAS_ITER iterations draws CBAS_M samples from q, weights
+ * each by p0(x)/q(x) * P(y >= gamma | x) (Gaussian predictive; gamma rises
+ * to the 80th percentile of the samples' predicted means), and refits q by
+ * weighted frequencies (+ a 1e-3 pseudocount). Candidates are then drawn
+ * from the final q. Stateless across rounds (q is rebuilt from p0 each
+ * round), so resume stays exact. Without a predictor the weights are
+ * p0/q = 1 and q stays p0. Returns the L*q probabilities in qp. */
+#define CBAS_ITER 5
+#define CBAS_M 500
+static void cbas_fit(const sl_oracle *o, const sl_design_prior *prior, const sl_predictor *pred,
+                     sl_rng *r, double *qp, double *lp0, uint8_t *xs, double *w, uint8_t *work) {
+  int64_t L = o->L;
+  int q = o->q;
+  sl_model *pm = prior ? prior->m : NULL;
+  for (int64_t i = 0; i < L; i++) {
+    double mx = -INFINITY, z = 0;
+    for (int a = 0; a < q; a++) {
+      lp0[i * q + a] = pm && pm->kind == SL_MODEL_PROFILE ? pm->h[prior->cols[i] * pm->q + sl_model_state(pm, a + 1)] : 0.0;
+      if (lp0[i * q + a] > mx) mx = lp0[i * q + a];
+    }
+    for (int a = 0; a < q; a++) z += exp(lp0[i * q + a] - mx);
+    for (int a = 0; a < q; a++) { lp0[i * q + a] -= mx + log(z); qp[i * q + a] = exp(lp0[i * q + a]); }
+  }
+  if (!pred) return;
+  double gamma = -INFINITY;
+  double *mu = malloc(CBAS_M * sizeof *mu), *sd = malloc(CBAS_M * sizeof *sd), *srt = malloc(CBAS_M * sizeof *srt);
+  if (!mu || !sd || !srt) { free(mu); free(sd); free(srt); return; }
+  for (int it = 0; it < CBAS_ITER; it++) {
+    for (int m = 0; m < CBAS_M; m++) {
+      uint8_t *x = xs + (int64_t)m * L;
+      double lw = 0;
+      for (int64_t i = 0; i < L; i++) {
+        double u = sl_rng_uniform(r);
+        int a = 0;
+        while (a < q - 1 && (u -= qp[i * q + a]) >= 0) a++;
+        x[i] = (uint8_t)a;
+        lw += lp0[i * q + a] - log(qp[i * q + a]);
+      }
+      sl_predictor_predict(pred, x, sl_design_prior_logp(prior, L, x, work), &mu[m], &sd[m], NULL);
+      w[m] = lw;
+      srt[m] = mu[m];
+    }
+    /* gamma: the 80th percentile of predicted means, never decreasing. */
+    for (int m = 1; m < CBAS_M; m++) {
+      double v = srt[m];
+      int j = m - 1;
+      while (j >= 0 && srt[j] > v) { srt[j + 1] = srt[j]; j--; }
+      srt[j + 1] = v;
+    }
+    if (srt[(int)(0.8 * CBAS_M)] > gamma) gamma = srt[(int)(0.8 * CBAS_M)];
+    double wmax = -INFINITY;
+    for (int m = 0; m < CBAS_M; m++) {
+      double p = sd[m] > 0 ? 0.5 * erfc((gamma - mu[m]) / (sd[m] * M_SQRT2)) : (mu[m] >= gamma ? 1.0 : 0.0);
+      w[m] = p > 0 ? w[m] + log(p) : -INFINITY;
+      if (w[m] > wmax) wmax = w[m];
+    }
+    if (!isfinite(wmax)) break; /* no sample can reach gamma: keep q */
+    for (int64_t i = 0; i < L * q; i++) qp[i] = 1e-3 / q;
+    for (int m = 0; m < CBAS_M; m++) {
+      double wm = exp(w[m] - wmax);
+      for (int64_t i = 0; i < L; i++) qp[i * q + xs[(int64_t)m * L + i]] += wm;
+    }
+    for (int64_t i = 0; i < L; i++) {
+      double z = 0;
+      for (int a = 0; a < q; a++) z += qp[i * q + a];
+      for (int a = 0; a < q; a++) qp[i * q + a] /= z;
+    }
+  }
+  free(mu); free(sd); free(srt);
+}
+
 static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, const sl_design_prior *prior,
-                    sl_rng *r, cands *c, gen_report *rep, sl_error *err) {
+                    const sl_predictor *pred, sl_rng *r, cands *c, gen_report *rep, sl_error *err) {
   int64_t L = o->L, want = op->candidates;
   memset(rep, 0, sizeof *rep);
   seqset seen;
@@ -300,6 +375,23 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
       return sl_fail(err, SL_ENOMEM, "out of memory");
     }
   }
+  double *qp = NULL;
+  if (op->proposer == SL_PROPOSE_CBAS) {
+    if (pm && pm->kind != SL_MODEL_PROFILE) {
+      free(child); free(work); free(pool); free(seen.slot);
+      return sl_fail(err, SL_EUSAGE, "--proposer cbas needs no prior or a profile --prior (its search "
+                     "distribution is site-independent)");
+    }
+    qp = malloc((size_t)(L * o->q) * sizeof *qp);
+    double *lp0 = malloc((size_t)(L * o->q) * sizeof *lp0), *w = malloc(CBAS_M * sizeof *w);
+    uint8_t *xs = malloc((size_t)(CBAS_M * L));
+    if (!qp || !lp0 || !w || !xs) {
+      free(child); free(work); free(pool); free(seen.slot); free(qp); free(lp0); free(w); free(xs);
+      return sl_fail(err, SL_ENOMEM, "out of memory");
+    }
+    cbas_fit(o, prior, pred, r, qp, lp0, xs, w, work);
+    free(lp0); free(w); free(xs);
+  }
   for (int64_t k = 0; k < st->s.n; k++) seqset_add(&seen, st->x + k * L);
   const uint8_t *start = st->x + st->start * L;
   double start_prior = st->prior[st->start];
@@ -312,6 +404,14 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
     attempts++;
     int outside = 0;
     switch (op->proposer) {
+      case SL_PROPOSE_CBAS:
+        for (int64_t i = 0; i < L; i++) {
+          double u = sl_rng_uniform(r);
+          int a = 0;
+          while (a < o->q - 1 && (u -= qp[i * o->q + a]) >= 0) a++;
+          child[i] = (uint8_t)a;
+        }
+        break;
       case SL_PROPOSE_PRIOR:
         if (pm->kind == SL_MODEL_AR) {
           sl_ar_sample(pm, r, 1.0, NULL, samp, NULL);
@@ -404,6 +504,7 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
   free(pool);
   free(samp);
   free(pw);
+  free(qp);
   return SL_OK;
 }
 
@@ -531,6 +632,28 @@ ERROR:
   return status;
 }
 
+/* Fit the round's predictor on every finite measurement. */
+static int fit_predictor(const state *st, const sl_oracle *o, const sl_design_opts *op, const sl_design_prior *prior,
+                         sl_rng *r, sl_predictor **ret, sl_error *err) {
+  int64_t n = st->ntrain;
+  uint8_t *xtr = malloc((size_t)(n * o->L));
+  double *ytr = malloc((size_t)n * sizeof *ytr), *ptr = malloc((size_t)n * sizeof *ptr);
+  int status;
+  if (!xtr || !ytr || !ptr) {
+    status = sl_fail(err, SL_ENOMEM, "out of memory");
+  } else {
+    for (int64_t i = 0; i < n; i++) {
+      memcpy(xtr + i * o->L, st->x + st->train[i] * o->L, (size_t)o->L);
+      ytr[i] = st->s.value[st->train[i]];
+      ptr[i] = st->prior[st->train[i]];
+    }
+    int have_prior = prior && prior->m;
+    status = sl_predictor_fit(&op->pred, o->L, xtr, ytr, have_prior ? ptr : NULL, n, r, ret, err);
+  }
+  free(xtr); free(ytr); free(ptr);
+  return status;
+}
+
 int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *op,
                       const sl_design_prior *prior, int64_t *ret_k, sl_error *err) {
   int64_t k0;
@@ -557,29 +680,22 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
   gen_report rep;
   sl_predictor *pred = NULL;
   int64_t *chosen = malloc((size_t)B * sizeof *chosen);
-  uint8_t *xtr = NULL;
-  double *ytr = NULL, *ptr = NULL;
   char *text = malloc((size_t)o->L + 1);
   if (!chosen || !text) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
-  if ((status = generate(&st, o, op, prior, &r, &c, &rep, err))) goto DONE;
-  int use_pred = op->use_predictor && st.ntrain >= 2 && c.n > 0;
+  int can_pred = op->use_predictor && st.ntrain >= 2;
+  /* CbAS needs the predictor to build its candidates; every other proposer
+   * fits it after generating (the order fixes the round's random stream). */
+  if (op->proposer == SL_PROPOSE_CBAS && can_pred &&
+      (status = fit_predictor(&st, o, op, prior, &r, &pred, err)))
+    goto DONE;
+  if ((status = generate(&st, o, op, prior, pred, &r, &c, &rep, err))) goto DONE;
+  int use_pred = can_pred && c.n > 0;
   c.mean = calloc((size_t)c.n + 1, sizeof *c.mean);
   c.sd = calloc((size_t)c.n + 1, sizeof *c.sd);
   c.score = calloc((size_t)c.n + 1, sizeof *c.score);
   if (!c.mean || !c.sd || !c.score) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   if (use_pred) {
-    int64_t n = st.ntrain;
-    xtr = malloc((size_t)(n * o->L));
-    ytr = malloc((size_t)n * sizeof *ytr);
-    ptr = malloc((size_t)n * sizeof *ptr);
-    if (!xtr || !ytr || !ptr) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
-    for (int64_t i = 0; i < n; i++) {
-      memcpy(xtr + i * o->L, st.x + st.train[i] * o->L, (size_t)o->L);
-      ytr[i] = st.s.value[st.train[i]];
-      ptr[i] = st.prior[st.train[i]];
-    }
-    int have_prior = prior && prior->m;
-    if ((status = sl_predictor_fit(&op->pred, o->L, xtr, ytr, have_prior ? ptr : NULL, n, &r, &pred, err))) goto DONE;
+    if (!pred && (status = fit_predictor(&st, o, op, prior, &r, &pred, err))) goto DONE;
     c.B = sl_predictor_members(pred);
     c.member = malloc((size_t)(c.n * c.B + 1) * sizeof *c.member);
     if (!c.member) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
@@ -625,7 +741,7 @@ DONE:
   state_free(&st);
   cands_free(&c);
   sl_predictor_destroy(pred);
-  free(chosen); free(xtr); free(ytr); free(ptr); free(text);
+  free(chosen); free(text);
   return status;
 }
 

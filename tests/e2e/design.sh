@@ -173,6 +173,14 @@ if need "$PDZ"; then
   "$BIN" fit -q --model potts -m 5 -o "$TMP/pdz.potts" "$PDZ"
   expect_error 2 "needs a --prior that is a profile" design run --ledger "$TMP/pq.db" --oracle "model:$TMP/pdz.prof" \
     --start "$polyA" --prior "$TMP/pdz.potts" --proposer prior --budget 9
+  CASE="CbAS within rounds"
+  run_sl design run --ledger "$TMP/cb.db" --oracle "model:$TMP/pdz.prof" --start "$polyA" --prior "$TMP/pdz.prof" \
+    --proposer cbas --budget 25 --batch 8 -o "$TMP/cb.csv"
+  first=$(grep '^0,' "$TMP/cb.csv" | cut -d, -f3); last=$(tail -1 "$TMP/cb.csv" | cut -d, -f3)
+  check "--proposer cbas: best log P rises from poly-A ($first) to $last" \
+    awk -v a="$first" -v b="$last" 'BEGIN{exit !(a != "" && b > a + 50)}'
+  expect_error 2 "cbas needs no prior or a profile" design run --ledger "$TMP/cq.db" --oracle "model:$TMP/pdz.prof" \
+    --start "$polyA" --prior "$TMP/pdz.potts" --proposer cbas --budget 9
   CASE="model oracle with a wrong start length"; expect_error 1 "has length 3, expected 82" design run --ledger "$TMP/m2.db" \
     --oracle "model:$TMP/pdz.prof" --start AAA
 fi
