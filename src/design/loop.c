@@ -488,14 +488,11 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
   if (op->proposer == SL_PROPOSE_WALK) {
     for (int64_t k = c->n - 1; k > 0; k--) {
       int64_t j = rnd(r, k + 1);
-      uint8_t tmp[4096];
-      if (L <= 4096) {
-        memcpy(tmp, c->x + k * L, (size_t)L);
-        memcpy(c->x + k * L, c->x + j * L, (size_t)L);
-        memcpy(c->x + j * L, tmp, (size_t)L);
-        double t = c->prior[k]; c->prior[k] = c->prior[j]; c->prior[j] = t;
-        int64_t pt = c->parent[k]; c->parent[k] = c->parent[j]; c->parent[j] = pt;
-      }
+      memcpy(child, c->x + k * L, (size_t)L); /* child is free scratch here */
+      memcpy(c->x + k * L, c->x + j * L, (size_t)L);
+      memcpy(c->x + j * L, child, (size_t)L);
+      double t = c->prior[k]; c->prior[k] = c->prior[j]; c->prior[j] = t;
+      int64_t pt = c->parent[k]; c->parent[k] = c->parent[j]; c->parent[j] = pt;
     }
   }
   free(seen.slot);
