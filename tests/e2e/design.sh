@@ -65,6 +65,17 @@ design_in x
 export_of "$TMP/xr/l.db" "$TMP/x_ref.csv"; export_of "$TMP/x/l.db" "$TMP/x.csv"
 check "killed with SIGKILL mid-campaign and resumed: identical export" cmp -s "$TMP/x_ref.csv" "$TMP/x.csv"
 
+CASE="every acquisition and proposer with a predictor"
+for acq in greedy ucb ei thompson; do
+  for prop in mutate ga; do
+    run_sl design run --ledger "$TMP/acq-$acq-$prop.db" --oracle "$EH" --rounds 4 --batch 4 --acquisition $acq \
+      --proposer $prop --pairwise --min-distance 2 -o "$TMP/acq.csv"
+    np=$("$BIN" ledger export --ledger "$TMP/acq-$acq-$prop.db" | awk '/^# table: predictions/{f=1;next} /^# table/{f=0} f' | tail -n +2 | wc -l)
+    check "$acq + $prop (+ pairwise features): 4 rounds, predictions recorded for rounds 2-4 ($np)" \
+      test "$RC" = 0 -a "$np" = 12
+  done
+done
+
 CASE="resume with other options"; expect_error 2 "other options" design run --ledger "$TMP/a/l.db" --oracle "$EH" --batch 5
 CASE="unknown oracle"; expect_error 2 "expected ehrlich" design run --ledger "$TMP/u.db" --oracle "nosuch:1"
 CASE="bad ehrlich parameter"; expect_error 2 "unknown parameter 'z'" design oracle --oracle "ehrlich:z=3"
