@@ -84,6 +84,29 @@ static void test_ehrlich(void) {
       x[L - 1] = (uint8_t)bb;
       CHECK(!sl_ehrlich_feasible(e, x) && sl_ehrlich_eval(e, x) == 0.0, "  a banned transition gives f = 0");
     }
+    /* holo-bench's tests: DMP trajectories are feasible with 0 <= f <= 1;
+     * uniform random sequences of length 256 over 32 states are infeasible. */
+    sl_rng rr;
+    sl_rng_seed(&rr, 99);
+    int dmp_ok = 1, unif_infeasible = 0;
+    for (int n = 0; n < 50; n++) {
+      double u = sl_rng_uniform(&rr) * 1.0, acc = 0;
+      x[0] = 0;
+      for (int a = 0; a < v; a++) { acc += e->stat[a]; if (u < acc) { x[0] = (uint8_t)a; break; } }
+      for (int pos = 1; pos < L; pos++) {
+        u = sl_rng_uniform(&rr);
+        acc = 0;
+        int b = x[pos - 1];
+        for (int a = 0; a < v; a++) if (e->T[x[pos - 1] * v + a] > 0) { b = a; acc += e->T[x[pos - 1] * v + a]; if (u < acc) break; }
+        x[pos] = (uint8_t)b;
+      }
+      double f = sl_ehrlich_eval(e, x);
+      dmp_ok &= sl_ehrlich_feasible(e, x) && f >= 0 && f <= 1;
+      for (int pos = 0; pos < L; pos++) x[pos] = (uint8_t)(sl_rng_u64(&rr) % (uint64_t)v);
+      unif_infeasible += !sl_ehrlich_feasible(e, x) && sl_ehrlich_eval(e, x) == 0.0;
+    }
+    CHECK(dmp_ok, "  50 trajectories of the chain are feasible with f in [0, 1]");
+    if (L >= 256) CHECK(unif_infeasible == 50, "  50 uniform random sequences of length %d are infeasible (f = 0)", L);
     free(x);
     sl_ehrlich *e2 = NULL;
     CHECK(sl_ehrlich_create(v, c, k, L, q, (uint64_t)cfg[t][5], &e2, &err) == SL_OK &&
