@@ -13,7 +13,7 @@ CFLAGS  ?= $(OPT) -g
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS = -Iinclude -D_GNU_SOURCE
 BASEFLAGS = -std=c11 -fopenmp -fPIC $(WARN)
-LDLIBS   = -llbfgs -lz -lcjson -lnettle -lopenblas -lm
+LDLIBS   = -llbfgs -lz -lcjson -lnettle -lsqlite3 -lopenblas -lm
 
 ifeq ($(SAN),)
   B = build
@@ -24,7 +24,7 @@ else
   BASEFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-LIB_SRC = $(wildcard src/base/*.c src/seq/*.c src/kern/*.c src/audit/*.c src/models/*.c src/score/*.c src/struct/*.c src/sample/*.c)
+LIB_SRC = $(wildcard src/base/*.c src/seq/*.c src/kern/*.c src/audit/*.c src/models/*.c src/score/*.c src/struct/*.c src/sample/*.c src/design/*.c src/ledger/*.c)
 CLI_SRC = $(wildcard cli/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(B)/%.o)

@@ -16,3 +16,9 @@ echo "## transformer training vs PyTorch (bench/tfm_vs_torch.sh)"
 bench/tfm_vs_torch.sh
 echo "## transformer pre-training and fine-tuning (bench/tfm_pretrain.sh)"
 bench/tfm_pretrain.sh
+echo "## design: GB1 four-site (bench/design_gb1.sh)"
+bench/design_gb1.sh 20
+echo "## design: Ehrlich v=32 c=4 k=4 L=32 (bench/design_ehrlich.sh)"
+bench/design_ehrlich.sh 10 32 500
+echo "## transformer zero-shot on BLAT_ECOLX and GB1 (bench/tfm_zeroshot.sh)"
+bench/tfm_zeroshot.sh

@@ -102,5 +102,7 @@ int cmd_audit_cycle(int argc, char **argv); /* `audit cycle` */
  * per_seq when not NULL. */
 int cli_audit_leakage(cli_common *c, const char *train, const char *test, double thr,
                       const char *per_seq, int skip_invalid);
+int cmd_design(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
 
 #endif

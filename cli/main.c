@@ -30,6 +30,10 @@ static const command commands[] = {
    "seqloop convert plmc.params -o model.slm"},
   {"split", cmd_split, "homology-aware train/test split (clusters or cobalt-style), checked for leakage",
    "seqloop split --identity 0.8 --test-frac 0.2 --seed 1 -o kunitz kunitz.a2m.gz"},
+  {"design", cmd_design, "closed-loop design: run, propose/ingest (lab), oracle (Ehrlich, table, model, external)",
+   "seqloop design run --ledger gb1.db --oracle table:wu2016.csv --start VDGV --budget 96 --batch 8"},
+  {"ledger", cmd_ledger, "export a design ledger (every table) as CSV or JSON",
+   "seqloop ledger export --ledger gb1.db -o gb1_ledger.csv"},
   {"ingest", cmd_ingest, "preprocess an alignment (focus mode, filters) and write it as FASTA",
    "seqloop ingest -f DYR_ECOLI --max-gap-frac 0.3 -o dhfr.fa DHFR.a2m"},
 };

@@ -18,6 +18,7 @@ PKGS=(
   liblbfgs-dev
   libopenblas-dev
   python3-torch
+  libsqlite3-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -20,5 +20,7 @@
 #include "seqloop/split.h"
 #include "seqloop/info.h"
 #include "seqloop/weights.h"
+#include "seqloop/ledger.h"
+#include "seqloop/design.h"
 
 #endif

@@ -1,0 +1,258 @@
+/* seqloop/design.h: closed-loop sequence design: oracles, a predictor with
+ * uncertainty, proposal generators, acquisition, and the loop that writes
+ * every step to the ledger (docs/design.md).
+ *
+ * Sequences in a design space are L codes in 0..q-1, written as text with
+ * one symbol per code (protein: "ACDEFGHIKLMNPQRSTVWY", no gap; an Ehrlich
+ * function with v states: the first v of "0-9A-Za-z"). The text is what the
+ * ledger and the lab see.
+ */
+#ifndef SEQLOOP_DESIGN_H
+#define SEQLOOP_DESIGN_H
+
+#include <stdint.h>
+
+#include "seqloop/base.h"
+#include "seqloop/ledger.h"
+#include "seqloop/model.h"
+#include "seqloop/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SL_DESIGN_PROTEIN "ACDEFGHIKLMNPQRSTVWY"
+#define SL_DESIGN_SYMBOLS62 "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+/* ---- oracles ----------------------------------------------------------------
+ * One interface for every source of measurements. measure() fills y[k] for n
+ * sequences x (n*L codes); y[k] = NAN means "not measurable" (a failed
+ * experiment: it uses budget and is recorded, but never trains the
+ * predictor). An oracle is deterministic unless it is external.
+ */
+typedef struct sl_oracle sl_oracle;
+struct sl_oracle {
+  char name[32];          /* "ehrlich", "table", "model", "external" */
+  int64_t L;
+  int q;
+  char symbols[64];       /* q symbols */
+  double optimum;         /* the global maximum if known, else NAN */
+  char *optimum_seq;      /* a sequence reaching it (text), or NULL */
+  char *start_seq;        /* a natural starting point (text), or NULL */
+  char *spec_json;        /* parameters that rebuild the instance */
+  int (*measure)(sl_oracle *o, const uint8_t *x, int64_t n, double *y, sl_error *err);
+  void (*destroy_impl)(void *impl);
+  void *impl;
+};
+
+/* sl_oracle_create()
+ * Purpose:  Build an oracle from a specification:
+ *             ehrlich:v=32,c=4,k=4,L=32,q=4,seed=1
+ *             table:FILE[,seq=COL][,value=COL][,missing=na|error]
+ *             model:FILE            (H(s) = sl_model_energy; log P for ar)
+ *             external:COMMAND      (JSON lines over stdin/stdout, see below)
+ *             lab                   (measurements come from design ingest)
+ * Args:     timeout_s - external: seconds to wait for each answer
+ *           L         - external: sequence length (from the start sequence)
+ *           symbols   - external: the alphabet (NULL: protein)
+ * Returns:  SL_OK; SL_EUSAGE for a bad specification; SL_EINPUT/SL_EIO for
+ *           bad files, with file and line.
+ */
+SL_MUSTCHECK int sl_oracle_create(const char *spec, double timeout_s, int64_t L, const char *symbols,
+                                  sl_oracle **ret_o, sl_error *err);
+void sl_oracle_destroy(sl_oracle *o);
+SL_MUSTCHECK int sl_oracle_measure(sl_oracle *o, const uint8_t *x, int64_t n, double *y, sl_error *err);
+
+/* sl_design_results_read()
+ * Purpose:  Read a lab results CSV (columns 'sequence' and 'value'; others
+ *           ignored; '#' lines before the header skipped): every sequence
+ *           must fit the oracle's space, every value must be a finite
+ *           number, no sequence may repeat. Errors name the file and line.
+ * Args:     ret_seqs, ret_values - RETURN: n entries (caller frees each and both)
+ */
+SL_MUSTCHECK int sl_design_results_read(const char *path, const sl_oracle *o, char ***ret_seqs,
+                                        double **ret_values, int64_t *ret_n, sl_error *err);
+
+/* Text <-> codes in the oracle's space; encode fails (SL_EINPUT) on a wrong
+ * length or symbol, with the reason in err. */
+SL_MUSTCHECK int sl_design_encode(const sl_oracle *o, const char *text, uint8_t *x, sl_error *err);
+void sl_design_decode(const sl_oracle *o, const uint8_t *x, char *text);
+
+/* ---- Ehrlich functions (Stanton et al. 2024; holo-bench) ---------------------
+ * The construction follows holo-bench's Ehrlich class step by step (banded
+ * transition matrix with shuffled rows and the diagonal always allowed,
+ * softmax(randn / 0.5) entries, ergodicity check; motifs from one DMP
+ * trajectory of length c*k started from the stationary distribution, cut
+ * into c pieces; spacings 1 + floor((slack / c) * w) with w uniform on the
+ * simplex), drawn with seqloop's xoshiro generator instead of torch's: the
+ * same family of functions, not the same instances as a torch seed.
+ * Infeasible sequences score 0 (holo-bench: -inf) so the ledger stays finite.
+ */
+typedef struct sl_ehrlich {
+  int v, c, k, L, q;
+  uint64_t seed;
+  double *T;          /* v*v transition matrix (T[a*v + b] = P(b | a)); 0 = banned */
+  double *stat;       /* v stationary distribution */
+  int *motif;         /* c*k states */
+  int *spacing;       /* c*k offsets (spacing[m*k + 0] = 0, increasing) */
+} sl_ehrlich;
+
+SL_MUSTCHECK int sl_ehrlich_create(int v, int c, int k, int L, int q, uint64_t seed,
+                                   sl_ehrlich **ret_e, sl_error *err);
+void sl_ehrlich_destroy(sl_ehrlich *e);
+/* Objective in [0, 1] (0 if infeasible). */
+double sl_ehrlich_eval(const sl_ehrlich *e, const uint8_t *x);
+int sl_ehrlich_feasible(const sl_ehrlich *e, const uint8_t *x);
+/* holo-bench's optimal_solution(): motifs at their spacings, gaps filled by
+ * repeats. x: L codes (RETURN). */
+void sl_ehrlich_optimum(const sl_ehrlich *e, uint8_t *x);
+/* holo-bench's initial_solution(): one DMP trajectory (feasible, usually far
+ * from optimal), from a generator seeded with e->seed + 1. */
+void sl_ehrlich_initial(const sl_ehrlich *e, uint8_t *x);
+/* JSON description (parameters, transition matrix, motifs, spacings); caller frees. */
+char *sl_ehrlich_json(const sl_ehrlich *e);
+
+/* ---- predictor: bootstrap ensemble of kernel ridge regressions ----------------
+ * Features: one-hot sites (+ optional one-hot site pairs) (+ optional prior
+ * score, standardised). Each of B members is fitted on a bootstrap resample
+ * in the dual (n x n Cholesky), so pairwise features cost nothing extra in
+ * memory. Prediction: mean and sd across members. */
+typedef struct sl_predictor sl_predictor;
+typedef struct sl_predictor_opts {
+  int members;        /* B (10) */
+  double lambda;      /* ridge penalty (1.0) */
+  int pairwise;       /* add pair features (0) */
+  double prior_weight; /* weight of the standardised prior feature (1.0; 0 = none) */
+} sl_predictor_opts;
+void sl_predictor_opts_init(sl_predictor_opts *o);
+/* Fit on n sequences x (n*L codes) with values y and prior scores (NULL if none). */
+SL_MUSTCHECK int sl_predictor_fit(const sl_predictor_opts *o, int64_t L, const uint8_t *x,
+                                  const double *y, const double *prior, int64_t n, sl_rng *rng,
+                                  sl_predictor **ret_p, sl_error *err);
+/* Mean and sd over members, and (if member_out) each member's prediction (B values). */
+void sl_predictor_predict(const sl_predictor *p, const uint8_t *x, double prior, double *ret_mean,
+                          double *ret_sd, double *member_out);
+int sl_predictor_members(const sl_predictor *p);
+void sl_predictor_destroy(sl_predictor *p);
+
+/* ---- the loop ------------------------------------------------------------------ */
+enum { SL_PROPOSE_MUTATE = 0, SL_PROPOSE_GA = 1, SL_PROPOSE_RANDOM = 2, SL_PROPOSE_WALK = 3,
+       SL_PROPOSE_PRIOR = 4, SL_PROPOSE_CBAS = 5 };
+enum { SL_ACQ_GREEDY = 0, SL_ACQ_UCB = 1, SL_ACQ_EI = 2, SL_ACQ_THOMPSON = 3 };
+
+typedef struct sl_design_opts {
+  uint64_t seed;
+  int rounds;           /* rounds after round 0 (10) */
+  int batch;            /* measurements per round (8) */
+  int64_t budget;       /* stop when this many measurements exist (0: rounds decide) */
+  int proposer;         /* SL_PROPOSE_* */
+  int acquisition;      /* SL_ACQ_* */
+  double beta;          /* UCB: mean + beta sd (2) */
+  int use_predictor;    /* 0: pick candidates at random (the plain GA / random baselines) */
+  int candidates;       /* candidates generated per round (1000) */
+  int mutations;        /* mutate/GA: substitutions per child, 1..mutations (2) */
+  int max_edits;        /* trust region: Hamming distance to the start (0: L) */
+  double min_prior;     /* trust region: prior log P(x) - log P(start) >= -min_prior (inf: off) */
+  int min_distance;     /* diversity: minimum Hamming distance within a batch (1) */
+  int population;       /* GA: parents = top this many measured (32) */
+  sl_predictor_opts pred;
+  int crash_after;      /* tests: raise SIGKILL inside round crash_after's transaction (-1: never) */
+} sl_design_opts;
+void sl_design_opts_init(sl_design_opts *o);
+int sl_design_proposer_parse(const char *s);
+int sl_design_acquisition_parse(const char *s);
+const char *sl_design_proposer_name(int p);
+const char *sl_design_acquisition_name(int a);
+
+/* A prior: a seqloop model and which model column each design site is
+ * (cols[i] for site i; the other columns keep the model's focus).
+ * cache memoises log P by design sequence (an ar or Potts log P costs
+ * O(L^2 q) for the whole model length, and loops revisit neighbourhoods);
+ * create it with sl_design_prior_cache_create() or leave it NULL. */
+typedef struct sl_design_prior {
+  sl_model *m;
+  int64_t *cols;      /* L entries */
+  void *cache;
+} sl_design_prior;
+/* sl_design_prior_cache_create(): a memo for sequences of length L, holding
+ * at most max_entries (then it stops growing). SL_OK or SL_ENOMEM. */
+SL_MUSTCHECK int sl_design_prior_cache_create(sl_design_prior *p, int64_t L, int64_t max_entries,
+                                              sl_error *err);
+void sl_design_prior_cache_destroy(sl_design_prior *p);
+
+/* Per-round summary (also written to round_stats). */
+typedef struct sl_design_round {
+  int64_t k;
+  int64_t n_measured;     /* total after the round */
+  double best;            /* best measured so far */
+  double batch_mean;      /* mean of this round's measurements */
+  double batch_best;
+  double regret;          /* optimum - best (NAN if unknown) */
+  double prior_logp;      /* mean prior log P of the proposals (NAN if no prior) */
+  double dist_natural;    /* mean Hamming distance of proposals to the nearest natural */
+  double coverage90;      /* fraction of measurements inside the 90% predictive interval */
+  double acceptance;      /* accepted / generated candidates (filters) */
+  double bits_injected;   /* log2(1 / acceptance) */
+} sl_design_round;
+
+/* sl_design_setup()
+ * Purpose:  Start or resume the campaign in ledger l: if the ledger has a run,
+ *           its options must equal options_json (else SL_EUSAGE naming both);
+ *           otherwise a run is added with round 0 in one transaction: the
+ *           start sequence (and any naturals) recorded and the start
+ *           measured; with the lab oracle round 0 is left 'proposed', a
+ *           batch of one (the start) for the lab to measure.
+ * Args:     naturals    - n_nat sequences (text) recorded as natural (may be 0)
+ *           ret_run     - RETURN: run id
+ *           ret_created - RETURN: 1 if this call created the run
+ */
+SL_MUSTCHECK int sl_design_setup(sl_ledger *l, sl_oracle *o, const sl_design_opts *opts,
+                                 const char *start, const char *const *naturals, int64_t n_nat,
+                                 const sl_design_prior *prior, const char *cmdline,
+                                 const char *options_json, const char *inputs_json,
+                                 int64_t *ret_run, int *ret_created, sl_error *err);
+/* sl_design_propose()
+ * Purpose:  Round k = last + 1: fit the predictor on the ledger's
+ *           measurements, generate and filter candidates, select a batch,
+ *           and write sequences, predictions and the filter statistics with
+ *           round status 'proposed'. Callers wrap it in a transaction.
+ *           *ret_k = -1 if the rounds or the budget are spent; -2 if no new
+ *           candidate passed the filters (the campaign is stuck: a walk at a
+ *           local optimum, or a trust region too tight); nothing is written
+ *           then, and the caller rolls back.
+ *           The round's generator is seeded from (seed, k), so a resumed run
+ *           draws exactly what an uninterrupted one draws.
+ */
+SL_MUSTCHECK int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *opts,
+                                   const sl_design_prior *prior, int64_t *ret_k, sl_error *err);
+/* sl_design_record()
+ * Purpose:  Record measurements of round k's batch (values in the batch's
+ *           order as sl_design_batch returns it, or looked up by sequence)
+ *           and the round statistics; mark it done. Callers wrap it in a
+ *           transaction together with anything else of the round.
+ */
+SL_MUSTCHECK int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *opts,
+                                  int64_t k, const char *const *seqs, const double *values, int64_t n,
+                                  const sl_design_prior *prior, sl_design_round *ret_round,
+                                  sl_error *err);
+/* sl_design_batch(): the sequences proposed in round k (text; caller frees
+ * each and the array) with their predictions. */
+SL_MUSTCHECK int sl_design_batch(sl_ledger *l, int64_t run, int64_t k, char ***ret_seqs,
+                                 double **ret_mean, double **ret_sd, int64_t *ret_n, sl_error *err);
+/* sl_design_step()
+ * Purpose:  One automated round: propose, measure with the oracle, record,
+ *           all in one transaction. ret_round->k = -1 when the rounds or
+ *           the budget are spent, -2 when no new candidate passed the filters.
+ */
+SL_MUSTCHECK int sl_design_step(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *opts,
+                                const sl_design_prior *prior, sl_design_round *ret_round,
+                                sl_error *err);
+/* Prior log P (ar, profile) or energy (Potts) of a design sequence x (L
+ * codes): the model's focus with the design sites replaced. work: the
+ * model's L codes (scratch). NAN without a prior. */
+double sl_design_prior_logp(const sl_design_prior *p, int64_t L, const uint8_t *x, uint8_t *work);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

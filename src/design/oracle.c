@@ -1,0 +1,718 @@
+/* oracle.c: every source of measurements behind one interface.
+ *
+ * Contents
+ *   1. the interface: create from a specification, measure, encode/decode
+ *   2. ehrlich: a closed-form test function (ehrlich.c)
+ *   3. table: a measured landscape read from CSV (e.g. GB1 four-site)
+ *   4. model: a seqloop model as synthetic ground truth
+ *   5. external: a program answering JSON lines on stdin/stdout
+ *
+ * Policy for a table's unmeasured variants (missing=na, the default): the
+ * oracle answers NAN, the loop records a failed measurement (NULL) that used
+ * budget, as a lab experiment that failed would; missing=error stops with the
+ * variant named. GB1's four-site table lacks 10,639 of 160,000 variants, so
+ * "error" would end most campaigns.
+ *
+ * External protocol (docs/design.md): seqloop writes one line
+ *   {"sequences": ["ACDE", ...]}
+ * and expects one line back within the timeout
+ *   {"values": [0.5, null, ...]}
+ * (null = not measurable). The program is started once (/bin/sh -c COMMAND)
+ * and kept for the whole run. A crash (EOF, with the exit status), a hang
+ * (no answer in time: the program is killed) and garbage (not JSON, wrong
+ * count, a value that is not a finite number or null) are errors that say
+ * which.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "seqloop/design.h"
+#include "seqloop/score.h"
+
+/* ---- 1. interface ----------------------------------------------------------- */
+void sl_oracle_destroy(sl_oracle *o) {
+  if (!o) return;
+  if (o->destroy_impl) o->destroy_impl(o->impl);
+  free(o->optimum_seq);
+  free(o->start_seq);
+  free(o->spec_json);
+  free(o);
+}
+
+int sl_oracle_measure(sl_oracle *o, const uint8_t *x, int64_t n, double *y, sl_error *err) {
+  return o->measure(o, x, n, y, err);
+}
+
+int sl_design_encode(const sl_oracle *o, const char *text, uint8_t *x, sl_error *err) {
+  size_t len = strlen(text);
+  if ((int64_t)len != o->L)
+    return sl_fail(err, SL_EINPUT, "sequence '%.60s' has length %zu, expected %lld", text, len, (long long)o->L);
+  for (int64_t i = 0; i < o->L; i++) {
+    const char *p = text[i] ? strchr(o->symbols, text[i]) : NULL;
+    if (!p) return sl_fail(err, SL_EINPUT, "sequence '%.60s': symbol '%c' at position %lld is not one of '%s'",
+                           text, text[i], (long long)(i + 1), o->symbols);
+    x[i] = (uint8_t)(p - o->symbols);
+  }
+  return SL_OK;
+}
+
+void sl_design_decode(const sl_oracle *o, const uint8_t *x, char *text) {
+  for (int64_t i = 0; i < o->L; i++) text[i] = o->symbols[x[i]];
+  text[o->L] = '\0';
+}
+
+static sl_oracle *oracle_new(const char *name) {
+  sl_oracle *o = calloc(1, sizeof *o);
+  if (o) {
+    snprintf(o->name, sizeof o->name, "%s", name);
+    o->optimum = NAN;
+  }
+  return o;
+}
+
+/* key=value list "a=1,b=2": value of key, or NULL. Writes into buf. */
+static const char *kv(const char *list, const char *key, char *buf, size_t size) {
+  size_t kl = strlen(key);
+  for (const char *p = list; p && *p;) {
+    const char *end = strchr(p, ',');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+      size_t vl = n - kl - 1;
+      if (vl >= size) vl = size - 1;
+      memcpy(buf, p + kl + 1, vl);
+      buf[vl] = '\0';
+      return buf;
+    }
+    p = end ? end + 1 : NULL;
+  }
+  return NULL;
+}
+
+/* Every key of list must be one of allowed (space-separated). */
+static int kv_check(const char *what, const char *list, const char *allowed, sl_error *err) {
+  for (const char *p = list; p && *p;) {
+    const char *end = strchr(p, ','), *eq = strchr(p, '=');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    if (!eq || (end && eq > end))
+      return sl_fail(err, SL_EUSAGE, "%s: expected key=value, not '%.*s'", what, (int)n, p);
+    char key[64];
+    size_t kl = (size_t)(eq - p);
+    if (kl >= sizeof key) kl = sizeof key - 1;
+    memcpy(key, p, kl);
+    key[kl] = '\0';
+    char pat[80];
+    snprintf(pat, sizeof pat, " %s ", key);
+    char all[256];
+    snprintf(all, sizeof all, " %s ", allowed);
+    if (!strstr(all, pat)) return sl_fail(err, SL_EUSAGE, "%s: unknown parameter '%s' (expected: %s)", what, key, allowed);
+    p = end ? end + 1 : NULL;
+  }
+  return SL_OK;
+}
+
+static int kv_int(const char *list, const char *key, long long def, long long lo, long long hi,
+                  long long *ret, sl_error *err) {
+  char buf[64];
+  const char *v = kv(list, key, buf, sizeof buf);
+  if (!v) { *ret = def; return SL_OK; }
+  char *e = NULL;
+  long long x = strtoll(v, &e, 10);
+  if (e == v || *e || x < lo || x > hi)
+    return sl_fail(err, SL_EUSAGE, "oracle parameter %s=%s: expected an integer in %lld..%lld", key, v, lo, hi);
+  *ret = x;
+  return SL_OK;
+}
+
+/* ---- 2. ehrlich ---------------------------------------------------------------- */
+static int ehrlich_measure(sl_oracle *o, const uint8_t *x, int64_t n, double *y, sl_error *err) {
+  for (int64_t k = 0; k < n; k++) y[k] = sl_ehrlich_eval(o->impl, x + k * o->L);
+  return SL_OK;
+}
+static void ehrlich_free(void *p) { sl_ehrlich_destroy(p); }
+
+static int ehrlich_create(const char *args, sl_oracle **ret_o, sl_error *err) {
+  long long v, c, k, L, q, seed;
+  int status = kv_check("ehrlich", args, "v c k L q seed", err);
+  if (status) return status;
+  if ((status = kv_int(args, "v", 32, 2, 62, &v, err)) || (status = kv_int(args, "c", 4, 1, 1000, &c, err)) ||
+      (status = kv_int(args, "k", 4, 2, 1000, &k, err)) || (status = kv_int(args, "L", 32, 2, 100000, &L, err)) ||
+      (status = kv_int(args, "q", k, 1, 1000, &q, err)) || (status = kv_int(args, "seed", 1, 0, INT64_MAX, &seed, err)))
+    return status;
+  sl_ehrlich *e = NULL;
+  if ((status = sl_ehrlich_create((int)v, (int)c, (int)k, (int)L, (int)q, (uint64_t)seed, &e, err))) return status;
+  sl_oracle *o = oracle_new("ehrlich");
+  uint8_t *x = malloc((size_t)L);
+  if (o) { o->impl = e; o->destroy_impl = ehrlich_free; }
+  else sl_ehrlich_destroy(e);
+  if (!o || !x || !(o->spec_json = sl_ehrlich_json(e)) || !(o->optimum_seq = malloc((size_t)L + 1)) ||
+      !(o->start_seq = malloc((size_t)L + 1))) {
+    free(x);
+    sl_oracle_destroy(o);
+    return sl_fail(err, SL_ENOMEM, "out of memory");
+  }
+  o->L = L;
+  o->q = (int)v;
+  memcpy(o->symbols, SL_DESIGN_SYMBOLS62, (size_t)v);
+  o->measure = ehrlich_measure;
+  sl_ehrlich_optimum(e, x);
+  o->optimum = sl_ehrlich_eval(e, x);
+  sl_design_decode(o, x, o->optimum_seq);
+  sl_ehrlich_initial(e, x);
+  sl_design_decode(o, x, o->start_seq);
+  free(x);
+  *ret_o = o;
+  return SL_OK;
+}
+
+/* ---- 3. table ---------------------------------------------------------------------- */
+typedef struct {
+  int64_t n;
+  char **key;      /* sorted */
+  double *value;
+  int missing_error;
+  char *path;
+  char *buf;       /* L + 1 */
+} table_impl;
+
+static void table_free(void *p) {
+  table_impl *t = p;
+  if (!t) return;
+  for (int64_t k = 0; k < t->n; k++) free(t->key[k]);
+  free(t->key); free(t->value); free(t->path); free(t->buf);
+  free(t);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int table_measure(sl_oracle *o, const uint8_t *x, int64_t n, double *y, sl_error *err) {
+  table_impl *t = o->impl;
+  for (int64_t k = 0; k < n; k++) {
+    sl_design_decode(o, x + k * o->L, t->buf);
+    const char *key = t->buf;
+    char **hit = bsearch(&key, t->key, (size_t)t->n, sizeof *t->key, cmp_str);
+    if (!hit) {
+      if (t->missing_error)
+        return sl_fail(err, SL_EINPUT, "%s: variant %s was not measured (missing=error)", t->path, t->buf);
+      y[k] = NAN;
+    } else {
+      y[k] = t->value[hit - t->key];
+    }
+  }
+  return SL_OK;
+}
+
+static int table_create(const char *args, sl_oracle **ret_o, sl_error *err) {
+  char path[4096], seqcol[256], valcol[256], missing[32];
+  const char *comma = strchr(args, ',');
+  size_t pl = comma ? (size_t)(comma - args) : strlen(args);
+  if (pl == 0 || pl >= sizeof path) return sl_fail(err, SL_EUSAGE, "table: expected table:FILE[,seq=COL][,value=COL][,missing=na|error]");
+  memcpy(path, args, pl);
+  path[pl] = '\0';
+  const char *opts = comma ? comma + 1 : "";
+  int status = kv_check("table", opts, "seq value missing", err);
+  if (status) return status;
+  if (!kv(opts, "seq", seqcol, sizeof seqcol)) snprintf(seqcol, sizeof seqcol, "Variants");
+  if (!kv(opts, "value", valcol, sizeof valcol)) snprintf(valcol, sizeof valcol, "Fitness");
+  if (!kv(opts, "missing", missing, sizeof missing)) snprintf(missing, sizeof missing, "na");
+  if (strcmp(missing, "na") && strcmp(missing, "error"))
+    return sl_fail(err, SL_EUSAGE, "table: missing=%s: expected na or error", missing);
+  sl_csv *csv = NULL;
+  if ((status = sl_csv_read(path, &csv, err))) return status;
+  sl_oracle *o = oracle_new("table");
+  table_impl *t = calloc(1, sizeof *t);
+  int sc = sl_csv_col(csv, seqcol), vc = sl_csv_col(csv, valcol);
+  if (!o || !t) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto ERROR; }
+  o->impl = t;
+  o->destroy_impl = table_free;
+  o->measure = table_measure;
+  t->missing_error = strcmp(missing, "error") == 0;
+  if (sc < 0 || vc < 0) {
+    status = sl_fail(err, SL_EINPUT, "%s: no column '%s' in the header (seq=COL, value=COL choose others)",
+                     path, sc < 0 ? seqcol : valcol);
+    goto ERROR;
+  }
+  if (csv->nrows == 0) { status = sl_fail(err, SL_EINPUT, "%s: no rows", path); goto ERROR; }
+  t->key = calloc((size_t)csv->nrows, sizeof *t->key);
+  t->value = malloc((size_t)csv->nrows * sizeof *t->value);
+  t->path = sl_strdup(path);
+  if (!t->key || !t->value || !t->path) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto ERROR; }
+  memcpy(o->symbols, SL_DESIGN_PROTEIN, 20);
+  o->q = 20;
+  o->L = (int64_t)strlen(csv->cell[0][sc]);
+  if (o->L < 1) { status = sl_fail(err, SL_EINPUT, "%s line %lld: empty sequence", path, (long long)csv->line[0]); goto ERROR; }
+  uint8_t *x = malloc((size_t)o->L);
+  if (!x) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto ERROR; }
+  double best = -INFINITY;
+  int64_t best_row = -1;
+  for (int64_t r = 0; r < csv->nrows; r++) {
+    const char *s = csv->cell[r][sc], *v = csv->cell[r][vc];
+    sl_error e2;
+    if ((status = sl_design_encode(o, s, x, &e2))) {
+      status = sl_fail(err, SL_EINPUT, "%s line %lld: %s", path, (long long)csv->line[r], e2.msg);
+      break;
+    }
+    char *end = NULL;
+    double val = strtod(v, &end);
+    if (end == v || *end || !isfinite(val)) {
+      status = sl_fail(err, SL_EINPUT, "%s line %lld: value '%.40s' in column '%s' is not a finite number",
+                       path, (long long)csv->line[r], v, valcol);
+      break;
+    }
+    if (!(t->key[r] = sl_strdup(s))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); break; }
+    t->n = r + 1;
+    if (val > best) { best = val; best_row = r; }
+  }
+  free(x);
+  if (status) goto ERROR;
+  /* Sort keys with their values: sort an index, then permute. */
+  {
+    char **keys = t->key;
+    double *vals = malloc((size_t)t->n * sizeof *vals);
+    if (!vals) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto ERROR; }
+    /* values by original row; after sorting keys we look each up again */
+    qsort(keys, (size_t)t->n, sizeof *keys, cmp_str);
+    for (int64_t r = 1; r < t->n; r++)
+      if (strcmp(keys[r - 1], keys[r]) == 0) {
+        status = sl_fail(err, SL_EINPUT, "%s: variant %s appears twice", path, keys[r]);
+        free(vals);
+        goto ERROR;
+      }
+    for (int64_t r = 0; r < csv->nrows; r++) {
+      const char *key = csv->cell[r][sc];
+      char **hit = bsearch(&key, keys, (size_t)t->n, sizeof *keys, cmp_str);
+      vals[hit - keys] = strtod(csv->cell[r][vc], NULL);
+    }
+    free(t->value);
+    t->value = vals;
+  }
+  o->optimum = best;
+  if (!(o->optimum_seq = sl_strdup(csv->cell[best_row][sc])) || !(t->buf = malloc((size_t)o->L + 1))) {
+    status = sl_fail(err, SL_ENOMEM, "out of memory");
+    goto ERROR;
+  }
+  {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "oracle", "table");
+    cJSON_AddStringToObject(j, "file", path);
+    cJSON_AddStringToObject(j, "seq_column", seqcol);
+    cJSON_AddStringToObject(j, "value_column", valcol);
+    cJSON_AddStringToObject(j, "missing", missing);
+    cJSON_AddNumberToObject(j, "variants", (double)t->n);
+    o->spec_json = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+  }
+  sl_csv_destroy(csv);
+  *ret_o = o;
+  return SL_OK;
+ERROR:
+  sl_csv_destroy(csv);
+  if (o) sl_oracle_destroy(o);
+  else table_free(t);
+  return status;
+}
+
+/* ---- 4. model ------------------------------------------------------------------------ */
+typedef struct {
+  sl_model *m;
+  uint8_t *s;   /* L alphabet codes */
+  uint8_t map[64];
+} model_impl;
+
+static void model_free(void *p) {
+  model_impl *mi = p;
+  if (!mi) return;
+  sl_model_destroy(mi->m);
+  free(mi->s);
+  free(mi);
+}
+
+static int model_measure(sl_oracle *o, const uint8_t *x, int64_t n, double *y, sl_error *err) {
+  model_impl *mi = o->impl;
+  for (int64_t k = 0; k < n; k++) {
+    for (int64_t i = 0; i < o->L; i++) mi->s[i] = mi->map[x[k * o->L + i]];
+    y[k] = mi->m->kind == SL_MODEL_PROFILE ? sl_model_logp_profile(mi->m, mi->s) : sl_model_energy(mi->m, mi->s);
+  }
+  return SL_OK;
+}
+
+static int model_create(const char *path, sl_oracle **ret_o, sl_error *err) {
+  sl_model *m = NULL;
+  int status = sl_model_read(path, &m, err);
+  if (status) return status;
+  sl_oracle *o = oracle_new("model");
+  model_impl *mi = calloc(1, sizeof *mi);
+  if (!o || !mi || !(mi->s = malloc((size_t)m->L)) || !(o->start_seq = malloc((size_t)m->L + 1))) {
+    sl_model_destroy(m);
+    if (mi) free(mi->s);
+    free(mi);
+    sl_oracle_destroy(o);
+    return sl_fail(err, SL_ENOMEM, "out of memory");
+  }
+  mi->m = m;
+  o->impl = mi;
+  o->destroy_impl = model_free;
+  o->measure = model_measure;
+  o->L = m->L;
+  /* Design symbols: the alphabet without the gap. */
+  o->q = m->abc->q - 1;
+  memcpy(o->symbols, m->abc->symbols + 1, (size_t)o->q);
+  for (int a = 0; a < o->q; a++) mi->map[a] = (uint8_t)(a + 1);
+  /* The focus is the natural start if it has no gaps. */
+  int gaps = 0;
+  for (int64_t i = 0; i < m->L; i++) {
+    if (m->focus[i] == 0) gaps = 1;
+    o->start_seq[i] = m->abc->symbols[m->focus[i]];
+  }
+  o->start_seq[m->L] = '\0';
+  if (gaps) { free(o->start_seq); o->start_seq = NULL; }
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddStringToObject(j, "oracle", "model");
+  cJSON_AddStringToObject(j, "file", path);
+  cJSON_AddStringToObject(j, "kind", sl_model_kind_name(m->kind));
+  cJSON_AddNumberToObject(j, "L", (double)m->L);
+  o->spec_json = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  *ret_o = o;
+  return SL_OK;
+}
+
+/* ---- 5. external ---------------------------------------------------------------------- */
+typedef struct {
+  pid_t pid;
+  int to_child, from_child;
+  double timeout_s;
+  char *cmd;
+  char *line;          /* read buffer */
+  size_t len, cap;
+} ext_impl;
+
+static void ext_stop(ext_impl *x) {
+  if (x->to_child >= 0) close(x->to_child);
+  if (x->from_child >= 0) close(x->from_child);
+  x->to_child = x->from_child = -1;
+  if (x->pid > 0) {
+    /* Closing stdin asks a well-behaved program to leave; give it a moment. */
+    int st;
+    for (int i = 0; i < 50; i++) {
+      if (waitpid(x->pid, &st, WNOHANG) == x->pid) { x->pid = 0; return; }
+      struct timespec ts = {0, 10000000};
+      nanosleep(&ts, NULL);
+    }
+    kill(x->pid, SIGKILL);
+    waitpid(x->pid, &st, 0);
+    x->pid = 0;
+  }
+}
+
+static void ext_free(void *p) {
+  ext_impl *x = p;
+  if (!x) return;
+  ext_stop(x);
+  free(x->cmd);
+  free(x->line);
+  free(x);
+}
+
+/* Why the program stopped answering, for messages. */
+static void ext_exit_reason(ext_impl *x, char *buf, size_t size) {
+  int st = 0;
+  pid_t r = x->pid > 0 ? waitpid(x->pid, &st, 0) : -1;
+  if (r == x->pid && x->pid > 0) {
+    x->pid = 0;
+    if (WIFEXITED(st)) snprintf(buf, size, "exited with status %d", WEXITSTATUS(st));
+    else if (WIFSIGNALED(st)) snprintf(buf, size, "was killed by signal %d", WTERMSIG(st));
+    else snprintf(buf, size, "stopped");
+  } else {
+    snprintf(buf, size, "closed its output");
+  }
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Write all of buf to the child. SIGPIPE is blocked for this thread while
+ * writing (a library must not change the process's signal handlers), and a
+ * pending SIGPIPE from a dead reader is consumed before unblocking. */
+static int ext_write(ext_impl *x, const char *buf, size_t n, sl_error *err) {
+  sigset_t pipe_set, old;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  int status = SL_OK, saved = 0;
+  while (n > 0) {
+    ssize_t w = write(x->to_child, buf, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      saved = errno;
+      break;
+    }
+    buf += w;
+    n -= (size_t)w;
+  }
+  if (saved == EPIPE) {
+    struct timespec zero = {0, 0};
+    sigtimedwait(&pipe_set, NULL, &zero);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (saved) {
+    char why[128];
+    ext_exit_reason(x, why, sizeof why);
+    status = sl_fail(err, SL_EINPUT, "external oracle '%s' %s before reading its request (%s)", x->cmd, why,
+                     strerror(saved));
+  }
+  return status;
+}
+
+/* Read one line (without the newline) into x->line within the deadline. */
+static int ext_readline(ext_impl *x, sl_error *err) {
+  double deadline = now_s() + x->timeout_s;
+  x->len = 0;
+  for (;;) {
+    char *nl = x->len ? memchr(x->line, '\n', x->len) : NULL;
+    if (nl) { *nl = '\0'; return SL_OK; }
+    double left = deadline - now_s();
+    if (left <= 0) {
+      kill(x->pid, SIGKILL);
+      waitpid(x->pid, NULL, 0);
+      x->pid = 0;
+      return sl_fail(err, SL_EINPUT, "external oracle '%s' gave no answer within %g s (hang?); it was killed",
+                     x->cmd, x->timeout_s);
+    }
+    struct pollfd pfd = {x->from_child, POLLIN, 0};
+    int pr = poll(&pfd, 1, (int)(left * 1000) + 1);
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr <= 0) continue;
+    if (x->len + 4097 > x->cap) {
+      size_t cap = x->cap ? 2 * x->cap : 65536;
+      if (cap > ((size_t)1 << 30)) return sl_fail(err, SL_EINPUT, "external oracle '%s': answer line over 1 GiB", x->cmd);
+      char *p = realloc(x->line, cap);
+      if (!p) return sl_fail(err, SL_ENOMEM, "out of memory");
+      x->line = p;
+      x->cap = cap;
+    }
+    ssize_t r = read(x->from_child, x->line + x->len, 4096);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      char why[128];
+      ext_exit_reason(x, why, sizeof why);
+      return sl_fail(err, SL_EINPUT, "external oracle '%s' %s without answering (crash?)", x->cmd, why);
+    }
+    x->len += (size_t)r;
+  }
+}
+
+static int ext_measure(sl_oracle *o, const uint8_t *xs, int64_t n, double *y, sl_error *err) {
+  ext_impl *x = o->impl;
+  if (x->pid <= 0) return sl_fail(err, SL_EINPUT, "external oracle '%s' is no longer running", x->cmd);
+  cJSON *req = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(req, "sequences");
+  char *text = malloc((size_t)o->L + 1);
+  int status = SL_OK;
+  if (!req || !arr || !text) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  for (int64_t k = 0; k < n; k++) {
+    sl_design_decode(o, xs + k * o->L, text);
+    cJSON_AddItemToArray(arr, cJSON_CreateString(text));
+  }
+  char *line = cJSON_PrintUnformatted(req);
+  if (!line) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  size_t ll = strlen(line);
+  status = ext_write(x, line, ll, err);
+  if (!status) status = ext_write(x, "\n", 1, err);
+  free(line);
+  if (status || (status = ext_readline(x, err))) goto DONE;
+  cJSON *ans = cJSON_Parse(x->line);
+  cJSON *vals = ans ? cJSON_GetObjectItemCaseSensitive(ans, "values") : NULL;
+  if (!ans || !cJSON_IsArray(vals)) {
+    status = sl_fail(err, SL_EINPUT, "external oracle '%s': expected a line {\"values\": [...]}, got '%.80s'",
+                     x->cmd, x->line);
+  } else if (cJSON_GetArraySize(vals) != n) {
+    status = sl_fail(err, SL_EINPUT, "external oracle '%s': %d values for %lld sequences", x->cmd,
+                     cJSON_GetArraySize(vals), (long long)n);
+  } else {
+    int64_t k = 0;
+    cJSON *it;
+    cJSON_ArrayForEach(it, vals) {
+      if (cJSON_IsNull(it)) y[k] = NAN;
+      else if (cJSON_IsNumber(it) && isfinite(it->valuedouble)) y[k] = it->valuedouble;
+      else {
+        status = sl_fail(err, SL_EINPUT, "external oracle '%s': value %lld is not a finite number or null",
+                         x->cmd, (long long)(k + 1));
+        break;
+      }
+      k++;
+    }
+  }
+  cJSON_Delete(ans);
+DONE:
+  cJSON_Delete(req);
+  free(text);
+  return status;
+}
+
+static int external_create(const char *cmd, double timeout_s, int64_t L, const char *symbols,
+                           sl_oracle **ret_o, sl_error *err) {
+  if (!*cmd) return sl_fail(err, SL_EUSAGE, "external: expected external:COMMAND");
+  if (L < 1) return sl_fail(err, SL_EUSAGE, "external oracle: the sequence length is unknown (give --start)");
+  if (!symbols) symbols = SL_DESIGN_PROTEIN;
+  if (strlen(symbols) < 2 || strlen(symbols) > 62)
+    return sl_fail(err, SL_EUSAGE, "external oracle: symbols '%s': expected 2..62 characters", symbols);
+  int in[2] = {-1, -1}, out[2] = {-1, -1};
+  sl_oracle *o = oracle_new("external");
+  ext_impl *x = calloc(1, sizeof *x);
+  if (!o || !x || !(x->cmd = sl_strdup(cmd))) {
+    free(x);
+    sl_oracle_destroy(o);
+    return sl_fail(err, SL_ENOMEM, "out of memory");
+  }
+  x->to_child = x->from_child = -1;
+  x->timeout_s = timeout_s > 0 ? timeout_s : 60;
+  o->impl = x;
+  o->destroy_impl = ext_free;
+  o->measure = ext_measure;
+  o->L = L;
+  o->q = (int)strlen(symbols);
+  memcpy(o->symbols, symbols, (size_t)o->q);
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
+    int st = sl_fail(err, SL_EIO, "external oracle: pipe: %s", strerror(errno));
+    for (int k = 0; k < 2; k++) { if (in[k] >= 0) close(in[k]); if (out[k] >= 0) close(out[k]); }
+    sl_oracle_destroy(o);
+    return st;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    int st = sl_fail(err, SL_EIO, "external oracle: fork: %s", strerror(errno));
+    close(in[0]); close(in[1]); close(out[0]); close(out[1]);
+    sl_oracle_destroy(o);
+    return st;
+  }
+  if (pid == 0) {
+    /* child: stdin from in[0], stdout to out[1]; stderr is shared (its
+     * messages reach the user). Only async-signal-safe calls here. */
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  x->pid = pid;
+  x->to_child = in[1];
+  x->from_child = out[0];
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddStringToObject(j, "oracle", "external");
+  cJSON_AddStringToObject(j, "command", cmd);
+  cJSON_AddNumberToObject(j, "timeout_s", x->timeout_s);
+  cJSON_AddStringToObject(j, "symbols", o->symbols);
+  o->spec_json = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  *ret_o = o;
+  return SL_OK;
+}
+
+/* ---- 6. lab ------------------------------------------------------------------------------
+ * Measurements come from outside through `design propose` / `design ingest`;
+ * the oracle only names the space and refuses to measure. */
+static int lab_measure(sl_oracle *o, const uint8_t *x, int64_t n, double *y, sl_error *err) {
+  return sl_fail(err, SL_EUSAGE, "the lab oracle measures nothing itself: use 'seqloop design propose' "
+                 "and 'seqloop design ingest'");
+}
+
+static int lab_create(int64_t L, const char *symbols, sl_oracle **ret_o, sl_error *err) {
+  if (L < 1) return sl_fail(err, SL_EUSAGE, "lab oracle: the sequence length is unknown (give --start)");
+  if (!symbols) symbols = SL_DESIGN_PROTEIN;
+  if (strlen(symbols) < 2 || strlen(symbols) > 62)
+    return sl_fail(err, SL_EUSAGE, "lab oracle: symbols '%s': expected 2..62 characters", symbols);
+  sl_oracle *o = oracle_new("lab");
+  if (!o || !(o->spec_json = sl_strdup("{\"oracle\":\"lab\"}"))) {
+    sl_oracle_destroy(o);
+    return sl_fail(err, SL_ENOMEM, "out of memory");
+  }
+  o->L = L;
+  o->q = (int)strlen(symbols);
+  memcpy(o->symbols, symbols, (size_t)o->q);
+  o->measure = lab_measure;
+  *ret_o = o;
+  return SL_OK;
+}
+
+int sl_design_results_read(const char *path, const sl_oracle *o, char ***ret_seqs, double **ret_values,
+                           int64_t *ret_n, sl_error *err) {
+  sl_csv *csv = NULL;
+  *ret_seqs = NULL;
+  *ret_values = NULL;
+  *ret_n = 0;
+  int status = sl_csv_read(path, &csv, err);
+  if (status) return status;
+  int sc = sl_csv_col(csv, "sequence"), vc = sl_csv_col(csv, "value");
+  char **seqs = NULL;
+  double *vals = NULL;
+  uint8_t *x = malloc((size_t)o->L + 1);
+  if (sc < 0 || vc < 0) {
+    status = sl_fail(err, SL_EINPUT, "%s: expected columns 'sequence' and 'value' in the header (no '%s')",
+                     path, sc < 0 ? "sequence" : "value");
+    goto DONE;
+  }
+  if (csv->nrows == 0) { status = sl_fail(err, SL_EINPUT, "%s: no results in the file", path); goto DONE; }
+  seqs = calloc((size_t)csv->nrows, sizeof *seqs);
+  vals = malloc((size_t)csv->nrows * sizeof *vals);
+  if (!seqs || !vals || !x) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  for (int64_t r = 0; r < csv->nrows; r++) {
+    const char *s = csv->cell[r][sc], *v = csv->cell[r][vc];
+    sl_error e2;
+    if (sl_design_encode(o, s, x, &e2)) {
+      status = sl_fail(err, SL_EINPUT, "%s line %lld: %s", path, (long long)csv->line[r], e2.msg);
+      goto DONE;
+    }
+    char *end = NULL;
+    double val = strtod(v, &end);
+    if (end == v || *end || !isfinite(val)) {
+      status = sl_fail(err, SL_EINPUT, "%s line %lld: value '%.40s' is not a finite number", path,
+                       (long long)csv->line[r], v);
+      goto DONE;
+    }
+    for (int64_t j = 0; j < r; j++)
+      if (strcmp(seqs[j], s) == 0) {
+        status = sl_fail(err, SL_EINPUT, "%s line %lld: sequence %.80s is repeated (first on line %lld)", path,
+                         (long long)csv->line[r], s, (long long)csv->line[j]);
+        goto DONE;
+      }
+    if (!(seqs[r] = sl_strdup(s))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+    vals[r] = val;
+  }
+  *ret_n = csv->nrows;
+  *ret_seqs = seqs;
+  *ret_values = vals;
+  seqs = NULL;
+  vals = NULL;
+DONE:
+  if (seqs) for (int64_t r = 0; r < csv->nrows; r++) free(seqs[r]);
+  free(seqs);
+  free(vals);
+  free(x);
+  sl_csv_destroy(csv);
+  return status;
+}
+
+int sl_oracle_create(const char *spec, double timeout_s, int64_t L, const char *symbols, sl_oracle **ret_o,
+                     sl_error *err) {
+  *ret_o = NULL;
+  if (strncmp(spec, "ehrlich", 7) == 0 && (spec[7] == '\0' || spec[7] == ':'))
+    return ehrlich_create(spec[7] ? spec + 8 : "", ret_o, err);
+  if (strncmp(spec, "table:", 6) == 0) return table_create(spec + 6, ret_o, err);
+  if (strncmp(spec, "model:", 6) == 0) return model_create(spec + 6, ret_o, err);
+  if (strcmp(spec, "lab") == 0) return lab_create(L, symbols, ret_o, err);
+  if (strncmp(spec, "external:", 9) == 0) return external_create(spec + 9, timeout_s, L, symbols, ret_o, err);
+  return sl_fail(err, SL_EUSAGE, "oracle '%s': expected ehrlich:..., table:FILE, model:FILE or external:COMMAND", spec);
+}

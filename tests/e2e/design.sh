@@ -1,0 +1,218 @@
+# tests/e2e/design.sh: the design loop and its ledger end to end: determinism,
+# kill -9 and resume, the lab round trip (propose/ingest) with a catalogue of
+# bad results files, oracle failures, and a GB1 four-site campaign.
+. "$(dirname "$0")/lib.sh"
+
+EH="ehrlich:v=8,c=2,k=3,L=12,q=3,seed=4"
+# The export without its provenance line (which names the ledger's path).
+export_of() { "$BIN" ledger export --ledger "$1" | grep -v '^# seqloop' > "$2"; }
+
+CASE="ehrlich oracle"
+run_sl design oracle --oracle "$EH" -o "$TMP/eh.json"
+check "design oracle describes an Ehrlich instance with optimum 1" \
+  test "$(json_get "$TMP/eh.json" "d['optimum'] == 1")" = "True"
+check "the described optimum sequence has length L = 12" \
+  test "$(json_get "$TMP/eh.json" "len(d['optimum_sequence'])")" = "12"
+
+CASE="same seed, same ledger"
+# Each campaign runs in its own directory with the same ledger name, so the
+# recorded command lines agree too and whole exports can be compared.
+mkdir -p "$TMP/a" "$TMP/b" "$TMP/c" "$TMP/k" "$TMP/xr" "$TMP/x"
+# (exec: the subshell becomes seqloop, so a kill reaches seqloop itself.)
+design_in() { local d=$1; shift; (cd "$TMP/$d" && exec "$BIN" design run -q --ledger l.db "$@" -o rounds.csv); }
+design_in a --oracle "$EH" --rounds 6 --batch 4 --seed 3
+design_in b --oracle "$EH" --rounds 6 --batch 4 --seed 3
+export_of "$TMP/a/l.db" "$TMP/a.csv"; export_of "$TMP/b/l.db" "$TMP/b.csv"
+check "two runs with one seed export identical ledgers" cmp -s "$TMP/a.csv" "$TMP/b.csv"
+check "the export has 25 measurements (1 start + 6 rounds x 4)" \
+  test "$(awk '/^# table: measurements/{f=1;next} /^# table/{f=0} f' "$TMP/a.csv" | tail -n +2 | wc -l)" = 25
+check "the round table has rounds 0..6" test "$(grep -c '^[0-9]' "$TMP/a/rounds.csv")" = 7
+design_in c --oracle "$EH" --rounds 6 --batch 4 --seed 4
+export_of "$TMP/c/l.db" "$TMP/c.csv"
+check "another seed gives another ledger" test "$(grep -v '^#' "$TMP/a.csv" | md5sum)" != "$(grep -v '^#' "$TMP/c.csv" | md5sum)"
+
+CASE="kill -9 inside a round, then resume"
+SEQLOOP_TEST_CRASH_ROUND=3 design_in k --oracle "$EH" --rounds 6 --batch 4 --seed 3 2>/dev/null; rc=$?
+check "the run died by SIGKILL (status $rc)" test "$rc" = 137
+export_of "$TMP/k/l.db" "$TMP/k_mid.csv"
+check "after the kill the ledger holds rounds 0..2 only (round 3 rolled back)" \
+  test "$(awk '/^# table: rounds/{f=1;next} /^# table/{f=0} f' "$TMP/k_mid.csv" | tail -n +2 | cut -d, -f2 | tr '\n' ' ')" = "0 1 2 "
+design_in k
+export_of "$TMP/k/l.db" "$TMP/k.csv"
+check "resumed with only --ledger: identical export to the uninterrupted run" cmp -s "$TMP/a.csv" "$TMP/k.csv"
+
+CASE="real kill -9 from outside, at an arbitrary moment"
+cat > "$TMP/slow.py" <<'EOF'
+import json, sys, time
+for line in sys.stdin:
+    seqs = json.loads(line)["sequences"]
+    time.sleep(0.05)
+    try:
+        print(json.dumps({"values": [float(s.count("A") + 2 * s.count("W") - s.count("P")) for s in seqs]}), flush=True)
+    except BrokenPipeError:  # seqloop was killed: nobody is listening
+        sys.exit(0)
+EOF
+EXT="external:/usr/bin/python3 $TMP/slow.py"
+design_in xr --oracle "$EXT" --start MKTAYIAKQR --rounds 8 --batch 3 --seed 9
+design_in x --oracle "$EXT" --start MKTAYIAKQR --rounds 8 --batch 3 --seed 9 &
+pid=$!
+sleep 0.35
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+export_of "$TMP/x/l.db" "$TMP/x_mid.csv"
+ndone=$(grep -c ',done,' "$TMP/x_mid.csv")
+check "the kill came mid-campaign ($ndone of 9 rounds committed)" test "$ndone" -lt 9
+design_in x
+export_of "$TMP/xr/l.db" "$TMP/x_ref.csv"; export_of "$TMP/x/l.db" "$TMP/x.csv"
+check "killed with SIGKILL mid-campaign and resumed: identical export" cmp -s "$TMP/x_ref.csv" "$TMP/x.csv"
+
+CASE="every acquisition and proposer with a predictor"
+for acq in greedy ucb ei thompson; do
+  for prop in mutate ga; do
+    run_sl design run --ledger "$TMP/acq-$acq-$prop.db" --oracle "$EH" --rounds 4 --batch 4 --acquisition $acq \
+      --proposer $prop --pairwise --min-distance 2 -o "$TMP/acq.csv"
+    np=$("$BIN" ledger export --ledger "$TMP/acq-$acq-$prop.db" | awk '/^# table: predictions/{f=1;next} /^# table/{f=0} f' | tail -n +2 | wc -l)
+    check "$acq + $prop (+ pairwise features): 4 rounds, predictions recorded for rounds 2-4 ($np)" \
+      test "$RC" = 0 -a "$np" = 12
+  done
+done
+
+CASE="resume with other options"; expect_error 2 "other options" design run --ledger "$TMP/a/l.db" --oracle "$EH" --batch 5
+CASE="unknown oracle"; expect_error 2 "expected ehrlich" design run --ledger "$TMP/u.db" --oracle "nosuch:1"
+CASE="bad ehrlich parameter"; expect_error 2 "unknown parameter 'z'" design oracle --oracle "ehrlich:z=3"
+
+# ---- oracle failures ----------------------------------------------------------
+CASE="external oracle crashes"
+expect_error 1 "exited with status 3 without answering" design run --ledger "$TMP/o1.db" --start ACDE \
+  --oracle "external:read l; exit 3"
+CASE="external oracle hangs"
+expect_error 1 "no answer within 1 s" design run --ledger "$TMP/o2.db" --start ACDE --oracle-timeout 1 \
+  --oracle "external:sleep 30"
+CASE="external oracle answers garbage"
+expect_error 1 "expected a line .*got 'hello'" design run --ledger "$TMP/o3.db" --start ACDE \
+  --oracle "external:read l; echo hello; sleep 5"
+CASE="external oracle answers the wrong count"
+expect_error 1 "2 values for 1 sequences" design run --ledger "$TMP/o4.db" --start ACDE \
+  --oracle "external:read l; echo '{\"values\": [1, 2]}'; sleep 5"
+CASE="external oracle answers a string"
+expect_error 1 "value 1 is not a finite number" design run --ledger "$TMP/o5.db" --start ACDE \
+  --oracle "external:read l; echo '{\"values\": [\"x\"]}'; sleep 5"
+check "a failed oracle in round 0 leaves no run behind" \
+  test "$("$BIN" ledger export --ledger "$TMP/o1.db" | awk '/^# table: runs/{f=1;next} /^# table/{f=0} f' | wc -l)" = 1
+
+# ---- the lab: propose, ingest, and a catalogue of bad results -------------------
+CASE="lab round trip"
+"$BIN" design propose -q --ledger "$TMP/lab.db" --oracle lab --start MKTAYIAKQR --batch 4 --seed 2 -o "$TMP/batch0.csv"
+check "the first proposal is round 0: the start alone, with a provenance header" \
+  test "$(grep -v '^#' "$TMP/batch0.csv" | tail -n +2 | cut -d, -f1,2)" = "0,MKTAYIAKQR" -a "$(head -c 1 "$TMP/batch0.csv")" = "#"
+CASE="propose before ingest"; expect_error 2 "awaits measurements" design propose --ledger "$TMP/lab.db" -o "$TMP/batch_again.csv"
+printf 'sequence,value\nMKTAYIAKQR,1.0\n' > "$TMP/res0.csv"
+run_sl design ingest --ledger "$TMP/lab.db" "$TMP/res0.csv"
+check "ingest of round 0 (the start) succeeds (exit $RC)" test "$RC" = 0
+"$BIN" design propose -q --ledger "$TMP/lab.db" -o "$TMP/batch1.csv"
+check "round 1: 4 proposals" test "$(grep -c '^1,' "$TMP/batch1.csv")" = 4
+grep -v '^#' "$TMP/batch1.csv" | awk -F, 'NR==1{print "sequence,value"; next} {print $2 "," (NR * 0.5)}' > "$TMP/res1.csv"
+export_of "$TMP/lab.db" "$TMP/lab0.csv"
+bad() { # bad NAME PATTERN CONTENT: ingest must fail with PATTERN and change nothing
+  printf '%b' "$3" > "$TMP/bad.csv"
+  CASE="bad results: $1"; expect_error 1 "$2" design ingest --ledger "$TMP/lab.db" "$TMP/bad.csv"
+  export_of "$TMP/lab.db" "$TMP/lab_after.csv"
+  check "bad results: $1: ledger unchanged" cmp -s "$TMP/lab0.csv" "$TMP/lab_after.csv"
+}
+S1=$(sed -n 2p "$TMP/res1.csv" | cut -d, -f1); S2=$(sed -n 3p "$TMP/res1.csv" | cut -d, -f1)
+bad "no value column" "expected columns 'sequence' and 'value'" "sequence,fitness\n$S1,1\n"
+bad "value not a number" "line 3: value 'high' is not a finite number" "sequence,value\n$S1,1\n$S2,high\n"
+bad "value NaN" "value 'nan' is not a finite number" "sequence,value\n$S1,nan\n"
+bad "value inf" "value 'inf' is not a finite number" "sequence,value\n$S1,inf\n"
+bad "empty value" "value '' is not a finite number" "sequence,value\n$S1,\n"
+bad "trailing junk after the number" "value '1.5x' is not a finite number" "sequence,value\n$S1,1.5x\n"
+bad "wrong length" "line 2: sequence 'MKT' has length 3" "sequence,value\nMKT,1\n"
+bad "bad symbol" "symbol 'Z' at position 1" "sequence,value\nZKTAYIAKQR,1\n"
+bad "repeated sequence" "line 3: sequence $S1 is repeated" "sequence,value\n$S1,1\n$S1,2\n"
+bad "never proposed" "was never proposed.*nothing was recorded" "sequence,value\n$S1,1\nWWWWWWWWWW,2\n"
+bad "the start, measured in round 0" "not proposed in the open round 1" "sequence,value\n$S1,1\nMKTAYIAKQR,1\n"
+bad "ragged row" "line 2" "sequence,value\n$S1,1,3\n"
+bad "empty file" "." ""
+bad "header only" "no results" "sequence,value\n"
+run_sl design ingest --ledger "$TMP/lab.db" "$TMP/res1.csv"
+check "ingest of the filled batch succeeds (exit $RC)" test "$RC" = 0
+export_of "$TMP/lab.db" "$TMP/lab1.csv"
+CASE="duplicate ingest"; expect_error 2 "not awaiting measurements" design ingest --ledger "$TMP/lab.db" "$TMP/res1.csv"
+export_of "$TMP/lab.db" "$TMP/lab1b.csv"
+check "a repeated ingest leaves the ledger unchanged" cmp -s "$TMP/lab1.csv" "$TMP/lab1b.csv"
+"$BIN" design propose -q --ledger "$TMP/lab.db" -o "$TMP/batch2.csv"
+check "the next proposal is round 2 and avoids measured sequences" \
+  test "$(grep -c '^2,' "$TMP/batch2.csv")" = 4 -a -z "$(grep '^2,' "$TMP/batch2.csv" | cut -d, -f2 | grep -xFf <(tail -n +2 "$TMP/res1.csv" | cut -d, -f1))"
+check "round 2 carries predictions (mean and sd)" \
+  awk -F, '/^2,/{ if ($3 == "" || $4 == "") bad = 1 } END { exit bad }' "$TMP/batch2.csv"
+# A round-1 sequence in round 2's results is refused: it would be counted twice.
+{ echo "sequence,value"; sed -n 2p "$TMP/res1.csv"; } > "$TMP/dup.csv"
+export_of "$TMP/lab.db" "$TMP/lab2.csv"
+CASE="a sequence measured in an earlier round"; expect_error 1 "not proposed in the open round 2" design ingest --ledger "$TMP/lab.db" "$TMP/dup.csv"
+export_of "$TMP/lab.db" "$TMP/lab2b.csv"
+check "refused, ledger unchanged" cmp -s "$TMP/lab2.csv" "$TMP/lab2b.csv"
+
+CASE="ledger export JSON"
+"$BIN" ledger export --ledger "$TMP/lab.db" --json -o "$TMP/lab.json"
+check "JSON export: schema 2, 5 measurements (start + round 1), none NULL" \
+  test "$(json_get "$TMP/lab.json" "(d['schema_version'], len(d['measurements']), sum(m['value'] is None for m in d['measurements']))")" = "(2, 5, 0)"
+CASE="export of a missing ledger"; expect_error 1 "cannot open the ledger" ledger export --ledger "$TMP/none.db"
+
+# ---- a seqloop model as ground truth ----------------------------------------------
+PDZ=$DATA/pfam_seeds_contacts/PF00595_seed_hmmalign_no_inserts.fasta
+CASE="model oracle (a profile of the PDZ seed)"
+if need "$PDZ"; then
+  "$BIN" fit -q --model profile -o "$TMP/pdz.prof" "$PDZ"
+  polyA=$(printf 'A%.0s' $(seq 82))
+  run_sl design run --ledger "$TMP/m.db" --oracle "model:$TMP/pdz.prof" --start "$polyA" --budget 41 --batch 8 -o "$TMP/m.csv"
+  first=$(grep '^0,' "$TMP/m.csv" | cut -d, -f3); last=$(tail -1 "$TMP/m.csv" | cut -d, -f3)
+  check "model oracle: log P rises from the start ($first) to $last in 40 measurements" \
+    awk -v a="$first" -v b="$last" 'BEGIN{exit !(a != "" && b > a + 1)}'
+  CASE="prior as the proposal distribution"
+  run_sl design run --ledger "$TMP/pp.db" --oracle "model:$TMP/pdz.prof" --start "$polyA" --prior "$TMP/pdz.prof" \
+    --proposer prior --budget 17 --batch 8 -o "$TMP/pp.csv"
+  first=$(grep '^0,' "$TMP/pp.csv" | cut -d, -f3); last=$(tail -1 "$TMP/pp.csv" | cut -d, -f3)
+  plp=$(tail -1 "$TMP/pp.csv" | cut -d, -f7)
+  check "--proposer prior: samples of the profile score far above poly-A ($first -> $last); mean prior log P of the batch ($plp) below the best" \
+    awk -v a="$first" -v b="$last" -v p="$plp" 'BEGIN{exit !(a != "" && b > a + 50 && p < b)}'
+  "$BIN" fit -q --model ar -o "$TMP/pdz.ar" "$PDZ"
+  run_sl design run --ledger "$TMP/pa.db" --oracle "model:$TMP/pdz.prof" --start "$polyA" --prior "$TMP/pdz.ar" \
+    --proposer prior --budget 9 --batch 8 -o "$TMP/pa.csv"
+  acc=$(tail -1 "$TMP/pa.csv" | cut -d, -f10)
+  check "--proposer prior with an ar prior: gapped samples rejected (acceptance $acc < 1)" \
+    awk -v a="$acc" 'BEGIN{exit !(a != "" && a > 0 && a < 1)}'
+  CASE="--proposer prior with a Potts prior"
+  "$BIN" fit -q --model potts -m 5 -o "$TMP/pdz.potts" "$PDZ"
+  expect_error 2 "needs a --prior that is a profile" design run --ledger "$TMP/pq.db" --oracle "model:$TMP/pdz.prof" \
+    --start "$polyA" --prior "$TMP/pdz.potts" --proposer prior --budget 9
+  CASE="CbAS within rounds"
+  run_sl design run --ledger "$TMP/cb.db" --oracle "model:$TMP/pdz.prof" --start "$polyA" --prior "$TMP/pdz.prof" \
+    --proposer cbas --budget 25 --batch 8 -o "$TMP/cb.csv"
+  first=$(grep '^0,' "$TMP/cb.csv" | cut -d, -f3); last=$(tail -1 "$TMP/cb.csv" | cut -d, -f3)
+  check "--proposer cbas: best log P rises from poly-A ($first) to $last" \
+    awk -v a="$first" -v b="$last" 'BEGIN{exit !(a != "" && b > a + 50)}'
+  expect_error 2 "cbas needs no prior or a profile" design run --ledger "$TMP/cq.db" --oracle "model:$TMP/pdz.prof" \
+    --start "$polyA" --prior "$TMP/pdz.potts" --proposer cbas --budget 9
+  CASE="model oracle with a wrong start length"; expect_error 1 "has length 3, expected 82" design run --ledger "$TMP/m2.db" \
+    --oracle "model:$TMP/pdz.prof" --start AAA
+fi
+
+# ---- GB1 four-site landscape (Wu et al. 2016) ------------------------------------
+GB1=$DATA/gb1/wu2016_four_site_fitness.DERIVED.csv
+CASE="GB1 four-site campaign"
+if need "$GB1"; then
+  run_sl design run --ledger "$TMP/gb1.db" --oracle "table:$GB1" --start VDGV --budget 96 --batch 8 --rounds 100 \
+    --seed 1 -o "$TMP/gb1_rounds.csv"
+  check "GB1 campaign runs (exit $RC)" test "$RC" = 0
+  last=$(tail -1 "$TMP/gb1_rounds.csv")
+  n=$(echo "$last" | cut -d, -f2); best=$(echo "$last" | cut -d, -f3); regret=$(echo "$last" | cut -d, -f4)
+  check "GB1: exactly 96 measurements used ($n)" test "$n" = 96
+  check "GB1: best after 96 ($best) beats the wild type (1.0); regret against the max 8.76 ($regret)" \
+    awk -v b="$best" -v r="$regret" 'BEGIN{exit !(b > 1.0 && (8.7620 - b - r)^2 < 1e-6)}'
+  sha=$(sha256sum "$GB1" | cut -c1-64)
+  check "GB1: the run records the table's SHA-256 among its inputs" \
+    test "$("$BIN" ledger export --ledger "$TMP/gb1.db" --json | json_get /dev/stdin "d['runs'][0]['inputs']['$GB1']")" = "$sha"
+  CASE="GB1 unmeasured variant with missing=error"
+  expect_error 1 "was not measured \\(missing=error\\)" design run --ledger "$TMP/gb1e.db" --oracle "table:$GB1,missing=error" \
+    --start VDGV --proposer random --budget 400 --batch 200 --rounds 2
+fi
+finish

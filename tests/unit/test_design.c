@@ -1,0 +1,332 @@
+/* test_design.c: Ehrlich functions (holo-bench's invariants), the table
+ * oracle's input checks, the bootstrap ridge predictor, and the loop's
+ * determinism through the ledger. */
+#include <unistd.h>
+
+#include "seqloop/design.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/sl-design-XXXXXX";
+
+static void write_file(const char *path, const char *text) {
+  FILE *fp = fopen(path, "w");
+  fputs(text, fp);
+  fclose(fp);
+}
+
+/* Rows allowed by the mask: a cyclic band of 2b+1 states around some centre,
+ * plus the diagonal. */
+static int banded_row(const double *row, int v, int a, int b) {
+  for (int centre = 0; centre < v; centre++) {
+    int ok = 1;
+    for (int j = 0; j < v && ok; j++) {
+      int d = ((j - centre) % v + v) % v;
+      int in_band = d <= b || d >= v - b;
+      ok = (row[j] > 0) == (in_band || j == a);
+    }
+    if (ok) return 1;
+  }
+  return 0;
+}
+
+static void test_ehrlich(void) {
+  static const int cfg[][6] = {{32, 4, 4, 32, 4, 1}, {32, 4, 4, 32, 4, 2}, {20, 2, 5, 40, 5, 3},
+                               {32, 4, 8, 256, 8, 7}, {8, 2, 4, 8, 2, 5}, {5, 1, 3, 7, 3, 0}};
+  sl_error err;
+  for (size_t t = 0; t < sizeof cfg / sizeof *cfg; t++) {
+    int v = cfg[t][0], c = cfg[t][1], k = cfg[t][2], L = cfg[t][3], q = cfg[t][4];
+    sl_ehrlich *e = NULL;
+    int st = sl_ehrlich_create(v, c, k, L, q, (uint64_t)cfg[t][5], &e, &err);
+    CHECK(st == SL_OK, "ehrlich v=%d c=%d k=%d L=%d q=%d builds", v, c, k, L, q);
+    if (st) continue;
+    int rows_ok = 1, band_ok = 1, diag_ok = 1;
+    for (int a = 0; a < v; a++) {
+      double s = 0;
+      for (int b = 0; b < v; b++) s += e->T[a * v + b];
+      rows_ok &= fabs(s - 1) < 1e-12;
+      diag_ok &= e->T[a * v + a] > 0;
+      band_ok &= banded_row(e->T + a * v, v, a, (int)(v * 0.4));
+    }
+    CHECK(rows_ok, "  transition rows sum to 1");
+    CHECK(diag_ok, "  self-transitions always allowed");
+    CHECK(band_ok, "  each row allows a cyclic band of half-width floor(0.4 v) (+ the diagonal)");
+    double sst = 0, resid = 0;
+    for (int b = 0; b < v; b++) {
+      double x = 0;
+      for (int a = 0; a < v; a++) x += e->stat[a] * e->T[a * v + b];
+      resid += fabs(x - e->stat[b]);
+      sst += e->stat[b];
+    }
+    CHECK(fabs(sst - 1) < 1e-9 && resid < 1e-9, "  stationary distribution: pi T = pi (resid %.2g)", resid);
+    int motif_feasible = 1, spacing_ok = 1;
+    for (int j = 1; j < c * k; j++) motif_feasible &= e->T[e->motif[j - 1] * v + e->motif[j]] > 0;
+    for (int m = 0; m < c; m++) {
+      const int *off = e->spacing + m * k;
+      spacing_ok &= off[0] == 0;
+      for (int j = 1; j < k; j++) spacing_ok &= off[j] > off[j - 1];
+      spacing_ok &= off[k - 1] <= (k - 1) + (L - c * k) / c;
+    }
+    CHECK(motif_feasible, "  the motifs chained together are one feasible trajectory");
+    CHECK(spacing_ok, "  spacings start at 0, increase, and fit in L/c");
+    uint8_t *x = malloc((size_t)L);
+    sl_ehrlich_optimum(e, x);
+    CHECK(sl_ehrlich_feasible(e, x) && sl_ehrlich_eval(e, x) == 1.0, "  the motif-built optimum is feasible with f = 1");
+    sl_ehrlich_initial(e, x);
+    double f0 = sl_ehrlich_eval(e, x);
+    CHECK(sl_ehrlich_feasible(e, x) && f0 >= 0 && f0 <= 1, "  the initial solution is feasible, f = %.4g", f0);
+    /* A banned transition makes any sequence infeasible: f = 0. */
+    int ba = -1, bb = -1;
+    for (int a = 0; a < v && ba < 0; a++)
+      for (int b = 0; b < v; b++) if (e->T[a * v + b] == 0) { ba = a; bb = b; break; }
+    if (ba >= 0) {
+      sl_ehrlich_optimum(e, x);
+      x[L - 2] = (uint8_t)ba;
+      x[L - 1] = (uint8_t)bb;
+      CHECK(!sl_ehrlich_feasible(e, x) && sl_ehrlich_eval(e, x) == 0.0, "  a banned transition gives f = 0");
+    }
+    /* holo-bench's tests: DMP trajectories are feasible with 0 <= f <= 1;
+     * uniform random sequences of length 256 over 32 states are infeasible. */
+    sl_rng rr;
+    sl_rng_seed(&rr, 99);
+    int dmp_ok = 1, unif_infeasible = 0;
+    for (int n = 0; n < 50; n++) {
+      double u = sl_rng_uniform(&rr) * 1.0, acc = 0;
+      x[0] = 0;
+      for (int a = 0; a < v; a++) { acc += e->stat[a]; if (u < acc) { x[0] = (uint8_t)a; break; } }
+      for (int pos = 1; pos < L; pos++) {
+        u = sl_rng_uniform(&rr);
+        acc = 0;
+        int b = x[pos - 1];
+        for (int a = 0; a < v; a++) if (e->T[x[pos - 1] * v + a] > 0) { b = a; acc += e->T[x[pos - 1] * v + a]; if (u < acc) break; }
+        x[pos] = (uint8_t)b;
+      }
+      double f = sl_ehrlich_eval(e, x);
+      dmp_ok &= sl_ehrlich_feasible(e, x) && f >= 0 && f <= 1;
+      for (int pos = 0; pos < L; pos++) x[pos] = (uint8_t)(sl_rng_u64(&rr) % (uint64_t)v);
+      unif_infeasible += !sl_ehrlich_feasible(e, x) && sl_ehrlich_eval(e, x) == 0.0;
+    }
+    CHECK(dmp_ok, "  50 trajectories of the chain are feasible with f in [0, 1]");
+    if (L >= 256) CHECK(unif_infeasible == 50, "  50 uniform random sequences of length %d are infeasible (f = 0)", L);
+    free(x);
+    sl_ehrlich *e2 = NULL;
+    CHECK(sl_ehrlich_create(v, c, k, L, q, (uint64_t)cfg[t][5], &e2, &err) == SL_OK &&
+          memcmp(e2->T, e->T, (size_t)v * v * sizeof *e->T) == 0 && memcmp(e2->motif, e->motif, (size_t)c * k * sizeof(int)) == 0,
+          "  the same seed rebuilds the same instance");
+    sl_ehrlich_destroy(e2);
+    sl_ehrlich_destroy(e);
+  }
+  /* Quantisation, on an instance whose transitions are all allowed. */
+  sl_ehrlich *e = NULL;
+  CHECK(sl_ehrlich_create(8, 1, 4, 8, 4, 11, &e, &err) == SL_OK, "ehrlich v=8 c=1 k=4 L=8");
+  if (e) {
+    for (int i = 0; i < 64; i++) e->T[i] = 1.0 / 8;
+    uint8_t x[8];
+    /* The motif at its offsets from position 0, every other site a state not
+     * in the motif, then element 0 removed: 3 of 4 present. */
+    int other = 0;
+    for (int s = 0; s < 8; s++) {
+      int used = 0;
+      for (int j = 0; j < 4; j++) used |= e->motif[j] == s;
+      if (!used) { other = s; break; }
+    }
+    for (int i = 0; i < 8; i++) x[i] = (uint8_t)other;
+    for (int j = 0; j < 4; j++) x[e->spacing[j]] = (uint8_t)e->motif[j];
+    CHECK(sl_ehrlich_eval(e, x) == 1.0, "quantisation: the whole motif gives 1");
+    x[0] = (uint8_t)other;
+    double f4 = sl_ehrlich_eval(e, x);
+    e->q = 2;
+    double f2 = sl_ehrlich_eval(e, x);
+    e->q = 1;
+    double f1 = sl_ehrlich_eval(e, x);
+    CHECK(f4 == 0.75 && f2 == 0.5 && f1 == 0.0, "quantisation: 3 of 4 present gives 0.75 (q=4), 0.5 (q=2), 0 (q=1): %g %g %g", f4, f2, f1);
+    sl_ehrlich_destroy(e);
+  }
+  CHECK(sl_ehrlich_create(8, 4, 4, 12, 4, 1, &e, &err) == SL_EUSAGE, "L < c*k is refused: %s", err.msg);
+  CHECK(sl_ehrlich_create(8, 2, 4, 12, 5, 1, &e, &err) == SL_EUSAGE, "q > k is refused: %s", err.msg);
+}
+
+static void test_table(void) {
+  char path[256], spec[300];
+  sl_error err;
+  sl_oracle *o = NULL;
+  snprintf(path, sizeof path, "%s/t.csv", dir);
+  write_file(path, "Variants,Fitness\nAAAA,1.0\nAAAC,2.5\nCAAA,0.5\n");
+  snprintf(spec, sizeof spec, "table:%s", path);
+  CHECK(sl_oracle_create(spec, 0, 0, NULL, &o, &err) == SL_OK && o->L == 4 && o->optimum == 2.5 &&
+        !strcmp(o->optimum_seq, "AAAC"), "table oracle: L 4, optimum 2.5 at AAAC");
+  if (o) {
+    uint8_t x[12];
+    double y[3];
+    int st = sl_design_encode(o, "AAAC", x, &err) | sl_design_encode(o, "CAAA", x + 4, &err) |
+             sl_design_encode(o, "WWWW", x + 8, &err);
+    CHECK(st == SL_OK && sl_oracle_measure(o, x, 3, y, &err) == SL_OK && y[0] == 2.5 && y[1] == 0.5 && isnan(y[2]),
+          "lookups, and an unmeasured variant is NAN (missing=na)");
+    sl_oracle_destroy(o);
+  }
+  snprintf(spec, sizeof spec, "table:%s,missing=error", path);
+  if (sl_oracle_create(spec, 0, 0, NULL, &o, &err) == SL_OK) {
+    uint8_t x[4];
+    double y;
+    int st = sl_design_encode(o, "WWWW", x, &err);
+    st = st ? st : sl_oracle_measure(o, x, 1, &y, &err);
+    CHECK(st == SL_EINPUT && strstr(err.msg, "WWWW was not measured"), "missing=error names the variant: %s", err.msg);
+    sl_oracle_destroy(o);
+  }
+  static const char *bad[][2] = {
+    {"Variants,Fitness\nAAAA,1.0\nAAAA,2.0\n", "AAAA appears twice"},
+    {"Variants,Fitness\nAAAA,1.0\nAAC,2.0\n", "line 3: sequence 'AAC' has length 3"},
+    {"Variants,Fitness\nAAAA,1.0\nAABA,2.0\n", "line 3: sequence 'AABA': symbol 'B'"},
+    {"Variants,Fitness\nAAAA,1.0\nAAAC,nan\n", "line 3: value 'nan'"},
+    {"Variants,Score\nAAAA,1.0\n", "no column 'Fitness'"},
+  };
+  for (size_t t = 0; t < sizeof bad / sizeof *bad; t++) {
+    write_file(path, bad[t][0]);
+    snprintf(spec, sizeof spec, "table:%s", path);
+    int st = sl_oracle_create(spec, 0, 0, NULL, &o, &err);
+    CHECK(st == SL_EINPUT && strstr(err.msg, bad[t][1]) && strstr(err.msg, "t.csv") && !o,
+          "bad table %zu refused: %s", t, err.msg);
+  }
+  CHECK(sl_oracle_create("table:x.csv,colour=red", 0, 0, NULL, &o, &err) == SL_EUSAGE && strstr(err.msg, "colour"),
+        "unknown table parameter: %s", err.msg);
+}
+
+static double corr(const double *a, const double *b, int n) {
+  double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+  for (int i = 0; i < n; i++) { ma += a[i]; mb += b[i]; }
+  ma /= n; mb /= n;
+  for (int i = 0; i < n; i++) { sab += (a[i] - ma) * (b[i] - mb); saa += (a[i] - ma) * (a[i] - ma); sbb += (b[i] - mb) * (b[i] - mb); }
+  return sab / sqrt(saa * sbb);
+}
+
+static void test_predictor(void) {
+  enum { L = 6, Q = 4, N = 200, M = 200 };
+  sl_rng r;
+  sl_rng_seed(&r, 5);
+  double w[L][Q];
+  for (int i = 0; i < L; i++) for (int a = 0; a < Q; a++) w[i][a] = sl_rng_uniform(&r) * 2 - 1;
+  static uint8_t x[N * L], xt[M * L];
+  double y[N], yt[M], yp[M], yadd[M], ypair[M], yep[N], yept[M];
+  for (int n = 0; n < N + M; n++) {
+    uint8_t *s = n < N ? x + n * L : xt + (n - N) * L;
+    double v = 0;
+    for (int i = 0; i < L; i++) { s[i] = (uint8_t)(sl_rng_u64(&r) % Q); v += w[i][s[i]]; }
+    double ep = (s[0] == s[1]) * 2.0 + (s[2] == s[3]) * 2.0; /* purely pairwise */
+    if (n < N) { y[n] = v; yep[n] = ep; } else { yt[n - N] = v; yept[n - N] = ep; }
+  }
+  sl_predictor_opts o;
+  sl_predictor_opts_init(&o);
+  o.lambda = 0.1;
+  sl_predictor *p = NULL;
+  sl_error err;
+  CHECK(sl_predictor_fit(&o, L, x, y, NULL, N, &r, &p, &err) == SL_OK, "predictor fits 200 points");
+  double sd_train = 0, sd_test = 0, sd;
+  for (int m = 0; m < M; m++) sl_predictor_predict(p, xt + m * L, 0, &yp[m], &sd, NULL), sd_test += sd;
+  for (int n = 0; n < N; n++) { double mu; sl_predictor_predict(p, x + n * L, 0, &mu, &sd, NULL); sd_train += sd; }
+  double rho = corr(yp, yt, M);
+  CHECK(rho > 0.95, "additive truth: held-out correlation %.3f > 0.95", rho);
+  CHECK(sd_test > 0, "ensemble members disagree (mean held-out sd %.3g)", sd_test / M);
+  sl_predictor_destroy(p);
+  /* Pairwise truth: the pairwise kernel must beat the additive one. */
+  sl_predictor *pa = NULL, *pp = NULL;
+  CHECK(sl_predictor_fit(&o, L, x, yep, NULL, N, &r, &pa, &err) == SL_OK, "additive fit of a pairwise truth");
+  o.pairwise = 1;
+  CHECK(sl_predictor_fit(&o, L, x, yep, NULL, N, &r, &pp, &err) == SL_OK, "pairwise fit of a pairwise truth");
+  if (pa && pp) {
+    for (int m = 0; m < M; m++) {
+      sl_predictor_predict(pa, xt + m * L, 0, &yadd[m], &sd, NULL);
+      sl_predictor_predict(pp, xt + m * L, 0, &ypair[m], &sd, NULL);
+    }
+    double ra = corr(yadd, yept, M), rp = corr(ypair, yept, M);
+    CHECK(rp > 0.9 && rp > ra + 0.3, "pairwise features capture epistasis: r %.3f vs additive %.3f", rp, ra);
+  }
+  sl_predictor_destroy(pa);
+  sl_predictor_destroy(pp);
+  /* One member, no bootstrap: sd 0. */
+  o.members = 1;
+  o.pairwise = 0;
+  CHECK(sl_predictor_fit(&o, L, x, y, NULL, N, &r, &p, &err) == SL_OK, "a one-member fit");
+  double mu, s1 = -1, member[1];
+  sl_predictor_predict(p, xt, 0, &mu, &s1, member);
+  CHECK(s1 == 0 && member[0] == mu, "one member: sd 0, member equals mean");
+  sl_predictor_destroy(p);
+}
+
+/* The loop through the library: two campaigns with one seed, same ledger. */
+static char *campaign(const char *name, uint64_t seed) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/%s.db", dir, name);
+  sl_error err;
+  sl_ledger *l = NULL;
+  sl_oracle *o = NULL;
+  char *out = NULL;
+  size_t len = 0;
+  if (sl_ledger_open(path, &l, &err) || sl_oracle_create("ehrlich:v=10,c=2,k=3,L=12,q=3,seed=2", 0, 0, NULL, &o, &err))
+    goto DONE;
+  sl_design_opts op;
+  sl_design_opts_init(&op);
+  op.seed = seed;
+  op.rounds = 5;
+  op.batch = 3;
+  op.proposer = SL_PROPOSE_GA;
+  op.acquisition = SL_ACQ_THOMPSON;
+  op.max_edits = 6;
+  int64_t run;
+  int created;
+  if (sl_design_setup(l, o, &op, o->start_seq, NULL, 0, NULL, "test", "{}", "{}", &run, &created, &err)) goto DONE;
+  for (;;) {
+    sl_design_round R;
+    if (sl_design_step(l, run, o, &op, NULL, &R, &err)) goto DONE;
+    if (R.k < 0) break;
+  }
+  FILE *fp = open_memstream(&out, &len);
+  if (sl_ledger_export_csv(l, fp, 0, &err)) { fclose(fp); free(out); out = NULL; goto DONE; }
+  fclose(fp);
+DONE:
+  sl_oracle_destroy(o);
+  sl_ledger_close(l);
+  return out;
+}
+
+static void test_loop(void) {
+  char *a = campaign("a", 7), *b = campaign("b", 7), *c = campaign("c", 8);
+  CHECK(a && b && strcmp(a, b) == 0, "same seed: identical ledger exports (GA + Thompson + edit budget)");
+  CHECK(a && c && strcmp(a, c) != 0, "another seed: another ledger");
+  /* The edit budget holds: every designed sequence is within 6 of the start. */
+  int ok = a != NULL, nseq = 0;
+  if (a) {
+    const char *p = strstr(a, "# table: sequences\n");
+    char start[64] = "";
+    p = p ? strchr(p, '\n') + 1 : NULL;
+    p = p ? strchr(p, '\n') + 1 : NULL; /* skip header */
+    while (p && *p && *p != '#') {
+      char seq[64], origin[16];
+      long long id, run;
+      if (sscanf(p, "%lld,%lld,%63[^,],%15[^,]", &id, &run, seq, origin) != 4) { ok = 0; break; }
+      if (!strcmp(origin, "natural")) strcpy(start, seq);
+      else {
+        int d = 0;
+        for (int i = 0; seq[i] && start[i]; i++) d += seq[i] != start[i];
+        ok &= d <= 6 && d >= 1;
+        nseq++;
+      }
+      p = strchr(p, '\n');
+      p = p ? p + 1 : NULL;
+    }
+  }
+  CHECK(ok && nseq == 15, "15 designed sequences, each 1..6 edits from the start (%d)", nseq);
+  free(a); free(b); free(c);
+  CHECK(sl_design_proposer_parse("ga") == SL_PROPOSE_GA && sl_design_acquisition_parse("ei") == SL_ACQ_EI &&
+        sl_design_acquisition_parse("pi") < 0, "name parsing");
+}
+
+int main(void) {
+  if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
+  test_ehrlich();
+  test_table();
+  test_predictor();
+  test_loop();
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  if (system(cmd)) {}
+  return TAP_DONE();
+}

@@ -1,0 +1,153 @@
+/* test_ledger.c: the SQLite experiment ledger: schema, migration from v1,
+ * uniqueness of measurements, transactions, deterministic export. */
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "seqloop/ledger.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/sl-ledger-XXXXXX";
+
+static char *export_text(sl_ledger *l, int times) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream(&buf, &len);
+  sl_error err;
+  int st = sl_ledger_export_csv(l, fp, times, &err);
+  fclose(fp);
+  if (st) { free(buf); return NULL; }
+  return buf;
+}
+
+static int count_rows(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int n = -1;
+  if (sqlite3_open(path, &db) == SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+static void test_basic(void) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/a.db", dir);
+  sl_ledger *l = NULL;
+  sl_error err;
+  CHECK(sl_ledger_open(path, &l, &err) == SL_OK, "a new ledger opens");
+  CHECK(sl_ledger_version(l) == SL_LEDGER_SCHEMA, "and is at the current schema version %d", SL_LEDGER_SCHEMA);
+  sl_ledger_run r = {0};
+  r.cmdline = "seqloop design run";
+  r.options_json = "{\"batch\":4}";
+  r.seed = 7;
+  r.inputs_json = "{}";
+  CHECK(sl_ledger_run_add(l, &r, &err) == SL_OK && r.id == 1, "a run is added with id 1");
+  int64_t a = -1, b = -1, a2 = -1;
+  CHECK(sl_ledger_begin(l, &err) == SL_OK, "begin");
+  CHECK(sl_ledger_seq_add(l, r.id, "ACDE", SL_ORIGIN_NATURAL, 0, -1, &a, &err) == SL_OK, "add a natural sequence");
+  CHECK(sl_ledger_seq_add(l, r.id, "ACDF", SL_ORIGIN_DESIGNED, 1, a, &b, &err) == SL_OK && b != a, "add a designed child");
+  CHECK(sl_ledger_seq_add(l, r.id, "ACDE", SL_ORIGIN_DESIGNED, 3, -1, &a2, &err) == SL_OK && a2 == a,
+        "adding a sequence twice returns the first id (unique per run)");
+  CHECK(sl_ledger_measurement_add(l, a, "table", 1.5, 0, &err) == SL_OK, "a measurement");
+  int st = sl_ledger_measurement_add(l, a, "table", 2.5, 1, &err);
+  CHECK(st == SL_EINPUT && strstr(err.msg, "never counted twice"), "a second measurement of it is refused: %s", err.msg);
+  CHECK(sl_ledger_measurement_add(l, b, "table", NAN, 1, &err) == SL_OK, "an unmeasurable (NULL) result is recorded");
+  CHECK(sl_ledger_prediction_add(l, b, 1, "ridge", 0.5, 0.1, &err) == SL_OK, "a prediction");
+  CHECK(sl_ledger_round_set(l, r.id, 0, "done", "{}", &err) == SL_OK, "round 0 done");
+  CHECK(sl_ledger_round_stat(l, r.id, 0, "best", 1.5, &err) == SL_OK, "a round statistic");
+  CHECK(sl_ledger_commit(l, &err) == SL_OK, "commit");
+
+  /* A rolled-back transaction leaves nothing behind. */
+  char *before = export_text(l, 0);
+  CHECK(sl_ledger_begin(l, &err) == SL_OK, "begin a second transaction");
+  int64_t c = -1;
+  CHECK(sl_ledger_seq_add(l, r.id, "WWWW", SL_ORIGIN_DESIGNED, 2, -1, &c, &err) == SL_OK, "write inside it");
+  CHECK(sl_ledger_round_set(l, r.id, 1, "proposed", "{}", &err) == SL_OK, "round 1 proposed inside it");
+  sl_ledger_rollback(l);
+  char *after = export_text(l, 0);
+  CHECK(before && after && strcmp(before, after) == 0, "rollback leaves the export unchanged");
+  int64_t k = -2;
+  char status[16];
+  CHECK(sl_ledger_round_last(l, r.id, &k, status, &err) == SL_OK && k == 0 && !strcmp(status, "done"),
+        "last round is 0, done (got %lld %s)", (long long)k, status);
+  sl_ledger_seqs s;
+  CHECK(sl_ledger_seqs_get(l, r.id, "table", &s, &err) == SL_OK && s.n == 2, "two sequences read back");
+  CHECK(s.n == 2 && s.value[0] == 1.5 && s.measured[0] && isnan(s.value[1]) && s.measured[1] &&
+        s.origin[1] == SL_ORIGIN_DESIGNED, "values, failed measurement and origins read back");
+  sl_ledger_seqs_free(&s);
+  CHECK(before && strstr(before, "# table: measurements\nid,seq,oracle,value,round\n1,1,table,1.5,0\n2,2,table,,1\n"),
+        "CSV export of measurements (NULL as empty, no wall-clock time)");
+  CHECK(before && strstr(before, "\"{\"\"batch\"\":4}\""), "JSON options are quoted as a CSV field");
+  char *json = NULL;
+  CHECK(sl_ledger_export_json(l, &json, 1, &err) == SL_OK && json && strstr(json, "\"time\":"),
+        "JSON export with times");
+  free(json);
+  free(before);
+  free(after);
+  sl_ledger_run got;
+  int found = 0;
+  CHECK(sl_ledger_run_last(l, &got, &found, &err) == SL_OK && found && got.seed == 7 &&
+        !strcmp(got.options_json, "{\"batch\":4}"), "the run reads back with seed and options");
+  sl_ledger_run_free(&got);
+  free(r.created);
+  sl_ledger_close(l);
+  CHECK(count_rows(path, "SELECT count(*) FROM pragma_journal_mode() WHERE journal_mode = 'wal'") == 1,
+        "the ledger is in WAL mode");
+}
+
+static void test_migration(void) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/old.db", dir);
+  sl_error err;
+  CHECK(sl_ledger_migrate_to(path, 1, &err) == SL_OK, "a version-1 ledger is made");
+  CHECK(count_rows(path, "PRAGMA user_version") == 1, "its user_version is 1");
+  /* Fill it the way seqloop v1 did (no measurements.round, no round_stats). */
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open(path, &db);
+  rc |= sqlite3_exec(db, "INSERT INTO runs VALUES (1, '2026-01-01T00:00:00Z', 'old', '{}', 3, '0.0.9', '{}');"
+                         "INSERT INTO rounds VALUES (1, 0, 'done', '{}');"
+                         "INSERT INTO sequences VALUES (1, 1, 'AAAA', 'natural', 0, NULL);"
+                         "INSERT INTO sequences VALUES (2, 1, 'AAAC', 'designed', 2, 1);"
+                         "INSERT INTO measurements VALUES (1, 1, 'lab', 0.25, 't');"
+                         "INSERT INTO measurements VALUES (2, 2, 'lab', 0.75, 't');", NULL, NULL, NULL);
+  sqlite3_close(db);
+  CHECK(rc == SQLITE_OK, "v1 rows inserted with the v1 columns");
+  sl_ledger *l = NULL;
+  CHECK(sl_ledger_open(path, &l, &err) == SL_OK && sl_ledger_version(l) == SL_LEDGER_SCHEMA,
+        "opening it migrates to version %d", SL_LEDGER_SCHEMA);
+  CHECK(count_rows(path, "SELECT count(*) FROM measurements") == 2, "old measurements kept");
+  CHECK(count_rows(path, "SELECT round FROM measurements WHERE id = 2") == 2,
+        "migrated measurements get the round of their sequence");
+  CHECK(sl_ledger_round_stat(l, 1, 0, "best", 0.75, &err) == SL_OK, "round_stats exists after migration");
+  CHECK(sl_ledger_measurement_add(l, 2, "lab", 0.1, 3, &err) == SL_EINPUT, "uniqueness still holds after migration");
+  sl_ledger_close(l);
+  CHECK(sl_ledger_open(path, &l, &err) == SL_OK && count_rows(path, "PRAGMA user_version") == SL_LEDGER_SCHEMA,
+        "reopening a current ledger is a no-op");
+  sl_ledger_close(l);
+  /* A ledger from the future is refused. */
+  db = NULL;
+  sqlite3_open(path, &db);
+  sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+  sqlite3_close(db);
+  int st = sl_ledger_open(path, &l, &err);
+  CHECK(st == SL_EINPUT && strstr(err.msg, "newer than this seqloop") && !l, "a newer schema is refused: %s", err.msg);
+  /* A file that is not a database. */
+  snprintf(path, sizeof path, "%s/junk.db", dir);
+  FILE *fp = fopen(path, "w");
+  fputs("this is not an sqlite file, it is long enough to have a header of sorts........\n", fp);
+  fclose(fp);
+  st = sl_ledger_open(path, &l, &err);
+  CHECK(st == SL_EIO && strstr(err.msg, "junk.db"), "a non-database file is an error naming it: %s", err.msg);
+}
+
+int main(void) {
+  if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
+  test_basic();
+  test_migration();
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  if (system(cmd)) {}
+  return TAP_DONE();
+}
