@@ -10,22 +10,23 @@
 #              probability 1/2; children chosen at random
 #   loop-ga    the same children, chosen by the bootstrap ridge ensemble (UCB)
 #   loop-mut   mutate-and-select around the best 5 measured, UCB
-# Usage: bench/design_ehrlich.sh [SEEDS] [L] [BUDGET]  (default 10, 32, 500). Not a test.
-# Curves: bench/results/design_ehrlich_L<L>_b<BUDGET>_curves.csv (method,seed,n_measured,best).
+# Usage: bench/design_ehrlich.sh [SEEDS] [L] [BUDGET] [K]  (default 10, 32, 500, 4). Not a test.
+# Curves: bench/results/design_ehrlich_L<L>_b<BUDGET>[_k<K>]_curves.csv (method,seed,n_measured,best).
 set -u
 cd "$(dirname "$0")/.."
 BIN=${SEQLOOP_BIN:-./seqloop}
 SEEDS=${1:-10}
 L=${2:-32}
 BUDGET=${3:-500}
+K=${4:-4}
 BATCH=$((BUDGET / 20))
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/seqloop-bench.XXXXXX"); trap 'rm -rf "$TMP"' EXIT
 mkdir -p bench/results
-OUT=bench/results/design_ehrlich_L${L}_b${BUDGET}_curves.csv
+OUT=bench/results/design_ehrlich_L${L}_b${BUDGET}$([ "$K" = 4 ] || echo "_k$K")_curves.csv
 echo "method,seed,n_measured,best" > "$OUT"
 run() {
   local m=$1 s=$2; shift 2
-  "$BIN" design run -q --ledger "$TMP/$m-$s.db" --oracle "ehrlich:v=32,c=4,k=4,L=$L,q=4,seed=$s" --budget "$BUDGET" \
+  "$BIN" design run -q --ledger "$TMP/$m-$s.db" --oracle "ehrlich:v=32,c=4,k=$K,L=$L,q=$K,seed=$s" --budget "$BUDGET" \
     --rounds 1000 --batch "$BATCH" --members 5 --seed "$s" "$@" -o "$TMP/$m-$s.csv" || { echo "design_ehrlich: $m seed $s failed" >&2; return; }
   grep -v '^#' "$TMP/$m-$s.csv" | tail -n +2 | awk -F, -v m="$m" -v s="$s" '{print m "," s "," $2 "," $3}' >> "$OUT"
 }
