@@ -21,7 +21,13 @@
 #   cbas+prior   CbAS inside each round (--proposer cbas): a site-independent
 #                search distribution started at the same profile prior,
 #                reweighted by prior/q * P(y >= gamma) under the predictor
-# Usage: bench/design_gb1.sh [SEEDS]   (default 20). Not a test: never timed in CI.
+#   cbas-ar+prior  the same with an ar search distribution refitted by weighted
+#                maximum likelihood each iteration (--proposer cbas-ar)
+#   loop+arprior the loop with an ar prior of the same alignment (ARPRIOR=FILE, a
+#                model from `seqloop fit --model ar -f SPG1_STRSG --lambda-j 0.01
+#                --lambda-h 0.01`, about 11 minutes on 2 threads; skipped without it)
+# Usage: bench/design_gb1.sh [SEEDS]   (default 20); METHODS="..." runs a subset.
+# Not a test: never timed in CI.
 # Curves: bench/results/design_gb1_curves.csv (method,seed,n_measured,best).
 set -u
 cd "$(dirname "$0")/.."
@@ -33,7 +39,10 @@ SEEDS=${1:-20}
 [ -e "$GB1" ] || { echo "design_gb1: skipped: data absent ($GB1)"; exit 0; }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/seqloop-bench.XXXXXX"); trap 'rm -rf "$TMP"' EXIT
 mkdir -p bench/results
-OUT=bench/results/design_gb1_curves.csv
+METHODS=" ${METHODS:-random walk loop loop+prior cbas+prior cbas-ar+prior loop+arprior} "
+ARPRIOR=${ARPRIOR:-}
+want() { case "$METHODS" in *" $1 "*) return 0 ;; esac; return 1; }
+OUT=bench/results/design_gb1_curves${SUFFIX:-}.csv
 PRIOR=""
 if [ -e "$ALN" ]; then
   "$BIN" fit -q --model profile -f SPG1_STRSG -o "$TMP/spg1.prof" "$ALN" && PRIOR="$TMP/spg1.prof"
@@ -47,11 +56,13 @@ run() { # run METHOD SEED ARGS...
 }
 start=$(date +%s)
 for s in $(seq 1 "$SEEDS"); do
-  run random "$s" --proposer random --no-predictor --batch 8
-  run walk "$s" --proposer walk --no-predictor --batch 76
-  run loop "$s" --batch 8
-  [ -n "$PRIOR" ] && run loop+prior "$s" --batch 8 --prior "$PRIOR" --prior-sites 265,266,267,280
-  [ -n "$PRIOR" ] && run cbas+prior "$s" --batch 8 --prior "$PRIOR" --prior-sites 265,266,267,280 --proposer cbas
+  want random && run random "$s" --proposer random --no-predictor --batch 8
+  want walk && run walk "$s" --proposer walk --no-predictor --batch 76
+  want loop && run loop "$s" --batch 8
+  [ -n "$PRIOR" ] && want loop+prior && run loop+prior "$s" --batch 8 --prior "$PRIOR" --prior-sites 265,266,267,280
+  [ -n "$PRIOR" ] && want cbas+prior && run cbas+prior "$s" --batch 8 --prior "$PRIOR" --prior-sites 265,266,267,280 --proposer cbas
+  [ -n "$PRIOR" ] && want cbas-ar+prior && run cbas-ar+prior "$s" --batch 8 --prior "$PRIOR" --prior-sites 265,266,267,280 --proposer cbas-ar
+  [ -n "$ARPRIOR" ] && want loop+arprior && run loop+arprior "$s" --batch 8 --prior "$ARPRIOR" --prior-sites 265,266,267,280
 done
 echo "design_gb1: $SEEDS seeds in $(( $(date +%s) - start )) s; curves in $OUT"
 # Best at a budget = the best of the last round with n_measured <= budget.
@@ -63,7 +74,7 @@ for r in csv.DictReader(open(sys.argv[1])):
 GMAX = 8.761965656
 print("| method | seeds | fraction of max, 96 measurements | fraction of max, 384 measurements | runs reaching max (384) |")
 print("|---|---|---|---|---|")
-for m in ["random", "walk", "loop", "loop+prior", "cbas+prior"]:
+for m in ["random", "walk", "loop", "loop+prior", "cbas+prior", "cbas-ar+prior", "loop+arprior"]:
     rows = {s: c for (mm, s), c in best.items() if mm == m}
     if not rows: continue
     def at(c, b): return max(v for n, v in c.items() if n <= b) / GMAX

@@ -51,18 +51,18 @@ void sl_design_opts_init(sl_design_opts *o) {
   o->crash_after = -1;
 }
 
-static const char *const proposer_names[] = {"mutate", "ga", "random", "walk", "prior", "cbas"};
+static const char *const proposer_names[] = {"mutate", "ga", "random", "walk", "prior", "cbas", "cbas-ar"};
 static const char *const acq_names[] = {"greedy", "ucb", "ei", "thompson"};
 
 int sl_design_proposer_parse(const char *s) {
-  for (int k = 0; k < 6; k++) if (strcmp(s, proposer_names[k]) == 0) return k;
+  for (int k = 0; k < 7; k++) if (strcmp(s, proposer_names[k]) == 0) return k;
   return -1;
 }
 int sl_design_acquisition_parse(const char *s) {
   for (int k = 0; k < 4; k++) if (strcmp(s, acq_names[k]) == 0) return k;
   return -1;
 }
-const char *sl_design_proposer_name(int p) { return p >= 0 && p < 6 ? proposer_names[p] : "?"; }
+const char *sl_design_proposer_name(int p) { return p >= 0 && p < 7 ? proposer_names[p] : "?"; }
 const char *sl_design_acquisition_name(int a) { return a >= 0 && a < 4 ? acq_names[a] : "?"; }
 
 /* The memo: open addressing on FNV-1a of the design codes; keys compared in
@@ -333,6 +333,99 @@ static void cbas_fit(const sl_oracle *o, const sl_design_prior *prior, const sl_
   free(mu); free(sd); free(srt);
 }
 
+/* CbAS with an ar search distribution (`--proposer cbas-ar`): the same
+ * iterations as cbas_fit, but q_t is an arDCA model refitted by weighted
+ * maximum likelihood on the weighted samples (Brookes et al. use a VAE; an
+ * autoregressive model has exact log q(x) and exact samples, so the ratio
+ * p0(x)/q(x) is exact and the couplings can hold the epistatic combinations
+ * a site-independent q cannot). q_0 is cbas_fit's site-independent start;
+ * p0 is the prior's log P (any kind; uniform without a prior). Each refit:
+ * sl_ar_fit on the CBAS_M samples, natural order, lambda 0.01 (ArDCA.jl's),
+ * one thread (deterministic). Protein design spaces only (the ar model
+ * lives on the protein alphabet: design symbol a is code a + 1). Returns the
+ * final q (NULL without a predictor: the caller then samples q_0). */
+static int cbas_ar_fit(const sl_oracle *o, const sl_design_prior *prior, const sl_predictor *pred,
+                       sl_rng *r, const double *qp, uint8_t *work, sl_model **ret_q, sl_error *err) {
+  *ret_q = NULL;
+  if (!pred) return SL_OK;
+  const sl_alphabet *abc = sl_alphabet_get(SL_ABC_PROTEIN);
+  const int64_t L = o->L, M = CBAS_M;
+  const int q = o->q;
+  int status = SL_OK;
+  sl_model *qm = NULL;
+  sl_msa *S = NULL;
+  uint8_t *xs = malloc((size_t)(M * L)), *codes = malloc((size_t)(M * L)), *buf = malloc((size_t)L);
+  double *mu = malloc(M * sizeof *mu), *sd = malloc(M * sizeof *sd), *lw = malloc(M * sizeof *lw);
+  double *srt = malloc(M * sizeof *srt), *w = malloc(M * sizeof *w);
+  if (!xs || !codes || !buf || !mu || !sd || !lw || !srt || !w) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  double gamma = -INFINITY;
+  for (int it = 0; it < CBAS_ITER; it++) {
+    for (int64_t m = 0; m < M; m++) {
+      uint8_t *x = xs + m * L;
+      double lq = 0;
+      if (!qm) { /* q_0: site-independent */
+        for (int64_t i = 0; i < L; i++) {
+          double u = sl_rng_uniform(r);
+          int a = 0;
+          while (a < q - 1 && (u -= qp[i * q + a]) >= 0) a++;
+          x[i] = (uint8_t)a;
+          lq += log(qp[i * q + a]);
+        }
+      } else { /* q_t: ancestral samples; a gap or non-design residue is redrawn */
+        int ok = 0;
+        for (int tries = 0; tries < 100 && !ok; tries++) {
+          sl_ar_sample(qm, r, 1.0, NULL, buf, NULL);
+          ok = 1;
+          for (int64_t i = 0; i < L; i++) ok &= buf[i] >= 1 && buf[i] <= q;
+        }
+        for (int64_t i = 0; i < L; i++) x[i] = (uint8_t)(buf[i] >= 1 && buf[i] <= q ? buf[i] - 1 : 0);
+        for (int64_t i = 0; i < L; i++) buf[i] = (uint8_t)(x[i] + 1);
+        lq = sl_ar_logp(qm, buf);
+      }
+      double lp0 = prior && prior->m ? sl_design_prior_logp(prior, L, x, work) : 0.0;
+      sl_predictor_predict(pred, x, prior && prior->m ? lp0 : NAN, &mu[m], &sd[m], NULL);
+      lw[m] = lp0 - lq;
+      srt[m] = mu[m];
+    }
+    for (int64_t m = 1; m < M; m++) { /* gamma: the 80th percentile of predicted means, never falling */
+      double v = srt[m];
+      int64_t j = m - 1;
+      while (j >= 0 && srt[j] > v) { srt[j + 1] = srt[j]; j--; }
+      srt[j + 1] = v;
+    }
+    if (srt[(int64_t)(0.8 * M)] > gamma) gamma = srt[(int64_t)(0.8 * M)];
+    double wmax = -INFINITY;
+    for (int64_t m = 0; m < M; m++) {
+      double p = sd[m] > 0 ? 0.5 * erfc((gamma - mu[m]) / (sd[m] * M_SQRT2)) : (mu[m] >= gamma ? 1.0 : 0.0);
+      lw[m] = p > 0 ? lw[m] + log(p) : -INFINITY;
+      if (lw[m] > wmax) wmax = lw[m];
+    }
+    if (!isfinite(wmax)) break; /* no sample can reach gamma: keep q */
+    for (int64_t m = 0; m < M; m++) w[m] = exp(lw[m] - wmax);
+    for (int64_t k = 0; k < M * L; k++) codes[k] = (uint8_t)(xs[k] + 1);
+    sl_msa_destroy(S);
+    S = NULL;
+    if ((status = sl_msa_from_rows(abc, codes, M, L, "cbas", "cbas samples", &S, err))) goto DONE;
+    sl_ar_opts ao;
+    sl_ar_opts_init(&ao);
+    ao.lambda_J = ao.lambda_h = 0.01;
+    ao.order_kind = SL_ORDER_NATURAL;
+    ao.threads = 1;
+    sl_ar_report rep;
+    sl_model *next = NULL;
+    if ((status = sl_ar_fit(S, w, &ao, &next, &rep, err))) goto DONE;
+    sl_model_destroy(qm);
+    qm = next;
+    if ((status = sl_ar_prepare(qm, err))) goto DONE;
+  }
+DONE:
+  free(xs); free(codes); free(buf); free(mu); free(sd); free(lw); free(srt); free(w);
+  sl_msa_destroy(S);
+  if (status) { sl_model_destroy(qm); return status; }
+  *ret_q = qm;
+  return SL_OK;
+}
+
 static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, const sl_design_prior *prior,
                     const sl_predictor *pred, sl_rng *r, cands *c, gen_report *rep, sl_error *err) {
   int64_t L = o->L, want = op->candidates;
@@ -376,8 +469,17 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
     }
   }
   double *qp = NULL;
-  if (op->proposer == SL_PROPOSE_CBAS) {
-    if (pm && pm->kind != SL_MODEL_PROFILE) {
+  sl_model *qar = NULL;
+  if (op->proposer == SL_PROPOSE_CBAS_AR) {
+    const sl_alphabet *pa = sl_alphabet_get(SL_ABC_PROTEIN);
+    if (o->q != pa->q - 1 || strncmp(o->symbols, pa->symbols + 1, (size_t)o->q) != 0) {
+      free(child); free(work); free(pool); free(seen.slot);
+      return sl_fail(err, SL_EUSAGE, "--proposer cbas-ar needs a protein design space (the oracle's "
+                     "symbols are '%s'); use cbas", o->symbols);
+    }
+  }
+  if (op->proposer == SL_PROPOSE_CBAS || op->proposer == SL_PROPOSE_CBAS_AR) {
+    if (op->proposer == SL_PROPOSE_CBAS && pm && pm->kind != SL_MODEL_PROFILE) {
       free(child); free(work); free(pool); free(seen.slot);
       return sl_fail(err, SL_EUSAGE, "--proposer cbas needs no prior or a profile --prior (its search "
                      "distribution is site-independent)");
@@ -389,8 +491,14 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
       free(child); free(work); free(pool); free(seen.slot); free(qp); free(lp0); free(w); free(xs);
       return sl_fail(err, SL_ENOMEM, "out of memory");
     }
-    cbas_fit(o, prior, pred, r, qp, lp0, xs, w, work);
+    /* cbas-ar: the site-independent fit only supplies q_0 (no predictor: q stays p0) */
+    cbas_fit(o, prior, op->proposer == SL_PROPOSE_CBAS ? pred : NULL, r, qp, lp0, xs, w, work);
     free(lp0); free(w); free(xs);
+    int st2 = op->proposer == SL_PROPOSE_CBAS_AR ? cbas_ar_fit(o, prior, pred, r, qp, work, &qar, err) : SL_OK;
+    if (st2) {
+      free(child); free(work); free(pool); free(seen.slot); free(qp);
+      return st2;
+    }
   }
   for (int64_t k = 0; k < st->s.n; k++) seqset_add(&seen, st->x + k * L);
   const uint8_t *start = st->x + st->start * L;
@@ -404,6 +512,17 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
     attempts++;
     int outside = 0;
     switch (op->proposer) {
+      case SL_PROPOSE_CBAS_AR:
+        if (qar) {
+          sl_ar_sample(qar, r, 1.0, NULL, child, NULL);
+          for (int64_t i = 0; i < L; i++) {
+            outside |= child[i] == 0 || child[i] > o->q; /* a gap: outside the design space */
+            child[i] = (uint8_t)(child[i] >= 1 && child[i] <= o->q ? child[i] - 1 : 0);
+          }
+          break;
+        }
+        /* without a predictor q is q_0 */
+        __attribute__((fallthrough));
       case SL_PROPOSE_CBAS:
         for (int64_t i = 0; i < L; i++) {
           double u = sl_rng_uniform(r);
@@ -502,6 +621,7 @@ static int generate(const state *st, sl_oracle *o, const sl_design_opts *op, con
   free(samp);
   free(pw);
   free(qp);
+  sl_model_destroy(qar);
   return SL_OK;
 }
 
@@ -682,7 +802,7 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
   int can_pred = op->use_predictor && st.ntrain >= 2;
   /* CbAS needs the predictor to build its candidates; every other proposer
    * fits it after generating (the order fixes the round's random stream). */
-  if (op->proposer == SL_PROPOSE_CBAS && can_pred &&
+  if ((op->proposer == SL_PROPOSE_CBAS || op->proposer == SL_PROPOSE_CBAS_AR) && can_pred &&
       (status = fit_predictor(&st, o, op, prior, &r, &pred, err)))
     goto DONE;
   if ((status = generate(&st, o, op, prior, pred, &r, &c, &rep, err))) goto DONE;

@@ -211,6 +211,18 @@ if need "$GB1"; then
   sha=$(sha256sum "$GB1" | cut -c1-64)
   check "GB1: the run records the table's SHA-256 among its inputs" \
     test "$("$BIN" ledger export --ledger "$TMP/gb1.db" --json | json_get /dev/stdin "d['runs'][0]['inputs']['$GB1']")" = "$sha"
+  CASE="GB1 CbAS with an ar search distribution"
+  for k in 1 2; do # same ledger name in two directories, so that whole exports compare
+    mkdir -p "$TMP/gca$k"
+    (cd "$TMP/gca$k" && exec "$BIN" design run -q --ledger l.db --oracle "table:$GB1" --start VDGV --budget 49 \
+      --batch 8 --rounds 100 --seed 2 --proposer cbas-ar -o rounds.csv)
+    export_of "$TMP/gca$k/l.db" "$TMP/gca$k.export"
+  done
+  check "cbas-ar: the same seed gives the same ledger" cmp -s "$TMP/gca1.export" "$TMP/gca2.export"
+  b=$(tail -1 "$TMP/gca1/rounds.csv" | cut -d, -f3)
+  check "cbas-ar: best after 49 measurements ($b) beats the wild type" awk -v b="$b" 'BEGIN{exit !(b > 1.0)}'
+  expect_error 2 "cbas-ar needs a protein design space" design run --ledger "$TMP/gce.db" \
+    --oracle "ehrlich:v=32,c=4,k=4,L=32,q=4,seed=1" --proposer cbas-ar --budget 40 --batch 8
   CASE="GB1 unmeasured variant with missing=error"
   expect_error 1 "was not measured \\(missing=error\\)" design run --ledger "$TMP/gb1e.db" --oracle "table:$GB1,missing=error" \
     --start VDGV --proposer random --budget 400 --batch 200 --rounds 2
