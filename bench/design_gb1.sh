@@ -14,10 +14,9 @@
 #   loop         mutate-and-select + bootstrap ridge + UCB, batch 8
 #   loop+prior   the same with a zero-shot profile prior fitted to the
 #                SPG1_STRSG b0.1 alignment (3,109 rows) as a predictor feature
-#                (an ar fit of that alignment takes over 10 minutes on this shared
-#                2-core machine; the ar of the 44-row b07 alignment charges every
-#                substitution at these sites about 12.7 nats, a prior that only
-#                says "do not move")
+#                (the ar of the 44-row b07 alignment charges every substitution at
+#                these sites about 12.7 nats, a prior that only says "do not move";
+#                loop+arprior uses the ar of the 3,109-row alignment)
 #   cbas+prior   CbAS inside each round (--proposer cbas): a site-independent
 #                search distribution started at the same profile prior,
 #                reweighted by prior/q * P(y >= gamma) under the predictor
