@@ -269,6 +269,30 @@ typedef struct {
  * from the final q. Stateless across rounds (q is rebuilt from p0 each
  * round), so resume stays exact. Without a predictor the weights are
  * p0/q = 1 and q stays p0. Returns the L*q probabilities in qp. */
+/* One CbAS weighting step, shared by cbas and cbas-ar: raise gamma to the
+ * 80th percentile of the M predicted means (never lowering it), then add
+ * log P(y >= gamma | x) (Gaussian predictive) to each log weight lw[m]
+ * (which holds log p0(x) - log q(x)). srt: M scratch. Returns the largest
+ * log weight (-inf when no sample can reach gamma). */
+static double cbas_weigh(const double *mu, const double *sd, double *lw, double *srt, int64_t M,
+                         double *gamma) {
+  for (int64_t m = 0; m < M; m++) srt[m] = mu[m];
+  for (int64_t m = 1; m < M; m++) { /* insertion sort: M is 500 */
+    double v = srt[m];
+    int64_t j = m - 1;
+    while (j >= 0 && srt[j] > v) { srt[j + 1] = srt[j]; j--; }
+    srt[j + 1] = v;
+  }
+  if (srt[(int64_t)(0.8 * (double)M)] > *gamma) *gamma = srt[(int64_t)(0.8 * (double)M)];
+  double wmax = -INFINITY;
+  for (int64_t m = 0; m < M; m++) {
+    double p = sd[m] > 0 ? 0.5 * erfc((*gamma - mu[m]) / (sd[m] * M_SQRT2)) : (mu[m] >= *gamma ? 1.0 : 0.0);
+    lw[m] = p > 0 ? lw[m] + log(p) : -INFINITY;
+    if (lw[m] > wmax) wmax = lw[m];
+  }
+  return wmax;
+}
+
 #define CBAS_ITER 5
 #define CBAS_M 500
 static void cbas_fit(const sl_oracle *o, const sl_design_prior *prior, const sl_predictor *pred,
@@ -302,22 +326,8 @@ static void cbas_fit(const sl_oracle *o, const sl_design_prior *prior, const sl_
       }
       sl_predictor_predict(pred, x, sl_design_prior_logp(prior, L, x, work), &mu[m], &sd[m], NULL);
       w[m] = lw;
-      srt[m] = mu[m];
     }
-    /* gamma: the 80th percentile of predicted means, never decreasing. */
-    for (int m = 1; m < CBAS_M; m++) {
-      double v = srt[m];
-      int j = m - 1;
-      while (j >= 0 && srt[j] > v) { srt[j + 1] = srt[j]; j--; }
-      srt[j + 1] = v;
-    }
-    if (srt[(int)(0.8 * CBAS_M)] > gamma) gamma = srt[(int)(0.8 * CBAS_M)];
-    double wmax = -INFINITY;
-    for (int m = 0; m < CBAS_M; m++) {
-      double p = sd[m] > 0 ? 0.5 * erfc((gamma - mu[m]) / (sd[m] * M_SQRT2)) : (mu[m] >= gamma ? 1.0 : 0.0);
-      w[m] = p > 0 ? w[m] + log(p) : -INFINITY;
-      if (w[m] > wmax) wmax = w[m];
-    }
+    double wmax = cbas_weigh(mu, sd, w, srt, CBAS_M, &gamma);
     if (!isfinite(wmax)) break; /* no sample can reach gamma: keep q */
     for (int64_t i = 0; i < L * q; i++) qp[i] = 1e-3 / q;
     for (int m = 0; m < CBAS_M; m++) {
@@ -385,21 +395,8 @@ static int cbas_ar_fit(const sl_oracle *o, const sl_design_prior *prior, const s
       double lp0 = prior && prior->m ? sl_design_prior_logp(prior, L, x, work) : 0.0;
       sl_predictor_predict(pred, x, prior && prior->m ? lp0 : NAN, &mu[m], &sd[m], NULL);
       lw[m] = lp0 - lq;
-      srt[m] = mu[m];
     }
-    for (int64_t m = 1; m < M; m++) { /* gamma: the 80th percentile of predicted means, never falling */
-      double v = srt[m];
-      int64_t j = m - 1;
-      while (j >= 0 && srt[j] > v) { srt[j + 1] = srt[j]; j--; }
-      srt[j + 1] = v;
-    }
-    if (srt[(int64_t)(0.8 * M)] > gamma) gamma = srt[(int64_t)(0.8 * M)];
-    double wmax = -INFINITY;
-    for (int64_t m = 0; m < M; m++) {
-      double p = sd[m] > 0 ? 0.5 * erfc((gamma - mu[m]) / (sd[m] * M_SQRT2)) : (mu[m] >= gamma ? 1.0 : 0.0);
-      lw[m] = p > 0 ? lw[m] + log(p) : -INFINITY;
-      if (lw[m] > wmax) wmax = lw[m];
-    }
+    double wmax = cbas_weigh(mu, sd, lw, srt, M, &gamma);
     if (!isfinite(wmax)) break; /* no sample can reach gamma: keep q */
     for (int64_t m = 0; m < M; m++) w[m] = exp(lw[m] - wmax);
     for (int64_t k = 0; k < M * L; k++) codes[k] = (uint8_t)(xs[k] + 1);
