@@ -26,6 +26,8 @@
 
 #include "seqloop/design.h"
 
+#include "../base/linalg.h"
+
 struct sl_predictor {
   int B;
   int64_t L, n;
@@ -60,33 +62,6 @@ static double kern(const sl_predictor *p, const uint8_t *a, double za, const uin
   double k = (double)m;
   if (p->pairwise) k += 0.5 * (double)m * (double)(m - 1);
   return k + p->pw * p->pw * za * zb;
-}
-
-/* In-place Cholesky of an n x n SPD matrix (lower), then solve A x = b. */
-static int chol_solve(double *A, int64_t n, double *b) {
-  for (int64_t j = 0; j < n; j++) {
-    double d = A[j * n + j];
-    for (int64_t k = 0; k < j; k++) d -= A[j * n + k] * A[j * n + k];
-    if (!(d > 0)) return -1;
-    d = sqrt(d);
-    A[j * n + j] = d;
-    for (int64_t i = j + 1; i < n; i++) {
-      double s = A[i * n + j];
-      for (int64_t k = 0; k < j; k++) s -= A[i * n + k] * A[j * n + k];
-      A[i * n + j] = s / d;
-    }
-  }
-  for (int64_t i = 0; i < n; i++) {
-    double s = b[i];
-    for (int64_t k = 0; k < i; k++) s -= A[i * n + k] * b[k];
-    b[i] = s / A[i * n + i];
-  }
-  for (int64_t i = n - 1; i >= 0; i--) {
-    double s = b[i];
-    for (int64_t k = i + 1; k < n; k++) s -= A[k * n + i] * b[k];
-    b[i] = s / A[i * n + i];
-  }
-  return 0;
 }
 
 int sl_predictor_fit(const sl_predictor_opts *o, int64_t L, const uint8_t *x, const double *y,
@@ -142,7 +117,7 @@ int sl_predictor_fit(const sl_predictor_opts *o, int64_t L, const uint8_t *x, co
       G[i * n + i] += o->lambda;
       rhs[i] = (y[ix[i]] - p->ybar[b]) / p->ysd[b];
     }
-    if (chol_solve(G, n, rhs)) { status = sl_fail(err, SL_EINTERNAL, "predictor: Gram matrix not positive definite"); goto DONE; }
+    if (sl_cholesky_solve(G, rhs, n)) { status = sl_fail(err, SL_EINTERNAL, "predictor: Gram matrix not positive definite"); goto DONE; }
     memcpy(p->alpha + (int64_t)b * n, rhs, (size_t)n * sizeof *rhs);
   }
   *ret_p = p;

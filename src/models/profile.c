@@ -17,6 +17,8 @@
 
 #include "seqloop/potts.h"
 
+#include "../base/linalg.h"
+
 static double col_obj(const double *c, const double *h, int q, double lam, double *p) {
   double mx = h[0], z = 0.0, C = 0.0, f = 0.0;
   for (int a = 1; a < q; a++) mx = h[a] > mx ? h[a] : mx;
@@ -30,33 +32,6 @@ static double col_obj(const double *c, const double *h, int q, double lam, doubl
   }
   (void)C;
   return f;
-}
-
-/* Solve A x = b (A symmetric positive definite, q x q) by Cholesky in place. */
-static int cholesky_solve(double *A, double *b, int q) {
-  for (int j = 0; j < q; j++) {
-    double d = A[j * q + j];
-    for (int k = 0; k < j; k++) d -= A[j * q + k] * A[j * q + k];
-    if (!(d > 0)) return -1;
-    d = sqrt(d);
-    A[j * q + j] = d;
-    for (int i = j + 1; i < q; i++) {
-      double s = A[i * q + j];
-      for (int k = 0; k < j; k++) s -= A[i * q + k] * A[j * q + k];
-      A[i * q + j] = s / d;
-    }
-  }
-  for (int i = 0; i < q; i++) {
-    double s = b[i];
-    for (int k = 0; k < i; k++) s -= A[i * q + k] * b[k];
-    b[i] = s / A[i * q + i];
-  }
-  for (int i = q - 1; i >= 0; i--) {
-    double s = b[i];
-    for (int k = i + 1; k < q; k++) s -= A[k * q + i] * b[k];
-    b[i] = s / A[i * q + i];
-  }
-  return 0;
 }
 
 int sl_profile_fit(const sl_msa *msa, const double *w, double lambda_h, int gap_missing,
@@ -90,7 +65,7 @@ int sl_profile_fit(const sl_msa *msa, const double *w, double lambda_h, int gap_
         for (int b = 0; b < q; b++)
           A[a * q + b] = C * ((a == b ? p[a] : 0.0) - p[a] * p[b]) + (a == b ? 2.0 * lambda_h : 0.0);
       for (int a = 0; a < q; a++) d[a] = -g[a];
-      if (cholesky_solve(A, d, q)) break;
+      if (sl_cholesky_solve(A, d, q)) break;
       double t = 1.0, fn = f;
       for (int ls = 0; ls < 50; ls++, t *= 0.5) {
         for (int a = 0; a < q; a++) hn[a] = h[a] + t * d[a];
