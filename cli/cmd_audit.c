@@ -74,12 +74,17 @@ static char *render_text(const cli_common *c, const sl_msa *m, const sl_audit *a
   fprintf(fp, "distinct rows      %lld (%lld duplicates of an earlier row)\n", (long long)a->n_distinct,
           (long long)a->n_duplicates);
   fprintf(fp, "mean entropy       %.4f bits per column (maximum %.4f)\n", a->mean_entropy, a->max_entropy);
-  int64_t t = top < a->L ? top : a->L;
+  int64_t t = top < a->n_ranked ? top : a->n_ranked;
   const char *head = "   col    pos cons  freq   entropy    gaps\n";
-  fprintf(fp, "\nlowest-entropy columns (most conserved)\n%s", head);
+  fprintf(fp, "\nlowest-entropy columns (most conserved; columns with <= %.0f%% gaps)\n%s",
+          SL_PG_MAX_GAP * 100, head);
   for (int64_t k = 0; k < t; k++) col_line(fp, m, &a->col[a->by_entropy[k]]);
-  fprintf(fp, "\nhighest-entropy columns (most variable)\n%s", head);
-  for (int64_t k = 0; k < t; k++) col_line(fp, m, &a->col[a->by_entropy[a->L - 1 - k]]);
+  fprintf(fp, "\nhighest-entropy columns (most variable; columns with <= %.0f%% gaps)\n%s",
+          SL_PG_MAX_GAP * 100, head);
+  for (int64_t k = 0; k < t; k++) col_line(fp, m, &a->col[a->by_entropy[a->n_ranked - 1 - k]]);
+  if (a->n_ranked < a->L)
+    fprintf(fp, "(%lld columns with more than %.0f%% gaps are not ranked)\n",
+            (long long)(a->L - a->n_ranked), SL_PG_MAX_GAP * 100);
   if (columns) {
     fprintf(fp, "\nall columns\n%s", head);
     for (int64_t i = 0; i < a->L; i++) col_line(fp, m, &a->col[i]);
@@ -123,10 +128,11 @@ static char *render_json(const cli_common *c, const sl_msa *m, const sl_audit *a
   }
   cJSON *lo = cJSON_AddArrayToObject(root, "lowest_entropy_columns");
   cJSON *hi = cJSON_AddArrayToObject(root, "highest_entropy_columns");
-  for (int64_t k = 0; k < a->L && k < 5; k++) {
+  for (int64_t k = 0; k < a->n_ranked && k < 5; k++) {
     cJSON_AddItemToArray(lo, cJSON_CreateNumber((double)a->by_entropy[k] + 1));
-    cJSON_AddItemToArray(hi, cJSON_CreateNumber((double)a->by_entropy[a->L - 1 - k] + 1));
+    cJSON_AddItemToArray(hi, cJSON_CreateNumber((double)a->by_entropy[a->n_ranked - 1 - k] + 1));
   }
+  cJSON_AddNumberToObject(root, "ranked_columns", (double)a->n_ranked);
   char *s = cJSON_Print(root);
   cJSON_Delete(root);
   if (!s) return NULL;

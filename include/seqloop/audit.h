@@ -41,7 +41,11 @@ typedef struct sl_audit {
   double mean_entropy;      /* mean over columns, bits */
   double max_entropy;       /* log2(q) */
   sl_colstat *col;          /* L entries in column order */
-  int64_t *by_entropy;      /* L column indices sorted by increasing entropy */
+  int64_t *by_entropy;      /* L column indices: first the n_ranked columns with at
+                             * most SL_PG_MAX_GAP gaps by increasing entropy, then the
+                             * gappier ones by increasing entropy */
+  int64_t n_ranked;         /* columns that may be called conserved or variable: a
+                             * column of gaps has low entropy but is not conserved */
 } sl_audit;
 
 /* sl_audit_compute()

@@ -3,9 +3,12 @@
  * One pass over the N x L states accumulates weighted counts per column
  * (L*q doubles); a second pass hashes rows to count duplicates. Entropy is
  * H_i = -sum_a f_i(a) log2 f_i(a) with f_i the weighted frequencies over the
- * q states, gap included (a column that is mostly gaps is not "conserved").
- * Ties in the entropy order are broken by column index, so the order is
- * reproducible.
+ * q states, gap included. A column that is mostly gaps has a low entropy
+ * but is not "conserved": the entropy order ranks first the columns with at
+ * most SL_PG_MAX_GAP gaps (ProteinGym's rule for L), then the gappier ones,
+ * so that "most conserved" and "most variable" lists never show a column of
+ * gaps (RRM_1 listed 98.7%-gap columns as most conserved before this).
+ * Ties are broken by column index, so the order is reproducible.
  */
 #include "seqloop/audit.h"
 
@@ -28,10 +31,11 @@ void sl_audit_destroy(sl_audit *a) {
   free(a);
 }
 
-typedef struct { double e; int64_t i; } ent_key;
+typedef struct { int gappy; double e; int64_t i; } ent_key;
 
 static int by_entropy_cmp(const void *pa, const void *pb) {
   const ent_key *a = pa, *b = pb;
+  if (a->gappy != b->gappy) return a->gappy - b->gappy;
   if (a->e < b->e) return -1;
   if (a->e > b->e) return 1;
   return a->i < b->i ? -1 : a->i > b->i;
@@ -89,7 +93,12 @@ int sl_audit_compute(const sl_msa *msa, const double *w, sl_audit **ret_a, sl_er
   a->depth_class = sl_depth_class(a->neff_per_L_pg);
   ent_key *keys = malloc((size_t)(L ? L : 1) * sizeof *keys);
   if (!keys) goto NOMEM;
-  for (int64_t i = 0; i < L; i++) keys[i] = (ent_key){a->col[i].entropy, i};
+  a->n_ranked = 0;
+  for (int64_t i = 0; i < L; i++) {
+    int gappy = a->col[i].gap_frac > SL_PG_MAX_GAP;
+    keys[i] = (ent_key){gappy, a->col[i].entropy, i};
+    a->n_ranked += !gappy;
+  }
   qsort(keys, (size_t)L, sizeof *keys, by_entropy_cmp);
   for (int64_t i = 0; i < L; i++) a->by_entropy[i] = keys[i].i;
   free(keys);

@@ -134,6 +134,18 @@ static int is_blank(const char *s) {
   return 1;
 }
 
+/* "#" then comma-separated lengths, a tab, comma-separated cardinalities. */
+static int is_colabfold_superheader(const char *s) {
+  if (*s++ != '#') return 0;
+  for (int part = 0; part < 2; part++) {
+    if (!isdigit((unsigned char)*s)) return 0;
+    while (isdigit((unsigned char)*s) || (*s == ',' && isdigit((unsigned char)s[1]))) s++;
+    if (part == 0 && *s++ != '\t') return 0;
+  }
+  while (*s == ' ' || *s == '\t' || *s == '\r') s++;
+  return *s == '\0';
+}
+
 static int read_all(sl_reader *r, int format, sl_seqset **ret_ss, sl_error *err) {
   sl_seqset *ss = calloc(1, sizeof *ss);
   int status = SL_OK;
@@ -152,6 +164,20 @@ static int read_all(sl_reader *r, int format, sl_seqset **ret_ss, sl_error *err)
     status = sl_fail(err, SL_EINPUT, "%s: empty file; expected sequences in FASTA, A2M, A3M or "
                      "Stockholm format", ss->path);
     goto ERROR;
+  }
+  /* ColabFold writes A3M files that start with one '#' line giving the query
+   * lengths and cardinalities ("#101\t1", "#59,78\t1,1" for complexes); it is
+   * not a sequence and carries nothing seqloop uses, so it is skipped. Any
+   * other '#' line is still an error below. */
+  if (is_colabfold_superheader(line) && format != SL_FMT_STOCKHOLM) {
+    do {
+      if ((status = sl_reader_line(r, &line, &len, err))) goto ERROR;
+    } while (line && is_blank(line));
+    if (!line) {
+      status = sl_fail(err, SL_EINPUT, "%s: only a ColabFold '#' header line; expected sequences",
+                       ss->path);
+      goto ERROR;
+    }
   }
   int sto = strncmp(line, "# STOCKHOLM", 11) == 0;
   if (format == SL_FMT_STOCKHOLM && !sto) {

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# tests/e2e/audit_fixes.sh: ingestion and audit fixes of the renovation
+# (issue 11): ColabFold's A3M '#' superheader, and "most conserved" columns
+# that are never columns of gaps.
+. "$(dirname "$0")/lib.sh"
+
+# 1. ColabFold A3M: one '#lengths<TAB>cardinalities' line before the first record.
+CASE="colabfold a3m"
+a3m="$DATA/a3m_examples/1a3a_1_A.a3m"
+if need "$a3m"; then
+  L=$(awk '/^>/{n++; next} n==1{printf "%s", $0}' "$a3m" | tr -d 'a-z.' | wc -c)
+  { printf '#%d\t1\n' "$L"; cat "$a3m"; } > "$TMP/cf.a3m"
+  run_sl audit --json -o "$TMP/plain.json" "$a3m"
+  run_sl audit --json -o "$TMP/cf.json" "$TMP/cf.a3m"
+  check "$CASE: accepted (exit $RC)" [ "$RC" -eq 0 ]
+  n1=$(json_get "$TMP/plain.json" "d['N']"); n2=$(json_get "$TMP/cf.json" "d['N']")
+  e1=$(json_get "$TMP/plain.json" "d['neff']"); e2=$(json_get "$TMP/cf.json" "d['neff']")
+  check "$CASE: same N ($n1 = $n2) and Neff ($e1 = $e2) as without the superheader" \
+    [ -n "$n1" ] && [ "$n1" = "$n2" ] && [ "$e1" = "$e2" ]
+  { printf '#259,78\t1,1\n'; cat "$a3m"; } > "$TMP/cf2.a3m"
+  run_sl audit -q "$TMP/cf2.a3m"
+  check "$CASE: complex superheader (#259,78<TAB>1,1) accepted" [ "$RC" -eq 0 ]
+fi
+CASE="colabfold-like junk"
+printf '#101 1\n>q\nACDEF\n' > "$TMP/bad.a3m"
+expect_error 1 "line 1: expected a FASTA header" audit "$TMP/bad.a3m"
+printf '#101\t1\n' > "$TMP/only.a3m"
+expect_error 1 "only a ColabFold" audit "$TMP/only.a3m"
+printf '# STOCKHOLM 1.0\n' > "$TMP/x.sto"
+printf '#5\t1\n>q\nACDEF\n' > "$TMP/fmt.a3m"
+expect_error 1 "expected '# STOCKHOLM 1.0' header" audit --format stockholm "$TMP/fmt.a3m"
+
+# 2. Most conserved columns are not columns of gaps (RRM_1, the README's demo).
+CASE="conserved columns"
+rrm=/usr/share/doc/hmmer/examples/testsuite/RRM_1.sto.gz
+[ -e "$rrm" ] || rrm="$DATA/pfam_seeds_stockholm/RRM_1.sto"
+if need "$rrm"; then
+  run_sl audit --json -o "$TMP/rrm.json" "$rrm"
+  bad=$(/usr/bin/python3 -c "
+import json,sys; d=json.load(open(sys.argv[1])); c=d['columns']
+ids=d['lowest_entropy_columns']+d['highest_entropy_columns']
+print(sum(1 for k in ids if c[k-1]['gap_frac']>0.3), len(ids), d['ranked_columns'], sum(1 for x in c if x['gap_frac']<=0.3))" "$TMP/rrm.json")
+  set -- $bad
+  check "$CASE: no listed column has > 30% gaps ($1 of $2), ranked = columns with <= 30% gaps ($3 = $4)" \
+    [ "${1:-x}" = 0 ] && [ "${2:-0}" -eq 10 ] && [ "${3:-a}" = "${4:-b}" ]
+  run_sl audit "$rrm"
+  gappy=$(awk '/most conserved/{f=1; getline; next} /^$/{f=0} f && $6+0 > 0.3' "$TMP/out" | wc -l)
+  check "$CASE: text table lists no gappy column as most conserved" [ "$gappy" -eq 0 ]
+  check "$CASE: text says how many gappy columns are not ranked" grep -q "columns with more than 30% gaps are not ranked" "$TMP/out"
+fi
+finish
