@@ -1,38 +1,49 @@
 #!/usr/bin/env bash
-# tools/check_layers.sh: check the module graph of docs/dependencies.md.
-# A module may include only the public headers of the modules below it:
-#   base <- kern <- seq <- models <- struct <- score <- audit <- cli
-#   ledger: base only (+ SQLite); design: base, rng, seq, models, sample, score, ledger
-# (cli may include anything; nothing includes cli). Prints violations; exits 1 if any.
+# tools/check_layers.sh: check the module graph. The table between the
+# "layers:begin" and "layers:end" markers of docs/dependencies.md says, for
+# each module (a folder of src/), its public headers (include/seqloop/) and
+# the modules it may include. Every #include of a file under src/MOD/ and of
+# MOD's public headers is checked: "seqloop/x.h" must be a header of MOD or
+# of a module in its row; a relative "../other/x.h" must name a module in its
+# row. cli may include anything; nothing in src/ or include/ includes cli/.
+# Also fails when a public header belongs to no module, or a folder of src/
+# has no row. Prints each violation; exits 1 if any.
 set -u
 cd "$(dirname "$0")/.."
-declare -A allowed=(
-  [base]="base rng"
-  [kern]="base rng kern"
-  [seq]="base rng kern alphabet seqfile msa weights"
-  [models]="base rng kern alphabet seqfile msa weights model potts ar tfm"
-  [sample]="base rng kern alphabet seqfile msa weights model potts ar tfm gibbs"
-  [struct]="base rng kern alphabet seqfile msa weights model potts ar tfm structure"
-  [score]="base rng kern alphabet seqfile msa weights model potts ar tfm structure metrics score"
-  [audit]="base rng kern alphabet seqfile msa weights model potts ar tfm gibbs structure metrics score audit samplestats split info"
-  [ledger]="base ledger"
-  [design]="base rng kern alphabet seqfile msa weights model potts ar tfm gibbs metrics score ledger design"
-)
-declare -A module_of=(
-  [base]=base [rng]=base [ar]=models [gibbs]=sample [kern]=kern [alphabet]=seq [seqfile]=seq [msa]=seq [weights]=seq [model]=models
-  [potts]=models [tfm]=models [structure]=struct [metrics]=score [score]=score [audit]=audit [samplestats]=audit [split]=audit [info]=audit [ledger]=ledger [design]=design [seqloop]=all
-)
+table=$(sed -n '/<!-- layers:begin -->/,/<!-- layers:end -->/p' docs/dependencies.md |
+        grep -E '^\| [a-z]+ \|' | grep -v '^| module |')
+declare -A owner=() uses=() headers=()
+while IFS='|' read -r _ mod hdrs deps _; do
+  mod=$(echo $mod); headers[$mod]=$(echo $hdrs); uses[$mod]=$(echo $deps)
+  for h in ${headers[$mod]}; do owner[$h]=$mod; done
+done <<< "$table"
 bad=0
-for dir in base kern seq models sample struct score audit ledger design; do
-  for f in src/$dir/*.c src/$dir/*.h include/seqloop/*.h; do
+say() { echo "layer violation: $*"; bad=1; }
+[ ${#headers[@]} -gt 0 ] || say "no module table found in docs/dependencies.md"
+for h in include/seqloop/*.h; do
+  n=$(basename "$h" .h); [ "$n" = seqloop ] && continue
+  [ -n "${owner[$n]:-}" ] || say "include/seqloop/$n.h belongs to no module in docs/dependencies.md"
+done
+for d in src/*/; do
+  m=$(basename "$d"); [ -n "${headers[$m]+x}" ] || say "src/$m has no row in docs/dependencies.md"
+done
+for mod in "${!headers[@]}"; do
+  files=(src/$mod/*.[ch])
+  for h in ${headers[$mod]}; do files+=(include/seqloop/$h.h); done
+  for f in "${files[@]}"; do
     [ -e "$f" ] || continue
-    case "$f" in include/*) h=$(basename "$f" .h); [ "${module_of[$h]:-}" = "$dir" ] || [ "$dir" = "$h" ] || continue ;; esac
     while read -r inc; do
-      hdr=${inc#seqloop/}; hdr=${hdr%.h}
-      case " ${allowed[$dir]} " in *" $hdr "*) ;; *) echo "layer violation: $f includes seqloop/$hdr.h"; bad=1 ;; esac
-    done < <(grep -oE '#include "seqloop/[a-z]+\.h"' "$f" | sed -E 's/#include "(.*)"/\1/')
+      case "$inc" in
+        seqloop/*) h=${inc#seqloop/}; h=${h%.h}; o=${owner[$h]:-?} ;;
+        ../*/*) o=${inc#../}; o=${o%%/*}
+                [ "$o" = cli ] && { say "$f includes $inc"; continue; } ;;
+        *) continue ;;
+      esac
+      [ "$o" = "$mod" ] && continue
+      case " ${uses[$mod]} " in *" $o "*) ;; *) say "$f includes $inc (module $o; $mod may include: ${uses[$mod]:-nothing})" ;; esac
+    done < <(grep -oE '^#include "[^"]+"' "$f" | sed -E 's/#include "(.*)"/\1/')
   done
 done
-if grep -rqE '#include "(\.\./)*cli/' src include 2>/dev/null; then echo "layer violation: library includes cli/"; bad=1; fi
+if grep -rqE '#include "(\.\./)*cli/' src include 2>/dev/null; then say "library includes cli/"; fi
 [ $bad -eq 0 ] && echo "layers: ok"
 exit $bad

@@ -20,6 +20,7 @@
 
 #include "seqloop/base.h"
 #include "seqloop/model.h"
+#include "seqloop/seqfile.h" /* sl_csv: assay tables */
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,27 +51,6 @@ SL_MUSTCHECK int sl_mutant_parse(const sl_model *m, const char *text, int64_t of
  *           distinct columns.
  */
 double sl_model_delta(const sl_model *m, const uint8_t *s, const sl_mutation *mut, int n);
-
-/* ---- CSV ------------------------------------------------------------------ */
-
-typedef struct sl_csv {
-  int64_t nrows;        /* data rows (header excluded) */
-  int ncols;
-  char **header;        /* ncols names */
-  char ***cell;         /* nrows x ncols unquoted values */
-  char **raw;           /* nrows raw lines (to copy input columns verbatim) */
-  char *raw_header;
-  int64_t *line;        /* line number of each row */
-  char *path;
-} sl_csv;
-
-/* sl_csv_read(): RFC 4180 (quoted fields, doubled quotes; no newlines inside
- * quotes), a UTF-8 BOM ignored, '#' lines before the header skipped, every
- * row with the header's number of fields (else an error naming the line). */
-SL_MUSTCHECK int sl_csv_read(const char *path, sl_csv **ret_csv, sl_error *err);
-void sl_csv_destroy(sl_csv *csv);
-/* Column index of name, or -1. */
-int sl_csv_col(const sl_csv *csv, const char *name);
 
 /* ---- couplings ------------------------------------------------------------ */
 

@@ -4,6 +4,10 @@
  * by content (magic bytes), whatever the file is called; "-" reads stdin.
  * This layer only splits a file into named records and checks the syntax;
  * alphabet, column selection and row filters happen in msa.h.
+ *
+ * Tables (CSV) are read here too, by the same line reader (gzip, stdin,
+ * binary-data checks, line numbers in errors): assay tables for `score`,
+ * lab results and oracle tables for `design`.
  */
 #ifndef SEQLOOP_SEQFILE_H
 #define SEQLOOP_SEQFILE_H
@@ -60,6 +64,27 @@ void sl_seqset_destroy(sl_seqset *ss);
 /* sl_format_parse(): "auto", "fasta", "a2m", "a3m", "stockholm"/"sto" -> SL_FMT_*; -1 if unknown. */
 int sl_format_parse(const char *s);
 const char *sl_format_name(int format);
+
+/* ---- tables (CSV) ------------------------------------------------------------------ */
+
+typedef struct sl_csv {
+  int64_t nrows;        /* data rows (header excluded) */
+  int ncols;
+  char **header;        /* ncols names */
+  char ***cell;         /* nrows x ncols unquoted values */
+  char **raw;           /* nrows raw lines (to copy input columns verbatim) */
+  char *raw_header;
+  int64_t *line;        /* line number of each row */
+  char *path;
+} sl_csv;
+
+/* sl_csv_read(): RFC 4180 (quoted fields, doubled quotes; no newlines inside
+ * quotes), a UTF-8 BOM ignored, '#' lines before the header skipped, every
+ * row with the header's number of fields (else an error naming the line). */
+SL_MUSTCHECK int sl_csv_read(const char *path, sl_csv **ret_csv, sl_error *err);
+void sl_csv_destroy(sl_csv *csv);
+/* Column index of name, or -1. */
+int sl_csv_col(const sl_csv *csv, const char *name);
 
 #ifdef __cplusplus
 }

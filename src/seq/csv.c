@@ -1,4 +1,5 @@
-/* csv.c: a small RFC 4180 reader for assay tables (ProteinGym CSVs).
+/* csv.c: a small RFC 4180 reader for tables (ProteinGym assay CSVs, lab results,
+ * oracle tables), over the same line reader as the sequence parsers.
  *
  * Each data row keeps its raw text so that `seqloop score` can copy every
  * input column verbatim and append its own. Quoted fields may hold commas
@@ -8,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../seq/reader.h"
-#include "seqloop/score.h"
+#include "reader.h"
+#include "seqloop/seqfile.h"
 
 void sl_csv_destroy(sl_csv *c) {
   if (!c) return;
