@@ -32,7 +32,7 @@ capture() {
   run weights.log weights -f DYR_ECOLI --theta 0.2 -o dhfr.weights "$D/dhfr/DHFR.a2m"
   run ingest.log ingest -f BLAT_ECOLX --max-gap-frac 0.3 --min-coverage 0.5 -o blat.fa "$D/blat_ecolx/BLAT_ECOLX.a2m"
   # Potts (DHFR, plmc's README settings, 10 iterations), plmc export, contacts, Gibbs.
-  run fit_dhfr.json fit --model potts -f DYR_ECOLI -g --lambda-h 0.01 --lambda-j 16 -m 10 --json -o dhfr.model "$D/dhfr/DHFR.a2m"
+  run fit_dhfr.log fit --model potts -f DYR_ECOLI -g --lambda-h 0.01 --lambda-j 16 -m 10 -o dhfr.model "$D/dhfr/DHFR.a2m"
   run convert.log convert dhfr.model -o dhfr.params
   run dhfr.ecs contacts -m dhfr.model --top 100
   run dhfr_zs.ecs contacts -m dhfr.model --gauge zerosum --top 100
@@ -45,7 +45,7 @@ capture() {
   run blat_potts_scored.csv score -m blat.potts --skip-invalid --dms-score-column 2500 --metrics-json blat_potts_metrics.json "$D/blat_ecolx/BLAT_ECOLX_Ranganathan2015.csv"
   run blat_mutants.csv score -m blat.potts --mutants A34F,A77H:L135G
   # kunitz: split, leakage audit, ar and profile, perplexity, samples, entropy, KL.
-  run split.json split --identity 0.8 --seed 1 --json -o kunitz "$D/kunitz_pf00014/PF00014_mgap6.fasta.gz"
+  run split.txt split --identity 0.8 --seed 1 -o kunitz "$D/kunitz_pf00014/PF00014_mgap6.fasta.gz"
   run leak.json audit --json --train kunitz.train.fa --test kunitz.test.fa
   run fit_kar.log fit --model ar --lambda-j 0.01 --lambda-h 0.01 -o k.ar kunitz.train.fa
   run fit_kprof.log fit --model profile -o k.prof kunitz.train.fa
@@ -91,9 +91,13 @@ def model(path):
     base = 16 + H
     t = [(x["name"], x["shape"], b[base + x["offset"]: base + x["offset"] + x["nbytes"]]) for x in h["tensors"]]
     keep = {k: h.get(k) for k in ("kind", "alphabet", "q", "gap_missing", "L", "focus_name", "focus", "positions", "neff", "n_train", "order", "tfm")}
+    keep["result"] = strip(((h.get("meta") or {}).get("result")) or {})  # objective, iterations
     return ("model", keep, t)
 def text(path):
-    return [l for l in open(path, errors="replace").read().splitlines() if not l.startswith("#")]
+    ls = [l for l in open(path, errors="replace").read().splitlines() if not l.startswith("#")]
+    if ls and ls[0].split()[-1:] in (["secs"], ["seconds"]):  # a timing column: drop it
+        ls = [l.rsplit(None, 1)[0] if l.strip() else l for l in ls]
+    return ls
 bad = 0; n = 0
 for f in sorted(os.listdir(A)):
     if f.endswith(".err") or f.endswith(".log") or ".prov" in f or f.endswith(".db") or f.endswith("-wal") or f.endswith("-shm"): continue
