@@ -1,7 +1,8 @@
 /* reader.h (private): a line reader over plain, gzip or in-memory input.
  *
- * zlib's gzread() reads gzip and plain files alike, deciding by the magic
- * bytes, so gzip is detected by content. Lines may be any length (the buffer
+ * gzip is detected by content (magic bytes) and inflated member by member;
+ * data after the last member, bzip2/xz/zstd input, CR-only line endings,
+ * lines over a limit and input over a limit are errors (reader.c). Lines may be any length (the buffer
  * grows); NUL bytes and control characters other than tab, CR, VT and FF are
  * rejected as binary data, with the line number. The SHA-256 of the
  * decompressed bytes is accumulated as they are read.
@@ -26,6 +27,19 @@ SL_MUSTCHECK int sl_reader_open_mem(const char *buf, size_t len, const char *nam
  *           next call.
  */
 SL_MUSTCHECK int sl_reader_line(sl_reader *r, char **ret_line, size_t *ret_len, sl_error *err);
+
+/* Default longest line (bytes): far above any real sequence line (the
+ * longest proteins are ~35,000 residues), far below what a gzip bomb holds. */
+#define SL_READER_MAX_LINE ((int64_t)256 << 20)
+
+/* sl_reader_set_limits(): longest line and most decompressed bytes (values
+ * <= 0 keep the current limit). Defaults: SL_READER_MAX_LINE and a quarter
+ * of physical memory, or SEQLOOP_MAX_LINE / SEQLOOP_MAX_INPUT if set. */
+void sl_reader_set_limits(sl_reader *r, int64_t max_line, int64_t max_input);
+
+/* sl_reader_expect(): what the input should be, for the binary-data error
+ * (default: a text sequence file); what must outlive the reader. */
+void sl_reader_expect(sl_reader *r, const char *what);
 
 int64_t sl_reader_lineno(const sl_reader *r);     /* number of the last line returned */
 const char *sl_reader_name(const sl_reader *r);   /* display name ("<stdin>" for "-") */

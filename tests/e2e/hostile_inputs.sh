@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# tests/e2e/hostile_inputs.sh: regression tests for the reader items of
+# issue 18 (each reproduced on the old reader first): data after a gzip
+# member, gzip bombs, input limits, CR-only line endings, other compressors,
+# a NUL in a CSV, and a CSV of a million columns (linear, not quadratic).
+. "$(dirname "$0")/lib.sh"
+T=/usr/bin/time
+
+CASE="text after a gzip member"
+{ printf '>a\nACDEF\n' | gzip -c; printf '>b\nACDEG\n'; } > "$TMP/tail.fa.gz"
+expect_error 1 "not gzip after the end of the gzip stream" audit "$TMP/tail.fa.gz"
+check "$CASE: no output on stdout" [ ! -s "$TMP/out" ]
+CASE="concatenated gzip members"
+{ printf '>a\nACDEF\n' | gzip -c; printf '>b\nACDEG\n' | gzip -c; } > "$TMP/two.fa.gz"
+run_sl audit --json "$TMP/two.fa.gz"
+check "$CASE: both members read (N = $(json_get "$TMP/out" "d['N']"))" [ "$(json_get "$TMP/out" "d['N']")" = 2 ]
+CASE="concatenated gzip on stdin"
+"$BIN" audit --json - < "$TMP/two.fa.gz" > "$TMP/out" 2> "$TMP/err"
+check "$CASE: N = 2" [ "$(json_get "$TMP/out" "d['N']")" = 2 ]
+
+CASE="gzip bomb"
+# 64 MiB of one row compress to ~64 KiB; with a 16 MiB line limit the reader
+# stops at the limit, and resident memory stays far below the row's size.
+{ printf '>bomb\n'; head -c 67108864 /dev/zero | tr '\0' 'A'; printf '\n'; } | gzip -1 -c > "$TMP/bomb.fa.gz"
+SEQLOOP_MAX_LINE=16M $T -f '%M' -o "$TMP/mem" "$BIN" audit "$TMP/bomb.fa.gz" > "$TMP/out" 2> "$TMP/err"; RC=$?
+check "$CASE: exit 1 naming the line limit (exit $RC: $(head -c 200 "$TMP/err"))" \
+  eval '[ "$RC" -eq 1 ] && grep -q "longer than 16777216 bytes" "$TMP/err"' 
+kb=$(tail -1 "$TMP/mem")
+check "$CASE: peak memory $((kb / 1024)) MiB < 64 MiB" [ "${kb:-999999}" -lt 65536 ]
+CASE="input limit"
+SEQLOOP_MAX_INPUT=1M "$BIN" audit "$TMP/bomb.fa.gz" > "$TMP/out" 2> "$TMP/err"; RC=$?
+check "$CASE: exit 1 naming SEQLOOP_MAX_INPUT" \
+  eval '[ "$RC" -eq 1 ] && grep -q "more than 1048576 bytes of input after decompression" "$TMP/err"' 
+CASE="default line limit"
+check "$CASE: 256 MiB by default, larger than the 10 MB lines real files may hold" \
+  grep -q 'SL_READER_MAX_LINE ((int64_t)256 << 20)' "$(dirname "$0")/../../src/seq/reader.h"
+CASE="bad limit value"
+SEQLOOP_MAX_LINE=abc "$BIN" audit "$TMP/two.fa.gz" > /dev/null 2>&1
+check "$CASE: a malformed SEQLOOP_MAX_LINE is ignored (default kept)" [ $? -eq 0 ]
+
+CASE="CR-only line endings"
+printf '>a\rACDEF\r>b\rACDEG\r' > "$TMP/mac.fa"
+expect_error 1 "line 1: a carriage return inside the line: the file has CR-only" audit "$TMP/mac.fa"
+CASE="CRLF line endings"
+printf '>a\r\nACDEF\r\n>b\r\nACDEG\r\n' > "$TMP/dos.fa"
+run_sl audit -q "$TMP/dos.fa"
+check "$CASE: accepted" [ "$RC" -eq 0 ]
+
+CASE="other compressors"
+printf 'BZh91AY&SY\x00\x01' > "$TMP/x.fa.bz2"
+expect_error 1 "bzip2-compressed input is not supported .*bunzip2" audit "$TMP/x.fa.bz2"
+printf '\xfd7zXZ\x00\x00\x04' > "$TMP/x.fa.xz"
+expect_error 1 "xz-compressed input is not supported .*unxz" audit "$TMP/x.fa.xz"
+printf '\x28\xb5\x2f\xfd\x00\x00' > "$TMP/x.fa.zst"
+expect_error 1 "zstd-compressed input is not supported" audit "$TMP/x.fa.zst"
+
+CASE="NUL in a CSV"
+if need "$DATA/kunitz_pf00014/PF00014_mgap6.fasta.gz"; then
+  "$BIN" fit --model profile -q -o "$TMP/k.prof" "$DATA/kunitz_pf00014/PF00014_mgap6.fasta.gz" 2> /dev/null
+  printf 'mutant,score\nA1G,1\x00\n' > "$TMP/nul.csv"
+  expect_error 1 "nul.csv line 2: binary data \\(byte 0x00\\); expected a text table \\(CSV" score -m "$TMP/k.prof" "$TMP/nul.csv"
+  CASE="a CSV of a million columns"
+  /usr/bin/python3 -c "
+import sys; n=1000000
+open(sys.argv[1],'w').write('mutant,'+','.join('c%d'%i for i in range(n-1))+'\n'+'X1G,'+','.join('1' for i in range(n-1))+'\n')" "$TMP/wide.csv"
+  $T -f '%M' -o "$TMP/mem" "$BIN" score -m "$TMP/k.prof" --skip-invalid -q -o "$TMP/wide_out.csv" "$TMP/wide.csv" 2> "$TMP/err"; RC=$?
+  kb=$(tail -1 "$TMP/mem")
+  check "$CASE: read (exit $RC) in $((kb / 1024)) MiB (quadratic reader: 12 GB)" eval '[ "$RC" -eq 0 ] && [ "${kb:-9999999}" -lt 262144 ]' 
+fi
+finish
