@@ -73,7 +73,7 @@ typedef struct cli_common {
   const char *prov;      /* --provenance: sidecar path (NULL: OUT.prov.json) */
   const cli_cmdinfo *info; /* set by cli_common_parse */
   cli_opt *opts;         /* the parsed table (its values go into the provenance) */
-  struct { const char *role, *path; } in[16]; /* inputs hashed into the provenance */
+  struct { const char *role, *path; char sha256[SL_SHA256_HEX]; } in[16]; /* inputs of the provenance */
   int n_in;
   int json, quiet, verbose;
   int argc;
@@ -87,7 +87,9 @@ void cli_common_init(cli_common *c, const char *cmd, int argc, char **argv);
 int cli_common_parse(cli_common *c, const cli_cmdinfo *info, cli_opt *opts, int *ret_optind);
 
 /* Record an input file (role: "alignment", "model", "assay", ...): its
- * SHA-256 goes into the provenance. path must outlive c. */
+ * SHA-256 goes into the provenance: of the content as read (decompressed,
+ * stdin included) for an alignment read by cli_load, else of the file's
+ * bytes. path must outlive c; NULL is ignored. */
 void cli_input(cli_common *c, const char *role, const char *path);
 
 /* cli_prov_write()

@@ -50,6 +50,7 @@ void cli_input(cli_common *c, const char *role, const char *path) {
     if (strcmp(c->in[k].path, path) == 0 && strcmp(c->in[k].role, role) == 0) return;
   c->in[c->n_in].role = role;
   c->in[c->n_in].path = path;
+  c->in[c->n_in].sha256[0] = 0;
   c->n_in++;
 }
 
@@ -87,7 +88,8 @@ cJSON *cli_prov_json(const cli_common *c, const char *out, const cJSON *extra) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "role", c->in[k].role);
     cJSON_AddStringToObject(j, "path", c->in[k].path);
-    if (file_sha256(c->in[k].path, hex) == 0) cJSON_AddStringToObject(j, "sha256", hex);
+    if (c->in[k].sha256[0]) cJSON_AddStringToObject(j, "sha256", c->in[k].sha256);
+    else if (file_sha256(c->in[k].path, hex) == 0) cJSON_AddStringToObject(j, "sha256", hex);
     else cJSON_AddNullToObject(j, "sha256");
     cJSON_AddItemToArray(ins, j);
   }
@@ -186,6 +188,11 @@ int cli_load(cli_common *c, const char *path, sl_msa **ret_msa, double **ret_w, 
   *ret_msa = NULL;
   *ret_w = NULL;
   if ((status = sl_msa_read(path, &c->msa, &m, err))) return status;
+  if (c->weights_in) cli_input(c, "weights", c->weights_in);
+  /* the content as read (decompressed; stdin included), as model files record it */
+  cli_input(c, "alignment", path);
+  for (int k = 0; k < c->n_in; k++)
+    if (strcmp(c->in[k].path, path) == 0) memcpy(c->in[k].sha256, m->sha256, SL_SHA256_HEX);
   if (!c->quiet) summary(c, m);
   w = malloc((size_t)m->N * sizeof *w);
   if (!w) { sl_msa_destroy(m); return sl_fail(err, SL_ENOMEM, "out of memory"); }

@@ -55,6 +55,13 @@ static int has_max(const cli_opt *o) { return isfinite(o->max) && o->max < 1e18;
 
 static void range_text(const cli_opt *o, char *buf, size_t n) {
   int lo = has_min(o), hi = has_max(o);
+  if (o->type == CLI_T_INT || o->type == CLI_T_INT64 || o->type == CLI_T_UINT64) {
+    if (lo && hi) snprintf(buf, n, " in [%.0f, %.0f]", o->min, o->max);
+    else if (lo) snprintf(buf, n, " >= %.0f", o->min);
+    else if (hi) snprintf(buf, n, " <= %.0f", o->max);
+    else buf[0] = 0;
+    return;
+  }
   if (lo && hi)
     snprintf(buf, n, " in %c%g, %g%c", o->flags & CLI_F_MIN_OPEN ? '(' : '[', o->min, o->max,
              o->flags & CLI_F_MAX_OPEN ? ')' : ']');
@@ -69,13 +76,22 @@ static int in_range(const cli_opt *o, double v) {
   return 1;
 }
 
+static int is_alias(const cli_choice *ch, int k) {
+  for (int j = 0; j < k; j++)
+    if (ch[j].value == ch[k].value) return 1;
+  return 0;
+}
+
 static void choices_text(const cli_opt *o, char *buf, size_t n) {
-  size_t off = 0, k, nc = 0;
+  size_t off = 0, k, nc = 0, shown = 0;
   buf[0] = 0;
-  while (o->choices && o->choices[nc].name) nc++;
-  for (k = 0; k < nc && off < n; k++)
-    off += (size_t)snprintf(buf + off, n - off, "%s%s", k == 0 ? "" : k + 1 == nc ? " or " : ", ",
+  for (k = 0; o->choices && o->choices[k].name; k++) nc += !is_alias(o->choices, (int)k);
+  for (k = 0; o->choices && o->choices[k].name && off < n; k++) {
+    if (is_alias(o->choices, (int)k)) continue;
+    shown++;
+    off += (size_t)snprintf(buf + off, n - off, "%s%s", shown == 1 ? "" : shown == nc ? " or " : ", ",
                             o->choices[k].name);
+  }
 }
 
 /* Type one value into o's target; on failure print the message and return 2. */
@@ -122,8 +138,8 @@ static int set_value(const cli_cmdinfo *info, cli_opt *o, const char *arg) {
     }
     case CLI_T_STRING:
       if (!*arg) {
-        snprintf(want, sizeof want, "%s", o->metavar ? o->metavar : "a value");
-        fprintf(stderr, "seqloop %s: --%s: expected %s, not an empty string\n", info->name, o->name, want);
+        fprintf(stderr, "seqloop %s: --%s: expected a value (%s), not an empty string\n", info->name, o->name,
+                o->metavar ? o->metavar : "text");
         return 2;
       }
       *(const char **)o->target = arg;
@@ -260,7 +276,8 @@ void cli_options_json(FILE *fp, const cli_cmdinfo *info, const cli_opt *opts) {
     if (has_max(o)) cJSON_AddNumberToObject(j, o->flags & CLI_F_MAX_OPEN ? "max_exclusive" : "max", o->max);
     if (o->type == CLI_T_CHOICE) {
       cJSON *c = cJSON_AddArrayToObject(j, "choices");
-      for (const cli_choice *ch = o->choices; ch && ch->name; ch++) cJSON_AddItemToArray(c, cJSON_CreateString(ch->name));
+      for (int k = 0; o->choices && o->choices[k].name; k++)
+        if (!is_alias(o->choices, k)) cJSON_AddItemToArray(c, cJSON_CreateString(o->choices[k].name));
     }
     if (o->flags & CLI_F_HIDDEN) cJSON_AddBoolToObject(j, "hidden", 1);
     cJSON_AddItemToArray(arr, j);

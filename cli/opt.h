@@ -59,7 +59,8 @@ enum {
 
 typedef struct cli_choice {
   const char *name; /* NULL ends the list */
-  int value;
+  int value;       /* a value that repeats an earlier entry's marks an alias: accepted, not
+                     listed in errors or --options-json ("sto" after "stockholm") */
 } cli_choice;
 
 /* A repeatable option's values (CLI_T_LIST). */
