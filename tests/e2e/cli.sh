@@ -155,6 +155,20 @@ check "output on stdout: no sidecar is written" bash -c '! ls ./*.prov.json > /d
 check "output on stdout: --provenance FILE writes it there" "$PY" -c '
 import json; d = json.load(open("p.json")); assert d["output"] == "-" and d["options"]["mutants"] == "M1A"'
 
+# ---- outputs that are not regular files are written in place ---------------------
+# (a fifo and a symbolic link stand in for /dev/null and /dev/stdout, which an
+# atomic rename would replace by regular files)
+mkfifo fifo.out
+cat fifo.out > fifo.got & reader=$!
+"$BIN" weights -q --focus-first -o fifo.out aln.fa; RC=$?
+wait $reader
+check "-o FIFO: exit 0, the data went through, the fifo is still a fifo, no sidecar" \
+  bash -c '[ "$1" -eq 0 ] && [ -p fifo.out ] && cmp -s fifo.got w.tsv && [ ! -e fifo.out.prov.json ]' _ "$RC"
+ln -s target.tsv link.tsv
+"$BIN" weights -q --focus-first -o link.tsv aln.fa; RC=$?
+check "-o SYMLINK: the link stays a link and its target holds the output" \
+  bash -c '[ "$1" -eq 0 ] && [ -L link.tsv ] && cmp -s target.tsv w.tsv && [ ! -e link.tsv.prov.json ]' _ "$RC"
+
 # ---- threads: the default's precedence -------------------------------------------
 threads_of() { # env... : the thread count recorded by a run under that environment
   env -u OMP_NUM_THREADS -u SLURM_CPUS_PER_TASK "$@" "$BIN" weights -q --focus-first -o tw.tsv aln.fa &&
