@@ -182,11 +182,17 @@ static void summary(const cli_common *c, const sl_msa *m) {
   if (m->focus >= 0)
     fprintf(stderr, "seqloop %s: focus: %s, residues numbered from %lld\n", c->cmd,
             m->name[m->focus], (long long)m->focus_start);
-  if (r->numbering_note[0]) fprintf(stderr, "seqloop %s: warning: %s\n", c->cmd, r->numbering_note);
-  if (r->focus_note[0]) fprintf(stderr, "seqloop %s: warning: %s\n", c->cmd, r->focus_note);
   if (r->n_empty_names)
     fprintf(stderr, "seqloop %s: %lld rows without a name were named row<k> (k = record number)\n",
             c->cmd, (long long)r->n_empty_names);
+}
+
+/* Warnings are not part of the summary: -q silences the summary, never a
+ * warning (a focus prefix that matches 261 records was taken silently). */
+static void warnings(const cli_common *c, const sl_msa *m) {
+  const sl_ingest_report *r = &m->rep;
+  if (r->numbering_note[0]) fprintf(stderr, "seqloop %s: warning: %s\n", c->cmd, r->numbering_note);
+  if (r->focus_note[0]) fprintf(stderr, "seqloop %s: warning: %s\n", c->cmd, r->focus_note);
 }
 
 int cli_load(cli_common *c, const char *path, sl_msa **ret_msa, double **ret_w, double *ret_neff,
@@ -203,6 +209,7 @@ int cli_load(cli_common *c, const char *path, sl_msa **ret_msa, double **ret_w, 
   for (int k = 0; k < c->n_in; k++)
     if (strcmp(c->in[k].path, path) == 0) memcpy(c->in[k].sha256, m->sha256, SL_SHA256_HEX);
   if (!c->quiet) summary(c, m);
+  warnings(c, m);
   w = malloc((size_t)m->N * sizeof *w);
   if (!w) { sl_msa_destroy(m); return sl_fail(err, SL_ENOMEM, "out of memory"); }
   if (c->weights_in) status = sl_weights_read(c->weights_in, m, w, ret_neff, err);

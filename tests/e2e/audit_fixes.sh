@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/e2e/audit_fixes.sh: ingestion and audit fixes of the renovation
-# (issue 11): ColabFold's A3M '#' superheader, and "most conserved" columns
-# that are never columns of gaps.
+# (issue 11): ColabFold's A3M '#' superheader, "most conserved" columns that
+# are never columns of gaps, and ingestion warnings that -q does not hide.
 . "$(dirname "$0")/lib.sh"
 
 # 1. ColabFold A3M: one '#lengths<TAB>cardinalities' line before the first record.
@@ -47,5 +47,15 @@ print(sum(1 for k in ids if c[k-1]['gap_frac']>0.3), len(ids), d['ranked_columns
   gappy=$(awk '/most conserved/{f=1; getline; next} /^$/{f=0} f && $6+0 > 0.3' "$TMP/out" | wc -l)
   check "$CASE: text table lists no gappy column as most conserved" [ "$gappy" -eq 0 ]
   check "$CASE: text says how many gappy columns are not ranked" grep -q "columns with more than 30% gaps are not ranked" "$TMP/out"
+fi
+
+# 3. A focus name that matches several records: a warning even with -q.
+CASE="ambiguous focus"
+if need "$DATA/blat_ecolx/BLAT_ECOLX.a2m"; then
+  run_sl audit -q -f up "$DATA/blat_ecolx/BLAT_ECOLX.a2m"
+  check "$CASE: -q still warns that 'up' matches 5113 records (exit $RC)" \
+    grep -q "warning: focus 'up' matches 5113 records" "$TMP/err"
+  run_sl audit -q -f BLAT_ECOLX "$DATA/blat_ecolx/BLAT_ECOLX.a2m"
+  check "$CASE: an exact name is quiet under -q" [ ! -s "$TMP/err" ]
 fi
 finish
