@@ -13,29 +13,6 @@
 
 #include "cli.h"
 
-/* SHA-256 of a file's bytes into hex (SL_SHA256_HEX); -1 if unreadable. */
-static int hash_file(const char *path, char *hex) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return -1;
-  struct sha256_ctx ctx;
-  uint8_t buf[65536], dig[32];
-  size_t n;
-  sha256_init(&ctx);
-  while ((n = fread(buf, 1, sizeof buf, fp)) > 0) sha256_update(&ctx, n, buf);
-  int bad = ferror(fp);
-  fclose(fp);
-  if (bad) return -1;
-  sha256_digest(&ctx, sizeof dig, dig);
-  sl_sha256_hex(dig, hex);
-  return 0;
-}
-
-/* Record an input file's hash in the run's inputs (path -> SHA-256). */
-static void add_input(cJSON *inputs, const char *path) {
-  char hex[SL_SHA256_HEX];
-  if (path && hash_file(path, hex) == 0) cJSON_AddStringToObject(inputs, path, hex);
-}
-
 enum { D_LEDGER = OPT_CMD_BASE, D_ORACLE, D_START, D_NATURALS, D_PRIOR, D_PRIOR_SITES, D_SYMBOLS, D_TIMEOUT,
        D_SEED, D_ROUNDS, D_BATCH, D_BUDGET, D_PROPOSER, D_ACQ, D_BETA, D_NOPRED, D_CANDS, D_MUTS, D_EDITS,
        D_MINPRIOR, D_MINDIST, D_POP, D_MEMBERS, D_LAMBDA, D_PAIRWISE, D_PRIORW, D_CURVE };
@@ -85,111 +62,6 @@ static void help(void) {
          "exit codes: 0 ok, 1 bad input (also oracle failures), 2 usage, 3 internal\n");
 }
 
-typedef struct {
-  char *oracle, *start, *naturals, *prior, *prior_sites, *symbols;
-  double timeout;
-  sl_design_opts o;
-} cfg;
-
-static void cfg_init(cfg *c) {
-  memset(c, 0, sizeof *c);
-  c->timeout = 60;
-  sl_design_opts_init(&c->o);
-}
-
-static void cfg_free(cfg *c) {
-  free(c->oracle); free(c->start); free(c->naturals); free(c->prior); free(c->prior_sites); free(c->symbols);
-}
-
-static void add_str(cJSON *j, const char *k, const char *v) {
-  if (v) cJSON_AddStringToObject(j, k, v);
-  else cJSON_AddNullToObject(j, k);
-}
-
-/* The canonical JSON of a campaign's options (fixed key order). */
-static char *cfg_json(const cfg *c) {
-  cJSON *j = cJSON_CreateObject();
-  add_str(j, "oracle", c->oracle);
-  cJSON_AddNumberToObject(j, "oracle_timeout", c->timeout);
-  add_str(j, "start", c->start);
-  add_str(j, "symbols", c->symbols);
-  add_str(j, "naturals", c->naturals);
-  add_str(j, "prior", c->prior);
-  add_str(j, "prior_sites", c->prior_sites);
-  cJSON_AddNumberToObject(j, "seed", (double)c->o.seed);
-  cJSON_AddNumberToObject(j, "batch", c->o.batch);
-  cJSON_AddStringToObject(j, "proposer", sl_design_proposer_name(c->o.proposer));
-  cJSON_AddStringToObject(j, "acquisition", sl_design_acquisition_name(c->o.acquisition));
-  cJSON_AddNumberToObject(j, "beta", c->o.beta);
-  cJSON_AddBoolToObject(j, "predictor", c->o.use_predictor);
-  cJSON_AddNumberToObject(j, "candidates", c->o.candidates);
-  cJSON_AddNumberToObject(j, "mutations", c->o.mutations);
-  cJSON_AddNumberToObject(j, "max_edits", c->o.max_edits);
-  if (isfinite(c->o.min_prior)) cJSON_AddNumberToObject(j, "min_prior", c->o.min_prior);
-  else cJSON_AddNullToObject(j, "min_prior");
-  cJSON_AddNumberToObject(j, "min_distance", c->o.min_distance);
-  cJSON_AddNumberToObject(j, "population", c->o.population);
-  cJSON_AddNumberToObject(j, "members", c->o.pred.members);
-  cJSON_AddNumberToObject(j, "lambda", c->o.pred.lambda);
-  cJSON_AddBoolToObject(j, "pairwise", c->o.pred.pairwise);
-  cJSON_AddNumberToObject(j, "prior_weight", c->o.pred.prior_weight);
-  cJSON_AddNumberToObject(j, "rounds", c->o.rounds);
-  cJSON_AddNumberToObject(j, "budget", (double)c->o.budget);
-  char *s = cJSON_PrintUnformatted(j);
-  cJSON_Delete(j);
-  return s;
-}
-
-static char *get_str(const cJSON *j, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
-  return cJSON_IsString(v) ? sl_strdup(v->valuestring) : NULL;
-}
-static double get_num(const cJSON *j, const char *k, double def) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
-  return cJSON_IsNumber(v) ? v->valuedouble : cJSON_IsBool(v) ? (cJSON_IsTrue(v) ? 1 : 0) : def;
-}
-
-/* Options stored in a ledger back into a cfg (the crash hook is kept). */
-static int cfg_from_json(const char *text, cfg *c) {
-  cJSON *j = cJSON_Parse(text);
-  if (!j) return -1;
-  cfg n;
-  cfg_init(&n);
-  n.o.rounds = (int)get_num(j, "rounds", 10);
-  n.o.budget = (int64_t)get_num(j, "budget", 0);
-  n.o.crash_after = c->o.crash_after;
-  n.oracle = get_str(j, "oracle");
-  n.start = get_str(j, "start");
-  n.symbols = get_str(j, "symbols");
-  n.naturals = get_str(j, "naturals");
-  n.prior = get_str(j, "prior");
-  n.prior_sites = get_str(j, "prior_sites");
-  n.timeout = get_num(j, "oracle_timeout", 60);
-  n.o.seed = (uint64_t)get_num(j, "seed", 1);
-  n.o.batch = (int)get_num(j, "batch", 8);
-  char *p = get_str(j, "proposer"), *a = get_str(j, "acquisition");
-  n.o.proposer = p ? sl_design_proposer_parse(p) : 0;
-  n.o.acquisition = a ? sl_design_acquisition_parse(a) : 1;
-  free(p);
-  free(a);
-  n.o.beta = get_num(j, "beta", 2);
-  n.o.use_predictor = (int)get_num(j, "predictor", 1);
-  n.o.candidates = (int)get_num(j, "candidates", 1000);
-  n.o.mutations = (int)get_num(j, "mutations", 2);
-  n.o.max_edits = (int)get_num(j, "max_edits", 0);
-  n.o.min_prior = get_num(j, "min_prior", INFINITY);
-  n.o.min_distance = (int)get_num(j, "min_distance", 1);
-  n.o.population = (int)get_num(j, "population", 32);
-  n.o.pred.members = (int)get_num(j, "members", 10);
-  n.o.pred.lambda = get_num(j, "lambda", 1);
-  n.o.pred.pairwise = (int)get_num(j, "pairwise", 0);
-  n.o.pred.prior_weight = get_num(j, "prior_weight", 1);
-  cJSON_Delete(j);
-  cfg_free(c);
-  *c = n;
-  return (c->o.proposer < 0 || c->o.acquisition < 0) ? -1 : 0;
-}
-
 static int parse_i(const char *s, long long lo, long long hi, long long *ret) {
   char *e = NULL;
   long long v = strtoll(s, &e, 10);
@@ -205,56 +77,8 @@ static int parse_d(const char *s, double *ret) {
   return 0;
 }
 
-/* The prior: read the model, map the design sites to its columns. */
-static int load_prior(const cfg *c, const sl_oracle *o, sl_design_prior *p, sl_error *err) {
-  memset(p, 0, sizeof *p);
-  if (!c->prior) return SL_OK;
-  int status = sl_model_read(c->prior, &p->m, err);
-  if (status) return status;
-  if (!(p->cols = malloc((size_t)o->L * sizeof *p->cols))) return sl_fail(err, SL_ENOMEM, "out of memory");
-  if (!c->prior_sites) {
-    if (p->m->L != o->L)
-      return sl_fail(err, SL_EUSAGE, "--prior %s has %lld columns but designs have length %lld: give "
-                     "--prior-sites", c->prior, (long long)p->m->L, (long long)o->L);
-    for (int64_t i = 0; i < o->L; i++) p->cols[i] = i;
-  } else {
-    char *list = sl_strdup(c->prior_sites), *save = NULL;
-    int64_t n = 0;
-    for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-      long long num;
-      int64_t col = -1;
-      if (parse_i(t, -1000000000, 1000000000, &num) == 0)
-        for (int64_t j = 0; j < p->m->L; j++) if (p->m->pos[j] == num) col = j;
-      if (col < 0 || n >= o->L) {
-        free(list);
-        return sl_fail(err, SL_EUSAGE, "--prior-sites: '%s' is not a residue number of %s (or too many sites)",
-                       t, c->prior);
-      }
-      p->cols[n++] = col;
-    }
-    free(list);
-    if (n != o->L)
-      return sl_fail(err, SL_EUSAGE, "--prior-sites lists %lld sites, designs have length %lld", (long long)n,
-                     (long long)o->L);
-  }
-  /* Memoise log P: up to 2^20 sequences, or 256 MB of keys for long designs. */
-  int64_t max_entries = (int64_t)1 << 20;
-  if (o->L * max_entries > ((int64_t)1 << 28)) max_entries = ((int64_t)1 << 28) / o->L;
-  if ((status = sl_design_prior_cache_create(p, o->L, max_entries, err))) return status;
-  /* Design symbols must be the model's residues in the model's order. */
-  if (strncmp(o->symbols, p->m->abc->symbols + 1, (size_t)o->q) != 0 || o->q != p->m->abc->q - 1)
-    return sl_fail(err, SL_EUSAGE, "--prior %s: its alphabet (%s) differs from the design symbols (%s)", c->prior,
-                   p->m->abc->symbols + 1, o->symbols);
-  return SL_OK;
-}
-
-static void prior_free(sl_design_prior *p) {
-  sl_design_prior_cache_destroy(p);
-  sl_model_destroy(p->m);
-  free(p->cols);
-}
-
-static void print_round(const sl_design_round *R) {
+static void print_round(const sl_design_round *R, void *arg) {
+  (void)arg;
   fprintf(stderr, "seqloop design: round %lld: measured %lld, best %.4g, batch mean %.4g", (long long)R->k,
           (long long)R->n_measured, R->best, R->batch_mean);
   if (isfinite(R->regret)) fprintf(stderr, ", regret %.4g", R->regret);
@@ -262,6 +86,31 @@ static void print_round(const sl_design_round *R) {
   if (isfinite(R->dist_natural)) fprintf(stderr, ", dist to natural %.2f", R->dist_natural);
   if (isfinite(R->coverage90)) fprintf(stderr, ", 90%% coverage %.2f", R->coverage90);
   fprintf(stderr, ", acceptance %.3g (%.2f bits)\n", R->acceptance, R->bits_injected);
+}
+
+/* Why `design run` stopped, in words: which limit (both named when both
+ * were in force), or that it is stuck. */
+static void print_end(const sl_design_campaign *c, const sl_design_end *e) {
+  const sl_design_opts *o = &c->opts.o;
+  if (e->why & SL_DESIGN_END_STUCK) {
+    fprintf(stderr, "seqloop design: stopped: no new candidate passed the filters (a walk at a local "
+            "optimum, or a trust region too tight: --max-edits, --min-prior, --candidates)\n");
+    return;
+  }
+  int both = o->rounds >= 0 && o->budget > 0;
+  if ((e->why & SL_DESIGN_END_BUDGET) && (e->why & SL_DESIGN_END_ROUNDS))
+    fprintf(stderr, "seqloop design: stopped: --budget %lld and --rounds %d both reached (%lld measurements, "
+            "round %lld)\n", (long long)o->budget, o->rounds, (long long)e->n_measured, (long long)e->last_round);
+  else if (e->why & SL_DESIGN_END_BUDGET)
+    fprintf(stderr, "seqloop design: stopped: --budget %lld reached (%lld measurements) at round %lld%s\n",
+            (long long)o->budget, (long long)e->n_measured, (long long)e->last_round,
+            both ? ", before the --rounds limit" : "");
+  else if (e->why & SL_DESIGN_END_ROUNDS) {
+    fprintf(stderr, "seqloop design: stopped: --rounds %d reached (%lld measurements)", o->rounds,
+            (long long)e->n_measured);
+    if (both) fprintf(stderr, ", before --budget %lld was spent", (long long)o->budget);
+    fprintf(stderr, "\n");
+  }
 }
 
 static char *cmdline_of(int argc, char **argv) {
@@ -274,54 +123,35 @@ static char *cmdline_of(int argc, char **argv) {
   return s;
 }
 
-/* Sequences of a FASTA file (design space). */
-static int read_naturals(const char *path, sl_seqset **ret, sl_error *err) {
-  return sl_seqset_read(path, SL_FMT_FASTA, ret, err);
+/* The batch CSV of `design propose` (the campaign's writer callback). */
+typedef struct {
+  const char *out, *ledger, *cmd;
+} batch_dest;
+
+static int write_batch(void *arg, int64_t k, char *const *seqs, const double *mean, const double *sd, int64_t n,
+                       sl_error *err) {
+  const batch_dest *d = arg;
+  sl_outfile *of = NULL;
+  int status = sl_outfile_open(d->out, &of, err);
+  if (status) return status;
+  FILE *fp = sl_outfile_fp(of);
+  fprintf(fp, "# seqloop %s design propose: round %lld of %s\n# command: %s\n"
+          "# fill in 'value' (a finite number) and give this file to 'seqloop design ingest'\n"
+          "round,sequence,predicted_mean,predicted_sd,value\n", SL_VERSION, (long long)k, d->ledger, d->cmd);
+  for (int64_t j = 0; j < n; j++) {
+    fprintf(fp, "%lld,%s,", (long long)k, seqs[j]);
+    if (isfinite(mean[j])) fprintf(fp, "%.6g,%.6g,\n", mean[j], sd[j]);
+    else fprintf(fp, ",,\n");
+  }
+  return sl_outfile_commit(of, err);
 }
 
 static int write_rounds(sl_ledger *l, const char *path, const char *cmd, sl_error *err) {
-  /* The per-round table comes from the ledger export's round_stats section,
-   * reshaped to one row per round: what benchmarks plot. */
-  char *json = NULL;
-  int status = sl_ledger_export_json(l, &json, 0, err);
-  if (status) return status;
-  cJSON *j = cJSON_Parse(json);
-  free(json);
-  cJSON *rs = cJSON_GetObjectItemCaseSensitive(j, "round_stats");
-  static const char *cols[] = {"n_measured", "best", "regret", "batch_mean", "batch_best", "prior_logp",
-                               "dist_natural", "coverage90", "acceptance", "bits_injected"};
-  enum { NC = sizeof cols / sizeof *cols };
   sl_outfile *of = NULL;
-  if ((status = sl_outfile_open(path, &of, err))) { cJSON_Delete(j); return status; }
-  FILE *fp = sl_outfile_fp(of);
-  fprintf(fp, "# seqloop %s design rounds\n# command: %s\nround", SL_VERSION, cmd);
-  for (int c = 0; c < NC; c++) fprintf(fp, ",%s", cols[c]);
-  fprintf(fp, "\n");
-  long long cur = -1;
-  double row[NC];
-  const cJSON *it;
-  int n = cJSON_GetArraySize(rs), idx = 0;
-  cJSON_ArrayForEach(it, rs) {
-    long long k = (long long)get_num(it, "k", -1);
-    if (k != cur) {
-      if (cur >= 0) {
-        fprintf(fp, "%lld", cur);
-        for (int c = 0; c < NC; c++) isfinite(row[c]) ? fprintf(fp, ",%.10g", row[c]) : fprintf(fp, ",");
-        fprintf(fp, "\n");
-      }
-      cur = k;
-      for (int c = 0; c < NC; c++) row[c] = NAN;
-    }
-    char *name = get_str(it, "name");
-    for (int c = 0; c < NC && name; c++) if (!strcmp(name, cols[c])) row[c] = get_num(it, "value", NAN);
-    free(name);
-    if (++idx == n) {
-      fprintf(fp, "%lld", cur);
-      for (int c = 0; c < NC; c++) isfinite(row[c]) ? fprintf(fp, ",%.10g", row[c]) : fprintf(fp, ",");
-      fprintf(fp, "\n");
-    }
-  }
-  cJSON_Delete(j);
+  int status = sl_outfile_open(path, &of, err);
+  if (status) return status;
+  fprintf(sl_outfile_fp(of), "# seqloop %s design rounds\n# command: %s\n", SL_VERSION, cmd);
+  if ((status = sl_design_rounds_write(l, sl_outfile_fp(of), err))) { sl_outfile_abort(of); return status; }
   return sl_outfile_commit(of, err);
 }
 
@@ -336,10 +166,10 @@ int cmd_design(int argc, char **argv) {
   }
   argc--;
   argv++;
-  cfg c;
-  cfg_init(&c);
+  sl_design_campaign_opts c;
+  sl_design_campaign_opts_init(&c);
   const char *ledger_path = NULL;
-  int given = 0, rounds_given = 0, budget_given = 0;
+  int given = 0;
   static const struct option longopts[] = {
     {"ledger", required_argument, 0, D_LEDGER}, {"oracle", required_argument, 0, D_ORACLE},
     {"start", required_argument, 0, D_START}, {"naturals", required_argument, 0, D_NATURALS},
@@ -363,7 +193,7 @@ int cmd_design(int argc, char **argv) {
   while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
     int is_cfg = 1;
     switch (opt) {
-      case 'h': help(); cfg_free(&c); return 0;
+      case 'h': help(); sl_design_campaign_opts_free(&c); return 0;
       case 'o': cc.out = optarg; is_cfg = 0; break;
       case 'q': cc.quiet = 1; is_cfg = 0; break;
       case D_LEDGER: ledger_path = optarg; is_cfg = 0; break;
@@ -373,11 +203,11 @@ int cmd_design(int argc, char **argv) {
       case D_PRIOR: free(c.prior); c.prior = sl_strdup(optarg); break;
       case D_PRIOR_SITES: free(c.prior_sites); c.prior_sites = sl_strdup(optarg); break;
       case D_SYMBOLS: free(c.symbols); c.symbols = sl_strdup(optarg); break;
-      case D_TIMEOUT: if (parse_d(optarg, &c.timeout) || c.timeout <= 0) goto BAD; break;
+      case D_TIMEOUT: if (parse_d(optarg, &c.oracle_timeout) || c.oracle_timeout <= 0) goto BAD; break;
       case D_SEED: if (parse_i(optarg, 0, INT64_MAX, &v)) goto BAD; c.o.seed = (uint64_t)v; break;
-      case D_ROUNDS: if (parse_i(optarg, 0, 1000000, &v)) goto BAD; c.o.rounds = (int)v; is_cfg = 0; rounds_given = 1; break;
+      case D_ROUNDS: if (parse_i(optarg, 0, 1000000, &v)) goto BAD; c.o.rounds = (int)v; is_cfg = 0; c.rounds_given = 1; break;
       case D_BATCH: if (parse_i(optarg, 1, 1000000, &v)) goto BAD; c.o.batch = (int)v; break;
-      case D_BUDGET: if (parse_i(optarg, 1, INT64_MAX, &v)) goto BAD; c.o.budget = v; is_cfg = 0; budget_given = 1; break;
+      case D_BUDGET: if (parse_i(optarg, 1, INT64_MAX, &v)) goto BAD; c.o.budget = v; is_cfg = 0; c.budget_given = 1; break;
       case D_PROPOSER: if ((c.o.proposer = sl_design_proposer_parse(optarg)) < 0) goto BAD; break;
       case D_ACQ: if ((c.o.acquisition = sl_design_acquisition_parse(optarg)) < 0) goto BAD; break;
       case D_BETA: if (parse_d(optarg, &c.o.beta)) goto BAD; break;
@@ -392,194 +222,82 @@ int cmd_design(int argc, char **argv) {
       case D_LAMBDA: if (parse_d(optarg, &d) || !(d > 0)) goto BAD; c.o.pred.lambda = d; break;
       case D_PAIRWISE: c.o.pred.pairwise = 1; break;
       case D_PRIORW: if (parse_d(optarg, &c.o.pred.prior_weight)) goto BAD; break;
-      default: fprintf(stderr, "seqloop design: see 'seqloop design -h'\n"); cfg_free(&c); return 2;
+      default: fprintf(stderr, "seqloop design: see 'seqloop design -h'\n"); sl_design_campaign_opts_free(&c); return 2;
     }
     given |= is_cfg;
     continue;
   BAD:
     fprintf(stderr, "seqloop design: bad value '%s' for %s\n", optarg, argv[optind - 1]);
-    cfg_free(&c);
+    sl_design_campaign_opts_free(&c);
     return 2;
   }
   /* Test-only fault injection (tests/e2e/design.sh): SIGKILL inside round N's transaction. */
   const char *crash = getenv("SEQLOOP_TEST_CRASH_ROUND");
   if (crash && parse_i(crash, 0, 1000000, &v) == 0) c.o.crash_after = (int)v;
 
+  c.given = given;
   sl_error err;
   sl_error_clear(&err);
   int status = SL_OK;
-  sl_ledger *l = NULL;
-  sl_oracle *o = NULL;
-  sl_seqset *nat = NULL;
-  sl_design_prior prior = {0};
-  char *opts_json = NULL, *cmd = cmdline_of(argc, argv), **seqs = NULL;
-  double *vals = NULL, *mean = NULL, *sd = NULL;
-  int64_t nseq = 0, run = -1, limit_budget = c.o.budget;
-  int created = 0, limit_rounds = c.o.rounds;
+  sl_design_campaign *camp = NULL;
+  char *cmd = cmdline_of(argc, argv);
 
   if (!strcmp(sub, "oracle")) {
-    if (!c.oracle) { fprintf(stderr, "seqloop design oracle: --oracle SPEC is required\n"); cfg_free(&c); free(cmd); return 2; }
-    if ((status = sl_oracle_create(c.oracle, c.timeout, c.start ? (int64_t)strlen(c.start) : 0, c.symbols, &o, &err))) goto DONE;
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "spec", c.oracle);
-    cJSON_AddItemToObject(j, "instance", cJSON_Parse(o->spec_json));
-    cJSON_AddNumberToObject(j, "L", (double)o->L);
-    cJSON_AddStringToObject(j, "symbols", o->symbols);
-    if (isfinite(o->optimum)) cJSON_AddNumberToObject(j, "optimum", o->optimum);
-    add_str(j, "optimum_sequence", o->optimum_seq);
-    add_str(j, "start_sequence", o->start_seq);
-    status = cli_write_json(cc.out, j, &err);
-    cJSON_Delete(j);
+    sl_oracle *o = NULL;
+    if (!c.oracle) {
+      fprintf(stderr, "seqloop design oracle: --oracle SPEC is required\n");
+      sl_design_campaign_opts_free(&c);
+      free(cmd);
+      return 2;
+    }
+    if (!(status = sl_oracle_create(c.oracle, c.oracle_timeout, c.start ? (int64_t)strlen(c.start) : 0, c.symbols,
+                                    &o, &err))) {
+      cJSON *j = cJSON_CreateObject();
+      cJSON_AddStringToObject(j, "spec", c.oracle);
+      cJSON_AddItemToObject(j, "instance", cJSON_Parse(o->spec_json));
+      cJSON_AddNumberToObject(j, "L", (double)o->L);
+      cJSON_AddStringToObject(j, "symbols", o->symbols);
+      if (isfinite(o->optimum)) cJSON_AddNumberToObject(j, "optimum", o->optimum);
+      if (o->optimum_seq) cJSON_AddStringToObject(j, "optimum_sequence", o->optimum_seq);
+      else cJSON_AddNullToObject(j, "optimum_sequence");
+      if (o->start_seq) cJSON_AddStringToObject(j, "start_sequence", o->start_seq);
+      else cJSON_AddNullToObject(j, "start_sequence");
+      status = cli_write_json(cc.out, j, &err);
+      cJSON_Delete(j);
+    }
+    sl_oracle_destroy(o);
     goto DONE;
   }
-  if (!ledger_path) { fprintf(stderr, "seqloop design %s: --ledger FILE is required\n", sub); cfg_free(&c); free(cmd); return 2; }
-  if ((status = sl_ledger_open(ledger_path, &l, &err))) goto DONE;
-  {
-    /* With no campaign options, take the stored ones. */
-    sl_ledger_run r;
-    int found = 0;
-    if ((status = sl_ledger_run_last(l, &r, &found, &err))) goto DONE;
-    if (found) {
-      /* --rounds and --budget given now override the stored limits; the
-       * comparison of the campaign options ignores them. */
-      cfg stored;
-      cfg_init(&stored);
-      stored.o.crash_after = c.o.crash_after;
-      if (cfg_from_json(r.options_json, &stored)) {
-        cfg_free(&stored);
-        status = sl_fail(&err, SL_EINPUT, "%s: the stored options are not valid JSON", ledger_path);
-        sl_ledger_run_free(&r);
-        goto DONE;
-      }
-      limit_rounds = rounds_given ? c.o.rounds : stored.o.rounds;
-      limit_budget = budget_given ? c.o.budget : stored.o.budget;
-      /* The JSON compared with the stored one carries the stored limits. */
-      c.o.rounds = stored.o.rounds;
-      c.o.budget = stored.o.budget;
-      if (!given) {
-        cfg_free(&c);
-        c = stored;
-      } else {
-        cfg_free(&stored);
-      }
-    }
-    sl_ledger_run_free(&r);
-    if (!found && !strcmp(sub, "ingest")) {
-      status = sl_fail(&err, SL_EUSAGE, "%s: no campaign in this ledger (run 'seqloop design propose' first)", ledger_path);
-      goto DONE;
-    }
+  if (!ledger_path) {
+    fprintf(stderr, "seqloop design %s: --ledger FILE is required\n", sub);
+    sl_design_campaign_opts_free(&c);
+    free(cmd);
+    return 2;
   }
-  if (!c.oracle) {
-    status = sl_fail(&err, SL_EUSAGE, "--oracle SPEC is required to start a campaign (propose/ingest: --oracle lab)");
+  if (!strcmp(sub, "ingest") && optind != argc - 1) {
+    status = sl_fail(&err, SL_EUSAGE, "ingest: expected one results CSV");
     goto DONE;
   }
-  if (strcmp(sub, "run") == 0 && strcmp(c.oracle, "lab") == 0) {
-    status = sl_fail(&err, SL_EUSAGE, "the lab oracle runs through 'design propose' and 'design ingest', not 'design run'");
-    goto DONE;
-  }
-  if ((status = sl_oracle_create(c.oracle, c.timeout, c.start ? (int64_t)strlen(c.start) : 0, c.symbols, &o, &err))) goto DONE;
-  if (!c.start && o->start_seq) c.start = sl_strdup(o->start_seq);
-  if (!c.start) { status = sl_fail(&err, SL_EUSAGE, "--start SEQ is required with oracle '%s'", o->name); goto DONE; }
-  if ((status = load_prior(&c, o, &prior, &err))) goto DONE;
-  if (!(opts_json = cfg_json(&c))) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
-  {
-    const char **names = NULL;
-    cJSON *inputs = cJSON_CreateObject();
-    if (c.naturals) {
-      if ((status = read_naturals(c.naturals, &nat, &err))) { cJSON_Delete(inputs); goto DONE; }
-      char hex[SL_SHA256_HEX];
-      sl_sha256_hex(nat->sha256, hex);
-      cJSON_AddStringToObject(inputs, c.naturals, hex);
-      names = (const char **)nat->seq;
-    }
-    /* The oracle's file (table:FILE[,...], model:FILE) and the prior. */
-    if (!strncmp(c.oracle, "table:", 6) || !strncmp(c.oracle, "model:", 6)) {
-      char file[4096];
-      snprintf(file, sizeof file, "%s", c.oracle + 6);
-      if (!strncmp(c.oracle, "table:", 6)) { char *comma = strchr(file, ','); if (comma) *comma = '\0'; }
-      add_input(inputs, file);
-    }
-    add_input(inputs, c.prior);
-    char *inputs_json = cJSON_PrintUnformatted(inputs);
-    cJSON_Delete(inputs);
-    c.o.rounds = limit_rounds;
-    c.o.budget = limit_budget;
-    status = sl_design_setup(l, o, &c.o, c.start, names, nat ? nat->n : 0, &prior, cmd, opts_json,
-                             inputs_json ? inputs_json : "{}", &run, &created, &err);
-    free(inputs_json);
-    if (status) goto DONE;
-  }
-
-  if (!strcmp(sub, "run")) {
-    for (;;) {
-      sl_design_round R;
-      if ((status = sl_design_step(l, run, o, &c.o, &prior, &R, &err))) goto DONE;
-      if (R.k == -2 && !cc.quiet)
-        fprintf(stderr, "seqloop design: stopped: no new candidate passed the filters (a walk at a local "
-                "optimum, or a trust region too tight: --max-edits, --min-prior, --candidates)\n");
-      if (R.k < 0) break;
-      if (!cc.quiet) print_round(&R);
-    }
-    status = write_rounds(l, cc.out, cmd, &err);
-  } else if (!strcmp(sub, "propose")) {
-    int64_t k = -1;
-    if ((status = sl_ledger_begin(l, &err))) goto DONE;
-    if (created && !strcmp(o->name, "lab")) k = 0; /* the new campaign's round 0: measure the start */
-    else if ((status = sl_design_propose(l, run, o, &c.o, &prior, &k, &err))) { sl_ledger_rollback(l); goto DONE; }
-    if (k < 0) {
-      sl_ledger_rollback(l);
-      if (k == -2)
-        status = sl_fail(&err, SL_EINPUT, "no new candidate passed the filters; loosen --max-edits or --min-prior, "
-                         "or raise --candidates");
-      else
-        status = sl_fail(&err, SL_EUSAGE, "the campaign is complete (--rounds %d%s); nothing proposed", c.o.rounds,
-                         c.o.budget ? " or --budget reached" : "");
-      goto DONE;
-    }
-    if ((status = sl_design_batch(l, run, k, &seqs, &mean, &sd, &nseq, &err))) { sl_ledger_rollback(l); goto DONE; }
-    /* The batch file is written before the commit: if writing fails the round is not opened. */
-    sl_outfile *of = NULL;
-    if ((status = sl_outfile_open(cc.out, &of, &err))) { sl_ledger_rollback(l); goto DONE; }
-    FILE *fp = sl_outfile_fp(of);
-    fprintf(fp, "# seqloop %s design propose: round %lld of %s\n# command: %s\n"
-            "# fill in 'value' (a finite number) and give this file to 'seqloop design ingest'\n"
-            "round,sequence,predicted_mean,predicted_sd,value\n", SL_VERSION, (long long)k, ledger_path, cmd);
-    for (int64_t j = 0; j < nseq; j++) {
-      fprintf(fp, "%lld,%s,", (long long)k, seqs[j]);
-      if (isfinite(mean[j])) fprintf(fp, "%.6g,%.6g,\n", mean[j], sd[j]);
-      else fprintf(fp, ",,\n");
-    }
-    if ((status = sl_outfile_commit(of, &err))) { sl_ledger_rollback(l); goto DONE; }
-    if ((status = sl_ledger_commit(l, &err))) goto DONE;
-    if (!cc.quiet) fprintf(stderr, "seqloop design: round %lld: %lld sequences proposed\n", (long long)k, (long long)nseq);
-  } else { /* ingest */
-    if (optind != argc - 1) { status = sl_fail(&err, SL_EUSAGE, "ingest: expected one results CSV"); goto DONE; }
-    const char *path = argv[optind];
-    int64_t k;
-    char rs[16];
-    if ((status = sl_design_results_read(path, o, &seqs, &vals, &nseq, &err))) goto DONE;
-    if ((status = sl_ledger_round_last(l, run, &k, rs, &err))) goto DONE;
+  int mode = !strcmp(sub, "run") ? SL_CAMPAIGN_RUN : !strcmp(sub, "propose") ? SL_CAMPAIGN_PROPOSE : SL_CAMPAIGN_INGEST;
+  if ((status = sl_design_campaign_open(ledger_path, &c, mode, cmd, &camp, &err))) goto DONE;
+  if (mode == SL_CAMPAIGN_RUN) {
+    sl_design_end e;
+    if ((status = sl_design_campaign_run(camp, cc.quiet ? NULL : print_round, NULL, &e, &err))) goto DONE;
+    if (!cc.quiet) print_end(camp, &e);
+    status = write_rounds(camp->ledger, cc.out, cmd, &err);
+  } else if (mode == SL_CAMPAIGN_PROPOSE) {
+    batch_dest dest = {cc.out, ledger_path, cmd};
+    int64_t k, n;
+    if ((status = sl_design_campaign_propose(camp, write_batch, &dest, &k, &n, &err))) goto DONE;
+    if (!cc.quiet) fprintf(stderr, "seqloop design: round %lld: %lld sequences proposed\n", (long long)k, (long long)n);
+  } else {
     sl_design_round R;
-    if ((status = sl_ledger_begin(l, &err))) goto DONE;
-    if ((status = sl_design_record(l, run, o, &c.o, k, (const char *const *)seqs, vals, nseq, &prior, &R, &err))) {
-      char msg[sizeof err.msg];
-      snprintf(msg, sizeof msg, "%s", err.msg);
-      status = sl_fail(&err, status, "%s: %s (nothing was recorded)", path, msg);
-      sl_ledger_rollback(l);
-      goto DONE;
-    }
-    if ((status = sl_ledger_commit(l, &err))) goto DONE;
-    if (!cc.quiet) print_round(&R);
+    if ((status = sl_design_campaign_ingest(camp, argv[optind], &R, &err))) goto DONE;
+    if (!cc.quiet) print_round(&R, NULL);
   }
 DONE:
-  if (seqs) for (int64_t j = 0; j < nseq; j++) free(seqs[j]);
-  free(seqs); free(vals); free(mean); free(sd);
-  free(opts_json);
   free(cmd);
-  prior_free(&prior);
-  sl_seqset_destroy(nat);
-  sl_oracle_destroy(o);
-  sl_ledger_close(l);
-  cfg_free(&c);
+  sl_design_campaign_close(camp);
+  sl_design_campaign_opts_free(&c);
   return status ? cli_error(&cc, status, &err) : 0;
 }

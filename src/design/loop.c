@@ -39,11 +39,15 @@ int sl_design_setup(sl_ledger *l, sl_oracle *o, const sl_design_opts *opts, cons
   int status = sl_ledger_run_last(l, &r, &found, err);
   if (status) return status;
   if (found) {
-    if (strcmp(r.options_json, options_json) != 0)
-      status = sl_fail(err, SL_EUSAGE, "the ledger holds a run with other options (resume needs the same "
-                       "options; --rounds and --budget may change):\n  ledger: %.400s\n  now:    %.400s",
-                       r.options_json, options_json);
-    else *ret_run = r.id;
+    /* Compared key by key, so that the message can name each option that
+     * differs (with both values) rather than print two JSON documents. */
+    char *diff = NULL;
+    status = sl_design_campaign_opts_diff(r.options_json, options_json, &diff, err);
+    if (!status && diff)
+      status = sl_fail(err, SL_EUSAGE, "the ledger holds a run with other options (resume with the same options, "
+                       "or with --ledger alone; --rounds and --budget may change): %s", diff);
+    else if (!status) *ret_run = r.id;
+    free(diff);
     sl_ledger_run_free(&r);
     return status;
   }
@@ -124,7 +128,7 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
   if (strcmp(rs, "done") != 0)
     return sl_fail(err, SL_EUSAGE, "round %lld awaits measurements (seqloop design ingest)", (long long)k0);
   int64_t k = k0 + 1;
-  if (k > op->rounds) return SL_OK;
+  if (op->rounds >= 0 && k > op->rounds) return SL_OK; /* rounds < 0: the budget decides */
   sl_design_state st;
   if ((status = sl_design_state_load(l, run, o, prior, &st, err))) return status;
   if (st.start < 0) { sl_design_state_free(&st); return sl_fail(err, SL_EINPUT, "the ledger's run has no start sequence"); }
