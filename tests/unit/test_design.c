@@ -279,8 +279,14 @@ static char *campaign(const char *name, uint64_t seed) {
     if (R.k < 0) break;
   }
   FILE *fp = open_memstream(&out, &len);
-  if (sl_ledger_export_csv(l, fp, 0, &err)) { fclose(fp); free(out); out = NULL; goto DONE; }
+  const char *const *names;
+  int nt = sl_ledger_export_tables(&names), st = SL_OK;
+  for (int t = 0; t < nt && !st; t++) { /* all tables, each under a marker line */
+    fprintf(fp, "# table: %s\n", names[t]);
+    st = sl_ledger_export_table_csv(l, names[t], fp, 0, &err);
+  }
   fclose(fp);
+  if (st) { free(out); out = NULL; goto DONE; }
 DONE:
   sl_oracle_destroy(o);
   sl_ledger_close(l);
