@@ -9,40 +9,14 @@
 #include "seqloop/info.h"
 #include "seqloop/samplestats.h"
 
-static void help(void) {
-  printf("usage: seqloop audit [options] ALIGNMENT\n\n"
-         "Reads an alignment (FASTA/A2M/A3M/Stockholm, gzip or not, '-' for stdin), weights its\n"
-         "rows and reports N, L, Neff, Neff/L with ProteinGym's depth class, duplicate rows, and\n"
-         "per-column weighted entropy (bits, gap as a state) and gap fraction.\n\n"
-         "  --columns               print the full per-column table\n"
-         "  --top N                 lowest/highest-entropy columns to list (default 5)\n\n"
-         "model and samples (seqloop audit --model M, or --samples S --against ALIGNMENT):\n"
-         "  --model FILE            report a model: kind, size, and for ar its entropy S = -E[log2 P]\n"
-         "                          by Monte Carlo with a 95%% interval, and 2^S (effective family size)\n"
-         "  --entropy-samples N     samples for the entropy estimate (default 20000)\n"
-         "  --seed S                seed for the entropy estimate (default 1)\n"
-         "  --samples FILE          sampled sequences (FASTA over the alignment's columns)\n"
-         "  --against ALIGNMENT     the natural alignment: one- and two-point correlations,\n"
-         "                          Hamming distance to the nearest natural (novelty) and between\n"
-         "                          samples (diversity); with --model, mean log P of both sets\n\n"
-         "model-to-model information (with --model M):\n"
-         "  --compare M2            M2's entropy, KL(M || M2) and KL(M2 || M) by Monte Carlo (ar P;\n"
-         "                          ar or profile Q), in bits\n"
-         "  --heldout FILE          held-out sequences (aligned to the model's columns): mean log P,\n"
-         "                          bits per site and perplexity under M (and M2)\n"
-         "  --data ALIGNMENT        the data's side: N, Neff, sum of column entropies (bits)\n\n"
-         "the perpetual-motion test: seqloop audit cycle -h\n\n"
-         "leakage (seqloop audit --train A --test B): is a held-out set held out?\n"
-         "  --train ALIGNMENT       the training alignment (the shared options apply to it)\n"
-         "  --test FILE             sequences aligned to its kept columns, or an assay CSV with a\n"
-         "                          'mutant' column (variants of the focus: needs -f/--focus-first)\n"
-         "  --skip-invalid          assay: skip (and count) variants with a wrong wild type or a\n"
-         "                          position outside the columns, as score does\n"
-         "  --leak-threshold T      identity above which a test sequence is not held out (0.8)\n"
-         "  --per-sequence FILE     CSV: each test sequence, its highest identity, nearest training\n"
-         "                          sequence\n\n%s",
-         cli_common_help);
-}
+static const cli_cmdinfo info = {
+  "audit", "seqloop audit [options] ALIGNMENT\n"
+  "       seqloop audit --model M [--compare M2 --heldout H --data ALN] [--samples S --against ALN]\n"
+  "       seqloop audit --train A --test B\n"
+  "       seqloop audit cycle -h   (the perpetual-motion test)",
+  "Reads an alignment (FASTA/A2M/A3M/Stockholm, gzip or not, '-' for stdin), weights its\n"
+  "rows and reports N, L, Neff, Neff/L with ProteinGym's depth class, duplicate rows, and\n"
+  "per-column weighted entropy (bits, gap as a state) and gap fraction.\n", NULL};
 
 static char colchar(const sl_msa *m, int s) { return m->abc->symbols[s]; }
 
@@ -57,9 +31,6 @@ static char *render_text(const cli_common *c, const sl_msa *m, const sl_audit *a
   size_t len = 0;
   FILE *fp = open_memstream(&buf, &len);
   if (!fp) return NULL;
-  char *prov = cli_provenance(c, m);
-  if (prov) fputs(prov, fp);
-  free(prov);
   fprintf(fp, "alignment          %s (%s, %s)\n", m->path, m->rep.layout, m->abc->name);
   fprintf(fp, "rows (N)           %lld of %lld records\n", (long long)a->N, (long long)m->rep.n_records);
   fprintf(fp, "columns (L)        %lld of %lld\n", (long long)a->L, (long long)m->rep.cols_in);
@@ -137,7 +108,6 @@ static char *render_json(const cli_common *c, const sl_msa *m, const sl_audit *a
   return out;
 }
 
-enum { A_MODEL = OPT_CMD_BASE, A_ENTN, A_SEED, A_SAMPLES, A_AGAINST, A_TRAIN, A_TEST, A_LEAKT, A_PERSEQ, A_COMPARE, A_HELDOUT, A_DATA, A_SKIPINV };
 
 static void dist_line(FILE *fp, const char *what, const sl_dist_summary *d) {
   fprintf(fp, "%-26s mean %.3f  quantiles 5%% %.3f  25%% %.3f  50%% %.3f  75%% %.3f  95%% %.3f  (n %lld)\n",
@@ -367,104 +337,78 @@ int cmd_audit(int argc, char **argv) {
              *per_seq = NULL, *compare = NULL, *heldout = NULL, *data = NULL;
   double leak_t = 0.8;
   int skip_invalid = 0;
-  long long nent = 20000;
-  unsigned long long seed = 1;
-  static const struct option longopts[] = {
-    CLI_COMMON_LONGOPTS,
-    {"columns", no_argument, 0, OPT_COLUMNS},
-    {"top", required_argument, 0, OPT_TOP},
-    {"model", required_argument, 0, A_MODEL},
-    {"entropy-samples", required_argument, 0, A_ENTN},
-    {"seed", required_argument, 0, A_SEED},
-    {"samples", required_argument, 0, A_SAMPLES},
-    {"against", required_argument, 0, A_AGAINST},
-    {"train", required_argument, 0, A_TRAIN},
-    {"test", required_argument, 0, A_TEST},
-    {"leak-threshold", required_argument, 0, A_LEAKT},
-    {"per-sequence", required_argument, 0, A_PERSEQ},
-    {"compare", required_argument, 0, A_COMPARE},
-    {"heldout", required_argument, 0, A_HELDOUT},
-    {"data", required_argument, 0, A_DATA},
-    {"skip-invalid", no_argument, 0, A_SKIPINV},
-    {0, 0, 0, 0}};
-  int opt;
-  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-    if (opt == 'h') { help(); return 0; }
-    int r = cli_common_opt(&c, opt, optarg);
-    if (r < 0) return 2;
-    if (r > 0) continue;
-    if (opt == OPT_COLUMNS) columns = 1;
-    else if (opt == OPT_TOP) {
-      char *e = NULL;
-      long v = strtol(optarg, &e, 10);
-      if (e == optarg || *e || v < 1 || v > 1000000) {
-        fprintf(stderr, "seqloop audit: --top: expected a positive count, not '%s'\n", optarg);
-        return 2;
-      }
-      top = (int)v;
-    }
-    else if (opt == A_MODEL) model_path = optarg;
-    else if (opt == A_SAMPLES) samples = optarg;
-    else if (opt == A_AGAINST) against = optarg;
-    else if (opt == A_TRAIN) train = optarg;
-    else if (opt == A_TEST) test = optarg;
-    else if (opt == A_PERSEQ) per_seq = optarg;
-    else if (opt == A_COMPARE) compare = optarg;
-    else if (opt == A_HELDOUT) heldout = optarg;
-    else if (opt == A_DATA) data = optarg;
-    else if (opt == A_SKIPINV) skip_invalid = 1;
-    else if (opt == A_LEAKT) {
-      char *e = NULL;
-      leak_t = strtod(optarg, &e);
-      if (e == optarg || *e || !(leak_t >= 0 && leak_t <= 1)) {
-        fprintf(stderr, "seqloop audit: --leak-threshold: expected a number in [0, 1], not '%s'\n", optarg);
-        return 2;
-      }
-    }
-    else if (opt == A_ENTN || opt == A_SEED) {
-      char *e = NULL;
-      unsigned long long v = strtoull(optarg, &e, 10);
-      if (e == optarg || *e || (opt == A_ENTN && v < 2)) {
-        fprintf(stderr, "seqloop audit: bad value '%s' for %s\n", optarg, argv[optind - 1]);
-        return 2;
-      }
-      if (opt == A_ENTN) nent = (long long)v; else seed = v;
-    }
-    else { fprintf(stderr, "seqloop audit: see 'seqloop audit -h'\n"); return 2; }
-  }
+  int64_t nent = 20000;
+  uint64_t seed = 1;
+  int optind_;
+  cli_opt opts[] = {
+    CLI_FLAG("columns", 0, &columns, "print the full per-column table", "options"),
+    CLI_INT("top", 0, &top, 1, 1000000, "N", "lowest/highest-entropy columns to list", NULL),
+    CLI_STRING("model", 0, &model_path, "FILE", "report a model: kind, size, and for ar its entropy\n"
+               "S = -E[log2 P] by Monte Carlo with a 95% interval, and 2^S (effective family size)",
+               "model and samples"),
+    CLI_INT64("entropy-samples", 0, &nent, 2, INT64_MAX, "N", "samples for the entropy estimate", NULL),
+    CLI_UINT64("seed", 0, &seed, 0, HUGE_VAL, "S", "seed for the entropy estimate", NULL),
+    CLI_STRING("samples", 0, &samples, "FILE", "sampled sequences (FASTA over the alignment's columns)", NULL),
+    CLI_STRING("against", 0, &against, "ALIGNMENT", "the natural alignment: one- and two-point correlations,\n"
+               "Hamming distance to the nearest natural (novelty) and between samples\n"
+               "(diversity); with --model, mean log P of both sets", NULL),
+    CLI_STRING("compare", 0, &compare, "M2", "with --model M: M2's entropy, KL(M || M2) and KL(M2 || M) by\n"
+               "Monte Carlo (ar P; ar or profile Q), in bits", "model-to-model information"),
+    CLI_STRING("heldout", 0, &heldout, "FILE", "held-out sequences (aligned to the model's columns): mean\n"
+               "log P, bits per site and perplexity under M (and M2)", NULL),
+    CLI_STRING("data", 0, &data, "ALIGNMENT", "the data's side: N, Neff, sum of column entropies (bits)", NULL),
+    CLI_STRING("train", 0, &train, "ALIGNMENT", "the training alignment (the input options apply to it)",
+               "leakage (is a held-out set held out?)"),
+    CLI_STRING("test", 0, &test, "FILE", "sequences aligned to its kept columns, or an assay CSV with a\n"
+               "'mutant' column (variants of the focus: needs -f/--focus-first)", NULL),
+    CLI_FLAG("skip-invalid", 0, &skip_invalid, "assay: skip (and count) variants with a wrong wild type or\n"
+             "a position outside the columns, as score does", NULL),
+    CLI_DOUBLE("leak-threshold", 0, &leak_t, 0, 1, "T", "identity above which a test sequence is not held out", NULL),
+    CLI_STRING("per-sequence", 0, &per_seq, "FILE", "CSV: each test sequence, its highest identity, nearest\n"
+               "training sequence", NULL),
+    CLI_OPTS_INGEST(&c), CLI_OPTS_WEIGHTS(&c), CLI_OPTS_OUTPUT(&c), CLI_OPTS_JSON(&c), CLI_OPTS_GENERAL(&c),
+    CLI_END};
+  int rc = cli_common_parse(&c, &info, opts, &optind_);
+  if (rc >= 0) return rc;
+  cli_input(&c, "model", model_path);
+  cli_input(&c, "compare_model", compare);
+  cli_input(&c, "samples", samples);
+  cli_input(&c, "against", against);
+  cli_input(&c, "heldout", heldout);
+  cli_input(&c, "data", data);
+  cli_input(&c, "train", train);
+  cli_input(&c, "test", test);
   if (train || test) {
-    if (!train || !test || optind != argc || model_path || samples) {
-      fprintf(stderr, "seqloop audit: a leakage audit takes --train ALIGNMENT and --test FILE (no "
-              "positional alignment)\n");
-      return 2;
+    if (!train || !test || optind_ != argc || model_path || samples) {
+      return cli_usage_error(&info, "a leakage audit takes --train ALIGNMENT and --test FILE (no "
+                             "positional alignment)");
     }
     return cli_audit_leakage(&c, train, test, leak_t, per_seq, skip_invalid);
   }
   if (model_path || samples || against || compare || heldout || data) {
-    if ((samples == NULL) != (against == NULL) || optind != argc || ((compare || heldout) && !model_path)) {
-      fprintf(stderr, "seqloop audit: use --model M (with --compare M2, --heldout H, --data ALN), and/or "
-              "--samples S with --against ALIGNMENT (no positional alignment)\n");
-      return 2;
+    if ((samples == NULL) != (against == NULL) || optind_ != argc || ((compare || heldout) && !model_path)) {
+      return cli_usage_error(&info, "use --model M (with --compare M2, --heldout H, --data ALN), and/or "
+                             "--samples S with --against ALIGNMENT (no positional alignment)");
     }
-    return audit_models(&c, model_path, samples, against, compare, heldout, data, nent, seed);
+    rc = audit_models(&c, model_path, samples, against, compare, heldout, data, nent, seed);
+    return rc ? rc : cli_prov_exit(&c, c.out);
   }
-  if (optind != argc - 1) {
-    fprintf(stderr, "seqloop audit: expected one alignment file (or '-'), see 'seqloop audit -h'\n");
-    return 2;
-  }
+  if (optind_ != argc - 1) return cli_usage_error(&info, "expected one alignment file (or '-')");
+  cli_input(&c, "alignment", argv[optind_]);
   sl_error err;
   sl_error_clear(&err);
   sl_msa *m = NULL;
   sl_audit *a = NULL;
   double *w = NULL, neff = 0;
   char *text = NULL;
-  int status = cli_load(&c, argv[optind], &m, &w, &neff, &err);
+  int status = cli_load(&c, argv[optind_], &m, &w, &neff, &err);
   if (!status) status = sl_audit_compute(m, w, &a, &err);
   if (!status) {
     text = c.json ? render_json(&c, m, a) : render_text(&c, m, a, columns, top);
     if (!text) status = sl_fail(&err, SL_ENOMEM, "out of memory rendering the report");
   }
   if (!status) status = cli_write_text(c.out, text, &err);
+  if (!status) status = cli_prov_write(&c, c.out, NULL, &err);
   free(text);
   sl_audit_destroy(a);
   free(w);

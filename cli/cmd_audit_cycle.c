@@ -13,37 +13,44 @@
 #include "seqloop/info.h"
 #include "seqloop/split.h"
 
-enum { C_GEN = OPT_CMD_BASE, C_NSAMP, C_FQ, C_MIX, C_ARMS, C_ORACLE, C_IDENT, C_FRAC, C_SEED,
-       C_ENTN, C_TEST, C_LJ, C_LH, C_EPS, C_MAXIT, C_FMODE };
+static const cli_cmdinfo info = {
+  "audit cycle", "seqloop audit cycle [options] ALIGNMENT",
+  "The perpetual-motion test. Splits ALIGNMENT (cluster split, seqloop split) into real\n"
+  "training and held-out sequences, fits an ar model on the training side (generation 0),\n"
+  "then for each generation samples from the current model and refits on:\n"
+  "  self    the samples alone (same objective and weighting, no filter)\n"
+  "  filter  samples whose oracle score reaches the --filter-quantile of the real training\n"
+  "          sequences' scores (at most log2(1/acceptance) bits enter per kept sample)\n"
+  "  mix     the samples plus the real training sequences (--mix of the weight)\n"
+  "and reports, per generation: held-out log P (mean, and the 5% quantile: the tail),\n"
+  "bits per site, entropy, two-point correlation of samples with the real data, and\n"
+  "support (share of the real (site, state) pairs the samples still produce).\n"
+  "A table on stdout as generations finish; -o writes the same rows as CSV.\n", NULL};
 
-static void help(void) {
-  printf("usage: seqloop audit cycle [options] ALIGNMENT\n\n"
-         "The perpetual-motion test. Splits ALIGNMENT (cluster split, seqloop split) into real\n"
-         "training and held-out sequences, fits an ar model on the training side (generation 0),\n"
-         "then for each generation samples from the current model and refits on:\n"
-         "  self    the samples alone (same objective and weighting, no filter)\n"
-         "  filter  samples whose oracle score reaches the --filter-quantile of the real training\n"
-         "          sequences' scores (at most log2(1/acceptance) bits enter per kept sample)\n"
-         "  mix     the samples plus the real training sequences (--mix of the weight)\n"
-         "and reports, per generation: held-out log P (mean, and the 5%% quantile: the tail),\n"
-         "bits per site, entropy, two-point correlation of samples with the real data, and\n"
-         "support (share of the real (site, state) pairs the samples still produce).\n\n"
-         "  --generations K         generations after 0 (default 5)\n"
-         "  --samples N             sequences per refit (default: the training set's size)\n"
-         "  --arms LIST             any of self,filter,mix (default all three)\n"
-         "  --oracle MODEL          the filter's scorer (default: the generation-0 model)\n"
-         "  --filter MODE           threshold (default): keep samples scoring at least the\n"
-         "                          --filter-quantile (0.5) of the real training scores; ratio: keep\n"
-         "                          x with probability min(1, O(x)/(c M(x))), rejection sampling\n"
-         "                          toward the oracle O (ar or profile)\n"
-         "  --filter-quantile Q     (default 0.5)\n"
-         "  --mix F                 weight share of the real rows in mix (default 0.5)\n"
-         "  --test FILE             held-out sequences aligned to ALIGNMENT's kept columns (no split)\n"
-         "  --identity T, --test-frac F   the split (default 0.8, 0.2)\n"
-         "  --lambda-j X, --lambda-h X, --epsilon X, --max-iter N   the ar fit (ar defaults)\n"
-         "  --entropy-samples N     per entropy estimate (default 5000)\n"
-         "  --seed S                (default 1): split, samples and estimates; same seed, same table\n"
-         "  -o FILE                 the rows as CSV (atomically)\n\n%s", cli_common_help);
+static const cli_choice filter_choices[] = {{"threshold", SL_FILTER_THRESHOLD}, {"ratio", SL_FILTER_RATIO},
+                                            {NULL, 0}};
+
+/* --arms self,filter,mix into a bit set. */
+static int parse_arms(void *target, const char *arg, char *why, size_t n) {
+  int arms = 0;
+  const char *p = arg;
+  while (*p) {
+    size_t len = strcspn(p, ",");
+    int a = len == 4 && !strncmp(p, "self", 4) ? SL_CYCLE_SELF : len == 6 && !strncmp(p, "filter", 6)
+          ? SL_CYCLE_FILTER : len == 3 && !strncmp(p, "mix", 3) ? SL_CYCLE_MIX : -1;
+    if (a < 0) {
+      snprintf(why, n, "a comma-separated list of self, filter and mix");
+      return -1;
+    }
+    arms |= 1 << a;
+    p += len + (p[len] == ',');
+  }
+  if (!arms) {
+    snprintf(why, n, "a comma-separated list of self, filter and mix");
+    return -1;
+  }
+  *(int *)target = arms;
+  return 0;
 }
 
 static void print_row(const sl_cycle_row *r, void *ctx) {
@@ -67,78 +74,39 @@ int cmd_audit_cycle(int argc, char **argv) {
   sl_split_opts so;
   sl_split_opts_init(&so);
   const char *oracle_path = NULL, *test_path = NULL;
-  static const struct option longopts[] = {
-    CLI_COMMON_LONGOPTS, {"generations", required_argument, 0, C_GEN},
-    {"samples", required_argument, 0, C_NSAMP}, {"filter-quantile", required_argument, 0, C_FQ},
-    {"mix", required_argument, 0, C_MIX}, {"arms", required_argument, 0, C_ARMS},
-    {"oracle", required_argument, 0, C_ORACLE}, {"identity", required_argument, 0, C_IDENT},
-    {"test-frac", required_argument, 0, C_FRAC}, {"seed", required_argument, 0, C_SEED},
-    {"entropy-samples", required_argument, 0, C_ENTN}, {"test", required_argument, 0, C_TEST},
-    {"lambda-j", required_argument, 0, C_LJ}, {"lambda-h", required_argument, 0, C_LH},
-    {"epsilon", required_argument, 0, C_EPS}, {"max-iter", required_argument, 0, C_MAXIT},
-    {"filter", required_argument, 0, C_FMODE},
-    {0, 0, 0, 0}};
-  int opt;
-  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-    int r = cli_common_opt(&c, opt, optarg);
-    if (r == 1) continue;
-    if (r == -1) return 2;
-    char *e = NULL;
-    double v = 0;
-    if (opt != 'h' && opt != C_ARMS && opt != C_ORACLE && opt != C_TEST && opt != C_FMODE && optarg) {
-      v = strtod(optarg, &e);
-      if (e == optarg || *e || !isfinite(v) || v < 0) {
-        fprintf(stderr, "seqloop audit cycle: bad value '%s' for %s\n", optarg, argv[optind - 1]);
-        return 2;
-      }
-    }
-    switch (opt) {
-      case 'h': help(); return 0;
-      case C_GEN: co.generations = (int)v; break;
-      case C_NSAMP: co.n_samples = (int64_t)v; break;
-      case C_FQ: co.filter_quantile = v; break;
-      case C_MIX: co.mix_frac = v; break;
-      case C_ORACLE: oracle_path = optarg; break;
-      case C_TEST: test_path = optarg; break;
-      case C_FMODE:
-        if (!strcmp(optarg, "threshold")) co.filter_mode = SL_FILTER_THRESHOLD;
-        else if (!strcmp(optarg, "ratio")) co.filter_mode = SL_FILTER_RATIO;
-        else {
-          fprintf(stderr, "seqloop audit cycle: --filter must be threshold or ratio (got '%s')\n", optarg);
-          return 2;
-        }
-        break;
-      case C_IDENT: so.t1 = v; break;
-      case C_FRAC: so.test_frac = v; break;
-      case C_SEED: co.seed = so.seed = (uint64_t)v; break;
-      case C_ENTN: co.n_entropy = (int64_t)v; break;
-      case C_LJ: co.ar.lambda_J = v; break;
-      case C_LH: co.ar.lambda_h = v; break;
-      case C_EPS: co.ar.epsilon = v; break;
-      case C_MAXIT: co.ar.max_iter = (int)v; break;
-      case C_ARMS: {
-        co.arms = 0;
-        char *list = strdup(optarg), *save = NULL;
-        for (char *t = list ? strtok_r(list, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
-          int a = !strcmp(t, "self") ? SL_CYCLE_SELF : !strcmp(t, "filter") ? SL_CYCLE_FILTER
-                : !strcmp(t, "mix") ? SL_CYCLE_MIX : -1;
-          if (a < 0) {
-            fprintf(stderr, "seqloop audit cycle: --arms: unknown arm '%s' (self, filter, mix)\n", t);
-            free(list);
-            return 2;
-          }
-          co.arms |= 1 << a;
-        }
-        free(list);
-        break;
-      }
-      default: fprintf(stderr, "seqloop audit cycle: see 'seqloop audit cycle -h'\n"); return 2;
-    }
-  }
-  if (optind != argc - 1) {
-    fprintf(stderr, "seqloop audit cycle: expected one ALIGNMENT (see 'seqloop audit cycle -h')\n");
-    return 2;
-  }
+  int optind_;
+  cli_opt opts[] = {
+    CLI_INT("generations", 0, &co.generations, 0, 1000000, "K", "generations after 0", "options"),
+    CLI_OPT_("samples", 0, CLI_T_INT64, &co.n_samples, 0, INT64_MAX, NULL, "N",
+             "sequences per refit (0: the training set's size)", NULL, 0, NULL, NULL),
+    CLI_FUNC("arms", 0, &co.arms, parse_arms, "LIST", "any of self,filter,mix (default all three)", NULL),
+    CLI_STRING("oracle", 0, &oracle_path, "MODEL", "the filter's scorer (default: the generation-0 model)", NULL),
+    CLI_CHOICE("filter", 0, &co.filter_mode, filter_choices, "MODE",
+               "threshold: keep samples scoring at least the --filter-quantile of the real\n"
+               "training scores; ratio: keep x with probability min(1, O(x)/(c M(x))),\n"
+               "rejection sampling toward the oracle O (ar or profile)", NULL),
+    CLI_DOUBLE("filter-quantile", 0, &co.filter_quantile, 0, 1, "Q", "the threshold filter's quantile", NULL),
+    CLI_DOUBLE("mix", 0, &co.mix_frac, 0, 1, "F", "weight share of the real rows in mix", NULL),
+    CLI_STRING("test", 0, &test_path, "FILE", "held-out sequences aligned to ALIGNMENT's kept columns (no split)", NULL),
+    CLI_DOUBLE("identity", 0, &so.t1, 0, 1, "T", "the split's identity threshold", NULL),
+    CLI_DOUBLE("test-frac", 0, &so.test_frac, 0, 1, "F", "the split's held-out share", NULL),
+    CLI_DOUBLE("lambda-j", 0, &co.ar.lambda_J, 0, HUGE_VAL, "X", "the ar fit's coupling penalty", NULL),
+    CLI_DOUBLE("lambda-h", 0, &co.ar.lambda_h, 0, HUGE_VAL, "X", "the ar fit's field penalty", NULL),
+    CLI_DOUBLE_POS("epsilon", 0, &co.ar.epsilon, HUGE_VAL, "X", "the ar fit's convergence threshold", NULL),
+    CLI_INT("max-iter", 0, &co.ar.max_iter, 0, INT32_MAX, "N", "the ar fit's iterations per site (0: until converged)", NULL),
+    CLI_INT64("entropy-samples", 0, &co.n_entropy, 1, INT64_MAX, "N", "per entropy estimate", NULL),
+    CLI_UINT64("seed", 0, &co.seed, 0, HUGE_VAL, "S", "split, samples and estimates: same seed, same table", NULL),
+    CLI_OPTS_INGEST(&c), CLI_OPTS_WEIGHTS(&c),
+    CLI_STRING("output", 'o', &c.out, "FILE", "the rows as CSV (atomically)", "output"),
+    CLI_STRING("provenance", 0, &c.prov, "FILE", "provenance JSON (default: OUTPUT.prov.json)", NULL),
+    CLI_OPTS_GENERAL(&c), CLI_END};
+  int rc = cli_common_parse(&c, &info, opts, &optind_);
+  if (rc >= 0) return rc;
+  if (optind_ != argc - 1) return cli_usage_error(&info, "expected one ALIGNMENT");
+  so.seed = co.seed;
+  cli_input(&c, "alignment", argv[optind_]);
+  cli_input(&c, "oracle", oracle_path);
+  cli_input(&c, "test", test_path);
   co.threads = c.w.threads;
   co.w = c.w;
   so.kernel = c.w.kernel;
@@ -150,7 +118,7 @@ int cmd_audit_cycle(int argc, char **argv) {
   int8_t *set = NULL;
   sl_cycle_row *rows = NULL;
   int nrows = 0;
-  int status = cli_load(&c, argv[optind], &all, &w, &neff, &err);
+  int status = cli_load(&c, argv[optind_], &all, &w, &neff, &err);
   if (status) goto DONE;
   if (test_path) {
     sl_msa_opts mo;
@@ -182,9 +150,6 @@ int cmd_audit_cycle(int argc, char **argv) {
                      (long long)oracle->L, (long long)train->L);
     goto DONE;
   }
-  char *prov = cli_provenance(&c, train);
-  if (prov) fputs(prov, stdout);
-  free(prov);
   printf("# training %lld (Neff %.1f), held-out %lld, L %lld; %lld samples per refit; filter %s "
          "(quantile %g; oracle %s); mix %g\n", (long long)train->N, neff, (long long)test->N,
          (long long)train->L, (long long)(co.n_samples > 0 ? co.n_samples : train->N),
@@ -197,9 +162,6 @@ int cmd_audit_cycle(int argc, char **argv) {
     sl_outfile *of = NULL;
     if ((status = sl_outfile_open(c.out, &of, &err))) goto DONE;
     FILE *fp = sl_outfile_fp(of);
-    prov = cli_provenance(&c, train);
-    if (prov) fputs(prov, fp);
-    free(prov);
     fprintf(fp, "arm,generation,n_fit,n_real,accept,bits_per_kept,bits_total,heldout_logp,"
             "heldout_bits_per_site,heldout_q05,entropy_bits,entropy_se,r_one,r_two,support,seconds\n");
     for (int k = 0; k < nrows; k++) {
@@ -211,6 +173,7 @@ int cmd_audit_cycle(int argc, char **argv) {
               r->r_two, r->support, r->seconds);
     }
     if ((status = sl_outfile_commit(of, &err))) goto DONE;
+    if ((status = cli_prov_write(&c, c.out, NULL, &err))) goto DONE;
   }
 DONE:
   free(rows);

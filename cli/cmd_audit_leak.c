@@ -119,13 +119,11 @@ int cli_audit_leakage(cli_common *c, const char *train, const char *test, double
     sl_outfile *of = NULL;
     if ((status = sl_outfile_open(per_seq, &of, &err))) goto DONE;
     FILE *fp = sl_outfile_fp(of);
-    char *prov = cli_provenance(c, A);
-    if (prov) fputs(prov, fp);
-    free(prov);
     fprintf(fp, "test,max_identity,nearest_train\n");
     for (int64_t k = 0; k < nt; k++)
       fprintf(fp, "%s,%.4f,%s\n", names[k], lk->max_id[k], A->name[lk->nearest[k]]);
     if ((status = sl_outfile_commit(of, &err))) goto DONE;
+    if ((status = cli_prov_write(c, per_seq, NULL, &err))) goto DONE;
   }
   double pct = 100.0 * (double)lk->n_leaky / (double)nt;
   char verdict[512];
@@ -169,10 +167,6 @@ int cli_audit_leakage(cli_common *c, const char *train, const char *test, double
   }
   FILE *fp = open_memstream(&text, &tlen);
   if (!fp) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
-  char *prov = cli_provenance(c, A);
-  if (prov) fputs(prov, fp);
-  free(prov);
-  if (B) fprintf(fp, "# test: %s sha256=%s\n", B->path, B->sha256);
   fprintf(fp, "train              %s (%lld sequences, %lld columns, Neff %.1f)\n", train,
           (long long)A->N, (long long)A->L, neff);
   fprintf(fp, "test               %s (%lld %s", test, (long long)nt, assay ? "variants" : "sequences");
@@ -194,6 +188,7 @@ int cli_audit_leakage(cli_common *c, const char *train, const char *test, double
   fclose(fp);
   status = cli_write_text(c->out, text, &err);
 DONE:
+  if (!status) status = cli_prov_write(c, c->out, NULL, &err);
   free(text);
   if (assay) {
     for (int64_t k = 0; names && k < nt; k++) free(names[k]);

@@ -8,26 +8,14 @@
 #include "seqloop/score.h"
 #include "seqloop/structure.h"
 
-enum { C_GAUGE = OPT_CMD_BASE, C_STRUCT, C_CHAIN, C_TOP, C_MINSEP, C_JSON };
+static const cli_cmdinfo info = {
+  "contacts", "seqloop contacts -m MODEL [options]",
+  "Writes the coupling scores of a Potts model as a CSV table 'i,A_i,j,A_j,score,raw'\n"
+  "(focus residue numbers and letters), sorted by score: score = Frobenius norm of J_ij\n"
+  "with the average product correction (APC); raw = the norm before APC. The model, gauge\n"
+  "and command go to OUTPUT.prov.json.\n", NULL};
 
-static void help(void) {
-  printf("usage: seqloop contacts -m MODEL [options]\n\n"
-         "Writes the coupling scores of a Potts model as a table 'i,A_i,j,A_j,score,raw' (focus\n"
-         "residue numbers and letters), sorted by score: score = Frobenius norm of J_ij with\n"
-         "the average product correction (APC); raw = the norm before APC.\n"
-         "  -m, --model FILE        a seqloop Potts model\n"
-         "  --gauge G               raw (plmc: parameters as fitted; default) or zerosum\n"
-         "                          (EVcouplings: zero-sum gauge, gap state excluded)\n"
-         "  --top N                 write only the N best pairs (default: all)\n"
-         "  --structure FILE        PDB or mmCIF (gzip ok): align the focus to a chain and report\n"
-         "                          precision at L/10, L/5, L/2, L for |i-j| >= min-sep, contact =\n"
-         "                          C-beta (C-alpha for glycine) distance < 8 A\n"
-         "  --chain ID              chain of the structure (default: the first with residues)\n"
-         "  --min-sep N             minimum sequence separation for precision (default 6)\n"
-         "  --json FILE             write the precision report as JSON\n"
-         "  -o FILE                 output table (default stdout), written atomically\n"
-         "  -q                      no summary on stderr\n");
-}
+static const cli_choice gauge_choices[] = {{"raw", SL_GAUGE_RAW}, {"zerosum", SL_GAUGE_ZEROSUM}, {NULL, 0}};
 
 typedef struct { int64_t i, j; double s, raw; } ec;
 static int ec_cmp(const void *pa, const void *pb) {
@@ -43,42 +31,25 @@ int cmd_contacts(int argc, char **argv) {
   cli_common_init(&c, "contacts", argc, argv);
   const char *model_path = NULL, *struct_path = NULL, *chain = NULL, *json_path = NULL;
   int gauge = SL_GAUGE_RAW;
-  long long top = -1, min_sep = SL_CONTACT_MIN_SEP;
-  static const struct option longopts[] = {
-    {"model", required_argument, 0, 'm'}, {"gauge", required_argument, 0, C_GAUGE},
-    {"structure", required_argument, 0, C_STRUCT}, {"chain", required_argument, 0, C_CHAIN},
-    {"top", required_argument, 0, C_TOP}, {"min-sep", required_argument, 0, C_MINSEP},
-    {"json", required_argument, 0, C_JSON}, {"output", required_argument, 0, 'o'},
-    {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-  int opt;
-  while ((opt = getopt_long(argc, argv, "m:o:qh", longopts, NULL)) != -1) {
-    char *e = NULL;
-    switch (opt) {
-      case 'h': help(); return 0;
-      case 'm': model_path = optarg; break;
-      case 'o': c.out = optarg; break;
-      case 'q': c.quiet = 1; break;
-      case C_GAUGE:
-        if (strcmp(optarg, "raw") == 0) gauge = SL_GAUGE_RAW;
-        else if (strcmp(optarg, "zerosum") == 0) gauge = SL_GAUGE_ZEROSUM;
-        else { fprintf(stderr, "seqloop contacts: --gauge: expected raw or zerosum, not '%s'\n", optarg); return 2; }
-        break;
-      case C_STRUCT: struct_path = optarg; break;
-      case C_CHAIN: chain = optarg; break;
-      case C_TOP: top = strtoll(optarg, &e, 10); if (*e || top < 1) goto BAD; break;
-      case C_MINSEP: min_sep = strtoll(optarg, &e, 10); if (*e || min_sep < 0) goto BAD; break;
-      case C_JSON: json_path = optarg; break;
-      default: fprintf(stderr, "seqloop contacts: see 'seqloop contacts -h'\n"); return 2;
-    }
-    continue;
-  BAD:
-    fprintf(stderr, "seqloop contacts: bad value '%s' for %s\n", optarg, argv[optind - 1]);
-    return 2;
-  }
-  if (!model_path || optind != argc) {
-    fprintf(stderr, "seqloop contacts: expected -m MODEL and no other arguments, see 'seqloop contacts -h'\n");
-    return 2;
-  }
+  int64_t top = 0, min_sep = SL_CONTACT_MIN_SEP;
+  int optind_;
+  cli_opt opts[] = {
+    CLI_STRING("model", 'm', &model_path, "FILE", "a seqloop Potts model", "options"),
+    CLI_CHOICE("gauge", 0, &gauge, gauge_choices, "G", "raw (plmc: parameters as fitted) or zerosum\n"
+               "(EVcouplings: zero-sum gauge, gap state excluded)", NULL),
+    CLI_INT64("top", 0, &top, 0, INT64_MAX, "N", "write only the N best pairs (0: all)", NULL),
+    CLI_STRING("structure", 0, &struct_path, "FILE", "PDB or mmCIF (gzip ok): align the focus to a chain and\n"
+               "report precision at L/10, L/5, L/2, L for |i-j| >= min-sep, contact =\n"
+               "C-beta (C-alpha for glycine) distance < 8 A", NULL),
+    CLI_STRING("chain", 0, &chain, "ID", "chain of the structure (default: the first with residues)", NULL),
+    CLI_INT64("min-sep", 0, &min_sep, 0, INT64_MAX, "N", "minimum sequence separation for precision", NULL),
+    CLI_STRING("json", 0, &json_path, "FILE", "write the precision report as JSON", NULL),
+    CLI_OPTS_OUTPUT(&c), CLI_OPTS_GENERAL(&c), CLI_END};
+  int rc = cli_common_parse(&c, &info, opts, &optind_);
+  if (rc >= 0) return rc;
+  if (!model_path || optind_ != argc) return cli_usage_error(&info, "expected -m MODEL and no other arguments");
+  cli_input(&c, "model", model_path);
+  cli_input(&c, "structure", struct_path);
   sl_error err;
   sl_error_clear(&err);
   sl_model *m = NULL;
@@ -103,15 +74,14 @@ int cmd_contacts(int argc, char **argv) {
   qsort(ecs, (size_t)np, sizeof *ecs, ec_cmp);
   if ((status = sl_outfile_open(c.out, &of, &err))) goto DONE;
   FILE *fp = sl_outfile_fp(of);
-  fprintf(fp, "# seqloop %s contacts\n# model: %s (L %lld, q %d)\n# gauge: %s; score = Frobenius "
-          "norm with APC\ni,A_i,j,A_j,score,raw\n", SL_VERSION, model_path, (long long)L, m->q,
-          gauge == SL_GAUGE_RAW ? "raw" : "zerosum");
+  fprintf(fp, "i,A_i,j,A_j,score,raw\n");
   int64_t nout = top > 0 && top < np ? top : np;
   for (int64_t t = 0; t < nout; t++)
     fprintf(fp, "%lld,%c,%lld,%c,%.6f,%.6f\n", (long long)m->pos[ecs[t].i], m->abc->symbols[m->focus[ecs[t].i]],
             (long long)m->pos[ecs[t].j], m->abc->symbols[m->focus[ecs[t].j]], ecs[t].s, ecs[t].raw);
   status = sl_outfile_commit(of, &err);
   of = NULL;
+  if (!status) status = cli_prov_write(&c, c.out, NULL, &err);
   if (status || !struct_path) goto DONE;
 
   /* Precision against a structure. */
@@ -134,7 +104,7 @@ int cmd_contacts(int argc, char **argv) {
     fprintf(stderr, "seqloop contacts: %s chain %s: %lld residues; %lld of %lld model columns aligned "
             "(identity %.1f%%)\n", struct_path, st->chain, (long long)st->n, (long long)mapped,
             (long long)L, 100 * ident);
-    fprintf(stderr, "seqloop contacts: precision (|i-j| >= %lld, < %.0f A):", min_sep, SL_CONTACT_CUTOFF);
+    fprintf(stderr, "seqloop contacts: precision (|i-j| >= %lld, < %.0f A):", (long long)min_sep, SL_CONTACT_CUTOFF);
     for (int t = 0; t < SL_PREC_NK; t++)
       fprintf(stderr, " %s %.3f (%lld/%lld)", names[t], pr.precision[t], (long long)pr.n_true[t],
               (long long)pr.n_eval[t]);

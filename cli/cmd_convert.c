@@ -4,44 +4,44 @@
 
 #include "cli.h"
 
-static void help(void) {
-  printf("usage: seqloop convert IN -o OUT [--to seqloop|plmc]\n\n"
-         "IN is a seqloop model file or a plmc parameter file (told apart by the 'SEQLOOP'\n"
-         "magic). The default target is the other format. Exported plmc files carry h, J, the\n"
-         "focus, its numbering, Neff and the fit's lambdas; plmc's per-sequence weights and\n"
-         "pair frequencies are written as zeros (a model file does not keep them).\n");
-}
+static const cli_cmdinfo info = {
+  "convert", "seqloop convert IN -o OUT [--to seqloop|plmc]",
+  "IN is a seqloop model file or a plmc parameter file (told apart by the 'SEQLOOP'\n"
+  "magic). The default target is the other format. Exported plmc files carry h, J, the\n"
+  "focus, its numbering, Neff and the fit's lambdas; plmc's per-sequence weights and\n"
+  "pair frequencies are written as zeros (a model file does not keep them).\n", NULL};
+
+enum { TO_OTHER = 0, TO_SEQLOOP, TO_PLMC };
+static const cli_choice to_choices[] = {{"seqloop", TO_SEQLOOP}, {"plmc", TO_PLMC}, {NULL, 0}};
 
 int cmd_convert(int argc, char **argv) {
   cli_common c;
   cli_common_init(&c, "convert", argc, argv);
-  const char *to = NULL;
+  int to = TO_OTHER, optind_;
   c.out = NULL;
-  static const struct option longopts[] = {{"to", required_argument, 0, 't'},
-    {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-  int opt;
-  while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-    if (opt == 'h') { help(); return 0; }
-    else if (opt == 'o') c.out = optarg;
-    else if (opt == 't') to = optarg;
-    else { fprintf(stderr, "seqloop convert: see 'seqloop convert -h'\n"); return 2; }
-  }
-  if (optind != argc - 1 || !c.out || (to && strcmp(to, "plmc") && strcmp(to, "seqloop"))) {
-    fprintf(stderr, "seqloop convert: expected IN, -o OUT and optionally --to seqloop|plmc\n");
-    return 2;
-  }
+  cli_opt opts[] = {
+    CLI_OPT_("to", 0, CLI_T_CHOICE, &to, 0, 0, to_choices, "FMT", "target format (default: the other one)",
+             "options", CLI_F_NODEFAULT, NULL, NULL),
+    CLI_STRING("output", 'o', &c.out, "OUT", "output model file (required), written atomically", NULL),
+    CLI_STRING("provenance", 0, &c.prov, "FILE", "provenance JSON (default: OUT.prov.json)", NULL),
+    CLI_OPTS_GENERAL(&c), CLI_END};
+  int rc = cli_common_parse(&c, &info, opts, &optind_);
+  if (rc >= 0) return rc;
+  if (optind_ != argc - 1 || !c.out) return cli_usage_error(&info, "expected IN and -o OUT");
+  const char *in = argv[optind_];
+  cli_input(&c, "model", in);
   sl_error err;
   sl_error_clear(&err);
   sl_model *m = NULL;
   char magic[8] = {0};
-  FILE *fp = fopen(argv[optind], "rb");
+  FILE *fp = fopen(in, "rb");
   size_t got = fp ? fread(magic, 1, 8, fp) : 0;
   if (fp) fclose(fp);
   int from_seqloop = got == 8 && memcmp(magic, "SEQLOOP", 8) == 0;
-  if (!to) to = from_seqloop ? "plmc" : "seqloop";
-  int status = cli_read_any_model("convert", argv[optind], &m, &err);
+  if (to == TO_OTHER) to = from_seqloop ? TO_PLMC : TO_SEQLOOP;
+  int status = cli_read_any_model("convert", in, &m, &err);
   if (!status) {
-    if (strcmp(to, "plmc") == 0) {
+    if (to == TO_PLMC) {
       double lh = 0, lj = 0, theta = 0.2;
       cJSON *meta = m->meta ? cJSON_Parse(m->meta) : NULL;
       const cJSON *fit = meta ? cJSON_GetObjectItemCaseSensitive(meta, "fit") : NULL;
@@ -55,6 +55,7 @@ int cmd_convert(int argc, char **argv) {
       status = sl_model_write(c.out, m, &err);
     }
   }
+  if (!status) status = cli_prov_write(&c, c.out, NULL, &err);
   sl_model_destroy(m);
   return status ? cli_error(&c, status, &err) : 0;
 }

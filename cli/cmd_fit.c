@@ -9,34 +9,11 @@
 #include "seqloop/ar.h"
 #include "seqloop/potts.h"
 
-enum { O_MODEL = OPT_CMD_BASE, O_PRESET, O_LH, O_LJ, O_GAPS, O_MAXIT, O_EPS, O_LBFGSM, O_STOPAT,
-       O_PLMC_OUT, O_SEED, O_INIT, O_EVAL, O_ORDER };
-
-static void help(void) {
-  printf("usage: seqloop fit --model potts|profile|ar -o MODEL [options] ALIGNMENT\n"
-         "       seqloop fit --model tfm -o MODEL [options] SEQUENCES  (see --model tfm -h)\n\n"
-         "Fits a model to a weighted alignment and writes a seqloop model file.\n"
-         "  --model M               potts (pseudo-likelihood, plmc's objective), profile\n"
-         "                          (site-independent, L2-regularised maximum likelihood) or ar\n"
-         "                          (autoregressive DCA: exact likelihood and sampling)\n"
-         "  --order O               ar site order: entropy (default: increasing column entropy),\n"
-         "                          natural, or a comma-separated permutation of 1..L\n"
-         "  --preset P              regularisation convention: evcouplings (default:\n"
-         "                          lambda_h 0.01, lambda_J 0.01 (q-1)(L-1)), evmutation\n"
-         "                          (lambda_J 0.2 (L-1)), plmc (lambda_J 100), plmc-readme (16)\n"
-         "  --lambda-h X, --lambda-j X   override the preset\n"
-         "  -g, --gaps-missing      gaps are missing data, not a state (plmc -g)\n"
-         "  -m, --max-iter N        L-BFGS iterations (default 0: until converged)\n"
-         "  --epsilon X             L-BFGS convergence |g|/max(1,|x|) < X (default 1e-3, plmc)\n"
-         "  --lbfgs-m N             L-BFGS memory (default 6); memory use is about\n"
-         "                          (5 + 2m) x 8 bytes per parameter\n"
-         "  --stop-at F             stop once the objective is <= F (benchmarks)\n"
-         "  --plmc-out FILE         also write plmc's binary parameter file\n"
-         "  --seed N                recorded in the model (the fit itself is deterministic)\n"
-         "  --init MODEL            start from a model's parameters (seqloop or plmc file)\n"
-         "  --evaluate              with --init: print the objective at those parameters and exit\n\n%s",
-         cli_common_help);
-}
+static const cli_cmdinfo info = {
+  "fit", "seqloop fit --model potts|profile|ar -o MODEL [options] ALIGNMENT\n"
+  "       seqloop fit --model tfm -o MODEL [options] SEQUENCES  (see --model tfm -h)",
+  "Fits a model to a weighted alignment and writes a seqloop model file (and its\n"
+  "provenance, MODEL.prov.json).\n", NULL};
 
 typedef struct {
   int tty, quiet;
@@ -62,7 +39,7 @@ static int progress(void *ctx, int iter, int n_evals, double fx, double gnorm, d
 }
 
 static char *meta_json(const cli_common *c, const sl_msa *msa, const char *model, const char *preset,
-                       const sl_plm_opts *o, const sl_plm_report *rep, long long seed) {
+                       const sl_plm_opts *o, const sl_plm_report *rep, int64_t seed) {
   cJSON *root = cJSON_CreateObject();
   cJSON *fit = cJSON_AddObjectToObject(root, "fit");
   cJSON_AddStringToObject(fit, "model", model);
@@ -108,66 +85,48 @@ int cmd_fit(int argc, char **argv) {
   double *init_x = NULL;
   int64_t *ar_order = NULL;
   double lh = NAN, lj = NAN;
-  long long seed = 0;
+  int64_t seed = 0;
   sl_plm_opts o;
   sl_plm_opts_init(&o);
   c.out = NULL;
-  static const struct option longopts[] = {
-    CLI_COMMON_LONGOPTS,
-    {"model", required_argument, 0, O_MODEL}, {"preset", required_argument, 0, O_PRESET},
-    {"lambda-h", required_argument, 0, O_LH}, {"lambda-j", required_argument, 0, O_LJ},
-    {"gaps-missing", no_argument, 0, 'g'}, {"max-iter", required_argument, 0, 'm'},
-    {"epsilon", required_argument, 0, O_EPS}, {"lbfgs-m", required_argument, 0, O_LBFGSM},
-    {"stop-at", required_argument, 0, O_STOPAT}, {"plmc-out", required_argument, 0, O_PLMC_OUT},
-    {"seed", required_argument, 0, O_SEED}, {"init", required_argument, 0, O_INIT},
-    {"evaluate", no_argument, 0, O_EVAL}, {"order", required_argument, 0, O_ORDER}, {0, 0, 0, 0}};
-  int opt;
-  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "gm:", longopts, NULL)) != -1) {
-    if (opt == 'h') { help(); return 0; }
-    int r = cli_common_opt(&c, opt, optarg);
-    if (r < 0) return 2;
-    if (r > 0) continue;
-    char *e = NULL;
-    switch (opt) {
-      case O_MODEL: model = optarg; break;
-      case O_PRESET: preset = optarg; break;
-      case O_LH: lh = strtod(optarg, &e); if (*e || !(lh >= 0)) goto BADVAL; break;
-      case O_LJ: lj = strtod(optarg, &e); if (*e || !(lj >= 0)) goto BADVAL; break;
-      case 'g': o.gap_missing = 1; break;
-      case 'm': o.max_iter = (int)strtol(optarg, &e, 10); if (*e || o.max_iter < 0) goto BADVAL; break;
-      case O_EPS: o.epsilon = strtod(optarg, &e); if (*e || !(o.epsilon > 0)) goto BADVAL; break;
-      case O_LBFGSM: o.lbfgs_m = (int)strtol(optarg, &e, 10); if (*e || o.lbfgs_m < 1) goto BADVAL; break;
-      case O_STOPAT: o.stop_at = strtod(optarg, &e); if (*e) goto BADVAL; break;
-      case O_PLMC_OUT: plmc_out = optarg; break;
-      case O_SEED: seed = strtoll(optarg, &e, 10); if (*e) goto BADVAL; break;
-      case O_INIT: init = optarg; break;
-      case O_EVAL: eval_only = 1; break;
-      case O_ORDER: order = optarg; break;
-      default: fprintf(stderr, "seqloop fit: see 'seqloop fit -h'\n"); return 2;
-    }
-    continue;
-  BADVAL:
-    fprintf(stderr, "seqloop fit: bad value '%s' for option %s\n", optarg, argv[optind - 1]);
-    return 2;
-  }
-  if (eval_only && (!init || (model && strcmp(model, "potts") != 0))) {
-    fprintf(stderr, "seqloop fit: --evaluate needs --init MODEL (a Potts model)\n");
-    return 2;
-  }
+  int optind_;
+  cli_opt opts[] = {
+    CLI_STRING("model", 0, &model, "M", "potts (pseudo-likelihood, plmc's objective), profile\n"
+               "(site-independent, L2-regularised maximum likelihood) or ar\n"
+               "(autoregressive DCA: exact likelihood and sampling); tfm: see --model tfm -h", "options"),
+    CLI_STRING("order", 0, &order, "O", "ar site order: entropy (increasing column entropy),\n"
+               "natural, or a comma-separated permutation of 1..L", NULL),
+    CLI_STRING("preset", 0, &preset, "P", "regularisation convention: evcouplings (lambda_h 0.01,\n"
+               "lambda_J 0.01 (q-1)(L-1)), evmutation (lambda_J 0.2 (L-1)), plmc\n"
+               "(lambda_J 100), plmc-readme (16)", NULL),
+    CLI_DOUBLE("lambda-h", 0, &lh, 0, HUGE_VAL, "X", "override the preset's lambda_h", NULL),
+    CLI_DOUBLE("lambda-j", 0, &lj, 0, HUGE_VAL, "X", "override the preset's lambda_J", NULL),
+    CLI_FLAG("gaps-missing", 'g', &o.gap_missing, "gaps are missing data, not a state (plmc -g)", NULL),
+    CLI_INT("max-iter", 'm', &o.max_iter, 0, INT32_MAX, "N", "L-BFGS iterations (0: until converged)", NULL),
+    CLI_DOUBLE_POS("epsilon", 0, &o.epsilon, HUGE_VAL, "X", "L-BFGS convergence |g|/max(1,|x|) < X (plmc)", NULL),
+    CLI_INT("lbfgs-m", 0, &o.lbfgs_m, 1, 1000, "N", "L-BFGS memory; memory use is about\n"
+            "(5 + 2m) x 8 bytes per parameter", NULL),
+    CLI_OPT_("stop-at", 0, CLI_T_DOUBLE, &o.stop_at, -HUGE_VAL, HUGE_VAL, NULL, "F",
+             "stop once the objective is <= F (benchmarks)", NULL, CLI_F_NODEFAULT, NULL, NULL),
+    CLI_STRING("plmc-out", 0, &plmc_out, "FILE", "also write plmc's binary parameter file", NULL),
+    CLI_INT64("seed", 0, &seed, -HUGE_VAL, HUGE_VAL, "N", "recorded in the model (the fit itself is deterministic)", NULL),
+    CLI_STRING("init", 0, &init, "MODEL", "start from a model's parameters (seqloop or plmc file)", NULL),
+    CLI_FLAG("evaluate", 0, &eval_only, "with --init: print the objective at those parameters and exit", NULL),
+    CLI_OPTS_INGEST(&c), CLI_OPTS_WEIGHTS(&c), CLI_OPTS_OUTPUT(&c), CLI_OPTS_JSON(&c), CLI_OPTS_GENERAL(&c),
+    CLI_END};
+  int rc = cli_common_parse(&c, &info, opts, &optind_);
+  if (rc >= 0) return rc;
+  cli_input(&c, "alignment", optind_ < argc ? argv[optind_] : NULL);
+  cli_input(&c, "init", init);
+  if (eval_only && (!init || (model && strcmp(model, "potts") != 0)))
+    return cli_usage_error(&info, "--evaluate needs --init MODEL (a Potts model)");
   if (eval_only && !model) model = "potts";
-  if (optind != argc - 1 || !model || (!c.out && !eval_only)) {
-    fprintf(stderr, "seqloop fit: expected --model, -o MODEL and one alignment, see 'seqloop fit -h'\n");
-    return 2;
-  }
+  if (optind_ != argc - 1 || !model || (!c.out && !eval_only))
+    return cli_usage_error(&info, "expected --model, -o MODEL and one alignment");
   int is_potts = strcmp(model, "potts") == 0, is_ar = strcmp(model, "ar") == 0;
-  if (!is_potts && !is_ar && strcmp(model, "profile") != 0) {
-    fprintf(stderr, "seqloop fit: --model: expected potts, profile or ar, not '%s'\n", model);
-    return 2;
-  }
-  if ((plmc_out || init) && !is_potts) {
-    fprintf(stderr, "seqloop fit: --plmc-out and --init need --model potts\n");
-    return 2;
-  }
+  if (!is_potts && !is_ar && strcmp(model, "profile") != 0)
+    return cli_usage_error(&info, "--model: expected potts, profile, ar or tfm, not '%s'", model);
+  if ((plmc_out || init) && !is_potts) return cli_usage_error(&info, "--plmc-out and --init need --model potts");
   sl_error err;
   sl_error_clear(&err);
   sl_msa *msa = NULL;
@@ -175,7 +134,7 @@ int cmd_fit(int argc, char **argv) {
   double *w = NULL, neff = 0;
   sl_plm_report rep;
   memset(&rep, 0, sizeof rep);
-  int status = cli_load(&c, argv[optind], &msa, &w, &neff, &err);
+  int status = cli_load(&c, argv[optind_], &msa, &w, &neff, &err);
   if (status) goto DONE;
   int q = msa->abc->q - o.gap_missing;
   if ((status = sl_plm_preset(preset, msa->L, q, &o, &err))) goto DONE;
@@ -286,7 +245,7 @@ int cmd_fit(int argc, char **argv) {
     goto DONE;
   }
   m->meta = meta_json(&c, msa, model, preset, &o, is_potts ? &rep : NULL, seed);
-  if ((status = sl_model_write(c.out, m, &err))) goto DONE;
+  if ((status = sl_model_write(c.out, m, &err)) || (status = cli_prov_write(&c, c.out, NULL, &err))) goto DONE;
   if (plmc_out) {
     double *all = calloc((size_t)msa->rep.n_records, sizeof *all);
     double *fd = malloc((size_t)(msa->L * q) * sizeof *fd);

@@ -22,46 +22,12 @@
 #endif
 #include "seqloop/tfm.h"
 
-enum { T_MODEL = OPT_CMD_BASE, T_LAYERS, T_WIDTH, T_HEADS, T_CTX, T_STEPS, T_BATCH, T_LR, T_WARMUP,
-       T_MINLR, T_WD, T_CLIP, T_SEED, T_EVAL, T_CKPT, T_CKPT_EVERY, T_RESUME, T_INIT, T_HOLDOUT,
-       T_SPLITID, T_LOG, T_STOP, T_SPLITOUT };
-
-static void help(void) {
-  printf("usage: seqloop fit --model tfm -o MODEL [options] SEQUENCES\n\n"
-         "Trains a causal transformer language model (docs/tfm.md) on the rows of a\n"
-         "sequence or alignment file, gaps removed; rows with non-standard residues\n"
-         "(X B Z U O J) are skipped. Aligned input: rows weighted (--theta) and the\n"
-         "held-out split keeps whole identity clusters out of training.\n"
-         "model (ignored with --init / --resume, which take the model's shape):\n"
-         "  --layers N              depth (default 2)\n"
-         "  --width C               model width (default 64)\n"
-         "  --heads H               attention heads (default 4; C must be a multiple)\n"
-         "  --context T             context in tokens (default: longest row + 2, at most 512);\n"
-         "                          longer rows train on random windows of T tokens\n"
-         "training:\n"
-         "  --steps N               AdamW steps (default 1000)\n"
-         "  --batch B               sequences per step, drawn by weight (default 16)\n"
-         "  --lr X                  peak learning rate (default 1e-3)\n"
-         "  --warmup N              linear warm-up steps (default steps/20), then cosine decay\n"
-         "  --min-lr-frac X         final learning rate / peak (default 0.1)\n"
-         "  --weight-decay X        AdamW decoupled weight decay on matrices (default 0.1)\n"
-         "  --clip X                clip the gradient norm to X (default 1; 0: off)\n"
-         "  --seed N                initialisation, data order and split (default 1)\n"
-         "  --holdout X             fraction of rows held out, by cluster (default 0.1; 0: none)\n"
-         "  --split-identity X      no held-out row more than X identical to a training row\n"
-         "                          (seqloop split's cluster method; default 0.8)\n"
-         "  --split-out PREFIX      write the split: PREFIX.train.fa and PREFIX.heldout.fa (rows as\n"
-         "                          read, gaps kept), e.g. to fit other models on the same split\n"
-         "  --eval-every N          held-out evaluation every N steps (default 100)\n"
-         "  --log-every N           progress line every N steps (default 10)\n"
-         "  --checkpoint FILE       checkpoint path (default MODEL.ckpt)\n"
-         "  --checkpoint-every N    checkpoint every N steps (default 100; always at the end)\n"
-         "  --resume                continue from the checkpoint (same data and options); the\n"
-         "                          result is identical to an uninterrupted run (same threads)\n"
-         "  --stop-after N          stop after step N with a checkpoint, as a kill would (tests)\n"
-         "  --init MODEL            start from a trained tfm model's weights (fine-tuning)\n"
-         "  --theta X, --convention C, -t N, -q   as for every command\n");
-}
+static const cli_cmdinfo info = {
+  "fit", "seqloop fit --model tfm -o MODEL [options] SEQUENCES",
+  "Trains a causal transformer language model (docs/tfm.md) on the rows of a\n"
+  "sequence or alignment file, gaps removed; rows with non-standard residues\n"
+  "(X B Z U O J) are skipped. Aligned input: rows weighted (--theta) and the\n"
+  "held-out split keeps whole identity clusters out of training.\n", NULL};
 
 typedef struct {
   int64_t n;
@@ -208,6 +174,101 @@ static int checkpoint(void *vctx, const sl_tfm_state *st, sl_error *err) {
   return sl_model_write_checkpoint(p->ckpt, p->m, st, p->train_json, err);
 }
 
+/* --split-out PREFIX: PREFIX.train.fa and PREFIX.heldout.fa, rows as read. */
+static int write_split(const char *prefix, const rows *r, const int8_t *held, sl_error *err) {
+  char path[4096];
+  int status = SL_OK;
+  for (int part = 0; part < 2 && !status; part++) {
+    snprintf(path, sizeof path, "%s.%s.fa", prefix, part ? "heldout" : "train");
+    sl_outfile *of = NULL;
+    if ((status = sl_outfile_open(path, &of, err))) break;
+    FILE *fp = sl_outfile_fp(of);
+    for (int64_t i = 0; i < r->n; i++)
+      if (held[i] == (part ? SL_SET_TEST : SL_SET_TRAIN)) fprintf(fp, ">%s\n%s\n", r->name[i], r->raw[i]);
+    status = sl_outfile_commit(of, err);
+  }
+  return status;
+}
+
+/* The training options as compact JSON: kept in checkpoints (a resume must
+ * match them) and in the model's meta. Caller frees; NULL: out of memory. */
+static char *train_options_json(const cli_common *c, const rows *r, const char *sha, const sl_tfm_config *cfg,
+                                const sl_tfm_train_opts *o, double holdout, double split_id, const char *init) {
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddStringToObject(j, "input_sha256", sha);
+  cJSON_AddNumberToObject(j, "n_layer", cfg->n_layer);
+  cJSON_AddNumberToObject(j, "d_model", cfg->d_model);
+  cJSON_AddNumberToObject(j, "n_head", cfg->n_head);
+  cJSON_AddNumberToObject(j, "n_ctx", cfg->n_ctx);
+  cJSON_AddNumberToObject(j, "steps", (double)o->steps);
+  cJSON_AddNumberToObject(j, "batch", o->batch);
+  cJSON_AddNumberToObject(j, "lr", o->lr);
+  cJSON_AddNumberToObject(j, "warmup", (double)o->warmup);
+  cJSON_AddNumberToObject(j, "min_lr_frac", o->min_lr_frac);
+  cJSON_AddNumberToObject(j, "weight_decay", o->weight_decay);
+  cJSON_AddNumberToObject(j, "clip", o->clip);
+  cJSON_AddNumberToObject(j, "seed", (double)o->seed);
+  cJSON_AddNumberToObject(j, "holdout", holdout);
+  cJSON_AddNumberToObject(j, "split_identity", split_id);
+  cJSON_AddNumberToObject(j, "theta", c->w.theta);
+  cJSON_AddStringToObject(j, "weights", r->x ? sl_weights_convention_name(c->w.convention) : "uniform");
+  cJSON_AddStringToObject(j, "init", init ? init : "");
+  char *s = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  return s;
+}
+
+/* --resume: the checkpoint's options must equal today's ("init" is not
+ * known on resume; everything else is compared). */
+static int check_resume(const char *ckpt, const char *train_json, const char *saved_json, sl_error *err) {
+  int status = SL_OK;
+  cJSON *a = cJSON_Parse(train_json), *b = saved_json ? cJSON_Parse(saved_json) : NULL;
+  if (a && b) {
+    cJSON_ReplaceItemInObject(a, "init", cJSON_CreateString(""));
+    cJSON *bi = cJSON_GetObjectItem(b, "init");
+    if (bi) cJSON_ReplaceItemInObject(b, "init", cJSON_CreateString(""));
+  }
+  int same = a && b && cJSON_Compare(a, b, 1);
+  if (!same) {
+    char *sa = a ? cJSON_PrintUnformatted(a) : NULL, *sb = b ? cJSON_PrintUnformatted(b) : NULL;
+    status = sl_fail(err, SL_EUSAGE, "--resume: the checkpoint %s was made with other data or options:\n"
+                     "  checkpoint: %s\n  now:        %s", ckpt, sb ? sb : "(none)", sa ? sa : "(none)");
+    free(sa); free(sb);
+  }
+  cJSON_Delete(a);
+  cJSON_Delete(b);
+  return status;
+}
+
+/* The model file's meta: fit options, provenance, result. Caller frees. */
+static char *model_meta(const char *train_json, int argc, char **argv, const char *sha, int64_t steps,
+                        int64_t ntr, int64_t nho, double ev) {
+  cJSON *meta = cJSON_CreateObject();
+  cJSON *fit = cJSON_AddObjectToObject(meta, "fit");
+  cJSON_AddStringToObject(fit, "model", "tfm");
+  cJSON *tj = cJSON_Parse(train_json);
+  if (tj) cJSON_AddItemToObject(fit, "options", tj);
+  cJSON *pv = cJSON_AddObjectToObject(meta, "provenance");
+  cJSON_AddStringToObject(pv, "program", "seqloop");
+  cJSON_AddStringToObject(pv, "version", SL_VERSION);
+  cJSON_AddStringToObject(pv, "command", "fit");
+  cJSON *args = cJSON_AddArrayToObject(pv, "argv");
+  for (int k = 0; k < argc; k++) cJSON_AddItemToArray(args, cJSON_CreateString(argv[k]));
+  cJSON_AddStringToObject(pv, "input", argv[argc - 1]);
+  cJSON_AddStringToObject(pv, "input_sha256", sha);
+  cJSON *res = cJSON_AddObjectToObject(meta, "result");
+  cJSON_AddNumberToObject(res, "steps", (double)steps);
+  cJSON_AddNumberToObject(res, "train_rows", (double)ntr);
+  cJSON_AddNumberToObject(res, "heldout_rows", (double)nho);
+  if (ev >= 0) {
+    cJSON_AddNumberToObject(res, "heldout_nll_per_token", ev);
+    cJSON_AddNumberToObject(res, "heldout_perplexity", exp(ev));
+  }
+  char *s = cJSON_PrintUnformatted(meta);
+  cJSON_Delete(meta);
+  return s;
+}
+
 int cmd_fit_tfm(int argc, char **argv) {
   cli_common c;
   cli_common_init(&c, "fit", argc, argv);
@@ -221,73 +282,49 @@ int cmd_fit_tfm(int argc, char **argv) {
   int resume = 0, log_every = 10, shape_given = 0;
   int64_t stop_after = -1;
   const char *ckpt = NULL, *init = NULL, *split_out = NULL;
-  static const struct option longopts[] = {
-    CLI_COMMON_LONGOPTS,
-    {"model", required_argument, 0, T_MODEL}, {"layers", required_argument, 0, T_LAYERS},
-    {"width", required_argument, 0, T_WIDTH}, {"heads", required_argument, 0, T_HEADS},
-    {"context", required_argument, 0, T_CTX}, {"steps", required_argument, 0, T_STEPS},
-    {"batch", required_argument, 0, T_BATCH}, {"lr", required_argument, 0, T_LR},
-    {"warmup", required_argument, 0, T_WARMUP}, {"min-lr-frac", required_argument, 0, T_MINLR},
-    {"weight-decay", required_argument, 0, T_WD}, {"clip", required_argument, 0, T_CLIP},
-    {"seed", required_argument, 0, T_SEED}, {"eval-every", required_argument, 0, T_EVAL},
-    {"checkpoint", required_argument, 0, T_CKPT}, {"checkpoint-every", required_argument, 0, T_CKPT_EVERY},
-    {"resume", no_argument, 0, T_RESUME}, {"init", required_argument, 0, T_INIT},
-    {"holdout", required_argument, 0, T_HOLDOUT}, {"split-identity", required_argument, 0, T_SPLITID},
-    {"log-every", required_argument, 0, T_LOG}, {"stop-after", required_argument, 0, T_STOP},
-    {"split-out", required_argument, 0, T_SPLITOUT}, {0, 0, 0, 0}};
-  int opt;
-  optind = 1;
-  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-    if (opt == 'h') { help(); return 0; }
-    int r = cli_common_opt(&c, opt, optarg);
-    if (r < 0) return 2;
-    if (r > 0) continue;
-    char *e = NULL;
-    long long iv = 0;
-    double dv = 0;
-    if (optarg) { iv = strtoll(optarg, &e, 10); }
-    int int_bad = optarg && (*e || e == optarg);
-    if (optarg) { dv = strtod(optarg, &e); }
-    int dbl_bad = optarg && (*e || e == optarg || !isfinite(dv));
-    switch (opt) {
-      case T_MODEL: if (strcmp(optarg, "tfm") != 0) goto BADVAL; break;
-      case T_LAYERS: if (int_bad || iv < 1) goto BADVAL; cfg.n_layer = (int)iv; shape_given = 1; break;
-      case T_WIDTH: if (int_bad || iv < 1) goto BADVAL; cfg.d_model = (int)iv; shape_given = 1; break;
-      case T_HEADS: if (int_bad || iv < 1) goto BADVAL; cfg.n_head = (int)iv; shape_given = 1; break;
-      case T_CTX: if (int_bad || iv < 2) goto BADVAL; cfg.n_ctx = (int)iv; shape_given = 1; break;
-      case T_STEPS: if (int_bad || iv < 0) goto BADVAL; o.steps = iv; break;
-      case T_BATCH: if (int_bad || iv < 1) goto BADVAL; o.batch = (int)iv; break;
-      case T_LR: if (dbl_bad || !(dv > 0)) goto BADVAL; o.lr = dv; break;
-      case T_WARMUP: if (int_bad || iv < 0) goto BADVAL; o.warmup = iv; break;
-      case T_MINLR: if (dbl_bad || dv < 0 || dv > 1) goto BADVAL; o.min_lr_frac = dv; break;
-      case T_WD: if (dbl_bad || dv < 0) goto BADVAL; o.weight_decay = dv; break;
-      case T_CLIP: if (dbl_bad || dv < 0) goto BADVAL; o.clip = dv; break;
-      case T_SEED: if (int_bad) goto BADVAL; o.seed = (uint64_t)iv; break;
-      case T_EVAL: if (int_bad || iv < 0) goto BADVAL; o.eval_every = iv; break;
-      case T_LOG: if (int_bad || iv < 1) goto BADVAL; log_every = (int)iv; break;
-      case T_STOP: if (int_bad || iv < 1) goto BADVAL; stop_after = iv; break;
-      case T_CKPT: ckpt = optarg; break;
-      case T_SPLITOUT: split_out = optarg; break;
-      case T_CKPT_EVERY: if (int_bad || iv < 0) goto BADVAL; o.ckpt_every = iv; break;
-      case T_RESUME: resume = 1; break;
-      case T_INIT: init = optarg; break;
-      case T_HOLDOUT: if (dbl_bad || dv < 0 || dv >= 1) goto BADVAL; holdout = dv; break;
-      case T_SPLITID: if (dbl_bad || dv <= 0 || dv > 1) goto BADVAL; split_id = dv; break;
-      default: fprintf(stderr, "seqloop fit: see 'seqloop fit --model tfm -h'\n"); return 2;
-    }
-    continue;
-  BADVAL:
-    fprintf(stderr, "seqloop fit: bad value '%s' for option %s\n", optarg, argv[optind - 1]);
-    return 2;
-  }
-  if (optind != argc - 1 || !c.out) {
-    fprintf(stderr, "seqloop fit: expected -o MODEL and one sequence file, see 'seqloop fit --model tfm -h'\n");
-    return 2;
-  }
-  if (resume && init) {
-    fprintf(stderr, "seqloop fit: --resume and --init exclude each other (a checkpoint holds its weights)\n");
-    return 2;
-  }
+  const char *model = "tfm";
+  int optind_;
+  cli_opt opts[] = {
+    CLI_STRING("model", 0, &model, "tfm", "the transformer (other models: seqloop fit -h)", "model (ignored with --init / --resume, which take the model's shape)"),
+    CLI_INT("layers", 0, &cfg.n_layer, 1, 1024, "N", "depth", NULL),
+    CLI_INT("width", 0, &cfg.d_model, 1, 1 << 20, "C", "model width", NULL),
+    CLI_INT("heads", 0, &cfg.n_head, 1, 1024, "H", "attention heads (C must be a multiple)", NULL),
+    CLI_OPT_("context", 0, CLI_T_INT, &cfg.n_ctx, 2, 1 << 20, NULL, "T", "context in tokens (default: longest row + 2,\n"
+             "at most 512); longer rows train on random windows of T tokens", NULL, CLI_F_NODEFAULT, NULL, NULL),
+    CLI_INT64("steps", 0, &o.steps, 0, INT64_MAX, "N", "AdamW steps", "training"),
+    CLI_INT("batch", 0, &o.batch, 1, INT32_MAX, "B", "sequences per step, drawn by weight", NULL),
+    CLI_DOUBLE_POS("lr", 0, &o.lr, HUGE_VAL, "X", "peak learning rate", NULL),
+    CLI_OPT_("warmup", 0, CLI_T_INT64, &o.warmup, 0, INT64_MAX, NULL, "N",
+             "linear warm-up steps (default steps/20), then cosine decay", NULL, CLI_F_NODEFAULT, NULL, NULL),
+    CLI_DOUBLE("min-lr-frac", 0, &o.min_lr_frac, 0, 1, "X", "final learning rate / peak", NULL),
+    CLI_DOUBLE("weight-decay", 0, &o.weight_decay, 0, HUGE_VAL, "X", "AdamW decoupled weight decay on matrices", NULL),
+    CLI_DOUBLE("clip", 0, &o.clip, 0, HUGE_VAL, "X", "clip the gradient norm to X (0: off)", NULL),
+    CLI_UINT64("seed", 0, &o.seed, 0, HUGE_VAL, "N", "initialisation, data order and split", NULL),
+    CLI_OPT_("holdout", 0, CLI_T_DOUBLE, &holdout, 0, 1, NULL, "X", "fraction of rows held out, by cluster (0: none)",
+             NULL, CLI_F_MAX_OPEN, NULL, NULL),
+    CLI_OPT_("split-identity", 0, CLI_T_DOUBLE, &split_id, 0, 1, NULL, "X", "no held-out row more than X identical to a\n"
+             "training row (seqloop split's cluster method)", NULL, CLI_F_MIN_OPEN, NULL, NULL),
+    CLI_STRING("split-out", 0, &split_out, "PREFIX", "write the split: PREFIX.train.fa and PREFIX.heldout.fa (rows\n"
+               "as read, gaps kept), e.g. to fit other models on the same split", NULL),
+    CLI_INT64("eval-every", 0, &o.eval_every, 0, INT64_MAX, "N", "held-out evaluation every N steps", NULL),
+    CLI_INT("log-every", 0, &log_every, 1, INT32_MAX, "N", "progress line every N steps", NULL),
+    CLI_STRING("checkpoint", 0, &ckpt, "FILE", "checkpoint path (default MODEL.ckpt)", NULL),
+    CLI_INT64("checkpoint-every", 0, &o.ckpt_every, 0, INT64_MAX, "N", "checkpoint every N steps (always at the end)", NULL),
+    CLI_FLAG("resume", 0, &resume, "continue from the checkpoint (same data and options); the\n"
+             "result is identical to an uninterrupted run (same threads)", NULL),
+    CLI_OPT_("stop-after", 0, CLI_T_INT64, &stop_after, 1, INT64_MAX, NULL, "N",
+             "stop after step N with a checkpoint, as a kill would (tests)", NULL, CLI_F_NODEFAULT, NULL, NULL),
+    CLI_STRING("init", 0, &init, "MODEL", "start from a trained tfm model's weights (fine-tuning)", NULL),
+    CLI_OPTS_INGEST(&c), CLI_OPTS_WEIGHTS(&c), CLI_OPTS_OUTPUT(&c), CLI_OPTS_GENERAL(&c), CLI_END};
+  int rc = cli_common_parse(&c, &info, opts, &optind_);
+  if (rc >= 0) return rc;
+  if (strcmp(model, "tfm") != 0) return cli_usage_error(&info, "--model: expected tfm here, not '%s'", model);
+  if (optind_ != argc - 1 || !c.out) return cli_usage_error(&info, "expected -o MODEL and one sequence file");
+  for (const char *const *n = (const char *const[]){"layers", "width", "heads", "context", NULL}; *n; n++)
+    shape_given |= cli_opt_find(opts, *n)->given > 0;
+  cli_input(&c, "sequences", argv[optind_]);
+  cli_input(&c, "init", init);
+  if (resume && init) return cli_usage_error(&info, "--resume and --init exclude each other (a checkpoint holds its weights)");
   if ((resume || init) && shape_given)
     fprintf(stderr, "seqloop fit: note: --layers/--width/--heads/--context are taken from the %s model\n",
             resume ? "checkpoint" : "--init");
@@ -315,7 +352,7 @@ int cmd_fit_tfm(int argc, char **argv) {
   int **trs = NULL, **hos = NULL;
   int *trl = NULL, *hol = NULL;
   double *trw = NULL;
-  int status = load_rows(&c, argv[optind], &r, sha, &err);
+  int status = load_rows(&c, argv[optind_], &r, sha, &err);
   if (status) goto DONE;
   /* split */
   int8_t *held = malloc((size_t)r.n + 1);
@@ -334,18 +371,7 @@ int cmd_fit_tfm(int argc, char **argv) {
     if (held[i] == SL_SET_TEST) { hos[nho] = r.seq[i]; hol[nho++] = r.len[i]; }
     else if (held[i] == SL_SET_TRAIN) { trs[ntr] = r.seq[i]; trl[ntr] = r.len[i]; trw[ntr++] = r.w[i]; }
   }
-  if (split_out) {
-    char path[4096];
-    for (int part = 0; part < 2 && !status; part++) {
-      snprintf(path, sizeof path, "%s.%s.fa", split_out, part ? "heldout" : "train");
-      sl_outfile *of = NULL;
-      if ((status = sl_outfile_open(path, &of, &err))) break;
-      FILE *fp = sl_outfile_fp(of);
-      for (int64_t i = 0; i < r.n; i++)
-        if (held[i] == (part ? SL_SET_TEST : SL_SET_TRAIN)) fprintf(fp, ">%s\n%s\n", r.name[i], r.raw[i]);
-      status = sl_outfile_commit(of, &err);
-    }
-  }
+  if (split_out) status = write_split(split_out, &r, held, &err);
   int64_t ndrop = 0;
   for (int64_t i = 0; i < r.n; i++) ndrop += held[i] == SL_SET_DROPPED;
   free(held);
@@ -371,48 +397,12 @@ int cmd_fit_tfm(int argc, char **argv) {
     }
     cfg = im->tfm->cfg;
   }
-  {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "input_sha256", sha);
-    cJSON_AddNumberToObject(j, "n_layer", cfg.n_layer);
-    cJSON_AddNumberToObject(j, "d_model", cfg.d_model);
-    cJSON_AddNumberToObject(j, "n_head", cfg.n_head);
-    cJSON_AddNumberToObject(j, "n_ctx", cfg.n_ctx);
-    cJSON_AddNumberToObject(j, "steps", (double)o.steps);
-    cJSON_AddNumberToObject(j, "batch", o.batch);
-    cJSON_AddNumberToObject(j, "lr", o.lr);
-    cJSON_AddNumberToObject(j, "warmup", (double)o.warmup);
-    cJSON_AddNumberToObject(j, "min_lr_frac", o.min_lr_frac);
-    cJSON_AddNumberToObject(j, "weight_decay", o.weight_decay);
-    cJSON_AddNumberToObject(j, "clip", o.clip);
-    cJSON_AddNumberToObject(j, "seed", (double)o.seed);
-    cJSON_AddNumberToObject(j, "holdout", holdout);
-    cJSON_AddNumberToObject(j, "split_identity", split_id);
-    cJSON_AddNumberToObject(j, "theta", c.w.theta);
-    cJSON_AddStringToObject(j, "weights", r.x ? sl_weights_convention_name(c.w.convention) : "uniform");
-    cJSON_AddStringToObject(j, "init", init ? init : "");
-    train_json = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    if (!train_json) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
+  if (!(train_json = train_options_json(&c, &r, sha, &cfg, &o, holdout, split_id, init))) {
+    status = sl_fail(&err, SL_ENOMEM, "out of memory");
+    goto DONE;
   }
   if (resume) {
-    /* "init" is not known on resume; compare everything else */
-    cJSON *a = cJSON_Parse(train_json), *b = saved_json ? cJSON_Parse(saved_json) : NULL;
-    if (a && b) {
-      cJSON_ReplaceItemInObject(a, "init", cJSON_CreateString(""));
-      cJSON *bi = cJSON_GetObjectItem(b, "init");
-      if (bi) cJSON_ReplaceItemInObject(b, "init", cJSON_CreateString(""));
-    }
-    int same = a && b && cJSON_Compare(a, b, 1);
-    if (!same) {
-      char *sa = a ? cJSON_PrintUnformatted(a) : NULL, *sb = b ? cJSON_PrintUnformatted(b) : NULL;
-      status = sl_fail(&err, SL_EUSAGE, "--resume: the checkpoint %s was made with other data or options:\n"
-                       "  checkpoint: %s\n  now:        %s", ckpt, sb ? sb : "(none)", sa ? sa : "(none)");
-      free(sa); free(sb);
-    }
-    cJSON_Delete(a);
-    cJSON_Delete(b);
-    if (status) goto DONE;
+    if ((status = check_resume(ckpt, train_json, saved_json, &err))) goto DONE;
     if (!c.quiet) fprintf(stderr, "seqloop fit: resuming %s at step %lld of %lld\n", ckpt, (long long)st->step, (long long)o.steps);
   } else {
     int64_t L = (int64_t)strlen(r.first);
@@ -455,33 +445,9 @@ int cmd_fit_tfm(int argc, char **argv) {
     if (!c.quiet) fprintf(stderr, "seqloop fit: stopped after step %lld; checkpoint %s\n", (long long)st->step, ckpt);
     goto DONE;
   }
-  {
-    cJSON *meta = cJSON_CreateObject();
-    cJSON *fit = cJSON_AddObjectToObject(meta, "fit");
-    cJSON_AddStringToObject(fit, "model", "tfm");
-    cJSON *tj = cJSON_Parse(train_json);
-    if (tj) cJSON_AddItemToObject(fit, "options", tj);
-    cJSON *pv = cJSON_AddObjectToObject(meta, "provenance");
-    cJSON_AddStringToObject(pv, "program", "seqloop");
-    cJSON_AddStringToObject(pv, "version", SL_VERSION);
-    cJSON_AddStringToObject(pv, "command", "fit");
-    cJSON *args = cJSON_AddArrayToObject(pv, "argv");
-    for (int k = 0; k < argc; k++) cJSON_AddItemToArray(args, cJSON_CreateString(argv[k]));
-    cJSON_AddStringToObject(pv, "input", argv[argc - 1]);
-    cJSON_AddStringToObject(pv, "input_sha256", sha);
-    cJSON *res = cJSON_AddObjectToObject(meta, "result");
-    cJSON_AddNumberToObject(res, "steps", (double)st->step);
-    cJSON_AddNumberToObject(res, "train_rows", (double)ntr);
-    cJSON_AddNumberToObject(res, "heldout_rows", (double)nho);
-    if (ev >= 0) {
-      cJSON_AddNumberToObject(res, "heldout_nll_per_token", ev);
-      cJSON_AddNumberToObject(res, "heldout_perplexity", exp(ev));
-    }
-    free(m->meta);
-    m->meta = cJSON_PrintUnformatted(meta);
-    cJSON_Delete(meta);
-  }
-  if ((status = sl_model_write(c.out, m, &err))) goto DONE;
+  free(m->meta);
+  m->meta = model_meta(train_json, argc, argv, sha, st->step, ntr, nho, ev);
+  if ((status = sl_model_write(c.out, m, &err)) || (status = cli_prov_write(&c, c.out, NULL, &err))) goto DONE;
   if (!c.quiet && ev >= 0)
     fprintf(stderr, "seqloop fit: held-out NLL %.4f nats/token, perplexity %.3f (%lld rows)\n", ev, exp(ev), (long long)nho);
 DONE:

@@ -6,35 +6,31 @@
 
 #include "cli.h"
 
-static void help(void) {
-  printf("usage: seqloop ingest [options] ALIGNMENT\n\n"
-         "Applies the preprocessing every command uses (format and alphabet detection, focus\n"
-         "columns, filters) and writes the kept rows and columns as aligned FASTA to -o.\n"
-         "With --json, prints the ingestion report as JSON on stdout (and writes FASTA only\n"
-         "when -o names a file).\n\n%s", cli_common_help);
-}
+static const cli_cmdinfo info = {
+  "ingest", "seqloop ingest [options] ALIGNMENT",
+  "Applies the preprocessing every command uses (format and alphabet detection, focus\n"
+  "columns, filters) and writes the kept rows and columns as aligned FASTA to -o.\n"
+  "With --json, prints the ingestion report as JSON on stdout (and writes FASTA only\n"
+  "when -o names a file).\n", NULL};
 
 int cmd_ingest(int argc, char **argv) {
   cli_common c;
   cli_common_init(&c, "ingest", argc, argv);
-  static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {0, 0, 0, 0}};
-  int opt;
-  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-    if (opt == 'h') { help(); return 0; }
-    int r = cli_common_opt(&c, opt, optarg);
-    if (r < 0) return 2;
-    if (r == 0) { fprintf(stderr, "seqloop ingest: see 'seqloop ingest -h'\n"); return 2; }
-  }
-  if (optind != argc - 1) {
-    fprintf(stderr, "seqloop ingest: expected one alignment file (or '-'), see 'seqloop ingest -h'\n");
-    return 2;
-  }
+  int optind_;
+  cli_opt opts[] = {CLI_OPTS_INGEST(&c), CLI_OPTS_WEIGHTS(&c), CLI_OPTS_OUTPUT(&c), CLI_OPTS_JSON(&c),
+                    CLI_OPTS_GENERAL(&c), CLI_END};
+  int rc = cli_common_parse(&c, &info, opts, &optind_);
+  if (rc >= 0) return rc;
+  if (optind_ != argc - 1) return cli_usage_error(&info, "expected one alignment file (or '-')");
   sl_error err;
   sl_error_clear(&err);
   sl_msa *m = NULL;
   double *w = NULL, neff = 0;
-  int status = cli_load(&c, argv[optind], &m, &w, &neff, &err);
-  if (!status && (!c.json || strcmp(c.out, "-") != 0)) status = sl_msa_write_fasta(c.out, m, NULL, 0, &err);
+  cli_input(&c, "alignment", argv[optind_]);
+  int status = cli_load(&c, argv[optind_], &m, &w, &neff, &err);
+  int to_file = strcmp(c.out, "-") != 0;
+  if (!status && (!c.json || to_file)) status = sl_msa_write_fasta(c.out, m, NULL, 0, &err);
+  if (!status && (!c.json || to_file)) status = cli_prov_write(&c, c.out, NULL, &err);
   if (!status && c.json) {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, "provenance", cli_json_provenance(&c, m));

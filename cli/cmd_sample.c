@@ -15,37 +15,11 @@
 #include "seqloop/score.h"
 #include "seqloop/tfm.h"
 
-enum { X_N = OPT_CMD_BASE, X_T, X_SEED, X_NAT, X_FIX, X_INFILL, X_BURN, X_THIN, X_CHAINS, X_TOPP, X_PREFIX };
-
-static void help(void) {
-  printf("usage: seqloop sample -m MODEL -n N [options]\n\n"
-         "Draws N sequences: from an ar or tfm model by exact ancestral sampling (i.i.d.); from a\n"
-         "Potts or profile model (or a tfm model with --fix/--infill) by Gibbs sampling (burn-in;\n"
-         "thinning).\n"
-         "  -m, --model FILE        a seqloop ar model\n"
-         "  -n N                    number of sequences\n"
-         "  --temperature T         sample from P^(1/T) site by site (default 1)\n"
-         "  --seed S                random seed (default 1); the same seed gives the same samples\n"
-         "                          for any thread count\n"
-         "  --fix LIST              clamp residues, e.g. 12A,40W (focus numbering). Potts: exact\n"
-         "                          (Gibbs never updates them). ar: exact only if the clamped sites\n"
-         "                          come first in the model's order (refit with --order); else refused\n"
-         "  --infill A-B            regenerate residues A..B, every other site clamped to the focus\n"
-         "                          (Potts: Gibbs on the fragment; ar: only if A..B come last in the\n"
-         "                          order)\n"
-         "  --burnin N, --thin N, --chains N   Gibbs settings (default 200, 10, 4); R-hat of the\n"
-         "                          energy across chains is printed\n"
-         "  --naturals ALN          add the identity to the nearest sequence of ALN (aligned to\n"
-         "                          the model's columns, e.g. the training alignment after ingest)\n"
-         "  --top-p P               tfm: nucleus sampling, draw from the most probable tokens\n"
-         "                          whose probability reaches P (default 1: off)\n"
-         "  --prefix SEQ            tfm: every sample starts with these residues\n"
-         "                          tfm with --fix/--infill: one Gibbs chain under the exact\n"
-         "                          likelihood from the reference, its length kept (--burnin,\n"
-         "                          --thin; each site update costs a forward pass of 20 sequences)\n"
-         "  -t N                    threads\n"
-         "  -o FILE                 FASTA output (default stdout), written atomically\n");
-}
+static const cli_cmdinfo info = {
+  "sample", "seqloop sample -m MODEL -n N [options]",
+  "Draws N sequences: from an ar or tfm model by exact ancestral sampling (i.i.d.); from a\n"
+  "Potts or profile model (or a tfm model with --fix/--infill) by Gibbs sampling (burn-in;\n"
+  "thinning). FASTA with log P in each header; provenance to OUTPUT.prov.json.\n", NULL};
 
 /* i.i.d. samples from a transformer, token by token. Sequential: one
  * generator, so a seed gives the same samples for any thread count (threads
@@ -155,46 +129,41 @@ int cmd_sample(int argc, char **argv) {
   long long n = -1;
   unsigned long long seed = 1;
   double T = 1.0;
-  static const struct option longopts[] = {
-    {"model", required_argument, 0, 'm'}, {"temperature", required_argument, 0, X_T},
-    {"seed", required_argument, 0, X_SEED}, {"naturals", required_argument, 0, X_NAT},
-    {"fix", required_argument, 0, X_FIX}, {"threads", required_argument, 0, 't'},
-    {"infill", required_argument, 0, X_INFILL}, {"burnin", required_argument, 0, X_BURN},
-    {"thin", required_argument, 0, X_THIN}, {"chains", required_argument, 0, X_CHAINS},
-    {"output", required_argument, 0, 'o'}, {"quiet", no_argument, 0, 'q'},
-    {"top-p", required_argument, 0, X_TOPP}, {"prefix", required_argument, 0, X_PREFIX},
-    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-  int opt;
-  while ((opt = getopt_long(argc, argv, "m:n:t:o:qh", longopts, NULL)) != -1) {
-    char *e = NULL;
-    switch (opt) {
-      case 'h': help(); return 0;
-      case 'm': model_path = optarg; break;
-      case 'n': n = strtoll(optarg, &e, 10); if (*e || n < 1) goto BAD; break;
-      case X_T: T = strtod(optarg, &e); if (*e || !(T > 0)) goto BAD; break;
-      case X_SEED: seed = strtoull(optarg, &e, 10); if (*e) goto BAD; break;
-      case X_NAT: naturals = optarg; break;
-      case X_FIX: fix = optarg; break;
-      case X_TOPP: top_p = strtod(optarg, &e); if (*e || !(top_p > 0 && top_p <= 1)) goto BAD; break;
-      case X_PREFIX: prefix = optarg; break;
-      case X_INFILL: infill = optarg; break;
-      case X_BURN: go.burnin = strtoll(optarg, &e, 10); if (*e || go.burnin < 0) goto BAD; break;
-      case X_THIN: go.thin = strtoll(optarg, &e, 10); if (*e || go.thin < 1) goto BAD; break;
-      case X_CHAINS: go.chains = (int)strtol(optarg, &e, 10); if (*e || go.chains < 1) goto BAD; break;
-      case 't': if (cli_common_opt(&c, opt, optarg) < 0) return 2; break;
-      case 'o': c.out = optarg; break;
-      case 'q': c.quiet = 1; break;
-      default: fprintf(stderr, "seqloop sample: see 'seqloop sample -h'\n"); return 2;
-    }
-    continue;
-  BAD:
-    fprintf(stderr, "seqloop sample: bad value '%s' for %s\n", optarg, argv[optind - 1]);
-    return 2;
-  }
-  if (!model_path || n < 1 || optind != argc) {
-    fprintf(stderr, "seqloop sample: expected -m MODEL and -n N, see 'seqloop sample -h'\n");
-    return 2;
-  }
+  int64_t nsamp = 0;
+  uint64_t seed64 = seed;
+  int optind_;
+  cli_opt opts[] = {
+    CLI_STRING("model", 'm', &model_path, "FILE", "a seqloop model (ar, tfm, potts, profile)", "options"),
+    CLI_OPT_("number", 'n', CLI_T_INT64, &nsamp, 1, INT64_MAX, NULL, "N", "number of sequences (required)",
+             NULL, CLI_F_NODEFAULT, NULL, NULL),
+    CLI_DOUBLE_POS("temperature", 0, &T, HUGE_VAL, "T", "sample from P^(1/T) site by site", NULL),
+    CLI_UINT64("seed", 0, &seed64, 0, HUGE_VAL, "S", "random seed; the same seed gives the same samples\n"
+               "for any thread count", NULL),
+    CLI_STRING("fix", 0, &fix, "LIST", "clamp residues, e.g. 12A,40W (focus numbering). Potts: exact\n"
+               "(Gibbs never updates them). ar: exact only if the clamped sites\n"
+               "come first in the model's order (refit with --order); else refused", NULL),
+    CLI_STRING("infill", 0, &infill, "A-B", "regenerate residues A..B, every other site clamped to the focus\n"
+               "(Potts: Gibbs on the fragment; ar: only if A..B come last in the order)", NULL),
+    CLI_INT64("burnin", 0, &go.burnin, 0, INT64_MAX, "N", "Gibbs: sweeps discarded at the start of each chain", NULL),
+    CLI_INT64("thin", 0, &go.thin, 1, INT64_MAX, "N", "Gibbs: sweeps between kept samples", NULL),
+    CLI_INT("chains", 0, &go.chains, 1, 1000000, "N", "Gibbs: independent chains (R-hat of the energy\n"
+            "across chains is printed)", NULL),
+    CLI_STRING("naturals", 0, &naturals, "ALN", "add the identity to the nearest sequence of ALN (aligned to\n"
+               "the model's columns, e.g. the training alignment after ingest)", NULL),
+    CLI_OPT_("top-p", 0, CLI_T_DOUBLE, &top_p, 0, 1, NULL, "P", "tfm: nucleus sampling, draw from the most\n"
+             "probable tokens whose probability reaches P (1: off)", NULL, CLI_F_MIN_OPEN, NULL, NULL),
+    CLI_STRING("prefix", 0, &prefix, "SEQ", "tfm: every sample starts with these residues\n"
+               "tfm with --fix/--infill: one Gibbs chain under the exact likelihood\n"
+               "from the reference, its length kept (--burnin, --thin; each site\n"
+               "update costs a forward pass of 20 sequences)", NULL),
+    CLI_OPTS_OUTPUT(&c), CLI_OPTS_GENERAL(&c), CLI_END};
+  int rc = cli_common_parse(&c, &info, opts, &optind_);
+  if (rc >= 0) return rc;
+  if (!model_path || !nsamp || optind_ != argc) return cli_usage_error(&info, "expected -m MODEL and -n N");
+  n = (long long)nsamp;
+  seed = (unsigned long long)seed64;
+  cli_input(&c, "model", model_path);
+  cli_input(&c, "naturals", naturals);
   sl_error err;
   sl_error_clear(&err);
   sl_model *m = NULL;
@@ -346,5 +315,5 @@ DONE:
   sl_model_destroy(m);
   sl_msa_destroy(nat);
   free(X); free(lp); free(ident); free(fixed);
-  return status ? cli_error(&c, status, &err) : 0;
+  return status ? cli_error(&c, status, &err) : cli_prov_exit(&c, c.out);
 }

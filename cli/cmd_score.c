@@ -8,38 +8,11 @@
 #include "seqloop/score.h"
 #include "seqloop/tfm.h"
 
-enum { S_MODEL = OPT_CMD_BASE, S_MUTANTS, S_SEQS, S_SINGLES, S_OFFSET, S_SKIP, S_MUTCOL, S_SCORECOL,
-       S_DMS, S_BIN, S_METRICS, S_PERP };
-
-static void help(void) {
-  printf("usage: seqloop score -m MODEL [options] [ASSAY.csv]\n\n"
-         "Scores variants as H(mutant) - H(wild type) (higher = fitter; for a profile,\n"
-         "log P(mutant) - log P(wild type)), exactly for multi-mutants.\n"
-         "input (one of):\n"
-         "  ASSAY.csv               a table with a mutant column ('A42G' or 'A42G:C50D'); every\n"
-         "                          input column is kept and the score appended\n"
-         "  --mutants LIST          comma-separated mutants, e.g. A42G,K45R:L50P\n"
-         "  --sequences FASTA       sequences aligned to the model's columns (as `seqloop ingest`\n"
-         "                          writes them), scored against the focus\n"
-         "  --all-singles           every single mutant of the focus\n"
-         "  --perplexity FASTA      exact log-likelihood of aligned sequences under an ar or profile\n"
-         "                          model: per sequence (CSV), and bits per site and perplexity\n"
-         "                          2^(bits per site) over the set on stderr (and --metrics-json);\n"
-         "                          under a tfm model: any sequences (gaps dropped), nats per\n"
-         "                          token (residues + end) and perplexity e^(nats per token)\n"
-         "options:\n"
-         "  -m, --model FILE        a seqloop model file\n"
-         "  --offset K              residue number in the model = number in the mutant + K\n"
-         "  --mutant-column NAME    (default 'mutant')\n"
-         "  --score-column NAME     name of the added column (default 'seqloop_score')\n"
-         "  --skip-invalid          report and skip rows with a wrong wild type or position\n"
-         "                          (default: such a row is an error)\n"
-         "  --dms-score-column COL  print Spearman, NDCG and top-10%% recall against COL\n"
-         "  --dms-bin-column COL    also AUC and MCC against the 0/1 column COL\n"
-         "  --metrics-json FILE     write the metrics as JSON\n"
-         "  -o FILE                 output CSV (default stdout), written atomically\n"
-         "  -q                      no summary on stderr\n");
-}
+static const cli_cmdinfo info = {
+  "score", "seqloop score -m MODEL [options] [ASSAY.csv]",
+  "Scores variants as H(mutant) - H(wild type) (higher = fitter; for a profile,\n"
+  "log P(mutant) - log P(wild type)), exactly for multi-mutants. Writes CSV (every input\n"
+  "column kept and the score appended); provenance to OUTPUT.prov.json.\n", NULL};
 
 static double parse_num(const char *s) {
   char *e = NULL;
@@ -54,6 +27,7 @@ typedef struct {
   int skip;
   int64_t n_ok, n_skipped;
   sl_mutation *mut; /* SL_MAX_MUTATIONS */
+  char first_skipped[3][200]; /* the first skipped rows, for one summary line */
 } scorer;
 
 /* Score one mutant string; NAN (and a note on stderr) if skipped. */
@@ -66,7 +40,7 @@ static int score_one(scorer *s, const char *where, const char *text, double *ret
       snprintf(msg, sizeof msg, "%s: %s (use --skip-invalid to skip such rows)", where, err->msg);
       return sl_fail(err, SL_EINPUT, "%s", msg);
     }
-    fprintf(stderr, "seqloop score: skipped %s: %s\n", where, err->msg);
+    if (s->n_skipped < 3) snprintf(s->first_skipped[s->n_skipped], sizeof s->first_skipped[0], "%.90s: %.100s", where, err->msg);
     s->n_skipped++;
     *ret = NAN;
     return SL_OK;
@@ -173,53 +147,48 @@ int cmd_score(int argc, char **argv) {
   cli_common_init(&c, "score", argc, argv);
   const char *model_path = NULL, *mutants = NULL, *seqs = NULL, *mutcol = "mutant";
   const char *scorecol = "seqloop_score", *dmscol = NULL, *bincol = NULL, *metrics_json = NULL;
+  const char *perp_seqs = NULL;
   int singles = 0, perplexity = 0;
   scorer sc = {0};
-  static const struct option longopts[] = {
-    {"model", required_argument, 0, 'm'}, {"mutants", required_argument, 0, S_MUTANTS},
-    {"sequences", required_argument, 0, S_SEQS}, {"all-singles", no_argument, 0, S_SINGLES},
-    {"offset", required_argument, 0, S_OFFSET}, {"skip-invalid", no_argument, 0, S_SKIP},
-    {"mutant-column", required_argument, 0, S_MUTCOL}, {"score-column", required_argument, 0, S_SCORECOL},
-    {"dms-score-column", required_argument, 0, S_DMS}, {"dms-bin-column", required_argument, 0, S_BIN},
-    {"metrics-json", required_argument, 0, S_METRICS}, {"output", required_argument, 0, 'o'},
-    {"perplexity", required_argument, 0, S_PERP},
-    {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-  int opt;
-  while ((opt = getopt_long(argc, argv, "m:o:qh", longopts, NULL)) != -1) {
-    char *e = NULL;
-    switch (opt) {
-      case 'h': help(); return 0;
-      case 'm': model_path = optarg; break;
-      case 'o': c.out = optarg; break;
-      case 'q': c.quiet = 1; break;
-      case S_MUTANTS: mutants = optarg; break;
-      case S_SEQS: seqs = optarg; break;
-      case S_PERP: seqs = optarg; perplexity = 1; break;
-      case S_SINGLES: singles = 1; break;
-      case S_OFFSET:
-        sc.offset = strtoll(optarg, &e, 10);
-        if (*e || e == optarg) { fprintf(stderr, "seqloop score: --offset: expected an integer, not '%s'\n", optarg); return 2; }
-        break;
-      case S_SKIP: sc.skip = 1; break;
-      case S_MUTCOL: mutcol = optarg; break;
-      case S_SCORECOL: scorecol = optarg; break;
-      case S_DMS: dmscol = optarg; break;
-      case S_BIN: bincol = optarg; break;
-      case S_METRICS: metrics_json = optarg; break;
-      default: fprintf(stderr, "seqloop score: see 'seqloop score -h'\n"); return 2;
-    }
+  int optind_;
+  cli_opt opts[] = {
+    CLI_STRING("model", 'm', &model_path, "FILE", "a seqloop model file", "options"),
+    CLI_STRING("mutants", 0, &mutants, "LIST", "input: comma-separated mutants, e.g. A42G,K45R:L50P", NULL),
+    CLI_STRING("sequences", 0, &seqs, "FASTA", "input: sequences aligned to the model's columns (as `seqloop\n"
+               "ingest` writes them), scored against the focus", NULL),
+    CLI_FLAG("all-singles", 0, &singles, "input: every single mutant of the focus", NULL),
+    CLI_STRING("perplexity", 0, &perp_seqs, "FASTA", "input: exact log-likelihood of aligned sequences under an ar\n"
+               "or profile model: per sequence (CSV), and bits per site and perplexity\n"
+               "2^(bits per site) over the set on stderr (and --metrics-json); under a\n"
+               "tfm model: any sequences (gaps dropped), nats per token (residues +\n"
+               "end) and perplexity e^(nats per token)", NULL),
+    CLI_INT64("offset", 0, &sc.offset, -HUGE_VAL, HUGE_VAL, "K", "residue number in the model = number in the mutant + K", NULL),
+    CLI_STRING("mutant-column", 0, &mutcol, "NAME", "the assay's mutant column ('A42G' or 'A42G:C50D')", NULL),
+    CLI_STRING("score-column", 0, &scorecol, "NAME", "name of the added column", NULL),
+    CLI_FLAG("skip-invalid", 0, &sc.skip, "skip rows with a wrong wild type or position and report them\n"
+             "in one summary line (default: such a row is an error)", NULL),
+    CLI_STRING("dms-score-column", 0, &dmscol, "COL", "print Spearman, NDCG and top-10% recall against COL", NULL),
+    CLI_STRING("dms-bin-column", 0, &bincol, "COL", "also AUC and MCC against the 0/1 column COL", NULL),
+    CLI_STRING("metrics-json", 0, &metrics_json, "FILE", "write the metrics as JSON", NULL),
+    CLI_OPTS_OUTPUT(&c), CLI_OPTS_GENERAL(&c), CLI_END};
+  int rc = cli_common_parse(&c, &info, opts, &optind_);
+  if (rc >= 0) return rc;
+
+  if (perp_seqs) {
+    if (seqs) return cli_usage_error(&info, "--sequences and --perplexity exclude each other");
+    seqs = perp_seqs;
+    perplexity = 1;
   }
-  int ninputs = (optind < argc) + (mutants != NULL) + (seqs != NULL) + singles;
+  cli_input(&c, "model", model_path);
+  cli_input(&c, "assay", optind_ < argc ? argv[optind_] : NULL);
+  cli_input(&c, "sequences", seqs);
+  int ninputs = (optind_ < argc) + (mutants != NULL) + (seqs != NULL) + singles;
   (void)perplexity;
-  if (!model_path || ninputs != 1 || argc - optind > 1) {
-    fprintf(stderr, "seqloop score: expected -m MODEL and exactly one input (a CSV, --mutants, "
-            "--sequences or --all-singles), see 'seqloop score -h'\n");
-    return 2;
-  }
-  if ((dmscol || bincol) && optind >= argc) {
-    fprintf(stderr, "seqloop score: --dms-score-column and --dms-bin-column need an assay CSV\n");
-    return 2;
-  }
+  if (!model_path || ninputs != 1 || argc - optind_ > 1)
+    return cli_usage_error(&info, "expected -m MODEL and exactly one input (a CSV, --mutants, "
+                           "--sequences, --perplexity or --all-singles)");
+  if ((dmscol || bincol) && optind_ >= argc)
+    return cli_usage_error(&info, "--dms-score-column and --dms-bin-column need an assay CSV");
   sl_error err;
   sl_error_clear(&err);
   sl_csv *csv = NULL;
@@ -232,14 +201,10 @@ int cmd_score(int argc, char **argv) {
   sc.path = model_path;
   if ((status = sl_outfile_open(c.out, &of, &err))) goto DONE;
   FILE *fp = sl_outfile_fp(of);
-  fprintf(fp, "# seqloop %s score\n# command: seqloop", SL_VERSION);
-  for (int k = 0; k < argc; k++) fprintf(fp, " %s", argv[k]);
-  fprintf(fp, "\n# model: %s (%s, L %lld, q %d)\n", model_path, sl_model_kind_name(sc.m->kind),
-          (long long)sc.m->L, sc.m->q);
 
-  if (optind < argc) { /* assay CSV */
-    sc.path = argv[optind];
-    if ((status = sl_csv_read(argv[optind], &csv, &err))) goto DONE;
+  if (optind_ < argc) { /* assay CSV */
+    sc.path = argv[optind_];
+    if ((status = sl_csv_read(argv[optind_], &csv, &err))) goto DONE;
     int mc = sl_csv_col(csv, mutcol);
     int dc = dmscol ? sl_csv_col(csv, dmscol) : -1, bc = bincol ? sl_csv_col(csv, bincol) : -1;
     if (mc < 0 || (dmscol && dc < 0) || (bincol && bc < 0)) {
@@ -367,10 +332,14 @@ int cmd_score(int argc, char **argv) {
 COMMIT:
   status = sl_outfile_commit(of, &err);
   of = NULL;
-  if (status) goto DONE;
-  if (!c.quiet)
-    fprintf(stderr, "seqloop score: %lld variants scored, %lld skipped\n", (long long)sc.n_ok,
+  if (status || (status = cli_prov_write(&c, c.out, NULL, &err))) goto DONE;
+  if (!c.quiet) {
+    fprintf(stderr, "seqloop score: %lld variants scored, %lld skipped", (long long)sc.n_ok,
             (long long)sc.n_skipped);
+    for (int k = 0; k < sc.n_skipped && k < 3; k++)
+      fprintf(stderr, "%s%s", k ? "; " : " (first: ", sc.first_skipped[k]);
+    fprintf(stderr, "%s\n", sc.n_skipped > 3 ? "; ...)" : sc.n_skipped ? ")" : "");
+  }
   if (csv && dmscol) {
     cJSON *mj = cJSON_CreateObject();
     cJSON_AddStringToObject(mj, "model", model_path);

@@ -7,26 +7,17 @@
 #include "cli.h"
 #include "seqloop/split.h"
 
-enum { P_METHOD = OPT_CMD_BASE, P_T1, P_T2, P_FRAC, P_SEED };
+static const cli_cmdinfo info = {
+  "split", "seqloop split [options] ALIGNMENT -o PREFIX",
+  "Splits an alignment into training and test sets so that no test sequence is more than\n"
+  "--identity identical to any training sequence (identity: identical residues over the\n"
+  "residues of the shorter sequence, Easel's definition, on the kept columns). Writes\n"
+  "PREFIX.train.fa and PREFIX.test.fa (aligned FASTA over the kept columns; the focus, if\n"
+  "any, is the first training row), PREFIX.split.json and PREFIX.prov.json, and prints a\n"
+  "report.\n", NULL};
 
-static void help(void) {
-  printf("usage: seqloop split [options] ALIGNMENT -o PREFIX\n\n"
-         "Splits an alignment into training and test sets so that no test sequence is more than\n"
-         "--identity identical to any training sequence (identity: identical residues over the\n"
-         "residues of the shorter sequence, Easel's definition, on the kept columns). Writes\n"
-         "PREFIX.train.fa and PREFIX.test.fa (aligned FASTA over the kept columns; the focus, if\n"
-         "any, is the first training row) and PREFIX.split.json, and prints a report.\n\n"
-         "  --method M              cluster (default): greedy clusters at --identity, whole\n"
-         "                          clusters to the test set, training rows too close to a test\n"
-         "                          row dropped; cobalt: Petti & Eddy-style, test rows also at\n"
-         "                          most --test-identity to each other; random: no homology\n"
-         "                          control (a leaky baseline)\n"
-         "  --identity T            train-test threshold t1 (default 0.8)\n"
-         "  --test-identity T       test-test threshold t2 for cobalt (default 0.95)\n"
-         "  --test-frac F           target fraction of rows in the test set (default 0.2)\n"
-         "  --seed S                random seed (default 1); the same seed gives the same split\n\n%s",
-         cli_common_help);
-}
+static const cli_choice method_choices[] = {{"cluster", SL_SPLIT_CLUSTER}, {"cobalt", SL_SPLIT_COBALT},
+                                            {"random", SL_SPLIT_RANDOM}, {NULL, 0}};
 
 static int write_report(const char *path, const cli_common *c, const sl_msa *m,
                         const sl_split_opts *so, const sl_split_report *r, const sl_leakage *lk,
@@ -62,45 +53,25 @@ int cmd_split(int argc, char **argv) {
   c.out = NULL;
   sl_split_opts so;
   sl_split_opts_init(&so);
-  static const struct option longopts[] = {
-    CLI_COMMON_LONGOPTS, {"method", required_argument, 0, P_METHOD},
-    {"identity", required_argument, 0, P_T1}, {"test-identity", required_argument, 0, P_T2},
-    {"test-frac", required_argument, 0, P_FRAC}, {"seed", required_argument, 0, P_SEED},
-    {0, 0, 0, 0}};
-  int opt;
-  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-    int r = cli_common_opt(&c, opt, optarg);
-    if (r == 1) continue;
-    if (r == -1) return 2;
-    char *e = NULL;
-    switch (opt) {
-      case 'h': help(); return 0;
-      case P_METHOD:
-        if ((so.method = sl_split_method_parse(optarg)) < 0) {
-          fprintf(stderr, "seqloop split: --method must be cluster, cobalt or random (got '%s')\n", optarg);
-          return 2;
-        }
-        break;
-      case P_T1: case P_T2: case P_FRAC: {
-        double v = strtod(optarg, &e);
-        if (e == optarg || *e || !(v >= 0 && v <= 1)) {
-          fprintf(stderr, "seqloop split: expected a number in [0, 1], got '%s'\n", optarg);
-          return 2;
-        }
-        *(opt == P_T1 ? &so.t1 : opt == P_T2 ? &so.t2 : &so.test_frac) = v;
-        break;
-      }
-      case P_SEED:
-        so.seed = strtoull(optarg, &e, 10);
-        if (e == optarg || *e) { fprintf(stderr, "seqloop split: bad --seed '%s'\n", optarg); return 2; }
-        break;
-      default: fprintf(stderr, "seqloop split: see 'seqloop split -h'\n"); return 2;
-    }
-  }
-  if (optind != argc - 1 || !c.out || !strcmp(c.out, "-")) {
-    fprintf(stderr, "seqloop split: expected one ALIGNMENT and -o PREFIX (see 'seqloop split -h')\n");
-    return 2;
-  }
+  int optind_;
+  cli_opt opts[] = {
+    CLI_CHOICE("method", 0, &so.method, method_choices, "M", "cluster: greedy clusters at --identity, whole\n"
+               "clusters to the test set, training rows too close to a test row dropped;\n"
+               "cobalt: Petti & Eddy-style, test rows also at most --test-identity to each\n"
+               "other; random: no homology control (a leaky baseline)", "options"),
+    CLI_DOUBLE("identity", 0, &so.t1, 0, 1, "T", "train-test threshold t1", NULL),
+    CLI_DOUBLE("test-identity", 0, &so.t2, 0, 1, "T", "test-test threshold t2 for cobalt", NULL),
+    CLI_DOUBLE("test-frac", 0, &so.test_frac, 0, 1, "F", "target fraction of rows in the test set", NULL),
+    CLI_UINT64("seed", 0, &so.seed, 0, HUGE_VAL, "S", "random seed; the same seed gives the same split", NULL),
+    CLI_OPTS_INGEST(&c), CLI_OPTS_WEIGHTS(&c),
+    CLI_STRING("output", 'o', &c.out, "PREFIX", "output prefix (required)", "output"),
+    CLI_STRING("provenance", 0, &c.prov, "FILE", "provenance JSON (default: PREFIX.prov.json)", NULL),
+    CLI_OPTS_GENERAL(&c), CLI_END};
+  int rc = cli_common_parse(&c, &info, opts, &optind_);
+  if (rc >= 0) return rc;
+  if (optind_ != argc - 1 || !c.out || !strcmp(c.out, "-"))
+    return cli_usage_error(&info, "expected one ALIGNMENT and -o PREFIX");
+  cli_input(&c, "alignment", argv[optind_]);
   so.kernel = c.w.kernel;
   sl_error err;
   sl_error_clear(&err);
@@ -111,7 +82,7 @@ int cmd_split(int argc, char **argv) {
   sl_leakage *lk = NULL;
   char *path = NULL;
   sl_split_report rep;
-  int status = cli_load(&c, argv[optind], &m, &w, &neff, &err);
+  int status = cli_load(&c, argv[optind_], &m, &w, &neff, &err);
   if (status) goto DONE;
   set = malloc((size_t)m->N);
   size_t plen = strlen(c.out) + 32;
@@ -135,6 +106,7 @@ int cmd_split(int argc, char **argv) {
   if ((status = sl_msa_write_fasta(path, m, set, SL_SET_TEST, &err))) goto DONE;
   snprintf(path, plen, "%s.split.json", c.out);
   if ((status = write_report(path, &c, m, &so, &rep, lk, ns, nt, &err))) goto DONE;
+  if ((status = cli_prov_write(&c, c.out, NULL, &err))) goto DONE;
   if (!c.quiet) {
     printf("split              %s, identity %g, test fraction %g, seed %llu\n",
            sl_split_method_name(so.method), so.t1, so.test_frac, (unsigned long long)so.seed);

@@ -3,45 +3,31 @@
 
 #include "cli.h"
 
-static void help(void) {
-  printf("usage: seqloop weights [options] ALIGNMENT\n\n"
-         "Writes one weight per input record (0 for rows that preprocessing dropped), as\n"
-         "'weight<TAB>name' lines after a '#' provenance header, or with --plmc-format as bare\n"
-         "numbers (what plmc --save-weights writes and plmc -w reads). Neff goes to stderr.\n\n"
-         "  --plmc-format           bare numbers, one per line\n\n%s", cli_common_help);
-}
+static const cli_cmdinfo info = {
+  "weights", "seqloop weights [options] ALIGNMENT",
+  "Writes one weight per input record (0 for rows that preprocessing dropped), as a\n"
+  "'weight<TAB>name' table, or with --plmc-format as bare numbers (what plmc\n"
+  "--save-weights writes and plmc -w reads). Neff goes to stderr; provenance to\n"
+  "OUTPUT.prov.json.\n", NULL};
 
 int cmd_weights(int argc, char **argv) {
   cli_common c;
   cli_common_init(&c, "weights", argc, argv);
-  int plmc_format = 0;
-  static const struct option longopts[] = {
-    CLI_COMMON_LONGOPTS,
-    {"plmc-format", no_argument, 0, OPT_PLMC_FORMAT},
-    {0, 0, 0, 0}};
-  int opt;
-  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-    if (opt == 'h') { help(); return 0; }
-    int r = cli_common_opt(&c, opt, optarg);
-    if (r < 0) return 2;
-    if (r > 0) continue;
-    if (opt == OPT_PLMC_FORMAT) plmc_format = 1;
-    else { fprintf(stderr, "seqloop weights: see 'seqloop weights -h'\n"); return 2; }
-  }
-  if (optind != argc - 1) {
-    fprintf(stderr, "seqloop weights: expected one alignment file (or '-'), see 'seqloop weights -h'\n");
-    return 2;
-  }
+  int plmc_format = 0, optind_;
+  cli_opt opts[] = {
+    CLI_FLAG("plmc-format", 0, &plmc_format, "bare numbers, one per line", "options"),
+    CLI_OPTS_INGEST(&c), CLI_OPTS_WEIGHTS(&c), CLI_OPTS_OUTPUT(&c), CLI_OPTS_GENERAL(&c), CLI_END};
+  int rc = cli_common_parse(&c, &info, opts, &optind_);
+  if (rc >= 0) return rc;
+  if (optind_ != argc - 1) return cli_usage_error(&info, "expected one alignment file (or '-')");
   sl_error err;
   sl_error_clear(&err);
   sl_msa *m = NULL;
   double *w = NULL, neff = 0;
-  int status = cli_load(&c, argv[optind], &m, &w, &neff, &err);
-  if (!status) {
-    char *prov = cli_provenance(&c, m);
-    status = sl_weights_write(c.out, m, w, plmc_format, prov, &err);
-    free(prov);
-  }
+  cli_input(&c, "alignment", argv[optind_]);
+  int status = cli_load(&c, argv[optind_], &m, &w, &neff, &err);
+  if (!status) status = sl_weights_write(c.out, m, w, plmc_format, NULL, &err);
+  if (!status) status = cli_prov_write(&c, c.out, NULL, &err);
   free(w);
   sl_msa_destroy(m);
   return status ? cli_error(&c, status, &err) : 0;

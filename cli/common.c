@@ -1,4 +1,10 @@
-/* common.c: options, loading and provenance shared by the subcommands. */
+/* common.c: what the subcommands share: the choices of the shared option
+ * groups (cli.h), loading with an ingestion summary, and provenance.
+ *
+ * Provenance travels beside each output as a JSON sidecar, OUT.prov.json
+ * (cli_prov_write), not as '#' lines inside it: CSV outputs then read in
+ * pandas and R with no options. Output on stdout gets no sidecar unless
+ * --provenance FILE names one. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -6,29 +12,20 @@
 #include <string.h>
 #include <time.h>
 
+#include <nettle/sha2.h>
+
 #include "cli.h"
 
-const char *cli_common_help =
-  "input:\n"
-  "  --format FMT            auto|fasta|a2m|a3m|stockholm (default auto: by content)\n"
-  "  --alphabet ABC          auto|protein|dna|rna (default auto)\n"
-  "  -f, --focus NAME        focus sequence: keep its uppercase columns, number by NAME/start-end\n"
-  "  --focus-first           the first row is the focus\n"
-  "  --max-gap-frac X        drop columns with gap fraction > X (default 1: keep all)\n"
-  "  --min-coverage X        drop rows with non-gap fraction < X (default 0: keep all)\n"
-  "  --nonstandard P         drop|gap: rows with X B Z U O J * are dropped (default) or read as gaps\n"
-  "  --allow-duplicate-names accept repeated sequence names\n"
-  "weights:\n"
-  "  --theta X               neighbour if identity above 1-X (default 0.2; outside [0,1]: no weights)\n"
-  "  --convention C          plmc|eve (default plmc; eve = EVE/DeepSequence/ProteinGym)\n"
-  "  --weights-in FILE       read weights (seqloop or plmc format) instead of computing them\n"
-  "  -t, --threads N         threads (default: OMP_NUM_THREADS, else all cores)\n"
-  "  --kernel K              auto|plain|avx2|avx512 identity kernel (default auto)\n"
-  "output:\n"
-  "  -o, --output FILE       output file, written atomically (default '-': stdout)\n"
-  "  --json                  machine-readable JSON instead of text\n"
-  "  -q, --quiet             no summary on stderr\n"
-  "  -h, --help              this help\n";
+const cli_choice cli_format_choices[] = {{"auto", SL_FMT_AUTO}, {"fasta", SL_FMT_FASTA},
+  {"a2m", SL_FMT_A2M}, {"a3m", SL_FMT_A3M}, {"stockholm", SL_FMT_STOCKHOLM}, {"afa", SL_FMT_FASTA},
+  {"sto", SL_FMT_STOCKHOLM}, {NULL, 0}};
+const cli_choice cli_alphabet_choices[] = {{"auto", SL_ABC_AUTO}, {"protein", SL_ABC_PROTEIN},
+  {"dna", SL_ABC_DNA}, {"rna", SL_ABC_RNA}, {"amino", SL_ABC_PROTEIN}, {NULL, 0}};
+const cli_choice cli_nonstd_choices[] = {{"drop", SL_NONSTD_DROP}, {"gap", SL_NONSTD_GAP}, {NULL, 0}};
+const cli_choice cli_convention_choices[] = {{"plmc", SL_WEIGHTS_PLMC}, {"eve", SL_WEIGHTS_EVE},
+  {"proteingym", SL_WEIGHTS_EVE}, {NULL, 0}};
+const cli_choice cli_kernel_choices[] = {{"auto", SL_KERN_AUTO}, {"plain", SL_KERN_PLAIN},
+  {"avx2", SL_KERN_AVX2}, {"avx512", SL_KERN_AVX512}, {NULL, 0}};
 
 void cli_common_init(cli_common *c, const char *cmd, int argc, char **argv) {
   memset(c, 0, sizeof *c);
@@ -41,82 +38,117 @@ void cli_common_init(cli_common *c, const char *cmd, int argc, char **argv) {
   c->argv = argv;
 }
 
-static int bad(const cli_common *c, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "seqloop %s: ", c->cmd);
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\n");
-  va_end(ap);
-  return -1;
+int cli_common_parse(cli_common *c, const cli_cmdinfo *info, cli_opt *opts, int *ret_optind) {
+  c->info = info;
+  c->opts = opts;
+  return cli_parse(info, opts, c->argc, c->argv, ret_optind);
 }
 
-static int parse_double(const char *s, double *ret) {
-  char *e = NULL;
-  errno = 0;
-  double v = strtod(s, &e);
-  if (e == s || *e || errno || !isfinite(v)) return -1;
-  *ret = v;
+void cli_input(cli_common *c, const char *role, const char *path) {
+  if (!path || c->n_in >= (int)(sizeof c->in / sizeof *c->in)) return;
+  for (int k = 0; k < c->n_in; k++)
+    if (strcmp(c->in[k].path, path) == 0 && strcmp(c->in[k].role, role) == 0) return;
+  c->in[c->n_in].role = role;
+  c->in[c->n_in].path = path;
+  c->in[c->n_in].sha256[0] = 0;
+  c->n_in++;
+}
+
+/* SHA-256 of a file's bytes (as stored: a gzip file hashes compressed);
+ * 0 ok, -1 unreadable. stdin ("-") cannot be read twice: -1. */
+static int file_sha256(const char *path, char hex[SL_SHA256_HEX]) {
+  if (strcmp(path, "-") == 0) return -1;
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return -1;
+  struct sha256_ctx ctx;
+  uint8_t buf[1 << 16], digest[32];
+  size_t n;
+  sha256_init(&ctx);
+  while ((n = fread(buf, 1, sizeof buf, fp)) > 0) sha256_update(&ctx, n, buf);
+  int bad = ferror(fp);
+  fclose(fp);
+  if (bad) return -1;
+  sha256_digest(&ctx, 32, digest);
+  sl_sha256_hex(digest, hex);
   return 0;
 }
 
-int cli_common_opt(cli_common *c, int opt, const char *arg) {
-  switch (opt) {
-    case OPT_FORMAT:
-      if ((c->msa.format = sl_format_parse(arg)) < 0)
-        return bad(c, "--format: expected auto, fasta, a2m, a3m or stockholm, not '%s'", arg);
-      return 1;
-    case OPT_ALPHABET:
-      if ((c->msa.alphabet = sl_alphabet_parse(arg)) < 0)
-        return bad(c, "--alphabet: expected auto, protein, dna or rna, not '%s'", arg);
-      return 1;
-    case 'f':
-      if (!*arg) return bad(c, "--focus: expected a sequence name, not an empty string");
-      c->msa.focus = arg;
-      return 1;
-    case OPT_FOCUS_FIRST: c->msa.focus_first = 1; return 1;
-    case OPT_MAX_GAP:
-      if (parse_double(arg, &c->msa.max_gap_frac) || c->msa.max_gap_frac < 0 || c->msa.max_gap_frac > 1)
-        return bad(c, "--max-gap-frac: expected a number in [0, 1], not '%s'", arg);
-      return 1;
-    case OPT_MIN_COV:
-      if (parse_double(arg, &c->msa.min_coverage) || c->msa.min_coverage < 0 || c->msa.min_coverage > 1)
-        return bad(c, "--min-coverage: expected a number in [0, 1], not '%s'", arg);
-      return 1;
-    case OPT_NONSTD:
-      if (strcmp(arg, "drop") == 0) c->msa.nonstd = SL_NONSTD_DROP;
-      else if (strcmp(arg, "gap") == 0) c->msa.nonstd = SL_NONSTD_GAP;
-      else return bad(c, "--nonstandard: expected drop or gap, not '%s'", arg);
-      return 1;
-    case OPT_DUPNAMES: c->msa.allow_dup_names = 1; return 1;
-    case OPT_THETA:
-      if (parse_double(arg, &c->w.theta)) return bad(c, "--theta: expected a number, not '%s'", arg);
-      return 1;
-    case OPT_CONVENTION:
-      if ((c->w.convention = sl_weights_convention_parse(arg)) < 0)
-        return bad(c, "--convention: expected plmc or eve, not '%s'", arg);
-      return 1;
-    case OPT_WEIGHTS_IN: c->weights_in = arg; return 1;
-    case OPT_KERNEL:
-      if (strcmp(arg, "auto") == 0) c->w.kernel = SL_KERN_AUTO;
-      else if (strcmp(arg, "plain") == 0) c->w.kernel = SL_KERN_PLAIN;
-      else if (strcmp(arg, "avx2") == 0) c->w.kernel = SL_KERN_AVX2;
-      else if (strcmp(arg, "avx512") == 0) c->w.kernel = SL_KERN_AVX512;
-      else return bad(c, "--kernel: expected auto, plain, avx2 or avx512, not '%s'", arg);
-      return 1;
-    case 't': {
-      char *e = NULL;
-      long v = strtol(arg, &e, 10);
-      if (e == arg || *e || v < 1 || v > 4096) return bad(c, "--threads: expected a count >= 1, not '%s'", arg);
-      c->w.threads = (int)v;
-      return 1;
-    }
-    case 'o': c->out = arg; return 1;
-    case OPT_JSON: c->json = 1; return 1;
-    case 'q': c->quiet = 1; return 1;
-    case 'v': c->verbose++; return 1;
-    default: return 0;
+cJSON *cli_prov_json(const cli_common *c, const char *out, const cJSON *extra) {
+  cJSON *p = cJSON_CreateObject();
+  char buf[512], hex[SL_SHA256_HEX];
+  cJSON_AddStringToObject(p, "program", "seqloop");
+  cJSON_AddStringToObject(p, "version", SL_VERSION);
+  cJSON_AddStringToObject(p, "command", c->cmd);
+  cJSON *args = cJSON_AddArrayToObject(p, "argv");
+  cJSON_AddItemToArray(args, cJSON_CreateString("seqloop"));
+  for (int k = 0; k < c->argc; k++) cJSON_AddItemToArray(args, cJSON_CreateString(c->argv[k]));
+  if (out) cJSON_AddStringToObject(p, "output", out);
+  cJSON *ins = cJSON_AddArrayToObject(p, "inputs");
+  for (int k = 0; k < c->n_in; k++) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "role", c->in[k].role);
+    cJSON_AddStringToObject(j, "path", c->in[k].path);
+    if (c->in[k].sha256[0]) cJSON_AddStringToObject(j, "sha256", c->in[k].sha256);
+    else if (file_sha256(c->in[k].path, hex) == 0) cJSON_AddStringToObject(j, "sha256", hex);
+    else cJSON_AddNullToObject(j, "sha256");
+    cJSON_AddItemToArray(ins, j);
   }
+  cJSON *opts = cJSON_AddObjectToObject(p, "options");
+  for (const cli_opt *o = c->opts; o && o->name; o++) {
+    if (!o->target) continue; /* -h, --version */
+    switch (o->type) {
+      case CLI_T_FLAG: cJSON_AddBoolToObject(opts, o->name, *(const int *)o->target != 0); break;
+      case CLI_T_COUNT:
+      case CLI_T_INT: cJSON_AddNumberToObject(opts, o->name, *(const int *)o->target); break;
+      case CLI_T_INT64: cJSON_AddNumberToObject(opts, o->name, (double)*(const int64_t *)o->target); break;
+      case CLI_T_UINT64: /* seeds: as text, exactly */
+        snprintf(buf, sizeof buf, "%llu", (unsigned long long)*(const uint64_t *)o->target);
+        cJSON_AddStringToObject(opts, o->name, buf);
+        break;
+      case CLI_T_DOUBLE: {
+        double v = *(const double *)o->target;
+        if (isnan(v)) cJSON_AddNullToObject(opts, o->name);
+        else cJSON_AddNumberToObject(opts, o->name, v);
+        break;
+      }
+      case CLI_T_LIST: {
+        const cli_list *l = o->target;
+        cJSON *a = cJSON_AddArrayToObject(opts, o->name);
+        for (int k = 0; k < l->n; k++) cJSON_AddItemToArray(a, cJSON_CreateString(l->v[k]));
+        break;
+      }
+      case CLI_T_FUNC: /* custom targets: the arguments as given are in argv */
+        break;
+      default:
+        cli_opt_value(o, buf, sizeof buf);
+        if (buf[0] || o->type == CLI_T_CHOICE) cJSON_AddStringToObject(opts, o->name, buf);
+        else cJSON_AddNullToObject(opts, o->name);
+    }
+  }
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  cJSON_AddStringToObject(p, "created_utc", buf);
+  if (extra) cJSON_AddItemToObject(p, "extra", cJSON_Duplicate(extra, 1));
+  return p;
+}
+
+int cli_prov_write(const cli_common *c, const char *out, const cJSON *extra, sl_error *err) {
+  char *path = NULL;
+  if (c->prov) path = sl_strdup(c->prov);
+  else if (out && strcmp(out, "-") != 0) {
+    size_t n = strlen(out) + 16;
+    if ((path = malloc(n))) snprintf(path, n, "%s.prov.json", out);
+  } else {
+    return SL_OK;
+  }
+  if (!path) return sl_fail(err, SL_ENOMEM, "out of memory");
+  cJSON *p = cli_prov_json(c, out, extra);
+  int status = p ? cli_write_json(path, p, err) : sl_fail(err, SL_ENOMEM, "out of memory");
+  cJSON_Delete(p);
+  free(path);
+  return status;
 }
 
 int cli_error(const cli_common *c, int status, const sl_error *err) {
@@ -156,6 +188,11 @@ int cli_load(cli_common *c, const char *path, sl_msa **ret_msa, double **ret_w, 
   *ret_msa = NULL;
   *ret_w = NULL;
   if ((status = sl_msa_read(path, &c->msa, &m, err))) return status;
+  if (c->weights_in) cli_input(c, "weights", c->weights_in);
+  /* the content as read (decompressed; stdin included), as model files record it */
+  cli_input(c, "alignment", path);
+  for (int k = 0; k < c->n_in; k++)
+    if (strcmp(c->in[k].path, path) == 0) memcpy(c->in[k].sha256, m->sha256, SL_SHA256_HEX);
   if (!c->quiet) summary(c, m);
   w = malloc((size_t)m->N * sizeof *w);
   if (!w) { sl_msa_destroy(m); return sl_fail(err, SL_ENOMEM, "out of memory"); }
@@ -179,18 +216,6 @@ static void options_line(const cli_common *c, char *buf, size_t n) {
            c->msa.min_coverage, c->msa.nonstd == SL_NONSTD_GAP ? "gap" : "drop",
            sl_weights_convention_name(c->w.convention), c->w.theta,
            c->weights_in ? c->weights_in : "-");
-}
-
-char *cli_provenance(const cli_common *c, const sl_msa *msa) {
-  size_t n = 4096;
-  for (int k = 0; k < c->argc; k++) n += strlen(c->argv[k]) + 1;
-  char *buf = malloc(n), opts[1024];
-  if (!buf) return NULL;
-  options_line(c, opts, sizeof opts);
-  size_t off = (size_t)snprintf(buf, n, "# seqloop %s %s\n# command: seqloop", SL_VERSION, c->cmd);
-  for (int k = 0; k < c->argc && off < n; k++) off += (size_t)snprintf(buf + off, n - off, " %s", c->argv[k]);
-  snprintf(buf + off, n - off, "\n# input: %s sha256=%s\n# options: %s\n", msa->path, msa->sha256, opts);
-  return buf;
 }
 
 cJSON *cli_json_provenance(const cli_common *c, const sl_msa *msa) {
@@ -283,4 +308,11 @@ int cli_write_json(const char *path, const cJSON *json, sl_error *err) {
   int status = cli_write_text(path, t, err);
   free(t);
   return status;
+}
+
+int cli_prov_exit(const cli_common *c, const char *out) {
+  sl_error err;
+  sl_error_clear(&err);
+  int status = cli_prov_write(c, out, NULL, &err);
+  return status ? cli_error(c, status, &err) : 0;
 }

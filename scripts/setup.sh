@@ -11,6 +11,7 @@ PKGS=(
   hmmer-examples
   python3-numpy
   python3-scipy
+  python3-pandas
   clang
   libclang-rt-14-dev
   g++

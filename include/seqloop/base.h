@@ -90,7 +90,7 @@ void sl_outfile_abort(sl_outfile *of);
 void sl_sha256_hex(const uint8_t digest[32], char *buf);
 
 /* ---- Threads ----------------------------------------------------------- */
-/* sl_threads_default(): OMP_NUM_THREADS if set, else the number of cores. */
+/* sl_threads_default(): OMP_NUM_THREADS, else SLURM_CPUS_PER_TASK, else the cores online. */
 int sl_threads_default(void);
 
 /* sl_seconds(): a monotonic clock in seconds (for reports; never for results). */

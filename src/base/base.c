@@ -186,9 +186,24 @@ void sl_sha256_hex(const uint8_t digest[32], char *buf) {
   buf[64] = '\0';
 }
 
+/* The default thread count, in this order: OMP_NUM_THREADS (what the user
+ * or an OpenMP-aware launcher asked for; "4,2" nested lists count their
+ * first level), then SLURM_CPUS_PER_TASK (what a Slurm job was given: the
+ * node's cores may belong to other jobs), then every core online. A value
+ * that is not a positive integer is skipped. */
+static int env_count(const char *name) {
+  const char *e = getenv(name);
+  if (!e) return 0;
+  char *end = NULL;
+  long v = strtol(e, &end, 10);
+  if (end == e || (*end && *end != ',') || v < 1 || v > 1 << 16) return 0;
+  return (int)v;
+}
+
 int sl_threads_default(void) {
-  const char *e = getenv("OMP_NUM_THREADS");
-  if (e && atoi(e) > 0) return atoi(e);
+  int n = env_count("OMP_NUM_THREADS");
+  if (n > 0) return n;
+  if ((n = env_count("SLURM_CPUS_PER_TASK")) > 0) return n;
 #ifdef _OPENMP
   return omp_get_num_procs();
 #else

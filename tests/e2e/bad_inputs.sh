@@ -329,13 +329,13 @@ bad audit 2 "--alphabet: expected auto, protein, dna or rna, not 'xyz'" --alphab
 CASE="--convention xyz"
 bad audit 2 "--convention: expected plmc or eve, not 'xyz'" --convention xyz "$IN/good.fa"
 CASE="--threads 0"
-bad audit 2 "--threads: expected a count >= 1, not '0'" --threads 0 "$IN/good.fa"
+bad audit 2 "^seqloop audit: --threads: expected an integer in \\[1, 4096\\], not '0'" --threads 0 "$IN/good.fa"
 CASE="--nonstandard keep"
 bad audit 2 "--nonstandard: expected drop or gap, not 'keep'" --nonstandard keep "$IN/good.fa"
 CASE="--top abc"
-bad audit 2 "--top: expected a (positive )?(count|number|integer)" --top abc "$IN/good.fa"
+bad audit 2 "^seqloop audit: --top: expected an integer in \\[1, 1000000\\], not 'abc'" --top abc "$IN/good.fa"
 CASE="--focus '' (empty name)"
-bad audit 2 "--focus: expected a (sequence )?name" --focus '' "$IN/good.fa"
+bad audit 2 "^seqloop audit: --focus: expected a value \\(NAME\\), not an empty string" --focus '' "$IN/good.fa"
 CASE="no input file"
 bad audit 2 "expected one alignment file \\(or '-'\\)"
 CASE="two input files"
@@ -363,18 +363,18 @@ check "$CASE: exit 0, N 2 and L 10 (got $RC: $(errsnip))" \
 
 # ---- standard input ------------------------------------------------------------
 CASE="stdin (plain)"
-cat "$IN/fam.fa" | "$BIN" audit - > "$TMP/out" 2> "$TMP/err"; RC=$?
+cat "$IN/fam.fa" | "$BIN" audit --provenance "$TMP/p1.json" - > "$TMP/out" 2> "$TMP/err"; RC=$?
 check "$CASE: exit 0 (got $RC: $(errsnip))" test "$RC" -eq 0
 check "$CASE: report names <stdin> and 60 rows" \
   grep -Eq '^alignment +<stdin> \(aligned, protein\)' "$TMP/out"
 check "$CASE: rows (N) 60 of 60" grep -Eq '^rows \(N\) +60 of 60 records' "$TMP/out"
-plain_sha=$(sed -n 's/^# input: <stdin> sha256=\([0-9a-f]*\)$/\1/p' "$TMP/out")
+plain_sha=$(json_get "$TMP/p1.json" 'd["inputs"][0]["sha256"]')
 check "$CASE: sha256 is that of the input" test "$plain_sha" = "$(sha256sum < "$IN/fam.fa" | cut -d' ' -f1)"
 
 CASE="stdin (gzip)"
-cat "$IN/fam.fa.gz" | "$BIN" audit - > "$TMP/out" 2> "$TMP/err"; RC=$?
+cat "$IN/fam.fa.gz" | "$BIN" audit --provenance "$TMP/p2.json" - > "$TMP/out" 2> "$TMP/err"; RC=$?
 check "$CASE: exit 0 (got $RC: $(errsnip))" test "$RC" -eq 0
-gz_sha=$(sed -n 's/^# input: <stdin> sha256=\([0-9a-f]*\)$/\1/p' "$TMP/out")
+gz_sha=$(json_get "$TMP/p2.json" 'd["inputs"][0]["sha256"]')
 check "$CASE: same sha256 (of the decompressed bytes) as plain stdin" \
   test -n "$gz_sha" -a "$gz_sha" = "$plain_sha"
 

@@ -44,8 +44,8 @@ if need "$P"; then
   check "ratio filter toward the generation-0 model: generation 1 accepts all (0 bits), generation 2 rejects some ($r)" \
     awk -v s="$r" 'BEGIN{split(s,x," "); exit !(x[1] == 1 && x[2] == 0 && x[3] < 1 && x[4] > 0)}'
   CASE="cycle usage"
-  expect_error 2 "filter must be threshold or ratio" audit cycle --filter magic "$P"
-  expect_error 2 "unknown arm 'magic'" audit cycle --arms magic "$P"
+  expect_error 2 "--filter: expected threshold or ratio, not 'magic'" audit cycle --filter magic "$P"
+  expect_error 2 "--arms: expected a comma-separated list of self, filter and mix, not 'magic'" audit cycle --arms magic "$P"
   expect_error 2 "expected one ALIGNMENT" audit cycle
 fi
 finish

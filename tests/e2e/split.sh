@@ -30,7 +30,7 @@ if need "$K"; then
   check "per-sequence CSV: one line per test row" [ "$(grep -vc '^#\|^test,' "$TMP/per.csv")" = 2720 ]
   CASE="split bad options"
   expect_error 2 "expected one ALIGNMENT and -o PREFIX" split "$K"
-  expect_error 2 "method must be cluster, cobalt or random" split --method kmeans -o "$TMP/x" "$K"
+  expect_error 2 "--method: expected cluster, cobalt or random, not 'kmeans'" split --method kmeans -o "$TMP/x" "$K"
   expect_error 2 "expected a number in \[0, 1\]" split --identity 1.5 -o "$TMP/x" "$K"
   check "no output left by refused splits" [ ! -e "$TMP/x.train.fa" ]
 fi
