@@ -7,75 +7,10 @@
  * a resumed campaign cannot silently change course.
  */
 #include <math.h>
-#include <nettle/sha2.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-
-enum { D_LEDGER = OPT_CMD_BASE, D_ORACLE, D_START, D_NATURALS, D_PRIOR, D_PRIOR_SITES, D_SYMBOLS, D_TIMEOUT,
-       D_SEED, D_ROUNDS, D_BATCH, D_BUDGET, D_PROPOSER, D_ACQ, D_BETA, D_NOPRED, D_CANDS, D_MUTS, D_EDITS,
-       D_MINPRIOR, D_MINDIST, D_POP, D_MEMBERS, D_LAMBDA, D_PAIRWISE, D_PRIORW, D_CURVE };
-
-static void help(void) {
-  printf("usage: seqloop design run     --ledger FILE --oracle SPEC [options]\n"
-         "       seqloop design propose --ledger FILE [--oracle lab --start SEQ ...] -o batch.csv\n"
-         "       seqloop design ingest  --ledger FILE results.csv\n"
-         "       seqloop design oracle  --oracle SPEC [-o FILE]   (describe an oracle instance as JSON)\n\n"
-         "A closed design loop: each round fits a bootstrap ridge ensemble to every measurement in\n"
-         "the ledger, proposes candidates, picks a diverse batch by an acquisition function, and\n"
-         "measures it; each round is one ledger transaction (kill -9 safe; rerun to resume).\n"
-         "campaign (stored in the ledger; later calls may omit them):\n"
-         "  --oracle SPEC           ehrlich:v=32,c=4,k=4,L=32,q=4,seed=1 | table:FILE[,seq=COL,value=COL,\n"
-         "                          missing=na|error] | model:FILE | external:COMMAND | lab\n"
-         "  --oracle-timeout S      external: seconds per answer (default 60)\n"
-         "  --start SEQ             starting (wild-type) sequence (default: the oracle's; required for\n"
-         "                          table, external and lab)\n"
-         "  --symbols S             alphabet of external/lab sequences (default the 20 amino acids)\n"
-         "  --naturals FASTA        natural sequences in the design space (distance-to-natural statistic)\n"
-         "  --prior MODEL           a seqloop model: a predictor feature and the trust region\n"
-         "  --prior-sites LIST      residue numbers of the design sites in the prior's numbering\n"
-         "                          (e.g. 265,266,267,280 for GB1 four-site in SPG1_STRSG numbering);\n"
-         "                          default: the design sequence is the whole model\n"
-         "  --seed S                (default 1)\n"
-         "  --batch N               measurements per round (default 8)\n"
-         "  --proposer P            mutate|ga|random|walk|prior|cbas|cbas-ar (default mutate; prior:\n"
-         "                          samples of a profile --prior, or of an ar --prior covering the\n"
-         "                          whole design; cbas: CbAS in each round from a profile prior or\n"
-         "                          uniform; cbas-ar: CbAS refitting an ar model (protein designs))\n"
-         "  --acquisition A         greedy|ucb|ei|thompson (default ucb)\n"
-         "  --beta B                UCB: mean + B sd (default 2)\n"
-         "  --no-predictor          choose candidates at random (baselines: plain GA, random, walk)\n"
-         "  --candidates N          candidates per round (default 1000)\n"
-         "  --mutations N           1..N substitutions per child (default 2)\n"
-         "  --max-edits N           trust region: at most N differences from the start (default: none)\n"
-         "  --min-prior D           trust region: prior log P >= log P(start) - D (default: none)\n"
-         "  --min-distance N        diversity: Hamming distance >= N within a batch (default 1)\n"
-         "  --population N          GA parents: the best N measured (default 32)\n"
-         "  --members B, --lambda X, --pairwise, --prior-weight W   predictor (default 10, 1, off, 1)\n"
-         "limits (may change between calls):\n"
-         "  --rounds N              last round number (default 10)\n"
-         "  --budget N              stop at N measurements, round 0 included (default: none)\n"
-         "output:\n"
-         "  -o FILE                 propose: the batch CSV; run: the per-round table (CSV)\n"
-         "  -q                      no per-round lines on stderr\n"
-         "exit codes: 0 ok, 1 bad input (also oracle failures), 2 usage, 3 internal\n");
-}
-
-static int parse_i(const char *s, long long lo, long long hi, long long *ret) {
-  char *e = NULL;
-  long long v = strtoll(s, &e, 10);
-  if (e == s || *e || v < lo || v > hi) return -1;
-  *ret = v;
-  return 0;
-}
-static int parse_d(const char *s, double *ret) {
-  char *e = NULL;
-  double v = strtod(s, &e);
-  if (e == s || *e || !isfinite(v)) return -1;
-  *ret = v;
-  return 0;
-}
 
 static void print_round(const sl_design_round *R, void *arg) {
   (void)arg;
@@ -125,7 +60,7 @@ static char *cmdline_of(int argc, char **argv) {
 
 /* The batch CSV of `design propose` (the campaign's writer callback). */
 typedef struct {
-  const char *out, *ledger, *cmd;
+  const char *out;
 } batch_dest;
 
 static int write_batch(void *arg, int64_t k, char *const *seqs, const double *mean, const double *sd, int64_t n,
@@ -135,9 +70,7 @@ static int write_batch(void *arg, int64_t k, char *const *seqs, const double *me
   int status = sl_outfile_open(d->out, &of, err);
   if (status) return status;
   FILE *fp = sl_outfile_fp(of);
-  fprintf(fp, "# seqloop %s design propose: round %lld of %s\n# command: %s\n"
-          "# fill in 'value' (a finite number) and give this file to 'seqloop design ingest'\n"
-          "round,sequence,predicted_mean,predicted_sd,value\n", SL_VERSION, (long long)k, d->ledger, d->cmd);
+  fprintf(fp, "round,sequence,predicted_mean,predicted_sd,value\n");
   for (int64_t j = 0; j < n; j++) {
     fprintf(fp, "%lld,%s,", (long long)k, seqs[j]);
     if (isfinite(mean[j])) fprintf(fp, "%.6g,%.6g,\n", mean[j], sd[j]);
@@ -146,109 +79,134 @@ static int write_batch(void *arg, int64_t k, char *const *seqs, const double *me
   return sl_outfile_commit(of, err);
 }
 
-static int write_rounds(sl_ledger *l, const char *path, const char *cmd, sl_error *err) {
+static int write_rounds(sl_ledger *l, const char *path, sl_error *err) {
   sl_outfile *of = NULL;
   int status = sl_outfile_open(path, &of, err);
   if (status) return status;
-  fprintf(sl_outfile_fp(of), "# seqloop %s design rounds\n# command: %s\n", SL_VERSION, cmd);
   if ((status = sl_design_rounds_write(l, sl_outfile_fp(of), err))) { sl_outfile_abort(of); return status; }
   return sl_outfile_commit(of, err);
 }
 
+static const cli_choice proposer_choices[] = {
+  {"mutate", SL_PROPOSE_MUTATE}, {"ga", SL_PROPOSE_GA}, {"random", SL_PROPOSE_RANDOM}, {"walk", SL_PROPOSE_WALK},
+  {"prior", SL_PROPOSE_PRIOR}, {"cbas", SL_PROPOSE_CBAS}, {"cbas-ar", SL_PROPOSE_CBAS_AR}, {NULL, 0}};
+static const cli_choice acq_choices[] = {
+  {"greedy", SL_ACQ_GREEDY}, {"ucb", SL_ACQ_UCB}, {"ei", SL_ACQ_EI}, {"thompson", SL_ACQ_THOMPSON}, {NULL, 0}};
+
+static const cli_cmdinfo info = {
+  "design",
+  "seqloop design run     --ledger FILE --oracle SPEC [options]\n"
+  "       seqloop design propose --ledger FILE [--oracle lab --start SEQ ...] -o batch.csv\n"
+  "       seqloop design ingest  --ledger FILE results.csv\n"
+  "       seqloop design oracle  --oracle SPEC [-o FILE]   (describe an oracle instance as JSON)",
+  "A closed design loop: each round fits a bootstrap ridge ensemble to every measurement in\n"
+  "the ledger, proposes candidates, picks a diverse batch by an acquisition function, and\n"
+  "measures it; each round is one ledger transaction (kill -9 safe; rerun to resume).\n"
+  "The campaign options are stored in the ledger: later calls may omit them all; calls that\n"
+  "give some must give the same ones (each that differs is named). Limits may change.",
+  "Limits: --budget alone runs until the budget is spent; --rounds alone stops after that\n"
+  "round; both: whichever comes first (stderr says which); neither: 10 rounds.\n"
+  "-o: run: the per-round table; propose: the batch to fill in; each with a provenance\n"
+  "sidecar OUT.prov.json. The design loop is single-threaded (-t is accepted, for uniformity).\n"
+  "exit codes: 0 ok, 1 bad input (also oracle failures), 2 usage, 3 internal\n"};
+
 int cmd_design(int argc, char **argv) {
-  cli_common cc;
-  cli_common_init(&cc, "design", argc, argv);
-  if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) { help(); return argc < 2 ? 2 : 0; }
-  const char *sub = argv[1];
+  if (argc < 2) {
+    fprintf(stderr, "usage: %s\n(see 'seqloop design -h')\n", info.usage);
+    return 2;
+  }
+  /* `design -h` is the help of every subcommand (they share one table). */
+  const char *sub = strcmp(argv[1], "-h") && strcmp(argv[1], "--help") ? argv[1] : "run";
   if (strcmp(sub, "run") && strcmp(sub, "propose") && strcmp(sub, "ingest") && strcmp(sub, "oracle")) {
     fprintf(stderr, "seqloop design: unknown subcommand '%s' (run, propose, ingest, oracle)\n", sub);
     return 2;
   }
-  argc--;
-  argv++;
+  if (sub == argv[1]) { /* "design -h" keeps its -h as the first option */
+    argc--;
+    argv++;
+  }
+  /* The command line as given (before option parsing may permute argv):
+   * recorded in a new run, so it must not change between versions. */
+  char *cmd = cmdline_of(argc, argv);
+  cli_common cc;
+  cli_common_init(&cc, "design", argc, argv);
   sl_design_campaign_opts c;
   sl_design_campaign_opts_init(&c);
-  const char *ledger_path = NULL;
-  int given = 0;
-  static const struct option longopts[] = {
-    {"ledger", required_argument, 0, D_LEDGER}, {"oracle", required_argument, 0, D_ORACLE},
-    {"start", required_argument, 0, D_START}, {"naturals", required_argument, 0, D_NATURALS},
-    {"prior", required_argument, 0, D_PRIOR}, {"prior-sites", required_argument, 0, D_PRIOR_SITES},
-    {"symbols", required_argument, 0, D_SYMBOLS}, {"oracle-timeout", required_argument, 0, D_TIMEOUT},
-    {"seed", required_argument, 0, D_SEED}, {"rounds", required_argument, 0, D_ROUNDS},
-    {"batch", required_argument, 0, D_BATCH}, {"budget", required_argument, 0, D_BUDGET},
-    {"proposer", required_argument, 0, D_PROPOSER}, {"acquisition", required_argument, 0, D_ACQ},
-    {"beta", required_argument, 0, D_BETA}, {"no-predictor", no_argument, 0, D_NOPRED},
-    {"candidates", required_argument, 0, D_CANDS}, {"mutations", required_argument, 0, D_MUTS},
-    {"max-edits", required_argument, 0, D_EDITS}, {"min-prior", required_argument, 0, D_MINPRIOR},
-    {"min-distance", required_argument, 0, D_MINDIST}, {"population", required_argument, 0, D_POP},
-    {"members", required_argument, 0, D_MEMBERS}, {"lambda", required_argument, 0, D_LAMBDA},
-    {"pairwise", no_argument, 0, D_PAIRWISE}, {"prior-weight", required_argument, 0, D_PRIORW},
-    {"output", required_argument, 0, 'o'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
-    {0, 0, 0, 0}};
-  int opt;
-  long long v;
-  double d;
-  optind = 1;
-  while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-    int is_cfg = 1;
-    switch (opt) {
-      case 'h': help(); sl_design_campaign_opts_free(&c); return 0;
-      case 'o': cc.out = optarg; is_cfg = 0; break;
-      case 'q': cc.quiet = 1; is_cfg = 0; break;
-      case D_LEDGER: ledger_path = optarg; is_cfg = 0; break;
-      case D_ORACLE: free(c.oracle); c.oracle = sl_strdup(optarg); break;
-      case D_START: free(c.start); c.start = sl_strdup(optarg); break;
-      case D_NATURALS: free(c.naturals); c.naturals = sl_strdup(optarg); break;
-      case D_PRIOR: free(c.prior); c.prior = sl_strdup(optarg); break;
-      case D_PRIOR_SITES: free(c.prior_sites); c.prior_sites = sl_strdup(optarg); break;
-      case D_SYMBOLS: free(c.symbols); c.symbols = sl_strdup(optarg); break;
-      case D_TIMEOUT: if (parse_d(optarg, &c.oracle_timeout) || c.oracle_timeout <= 0) goto BAD; break;
-      case D_SEED: if (parse_i(optarg, 0, INT64_MAX, &v)) goto BAD; c.o.seed = (uint64_t)v; break;
-      case D_ROUNDS: if (parse_i(optarg, 0, 1000000, &v)) goto BAD; c.o.rounds = (int)v; is_cfg = 0; c.rounds_given = 1; break;
-      case D_BATCH: if (parse_i(optarg, 1, 1000000, &v)) goto BAD; c.o.batch = (int)v; break;
-      case D_BUDGET: if (parse_i(optarg, 1, INT64_MAX, &v)) goto BAD; c.o.budget = v; is_cfg = 0; c.budget_given = 1; break;
-      case D_PROPOSER: if ((c.o.proposer = sl_design_proposer_parse(optarg)) < 0) goto BAD; break;
-      case D_ACQ: if ((c.o.acquisition = sl_design_acquisition_parse(optarg)) < 0) goto BAD; break;
-      case D_BETA: if (parse_d(optarg, &c.o.beta)) goto BAD; break;
-      case D_NOPRED: c.o.use_predictor = 0; break;
-      case D_CANDS: if (parse_i(optarg, 1, 10000000, &v)) goto BAD; c.o.candidates = (int)v; break;
-      case D_MUTS: if (parse_i(optarg, 1, 1000, &v)) goto BAD; c.o.mutations = (int)v; break;
-      case D_EDITS: if (parse_i(optarg, 0, 1000000, &v)) goto BAD; c.o.max_edits = (int)v; break;
-      case D_MINPRIOR: if (parse_d(optarg, &d) || d < 0) goto BAD; c.o.min_prior = d; break;
-      case D_MINDIST: if (parse_i(optarg, 0, 1000000, &v)) goto BAD; c.o.min_distance = (int)v; break;
-      case D_POP: if (parse_i(optarg, 2, 10000000, &v)) goto BAD; c.o.population = (int)v; break;
-      case D_MEMBERS: if (parse_i(optarg, 1, 1000, &v)) goto BAD; c.o.pred.members = (int)v; break;
-      case D_LAMBDA: if (parse_d(optarg, &d) || !(d > 0)) goto BAD; c.o.pred.lambda = d; break;
-      case D_PAIRWISE: c.o.pred.pairwise = 1; break;
-      case D_PRIORW: if (parse_d(optarg, &c.o.pred.prior_weight)) goto BAD; break;
-      default: fprintf(stderr, "seqloop design: see 'seqloop design -h'\n"); sl_design_campaign_opts_free(&c); return 2;
-    }
-    given |= is_cfg;
-    continue;
-  BAD:
-    fprintf(stderr, "seqloop design: bad value '%s' for %s\n", optarg, argv[optind - 1]);
+  const char *ledger_path = NULL, *oracle = NULL, *start = NULL, *naturals = NULL, *prior = NULL,
+             *prior_sites = NULL, *symbols = NULL;
+  int no_pred = 0, optind_;
+  char oracle_file[4096] = ""; /* the oracle's file, an input of the provenance */
+  cli_opt opts[] = {
+    /* campaign options first: any of them given means "compare with the stored ones" */
+    CLI_STRING("oracle", 0, &oracle, "SPEC", "ehrlich:v=32,c=4,k=4,L=32,q=4,seed=1 | table:FILE[,seq=COL,value=COL,\n"
+               "missing=na|error] | model:FILE | external:COMMAND | lab", "campaign (stored in the ledger)"),
+    CLI_DOUBLE_POS("oracle-timeout", 0, &c.oracle_timeout, HUGE_VAL, "S", "external: seconds per answer", NULL),
+    CLI_STRING("start", 0, &start, "SEQ", "starting (wild-type) sequence (default: the oracle's; required for\n"
+               "table, external and lab)", NULL),
+    CLI_STRING("symbols", 0, &symbols, "S", "alphabet of external/lab sequences (default the 20 amino acids)", NULL),
+    CLI_STRING("naturals", 0, &naturals, "FASTA", "natural sequences in the design space (distance-to-natural)", NULL),
+    CLI_STRING("prior", 0, &prior, "MODEL", "a seqloop model: a predictor feature and the trust region", NULL),
+    CLI_STRING("prior-sites", 0, &prior_sites, "LIST", "residue numbers of the design sites in the prior's numbering\n"
+               "(e.g. 265,266,267,280 for GB1 four-site in SPG1_STRSG numbering);\n"
+               "default: the design sequence is the whole model", NULL),
+    CLI_UINT64("seed", 0, &c.o.seed, 0, 9223372036854775807.0, "S", "random seed", NULL),
+    CLI_INT("batch", 0, &c.o.batch, 1, 1000000, "N", "measurements per round", NULL),
+    CLI_CHOICE("proposer", 0, &c.o.proposer, proposer_choices, "P",
+               "mutate|ga|random|walk|prior|cbas|cbas-ar (prior: samples of a profile\n"
+               "--prior, or of an ar --prior covering the whole design; cbas: CbAS in\n"
+               "each round from a profile prior or uniform; cbas-ar: CbAS refitting\n"
+               "an ar model (protein designs))", NULL),
+    CLI_CHOICE("acquisition", 0, &c.o.acquisition, acq_choices, "A", "greedy|ucb|ei|thompson", NULL),
+    CLI_DOUBLE("beta", 0, &c.o.beta, -HUGE_VAL, HUGE_VAL, "B", "UCB: mean + B sd", NULL),
+    CLI_FLAG("no-predictor", 0, &no_pred, "choose candidates at random (baselines: plain GA, random, walk)", NULL),
+    CLI_INT("candidates", 0, &c.o.candidates, 1, 10000000, "N", "candidates per round", NULL),
+    CLI_INT("mutations", 0, &c.o.mutations, 1, 1000, "N", "1..N substitutions per child", NULL),
+    CLI_INT("max-edits", 0, &c.o.max_edits, 0, 1000000, "N", "trust region: at most N differences from the start (0: none)", NULL),
+    CLI_OPT_("min-prior", 0, CLI_T_DOUBLE, &c.o.min_prior, 0, HUGE_VAL, NULL, "D",
+             "trust region: prior log P >= log P(start) - D", NULL, 0, "none", NULL),
+    CLI_INT("min-distance", 0, &c.o.min_distance, 0, 1000000, "N", "diversity: Hamming distance >= N within a batch", NULL),
+    CLI_INT("population", 0, &c.o.population, 2, 10000000, "N", "GA parents: the best N measured", NULL),
+    CLI_INT("members", 0, &c.o.pred.members, 1, 1000, "B", "predictor: bootstrap members", NULL),
+    CLI_DOUBLE_POS("lambda", 0, &c.o.pred.lambda, HUGE_VAL, "X", "predictor: ridge penalty", NULL),
+    CLI_FLAG("pairwise", 0, &c.o.pred.pairwise, "predictor: add one-hot site pairs", NULL),
+    CLI_DOUBLE("prior-weight", 0, &c.o.pred.prior_weight, -HUGE_VAL, HUGE_VAL, "W",
+               "predictor: weight of the standardised prior feature", NULL),
+    /* limits, then the rest */
+    CLI_INT("rounds", 0, &c.o.rounds, 0, 1000000, "N", "last round number (default 10; none with --budget alone)",
+            "limits (may change between calls)"),
+    CLI_OPT_("budget", 0, CLI_T_INT64, &c.o.budget, 1, 9223372036854775807.0, NULL, "N",
+             "stop at N measurements, round 0 included", NULL, 0, "none", NULL),
+    CLI_STRING("ledger", 0, &ledger_path, "FILE", "the campaign's ledger (SQLite; created if absent)", "ledger"),
+    CLI_OPTS_OUTPUT(&cc), CLI_OPTS_GENERAL(&cc), CLI_END};
+  int rc = cli_common_parse(&cc, &info, opts, &optind_);
+  if (rc >= 0) { sl_design_campaign_opts_free(&c); free(cmd); return rc; }
+  for (const cli_opt *o = opts; strcmp(o->name, "rounds") != 0; o++) c.given |= o->given > 0;
+  c.rounds_given = cli_opt_find(opts, "rounds")->given > 0;
+  c.budget_given = cli_opt_find(opts, "budget")->given > 0;
+  c.o.use_predictor = !no_pred;
+  if ((oracle && !(c.oracle = sl_strdup(oracle))) || (start && !(c.start = sl_strdup(start))) ||
+      (naturals && !(c.naturals = sl_strdup(naturals))) || (prior && !(c.prior = sl_strdup(prior))) ||
+      (prior_sites && !(c.prior_sites = sl_strdup(prior_sites))) || (symbols && !(c.symbols = sl_strdup(symbols)))) {
+    fprintf(stderr, "seqloop design: out of memory\n");
     sl_design_campaign_opts_free(&c);
-    return 2;
+    free(cmd);
+    return 3;
   }
   /* Test-only fault injection (tests/e2e/design.sh): SIGKILL inside round N's transaction. */
   const char *crash = getenv("SEQLOOP_TEST_CRASH_ROUND");
-  if (crash && parse_i(crash, 0, 1000000, &v) == 0) c.o.crash_after = (int)v;
-
-  c.given = given;
+  if (crash) c.o.crash_after = atoi(crash);
   sl_error err;
   sl_error_clear(&err);
   int status = SL_OK;
   sl_design_campaign *camp = NULL;
-  char *cmd = cmdline_of(argc, argv);
+  cJSON *extra = NULL;
 
   if (!strcmp(sub, "oracle")) {
     sl_oracle *o = NULL;
     if (!c.oracle) {
-      fprintf(stderr, "seqloop design oracle: --oracle SPEC is required\n");
       sl_design_campaign_opts_free(&c);
       free(cmd);
-      return 2;
+      return cli_usage_error(&info, "design oracle: --oracle SPEC is required");
     }
     if (!(status = sl_oracle_create(c.oracle, c.oracle_timeout, c.start ? (int64_t)strlen(c.start) : 0, c.symbols,
                                     &o, &err))) {
@@ -269,33 +227,54 @@ int cmd_design(int argc, char **argv) {
     goto DONE;
   }
   if (!ledger_path) {
-    fprintf(stderr, "seqloop design %s: --ledger FILE is required\n", sub);
     sl_design_campaign_opts_free(&c);
     free(cmd);
-    return 2;
+    return cli_usage_error(&info, "design %s: --ledger FILE is required", sub);
   }
-  if (!strcmp(sub, "ingest") && optind != argc - 1) {
+  if (!strcmp(sub, "ingest") && optind_ != argc - 1) {
     status = sl_fail(&err, SL_EUSAGE, "ingest: expected one results CSV");
     goto DONE;
   }
   int mode = !strcmp(sub, "run") ? SL_CAMPAIGN_RUN : !strcmp(sub, "propose") ? SL_CAMPAIGN_PROPOSE : SL_CAMPAIGN_INGEST;
   if ((status = sl_design_campaign_open(ledger_path, &c, mode, cmd, &camp, &err))) goto DONE;
+  /* The sidecar records the campaign's inputs (as the ledger's run does) and where it stands. */
+  const sl_design_campaign_opts *in = &camp->opts;
+  if (!strncmp(in->oracle, "table:", 6) || !strncmp(in->oracle, "model:", 6)) {
+    snprintf(oracle_file, sizeof oracle_file, "%s", in->oracle + 6);
+    char *comma = !strncmp(in->oracle, "table:", 6) ? strchr(oracle_file, ',') : NULL;
+    if (comma) *comma = '\0';
+    cli_input(&cc, "oracle", oracle_file);
+  }
+  cli_input(&cc, "prior", in->prior);
+  cli_input(&cc, "naturals", in->naturals);
+  if (!(extra = cJSON_CreateObject())) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
+  cJSON_AddStringToObject(extra, "ledger", ledger_path);
+  cJSON_AddNumberToObject(extra, "run", (double)camp->run);
   if (mode == SL_CAMPAIGN_RUN) {
     sl_design_end e;
     if ((status = sl_design_campaign_run(camp, cc.quiet ? NULL : print_round, NULL, &e, &err))) goto DONE;
     if (!cc.quiet) print_end(camp, &e);
-    status = write_rounds(camp->ledger, cc.out, cmd, &err);
+    if ((status = write_rounds(camp->ledger, cc.out, &err))) goto DONE;
+    cJSON_AddNumberToObject(extra, "last_round", (double)e.last_round);
+    cJSON_AddNumberToObject(extra, "n_measured", (double)e.n_measured);
+    status = cli_prov_write(&cc, cc.out, extra, &err);
   } else if (mode == SL_CAMPAIGN_PROPOSE) {
-    batch_dest dest = {cc.out, ledger_path, cmd};
+    batch_dest dest = {cc.out};
     int64_t k, n;
     if ((status = sl_design_campaign_propose(camp, write_batch, &dest, &k, &n, &err))) goto DONE;
+    cJSON_AddNumberToObject(extra, "round", (double)k);
+    cJSON_AddStringToObject(extra, "next", "fill in 'value' (a finite number) and give this file to "
+                            "'seqloop design ingest'");
+    if ((status = cli_prov_write(&cc, cc.out, extra, &err))) goto DONE;
     if (!cc.quiet) fprintf(stderr, "seqloop design: round %lld: %lld sequences proposed\n", (long long)k, (long long)n);
   } else {
     sl_design_round R;
-    if ((status = sl_design_campaign_ingest(camp, argv[optind], &R, &err))) goto DONE;
+    cli_input(&cc, "results", argv[optind_]);
+    if ((status = sl_design_campaign_ingest(camp, argv[optind_], &R, &err))) goto DONE;
     if (!cc.quiet) print_round(&R, NULL);
   }
 DONE:
+  cJSON_Delete(extra);
   free(cmd);
   sl_design_campaign_close(camp);
   sl_design_campaign_opts_free(&c);

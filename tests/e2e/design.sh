@@ -110,6 +110,10 @@ run_sl design run --ledger "$TMP/br.db" --oracle "$EH" --budget 15 --rounds 20 -
 check "--budget 15 --rounds 20: 15 measurements (the last batch shrunk to 2)" test "$(tail -1 "$TMP/br.csv" | cut -d, -f1,2)" = "4,15"
 check "stderr names --budget as the limit reached first" \
   grep -q "stopped: --budget 15 reached (15 measurements) at round 4, before the --rounds limit" "$TMP/err"
+CASE="design takes -t"
+run_sl design run -t 3 -q --ledger "$TMP/t3.db" --oracle "$EH" --rounds 2 --batch 4 --seed 3 -o "$TMP/t3.csv"
+check "design run -t 3 runs (exit $RC; the loop is single-threaded, the ledger is the same as without -t)" \
+  test "$RC" = 0 -a "$(sed -n 3p "$TMP/t3.csv")" = "$(sed -n 3p "$TMP/a/rounds.csv")"
 CASE="neither: 10 rounds"
 run_sl design run --ledger "$TMP/nn.db" --oracle "$EH" --batch 2 -o "$TMP/nn.csv"
 check "no limit given: rounds 0..10 (21 measurements)" test "$(tail -1 "$TMP/nn.csv" | cut -d, -f1,2)" = "10,21"
@@ -138,8 +142,10 @@ check "a failed oracle in round 0 leaves no run behind" \
 # ---- the lab: propose, ingest, and a catalogue of bad results -------------------
 CASE="lab round trip"
 "$BIN" design propose -q --ledger "$TMP/lab.db" --oracle lab --start MKTAYIAKQR --batch 4 --seed 2 -o "$TMP/batch0.csv"
-check "the first proposal is round 0: the start alone, with a provenance header" \
-  test "$(grep -v '^#' "$TMP/batch0.csv" | tail -n +2 | cut -d, -f1,2)" = "0,MKTAYIAKQR" -a "$(head -c 1 "$TMP/batch0.csv")" = "#"
+check "the first proposal is round 0: the start alone, the header on line 1 (no '#' lines)" \
+  test "$(tail -n +2 "$TMP/batch0.csv" | cut -d, -f1,2)" = "0,MKTAYIAKQR" -a "$(head -1 "$TMP/batch0.csv")" = "round,sequence,predicted_mean,predicted_sd,value"
+check "its provenance is a JSON sidecar naming the ledger and the round" \
+  test "$(json_get "$TMP/batch0.csv.prov.json" "(d['extra']['ledger'] == '$TMP/lab.db', d['extra']['round'], d['command'])")" = "(True, 0, 'design')"
 CASE="propose before ingest"; expect_error 2 "awaits measurements" design propose --ledger "$TMP/lab.db" -o "$TMP/batch_again.csv"
 printf 'sequence,value\nMKTAYIAKQR,1.0\n' > "$TMP/res0.csv"
 run_sl design ingest --ledger "$TMP/lab.db" "$TMP/res0.csv"
@@ -212,6 +218,10 @@ check "the measurements and the stored options (a JSON cell) read back: $(tail -
 "$BIN" ledger export --ledger "$TMP/lab.db" -o "$TMP/exp2.csv"
 check "-o PREFIX.csv drops the .csv: exp2.runs.csv" test -s "$TMP/exp2.runs.csv" -a ! -e "$TMP/exp2.csv.runs.csv"
 check "the same tables either way" cmp -s "$TMP/exp.rounds.csv" "$TMP/exp2.rounds.csv"
+check "the export's provenance: PREFIX.prov.json names the six files and the ledger's SHA-256" \
+  test "$(json_get "$TMP/exp.prov.json" "(len(d['extra']['files']), d['extra']['files'][0].endswith('exp.runs.csv'), d['inputs'][0]['role'], len(d['inputs'][0]['sha256']))")" = "(6, True, 'ledger', 64)"
+run_sl ledger export -t 2 --ledger "$TMP/lab.db" --table rounds -o "$TMP/exp_t.csv"
+check "ledger export takes -t (exit $RC) and --table writes one table" cmp -s "$TMP/exp_t.csv" "$TMP/exp.rounds.csv"
 CASE="ledger export CSV to stdout"; expect_error 2 "six tables need -o PREFIX" ledger export --ledger "$TMP/lab.db"
 CASE="ledger export of an unknown table"; expect_error 2 "no table 'nosuch'" ledger export --ledger "$TMP/lab.db" --table nosuch
 
@@ -270,6 +280,9 @@ if need "$GB1"; then
   last=$(tail -1 "$TMP/gb1_rounds.csv")
   n=$(echo "$last" | cut -d, -f2); best=$(echo "$last" | cut -d, -f3); regret=$(echo "$last" | cut -d, -f4)
   check "GB1: exactly 96 measurements used ($n)" test "$n" = 96
+  check "GB1: the round table starts with its header (no '#' lines)" test "$(head -c 13 "$TMP/gb1_rounds.csv")" = "round,n_measu"
+  check "GB1: the round table's sidecar records the table's SHA-256 and the ledger" \
+    test "$(json_get "$TMP/gb1_rounds.csv.prov.json" "(d['inputs'][0]['role'], d['inputs'][0]['sha256'] == '$(sha256sum "$GB1" | cut -c1-64)', d['extra']['n_measured'])")" = "('oracle', True, 96)"
   check "GB1: best after 96 ($best) beats the wild type (1.0); regret against the max 8.76 ($regret)" \
     awk -v b="$best" -v r="$regret" 'BEGIN{exit !(b > 1.0 && (8.7620 - b - r)^2 < 1e-6)}'
   sha=$(sha256sum "$GB1" | cut -c1-64)
