@@ -87,6 +87,42 @@ static int write_rounds(sl_ledger *l, const char *path, sl_error *err) {
   return sl_outfile_commit(of, err);
 }
 
+/* `design oracle`: an oracle instance as JSON. */
+static int describe_oracle(const sl_design_campaign_opts *c, const char *out, sl_error *err) {
+  sl_oracle *o = NULL;
+  int status = sl_oracle_create(c->oracle, c->oracle_timeout, c->start ? (int64_t)strlen(c->start) : 0, c->symbols,
+                                &o, err);
+  if (status) return status;
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddStringToObject(j, "spec", c->oracle);
+  cJSON_AddItemToObject(j, "instance", cJSON_Parse(o->spec_json));
+  cJSON_AddNumberToObject(j, "L", (double)o->L);
+  cJSON_AddStringToObject(j, "symbols", o->symbols);
+  if (isfinite(o->optimum)) cJSON_AddNumberToObject(j, "optimum", o->optimum);
+  if (o->optimum_seq) cJSON_AddStringToObject(j, "optimum_sequence", o->optimum_seq);
+  else cJSON_AddNullToObject(j, "optimum_sequence");
+  if (o->start_seq) cJSON_AddStringToObject(j, "start_sequence", o->start_seq);
+  else cJSON_AddNullToObject(j, "start_sequence");
+  status = cli_write_json(out, j, err);
+  cJSON_Delete(j);
+  sl_oracle_destroy(o);
+  return status;
+}
+
+/* The sidecar records the campaign's inputs, as the ledger's run does: the
+ * oracle's file (table:FILE[,...], model:FILE; copied into buf, which must
+ * outlive cc), the prior and the naturals. */
+static void record_inputs(cli_common *cc, const sl_design_campaign_opts *in, char *buf, size_t n) {
+  if (!strncmp(in->oracle, "table:", 6) || !strncmp(in->oracle, "model:", 6)) {
+    snprintf(buf, n, "%s", in->oracle + 6);
+    char *comma = !strncmp(in->oracle, "table:", 6) ? strchr(buf, ',') : NULL;
+    if (comma) *comma = '\0';
+    cli_input(cc, "oracle", buf);
+  }
+  cli_input(cc, "prior", in->prior);
+  cli_input(cc, "naturals", in->naturals);
+}
+
 static const cli_choice proposer_choices[] = {
   {"mutate", SL_PROPOSE_MUTATE}, {"ga", SL_PROPOSE_GA}, {"random", SL_PROPOSE_RANDOM}, {"walk", SL_PROPOSE_WALK},
   {"prior", SL_PROPOSE_PRIOR}, {"cbas", SL_PROPOSE_CBAS}, {"cbas-ar", SL_PROPOSE_CBAS_AR}, {NULL, 0}};
@@ -202,28 +238,12 @@ int cmd_design(int argc, char **argv) {
   cJSON *extra = NULL;
 
   if (!strcmp(sub, "oracle")) {
-    sl_oracle *o = NULL;
     if (!c.oracle) {
       sl_design_campaign_opts_free(&c);
       free(cmd);
       return cli_usage_error(&info, "design oracle: --oracle SPEC is required");
     }
-    if (!(status = sl_oracle_create(c.oracle, c.oracle_timeout, c.start ? (int64_t)strlen(c.start) : 0, c.symbols,
-                                    &o, &err))) {
-      cJSON *j = cJSON_CreateObject();
-      cJSON_AddStringToObject(j, "spec", c.oracle);
-      cJSON_AddItemToObject(j, "instance", cJSON_Parse(o->spec_json));
-      cJSON_AddNumberToObject(j, "L", (double)o->L);
-      cJSON_AddStringToObject(j, "symbols", o->symbols);
-      if (isfinite(o->optimum)) cJSON_AddNumberToObject(j, "optimum", o->optimum);
-      if (o->optimum_seq) cJSON_AddStringToObject(j, "optimum_sequence", o->optimum_seq);
-      else cJSON_AddNullToObject(j, "optimum_sequence");
-      if (o->start_seq) cJSON_AddStringToObject(j, "start_sequence", o->start_seq);
-      else cJSON_AddNullToObject(j, "start_sequence");
-      status = cli_write_json(cc.out, j, &err);
-      cJSON_Delete(j);
-    }
-    sl_oracle_destroy(o);
+    status = describe_oracle(&c, cc.out, &err);
     goto DONE;
   }
   if (!ledger_path) {
@@ -237,16 +257,7 @@ int cmd_design(int argc, char **argv) {
   }
   int mode = !strcmp(sub, "run") ? SL_CAMPAIGN_RUN : !strcmp(sub, "propose") ? SL_CAMPAIGN_PROPOSE : SL_CAMPAIGN_INGEST;
   if ((status = sl_design_campaign_open(ledger_path, &c, mode, cmd, &camp, &err))) goto DONE;
-  /* The sidecar records the campaign's inputs (as the ledger's run does) and where it stands. */
-  const sl_design_campaign_opts *in = &camp->opts;
-  if (!strncmp(in->oracle, "table:", 6) || !strncmp(in->oracle, "model:", 6)) {
-    snprintf(oracle_file, sizeof oracle_file, "%s", in->oracle + 6);
-    char *comma = !strncmp(in->oracle, "table:", 6) ? strchr(oracle_file, ',') : NULL;
-    if (comma) *comma = '\0';
-    cli_input(&cc, "oracle", oracle_file);
-  }
-  cli_input(&cc, "prior", in->prior);
-  cli_input(&cc, "naturals", in->naturals);
+  record_inputs(&cc, &camp->opts, oracle_file, sizeof oracle_file);
   if (!(extra = cJSON_CreateObject())) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
   cJSON_AddStringToObject(extra, "ledger", ledger_path);
   cJSON_AddNumberToObject(extra, "run", (double)camp->run);
