@@ -208,8 +208,8 @@ int cmd_design(int argc, char **argv) {
     CLI_DOUBLE("prior-weight", 0, &c.o.pred.prior_weight, -HUGE_VAL, HUGE_VAL, "W",
                "predictor: weight of the standardised prior feature", NULL),
     /* limits, then the rest */
-    CLI_INT("rounds", 0, &c.o.rounds, 0, 1000000, "N", "last round number (default 10; none with --budget alone)",
-            "limits (may change between calls)"),
+    CLI_OPT_("rounds", 0, CLI_T_INT, &c.o.rounds, 0, 1000000, NULL, "N", "last round number", "limits (may change between calls)",
+             0, "10; none with --budget alone", NULL),
     CLI_OPT_("budget", 0, CLI_T_INT64, &c.o.budget, 1, 9223372036854775807.0, NULL, "N",
              "stop at N measurements, round 0 included", NULL, 0, "none", NULL),
     CLI_STRING("ledger", 0, &ledger_path, "FILE", "the campaign's ledger (SQLite; created if absent)", "ledger"),
