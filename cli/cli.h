@@ -1,5 +1,6 @@
-/* cli.h: what the subcommands share: option parsing for ingestion and
- * weights, loading with an ingestion summary, provenance headers, JSON.
+/* cli.h: what the subcommands share: the option-table fragments of the
+ * shared groups (ingestion, weights, output, -t/-q/-v/-h; cli/opt.h),
+ * loading with an ingestion summary, the provenance sidecar, JSON.
  * The cli layer is the only place that prints to stdout/stderr and exits.
  */
 #ifndef SL_CLI_H

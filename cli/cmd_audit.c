@@ -339,7 +339,6 @@ int cmd_audit(int argc, char **argv) {
   int skip_invalid = 0;
   int64_t nent = 20000;
   uint64_t seed = 1;
-  int optind_;
   cli_opt opts[] = {
     CLI_FLAG("columns", 0, &columns, "print the full per-column table", "options"),
     CLI_INT("top", 0, &top, 1, 1000000, "N", "lowest/highest-entropy columns to list", NULL),
@@ -368,7 +367,7 @@ int cmd_audit(int argc, char **argv) {
                "training sequence", NULL),
     CLI_OPTS_INGEST(&c), CLI_OPTS_WEIGHTS(&c), CLI_OPTS_OUTPUT(&c), CLI_OPTS_JSON(&c), CLI_OPTS_GENERAL(&c),
     CLI_END};
-  int rc = cli_common_parse(&c, &info, opts, &optind_);
+  int rc = cli_common_parse(&c, &info, opts, &optind);
   if (rc >= 0) return rc;
   cli_input(&c, "model", model_path);
   cli_input(&c, "compare_model", compare);
@@ -379,29 +378,29 @@ int cmd_audit(int argc, char **argv) {
   cli_input(&c, "train", train);
   cli_input(&c, "test", test);
   if (train || test) {
-    if (!train || !test || optind_ != argc || model_path || samples) {
+    if (!train || !test || optind != argc || model_path || samples) {
       return cli_usage_error(&info, "a leakage audit takes --train ALIGNMENT and --test FILE (no "
                              "positional alignment)");
     }
     return cli_audit_leakage(&c, train, test, leak_t, per_seq, skip_invalid);
   }
   if (model_path || samples || against || compare || heldout || data) {
-    if ((samples == NULL) != (against == NULL) || optind_ != argc || ((compare || heldout) && !model_path)) {
+    if ((samples == NULL) != (against == NULL) || optind != argc || ((compare || heldout) && !model_path)) {
       return cli_usage_error(&info, "use --model M (with --compare M2, --heldout H, --data ALN), and/or "
                              "--samples S with --against ALIGNMENT (no positional alignment)");
     }
     rc = audit_models(&c, model_path, samples, against, compare, heldout, data, nent, seed);
     return rc ? rc : cli_prov_exit(&c, c.out);
   }
-  if (optind_ != argc - 1) return cli_usage_error(&info, "expected one alignment file (or '-')");
-  cli_input(&c, "alignment", argv[optind_]);
+  if (optind != argc - 1) return cli_usage_error(&info, "expected one alignment file (or '-')");
+  cli_input(&c, "alignment", argv[optind]);
   sl_error err;
   sl_error_clear(&err);
   sl_msa *m = NULL;
   sl_audit *a = NULL;
   double *w = NULL, neff = 0;
   char *text = NULL;
-  int status = cli_load(&c, argv[optind_], &m, &w, &neff, &err);
+  int status = cli_load(&c, argv[optind], &m, &w, &neff, &err);
   if (!status) status = sl_audit_compute(m, w, &a, &err);
   if (!status) {
     text = c.json ? render_json(&c, m, a) : render_text(&c, m, a, columns, top);

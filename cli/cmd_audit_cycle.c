@@ -118,7 +118,7 @@ int cmd_audit_cycle(int argc, char **argv) {
   int8_t *set = NULL;
   sl_cycle_row *rows = NULL;
   int nrows = 0;
-  int status = cli_load(&c, argv[optind_], &all, &w, &neff, &err);
+  int status = cli_load(&c, argv[optind], &all, &w, &neff, &err);
   if (status) goto DONE;
   if (test_path) {
     sl_msa_opts mo;

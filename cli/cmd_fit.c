@@ -89,7 +89,6 @@ int cmd_fit(int argc, char **argv) {
   sl_plm_opts o;
   sl_plm_opts_init(&o);
   c.out = NULL;
-  int optind_;
   cli_opt opts[] = {
     CLI_STRING("model", 0, &model, "M", "potts (pseudo-likelihood, plmc's objective), profile\n"
                "(site-independent, L2-regularised maximum likelihood) or ar\n"
@@ -114,14 +113,14 @@ int cmd_fit(int argc, char **argv) {
     CLI_FLAG("evaluate", 0, &eval_only, "with --init: print the objective at those parameters and exit", NULL),
     CLI_OPTS_INGEST(&c), CLI_OPTS_WEIGHTS(&c), CLI_OPTS_OUTPUT(&c), CLI_OPTS_JSON(&c), CLI_OPTS_GENERAL(&c),
     CLI_END};
-  int rc = cli_common_parse(&c, &info, opts, &optind_);
+  int rc = cli_common_parse(&c, &info, opts, &optind);
   if (rc >= 0) return rc;
-  cli_input(&c, "alignment", optind_ < argc ? argv[optind_] : NULL);
+  cli_input(&c, "alignment", optind < argc ? argv[optind] : NULL);
   cli_input(&c, "init", init);
   if (eval_only && (!init || (model && strcmp(model, "potts") != 0)))
     return cli_usage_error(&info, "--evaluate needs --init MODEL (a Potts model)");
   if (eval_only && !model) model = "potts";
-  if (optind_ != argc - 1 || !model || (!c.out && !eval_only))
+  if (optind != argc - 1 || !model || (!c.out && !eval_only))
     return cli_usage_error(&info, "expected --model, -o MODEL and one alignment");
   int is_potts = strcmp(model, "potts") == 0, is_ar = strcmp(model, "ar") == 0;
   if (!is_potts && !is_ar && strcmp(model, "profile") != 0)
@@ -134,7 +133,7 @@ int cmd_fit(int argc, char **argv) {
   double *w = NULL, neff = 0;
   sl_plm_report rep;
   memset(&rep, 0, sizeof rep);
-  int status = cli_load(&c, argv[optind_], &msa, &w, &neff, &err);
+  int status = cli_load(&c, argv[optind], &msa, &w, &neff, &err);
   if (status) goto DONE;
   int q = msa->abc->q - o.gap_missing;
   if ((status = sl_plm_preset(preset, msa->L, q, &o, &err))) goto DONE;

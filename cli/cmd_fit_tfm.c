@@ -352,7 +352,7 @@ int cmd_fit_tfm(int argc, char **argv) {
   int **trs = NULL, **hos = NULL;
   int *trl = NULL, *hol = NULL;
   double *trw = NULL;
-  int status = load_rows(&c, argv[optind_], &r, sha, &err);
+  int status = load_rows(&c, argv[optind], &r, sha, &err);
   if (status) goto DONE;
   /* split */
   int8_t *held = malloc((size_t)r.n + 1);

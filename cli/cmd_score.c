@@ -150,7 +150,6 @@ int cmd_score(int argc, char **argv) {
   const char *perp_seqs = NULL;
   int singles = 0, perplexity = 0;
   scorer sc = {0};
-  int optind_;
   cli_opt opts[] = {
     CLI_STRING("model", 'm', &model_path, "FILE", "a seqloop model file", "options"),
     CLI_STRING("mutants", 0, &mutants, "LIST", "input: comma-separated mutants, e.g. A42G,K45R:L50P", NULL),
@@ -171,7 +170,7 @@ int cmd_score(int argc, char **argv) {
     CLI_STRING("dms-bin-column", 0, &bincol, "COL", "also AUC and MCC against the 0/1 column COL", NULL),
     CLI_STRING("metrics-json", 0, &metrics_json, "FILE", "write the metrics as JSON", NULL),
     CLI_OPTS_OUTPUT(&c), CLI_OPTS_GENERAL(&c), CLI_END};
-  int rc = cli_common_parse(&c, &info, opts, &optind_);
+  int rc = cli_common_parse(&c, &info, opts, &optind);
   if (rc >= 0) return rc;
 
   if (perp_seqs) {
@@ -180,14 +179,14 @@ int cmd_score(int argc, char **argv) {
     perplexity = 1;
   }
   cli_input(&c, "model", model_path);
-  cli_input(&c, "assay", optind_ < argc ? argv[optind_] : NULL);
+  cli_input(&c, "assay", optind < argc ? argv[optind] : NULL);
   cli_input(&c, "sequences", seqs);
-  int ninputs = (optind_ < argc) + (mutants != NULL) + (seqs != NULL) + singles;
+  int ninputs = (optind < argc) + (mutants != NULL) + (seqs != NULL) + singles;
   (void)perplexity;
-  if (!model_path || ninputs != 1 || argc - optind_ > 1)
+  if (!model_path || ninputs != 1 || argc - optind > 1)
     return cli_usage_error(&info, "expected -m MODEL and exactly one input (a CSV, --mutants, "
                            "--sequences, --perplexity or --all-singles)");
-  if ((dmscol || bincol) && optind_ >= argc)
+  if ((dmscol || bincol) && optind >= argc)
     return cli_usage_error(&info, "--dms-score-column and --dms-bin-column need an assay CSV");
   sl_error err;
   sl_error_clear(&err);
@@ -202,9 +201,9 @@ int cmd_score(int argc, char **argv) {
   if ((status = sl_outfile_open(c.out, &of, &err))) goto DONE;
   FILE *fp = sl_outfile_fp(of);
 
-  if (optind_ < argc) { /* assay CSV */
-    sc.path = argv[optind_];
-    if ((status = sl_csv_read(argv[optind_], &csv, &err))) goto DONE;
+  if (optind < argc) { /* assay CSV */
+    sc.path = argv[optind];
+    if ((status = sl_csv_read(argv[optind], &csv, &err))) goto DONE;
     int mc = sl_csv_col(csv, mutcol);
     int dc = dmscol ? sl_csv_col(csv, dmscol) : -1, bc = bincol ? sl_csv_col(csv, bincol) : -1;
     if (mc < 0 || (dmscol && dc < 0) || (bincol && bc < 0)) {

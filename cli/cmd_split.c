@@ -82,7 +82,7 @@ int cmd_split(int argc, char **argv) {
   sl_leakage *lk = NULL;
   char *path = NULL;
   sl_split_report rep;
-  int status = cli_load(&c, argv[optind_], &m, &w, &neff, &err);
+  int status = cli_load(&c, argv[optind], &m, &w, &neff, &err);
   if (status) goto DONE;
   set = malloc((size_t)m->N);
   size_t plen = strlen(c.out) + 32;

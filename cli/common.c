@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <nettle/sha2.h>
@@ -134,10 +135,18 @@ cJSON *cli_prov_json(const cli_common *c, const char *out, const cJSON *extra) {
   return p;
 }
 
+/* An output that is not a regular file (/dev/null, /dev/stdout, a fifo, a
+ * symbolic link) gets no sidecar beside it unless --provenance names one:
+ * "beside" would be /dev, or beside a link. */
+static int is_special(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
 int cli_prov_write(const cli_common *c, const char *out, const cJSON *extra, sl_error *err) {
   char *path = NULL;
   if (c->prov) path = sl_strdup(c->prov);
-  else if (out && strcmp(out, "-") != 0) {
+  else if (out && strcmp(out, "-") != 0 && !is_special(out)) {
     size_t n = strlen(out) + 16;
     if ((path = malloc(n))) snprintf(path, n, "%s.prov.json", out);
   } else {

@@ -55,6 +55,7 @@ static int has_max(const cli_opt *o) { return isfinite(o->max) && o->max < 1e18;
 
 static void range_text(const cli_opt *o, char *buf, size_t n) {
   int lo = has_min(o), hi = has_max(o);
+  if (o->type == CLI_T_UINT64 && o->min <= 0) lo = 0; /* "non-negative" says it */
   if (o->type == CLI_T_INT || o->type == CLI_T_INT64 || o->type == CLI_T_UINT64) {
     if (lo && hi) snprintf(buf, n, " in [%.0f, %.0f]", o->min, o->max);
     else if (lo) snprintf(buf, n, " >= %.0f", o->min);

@@ -12,13 +12,20 @@
  *   double lambda = 0.01; int64_t n = 100; const char *model = NULL;
  *   cli_opt opts[] = {
  *     CLI_STRING("model", 'm', &model, "FILE", "a seqloop model file", "options"),
- *     CLI_INT64("number", 'n', &n, 1, INT64_MAX, "N", "how many"),
- *     CLI_DOUBLE("lambda", 0, &lambda, 0, HUGE_VAL, "X", "regularisation"),
- *     CLI_OPTS_COMMON_THREADS(&c), CLI_OPTS_COMMON_OUTPUT(&c), CLI_END};
+ *     CLI_INT64("number", 'n', &n, 1, INT64_MAX, "N", "how many", NULL),
+ *     CLI_DOUBLE("lambda", 0, &lambda, 0, HUGE_VAL, "X", "regularisation", NULL),
+ *     CLI_OPTS_OUTPUT(&c), CLI_OPTS_GENERAL(&c), CLI_END};
  *   static const cli_cmdinfo info = {"sample", "seqloop sample -m MODEL [options]",
  *                                    "Draws sequences.\n", NULL};
- *   int optind_, rc = cli_parse(&info, opts, argc, argv, &optind_);
+ *   int optind_, rc = cli_common_parse(&c, &info, opts, &optind_);   (or cli_parse)
  *   if (rc >= 0) return rc;      (0 after -h/--version, 2 after a usage error)
+ *
+ * The group argument (last) starts a -h heading; NULL keeps the previous
+ * one. Ranges are inclusive (CLI_DOUBLE_POS and CLI_F_*_OPEN for open ends);
+ * +-HUGE_VAL (or beyond +-1e18) means no bound. Choices list names with
+ * their values; a later name with an earlier value is an accepted alias.
+ * After parsing, each entry's given counts its uses (e.g. to tell a default
+ * from an explicit value).
  *
  * Every table also answers --version and the hidden --options-json (the
  * table as JSON, for the man-page and completion generators). A table is an

@@ -93,7 +93,7 @@ char *sl_strdup(const char *s) {
 struct sl_outfile {
   FILE *fp;
   char *path;  /* destination; NULL for stdout */
-  char *tmp;   /* temporary file name */
+  char *tmp;   /* temporary file name; NULL when writing to a device directly */
 };
 
 int sl_outfile_open(const char *path, sl_outfile **ret_of, sl_error *err) {
@@ -102,6 +102,21 @@ int sl_outfile_open(const char *path, sl_outfile **ret_of, sl_error *err) {
   if (!of) return sl_fail(err, SL_ENOMEM, "out of memory opening %s", path);
   if (strcmp(path, "-") == 0) {
     of->fp = stdout;
+    *ret_of = of;
+    return SL_OK;
+  }
+  /* A device, fifo or symbolic link (/dev/null, /dev/stdout, a named pipe)
+   * is written in place, through the link: renaming a temporary onto it
+   * would replace the device node or the link with a regular file. */
+  struct stat st;
+  if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    of->fp = fopen(path, "w");
+    if (!of->fp || !(of->path = sl_strdup(path))) {
+      int e = errno;
+      if (of->fp) fclose(of->fp);
+      free(of);
+      return sl_fail(err, SL_EIO, "cannot open output %s: %s", path, strerror(e));
+    }
     *ret_of = of;
     return SL_OK;
   }
@@ -151,6 +166,12 @@ int sl_outfile_commit(sl_outfile *of, sl_error *err) {
     free(of);
     return status;
   }
+  if (!of->tmp) { /* a device, written in place */
+    if (fflush(of->fp) != 0 || ferror(of->fp)) status = sl_fail(err, SL_EIO, "error writing %s: %s", of->path, strerror(errno));
+    if (fclose(of->fp) != 0 && !status) status = sl_fail(err, SL_EIO, "error closing %s: %s", of->path, strerror(errno));
+    free(of->path); free(of);
+    return status;
+  }
   if (fflush(of->fp) != 0 || ferror(of->fp) || fsync(fileno(of->fp)) != 0) {
     status = sl_fail(err, SL_EIO, "error writing %s: %s", of->path, strerror(errno));
     fclose(of->fp);
@@ -170,7 +191,7 @@ void sl_outfile_abort(sl_outfile *of) {
   if (!of) return;
   if (of->path) {
     fclose(of->fp);
-    unlink(of->tmp);
+    if (of->tmp) unlink(of->tmp);
   }
   free(of->path); free(of->tmp); free(of);
 }
