@@ -9,6 +9,28 @@ EH="ehrlich:v=8,c=2,k=3,L=12,q=3,seed=4"
 export_of() { "$BIN" ledger export --ledger "$1" --json -o "$2"; }
 table_of() { "$BIN" ledger export --ledger "$1" --table "$2"; }
 
+# ---- the option table: -h, --version, --options-json, errors naming the option ------
+for cmd in "design run" "design propose" "design ingest" "design oracle" "ledger export"; do
+  CASE="$cmd"
+  # shellcheck disable=SC2086
+  "$BIN" $cmd -h > "$TMP/h" 2> "$TMP/err"; RC=$?
+  check "$CASE -h: exit 0, usage first, -t listed" bash -c '[ "$1" -eq 0 ] && head -1 "$2" | grep -q "^usage: seqloop " && grep -q -- "-t, --threads N" "$2"' _ "$RC" "$TMP/h"
+  # shellcheck disable=SC2086
+  check "$CASE --version prints the version" test "$("$BIN" $cmd --version)" = "$("$BIN" --version)"
+  # shellcheck disable=SC2086
+  "$BIN" $cmd --options-json > "$TMP/oj" 2>&1
+  check "$CASE --options-json: a table with threads, help and typed entries" \
+    /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); n={o["name"]: o for o in d["options"]}
+assert n["threads"]["type"] == "int" and n["help"]["type"] == "builtin" and "ledger" in n' "$TMP/oj"
+done
+check "design -h: the live defaults (--batch 8, --candidates 1000, --proposer mutate, --rounds' rule)" \
+  bash -c 'h=$("$1" design -h); grep -Eq -- "--batch N .*\(default 8\)" <<< "$h" && grep -Eq -- "--candidates N .*\(default 1000\)" <<< "$h" &&
+    grep -Eq -- "--proposer P" <<< "$h" && grep -q "(default mutate)" <<< "$h" && grep -q "(default 10; none with --budget alone)" <<< "$h"' _ "$BIN"
+CASE="design --batch abc"; expect_error 2 "^seqloop design: --batch: expected an integer in \[1, 1000000\], not 'abc'$" design run --ledger "$TMP/never.db" --batch abc
+check "a bad option creates no ledger" test ! -e "$TMP/never.db"
+CASE="design --proposer nosuch"; expect_error 2 "^seqloop design: --proposer: expected .*mutate.*cbas-ar.*not 'nosuch'" design run --ledger "$TMP/never.db" --proposer nosuch
+CASE="ledger export --table"; expect_error 2 "--table: needs a value \\(NAME\\)" ledger export --ledger "$TMP/never.db" --table
+
 CASE="ehrlich oracle"
 run_sl design oracle --oracle "$EH" -o "$TMP/eh.json"
 check "design oracle describes an Ehrlich instance with optimum 1" \
