@@ -187,6 +187,22 @@ check "--skip-invalid: one line names the count and the first skipped rows" \
 "$BIN" score -q -m m.prof --skip-invalid assay.csv > /dev/null 2> skipq.err
 check "--skip-invalid -q: nothing on stderr" test ! -s skipq.err
 
+BLAT=$DATA/blat_ecolx
+CASE="BLAT --skip-invalid"
+if need "$BLAT/BLAT_ECOLX.a2m" "$BLAT/BLAT_ECOLX_Ranganathan2015.csv"; then
+  "$BIN" fit -q --model profile -f BLAT_ECOLX -o blat.prof "$BLAT/BLAT_ECOLX.a2m"
+  "$BIN" score -m blat.prof --skip-invalid -o blat.csv "$BLAT/BLAT_ECOLX_Ranganathan2015.csv" 2> blat.err
+  check "$CASE: one stderr line for all skipped rows, its count that of the empty scores in the CSV" "$PY" -c '
+import re, pandas as pd
+err = open("blat.err").read().splitlines()
+d = pd.read_csv("blat.csv")
+m = re.match(r"seqloop score: (\d+) variants scored, (\d+) skipped \(first: .*H24A.*; \.\.\.\)$", err[-1])
+assert len(err) == 1 and m, err[:3]
+assert int(m.group(2)) == d["seqloop_score"].isna().sum() > 100 and int(m.group(1)) == d["seqloop_score"].notna().sum()'
+  "$BIN" score -q -m blat.prof --skip-invalid -o blat_q.csv "$BLAT/BLAT_ECOLX_Ranganathan2015.csv" 2> blat_q.err
+  check "$CASE -q: nothing on stderr, the same CSV" bash -c '[ ! -s blat_q.err ] && cmp -s blat.csv blat_q.csv'
+fi
+
 # ---- docs/cli.md holds each command's -h as printed ---------------------------------
 for cmd in audit "audit cycle" weights ingest fit "fit --model tfm" score contacts sample convert split; do
   # shellcheck disable=SC2086
