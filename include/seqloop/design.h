@@ -11,6 +11,7 @@
 #define SEQLOOP_DESIGN_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "seqloop/base.h"
 #include "seqloop/ledger.h"
@@ -142,7 +143,7 @@ enum { SL_ACQ_GREEDY = 0, SL_ACQ_UCB = 1, SL_ACQ_EI = 2, SL_ACQ_THOMPSON = 3 };
 
 typedef struct sl_design_opts {
   uint64_t seed;
-  int rounds;           /* rounds after round 0 (10) */
+  int rounds;           /* last round number (10; < 0: no limit, the budget decides) */
   int batch;            /* measurements per round (8) */
   int64_t budget;       /* stop when this many measurements exist (0: rounds decide) */
   int proposer;         /* SL_PROPOSE_* */
@@ -251,6 +252,136 @@ SL_MUSTCHECK int sl_design_step(sl_ledger *l, int64_t run, sl_oracle *o, const s
  * codes): the model's focus with the design sites replaced. work: the
  * model's L codes (scratch). NAN without a prior. */
 double sl_design_prior_logp(const sl_design_prior *p, int64_t L, const uint8_t *x, uint8_t *work);
+
+
+/* ---- campaigns (campaign.c) -------------------------------------------------------
+ * A campaign is a ledger, the options stored in it, an oracle and a prior.
+ * What `seqloop design run|propose|ingest` does, as a library:
+ *
+ *   sl_design_campaign_opts g;
+ *   sl_design_campaign_opts_init(&g);
+ *   g.oracle = sl_strdup("ehrlich:v=8,c=2,k=3,L=12,q=3,seed=4");
+ *   g.o.budget = 40; g.given = g.budget_given = 1;
+ *   sl_design_campaign *c;
+ *   if (sl_design_campaign_open("l.db", &g, SL_CAMPAIGN_RUN, "my program", &c, &err)) ...
+ *   sl_design_end e;
+ *   if (sl_design_campaign_run(c, NULL, NULL, &e, &err)) ...
+ *   sl_design_campaign_close(c);
+ *   sl_design_campaign_opts_free(&g);
+ *
+ * Limits: o.rounds and o.budget. A --budget given without --rounds lifts the
+ * round limit (the campaign runs until the budget is spent); both given:
+ * whichever comes first; neither: 10 rounds. Limits may change between
+ * calls; every other option is fixed by the first call (docs/design.md).
+ */
+typedef struct sl_design_campaign_opts {
+  char *oracle;          /* specification (sl_oracle_create); required for a new campaign */
+  char *start;           /* start sequence (NULL: the oracle's) */
+  char *symbols;         /* external/lab alphabet (NULL: protein) */
+  char *naturals;        /* FASTA of natural sequences (NULL: none) */
+  char *prior;           /* a seqloop model file (NULL: none) */
+  char *prior_sites;     /* "265,266,..." residue numbers of the design sites in the prior (NULL: all) */
+  double oracle_timeout; /* external oracle: seconds per answer (60) */
+  sl_design_opts o;      /* the loop's options, limits included */
+  int given;             /* 1: campaign options were given (compared with the stored ones);
+                          * 0: a resumed campaign takes the stored ones */
+  int rounds_given;      /* o.rounds was given (else: stored, or 10, or none with a budget) */
+  int budget_given;      /* o.budget was given (else: stored) */
+} sl_design_campaign_opts;
+
+/* Strings are owned by the struct: free() before replacing one. */
+void sl_design_campaign_opts_init(sl_design_campaign_opts *c);
+void sl_design_campaign_opts_free(sl_design_campaign_opts *c);
+/* The canonical JSON of the options (the ledger's runs.options); caller frees; NULL: out of memory. */
+char *sl_design_campaign_opts_json(const sl_design_campaign_opts *c);
+/* Options stored as JSON back into *ret (initialised here; caller frees). SL_EINPUT if invalid. */
+SL_MUSTCHECK int sl_design_campaign_opts_from_json(const char *text, sl_design_campaign_opts *ret,
+                                                   sl_error *err);
+/* sl_design_campaign_opts_diff()
+ * Purpose:  Compare stored options with current ones, key by key, ignoring
+ *           the limits (rounds, budget). *ret_text is NULL when they agree,
+ *           else (caller frees) one clause per differing option, with the
+ *           option's command-line name and both values, e.g.
+ *           "--batch: the ledger's run used 8, this command line says 16".
+ */
+SL_MUSTCHECK int sl_design_campaign_opts_diff(const char *stored_json, const char *now_json,
+                                              char **ret_text, sl_error *err);
+
+enum { SL_CAMPAIGN_RUN = 0, SL_CAMPAIGN_PROPOSE = 1, SL_CAMPAIGN_INGEST = 2 };
+
+/* An open campaign. Read-only for callers. */
+typedef struct sl_design_campaign {
+  sl_ledger *ledger;
+  char *ledger_path;
+  int64_t run;                 /* the ledger's run id */
+  int created;                 /* 1 if this open created the run (and round 0) */
+  sl_oracle *oracle;
+  sl_design_prior prior;
+  sl_design_campaign_opts opts; /* the options in force: stored or given, with the limits in force */
+} sl_design_campaign;
+
+/* sl_design_campaign_open()
+ * Purpose:  Open (or create) the ledger, settle the options (the stored ones
+ *           when given->given is 0; else given ones, which must equal the
+ *           stored ones except for the limits), build the oracle, read the
+ *           prior and the naturals, record the inputs' SHA-256, and create
+ *           round 0 on a new ledger (sl_design_setup).
+ * Args:     mode    - SL_CAMPAIGN_RUN (refuses the lab oracle), _PROPOSE, or
+ *                     _INGEST (refuses a ledger without a campaign)
+ *           cmdline - recorded with a new run
+ * Returns:  SL_OK; SL_EUSAGE for missing or conflicting options (a resume
+ *           with other options names each one with both values); SL_EINPUT /
+ *           SL_EIO for bad files. Nothing is written on failure.
+ */
+SL_MUSTCHECK int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_opts *given,
+                                         int mode, const char *cmdline, sl_design_campaign **ret_c,
+                                         sl_error *err);
+void sl_design_campaign_close(sl_design_campaign *c);
+
+/* Why a run ended (bits of why): the round limit, the budget, or no new
+ * candidate passed the filters. */
+enum { SL_DESIGN_END_ROUNDS = 1, SL_DESIGN_END_BUDGET = 2, SL_DESIGN_END_STUCK = 4 };
+typedef struct sl_design_end {
+  int why;
+  int64_t last_round;   /* the last round in the ledger */
+  int64_t n_measured;   /* measurements after it */
+} sl_design_end;
+
+/* sl_design_campaign_run()
+ * Purpose:  Automated rounds (sl_design_step) until a limit is reached or
+ *           the campaign is stuck; on_round (may be NULL) sees each round's
+ *           summary after its commit. ret_end says why it ended.
+ */
+SL_MUSTCHECK int sl_design_campaign_run(sl_design_campaign *c,
+                                        void (*on_round)(const sl_design_round *R, void *arg), void *arg,
+                                        sl_design_end *ret_end, sl_error *err);
+
+/* A writer of a proposed batch: called inside the round's transaction,
+ * before the commit (a failed write leaves the round unopened). mean/sd are
+ * NAN where there is no prediction. */
+typedef int (*sl_design_batch_writer)(void *arg, int64_t k, char *const *seqs, const double *mean,
+                                      const double *sd, int64_t n, sl_error *err);
+/* sl_design_campaign_propose()
+ * Purpose:  Open the next round for the lab (a new lab campaign: round 0,
+ *           the start alone), hand its batch to write, commit.
+ * Returns:  SL_OK with *ret_k, *ret_n; SL_EUSAGE when a round awaits
+ *           measurements or the campaign is complete; SL_EINPUT when no new
+ *           candidate passed the filters.
+ */
+SL_MUSTCHECK int sl_design_campaign_propose(sl_design_campaign *c, sl_design_batch_writer write, void *arg,
+                                            int64_t *ret_k, int64_t *ret_n, sl_error *err);
+/* sl_design_campaign_ingest()
+ * Purpose:  Record a results CSV (sl_design_results_read) as the open
+ *           round's measurements, in one transaction: all or nothing.
+ *           Errors name the file and end in "(nothing was recorded)".
+ */
+SL_MUSTCHECK int sl_design_campaign_ingest(sl_design_campaign *c, const char *results_path,
+                                           sl_design_round *ret_round, sl_error *err);
+/* sl_design_rounds_write(): the per-round table (CSV, one header line, one
+ * row per round: round, n_measured, best, regret, batch_mean, batch_best,
+ * prior_logp, dist_natural, coverage90, acceptance, bits_injected; empty
+ * cells for absent values). */
+SL_MUSTCHECK int sl_design_rounds_write(sl_ledger *l, FILE *fp, sl_error *err);
 
 #ifdef __cplusplus
 }

@@ -147,10 +147,16 @@ SL_MUSTCHECK int sl_ledger_measurement_add(sl_ledger *l, int64_t seq_id, const c
 /* ---- export ----------------------------------------------------------------
  * Every table of every run, deterministically ordered. Wall-clock columns
  * (runs.created, measurements.time) are left out unless with_times, so that
- * two runs of the same campaign export identically. CSV: one section per
- * table, each a '# table: NAME' line and a header row. JSON: one object
- * with an array per table. */
-SL_MUSTCHECK int sl_ledger_export_csv(sl_ledger *l, FILE *fp, int with_times, sl_error *err);
+ * two runs of the same campaign export identically. CSV: one table per
+ * call (a header row and the records; no comment lines, so pandas and R
+ * read each with no options). JSON: one object with an array per table. */
+/* sl_ledger_export_tables(): the table names in export order (*ret_names,
+ * static); returns their number. */
+int sl_ledger_export_tables(const char *const **ret_names);
+/* sl_ledger_export_table_csv(): one table as CSV; SL_EUSAGE for an unknown
+ * table name (the message lists them). */
+SL_MUSTCHECK int sl_ledger_export_table_csv(sl_ledger *l, const char *table, FILE *fp, int with_times,
+                                            sl_error *err);
 SL_MUSTCHECK int sl_ledger_export_json(sl_ledger *l, char **ret_text, int with_times,
                                        sl_error *err);
 

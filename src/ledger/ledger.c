@@ -5,7 +5,7 @@
  *   2. open/close, transactions
  *   3. runs, rounds, round statistics
  *   4. sequences, predictions, measurements
- *   5. export (CSV, JSON)
+ *   5. export (one CSV per table, or one JSON document)
  *
  * Why SQLite: one file, transactions that survive kill -9 and power loss,
  * UNIQUE constraints that make double counting impossible rather than
@@ -21,6 +21,7 @@
  * IEEE double), and one table per round (queries across rounds become
  * unions).
  */
+#include <assert.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -558,33 +559,46 @@ static void csv_field(FILE *fp, const char *s) {
   fputc('"', fp);
 }
 
-int sl_ledger_export_csv(sl_ledger *l, FILE *fp, int with_times, sl_error *err) {
-  for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {
-    sqlite3_stmt *st = NULL;
-    const char *sql = with_times && tables[t].sql_times ? tables[t].sql_times : tables[t].sql;
-    int status = prepare(l, sql, &st, err);
-    if (status) return status;
-    int nc = sqlite3_column_count(st);
-    fprintf(fp, "# table: %s\n", tables[t].table);
-    for (int c = 0; c < nc; c++) fprintf(fp, "%s%s", c ? "," : "", sqlite3_column_name(st, c));
-    fputc('\n', fp);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      for (int c = 0; c < nc; c++) {
-        if (c) fputc(',', fp);
-        switch (sqlite3_column_type(st, c)) {
-          case SQLITE_NULL: break;
-          case SQLITE_INTEGER: fprintf(fp, "%lld", (long long)sqlite3_column_int64(st, c)); break;
-          case SQLITE_FLOAT: fprintf(fp, "%.17g", sqlite3_column_double(st, c)); break;
-          default: csv_field(fp, (const char *)sqlite3_column_text(st, c)); break;
-        }
+int sl_ledger_export_tables(const char *const **ret_names) {
+  static const char *const names[] = {"runs", "rounds", "sequences", "predictions", "measurements", "round_stats"};
+  static_assert(sizeof names / sizeof *names == sizeof tables / sizeof *tables, "one name per table");
+  if (ret_names) *ret_names = names;
+  return (int)(sizeof names / sizeof *names);
+}
+
+/* One table as CSV: a header row, then one row per record; NULL as an empty
+ * cell, doubles with 17 significant digits (bit-exact), text quoted when it
+ * holds a comma, quote or newline (RFC 4180). No comment lines: pandas and
+ * R read it with no options. */
+int sl_ledger_export_table_csv(sl_ledger *l, const char *table, FILE *fp, int with_times, sl_error *err) {
+  size_t t = 0;
+  while (t < sizeof tables / sizeof *tables && strcmp(tables[t].table, table) != 0) t++;
+  if (t == sizeof tables / sizeof *tables)
+    return sl_fail(err, SL_EUSAGE, "ledger: no table '%s' (runs, rounds, sequences, predictions, measurements, "
+                   "round_stats)", table);
+  sqlite3_stmt *st = NULL;
+  const char *sql = with_times && tables[t].sql_times ? tables[t].sql_times : tables[t].sql;
+  int status = prepare(l, sql, &st, err);
+  if (status) return status;
+  int nc = sqlite3_column_count(st);
+  for (int c = 0; c < nc; c++) fprintf(fp, "%s%s", c ? "," : "", sqlite3_column_name(st, c));
+  fputc('\n', fp);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    for (int c = 0; c < nc; c++) {
+      if (c) fputc(',', fp);
+      switch (sqlite3_column_type(st, c)) {
+        case SQLITE_NULL: break;
+        case SQLITE_INTEGER: fprintf(fp, "%lld", (long long)sqlite3_column_int64(st, c)); break;
+        case SQLITE_FLOAT: fprintf(fp, "%.17g", sqlite3_column_double(st, c)); break;
+        default: csv_field(fp, (const char *)sqlite3_column_text(st, c)); break;
       }
-      fputc('\n', fp);
     }
-    if (rc != SQLITE_DONE) status = db_fail(l, err, SL_EIO, "exporting");
-    sqlite3_finalize(st);
-    if (status) return status;
+    fputc('\n', fp);
   }
+  if (rc != SQLITE_DONE) status = db_fail(l, err, SL_EIO, "exporting");
+  sqlite3_finalize(st);
+  if (status) return status;
   return ferror(fp) ? sl_fail(err, SL_EIO, "writing the ledger export failed") : SL_OK;
 }
 

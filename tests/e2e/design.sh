@@ -4,8 +4,32 @@
 . "$(dirname "$0")/lib.sh"
 
 EH="ehrlich:v=8,c=2,k=3,L=12,q=3,seed=4"
-# The export without its provenance line (which names the ledger's path).
-export_of() { "$BIN" ledger export --ledger "$1" | grep -v '^# seqloop' > "$2"; }
+# The whole ledger as one JSON document (it names no path, so exports of one
+# campaign run in two directories compare equal), and one table as CSV.
+export_of() { "$BIN" ledger export --ledger "$1" --json -o "$2"; }
+table_of() { "$BIN" ledger export --ledger "$1" --table "$2"; }
+
+# ---- the option table: -h, --version, --options-json, errors naming the option ------
+for cmd in "design run" "design propose" "design ingest" "design oracle" "ledger export"; do
+  CASE="$cmd"
+  # shellcheck disable=SC2086
+  "$BIN" $cmd -h > "$TMP/h" 2> "$TMP/err"; RC=$?
+  check "$CASE -h: exit 0, usage first, -t listed" bash -c '[ "$1" -eq 0 ] && head -1 "$2" | grep -q "^usage: seqloop " && grep -q -- "-t, --threads N" "$2"' _ "$RC" "$TMP/h"
+  # shellcheck disable=SC2086
+  check "$CASE --version prints the version" test "$("$BIN" $cmd --version)" = "$("$BIN" --version)"
+  # shellcheck disable=SC2086
+  "$BIN" $cmd --options-json > "$TMP/oj" 2>&1
+  check "$CASE --options-json: a table with threads, help and typed entries" \
+    /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); n={o["name"]: o for o in d["options"]}
+assert n["threads"]["type"] == "int" and n["help"]["type"] == "builtin" and "ledger" in n' "$TMP/oj"
+done
+check "design -h: the live defaults (--batch 8, --candidates 1000, --proposer mutate, --rounds' rule)" \
+  bash -c 'h=$("$1" design -h); grep -Eq -- "--batch N .*\(default 8\)" <<< "$h" && grep -Eq -- "--candidates N .*\(default 1000\)" <<< "$h" &&
+    grep -Eq -- "--proposer P" <<< "$h" && grep -q "(default mutate)" <<< "$h" && grep -q "(default 10; none with --budget alone)" <<< "$h"' _ "$BIN"
+CASE="design --batch abc"; expect_error 2 "^seqloop design: --batch: expected an integer in \[1, 1000000\], not 'abc'$" design run --ledger "$TMP/never.db" --batch abc
+check "a bad option creates no ledger" test ! -e "$TMP/never.db"
+CASE="design --proposer nosuch"; expect_error 2 "^seqloop design: --proposer: expected .*mutate.*cbas-ar.*not 'nosuch'" design run --ledger "$TMP/never.db" --proposer nosuch
+CASE="ledger export --table"; expect_error 2 "--table: needs a value \\(NAME\\)" ledger export --ledger "$TMP/never.db" --table
 
 CASE="ehrlich oracle"
 run_sl design oracle --oracle "$EH" -o "$TMP/eh.json"
@@ -25,18 +49,18 @@ design_in b --oracle "$EH" --rounds 6 --batch 4 --seed 3
 export_of "$TMP/a/l.db" "$TMP/a.csv"; export_of "$TMP/b/l.db" "$TMP/b.csv"
 check "two runs with one seed export identical ledgers" cmp -s "$TMP/a.csv" "$TMP/b.csv"
 check "the export has 25 measurements (1 start + 6 rounds x 4)" \
-  test "$(awk '/^# table: measurements/{f=1;next} /^# table/{f=0} f' "$TMP/a.csv" | tail -n +2 | wc -l)" = 25
+  test "$(table_of "$TMP/a/l.db" measurements | tail -n +2 | wc -l)" = 25
 check "the round table has rounds 0..6" test "$(grep -c '^[0-9]' "$TMP/a/rounds.csv")" = 7
 design_in c --oracle "$EH" --rounds 6 --batch 4 --seed 4
 export_of "$TMP/c/l.db" "$TMP/c.csv"
-check "another seed gives another ledger" test "$(grep -v '^#' "$TMP/a.csv" | md5sum)" != "$(grep -v '^#' "$TMP/c.csv" | md5sum)"
+check "another seed gives another ledger" test "$(md5sum < "$TMP/a.csv")" != "$(md5sum < "$TMP/c.csv")"
 
 CASE="kill -9 inside a round, then resume"
 SEQLOOP_TEST_CRASH_ROUND=3 design_in k --oracle "$EH" --rounds 6 --batch 4 --seed 3 2>/dev/null; rc=$?
 check "the run died by SIGKILL (status $rc)" test "$rc" = 137
 export_of "$TMP/k/l.db" "$TMP/k_mid.csv"
 check "after the kill the ledger holds rounds 0..2 only (round 3 rolled back)" \
-  test "$(awk '/^# table: rounds/{f=1;next} /^# table/{f=0} f' "$TMP/k_mid.csv" | tail -n +2 | cut -d, -f2 | tr '\n' ' ')" = "0 1 2 "
+  test "$(table_of "$TMP/k/l.db" rounds | tail -n +2 | cut -d, -f2 | tr '\n' ' ')" = "0 1 2 "
 design_in k
 export_of "$TMP/k/l.db" "$TMP/k.csv"
 check "resumed with only --ledger: identical export to the uninterrupted run" cmp -s "$TMP/a.csv" "$TMP/k.csv"
@@ -59,7 +83,7 @@ pid=$!
 sleep 0.35
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
 export_of "$TMP/x/l.db" "$TMP/x_mid.csv"
-ndone=$(grep -c ',done,' "$TMP/x_mid.csv")
+ndone=$(table_of "$TMP/x/l.db" rounds | grep -c ',done,')
 check "the kill came mid-campaign ($ndone of 9 rounds committed)" test "$ndone" -lt 9
 design_in x
 export_of "$TMP/xr/l.db" "$TMP/x_ref.csv"; export_of "$TMP/x/l.db" "$TMP/x.csv"
@@ -70,13 +94,51 @@ for acq in greedy ucb ei thompson; do
   for prop in mutate ga; do
     run_sl design run --ledger "$TMP/acq-$acq-$prop.db" --oracle "$EH" --rounds 4 --batch 4 --acquisition $acq \
       --proposer $prop --pairwise --min-distance 2 -o "$TMP/acq.csv"
-    np=$("$BIN" ledger export --ledger "$TMP/acq-$acq-$prop.db" | awk '/^# table: predictions/{f=1;next} /^# table/{f=0} f' | tail -n +2 | wc -l)
+    np=$(table_of "$TMP/acq-$acq-$prop.db" predictions | tail -n +2 | wc -l)
     check "$acq + $prop (+ pairwise features): 4 rounds, predictions recorded for rounds 2-4 ($np)" \
       test "$RC" = 0 -a "$np" = 12
   done
 done
 
-CASE="resume with other options"; expect_error 2 "other options" design run --ledger "$TMP/a/l.db" --oracle "$EH" --batch 5
+CASE="resume with other options"
+expect_error 2 "other options.*--batch: the ledger's run used 4, this command line says 5" \
+  design run --ledger "$TMP/a/l.db" --oracle "$EH" --batch 5 --seed 3
+check "the refusal names the option, not two JSON dumps" test -z "$(grep -F '{' "$TMP/err")"
+expect_error 2 "--seed: the ledger's run used 3, this command line says 1; --batch: the ledger's run used 4, this command line says 8; --pairwise: the ledger's run did not use it, this command line does" \
+  design run --ledger "$TMP/a/l.db" --oracle "$EH" --pairwise
+expect_error 2 "--oracle: the ledger's run used '$EH', this command line says 'ehrlich:v=8,c=2,k=3,L=12,q=3,seed=5'" \
+  design run --ledger "$TMP/a/l.db" --oracle "ehrlich:v=8,c=2,k=3,L=12,q=3,seed=5" --batch 4 --seed 3
+run_sl design run -q --ledger "$TMP/a/l.db" --oracle "$EH" --batch 4 --seed 3 --rounds 6 -o "$TMP/a_again.csv"
+check "the same options (and other limits) resume without complaint (exit $RC)" test "$RC" = 0
+
+# ---- limits: --budget alone, --rounds alone, both ----------------------------------
+CASE="--budget alone runs until the budget is spent"
+# 1 + 15 x 4 = 61 measurements take 15 rounds: more than the 10 of --rounds' default.
+run_sl design run --ledger "$TMP/bud.db" --oracle "$EH" --budget 61 --batch 4 -o "$TMP/bud.csv"
+check "--budget 61 --batch 4 (no --rounds): 61 measurements in rounds 0..15 ($(tail -1 "$TMP/bud.csv" | cut -d, -f1,2))" \
+  test "$(tail -1 "$TMP/bud.csv" | cut -d, -f1,2)" = "15,61"
+check "stderr says the budget ended it" grep -q "stopped: --budget 61 reached (61 measurements) at round 15$" "$TMP/err"
+check "the stored options say: no round limit" \
+  test "$(json_get <("$BIN" ledger export --ledger "$TMP/bud.db" --json) "d['runs'][0]['options']['rounds']")" = None
+run_sl design run --ledger "$TMP/bud.db" --budget 70 -o "$TMP/bud2.csv"
+check "resumed with a larger --budget alone: on to 70 measurements" test "$(tail -1 "$TMP/bud2.csv" | cut -d, -f2)" = 70
+CASE="--rounds before --budget"
+run_sl design run --ledger "$TMP/rb.db" --oracle "$EH" --budget 61 --rounds 5 --batch 4 -o "$TMP/rb.csv"
+check "--rounds 5 --budget 61: 21 measurements" test "$(tail -1 "$TMP/rb.csv" | cut -d, -f1,2)" = "5,21"
+check "stderr names --rounds as the limit reached first" \
+  grep -q "stopped: --rounds 5 reached (21 measurements), before --budget 61 was spent" "$TMP/err"
+CASE="--budget before --rounds"
+run_sl design run --ledger "$TMP/br.db" --oracle "$EH" --budget 15 --rounds 20 --batch 4 -o "$TMP/br.csv"
+check "--budget 15 --rounds 20: 15 measurements (the last batch shrunk to 2)" test "$(tail -1 "$TMP/br.csv" | cut -d, -f1,2)" = "4,15"
+check "stderr names --budget as the limit reached first" \
+  grep -q "stopped: --budget 15 reached (15 measurements) at round 4, before the --rounds limit" "$TMP/err"
+CASE="design takes -t"
+run_sl design run -t 3 -q --ledger "$TMP/t3.db" --oracle "$EH" --rounds 2 --batch 4 --seed 3 -o "$TMP/t3.csv"
+check "design run -t 3 runs (exit $RC; the loop is single-threaded, the ledger is the same as without -t)" \
+  test "$RC" = 0 -a "$(sed -n 3p "$TMP/t3.csv")" = "$(sed -n 3p "$TMP/a/rounds.csv")"
+CASE="neither: 10 rounds"
+run_sl design run --ledger "$TMP/nn.db" --oracle "$EH" --batch 2 -o "$TMP/nn.csv"
+check "no limit given: rounds 0..10 (21 measurements)" test "$(tail -1 "$TMP/nn.csv" | cut -d, -f1,2)" = "10,21"
 CASE="unknown oracle"; expect_error 2 "expected ehrlich" design run --ledger "$TMP/u.db" --oracle "nosuch:1"
 CASE="bad ehrlich parameter"; expect_error 2 "unknown parameter 'z'" design oracle --oracle "ehrlich:z=3"
 
@@ -97,13 +159,15 @@ CASE="external oracle answers a string"
 expect_error 1 "value 1 is not a finite number" design run --ledger "$TMP/o5.db" --start ACDE \
   --oracle "external:read l; echo '{\"values\": [\"x\"]}'; sleep 5"
 check "a failed oracle in round 0 leaves no run behind" \
-  test "$("$BIN" ledger export --ledger "$TMP/o1.db" | awk '/^# table: runs/{f=1;next} /^# table/{f=0} f' | wc -l)" = 1
+  test "$(table_of "$TMP/o1.db" runs | wc -l)" = 1
 
 # ---- the lab: propose, ingest, and a catalogue of bad results -------------------
 CASE="lab round trip"
 "$BIN" design propose -q --ledger "$TMP/lab.db" --oracle lab --start MKTAYIAKQR --batch 4 --seed 2 -o "$TMP/batch0.csv"
-check "the first proposal is round 0: the start alone, with a provenance header" \
-  test "$(grep -v '^#' "$TMP/batch0.csv" | tail -n +2 | cut -d, -f1,2)" = "0,MKTAYIAKQR" -a "$(head -c 1 "$TMP/batch0.csv")" = "#"
+check "the first proposal is round 0: the start alone, the header on line 1 (no '#' lines)" \
+  test "$(tail -n +2 "$TMP/batch0.csv" | cut -d, -f1,2)" = "0,MKTAYIAKQR" -a "$(head -1 "$TMP/batch0.csv")" = "round,sequence,predicted_mean,predicted_sd,value"
+check "its provenance is a JSON sidecar naming the ledger and the round" \
+  test "$(json_get "$TMP/batch0.csv.prov.json" "(d['extra']['ledger'] == '$TMP/lab.db', d['extra']['round'], d['command'])")" = "(True, 0, 'design')"
 CASE="propose before ingest"; expect_error 2 "awaits measurements" design propose --ledger "$TMP/lab.db" -o "$TMP/batch_again.csv"
 printf 'sequence,value\nMKTAYIAKQR,1.0\n' > "$TMP/res0.csv"
 run_sl design ingest --ledger "$TMP/lab.db" "$TMP/res0.csv"
@@ -151,11 +215,43 @@ CASE="a sequence measured in an earlier round"; expect_error 1 "not proposed in 
 export_of "$TMP/lab.db" "$TMP/lab2b.csv"
 check "refused, ledger unchanged" cmp -s "$TMP/lab2.csv" "$TMP/lab2b.csv"
 
+CASE="ledger export: one CSV per table"
+"$BIN" ledger export --ledger "$TMP/lab.db" -o "$TMP/exp"
+check "six files PREFIX.TABLE.csv" test "$(ls "$TMP"/exp.*.csv | wc -l)" = 6
+cat > "$TMP/readall.py" <<'EOF'
+import json, sys
+import pandas as pd
+prefix, js = sys.argv[1], json.load(open(sys.argv[2]))
+for t in ["runs", "rounds", "sequences", "predictions", "measurements", "round_stats"]:
+    df = pd.read_csv(f"{prefix}.{t}.csv")  # no options
+    assert len(df) == len(js[t]), (t, len(df), len(js[t]))
+    if len(js[t]): assert list(df.columns) == list(js[t][0].keys()), (t, list(df.columns))
+    print(t, len(df))
+m = pd.read_csv(f"{prefix}.measurements.csv")
+r = pd.read_csv(f"{prefix}.runs.csv")
+print("values", ",".join(f"{v:g}" for v in m["value"]), "options", json.loads(r["options"][0])["batch"])
+EOF
+"$BIN" ledger export --ledger "$TMP/lab.db" --json -o "$TMP/exp.json"
+/usr/bin/python3 "$TMP/readall.py" "$TMP/exp" "$TMP/exp.json" > "$TMP/readall.out" 2>&1
+check "pandas.read_csv reads every table with no options; rows and columns as in the JSON export: $(head -6 "$TMP/readall.out" | tr '\n' ' ')" \
+  test "$(head -6 "$TMP/readall.out" | tr '\n' ' ')" = "runs 1 rounds 3 sequences 9 predictions 4 measurements 5 round_stats 27 "
+check "the measurements and the stored options (a JSON cell) read back: $(tail -1 "$TMP/readall.out")" \
+  test "$(tail -1 "$TMP/readall.out")" = "values 1,1,1.5,2,2.5 options 4"
+"$BIN" ledger export --ledger "$TMP/lab.db" -o "$TMP/exp2.csv"
+check "-o PREFIX.csv drops the .csv: exp2.runs.csv" test -s "$TMP/exp2.runs.csv" -a ! -e "$TMP/exp2.csv.runs.csv"
+check "the same tables either way" cmp -s "$TMP/exp.rounds.csv" "$TMP/exp2.rounds.csv"
+check "the export's provenance: PREFIX.prov.json names the six files and the ledger's SHA-256" \
+  test "$(json_get "$TMP/exp.prov.json" "(len(d['extra']['files']), d['extra']['files'][0].endswith('exp.runs.csv'), d['inputs'][0]['role'], len(d['inputs'][0]['sha256']))")" = "(6, True, 'ledger', 64)"
+run_sl ledger export -t 2 --ledger "$TMP/lab.db" --table rounds -o "$TMP/exp_t.csv"
+check "ledger export takes -t (exit $RC) and --table writes one table" cmp -s "$TMP/exp_t.csv" "$TMP/exp.rounds.csv"
+CASE="ledger export CSV to stdout"; expect_error 2 "six tables need -o PREFIX" ledger export --ledger "$TMP/lab.db"
+CASE="ledger export of an unknown table"; expect_error 2 "no table 'nosuch'" ledger export --ledger "$TMP/lab.db" --table nosuch
+
 CASE="ledger export JSON"
 "$BIN" ledger export --ledger "$TMP/lab.db" --json -o "$TMP/lab.json"
 check "JSON export: schema 2, 5 measurements (start + round 1), none NULL" \
   test "$(json_get "$TMP/lab.json" "(d['schema_version'], len(d['measurements']), sum(m['value'] is None for m in d['measurements']))")" = "(2, 5, 0)"
-CASE="export of a missing ledger"; expect_error 1 "cannot open the ledger" ledger export --ledger "$TMP/none.db"
+CASE="export of a missing ledger"; expect_error 1 "cannot open the ledger" ledger export --ledger "$TMP/none.db" -o "$TMP/none"
 
 # ---- a seqloop model as ground truth ----------------------------------------------
 PDZ=$DATA/pfam_seeds_contacts/PF00595_seed_hmmalign_no_inserts.fasta
@@ -206,6 +302,9 @@ if need "$GB1"; then
   last=$(tail -1 "$TMP/gb1_rounds.csv")
   n=$(echo "$last" | cut -d, -f2); best=$(echo "$last" | cut -d, -f3); regret=$(echo "$last" | cut -d, -f4)
   check "GB1: exactly 96 measurements used ($n)" test "$n" = 96
+  check "GB1: the round table starts with its header (no '#' lines)" test "$(head -c 13 "$TMP/gb1_rounds.csv")" = "round,n_measu"
+  check "GB1: the round table's sidecar records the table's SHA-256 and the ledger" \
+    test "$(json_get "$TMP/gb1_rounds.csv.prov.json" "(d['inputs'][0]['role'], d['inputs'][0]['sha256'] == '$(sha256sum "$GB1" | cut -c1-64)', d['extra']['n_measured'])")" = "('oracle', True, 96)"
   check "GB1: best after 96 ($best) beats the wild type (1.0); regret against the max 8.76 ($regret)" \
     awk -v b="$best" -v r="$regret" 'BEGIN{exit !(b > 1.0 && (8.7620 - b - r)^2 < 1e-6)}'
   sha=$(sha256sum "$GB1" | cut -c1-64)

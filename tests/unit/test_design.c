@@ -279,8 +279,14 @@ static char *campaign(const char *name, uint64_t seed) {
     if (R.k < 0) break;
   }
   FILE *fp = open_memstream(&out, &len);
-  if (sl_ledger_export_csv(l, fp, 0, &err)) { fclose(fp); free(out); out = NULL; goto DONE; }
+  const char *const *names;
+  int nt = sl_ledger_export_tables(&names), st = SL_OK;
+  for (int t = 0; t < nt && !st; t++) { /* all tables, each under a marker line */
+    fprintf(fp, "# table: %s\n", names[t]);
+    st = sl_ledger_export_table_csv(l, names[t], fp, 0, &err);
+  }
   fclose(fp);
+  if (st) { free(out); out = NULL; goto DONE; }
 DONE:
   sl_oracle_destroy(o);
   sl_ledger_close(l);
@@ -319,12 +325,116 @@ static void test_loop(void) {
         sl_design_acquisition_parse("pi") < 0, "name parsing");
 }
 
+/* Campaign options: JSON round trip, the diff on resume, and the limits. */
+static void test_campaign(void) {
+  sl_error err;
+  sl_design_campaign_opts a, b;
+  sl_design_campaign_opts_init(&a);
+  a.oracle = sl_strdup("ehrlich:v=8,c=2,k=3,L=12,q=3,seed=4");
+  a.o.batch = 4;
+  a.o.seed = 3;
+  a.o.min_prior = 2.5;
+  a.o.pred.pairwise = 1;
+  a.o.rounds = -1;
+  a.o.budget = 30;
+  char *ja = sl_design_campaign_opts_json(&a);
+  CHECK(ja && strstr(ja, "\"rounds\":null") && strstr(ja, "\"budget\":30") && strstr(ja, "\"min_prior\":2.5"),
+        "options JSON: no round limit is null, the budget and min_prior as numbers: %s", ja ? ja : "");
+  int st = sl_design_campaign_opts_from_json(ja, &b, &err);
+  CHECK(st == SL_OK && b.o.rounds == -1 && b.o.budget == 30 && b.o.batch == 4 && b.o.seed == 3 &&
+        b.o.min_prior == 2.5 && b.o.pred.pairwise == 1 && b.oracle && !strcmp(b.oracle, a.oracle) && !b.start,
+        "options JSON reads back");
+  char *jb = st == SL_OK ? sl_design_campaign_opts_json(&b) : NULL;
+  CHECK(jb && !strcmp(ja, jb), "and writes the same JSON again");
+  char *diff = NULL;
+  CHECK(sl_design_campaign_opts_diff(ja, jb, &diff, &err) == SL_OK && diff == NULL, "equal options: no diff");
+  free(jb);
+  b.o.batch = 16;
+  b.o.rounds = 50;      /* limits never count as a difference */
+  b.o.budget = 99;
+  b.o.pred.pairwise = 0;
+  free(b.oracle);
+  b.oracle = sl_strdup("lab");
+  jb = sl_design_campaign_opts_json(&b);
+  CHECK(sl_design_campaign_opts_diff(ja, jb, &diff, &err) == SL_OK && diff &&
+        !strcmp(diff, "--oracle: the ledger's run used 'ehrlich:v=8,c=2,k=3,L=12,q=3,seed=4', this command line "
+                "says 'lab'; --batch: the ledger's run used 4, this command line says 16; --pairwise: the "
+                "ledger's run used it, this command line does not"),
+        "the diff names each option with both values, limits ignored: %s", diff ? diff : "(none)");
+  free(diff);
+  diff = NULL;
+  CHECK(sl_design_campaign_opts_diff("{\"batch\":4,\"predictor\":true,\"old_key\":1}", "{\"batch\":4,\"predictor\":false}",
+                                     &diff, &err) == SL_OK && diff &&
+        !strcmp(diff, "--no-predictor: the ledger's run did not use it, this command line does; --old-key: the "
+                "ledger's run used 1, this command line says none"),
+        "--no-predictor spelled as on the command line; a key only the ledger has is named: %s", diff ? diff : "");
+  free(diff);
+  CHECK(sl_design_campaign_opts_from_json("[1,2]", &b, &err) == SL_EINPUT && strstr(err.msg, "not a JSON object"),
+        "stored options that are not an object are refused: %s", err.msg);
+  free(ja); free(jb);
+  sl_design_campaign_opts_free(&a);
+  sl_design_campaign_opts_free(&b);
+
+  /* The limits through the library: --budget alone runs past 10 rounds;
+   * both: the first reached ends it, and sl_design_end says which. */
+  static const struct { int rounds_given, rounds; int64_t budget; int64_t n, k; int why; } lim[] = {
+    {0, 10, 33, 33, 16, SL_DESIGN_END_BUDGET},
+    {1, 5, 33, 11, 5, SL_DESIGN_END_ROUNDS},
+    {1, 20, 9, 9, 4, SL_DESIGN_END_BUDGET},
+    {1, 4, 9, 9, 4, SL_DESIGN_END_BUDGET | SL_DESIGN_END_ROUNDS}};
+  for (size_t t = 0; t < sizeof lim / sizeof *lim; t++) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/lim%zu.db", dir, t);
+    sl_design_campaign_opts g;
+    sl_design_campaign_opts_init(&g);
+    g.oracle = sl_strdup("ehrlich:v=8,c=2,k=3,L=12,q=3,seed=4");
+    g.o.batch = 2;
+    g.o.rounds = lim[t].rounds;
+    g.o.budget = lim[t].budget;
+    g.given = g.budget_given = 1;
+    g.rounds_given = lim[t].rounds_given;
+    sl_design_campaign *c = NULL;
+    sl_design_end e = {0};
+    st = sl_design_campaign_open(path, &g, SL_CAMPAIGN_RUN, "test", &c, &err);
+    if (!st) st = sl_design_campaign_run(c, NULL, NULL, &e, &err);
+    CHECK(st == SL_OK && e.n_measured == lim[t].n && e.last_round == lim[t].k && e.why == lim[t].why,
+          "limits %s--rounds %d --budget %lld, batch 2: %lld measurements, last round %lld, why %d (got %lld, %lld, %d)",
+          lim[t].rounds_given ? "" : "(no) ", lim[t].rounds, (long long)lim[t].budget, (long long)lim[t].n,
+          (long long)lim[t].k, lim[t].why, (long long)e.n_measured, (long long)e.last_round, e.why);
+    sl_design_campaign_close(c);
+    sl_design_campaign_opts_free(&g);
+  }
+  /* A resume with another option is refused before anything is written. */
+  sl_design_campaign_opts g;
+  sl_design_campaign_opts_init(&g);
+  g.oracle = sl_strdup("ehrlich:v=8,c=2,k=3,L=12,q=3,seed=4");
+  g.o.batch = 3;
+  g.given = 1;
+  char path[256];
+  snprintf(path, sizeof path, "%s/lim0.db", dir);
+  sl_design_campaign *c = NULL;
+  st = sl_design_campaign_open(path, &g, SL_CAMPAIGN_RUN, "test", &c, &err);
+  CHECK(st == SL_EUSAGE && !c && strstr(err.msg, "--batch: the ledger's run used 2, this command line says 3") &&
+        !strchr(err.msg, '{'), "resume with another --batch: %s", err.msg);
+  /* With no option given, the stored ones (and limits) are taken: nothing left to do. */
+  sl_design_campaign_opts_free(&g);
+  sl_design_campaign_opts_init(&g);
+  sl_design_end e = {0};
+  st = sl_design_campaign_open(path, &g, SL_CAMPAIGN_RUN, "test", &c, &err);
+  if (!st) st = sl_design_campaign_run(c, NULL, NULL, &e, &err);
+  CHECK(st == SL_OK && c && c->opts.o.batch == 2 && c->opts.o.rounds == -1 && e.n_measured == 33 &&
+        e.why == SL_DESIGN_END_BUDGET, "resume with no options: the stored ones, the budget already spent");
+  sl_design_campaign_close(c);
+  sl_design_campaign_opts_free(&g);
+}
+
 int main(void) {
   if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
   test_ehrlich();
   test_table();
   test_predictor();
   test_loop();
+  test_campaign();
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd)) {}

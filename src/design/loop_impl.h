@@ -1,0 +1,99 @@
+/* loop_impl.h (private): what the files of the design loop share.
+ *
+ * The loop is split by idea (docs/design.md, "Files"):
+ *   opts.c     options, their defaults and names
+ *   prior.c    the prior: log P of a design sequence, and its memo
+ *   state.c    what the ledger knows at the start of a round
+ *   propose.c  the proposers (mutate, GA, random, walk, prior samples) and
+ *              the filters of the trust region
+ *   cbas.c     CbAS search distributions (cbas, cbas-ar)
+ *   acquire.c  acquisition functions and the diverse batch
+ *   loop.c     the round: setup, propose, record, step
+ *   campaign.c a campaign: stored options, resume checks, run/propose/ingest
+ * Everything here is internal to src/design; the public API is
+ * include/seqloop/design.h.
+ *
+ * The small helpers (FNV-1a hash, Hamming distance, the bounded draw rnd)
+ * are static inline so that every file draws random numbers exactly as the
+ * single-file loop did: rnd() is `u64 % n`, one draw per call.
+ */
+#ifndef SL_DESIGN_LOOP_IMPL_H
+#define SL_DESIGN_LOOP_IMPL_H
+
+#include <stdint.h>
+
+#include "seqloop/design.h"
+
+/* FNV-1a of L codes: the hash of the prior memo and of the novelty set. */
+static inline uint64_t sl_design_fnv(const uint8_t *x, int64_t L) {
+  uint64_t h = 1469598103934665603ULL;
+  for (int64_t i = 0; i < L; i++) { h ^= x[i]; h *= 1099511628211ULL; }
+  return h;
+}
+
+static inline int sl_design_hamming(const uint8_t *a, const uint8_t *b, int64_t L) {
+  int d = 0;
+  for (int64_t i = 0; i < L; i++) d += a[i] != b[i];
+  return d;
+}
+
+/* A draw in 0..n-1 (modulo bias below 2^-40 for the n used here; kept for
+ * reproducibility of recorded campaigns). */
+static inline int64_t sl_design_rnd(sl_rng *r, int64_t n) { return (int64_t)(sl_rng_u64(r) % (uint64_t)n); }
+
+/* ---- state (state.c) ----------------------------------------------------------
+ * What the ledger knows: the loop keeps nothing else between rounds, so a
+ * resumed run sees exactly what an uninterrupted one saw. */
+typedef struct sl_design_state {
+  sl_ledger_seqs s;
+  int64_t L;
+  uint8_t *x;          /* s.n * L codes */
+  int64_t start;       /* index of the start sequence (first natural) */
+  int64_t n_measured;  /* measurement rows (finite or not) */
+  int64_t *train;      /* indices with a finite value, sorted by value desc */
+  int64_t ntrain;
+  double *prior;       /* s.n prior log P (NAN without prior) */
+} sl_design_state;
+
+SL_MUSTCHECK int sl_design_state_load(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_prior *prior,
+                                      sl_design_state *st, sl_error *err);
+void sl_design_state_free(sl_design_state *st);
+
+/* ---- candidates (propose.c, acquire.c) ----------------------------------------- */
+typedef struct sl_design_cands {
+  int64_t n, cap, L;
+  uint8_t *x;
+  int64_t *parent;   /* ledger sequence id or -1 */
+  double *prior;
+  double *mean, *sd, *member, *score;
+  int B;
+} sl_design_cands;
+void sl_design_cands_free(sl_design_cands *c);
+
+/* What the filters did in one round (the information injected). */
+typedef struct sl_design_gen_report {
+  int64_t generated, filtered_in, filter_tested;
+} sl_design_gen_report;
+
+/* sl_design_generate(): the round's candidates from the proposer, filtered
+ * by novelty and the trust region (propose.c). pred: the round's predictor
+ * (CbAS only; NULL otherwise or before the second measurement). */
+SL_MUSTCHECK int sl_design_generate(const sl_design_state *st, sl_oracle *o, const sl_design_opts *op,
+                                    const sl_design_prior *prior, const sl_predictor *pred, sl_rng *r,
+                                    sl_design_cands *c, sl_design_gen_report *rep, sl_error *err);
+
+/* ---- CbAS (cbas.c) ---------------------------------------------------------------- */
+#define SL_CBAS_ITER 5
+#define SL_CBAS_M 500
+void sl_design_cbas_fit(const sl_oracle *o, const sl_design_prior *prior, const sl_predictor *pred, sl_rng *r,
+                        double *qp, double *lp0, uint8_t *xs, double *w, uint8_t *work);
+SL_MUSTCHECK int sl_design_cbas_ar_fit(const sl_oracle *o, const sl_design_prior *prior, const sl_predictor *pred,
+                                       sl_rng *r, const double *qp, uint8_t *work, sl_model **ret_q,
+                                       sl_error *err);
+
+/* ---- acquisition (acquire.c) --------------------------------------------------------- */
+void sl_design_acquire(sl_design_cands *c, const sl_design_opts *op, double best);
+int64_t sl_design_select_batch(sl_design_cands *c, const sl_design_opts *op, int64_t B, sl_rng *r,
+                               int64_t *chosen);
+
+#endif

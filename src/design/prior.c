@@ -1,0 +1,82 @@
+/* prior.c: the prior of a design campaign: log P (or the Potts energy) of a
+ * design sequence under a seqloop model, and a memo of it.
+ *
+ * A design sequence covers the design sites only; the prior scores the
+ * model's focus with those sites replaced (cols maps site i to a model
+ * column). An ar or Potts log P costs O(L^2 q) over the whole model length
+ * and the loop revisits neighbourhoods (the same child is proposed in many
+ * rounds, every round reloads the ledger's sequences), so values are
+ * memoised by design sequence: open addressing on FNV-1a, keys compared in
+ * full, capacity fixed at creation (then the memo stops growing: correct,
+ * only slower). A memo hit returns the very double computed before, so the
+ * memo changes no number.
+ *
+ * The model kind is tested once here (profile log P vs energy); the model
+ * interface of issue 11 replaces that test when it lands.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loop_impl.h"
+
+/* The memo: open addressing on FNV-1a of the design codes; keys compared in
+ * full. Not thread-safe (the loop is single-threaded). */
+typedef struct {
+  int64_t L, cap, n, max;
+  uint8_t *keys;   /* cap * L */
+  double *val;
+  uint8_t *used;
+} prior_cache;
+
+int sl_design_prior_cache_create(sl_design_prior *p, int64_t L, int64_t max_entries, sl_error *err) {
+  prior_cache *c = calloc(1, sizeof *c);
+  if (!c) return sl_fail(err, SL_ENOMEM, "out of memory");
+  c->L = L;
+  c->max = max_entries;
+  c->cap = 1024;
+  while (c->cap < 2 * max_entries) c->cap *= 2;
+  c->keys = malloc((size_t)(c->cap * L));
+  c->val = malloc((size_t)c->cap * sizeof *c->val);
+  c->used = calloc((size_t)c->cap, 1);
+  if (!c->keys || !c->val || !c->used) {
+    free(c->keys); free(c->val); free(c->used); free(c);
+    return sl_fail(err, SL_ENOMEM, "out of memory (prior cache of %lld entries)", (long long)max_entries);
+  }
+  p->cache = c;
+  return SL_OK;
+}
+
+void sl_design_prior_cache_destroy(sl_design_prior *p) {
+  prior_cache *c = p ? p->cache : NULL;
+  if (!c) return;
+  free(c->keys); free(c->val); free(c->used); free(c);
+  p->cache = NULL;
+}
+
+/* Prior log P of a design sequence: the model's focus with the design sites
+ * replaced (design symbol a is alphabet code a + 1: the symbols are the
+ * alphabet's without the gap). work: the model's L codes. */
+double sl_design_prior_logp(const sl_design_prior *p, int64_t L, const uint8_t *x, uint8_t *work) {
+  if (!p || !p->m) return NAN;
+  prior_cache *c = p->cache;
+  uint64_t h = 0;
+  if (c && c->L == L) {
+    h = sl_design_fnv(x, L) & (uint64_t)(c->cap - 1);
+    while (c->used[h]) {
+      if (memcmp(c->keys + h * L, x, (size_t)L) == 0) return c->val[h];
+      h = (h + 1) & (uint64_t)(c->cap - 1);
+    }
+  }
+  sl_model *m = p->m;
+  memcpy(work, m->focus, (size_t)m->L);
+  for (int64_t i = 0; i < L; i++) work[p->cols[i]] = (uint8_t)(x[i] + 1);
+  double v = m->kind == SL_MODEL_PROFILE ? sl_model_logp_profile(m, work) : sl_model_energy(m, work);
+  if (c && c->L == L && c->n < c->max) {
+    memcpy(c->keys + h * L, x, (size_t)L);
+    c->val[h] = v;
+    c->used[h] = 1;
+    c->n++;
+  }
+  return v;
+}
