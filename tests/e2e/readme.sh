@@ -47,4 +47,6 @@ check "$CASE: outputs exist (model, contacts, scores, samples, cycle, ledger)" \
   -a -s "$c/cycle.csv" -a -s "$c/gb1.db" -a -s "$c/kunitz.tfm"
 nm=$(grep -c '^>' "$c/samples.fa" 2>/dev/null)
 check "$CASE: 10000 samples ($nm)" [ "${nm:-0}" -eq 10000 ]
+nmeas=$(($(wc -l < "$c/gb1_ledger.measurements.csv" 2>/dev/null || echo 1) - 1))
+check "$CASE: design run --budget 96 spent the whole budget ($nmeas measurements)" [ "$nmeas" -eq 96 ]
 finish
