@@ -189,9 +189,9 @@ int cmd_fit(int argc, char **argv) {
     sl_model *im = NULL;
     status = cli_read_any_model("fit", init, &im, &err);
     if (status) goto DONE;
-    if (im->kind != SL_MODEL_POTTS || im->L != msa->L || im->q != q || im->abc != msa->abc) {
+    if (!sl_model_has(im, SL_CAP_COUPLINGS) || im->L != msa->L || im->q != q || im->abc != msa->abc) {
       status = sl_fail(&err, SL_EINPUT, "%s: a %s model with L %lld and q %d does not fit this "
-                       "alignment and options (L %lld, q %d)", init, sl_model_kind_name(im->kind),
+                       "alignment and options (L %lld, q %d)", init, sl_model_name(im),
                        (long long)im->L, im->q, (long long)msa->L, q);
       sl_model_destroy(im);
       goto DONE;

@@ -361,12 +361,12 @@ int cmd_fit_tfm(int argc, char **argv) {
   /* model */
   if (resume) {
     if ((status = sl_model_read_checkpoint(ckpt, &m, &st, &saved_json, &err))) goto DONE;
-    if (m->kind != SL_MODEL_TFM) { status = sl_fail(&err, SL_EINPUT, "%s: not a tfm checkpoint", ckpt); goto DONE; }
+    if (!m->tfm) { status = sl_fail(&err, SL_EINPUT, "%s: not a tfm checkpoint", ckpt); goto DONE; }
     cfg = m->tfm->cfg;
   } else if (init) {
     if ((status = sl_model_read(init, &im, &err))) goto DONE;
-    if (im->kind != SL_MODEL_TFM) {
-      status = sl_fail(&err, SL_EINPUT, "%s: --init needs a tfm model, not a %s model", init, sl_model_kind_name(im->kind));
+    if (!im->tfm) {
+      status = sl_fail(&err, SL_EINPUT, "%s: --init needs a tfm model, not a %s model", init, sl_model_name(im));
       goto DONE;
     }
     cfg = im->tfm->cfg;
@@ -416,7 +416,7 @@ int cmd_fit_tfm(int argc, char **argv) {
     if (!c.quiet) fprintf(stderr, "seqloop fit: resuming %s at step %lld of %lld\n", ckpt, (long long)st->step, (long long)o.steps);
   } else {
     int64_t L = (int64_t)strlen(r.first);
-    m = sl_model_create(SL_MODEL_TFM, L > 0 ? L : 1, sl_alphabet_get(SL_ABC_PROTEIN), 1);
+    m = sl_model_create("tfm", L > 0 ? L : 1, sl_alphabet_get(SL_ABC_PROTEIN), 1);
     if (!m) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
     if ((status = sl_tfm_create(&cfg, &m->tfm, &err))) goto DONE;
     if (im) {

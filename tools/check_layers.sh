@@ -11,15 +11,15 @@ declare -A allowed=(
   [kern]="base rng kern"
   [seq]="base rng kern alphabet seqfile msa weights"
   [models]="base rng kern alphabet seqfile msa weights model potts ar tfm"
-  [sample]="base rng kern alphabet seqfile msa weights model potts ar tfm gibbs"
+  [sample]="base rng kern alphabet seqfile msa weights model potts ar tfm gibbs sample"
   [struct]="base rng kern alphabet seqfile msa weights model potts ar tfm structure"
   [score]="base rng kern alphabet seqfile msa weights model potts ar tfm structure metrics score"
-  [audit]="base rng kern alphabet seqfile msa weights model potts ar tfm gibbs structure metrics score audit samplestats split info"
+  [audit]="base rng kern alphabet seqfile msa weights model potts ar tfm gibbs sample structure metrics score audit samplestats split info"
   [ledger]="base ledger"
-  [design]="base rng kern alphabet seqfile msa weights model potts ar tfm gibbs metrics score ledger design"
+  [design]="base rng kern alphabet seqfile msa weights model potts ar tfm gibbs sample metrics score ledger design"
 )
 declare -A module_of=(
-  [base]=base [rng]=base [ar]=models [gibbs]=sample [kern]=kern [alphabet]=seq [seqfile]=seq [msa]=seq [weights]=seq [model]=models
+  [base]=base [rng]=base [ar]=models [gibbs]=sample [sample]=sample [kern]=kern [alphabet]=seq [seqfile]=seq [msa]=seq [weights]=seq [model]=models
   [potts]=models [tfm]=models [structure]=struct [metrics]=score [score]=score [audit]=audit [samplestats]=audit [split]=audit [info]=audit [ledger]=ledger [design]=design [seqloop]=all
 )
 bad=0

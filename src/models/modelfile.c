@@ -29,6 +29,8 @@
 #include "seqloop/model.h"
 #include "seqloop/tfm.h"
 
+#include "kinds.h"
+
 #define MAGIC "SEQLOOP"
 #define FORMAT_VERSION 1u
 #define ALIGN 64
@@ -178,7 +180,7 @@ static int model_write(const char *path, const sl_model *m, const sl_tfm_state *
   cJSON_AddStringToObject(root, "format", "seqloop-model");
   cJSON_AddNumberToObject(root, "version", FORMAT_VERSION);
   cJSON_AddStringToObject(root, "program", "seqloop " SL_VERSION);
-  cJSON_AddStringToObject(root, "kind", sl_model_kind_name(m->kind));
+  cJSON_AddStringToObject(root, "kind", sl_model_name(m));
   cJSON_AddStringToObject(root, "alphabet", m->abc->name);
   cJSON_AddNumberToObject(root, "q", q);
   cJSON_AddNumberToObject(root, "L", (double)L);
@@ -467,17 +469,14 @@ static int model_read(const char *path, sl_model **ret_m, sl_tfm_state **ret_st,
   const cJSON *abcname = cJSON_GetObjectItemCaseSensitive(root, "alphabet");
   const cJSON *gm = cJSON_GetObjectItemCaseSensitive(root, "gap_missing");
   int64_t L, q;
-  int k = !cJSON_IsString(kind) ? 0 : strcmp(kind->valuestring, "potts") == 0 ? SL_MODEL_POTTS
-        : strcmp(kind->valuestring, "profile") == 0 ? SL_MODEL_PROFILE
-        : strcmp(kind->valuestring, "ar") == 0 ? SL_MODEL_AR
-        : strcmp(kind->valuestring, "tfm") == 0 ? SL_MODEL_TFM : 0;
+  const sl_model_ops *k = cJSON_IsString(kind) ? sl_model_kind(kind->valuestring) : NULL;
   int at = cJSON_IsString(abcname) ? sl_alphabet_parse(abcname->valuestring) : -1;
   if (!k || at <= 0 || !cJSON_IsBool(gm) || json_int(root, "L", 1, 1 << 24, &L) ||
       json_int(root, "q", 2, 32, &q)) {
     status = sl_fail(err, SL_EINPUT, "%s: the model header lacks a valid kind, alphabet, gap_missing, L or q", path);
     goto DONE;
   }
-  m = sl_model_create(k, L, sl_alphabet_get(at), cJSON_IsTrue(gm));
+  m = sl_model_create(k->name, L, sl_alphabet_get(at), cJSON_IsTrue(gm));
   if (!m) { status = sl_fail(err, SL_ENOMEM, "out of memory loading %s", path); goto DONE; }
   if (m->q != q) {
     status = sl_fail(err, SL_EINPUT, "%s: q = %lld does not fit the %s alphabet with gap_missing = %d",
@@ -490,7 +489,7 @@ static int model_read(const char *path, sl_model **ret_m, sl_tfm_state **ret_st,
   if (!th) { status = SL_EINPUT; goto DONE; }
   memcpy(m->h, th, (size_t)(L * q) * 4);
   if ((status = check_floats(m->h, (size_t)(L * q), "h", path, err))) goto DONE;
-  if (k == SL_MODEL_AR) { /* the order must be a permutation */
+  if (k == &sl_ar_ops) { /* the order must be a permutation */
     const cJSON *ord = cJSON_GetObjectItemCaseSensitive(root, "order"), *e;
     uint8_t *seen = calloc((size_t)L, 1);
     int64_t n = 0;
@@ -516,9 +515,9 @@ static int model_read(const char *path, sl_model **ret_m, sl_tfm_state **ret_st,
       for (int64_t l = 0; l < a1; l++, src += 4 * q * q)
         memcpy(sl_model_J(m, m->order[a1], m->order[l]), src, 4 * (size_t)(q * q));
   }
-  if (k == SL_MODEL_TFM && (status = read_tfm(root, data, data_len, path, m, err))) goto DONE;
+  if (k == &sl_tfm_ops && (status = read_tfm(root, data, data_len, path, m, err))) goto DONE;
   if (ret_st && (status = read_trainer(root, data, data_len, path, m, ret_st, ret_train, err))) goto DONE;
-  if (k == SL_MODEL_POTTS) {
+  if (k == &sl_potts_ops) {
     size_t nb = (size_t)(L * (L - 1) / 2) * (size_t)(q * q) * 4;
     const uint8_t *tj = tensor(root, "J", data, data_len, nb, path, err);
     if (!tj) { status = SL_EINPUT; goto DONE; }
@@ -560,6 +559,7 @@ static int model_read(const char *path, sl_model **ret_m, sl_tfm_state **ret_st,
   if (!json_int(root, "n_train", 0, INT64_MAX, &nt)) m->n_train = nt;
   const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "meta");
   if (meta) m->meta = cJSON_PrintUnformatted(meta);
+  if ((status = sl_model_prepare(m, err))) goto DONE; /* derived layouts, once */
   *ret_m = m;
   m = NULL;
 DONE:
@@ -629,7 +629,7 @@ int sl_model_read_plmc(const char *path, sl_model **ret_m, sl_error *err) {
                      q, alpha, want);
     goto DONE;
   }
-  m = sl_model_create(SL_MODEL_POTTS, L, sl_alphabet_get(SL_ABC_PROTEIN), q == 20);
+  m = sl_model_create("potts", L, sl_alphabet_get(SL_ABC_PROTEIN), q == 20);
   if (!m) { status = sl_fail(err, SL_ENOMEM, "out of memory loading %s", path); goto DONE; }
   m->neff = hdr[4];
   m->n_train = nseq;
@@ -671,7 +671,7 @@ DONE:
 int sl_model_write_plmc(const char *path, const sl_model *m, const double *weights,
                         int64_t n_weights, const float *fi, const float *fij, double theta,
                         double lambda_h, double lambda_J, int iterations, sl_error *err) {
-  if (m->kind != SL_MODEL_POTTS || m->abc->type != SL_ABC_PROTEIN)
+  if (!sl_model_has(m, SL_CAP_COUPLINGS) || m->abc->type != SL_ABC_PROTEIN)
     return sl_fail(err, SL_EUSAGE, "plmc's format holds protein Potts models only");
   sl_outfile *of = NULL;
   int status = sl_outfile_open(path, &of, err);

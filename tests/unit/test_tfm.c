@@ -289,7 +289,7 @@ static void check_files(void) {
   snprintf(ck, sizeof ck, "%s/m.ckpt", dir);
   snprintf(bad, sizeof bad, "%s/bad.tfm", dir);
   sl_error err;
-  sl_model *m = sl_model_create(SL_MODEL_TFM, 3, sl_alphabet_get(SL_ABC_PROTEIN), 1), *r = NULL;
+  sl_model *m = sl_model_create("tfm", 3, sl_alphabet_get(SL_ABC_PROTEIN), 1), *r = NULL;
   sl_tfm_config c = {1, 8, 2, 12, SL_TFM_VOCAB};
   int st = m ? sl_tfm_create(&c, &m->tfm, &err) : SL_ENOMEM;
   CHECK(st == SL_OK, "files: a tfm model in the container");
