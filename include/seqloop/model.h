@@ -37,9 +37,9 @@
 extern "C" {
 #endif
 
-/* TRANSITIONAL (issue 11): src/design still tests m->kind against these ids;
- * the lead removes this enum and the `kind` field when converting it. Nothing
- * else may use them (tools/check_kinds.sh). */
+/* TRANSITIONAL (issue 11): src/design still tests the kind field against
+ * these ids; the lead removes this enum, the field and the name look-up
+ * when converting it. Nothing else may use them (tools/check_kinds.sh). */
 enum { SL_MODEL_PROFILE = 1, SL_MODEL_POTTS = 2, SL_MODEL_AR = 3, SL_MODEL_TFM = 4 }; /* check_kinds: transitional */
 
 struct sl_tfm;       /* tfm.h */
@@ -49,7 +49,7 @@ struct sl_model_ops;
 
 typedef struct sl_model {
   const struct sl_model_ops *ops; /* the kind's operations (src/models/registry.c) */
-  int kind;                /* TRANSITIONAL: ops->id; read only inside src/models */
+  int kind;                /* TRANSITIONAL: ops->id; read only inside src/models */ /* check_kinds: transitional */
   int64_t L;               /* columns (sites) */
   int q;                   /* states per site */
   int gap_missing;         /* 1: gaps are missing data (see above) */
@@ -189,7 +189,7 @@ static inline int sl_model_has(const sl_model *m, unsigned caps) {
 }
 
 /* TRANSITIONAL (src/design): the name of an SL_MODEL_* id. */
-const char *sl_model_kind_name(int kind);
+const char *sl_model_kind_name(int kind); /* check_kinds: transitional */
 
 /* sl_model_prepare()
  * Purpose:  Build the kind's derived layouts (once; again after editing the
