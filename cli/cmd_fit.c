@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "../src/base/progress.h"
 #include "seqloop/ar.h"
 #include "seqloop/potts.h"
 
@@ -265,7 +266,9 @@ int cmd_fit(int argc, char **argv) {
     if (!c.quiet)
       fprintf(stderr, "seqloop fit: ar, %lld parameters, lambda_h %g, lambda_J %g, order %s, %d threads\n",
               (long long)sl_potts_nparams(msa->L, q), ao.lambda_h, ao.lambda_J, order, ao.threads);
+    ao.progress = isatty(2) && !c.quiet ? sl_progress_create(stderr, "seqloop fit: ar", "sites") : NULL;
     status = sl_ar_fit(msa, w, &ao, &m, &ar, &err);
+    sl_progress_destroy(ao.progress);
     if (!status && !c.quiet)
       fprintf(stderr, "seqloop fit: %lld sites fitted in %.2f s (%lld evaluations; %d sites stopped "
               "before convergence): training NLL %.4f nats per sequence (weights sum to 1)\n",

@@ -5,11 +5,13 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 #include "cli.h"
+#include "../src/base/progress.h"
 #include "seqloop/sample.h"
 #include "seqloop/score.h"
 
@@ -288,13 +290,20 @@ int cmd_sample(int argc, char **argv) {
     sl_draw_opts_init(&d);
     d.T = T;
     d.fixed = fixed;
-    if ((status = sl_sample_ancestral(m, &d, n, seed, c.w.threads, NULL, X, NULL, lp, &err))) goto DONE;
+    sl_progress *pr = isatty(2) && !c.quiet ? sl_progress_create(stderr, "seqloop sample", "samples") : NULL;
+    sl_progress_start(pr, NULL, n);
+    status = sl_sample_ancestral(m, &d, n, seed, c.w.threads, pr, X, NULL, lp, &err);
+    sl_progress_destroy(pr);
+    if (status) goto DONE;
   } else {
     go.T = T;
     go.seed = seed;
     go.fixed = fixed;
     go.threads = c.w.threads;
-    if ((status = sl_gibbs_sample(m, &go, n, X, lp, &rhat, &err))) goto DONE;
+    go.progress = isatty(2) && !c.quiet ? sl_progress_create(stderr, "seqloop sample: Gibbs", "sweeps") : NULL;
+    status = sl_gibbs_sample(m, &go, n, X, lp, &rhat, &err);
+    sl_progress_destroy(go.progress);
+    if (status) goto DONE;
   }
   if (naturals) {
     sl_msa_opts mo;

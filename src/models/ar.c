@@ -31,6 +31,7 @@
 #include "seqloop/kern.h"
 
 #include "kinds.h"
+#include "../base/progress.h"
 
 #define QP 32
 
@@ -207,6 +208,7 @@ int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o, sl_model 
     goto DONE;
   }
   const int threads = o->threads > 0 ? o->threads : 1;
+  sl_progress_start(o->progress, NULL, L);
 #pragma omp parallel num_threads(threads) reduction(+ : failed)
   {
     float *K = NULL, *G = NULL;
@@ -240,10 +242,12 @@ int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o, sl_model 
         for (int v = 0; v < q * q; v++) Jij[v] = (float)x[q + l * q * q + v];
       }
       lbfgs_free(x);
+      sl_progress_add(o->progress, 1);
     }
     free(K);
     free(G);
   }
+  sl_progress_end(o->progress);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   for (int64_t k = 0; k < L; k++) {
     nll += site_nll[k];

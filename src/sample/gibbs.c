@@ -65,6 +65,7 @@ int sl_gibbs_sample(const sl_model *m, const sl_gibbs_opts *o, int64_t n, uint8_
   double *e = malloc((size_t)n * sizeof *e);
   if (!e) return sl_fail(err, SL_ENOMEM, "out of memory");
   int failed = 0;
+  sl_progress_start(o->progress, NULL, (int64_t)C * o->burnin + o->thin * n);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(o->threads > 0 ? o->threads : 1) reduction(+ : failed)
   for (int c = 0; c < C; c++) {
     sl_rng r;
@@ -77,14 +78,21 @@ int sl_gibbs_sample(const sl_model *m, const sl_gibbs_opts *o, int64_t n, uint8_
     const int off = m->gap_missing ? 1 : 0;
     for (int64_t i = 0; i < L; i++)
       s[i] = o->fixed && o->fixed[i] != 0xFF ? o->fixed[i] : (uint8_t)(off + (int)(sl_rng_uniform(&r) * m->q));
-    for (int64_t t = 0; t < o->burnin; t++) sweep(m, s, o->fixed, 1.0 / o->T, &r, lg);
+    for (int64_t t = 0; t < o->burnin; t++) {
+      sweep(m, s, o->fixed, 1.0 / o->T, &r, lg);
+      sl_progress_add(o->progress, 1);
+    }
     for (int64_t k = c; k < n; k += C) {
-      for (int64_t t = 0; t < o->thin; t++) sweep(m, s, o->fixed, 1.0 / o->T, &r, lg);
+      for (int64_t t = 0; t < o->thin; t++) {
+        sweep(m, s, o->fixed, 1.0 / o->T, &r, lg);
+        sl_progress_add(o->progress, 1);
+      }
       memcpy(out + k * L, s, (size_t)L);
       if (sl_model_score(m, NULL, s, &e[k], &e2)) failed++; /* pairwise kinds: cannot fail */
     }
     free(s);
   }
+  sl_progress_end(o->progress);
   if (failed) { free(e); return sl_fail(err, SL_ENOMEM, "out of memory in a chain"); }
   /* Gelman-Rubin R-hat on the energy, chains of equal length m_c. */
   double rhat = NAN;
