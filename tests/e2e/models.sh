@@ -1,0 +1,82 @@
+# tests/e2e/models.sh: the model interface seen from the command line (issue
+# 11): one numbering rule for mutants across kinds, progress only on a
+# terminal, clamped sampling of a tfm model through the interface, and the
+# check that no file outside src/models tests a model's kind.
+. "$(dirname "$0")/lib.sh"
+
+PDZ=$DATA/pfam_seeds_contacts/PF00595_seed_hmmalign_no_inserts.fasta
+KUN=$DATA/kunitz_pf00014/PF00014_mgap6.fasta.gz
+TFM="-q --model tfm -t 1 --layers 1 --width 16 --heads 2 --context 128 --steps 3 --batch 4"
+singles() { "$BIN" score -q -m "$1" --all-singles | grep -v '^#' | cut -d, -f1-4; }
+
+CASE="numbering"
+if need "$PDZ" "$KUN"; then
+  for f in "$PDZ" "$KUN"; do
+    b=$(basename "$f")
+    "$BIN" fit -q --model ar -t 2 -o "$TMP/n.ar" "$f"
+    "$BIN" fit $TFM -o "$TMP/n.tfm" "$f"
+    cp "$TMP/n.tfm" "$TMP/$b.tfm"
+    singles "$TMP/n.ar" > "$TMP/a.txt"
+    singles "$TMP/n.tfm" > "$TMP/t.txt"
+    check "without -f, ar and tfm fitted to $b list the same positions and wild types ($(wc -l < "$TMP/a.txt") singles)" \
+      cmp -s "$TMP/a.txt" "$TMP/t.txt"
+    first=$(sed -n 2p "$TMP/a.txt" | cut -d, -f1)
+    check "without -f the first single is numbered in columns 1..L ($first, not the record's start-end)" \
+      test "$(sed -n 2p "$TMP/a.txt" | cut -d, -f2)" -le 2
+    va=$("$BIN" score -q -m "$TMP/n.ar" --mutants "$first" | grep -c "^$first,")
+    vt=$("$BIN" score -q -m "$TMP/n.tfm" --mutants "$first" | grep -c "^$first,")
+    check "the mutant $first is accepted by both kinds (same wild type at that number)" test "$va$vt" = 11
+  done
+  # With a focus every kind numbers by NAME/start-end.
+  "$BIN" fit -q --model ar -t 2 -f LIMK1_HUMAN -o "$TMP/f.ar" "$PDZ"
+  "$BIN" fit $TFM -f LIMK1_HUMAN -o "$TMP/f.tfm" "$PDZ"
+  singles "$TMP/f.ar" > "$TMP/fa.txt"
+  singles "$TMP/f.tfm" > "$TMP/ft.txt"
+  check "with -f LIMK1_HUMAN both kinds number from 165 (first single $(sed -n 2p "$TMP/fa.txt" | cut -d, -f1))" \
+    test "$(sed -n 2p "$TMP/fa.txt" | cut -d, -f2)" = "$(sed -n 2p "$TMP/ft.txt" | cut -d, -f2)" -a \
+         "$(sed -n 2p "$TMP/fa.txt" | cut -d, -f2)" -ge 165
+  check "with -f every ar single is a tfm single (same number, same wild type)" \
+    test -z "$(comm -23 <(sort "$TMP/fa.txt") <(sort "$TMP/ft.txt"))"
+  expect_error 1 "E5A.*wild type at residue 5 is 'P'" score -m "$TMP/$(basename "$PDZ").tfm" --mutants E5A
+fi
+
+CASE="progress"
+if need "$PDZ"; then
+  "$BIN" fit --model ar -t 2 -o "$TMP/p.ar" "$PDZ" 2> "$TMP/pipe.err" > /dev/null
+  check "ar fit with stderr piped: no progress line" test "$(grep -c 'sites/s' "$TMP/pipe.err")" = 0
+  if command -v script > /dev/null; then
+    script -qc "'$BIN' fit --model ar -t 2 -o '$TMP/p2.ar' '$PDZ'" /dev/null > "$TMP/tty.out" 2>&1 < /dev/null
+    check "ar fit on a terminal: progress with rate and count of sites" grep -q 'seqloop fit: ar: [0-9]*/82 sites.*sites/s' "$TMP/tty.out"
+    script -qc "'$BIN' fit -q --model ar -t 2 -o '$TMP/p3.ar' '$PDZ'" /dev/null > "$TMP/ttyq.out" 2>&1 < /dev/null
+    check "ar fit on a terminal with -q: no progress" test "$(grep -c 'sites/s' "$TMP/ttyq.out")" = 0
+    "$BIN" fit -q --model potts -m 5 -o "$TMP/p.potts" "$PDZ"
+    script -qc "'$BIN' sample -m '$TMP/p.potts' -n 20 --burnin 5 --thin 2 -o '$TMP/g.fa'" /dev/null > "$TMP/tty2.out" 2>&1 < /dev/null
+    check "Gibbs sampling on a terminal: progress in sweeps" grep -q 'seqloop sample: Gibbs: [0-9]*/60 sweeps' "$TMP/tty2.out"
+    "$BIN" sample -m "$TMP/p.potts" -n 20 --burnin 5 --thin 2 -o "$TMP/g2.fa" 2> "$TMP/pipe2.err"
+    check "Gibbs sampling piped: no progress, same samples" test "$(grep -c 'sweeps/s' "$TMP/pipe2.err")" = 0 -a -z "$(cmp "$TMP/g.fa" "$TMP/g2.fa")"
+  else
+    skip "progress on a terminal: no script(1)"
+  fi
+fi
+
+CASE="tfm clamped sampling"
+if need "$PDZ"; then
+  "$BIN" fit $TFM -f LIMK1_HUMAN -o "$TMP/c.tfm" "$PDZ"
+  "$BIN" sample -q -m "$TMP/c.tfm" -n 4 --seed 3 --infill 170-175 --burnin 1 --thin 1 -t 1 -o "$TMP/c1.fa"
+  "$BIN" sample -q -m "$TMP/c.tfm" -n 4 --seed 3 --infill 170-175 --burnin 1 --thin 1 -t 2 -o "$TMP/c2.fa"
+  check "tfm --infill: 4 samples of the reference's length" test "$(grep -c '^>sample[0-9] logp=.* free=6 ' "$TMP/c1.fa")" = 4
+  ref=$(grep -v '^>' "$TMP/c1.fa" | head -1)
+  check "tfm --infill: the residues outside 170-175 are the reference's" \
+    test -n "$ref" -a "${ref:0:5}" = "$(singles "$TMP/c.tfm" | awk -F, 'NR>1 && !s[$2]++ {printf "%s", $3}' | cut -c1-5)"
+  check "tfm --infill: the same samples with 1 and 2 threads" cmp -s "$TMP/c1.fa" "$TMP/c2.fa"
+fi
+
+CASE="kinds"
+check "tools/check_kinds.sh: no file outside src/models tests a model's kind" bash tools/check_kinds.sh
+mkdir -p "$TMP/repo/cli" "$TMP/repo/tools" "$TMP/repo/src/models"
+cp tools/check_kinds.sh "$TMP/repo/tools/"
+printf 'int f(const sl_model *m) { return m->kind == 3; }\n' > "$TMP/repo/cli/probe.c"
+printf 'int g(const sl_model *m) { return m->kind == 3; }\n' > "$TMP/repo/src/models/ok.c"
+check "tools/check_kinds.sh fails on a kind test in cli/ and names the line" \
+  bash -c "! bash '$TMP/repo/tools/check_kinds.sh' > '$TMP/ck.out' && grep -q 'cli/probe.c:1' '$TMP/ck.out' && ! grep -q 'src/models/ok.c' '$TMP/ck.out'"
+finish
