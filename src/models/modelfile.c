@@ -660,6 +660,7 @@ int sl_model_read_plmc(const char *path, sl_model **ret_m, sl_error *err) {
   snprintf(meta, sizeof meta, "{\"imported_from\":\"plmc\",\"theta\":%g,\"lambda_h\":%g,\"lambda_J\":%g,"
            "\"iterations\":%d}", hdr[0], hdr[1], hdr[2], iters);
   m->meta = sl_strdup(meta);
+  if ((status = sl_model_prepare(m, err))) goto DONE;
   *ret_m = m;
   m = NULL;
 DONE:

@@ -605,6 +605,7 @@ int sl_potts_fit_plm(const sl_msa *msa, const double *w, const sl_plm_opts *o, s
   sl_potts_unpack(x, m);
   m->neff = neff;
   m->n_train = msa->N;
+  if ((status = sl_model_prepare(m, err))) goto DONE; /* derived layouts, once (none for potts today) */
   *ret_m = m;
   m = NULL;
 DONE:

@@ -81,6 +81,8 @@ int sl_profile_fit(const sl_msa *msa, const double *w, double lambda_h, int gap_
   }
   m->neff = neff;
   m->n_train = msa->N;
+  int status = sl_model_prepare(m, err); /* derived layouts, once (none for a profile today) */
+  if (status) { sl_model_destroy(m); return status; }
   *ret_m = m;
   return SL_OK;
 }

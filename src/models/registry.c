@@ -1,18 +1,21 @@
 /* registry.c: the list of model kinds. Adding a kind is one new file that
- * defines its sl_model_ops (see docs/architecture.md) and one line here. The
- * order is the order of `seqloop -h` listings; names are unique. */
+ * defines `const sl_model_ops sl_<name>_ops` (docs/architecture.md) and one
+ * line in KINDS below. The order is the order of listings; names are
+ * unique (tests/unit/test_model.c). */
 #include <string.h>
 
 #include "seqloop/model.h"
 
-#include "kinds.h"
+#define KINDS(X) \
+  X(profile)     \
+  X(potts)       \
+  X(ar)          \
+  X(tfm)
 
-static const sl_model_ops *const kinds[] = {
-  &sl_profile_ops,
-  &sl_potts_ops,
-  &sl_ar_ops,
-  &sl_tfm_ops,
-};
+#define DECLARE(k) extern const sl_model_ops sl_##k##_ops;
+#define ENTRY(k) &sl_##k##_ops,
+KINDS(DECLARE)
+static const sl_model_ops *const kinds[] = {KINDS(ENTRY)};
 
 const sl_model_ops *sl_model_kind_at(int k) {
   return k >= 0 && k < (int)(sizeof kinds / sizeof *kinds) ? kinds[k] : NULL;

@@ -71,6 +71,47 @@ if need "$PDZ"; then
   check "tfm --infill: the same samples with 1 and 2 threads" cmp -s "$TMP/c1.fa" "$TMP/c2.fa"
 fi
 
+CASE="adding a kind"
+LIB=${SEQLOOP_UNIT_DIR:-build/tests}/../libseqloop.a
+if [ -f "$LIB" ] && command -v gcc > /dev/null; then
+  # docs/architecture.md's worked example: one new file plus one line in the registry.
+  /usr/bin/python3 - "$TMP" << 'PY'
+import re, sys
+t = sys.argv[1]
+doc = open('docs/architecture.md').read()
+open(t + '/ipm.c', 'w').write(re.findall(r'```c\n(/\* ipm\.c.*?)```', doc, re.S)[0])
+reg = open('src/models/registry.c').read().replace('  X(tfm)\n', '  X(tfm)         \\\n  X(ipm)\n')
+open(t + '/registry.c', 'w').write(reg)
+open(t + '/main.c', 'w').write(r"""#include <stdio.h>
+#include "seqloop/model.h"
+int main(void) {
+  sl_error e;
+  sl_model *m = sl_model_create("ipm", 3, sl_alphabet_get(SL_ABC_DNA), 0);
+  for (int k = 0; k < 3 * m->q; k++) m->h[k] = -(float)k / 10;
+  uint8_t s[3] = {1, 2, 3};
+  double v = 0, lg[8], d = 0;
+  int64_t col = 1;
+  uint8_t mt = 4;
+  int st = sl_model_logp(m, NULL, s, &v, &e) | sl_model_conditional(m, s, 1, lg, &e) |
+           sl_model_delta_cols(m, NULL, s, &col, &mt, 1, &d, &e);
+  printf("%s %d %.3f %.3f %d\n", sl_model_name(m), st, v, d, sl_model_has(m, SL_CAP_CONDITIONALS));
+  sl_model_destroy(m);
+  return st;
+}
+""")
+PY
+  if gcc -std=c11 -fopenmp -D_GNU_SOURCE -Iinclude -Isrc/models -o "$TMP/ipm" "$TMP/main.c" "$TMP/ipm.c" "$TMP/registry.c" \
+       "$LIB" -llbfgs -lz -lcjson -lnettle -lsqlite3 -lopenblas -lm 2> "$TMP/cc.err"; then
+    out=$("$TMP/ipm")
+    check "the worked example of docs/architecture.md (one file + one registry line) scores: $out" \
+      test "$out" = "ipm 0 -2.100 -0.200 1"
+  else
+    nok "the worked example of docs/architecture.md does not build: $(head -c 300 "$TMP/cc.err")"
+  fi
+else
+  skip "adding a kind: no library or compiler"
+fi
+
 CASE="kinds"
 check "tools/check_kinds.sh: no file outside src/models tests a model's kind" bash tools/check_kinds.sh
 mkdir -p "$TMP/repo/cli" "$TMP/repo/tools" "$TMP/repo/src/models"
