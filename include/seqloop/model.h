@@ -81,8 +81,11 @@ enum {
   SL_CAP_EXACT_SAMPLE = 1u << 1, /* sl_model_sample draws exact i.i.d. samples (ancestral) */
   SL_CAP_COUPLINGS    = 1u << 2, /* symmetric pairwise couplings J_ij (contacts, plmc export) */
   SL_CAP_CONDITIONALS = 1u << 3, /* sl_model_conditional: site conditionals, for Gibbs sampling */
-  SL_CAP_ALIGNED      = 1u << 4  /* sequences are L aligned columns (gaps a state or missing);
+  SL_CAP_ALIGNED      = 1u << 4, /* sequences are L aligned columns (gaps a state or missing);
                                     without it the model reads ungapped residues of any length */
+  SL_CAP_INDEPENDENT  = 1u << 5  /* sites are independent: sl_model_conditional does not depend
+                                    on the other sites, so its logits are the whole model of a
+                                    site (site-independent search distributions, CbAS) */
 };
 
 /* Per-thread scratch space of a model (e.g. transformer activations). Created

@@ -111,7 +111,7 @@ static int profile_logp(const sl_model *m, void *ws, const uint8_t *s, double *r
 const sl_model_ops sl_profile_ops = {
   .name = "profile",
   .id = SL_MODEL_PROFILE,
-  .caps = SL_CAP_NORMALISED | SL_CAP_CONDITIONALS | SL_CAP_ALIGNED,
+  .caps = SL_CAP_NORMALISED | SL_CAP_CONDITIONALS | SL_CAP_ALIGNED | SL_CAP_INDEPENDENT,
   .summary = "site-independent model: one softmax of fields per column",
   .energy = sl_pairwise_energy,
   .logp = profile_logp,

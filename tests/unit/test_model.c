@@ -23,7 +23,7 @@ static float rnd(float scale) {
 
 static void check_registry(void) {
   const char *names[] = {"profile", "potts", "ar", "tfm"};
-  unsigned want[] = {SL_CAP_NORMALISED | SL_CAP_CONDITIONALS | SL_CAP_ALIGNED,
+  unsigned want[] = {SL_CAP_NORMALISED | SL_CAP_CONDITIONALS | SL_CAP_ALIGNED | SL_CAP_INDEPENDENT,
                      SL_CAP_COUPLINGS | SL_CAP_CONDITIONALS | SL_CAP_ALIGNED,
                      SL_CAP_NORMALISED | SL_CAP_EXACT_SAMPLE | SL_CAP_ALIGNED,
                      SL_CAP_NORMALISED | SL_CAP_EXACT_SAMPLE};
@@ -108,6 +108,14 @@ static void check_status_and_deltas(void) {
   }
   CHECK(worst < 1e-12, "conditional: P(s_i | rest) from the logits equals the energy ratios (worst %.2e)", worst);
   CHECK(sl_model_conditional(a, s, 3, lg, &err) == SL_EUSAGE, "conditional: an ar model has none (status)");
+  /* Independent sites: the profile's conditional is its fields, whatever the rest. */
+  double lg2[32];
+  memcpy(x, s, sizeof x);
+  x[0] = 9; x[8] = 3;
+  int same = sl_model_conditional(f, s, 5, lg, &err) == SL_OK && sl_model_conditional(f, x, 5, lg2, &err) == SL_OK;
+  for (int b = 0; b < f->q && same; b++) same = lg[b] == lg2[b] && lg[b] == (double)f->h[5 * f->q + b];
+  CHECK(same && sl_model_has(f, SL_CAP_INDEPENDENT) && !sl_model_has(p, SL_CAP_INDEPENDENT),
+        "conditional: a profile's (SL_CAP_INDEPENDENT) are its fields, whatever the other sites");
   sl_model_destroy(p);
   sl_model_destroy(a);
   sl_model_destroy(f);
