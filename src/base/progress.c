@@ -11,6 +11,7 @@ struct sl_progress {
   FILE *fp;
   char label[64];
   char unit[24];
+  char note[96];
   int64_t total, done;
   double t0, last;
   int drawn;     /* a line is on the terminal */
@@ -43,11 +44,15 @@ void sl_progress_start(sl_progress *p, const char *label, int64_t total) {
 
 static void draw(sl_progress *p) {
   double t = now(), el = t - p->t0;
-  if (p->done < p->total && t - p->last < 0.25) return;
+  if ((p->total <= 0 || p->done < p->total) && t - p->last < 0.25) return;
   p->last = t;
   double rate = el > 0 ? (double)p->done / el : 0;
-  fprintf(p->fp, "\r%s: %lld/%lld %s (%.0f%%), %.1f %s/s", p->label, (long long)p->done, (long long)p->total,
-          p->unit, p->total > 0 ? 100.0 * (double)p->done / (double)p->total : 0.0, rate, p->unit);
+  if (p->total > 0)
+    fprintf(p->fp, "\r%s: %lld/%lld %s (%.0f%%), %.1f %s/s", p->label, (long long)p->done, (long long)p->total,
+            p->unit, 100.0 * (double)p->done / (double)p->total, rate, p->unit);
+  else
+    fprintf(p->fp, "\r%s: %lld %s, %.1f %s/s", p->label, (long long)p->done, p->unit, rate, p->unit);
+  if (p->note[0]) fprintf(p->fp, ", %s", p->note);
   if (rate > 0 && p->done < p->total) {
     long long eta = (long long)((double)(p->total - p->done) / rate + 0.5);
     fprintf(p->fp, ", ETA %lld:%02lld", eta / 60, eta % 60);
@@ -74,6 +79,12 @@ void sl_progress_add(sl_progress *p, int64_t n) {
     p->done += n;
     draw(p);
   }
+}
+
+void sl_progress_note(sl_progress *p, const char *note) {
+  if (!p) return;
+#pragma omp critical(sl_progress)
+  snprintf(p->note, sizeof p->note, "%s", note ? note : "");
 }
 
 void sl_progress_end(sl_progress *p) {

@@ -15,8 +15,9 @@
 typedef struct sl_progress sl_progress;
 
 /* sl_progress_create()
- * Purpose:  A progress line on fp for `total` units of `unit` ("sites",
- *           "sweeps", "rows"), labelled `label`.
+ * Purpose:  A progress line on fp counting `unit` ("sites", "sweeps",
+ *           "iterations"), labelled `label`; sl_progress_start gives the
+ *           total (0: unknown, then no percentage and no ETA).
  * Returns:  the object, or NULL if out of memory (then nothing is shown).
  */
 sl_progress *sl_progress_create(FILE *fp, const char *label, const char *unit);
@@ -31,6 +32,10 @@ void sl_progress_update(sl_progress *p, int64_t done);
 
 /* sl_progress_add(): `n` more units done (threads may call it together). */
 void sl_progress_add(sl_progress *p, int64_t n);
+
+/* sl_progress_note(): a short text shown after the count (e.g. the
+ * objective of an optimiser); NULL clears it. NULL p: no-op. */
+void sl_progress_note(sl_progress *p, const char *note);
 
 /* sl_progress_end(): clear the line of the current step. NULL: no-op. */
 void sl_progress_end(sl_progress *p);

@@ -49,7 +49,9 @@ if need "$PDZ"; then
     check "ar fit on a terminal: progress with rate and count of sites" grep -q 'seqloop fit: ar: [0-9]*/82 sites.*sites/s' "$TMP/tty.out"
     script -qc "'$BIN' fit -q --model ar -t 2 -o '$TMP/p3.ar' '$PDZ'" /dev/null > "$TMP/ttyq.out" 2>&1 < /dev/null
     check "ar fit on a terminal with -q: no progress" test "$(grep -c 'sites/s' "$TMP/ttyq.out")" = 0
-    "$BIN" fit -q --model potts -m 5 -o "$TMP/p.potts" "$PDZ"
+    script -qc "'$BIN' fit --model potts -m 5 -o '$TMP/p.potts' '$PDZ'" /dev/null > "$TMP/tty3.out" 2>&1 < /dev/null
+    check "Potts fit on a terminal: progress in iterations with the objective" \
+      grep -q 'seqloop fit: potts: [0-9]/5 iterations.*, f [0-9.]*, |g|/|x|' "$TMP/tty3.out"
     script -qc "'$BIN' sample -m '$TMP/p.potts' -n 20 --burnin 5 --thin 2 -o '$TMP/g.fa'" /dev/null > "$TMP/tty2.out" 2>&1 < /dev/null
     check "Gibbs sampling on a terminal: progress in sweeps" grep -q 'seqloop sample: Gibbs: [0-9]*/60 sweeps' "$TMP/tty2.out"
     "$BIN" sample -m "$TMP/p.potts" -n 20 --burnin 5 --thin 2 -o "$TMP/g2.fa" 2> "$TMP/pipe2.err"

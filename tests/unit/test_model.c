@@ -267,6 +267,17 @@ static void check_progress(void) {
   sl_progress_destroy(p);
   fclose(fp);
   free(buf);
+  fp = open_memstream(&buf, &len);
+  p = sl_progress_create(fp, "fit", "iterations");
+  sl_progress_start(p, NULL, 0);
+  sl_progress_note(p, "f 12.5");
+  sl_progress_update(p, 3);
+  fflush(fp);
+  CHECK(strstr(buf, "fit: 3 iterations, ") && strstr(buf, ", f 12.5") && !strstr(buf, "ETA") && !strstr(buf, "%"),
+        "progress: an unknown total shows the count, rate and note, no percentage or ETA");
+  sl_progress_destroy(p);
+  fclose(fp);
+  free(buf);
   sl_progress_update(NULL, 5); /* NULL: silent no-ops */
   sl_progress_end(NULL);
   CHECK(sl_progress_lines(NULL) == 0, "progress: a NULL progress prints nothing");
