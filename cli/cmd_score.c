@@ -54,6 +54,7 @@ typedef struct {
   int skip;
   int64_t n_ok, n_skipped;
   sl_mutation *mut; /* SL_MAX_MUTATIONS */
+  sl_model_ws *ws;  /* this thread's model workspace */
 } scorer;
 
 /* Score one mutant string; NAN (and a note on stderr) if skipped. */
@@ -71,7 +72,7 @@ static int score_one(scorer *s, const char *where, const char *text, double *ret
     *ret = NAN;
     return SL_OK;
   }
-  if ((status = sl_mutant_delta(s->m, NULL, s->m->focus, s->mut, n, ret, err))) {
+  if ((status = sl_mutant_delta(s->m, s->ws, s->m->focus, s->mut, n, ret, err))) {
     char msg[sizeof err->msg];
     snprintf(msg, sizeof msg, "%s", err->msg);
     return sl_fail(err, status, "%s: the reference sequence (%lld columns): %s", where, (long long)s->m->L, msg);
@@ -229,7 +230,7 @@ int cmd_score(int argc, char **argv) {
   int *bin = NULL;
   sc.mut = malloc(SL_MAX_MUTATIONS * sizeof *sc.mut);
   int status = sc.mut ? sl_model_read(model_path, &sc.m, &err) : sl_fail(&err, SL_ENOMEM, "out of memory");
-  if (status) goto DONE;
+  if (status || (status = sl_model_ws_create(sc.m, &sc.ws, &err))) goto DONE;
   sc.path = model_path;
   if ((status = sl_outfile_open(c.out, &of, &err))) goto DONE;
   FILE *fp = sl_outfile_fp(of);
@@ -287,7 +288,7 @@ int cmd_score(int argc, char **argv) {
         if (a == wt) continue;
         sl_mutation mu = {i, m->pos[i], wt, (uint8_t)a};
         double v = 0;
-        if ((status = sl_mutant_delta(m, NULL, m->focus, &mu, 1, &v, &err))) {
+        if ((status = sl_mutant_delta(m, sc.ws, m->focus, &mu, 1, &v, &err))) {
           char msg[sizeof err.msg];
           snprintf(msg, sizeof msg, "%s", err.msg);
           status = sl_fail(&err, status, "--all-singles: the reference sequence (%lld columns): %s",
@@ -337,7 +338,7 @@ int cmd_score(int argc, char **argv) {
       if (!status && perplexity) {
         /* Sites counted: all L for ar (gaps are a state); residues for a gap-missing profile. */
         double lp = 0;
-        if ((status = sl_model_logp(sc.m, NULL, x, &lp, &err))) break;
+        if ((status = sl_model_logp(sc.m, sc.ws, x, &lp, &err))) break;
         int64_t ns = 0;
         for (int64_t i = 0; i < sc.m->L; i++) ns += sl_model_state(sc.m, x[i]) >= 0;
         fprintf(fp, "%s,%.6f,%.6f\n", ss->name[k], lp, ns ? -lp / log(2.0) / (double)ns : 0.0);
@@ -387,6 +388,7 @@ COMMIT:
 DONE:
   sl_outfile_abort(of);
   sl_csv_destroy(csv);
+  sl_model_ws_destroy(sc.ws);
   sl_model_destroy(sc.m);
   free(sc.mut);
   free(score); free(dms); free(bin);
