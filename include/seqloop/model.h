@@ -46,6 +46,7 @@ struct sl_tfm;       /* tfm.h */
 struct sl_tfm_state; /* tfm.h */
 struct sl_rng;       /* rng.h */
 struct sl_model_ops;
+struct sl_model_file; /* src/models/modelfile.h (private) */
 
 typedef struct sl_model {
   const struct sl_model_ops *ops; /* the kind's operations (src/models/registry.c) */
@@ -125,6 +126,9 @@ typedef struct sl_model_ops {
   const char *summary;    /* one line for help texts */
   /* Allocate the kind's parameters beyond h, focus and pos (J, order, ...). */
   int (*create)(sl_model *m, sl_error *err);
+  /* Read the kind's own header fields and tensors from a model file, after
+   * the common ones (L, q, h, focus, positions) are in m; NULL: none. */
+  int (*read)(sl_model *m, const struct sl_model_file *f, sl_error *err);
   /* Free what create, prepare or read attached (J, order, cache, tfm). */
   void (*destroy)(sl_model *m);
   /* Build derived layouts once the parameters are final (after a fit, a read,

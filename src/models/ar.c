@@ -31,6 +31,7 @@
 #include "seqloop/kern.h"
 
 #include "kinds.h"
+#include "modelfile.h"
 #include "../base/progress.h"
 
 #define QP 32
@@ -663,12 +664,44 @@ static int ar_entropy_op(const sl_model *m, int64_t n, uint64_t seed, int thread
   return status;
 }
 
+/* The file's "order" (a permutation of 0..L-1) and J, one block per pair of
+ * order positions (k, l < k): J_{order[k], order[l]}. */
+static int ar_read(sl_model *m, const sl_model_file *f, sl_error *err) {
+  const int64_t L = m->L;
+  const int q = m->q;
+  const cJSON *ord = cJSON_GetObjectItemCaseSensitive(f->root, "order"), *e;
+  uint8_t *seen = calloc((size_t)L, 1);
+  int64_t n = 0;
+  if (!seen) return sl_fail(err, SL_ENOMEM, "out of memory");
+  if (cJSON_IsArray(ord) && cJSON_GetArraySize(ord) == L)
+    cJSON_ArrayForEach(e, ord) {
+      if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble >= (double)L ||
+          seen[(int64_t)e->valuedouble]++)
+        break;
+      m->order[n++] = (int64_t)e->valuedouble;
+    }
+  free(seen);
+  if (n != L)
+    return sl_fail(err, SL_EINPUT, "%s: an ar model needs 'order', a permutation of 0..%lld", f->path, (long long)L - 1);
+  size_t nb = (size_t)(L * (L - 1) / 2) * (size_t)(q * q) * 4;
+  const uint8_t *tj = sl_mf_tensor(f, "J", nb, err);
+  if (!tj) return SL_EINPUT;
+  int status = sl_mf_check_floats(f, tj, nb / 4, "J", err);
+  if (status) return status;
+  const uint8_t *src = tj;
+  for (int64_t a1 = 1; a1 < L; a1++)
+    for (int64_t l = 0; l < a1; l++, src += 4 * q * q)
+      memcpy(sl_model_J(m, m->order[a1], m->order[l]), src, 4 * (size_t)(q * q));
+  return SL_OK;
+}
+
 const sl_model_ops sl_ar_ops = {
   .name = "ar",
   .id = SL_MODEL_AR,
   .caps = SL_CAP_NORMALISED | SL_CAP_EXACT_SAMPLE | SL_CAP_ALIGNED,
   .summary = "autoregressive DCA (arDCA): exact likelihood and ancestral sampling",
   .create = ar_create,
+  .read = ar_read,
   .prepare = ar_prepare_op,
   .energy = ar_logp,
   .logp = ar_logp,

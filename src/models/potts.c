@@ -15,6 +15,7 @@
 #include "seqloop/model.h"
 
 #include "kinds.h"
+#include "modelfile.h"
 
 int sl_pairwise_energy(const sl_model *m, void *ws, const uint8_t *s, double *ret, sl_error *err) {
   (void)ws; (void)err;
@@ -100,12 +101,26 @@ static int potts_create(sl_model *m, sl_error *err) {
   return m->J ? SL_OK : sl_fail(err, SL_ENOMEM, "out of memory");
 }
 
+/* The file's J: one q x q block per pair i < j, lexicographic. */
+static int potts_read(sl_model *m, const sl_model_file *f, sl_error *err) {
+  const int64_t L = m->L;
+  const int q = m->q;
+  size_t nb = (size_t)(L * (L - 1) / 2) * (size_t)(q * q) * 4;
+  const uint8_t *tj = sl_mf_tensor(f, "J", nb, err);
+  if (!tj) return SL_EINPUT;
+  int status = sl_mf_check_floats(f, tj, nb / 4, "J", err);
+  if (status) return status;
+  sl_mf_unpack_pairs(m, tj);
+  return SL_OK;
+}
+
 const sl_model_ops sl_potts_ops = {
   .name = "potts",
   .id = SL_MODEL_POTTS,
   .caps = SL_CAP_COUPLINGS | SL_CAP_CONDITIONALS | SL_CAP_ALIGNED,
   .summary = "pairwise Potts model (plmc pseudo-likelihood): fields and couplings",
   .create = potts_create,
+  .read = potts_read,
   .energy = sl_pairwise_energy,
   .delta = sl_pairwise_delta,
   .conditional = sl_pairwise_conditional,

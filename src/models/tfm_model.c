@@ -20,6 +20,7 @@
 #include "seqloop/tfm.h"
 
 #include "kinds.h"
+#include "modelfile.h"
 
 typedef struct {
   sl_tfm_ws *tw;
@@ -157,6 +158,35 @@ DONE:
   return status;
 }
 
+/* The "tfm" header object and the transformer's parameter tensors. */
+static int tfm_read(sl_model *m, const sl_model_file *f, sl_error *err) {
+  const char *path = f->path;
+  const cJSON *o = cJSON_GetObjectItemCaseSensitive(f->root, "tfm");
+  int64_t nl, dm, nh, nc, v;
+  if (!cJSON_IsObject(o) || sl_mf_json_int(o, "n_layer", 1, 256, &nl) || sl_mf_json_int(o, "d_model", 1, 16384, &dm) ||
+      sl_mf_json_int(o, "n_head", 1, 16384, &nh) || sl_mf_json_int(o, "n_ctx", 2, 65536, &nc) ||
+      sl_mf_json_int(o, "vocab", 1, 1 << 20, &v))
+    return sl_fail(err, SL_EINPUT, "%s: a tfm model needs a 'tfm' object with integer n_layer, d_model, "
+                   "n_head, n_ctx and vocab", path);
+  if (m->abc->type != SL_ABC_PROTEIN || !m->gap_missing)
+    return sl_fail(err, SL_EINPUT, "%s: a tfm model must be over the protein alphabet with gaps missing", path);
+  sl_tfm_config c = {(int)nl, (int)dm, (int)nh, (int)nc, (int)v};
+  sl_error e2;
+  if (sl_tfm_create(&c, &m->tfm, &e2))
+    return sl_fail(err, e2.status == SL_ENOMEM ? SL_ENOMEM : SL_EINPUT, "%s: %s", path, e2.msg);
+  float *dst = m->tfm->mem;
+  for (int k = 0; k < SL_TFM_NTENSORS; k++) {
+    size_t nb = m->tfm->sizes[k] * 4;
+    const uint8_t *src = sl_mf_tensor(f, sl_tfm_tensor_names[k], nb, err);
+    if (!src) return SL_EINPUT;
+    int status = sl_mf_check_floats(f, src, nb / 4, sl_tfm_tensor_names[k], err);
+    if (status) return status;
+    memcpy(dst, src, nb);
+    dst += m->tfm->sizes[k];
+  }
+  return SL_OK;
+}
+
 static void tfm_destroy(sl_model *m) {
   sl_tfm_destroy(m->tfm);
   m->tfm = NULL;
@@ -171,6 +201,7 @@ const sl_model_ops sl_tfm_ops = {
   .id = SL_MODEL_TFM,
   .caps = SL_CAP_NORMALISED | SL_CAP_EXACT_SAMPLE,
   .summary = "small causal transformer over ungapped sequences",
+  .read = tfm_read,
   .destroy = tfm_destroy,
   .ws_create = tfm_ws_create,
   .ws_destroy = tfm_ws_destroy,
