@@ -164,7 +164,8 @@ typedef struct sl_model_ops {
    * sequentially (threads then work inside each draw). */
   int64_t sample_chunk;
   /* Entropy S in bits (exact, or the kind's own Monte Carlo over n samples);
-   * NULL: not available. */
+   * NULL: the generic Monte Carlo estimate if the kind samples exactly, else
+   * none. */
   int (*entropy)(const sl_model *m, int64_t n, uint64_t seed, int threads, sl_entropy *ret,
                  sl_error *err);
   /* Longest sequence (residues) the model scores, or 0 for L aligned columns. */
@@ -272,10 +273,13 @@ SL_MUSTCHECK int sl_model_sample(const sl_model *m, sl_model_ws *ws, struct sl_r
                                  double *ret_logp, sl_error *err);
 
 /* sl_model_entropy()
- * Purpose:  The model's entropy in bits (exact where the kind knows it, else
- *           its Monte Carlo estimate over n samples with a standard error;
- *           deterministic for a seed).
- * Returns:  SL_OK; SL_EUSAGE if the kind has none (potts, profile so far).
+ * Purpose:  The model's entropy in bits: exact where the kind knows it
+ *           (profile: the sum of its sites' entropies; se = 0, n = 0), else
+ *           the kind's own Monte Carlo estimate (ar, tfm), else a generic
+ *           one for kinds with exact sampling (-mean log2 P over n draws from
+ *           one stream seeded with seed), with its standard error;
+ *           deterministic for a seed.
+ * Returns:  SL_OK; SL_EUSAGE for a kind without a normaliser (potts).
  */
 SL_MUSTCHECK int sl_model_entropy(const sl_model *m, int64_t n, uint64_t seed, int threads,
                                   sl_entropy *ret, sl_error *err);

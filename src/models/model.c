@@ -7,6 +7,8 @@
  */
 #include "seqloop/model.h"
 
+#include "seqloop/rng.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,12 +197,46 @@ int sl_model_sample(const sl_model *m, sl_model_ws *ws, struct sl_rng *rng, cons
   return status;
 }
 
+/* Generic Monte Carlo entropy for kinds with exact sampling and no entropy of
+ * their own: n draws from one stream (seed), S = -mean log2 P, with its
+ * standard error. */
+static int entropy_mc(const sl_model *m, int64_t n, uint64_t seed, sl_entropy *ret, sl_error *err) {
+  if (n < 2) return sl_fail(err, SL_EUSAGE, "the entropy estimate needs at least 2 samples");
+  const int64_t R = sl_model_row_len(m);
+  uint8_t *x = malloc((size_t)R + 1);
+  sl_model_ws *ws = NULL;
+  sl_draw_opts d;
+  sl_draw_opts_init(&d);
+  int status = x ? sl_model_ws_create(m, &ws, err) : sl_fail(err, SL_ENOMEM, "out of memory");
+  sl_rng r;
+  sl_rng_seed(&r, seed);
+  double s = 0, s2 = 0;
+  int64_t trunc = 0;
+  for (int64_t k = 0; k < n && !status; k++) {
+    double lp = 0;
+    int64_t len = 0;
+    if ((status = sl_model_sample(m, ws, &r, &d, 1, x, &len, &lp, err))) break;
+    trunc += !sl_model_has(m, SL_CAP_ALIGNED) && len == R;
+    s += -lp / M_LN2;
+    s2 += (lp / M_LN2) * (lp / M_LN2);
+  }
+  sl_model_ws_destroy(ws);
+  free(x);
+  if (status) return status;
+  double mean = s / (double)n, var = (s2 - s * mean) / (double)(n - 1);
+  ret->bits = mean;
+  ret->se = sqrt(var > 0 ? var / (double)n : 0);
+  ret->n = n;
+  ret->truncated = trunc;
+  return SL_OK;
+}
+
 int sl_model_entropy(const sl_model *m, int64_t n, uint64_t seed, int threads, sl_entropy *ret,
                      sl_error *err) {
   memset(ret, 0, sizeof *ret);
-  if (!m->ops->entropy)
-    return sl_fail(err, SL_EUSAGE, "no entropy estimate for a %s model", m->ops->name);
-  return m->ops->entropy(m, n, seed, threads, ret, err);
+  if (m->ops->entropy) return m->ops->entropy(m, n, seed, threads, ret, err);
+  if (m->ops->sample && m->ops->logp) return entropy_mc(m, n, seed, ret, err);
+  return sl_fail(err, SL_EUSAGE, "no entropy for a %s model (its normaliser is unknown)", m->ops->name);
 }
 
 double sl_model_energy(const sl_model *m, const uint8_t *s) {

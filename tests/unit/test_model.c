@@ -90,6 +90,20 @@ static void check_status_and_deltas(void) {
   r = sl_model_logp(f, NULL, x, &l1, &err) | sl_model_logp(f, NULL, s, &l0, &err) |
       sl_model_score(f, NULL, x, &e1, &err) | sl_model_score(f, NULL, s, &e0, &err);
   CHECK(r == SL_OK && fabs((l1 - l0) - (e1 - e0)) < 1e-9, "profile: log P and score differ by the normaliser only");
+  /* Entropy: exact for a profile (sum of the sites'), refused for a Potts model. */
+  sl_entropy H;
+  double S = 0;
+  for (int64_t i = 0; i < L; i++) {
+    double z = 0;
+    for (int b = 0; b < f->q; b++) z += exp(f->h[i * f->q + b]);
+    for (int b = 0; b < f->q; b++) {
+      double pb = exp(f->h[i * f->q + b]) / z;
+      S -= pb * log2(pb);
+    }
+  }
+  CHECK(sl_model_entropy(f, 0, 1, 1, &H, &err) == SL_OK && fabs(H.bits - S) < 1e-9 && H.se == 0,
+        "entropy (profile): exact, the sum of the sites' entropies (%.6f bits)", H.bits);
+  CHECK(sl_model_entropy(p, 100, 1, 1, &H, &err) == SL_EUSAGE, "entropy (potts): refused with a status");
   /* Conditionals: softmax of the logits equals the ratio of exp(scores). */
   double lg[32], z = 0, e[32], mx = -INFINITY;
   CHECK(sl_model_conditional(p, s, 3, lg, &err) == SL_OK, "conditional: a Potts model has them");
@@ -148,6 +162,27 @@ static void check_ancestral(void) {
   ok = sl_sample_ancestral(a, &d, 50, 1, 2, NULL, x2, NULL, NULL, &err) == SL_OK;
   for (int64_t k = 0; k < 50 && ok; k++) ok = x2[k * L + a->order[0]] == 3;
   CHECK(ok, "ancestral: a clamp on the first site of the order holds in every draw");
+  /* The generic Monte Carlo entropy (a kind with exact sampling and no
+   * entropy of its own) against the exact one by enumeration (L = 3). */
+  sl_model *t = random_model("ar", 3);
+  ok = t && sl_model_prepare(t, &err) == SL_OK;
+  double S = 0;
+  uint8_t s3[3];
+  for (int c = 0; c < 21 * 21 * 21 && ok; c++) {
+    s3[0] = (uint8_t)(c % 21); s3[1] = (uint8_t)(c / 21 % 21); s3[2] = (uint8_t)(c / 441);
+    double lp = 0;
+    ok = sl_model_logp(t, NULL, s3, &lp, &err) == SL_OK;
+    S -= exp(lp) * lp / log(2.0);
+  }
+  sl_model_ops generic = *t->ops;
+  generic.entropy = NULL;
+  t->ops = &generic;
+  sl_entropy H;
+  ok = ok && sl_model_entropy(t, 20000, 3, 1, &H, &err) == SL_OK;
+  CHECK(ok && H.n == 20000 && H.se > 0 && fabs(H.bits - S) < 4 * H.se,
+        "entropy (generic Monte Carlo): %.4f +- %.4f bits vs exact %.4f by enumeration", H.bits, H.se, S);
+  t->ops = sl_model_kind("ar");
+  sl_model_destroy(t);
   sl_model *p = random_model("potts", L);
   CHECK(sl_sample_ancestral(p, &d, 5, 1, 1, NULL, x2, NULL, NULL, &err) == SL_EUSAGE,
         "ancestral: a Potts model has no exact sampler (status, not a crash)");
