@@ -102,7 +102,9 @@ int main(void) {
 }
 """)
 PY
-  if gcc -std=c11 -fopenmp -D_GNU_SOURCE -Iinclude -Isrc/models -o "$TMP/ipm" "$TMP/main.c" "$TMP/ipm.c" "$TMP/registry.c" \
+  san=""
+  nm "$LIB" 2> /dev/null | grep -q __asan_ && san="-fsanitize=address,undefined" # make check's library
+  if gcc -std=c11 -fopenmp $san -D_GNU_SOURCE -Iinclude -Isrc/models -o "$TMP/ipm" "$TMP/main.c" "$TMP/ipm.c" "$TMP/registry.c" \
        "$LIB" -llbfgs -lz -lcjson -lnettle -lsqlite3 -lopenblas -lm 2> "$TMP/cc.err"; then
     out=$("$TMP/ipm")
     check "the worked example of docs/architecture.md (one file + one registry line) scores: $out" \
