@@ -89,6 +89,9 @@ double sl_ar_logp(const sl_model *m, const uint8_t *s);
  *           are clamped to that state; this is exact conditioning only for
  *           sites that come before all free sites in the order (see
  *           docs/sampling.md).
+ *           The model must be prepared (sl_ar_fit, sl_model_read,
+ *           sl_model_prepare); otherwise nothing is drawn and *ret_logp is
+ *           NAN. The status-returning form is sl_model_sample (model.h).
  * Args:     out      - L alphabet codes (RETURN)
  *           ret_logp - log P(out) under the model at T = 1 (may be NULL)
  */
