@@ -58,6 +58,7 @@ headers:
 
 test: all headers
 	tools/check_layers.sh
+	tools/check_kinds.sh
 	SEQLOOP_BIN=./$(BIN) SEQLOOP_UNIT_DIR=$(B)/tests tests/run.sh
 
 check:

@@ -138,42 +138,37 @@ static double mean_logp(sl_model *m, const sl_msa *a) {
   return a->N ? s / (double)a->N : NAN;
 }
 
-/* Entropy of an ar model (Monte Carlo), as text and JSON; other kinds say why not. */
+/* The model's entropy (sl_model_entropy), as text and JSON; kinds without
+ * one say why not. */
 static int model_entropy(FILE *fp, cJSON *mj, sl_model *m, long long nent, unsigned long long seed,
                          int threads, sl_error *err) {
-  if (m->kind == SL_MODEL_TFM) {
-    double bits = 0, se = 0;
-    int64_t trunc = 0;
-    m->tfm->threads = threads;
-    int status = sl_tfm_entropy(m->tfm, nent, seed, &bits, &se, &trunc, err);
-    if (status) return status;
-    fprintf(fp, "entropy            %.3f bits (95%% interval %.3f to %.3f; %lld samples, seed %llu; "
-            "%lld filled the context)\n", bits, bits - 1.96 * se, bits + 1.96 * se, nent, seed, (long long)trunc);
-    fprintf(fp, "effective family   2^S = 10^%.2f sequences (ungapped, all lengths)\n", bits * log10(2.0));
-    cJSON_AddNumberToObject(mj, "entropy_bits", bits);
-    cJSON_AddNumberToObject(mj, "entropy_se_bits", se);
-    cJSON_AddNumberToObject(mj, "entropy_samples", (double)nent);
-    cJSON_AddNumberToObject(mj, "entropy_seed", (double)seed);
-    cJSON_AddNumberToObject(mj, "entropy_truncated_samples", (double)trunc);
-    cJSON_AddNumberToObject(mj, "log10_effective_family_size", bits * log10(2.0));
-    return SL_OK;
-  }
-  if (m->kind != SL_MODEL_AR) {
+  if (!sl_model_has(m, SL_CAP_EXACT_SAMPLE)) {
     fprintf(fp, "entropy            not available: exact entropy needs an ar or tfm model (this is %s)\n",
-            sl_model_kind_name(m->kind));
+            sl_model_name(m));
     return SL_OK;
   }
-  double bits = 0, se = 0;
-  int status = sl_ar_entropy(m, nent, seed, threads, &bits, &se, err);
+  sl_entropy H;
+  sl_model_set_threads(m, threads);
+  int status = sl_model_entropy(m, nent, seed, threads, &H, err);
   if (status) return status;
-  fprintf(fp, "entropy            %.3f bits (95%% interval %.3f to %.3f; %lld samples, seed %llu)\n",
-          bits, bits - 1.96 * se, bits + 1.96 * se, nent, seed);
-  fprintf(fp, "per site           %.4f bits; effective family size 2^S = 10^%.2f sequences\n",
-          bits / (double)m->L, bits * log10(2.0));
+  const double bits = H.bits, se = H.se;
+  const int aligned = sl_model_has(m, SL_CAP_ALIGNED);
+  if (aligned) {
+    fprintf(fp, "entropy            %.3f bits (95%% interval %.3f to %.3f; %lld samples, seed %llu)\n",
+            bits, bits - 1.96 * se, bits + 1.96 * se, nent, seed);
+    fprintf(fp, "per site           %.4f bits; effective family size 2^S = 10^%.2f sequences\n",
+            bits / (double)m->L, bits * log10(2.0));
+  } else {
+    fprintf(fp, "entropy            %.3f bits (95%% interval %.3f to %.3f; %lld samples, seed %llu; "
+            "%lld filled the context)\n", bits, bits - 1.96 * se, bits + 1.96 * se, nent, seed,
+            (long long)H.truncated);
+    fprintf(fp, "effective family   2^S = 10^%.2f sequences (ungapped, all lengths)\n", bits * log10(2.0));
+  }
   cJSON_AddNumberToObject(mj, "entropy_bits", bits);
   cJSON_AddNumberToObject(mj, "entropy_se_bits", se);
   cJSON_AddNumberToObject(mj, "entropy_samples", (double)nent);
   cJSON_AddNumberToObject(mj, "entropy_seed", (double)seed);
+  if (!aligned) cJSON_AddNumberToObject(mj, "entropy_truncated_samples", (double)H.truncated);
   cJSON_AddNumberToObject(mj, "log10_effective_family_size", bits * log10(2.0));
   return SL_OK;
 }
@@ -197,28 +192,29 @@ static int audit_models(cli_common *c, const char *model_path, const char *sampl
     if ((status = sl_model_read(model_path, &m, &err))) goto DONE;
     cJSON *mj = cJSON_AddObjectToObject(root, "model");
     cJSON_AddStringToObject(mj, "path", model_path);
-    cJSON_AddStringToObject(mj, "kind", sl_model_kind_name(m->kind));
+    cJSON_AddStringToObject(mj, "kind", sl_model_name(m));
     cJSON_AddNumberToObject(mj, "L", (double)m->L);
     cJSON_AddNumberToObject(mj, "q", m->q);
     cJSON_AddNumberToObject(mj, "train_neff", m->neff);
     fprintf(fp, "model              %s (%s, L %lld, q %d, trained on Neff %.1f)\n", model_path,
-            sl_model_kind_name(m->kind), (long long)m->L, m->q, m->neff);
+            sl_model_name(m), (long long)m->L, m->q, m->neff);
     if ((status = model_entropy(fp, mj, m, nent, seed, c->w.threads, &err))) goto DONE;
   }
   if (compare) {
     if ((status = cli_read_any_model("audit", compare, &m2, &err))) goto DONE;
     cJSON *cj = cJSON_AddObjectToObject(root, "compare");
     cJSON_AddStringToObject(cj, "path", compare);
-    cJSON_AddStringToObject(cj, "kind", sl_model_kind_name(m2->kind));
+    cJSON_AddStringToObject(cj, "kind", sl_model_name(m2));
     cJSON_AddNumberToObject(cj, "train_neff", m2->neff);
     fprintf(fp, "compare            %s (%s, L %lld, q %d, trained on Neff %.1f)\n", compare,
-            sl_model_kind_name(m2->kind), (long long)m2->L, m2->q, m2->neff);
+            sl_model_name(m2), (long long)m2->L, m2->q, m2->neff);
     if ((status = model_entropy(fp, cj, m2, nent, seed, c->w.threads, &err))) goto DONE;
     for (int dir = 0; dir < 2; dir++) {
       sl_model *P = dir ? m2 : m, *Q = dir ? m : m2;
       const char *key = dir ? "kl_compare_to_model_bits" : "kl_model_to_compare_bits";
       double kl = 0, se = 0;
-      if (P->kind != SL_MODEL_AR || (Q->kind != SL_MODEL_AR && Q->kind != SL_MODEL_PROFILE)) {
+      if (!sl_model_has(P, SL_CAP_EXACT_SAMPLE | SL_CAP_ALIGNED | SL_CAP_NORMALISED) ||
+          !sl_model_has(Q, SL_CAP_NORMALISED | SL_CAP_ALIGNED)) {
         fprintf(fp, "KL(%s || %s)  not available: needs an ar P and an ar or profile Q\n",
                 dir ? "compare" : "model", dir ? "model" : "compare");
         continue;
@@ -247,11 +243,10 @@ static int audit_models(cli_common *c, const char *model_path, const char *sampl
         status = sl_fail(&err, SL_EINPUT, "%s has %lld columns, the model %lld", heldout, (long long)H->L, (long long)M->L);
         goto DONE;
       }
-      if (M->kind == SL_MODEL_POTTS) {
+      if (!sl_model_has(M, SL_CAP_NORMALISED)) {
         fprintf(fp, "held-out %-9s not available: a Potts model has no exact normaliser\n", k ? "(compare)" : "(model)");
         continue;
       }
-      if (M->kind == SL_MODEL_AR && (status = sl_ar_prepare(M, &err))) goto DONE;
       double s = 0;
       for (int64_t n = 0; n < H->N; n++) s += sl_info_logp(M, sl_msa_row(H, n));
       double lp = s / (double)H->N, bps = -lp / ((double)H->L * log(2.0));

@@ -34,7 +34,7 @@ static int rows_from_assay(const sl_msa *A, const char *path, int skip_invalid, 
   if (mc < 0) { sl_csv_destroy(csv); return sl_fail(err, SL_EINPUT, "%s: no 'mutant' column in the header", path); }
   /* A parameter-free model shell carries the focus and its numbering, so the
    * variants are parsed exactly as `seqloop score` parses them. */
-  sl_model *shell = sl_model_create(SL_MODEL_PROFILE, A->L, A->abc, 0);
+  sl_model *shell = sl_model_create("profile", A->L, A->abc, 0);
   sl_mutation *mut = malloc(SL_MAX_MUTATIONS * sizeof *mut);
   uint8_t *x = malloc((size_t)(csv->nrows * A->L) + 1);
   char **names = calloc((size_t)csv->nrows + 1, sizeof *names);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "../src/base/progress.h"
 #include "seqloop/ar.h"
 #include "seqloop/potts.h"
 
@@ -18,6 +19,7 @@ static const cli_cmdinfo info = {
 typedef struct {
   int tty, quiet;
   int max_iter;
+  sl_progress *bar; /* on a terminal without -q (src/base/progress.h) */
 } progress_ctx;
 
 static int progress(void *ctx, int iter, int n_evals, double fx, double gnorm, double xnorm,
@@ -26,11 +28,10 @@ static int progress(void *ctx, int iter, int n_evals, double fx, double gnorm, d
   if (p->quiet) return 0;
   double cond = gnorm / (xnorm > 1 ? xnorm : 1);
   if (p->tty) {
-    int width = 30, fill = p->max_iter > 0 ? (int)((double)width * iter / p->max_iter) : iter % (width + 1);
-    char bar[64];
-    for (int k = 0; k < width; k++) bar[k] = k < fill ? '#' : '.';
-    bar[width] = 0;
-    fprintf(stderr, "\r[%s] iter %d  f %.1f  |g|/|x| %.2e  %.1fs ", bar, iter, fx, cond, seconds);
+    char note[96];
+    snprintf(note, sizeof note, "f %.1f, |g|/|x| %.2e", fx, cond);
+    sl_progress_note(p->bar, note);
+    sl_progress_update(p->bar, iter);
   } else {
     if (iter == 1) fprintf(stderr, "iter\tevals\tseconds\tobjective\tgnorm\t|g|/max(1,|x|)\n");
     fprintf(stderr, "%d\t%d\t%.2f\t%.4f\t%.4e\t%.4e\n", iter, n_evals, seconds, fx, gnorm, cond);
@@ -140,16 +141,16 @@ int cmd_fit(int argc, char **argv) {
   if (!isnan(lh)) o.lambda_h = lh;
   if (!isnan(lj)) o.lambda_J = lj;
   o.threads = c.w.threads;
-  progress_ctx pc = {isatty(2), c.quiet, o.max_iter};
+  progress_ctx pc = {isatty(2), c.quiet, o.max_iter, NULL};
   o.progress = progress;
   o.progress_ctx = &pc;
   if (init) {
     sl_model *im = NULL;
     status = cli_read_any_model("fit", init, &im, &err);
     if (status) goto DONE;
-    if (im->kind != SL_MODEL_POTTS || im->L != msa->L || im->q != q || im->abc != msa->abc) {
+    if (!sl_model_has(im, SL_CAP_COUPLINGS) || im->L != msa->L || im->q != q || im->abc != msa->abc) {
       status = sl_fail(&err, SL_EINPUT, "%s: a %s model with L %lld and q %d does not fit this "
-                       "alignment and options (L %lld, q %d)", init, sl_model_kind_name(im->kind),
+                       "alignment and options (L %lld, q %d)", init, sl_model_name(im),
                        (long long)im->L, im->q, (long long)msa->L, q);
       sl_model_destroy(im);
       goto DONE;
@@ -186,8 +187,10 @@ int cmd_fit(int argc, char **argv) {
       fprintf(stderr, "seqloop fit: potts, %lld parameters, lambda_h %g, lambda_J %g (%s), gaps %s, "
               "%d threads\n", (long long)sl_potts_nparams(msa->L, q), o.lambda_h, o.lambda_J, preset,
               o.gap_missing ? "missing" : "a state", o.threads);
+    pc.bar = pc.tty && !c.quiet ? sl_progress_create(stderr, "seqloop fit: potts", "iterations") : NULL;
+    sl_progress_start(pc.bar, NULL, o.max_iter); /* 0 (until converged): no total, no ETA */
     status = sl_potts_fit_plm(msa, w, &o, &m, &rep, &err);
-    if (pc.tty && !c.quiet) fprintf(stderr, "\n");
+    sl_progress_destroy(pc.bar);
     if (!status && !c.quiet)
       fprintf(stderr, "seqloop fit: %s after %d iterations (%d evaluations, %.2f s): objective %.4f\n",
               rep.lbfgs_message, rep.iterations, rep.evaluations, rep.seconds, rep.fx);
@@ -223,7 +226,9 @@ int cmd_fit(int argc, char **argv) {
     if (!c.quiet)
       fprintf(stderr, "seqloop fit: ar, %lld parameters, lambda_h %g, lambda_J %g, order %s, %d threads\n",
               (long long)sl_potts_nparams(msa->L, q), ao.lambda_h, ao.lambda_J, order, ao.threads);
+    ao.progress = isatty(2) && !c.quiet ? sl_progress_create(stderr, "seqloop fit: ar", "sites") : NULL;
     status = sl_ar_fit(msa, w, &ao, &m, &ar, &err);
+    sl_progress_destroy(ao.progress);
     if (!status && !c.quiet)
       fprintf(stderr, "seqloop fit: %lld sites fitted in %.2f s (%lld evaluations; %d sites stopped "
               "before convergence): training NLL %.4f nats per sequence (weights sum to 1)\n",

@@ -38,14 +38,71 @@ typedef struct {
   int64_t n_skipped;
   uint8_t *x;      /* aligned: N*L alphabet codes (for the split), else NULL */
   int64_t L;
-  char *first;     /* the first row, ungapped (reference for scoring) */
+  char *first;     /* the reference for mutant scoring, as letters (set_reference) */
   int64_t first_start;
   char *first_name;
+  int64_t *first_pos; /* residue numbers of its positions */
 } rows;
 
 static void rows_free(rows *r) {
   for (int64_t i = 0; i < r->n; i++) { free(r->seq[i]); free(r->raw[i]); free(r->name[i]); }
-  free(r->seq); free(r->raw); free(r->name); free(r->len); free(r->w); free(r->x); free(r->first); free(r->first_name);
+  free(r->seq); free(r->raw); free(r->name); free(r->len); free(r->w); free(r->x); free(r->first); free(r->first_name); free(r->first_pos);
+}
+
+/* The reference (the model's focus) and its numbering: one rule for every
+ * model kind (docs/formats.md, Numbering). With a focus (-f NAME,
+ * --focus-first) it is the focus record, its residues numbered from
+ * NAME/start-end; without, the first row over the model's columns numbered
+ * 1..L: the alignment's columns for aligned input (gaps as missing), as the
+ * aligned kinds number them, else the first record's residues. */
+static int set_reference(const cli_common *c, const sl_seqset *ss, const sl_msa *msa, rows *r, sl_error *err) {
+  const int focused = c->msa.focus || c->msa.focus_first;
+  const sl_alphabet *abc = sl_alphabet_get(SL_ABC_PROTEIN);
+  const char *src = NULL, *name = NULL;
+  free(r->first); free(r->first_name); free(r->first_pos);
+  r->first = r->first_name = NULL;
+  r->first_pos = NULL;
+  if (msa && !focused) {
+    if (!(r->first = malloc((size_t)msa->L + 1)) || !(r->first_pos = malloc((size_t)msa->L * sizeof *r->first_pos)) ||
+        !(r->first_name = sl_strdup(ss->name[msa->src_row[0]])))
+      return sl_fail(err, SL_ENOMEM, "out of memory");
+    for (int64_t i = 0; i < msa->L; i++) {
+      r->first[i] = abc->symbols[sl_msa_row(msa, 0)[i]];
+      r->first_pos[i] = i + 1;
+    }
+    r->first[msa->L] = 0;
+    r->first_start = 1;
+    return SL_OK;
+  }
+  if (msa && msa->focus >= 0) {
+    src = ss->seq[msa->src_row[msa->focus]];
+    name = ss->name[msa->src_row[msa->focus]];
+  } else if (c->msa.focus) {
+    for (int64_t k = 0; k < ss->n && !src; k++)
+      if (strncmp(ss->name[k], c->msa.focus, strlen(c->msa.focus)) == 0) { src = ss->seq[k]; name = ss->name[k]; }
+    if (!src) return sl_fail(err, SL_EINPUT, "%s: no record named '%s' (--focus)", ss->path, c->msa.focus);
+  } else {
+    src = r->raw[0];
+    name = r->name[0];
+  }
+  int *tok = malloc((strlen(src) + 1) * sizeof *tok), n = 0;
+  if (!tok) return sl_fail(err, SL_ENOMEM, "out of memory");
+  int status = sl_tfm_tokenize(src, tok, &n, err);
+  if (!status && (!(r->first = malloc((size_t)n + 1)) || !(r->first_pos = malloc(((size_t)n + 1) * sizeof *r->first_pos)) ||
+                  !(r->first_name = sl_strdup(name))))
+    status = sl_fail(err, SL_ENOMEM, "out of memory");
+  if (!status) {
+    r->first_start = 1;
+    const char *sl = strrchr(name, '/');
+    if (focused && sl && sl[1] >= '0' && sl[1] <= '9') r->first_start = strtoll(sl + 1, NULL, 10);
+    for (int i = 0; i < n; i++) {
+      r->first[i] = "ACDEFGHIKLMNPQRSTVWY"[tok[i]];
+      r->first_pos[i] = r->first_start + i;
+    }
+    r->first[n] = 0;
+  }
+  free(tok);
+  return status;
 }
 
 static int load_rows(cli_common *c, const char *path, rows *r, char *sha, sl_error *err) {
@@ -107,6 +164,7 @@ static int load_rows(cli_common *c, const char *path, rows *r, char *sha, sl_err
     r->n++;
   }
   if (r->n == 0) status = sl_fail(err, SL_EINPUT, "%s: no row of standard amino acids to train on", path);
+  else status = set_reference(c, ss, aligned ? msa : NULL, r, err);
 DONE:
   sl_msa_destroy(msa);
   sl_seqset_destroy(ss);
@@ -387,12 +445,12 @@ int cmd_fit_tfm(int argc, char **argv) {
   /* model */
   if (resume) {
     if ((status = sl_model_read_checkpoint(ckpt, &m, &st, &saved_json, &err))) goto DONE;
-    if (m->kind != SL_MODEL_TFM) { status = sl_fail(&err, SL_EINPUT, "%s: not a tfm checkpoint", ckpt); goto DONE; }
+    if (!m->tfm) { status = sl_fail(&err, SL_EINPUT, "%s: not a tfm checkpoint", ckpt); goto DONE; }
     cfg = m->tfm->cfg;
   } else if (init) {
     if ((status = sl_model_read(init, &im, &err))) goto DONE;
-    if (im->kind != SL_MODEL_TFM) {
-      status = sl_fail(&err, SL_EINPUT, "%s: --init needs a tfm model, not a %s model", init, sl_model_kind_name(im->kind));
+    if (!im->tfm) {
+      status = sl_fail(&err, SL_EINPUT, "%s: --init needs a tfm model, not a %s model", init, sl_model_name(im));
       goto DONE;
     }
     cfg = im->tfm->cfg;
@@ -406,7 +464,7 @@ int cmd_fit_tfm(int argc, char **argv) {
     if (!c.quiet) fprintf(stderr, "seqloop fit: resuming %s at step %lld of %lld\n", ckpt, (long long)st->step, (long long)o.steps);
   } else {
     int64_t L = (int64_t)strlen(r.first);
-    m = sl_model_create(SL_MODEL_TFM, L > 0 ? L : 1, sl_alphabet_get(SL_ABC_PROTEIN), 1);
+    m = sl_model_create("tfm", L > 0 ? L : 1, sl_alphabet_get(SL_ABC_PROTEIN), 1);
     if (!m) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
     if ((status = sl_tfm_create(&cfg, &m->tfm, &err))) goto DONE;
     if (im) {
@@ -414,7 +472,7 @@ int cmd_fit_tfm(int argc, char **argv) {
     } else {
       sl_tfm_init_random(m->tfm, o.seed);
     }
-    for (int64_t i = 0; i < L; i++) { m->focus[i] = m->abc->code[(unsigned char)r.first[i]]; m->pos[i] = r.first_start + i; }
+    for (int64_t i = 0; i < L; i++) { m->focus[i] = m->abc->code[(unsigned char)r.first[i]]; m->pos[i] = r.first_pos[i]; }
     if (!(m->focus_name = sl_strdup(r.first_name))) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
     if ((status = sl_tfm_state_create(m->tfm, o.seed, &st, &err))) goto DONE;
   }

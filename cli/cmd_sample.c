@@ -5,15 +5,15 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 #include "cli.h"
-#include "seqloop/ar.h"
-#include "seqloop/gibbs.h"
+#include "../src/base/progress.h"
+#include "seqloop/sample.h"
 #include "seqloop/score.h"
-#include "seqloop/tfm.h"
 
 static const cli_cmdinfo info = {
   "sample", "seqloop sample -m MODEL -n N [options]",
@@ -21,39 +21,57 @@ static const cli_cmdinfo info = {
   "Potts or profile model (or a tfm model with --fix/--infill) by Gibbs sampling (burn-in;\n"
   "thinning). FASTA with log P in each header; provenance to OUTPUT.prov.json.\n", NULL};
 
-/* i.i.d. samples from a transformer, token by token. Sequential: one
- * generator, so a seed gives the same samples for any thread count (threads
- * only split the work inside each forward pass). */
-static int sample_tfm(cli_common *c, sl_model *m, long long n, unsigned long long seed, double T, double top_p,
-                      const char *prefix, sl_error *err) {
-  sl_tfm *t = m->tfm;
-  t->threads = c->w.threads;
+/* Residues of row x (len codes; gaps skipped) as one FASTA line. */
+static void put_residues(FILE *fp, const sl_model *m, const uint8_t *x, int64_t len) {
+  for (int64_t i = 0; i < len; i++)
+    if (sl_model_state(m, x[i]) >= 0) fputc(m->abc->symbols[x[i]], fp);
+  fputc('\n', fp);
+}
+
+/* i.i.d. samples from an ungapped model (tfm), token by token
+ * (sl_sample_ancestral: one generator, so a seed gives the same samples for
+ * any thread count; threads split the work inside each draw). */
+static int sample_ungapped(cli_common *c, sl_model *m, long long n, unsigned long long seed, double T,
+                           double top_p, const char *prefix, sl_error *err) {
 #ifdef _OPENMP
   if (!getenv("OMP_DYNAMIC")) omp_set_dynamic(1); /* as in cmd_fit_tfm.c */
 #endif
-  int *pre = NULL, npre = 0, *out = malloc((size_t)t->cfg.n_ctx * sizeof *out);
+  const int64_t R = sl_model_row_len(m);
+  uint8_t *pre = NULL, *X = malloc((size_t)(n * R) + 1);
+  int64_t *len = malloc((size_t)n * sizeof *len);
+  double *lp = malloc((size_t)n * sizeof *lp);
   sl_outfile *of = NULL;
   int status = SL_OK;
   double mean = 0, mlen = 0;
-  if (!out) return sl_fail(err, SL_ENOMEM, "out of memory");
+  sl_draw_opts d;
+  sl_draw_opts_init(&d);
+  d.T = T;
+  d.top_p = top_p;
+  if (!X || !len || !lp) { status = sl_fail(err, SL_ENOMEM, "out of memory for %lld samples", n); goto DONE; }
   if (prefix) {
-    if (!(pre = malloc((strlen(prefix) + 1) * sizeof *pre))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
-    if ((status = sl_tfm_tokenize(prefix, pre, &npre, err))) goto DONE;
+    if (!(pre = malloc(strlen(prefix) + 1))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+    for (const char *p = prefix; *p; p++) {
+      unsigned char ch = (unsigned char)*p;
+      if (ch == '-' || ch == '.' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') continue;
+      ch = (unsigned char)(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
+      if (m->abc->cls[ch] != SL_CH_RESIDUE) {
+        status = sl_fail(err, SL_EUSAGE, "--prefix: '%c' at position %lld is not one of the 20 standard "
+                         "residues", *p, (long long)(p - prefix) + 1);
+        goto DONE;
+      }
+      pre[d.n_prefix++] = m->abc->code[ch];
+    }
+    d.prefix = pre;
   }
+  if ((status = sl_sample_ancestral(m, &d, n, seed, c->w.threads, NULL, X, len, lp, err))) goto DONE;
   if ((status = sl_outfile_open(c->out, &of, err))) goto DONE;
   FILE *fp = sl_outfile_fp(of);
-  sl_rng r;
-  sl_rng_seed(&r, seed);
   for (long long k = 0; k < n; k++) {
-    int len = 0;
-    double lp = 0;
-    if ((status = sl_tfm_sample(t, &r, T, top_p, pre, npre, out, &len, &lp, err))) goto DONE;
-    fprintf(fp, ">sample%lld logp=%.4f length=%d%s seed=%llu T=%g top_p=%g\n", k + 1, lp, len,
-            len == t->cfg.n_ctx - 1 ? " truncated=context" : "", seed, T, top_p);
-    for (int i = 0; i < len; i++) fputc("ACDEFGHIKLMNPQRSTVWY"[out[i]], fp);
-    fputc('\n', fp);
-    mean += lp;
-    mlen += len;
+    fprintf(fp, ">sample%lld logp=%.4f length=%lld%s seed=%llu T=%g top_p=%g\n", k + 1, lp[k], (long long)len[k],
+            len[k] == R ? " truncated=context" : "", seed, T, top_p);
+    put_residues(fp, m, X + k * R, len[k]);
+    mean += lp[k];
+    mlen += (double)len[k];
   }
   status = sl_outfile_commit(of, err);
   of = NULL;
@@ -62,58 +80,58 @@ static int sample_tfm(cli_common *c, sl_model *m, long long n, unsigned long lon
 DONE:
   sl_outfile_abort(of);
   free(pre);
-  free(out);
+  free(X);
+  free(len);
+  free(lp);
   return status;
 }
 
-/* --fix/--infill under a transformer: one Gibbs chain under the exact
- * likelihood (sl_tfm_gibbs) from the reference sequence, clamped sites held;
+/* --fix/--infill under a model without site conditionals or clamped exact
+ * sampling (tfm): one Gibbs chain under the exact likelihood
+ * (sl_gibbs_likelihood) from the reference sequence, clamped sites held;
  * burn-in, then one sample every `thin` sweeps. The length stays the
  * reference's. */
-static int gibbs_tfm(cli_common *c, sl_model *m, long long n, unsigned long long seed, double T,
-                     const uint8_t *fixed, const sl_gibbs_opts *go, sl_error *err) {
-  sl_tfm *t = m->tfm;
-  t->threads = c->w.threads;
+static int gibbs_likelihood(cli_common *c, sl_model *m, long long n, unsigned long long seed, double T,
+                            const uint8_t *fixed, const sl_gibbs_opts *go, sl_error *err) {
 #ifdef _OPENMP
   if (!getenv("OMP_DYNAMIC")) omp_set_dynamic(1); /* as in cmd_fit_tfm.c */
 #endif
-  int *x = malloc((size_t)m->L * sizeof *x), len = 0;
-  uint8_t *is_free = malloc((size_t)m->L);
+  uint8_t *x = malloc((size_t)m->L), *is_free = malloc((size_t)m->L);
   sl_outfile *of = NULL;
-  int status = SL_OK, nfree = 0;
+  sl_model_ws *ws = NULL;
+  int status = SL_OK, nfree = 0, len = 0;
   if (!x || !is_free) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   for (int64_t i = 0; i < m->L; i++) {
-    int code = fixed[i] != 0xFF ? fixed[i] : m->focus[i];
-    int a = sl_model_state(m, code);
-    if (a < 0) continue; /* a gap in the reference: not part of the sequence */
-    x[len] = a;
-    is_free[len] = fixed[i] == 0xFF;
-    nfree += is_free[len];
-    len++;
+    x[i] = fixed[i] != 0xFF ? fixed[i] : m->focus[i];
+    int in = sl_model_state(m, x[i]) >= 0; /* a gap in the reference: not part of the sequence */
+    is_free[i] = in && fixed[i] == 0xFF;
+    nfree += is_free[i];
+    len += in;
   }
   if (nfree == 0) { status = sl_fail(err, SL_EUSAGE, "every residue is clamped: nothing to sample"); goto DONE; }
+  if ((status = sl_model_ws_create(m, &ws, err))) goto DONE;
   if ((status = sl_outfile_open(c->out, &of, err))) goto DONE;
   FILE *fp = sl_outfile_fp(of);
   sl_rng r;
   sl_rng_seed(&r, seed);
   double lp = 0, mean = 0;
-  if ((status = sl_tfm_gibbs(t, &r, T, x, len, is_free, go->burnin, &lp, err))) goto DONE;
+  if ((status = sl_gibbs_likelihood(m, ws, &r, T, x, is_free, go->burnin, &lp, err))) goto DONE;
   for (long long k = 0; k < n; k++) {
-    if ((status = sl_tfm_gibbs(t, &r, T, x, len, is_free, go->thin, &lp, err))) goto DONE;
+    if ((status = sl_gibbs_likelihood(m, ws, &r, T, x, is_free, go->thin, &lp, err))) goto DONE;
     fprintf(fp, ">sample%lld logp=%.4f length=%d free=%d seed=%llu T=%g burnin=%lld thin=%lld\n", k + 1, lp, len,
             nfree, seed, T, (long long)go->burnin, (long long)go->thin);
-    for (int i = 0; i < len; i++) fputc("ACDEFGHIKLMNPQRSTVWY"[x[i]], fp);
-    fputc('\n', fp);
+    put_residues(fp, m, x, m->L);
     mean += lp;
   }
   status = sl_outfile_commit(of, err);
   of = NULL;
   if (!status && !c->quiet)
-    fprintf(stderr, "seqloop sample: %lld sequences from one Gibbs chain under the tfm likelihood (%d free "
-            "sites, burn-in %lld, thinning %lld sweeps), mean log P %.3f nats\n", n, nfree,
+    fprintf(stderr, "seqloop sample: %lld sequences from one Gibbs chain under the %s likelihood (%d free "
+            "sites, burn-in %lld, thinning %lld sweeps), mean log P %.3f nats\n", n, sl_model_name(m), nfree,
             (long long)go->burnin, (long long)go->thin, mean / n);
 DONE:
   sl_outfile_abort(of);
+  sl_model_ws_destroy(ws);
   free(x);
   free(is_free);
   return status;
@@ -173,21 +191,21 @@ int cmd_sample(int argc, char **argv) {
   sl_outfile *of = NULL;
   int status = sl_model_read(model_path, &m, &err);
   if (status) goto DONE;
-  if (m->kind == SL_MODEL_TFM && (naturals || ((fix || infill) && (prefix || top_p != 1.0)))) {
+  sl_model_set_threads(m, c.w.threads);
+  const int aligned = sl_model_has(m, SL_CAP_ALIGNED), exact = sl_model_has(m, SL_CAP_EXACT_SAMPLE);
+  if (!aligned && (naturals || ((fix || infill) && (prefix || top_p != 1.0)))) {
     status = sl_fail(&err, SL_EUSAGE, naturals ? "--naturals needs aligned samples; tfm samples are ungapped"
                      : "--fix/--infill (Gibbs sampling) take neither --prefix nor --top-p");
     goto DONE;
   }
-  if (m->kind == SL_MODEL_TFM && !fix && !infill) {
-    status = sample_tfm(&c, m, n, seed, T, top_p, prefix, &err);
+  if (!aligned && !fix && !infill) {
+    status = sample_ungapped(&c, m, n, seed, T, top_p, prefix, &err);
     goto DONE;
   }
   if (top_p != 1.0 || prefix) {
     status = sl_fail(&err, SL_EUSAGE, "--top-p and --prefix need a tfm model");
     goto DONE;
   }
-  const int is_ar = m->kind == SL_MODEL_AR;
-  if (is_ar && (status = sl_ar_prepare(m, &err))) goto DONE;
   const int64_t L = m->L;
   if (fix || infill) {
     fixed = malloc((size_t)L);
@@ -227,37 +245,34 @@ int cmd_sample(int argc, char **argv) {
     free(mu);
     if (status) goto DONE;
   }
-  if (m->kind == SL_MODEL_TFM) {
-    status = gibbs_tfm(&c, m, n, seed, T, fixed, &go, &err);
+  if (!sl_model_has(m, SL_CAP_CONDITIONALS) && !(exact && aligned)) {
+    status = gibbs_likelihood(&c, m, n, seed, T, fixed, &go, &err);
     goto DONE;
-  }
-  if (fixed && is_ar) {
-    /* Exact only if every clamped site precedes every free site in the order. */
-    int seen_free = 0;
-    for (int64_t k = 0; k < L; k++) {
-      int is_fixed = fixed[m->order[k]] != 0xFF;
-      if (is_fixed && seen_free) {
-        status = sl_fail(&err, SL_EUSAGE, "--fix: residue %lld is not among the first sites of the model's "
-                         "order, so clamping it would not sample the conditional distribution; refit with "
-                         "--order listing the clamped columns first", (long long)m->pos[m->order[k]]);
-        goto DONE;
-      }
-      if (!is_fixed) seen_free = 1;
-    }
   }
   X = malloc((size_t)(n * L));
   lp = malloc((size_t)n * sizeof *lp);
   ident = malloc((size_t)n * sizeof *ident);
   if (!X || !lp || !ident) { status = sl_fail(&err, SL_ENOMEM, "out of memory for %lld samples", n); goto DONE; }
   double rhat = NAN;
-  if (is_ar) {
-    if ((status = sl_ar_sample_many(m, n, seed, c.w.threads, T, fixed, X, lp, &err))) goto DONE;
+  if (exact) { /* ancestral (ar): the kind refuses clamps it cannot honour exactly */
+    sl_draw_opts d;
+    sl_draw_opts_init(&d);
+    d.T = T;
+    d.fixed = fixed;
+    sl_progress *pr = isatty(2) && !c.quiet ? sl_progress_create(stderr, "seqloop sample", "samples") : NULL;
+    sl_progress_start(pr, NULL, n);
+    status = sl_sample_ancestral(m, &d, n, seed, c.w.threads, pr, X, NULL, lp, &err);
+    sl_progress_destroy(pr);
+    if (status) goto DONE;
   } else {
     go.T = T;
     go.seed = seed;
     go.fixed = fixed;
     go.threads = c.w.threads;
-    if ((status = sl_gibbs_sample(m, &go, n, X, lp, &rhat, &err))) goto DONE;
+    go.progress = isatty(2) && !c.quiet ? sl_progress_create(stderr, "seqloop sample: Gibbs", "sweeps") : NULL;
+    status = sl_gibbs_sample(m, &go, n, X, lp, &rhat, &err);
+    sl_progress_destroy(go.progress);
+    if (status) goto DONE;
   }
   if (naturals) {
     sl_msa_opts mo;
@@ -286,11 +301,11 @@ int cmd_sample(int argc, char **argv) {
   if (!line) { sl_outfile_abort(of); of = NULL; status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
   for (int64_t t = 0; t < n; t++) {
     if (naturals)
-      fprintf(fp, is_ar ? ">sample%lld logp=%.4f nearest_identity=%.4f seed=%llu T=%g\n"
+      fprintf(fp, exact ? ">sample%lld logp=%.4f nearest_identity=%.4f seed=%llu T=%g\n"
                         : ">sample%lld energy=%.4f nearest_identity=%.4f seed=%llu T=%g\n",
               (long long)t + 1, lp[t], ident[t], seed, T);
     else
-      fprintf(fp, is_ar ? ">sample%lld logp=%.4f seed=%llu T=%g\n" : ">sample%lld energy=%.4f seed=%llu T=%g\n",
+      fprintf(fp, exact ? ">sample%lld logp=%.4f seed=%llu T=%g\n" : ">sample%lld energy=%.4f seed=%llu T=%g\n",
               (long long)t + 1, lp[t], seed, T);
     for (int64_t i = 0; i < L; i++) line[i] = m->abc->symbols[X[t * L + i]];
     line[L] = '\n';
@@ -302,7 +317,7 @@ int cmd_sample(int argc, char **argv) {
   if (!status && !c.quiet) {
     double mean = 0;
     for (int64_t t = 0; t < n; t++) mean += lp[t];
-    if (is_ar)
+    if (exact)
       fprintf(stderr, "seqloop sample: %lld sequences, mean log P %.3f nats (%.3f bits per site)\n", n,
               mean / n, -mean / n / log(2.0) / L);
     else

@@ -28,6 +28,7 @@ typedef struct {
   int64_t n_ok, n_skipped;
   sl_mutation *mut; /* SL_MAX_MUTATIONS */
   char first_skipped[3][200]; /* the first skipped rows, for one summary line */
+  sl_model_ws *ws;  /* this thread's model workspace */
 } scorer;
 
 /* Score one mutant string; NAN (and a note on stderr) if skipped. */
@@ -45,10 +46,11 @@ static int score_one(scorer *s, const char *where, const char *text, double *ret
     *ret = NAN;
     return SL_OK;
   }
-  *ret = sl_model_delta(s->m, s->m->focus, s->mut, n);
-  if (isnan(*ret) && s->m->kind == SL_MODEL_TFM)
-    return sl_fail(err, SL_EINPUT, "%s: the reference sequence (%lld columns) does not fit the tfm "
-                   "model's context of %d tokens", where, (long long)s->m->L, s->m->tfm->cfg.n_ctx);
+  if ((status = sl_mutant_delta(s->m, s->ws, s->m->focus, s->mut, n, ret, err))) {
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    return sl_fail(err, status, "%s: the reference sequence (%lld columns): %s", where, (long long)s->m->L, msg);
+  }
   s->n_ok++;
   return SL_OK;
 }
@@ -196,7 +198,7 @@ int cmd_score(int argc, char **argv) {
   int *bin = NULL;
   sc.mut = malloc(SL_MAX_MUTATIONS * sizeof *sc.mut);
   int status = sc.mut ? sl_model_read(model_path, &sc.m, &err) : sl_fail(&err, SL_ENOMEM, "out of memory");
-  if (status) goto DONE;
+  if (status || (status = sl_model_ws_create(sc.m, &sc.ws, &err))) goto DONE;
   sc.path = model_path;
   if ((status = sl_outfile_open(c.out, &of, &err))) goto DONE;
   FILE *fp = sl_outfile_fp(of);
@@ -249,10 +251,12 @@ int cmd_score(int argc, char **argv) {
       for (int a = 1; a < m->abc->q; a++) {
         if (a == wt) continue;
         sl_mutation mu = {i, m->pos[i], wt, (uint8_t)a};
-        double v = sl_model_delta(m, m->focus, &mu, 1);
-        if (isnan(v) && m->kind == SL_MODEL_TFM) {
-          status = sl_fail(&err, SL_EINPUT, "--all-singles: the reference sequence (%lld columns) does not "
-                           "fit the tfm model's context of %d tokens", (long long)m->L, m->tfm->cfg.n_ctx);
+        double v = 0;
+        if ((status = sl_mutant_delta(m, sc.ws, m->focus, &mu, 1, &v, &err))) {
+          char msg[sizeof err.msg];
+          snprintf(msg, sizeof msg, "%s", err.msg);
+          status = sl_fail(&err, status, "--all-singles: the reference sequence (%lld columns): %s",
+                           (long long)m->L, msg);
           goto DONE;
         }
         fprintf(fp, "%c%lld%c,%lld,%c,%c,%.6f\n", m->abc->symbols[wt], (long long)m->pos[i],
@@ -263,13 +267,13 @@ int cmd_score(int argc, char **argv) {
   } else { /* aligned sequences */
     sl_seqset *ss = NULL;
     if ((status = sl_seqset_read(seqs, SL_FMT_AUTO, &ss, &err))) goto DONE;
-    if (perplexity && sc.m->kind == SL_MODEL_POTTS) {
+    if (perplexity && !sl_model_has(sc.m, SL_CAP_NORMALISED)) {
       sl_seqset_destroy(ss);
       status = sl_fail(&err, SL_EUSAGE, "perplexity needs a normalised model (ar or profile); a Potts "
                        "model's likelihood is known only up to its partition function");
       goto DONE;
     }
-    if (sc.m->kind == SL_MODEL_TFM) {
+    if (!sl_model_has(sc.m, SL_CAP_ALIGNED)) { /* ungapped sequences of any length */
       status = score_tfm_sequences(&sc, ss, fp, perplexity, scorecol, model_path, seqs, metrics_json, &err);
       sl_seqset_destroy(ss);
       if (status) goto DONE;
@@ -297,7 +301,8 @@ int cmd_score(int argc, char **argv) {
       }
       if (!status && perplexity) {
         /* Sites counted: all L for ar (gaps are a state); residues for a gap-missing profile. */
-        double lp = sc.m->kind == SL_MODEL_AR ? sl_model_energy(sc.m, x) : sl_model_logp_profile(sc.m, x);
+        double lp = 0;
+        if ((status = sl_model_logp(sc.m, sc.ws, x, &lp, &err))) break;
         int64_t ns = 0;
         for (int64_t i = 0; i < sc.m->L; i++) ns += sl_model_state(sc.m, x[i]) >= 0;
         fprintf(fp, "%s,%.6f,%.6f\n", ss->name[k], lp, ns ? -lp / log(2.0) / (double)ns : 0.0);
@@ -351,6 +356,7 @@ COMMIT:
 DONE:
   sl_outfile_abort(of);
   sl_csv_destroy(csv);
+  sl_model_ws_destroy(sc.ws);
   sl_model_destroy(sc.m);
   free(sc.mut);
   free(score); free(dms); free(bin);

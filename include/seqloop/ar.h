@@ -38,6 +38,7 @@ typedef struct sl_ar_opts {
   int max_iter;           /* per site L-BFGS iterations (0: until converged) */
   double epsilon;         /* per site L-BFGS convergence (1e-4) */
   int portable;           /* unused by ar; kept for symmetry with potts */
+  struct sl_progress *progress; /* sites fitted, on a terminal (src/base/progress.h); NULL: silent */
 } sl_ar_opts;
 
 void sl_ar_opts_init(sl_ar_opts *o);
@@ -65,9 +66,11 @@ SL_MUSTCHECK int sl_ar_site_objective(const sl_msa *msa, const double *w, const 
                                       int64_t k, double lambda_h, double lambda_J,
                                       const double *x, double *ret_fx, double *g, sl_error *err);
 
-/* sl_ar_prepare(): build the sampling/likelihood layout into m->cache (done
- * on demand by the functions below; call it once before using a model from
- * several threads). Returns SL_OK or SL_ENOMEM. */
+/* sl_ar_prepare(): build the sampling/likelihood layout into m->cache if it
+ * is not there (sl_ar_fit and sl_model_read do it; sl_model_prepare rebuilds
+ * it after the parameters were edited). The functions below never build it:
+ * the model is read-only afterwards, safe to share between threads.
+ * Returns SL_OK, SL_EUSAGE (not an ar model) or SL_ENOMEM. */
 SL_MUSTCHECK int sl_ar_prepare(sl_model *m, sl_error *err);
 
 /* sl_ar_set_kernel(): which twin computes logits and probabilities:
@@ -75,8 +78,10 @@ SL_MUSTCHECK int sl_ar_prepare(sl_model *m, sl_error *err);
  * this CPU has, the default). Both give the same bits; for tests. */
 SL_MUSTCHECK int sl_ar_set_kernel(sl_model *m, int kernel, sl_error *err);
 
-/* sl_ar_logp(): natural log P(s) of L alphabet codes (exact, normalised). */
-double sl_ar_logp(sl_model *m, const uint8_t *s);
+/* sl_ar_logp(): natural log P(s) of L alphabet codes (exact, normalised);
+ * NAN if the model was not prepared. TRANSITIONAL (src/design): use the
+ * status-returning sl_model_logp (model.h). */
+double sl_ar_logp(const sl_model *m, const uint8_t *s);
 
 /* sl_ar_sample()
  * Purpose:  Draw one sequence by ancestral sampling at temperature T
@@ -84,10 +89,13 @@ double sl_ar_logp(sl_model *m, const uint8_t *s);
  *           are clamped to that state; this is exact conditioning only for
  *           sites that come before all free sites in the order (see
  *           docs/sampling.md).
+ *           The model must be prepared (sl_ar_fit, sl_model_read,
+ *           sl_model_prepare); otherwise nothing is drawn and *ret_logp is
+ *           NAN. The status-returning form is sl_model_sample (model.h).
  * Args:     out      - L alphabet codes (RETURN)
  *           ret_logp - log P(out) under the model at T = 1 (may be NULL)
  */
-void sl_ar_sample(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, uint8_t *out,
+void sl_ar_sample(const sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, uint8_t *out,
                   double *ret_logp);
 
 /* sl_ar_sample_batch()
@@ -97,7 +105,7 @@ void sl_ar_sample(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, uint
  *           draws are consumed position-major, so the sequences differ from B
  *           calls of sl_ar_sample with the same generator.
  */
-void sl_ar_sample_batch(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, int64_t B,
+void sl_ar_sample_batch(const sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, int64_t B,
                         uint8_t *out, double *ret_logp);
 
 /* sl_ar_sample_many()
@@ -105,9 +113,11 @@ void sl_ar_sample_batch(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed
  *           of 1024 samples draws from the generator seeded with `seed` and
  *           jumped c times (sl_rng_jump), with sl_ar_sample_batch.
  * Args:     out - n*L codes; ret_logp - n values (may be NULL)
- * Returns:  SL_OK, or SL_ENOMEM building the model's cache.
+ * Returns:  SL_OK, or SL_EINTERNAL for a model that was not prepared.
+ *           The same draws as sl_sample_ancestral (sample.h) with no clamps
+ *           check.
  */
-SL_MUSTCHECK int sl_ar_sample_many(sl_model *m, int64_t n, uint64_t seed, int threads, double T,
+SL_MUSTCHECK int sl_ar_sample_many(const sl_model *m, int64_t n, uint64_t seed, int threads, double T,
                                    const uint8_t *fixed, uint8_t *out, double *ret_logp,
                                    sl_error *err);
 
@@ -115,7 +125,7 @@ SL_MUSTCHECK int sl_ar_sample_many(sl_model *m, int64_t n, uint64_t seed, int th
  * Purpose:  Monte Carlo entropy S = -E[log2 P(x)] over n model samples, with
  *           the standard error; in bits. Deterministic for a seed.
  */
-SL_MUSTCHECK int sl_ar_entropy(sl_model *m, int64_t n, uint64_t seed, int threads,
+SL_MUSTCHECK int sl_ar_entropy(const sl_model *m, int64_t n, uint64_t seed, int threads,
                                double *ret_bits, double *ret_se, sl_error *err);
 
 #ifdef __cplusplus

@@ -1,4 +1,5 @@
-/* seqloop/gibbs.h: Gibbs sampling of Potts (and profile) models.
+/* seqloop/gibbs.h: Gibbs sampling over site conditionals (kinds with
+ * SL_CAP_CONDITIONALS: potts, profile; sample.h has the other samplers).
  *
  * Each chain starts from a uniformly random sequence and updates the sites
  * in order, one full sweep at a time, drawing s_i from its exact conditional
@@ -31,6 +32,7 @@ typedef struct sl_gibbs_opts {
   uint64_t seed;
   const uint8_t *fixed;  /* L alphabet codes to clamp, 0xFF = free; or NULL */
   int threads;
+  struct sl_progress *progress; /* sweeps done, on a terminal (src/base/progress.h); NULL: silent */
 } sl_gibbs_opts;
 
 void sl_gibbs_opts_init(sl_gibbs_opts *o);
@@ -40,6 +42,9 @@ void sl_gibbs_opts_init(sl_gibbs_opts *o);
  *           NULL), chain c producing samples c, c + chains, ... Returns the
  *           R-hat of the energy in *ret_rhat (NaN with one chain or fewer
  *           than 2 samples per chain).
+ * Returns:  SL_OK; SL_EUSAGE for a kind without site conditionals (ar and
+ *           tfm are sampled by sample.h's samplers) or bad settings;
+ *           SL_ENOMEM.
  */
 SL_MUSTCHECK int sl_gibbs_sample(const sl_model *m, const sl_gibbs_opts *o, int64_t n, uint8_t *out,
                                  double *energy, double *ret_rhat, sl_error *err);

@@ -55,7 +55,7 @@ SL_MUSTCHECK int sl_info_kl(sl_model *P, sl_model *Q, int64_t n, uint64_t seed, 
 
 /* sl_info_logp(): exact normalised log P (nats) of a sequence under an ar or
  * profile model (NAN for a Potts model, whose normaliser is unknown). */
-double sl_info_logp(sl_model *m, const uint8_t *s);
+double sl_info_logp(const sl_model *m, const uint8_t *s);
 
 enum { SL_FILTER_THRESHOLD = 0, SL_FILTER_RATIO = 1 };
 enum { SL_CYCLE_SELF = 0, SL_CYCLE_FILTER = 1, SL_CYCLE_MIX = 2, SL_CYCLE_NARMS = 3 };

@@ -45,11 +45,21 @@ typedef struct sl_mutation {
 SL_MUSTCHECK int sl_mutant_parse(const sl_model *m, const char *text, int64_t offset,
                                  sl_mutation *ret_mut, int *ret_n, sl_error *err);
 
-/* sl_model_delta()
- * Purpose:  H(s with mutations) - H(s) for a model (exact; O(n L)).
- *           s is the wild type (L alphabet codes); mutations must be at
- *           distinct columns.
+/* sl_mutant_delta()
+ * Purpose:  score(s with mutations) - score(s) under any model kind
+ *           (sl_model_score: the energy H for potts, the sum of fields for a
+ *           profile, log P for ar and tfm); exact; O(n L) for pairwise
+ *           kinds. s is the wild type (L alphabet codes); mutations must be
+ *           at distinct columns.
+ * Args:     ws - the calling thread's workspace (sl_model_ws_create), or NULL
+ * Returns:  SL_OK; SL_EINPUT if the sequence does not fit the model (a
+ *           transformer's context; the message says so); SL_ENOMEM.
  */
+SL_MUSTCHECK int sl_mutant_delta(const sl_model *m, sl_model_ws *ws, const uint8_t *s,
+                                 const sl_mutation *mut, int n, double *ret, sl_error *err);
+
+/* sl_model_delta(): sl_mutant_delta as a double, NAN on any error (for
+ * callers that cannot fail). */
 double sl_model_delta(const sl_model *m, const uint8_t *s, const sl_mutation *mut, int n);
 
 /* ---- couplings ------------------------------------------------------------ */

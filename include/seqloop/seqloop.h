@@ -7,6 +7,7 @@
 #include "seqloop/audit.h"
 #include "seqloop/base.h"
 #include "seqloop/gibbs.h"
+#include "seqloop/sample.h"
 #include "seqloop/kern.h"
 #include "seqloop/metrics.h"
 #include "seqloop/model.h"

@@ -71,7 +71,7 @@ typedef struct sl_tfm {
   float *mem;                    /* n_params floats */
   sl_tfm_params p;               /* views into mem */
   int threads;                   /* OpenMP/BLAS threads for the calls below (>= 1) */
-  void *ws;                      /* private: forward/backward workspace */
+  struct sl_tfm_ws *ws;          /* private: the trainer's forward/backward workspace */
 } sl_tfm;
 
 /* Names of the tensors ("wte", "wpe", ...) in sl_tfm_params order. */
@@ -137,6 +137,25 @@ SL_MUSTCHECK int sl_tfm_logp(sl_tfm *t, const int *a, int n, double *ret_logp, s
  * one padded forward pass per chunk; ret_logp has B values. */
 SL_MUSTCHECK int sl_tfm_logp_batch(sl_tfm *t, const int *const *seqs, const int *lens, int B,
                                    double *ret_logp, sl_error *err);
+
+/* ---- caller-owned workspaces -----------------------------------------
+ * The functions above that take a bare sl_tfm use the model's own workspace
+ * (t->ws: the trainer's), so two threads must not call them on one model.
+ * The _ws twins below read the model only and keep their activations in the
+ * caller's workspace: one per thread, and any number of threads may score or
+ * sample with one model. Same numbers as the twins. */
+typedef struct sl_tfm_ws sl_tfm_ws;
+
+/* sl_tfm_ws_create(): an empty workspace (grows on first use); NULL if out
+ * of memory. sl_tfm_ws_destroy(NULL) is a no-op. */
+sl_tfm_ws *sl_tfm_ws_create(void);
+void sl_tfm_ws_destroy(sl_tfm_ws *w);
+
+SL_MUSTCHECK int sl_tfm_logp_batch_ws(const sl_tfm *t, sl_tfm_ws *w, const int *const *seqs,
+                                      const int *lens, int B, double *ret_logp, sl_error *err);
+SL_MUSTCHECK int sl_tfm_sample_ws(const sl_tfm *t, sl_tfm_ws *w, sl_rng *rng, double T, double top_p,
+                                  const int *prefix, int n_prefix, int *out, int *ret_n,
+                                  double *ret_logp, sl_error *err);
 
 /* sl_tfm_sample()
  * Purpose:  Draw one sequence token by token until EOS or the context is full.

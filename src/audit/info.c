@@ -15,34 +15,40 @@
 
 #include "seqloop/info.h"
 #include "seqloop/rng.h"
+#include "seqloop/sample.h"
 #include "seqloop/samplestats.h"
 
 /* ---- 1. log P and KL --------------------------------------------------------- */
 
-double sl_info_logp(sl_model *m, const uint8_t *s) {
-  if (m->kind == SL_MODEL_AR) return sl_ar_logp(m, s);
-  if (m->kind == SL_MODEL_PROFILE) return sl_model_logp_profile(m, s);
-  return NAN;
+/* Models whose normalised log P reads the aligned columns (ar, profile). */
+static int aligned_logp(const sl_model *m) { return sl_model_has(m, SL_CAP_NORMALISED | SL_CAP_ALIGNED); }
+
+double sl_info_logp(const sl_model *m, const uint8_t *s) {
+  double v = NAN;
+  sl_error err;
+  if (!aligned_logp(m) || sl_model_logp(m, NULL, s, &v, &err)) return NAN;
+  return v;
 }
 
 int sl_info_kl(sl_model *P, sl_model *Q, int64_t n, uint64_t seed, int threads, double *ret_bits,
                double *ret_se, sl_error *err) {
-  if (P->kind != SL_MODEL_AR)
-    return sl_fail(err, SL_EUSAGE, "KL(P || Q) needs samples of P: P must be an ar model (it is %s)",
-                   sl_model_kind_name(P->kind));
-  if (Q->kind != SL_MODEL_AR && Q->kind != SL_MODEL_PROFILE)
+  if (!sl_model_has(P, SL_CAP_EXACT_SAMPLE | SL_CAP_ALIGNED | SL_CAP_NORMALISED))
+    return sl_fail(err, SL_EUSAGE, "KL(P || Q) needs exact aligned samples of P: P must be an ar model "
+                   "(it is %s)", sl_model_name(P));
+  if (!aligned_logp(Q))
     return sl_fail(err, SL_EUSAGE, "KL(P || Q) needs Q's normalised log-probability: Q must be ar or "
-                   "profile (it is %s)", sl_model_kind_name(Q->kind));
+                   "profile (it is %s)", sl_model_name(Q));
   if (P->L != Q->L || P->abc != Q->abc || P->q != Q->q)
     return sl_fail(err, SL_EUSAGE, "the two models differ in shape (L %lld vs %lld, q %d vs %d)",
                    (long long)P->L, (long long)Q->L, P->q, Q->q);
   if (n < 2) return sl_fail(err, SL_EUSAGE, "the KL estimate needs at least 2 samples");
   int status = SL_OK;
-  if (Q->kind == SL_MODEL_AR && (status = sl_ar_prepare(Q, err))) return status;
   uint8_t *x = malloc((size_t)(n * P->L) + 1);
   double *lp = malloc((size_t)n * sizeof *lp);
   if (!x || !lp) { status = sl_fail(err, SL_ENOMEM, "out of memory for %lld samples", (long long)n); goto DONE; }
-  if ((status = sl_ar_sample_many(P, n, seed, threads, 1.0, NULL, x, lp, err))) goto DONE;
+  sl_draw_opts d;
+  sl_draw_opts_init(&d);
+  if ((status = sl_sample_ancestral(P, &d, n, seed, threads, NULL, x, NULL, lp, err))) goto DONE;
 #pragma omp parallel for num_threads(threads > 0 ? threads : 1)
   for (int64_t t = 0; t < n; t++) /* both exact, so KL(P || P) is 0 to the last bit */
     lp[t] = sl_info_logp(P, x + t * P->L) - sl_info_logp(Q, x + t * P->L);
@@ -102,7 +108,7 @@ static double quantile(const double *v, int64_t n, double q, int *oom) {
 /* A scorer for the filter: normalised log P where known, else -energy's
  * sign convention is irrelevant: Potts energies here are log-weights
  * (higher = more natural), as sl_model_energy returns. */
-static double oracle_score(sl_model *m, const uint8_t *s) {
+static double oracle_score(const sl_model *m, const uint8_t *s) {
   double v = sl_info_logp(m, s);
   return isnan(v) ? sl_model_energy(m, s) : v;
 }
@@ -212,9 +218,9 @@ int sl_cycle_run(const sl_msa *train, const double *w_train, const sl_msa *test,
   if (o->generations < 1 || o->generations > 1000)
     return sl_fail(err, SL_EUSAGE, "generations must be 1..1000 (got %d)", o->generations);
   if (o->filter_mode == SL_FILTER_RATIO && (o->arms & (1 << SL_CYCLE_FILTER)) && oracle &&
-      oracle->kind != SL_MODEL_AR && oracle->kind != SL_MODEL_PROFILE)
+      !aligned_logp(oracle))
     return sl_fail(err, SL_EUSAGE, "the ratio filter needs a normalised oracle (ar or profile), not %s",
-                   sl_model_kind_name(oracle->kind));
+                   sl_model_name(oracle));
   if (!(o->filter_quantile >= 0 && o->filter_quantile < 1) || !(o->mix_frac > 0 && o->mix_frac < 1))
     return sl_fail(err, SL_EUSAGE, "filter quantile must be in [0, 1) and mix fraction in (0, 1)");
   const int64_t L = train->L, n = o->n_samples > 0 ? o->n_samples : train->N;
@@ -249,7 +255,6 @@ int sl_cycle_run(const sl_msa *train, const double *w_train, const sl_msa *test,
     double *ts = malloc((size_t)train->N * sizeof *ts);
     int oom = 0;
     if (!ts) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
-    if (orc->kind == SL_MODEL_AR && (status = sl_ar_prepare(orc, err))) { free(ts); goto DONE; }
     for (int64_t k = 0; k < train->N; k++) ts[k] = oracle_score(orc, sl_msa_row(train, k));
     thr = quantile(ts, train->N, o->filter_quantile, &oom);
     free(ts);

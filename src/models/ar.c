@@ -30,6 +30,10 @@
 #include "seqloop/ar.h"
 #include "seqloop/kern.h"
 
+#include "kinds.h"
+#include "modelfile.h"
+#include "../base/progress.h"
+
 #define QP 32
 
 /* 1. Options, order --------------------------------------------------------- */
@@ -154,7 +158,7 @@ int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o, sl_model 
   if (!(o->lambda_h >= 0) || !(o->lambda_J >= 0) || !(o->epsilon > 0) || o->max_iter < 0)
     return sl_fail(err, SL_EUSAGE, "bad ar options (lambda_h %g, lambda_J %g, epsilon %g)",
                    o->lambda_h, o->lambda_J, o->epsilon);
-  sl_model *m = sl_model_create(SL_MODEL_AR, L, msa->abc, 0);
+  sl_model *m = sl_model_create("ar", L, msa->abc, 0);
   float *wn = malloc((size_t)(N ? N : 1) * sizeof *wn);
   ent_key *keys = malloc((size_t)L * sizeof *keys);
   double *ws = malloc((size_t)N * sizeof *ws);
@@ -205,6 +209,7 @@ int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o, sl_model 
     goto DONE;
   }
   const int threads = o->threads > 0 ? o->threads : 1;
+  sl_progress_start(o->progress, NULL, L);
 #pragma omp parallel num_threads(threads) reduction(+ : failed)
   {
     float *K = NULL, *G = NULL;
@@ -238,10 +243,12 @@ int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o, sl_model 
         for (int v = 0; v < q * q; v++) Jij[v] = (float)x[q + l * q * q + v];
       }
       lbfgs_free(x);
+      sl_progress_add(o->progress, 1);
     }
     free(K);
     free(G);
   }
+  sl_progress_end(o->progress);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   for (int64_t k = 0; k < L; k++) {
     nll += site_nll[k];
@@ -261,6 +268,7 @@ int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o, sl_model 
   rep->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
   m->neff = sum;
   m->n_train = N;
+  if ((status = sl_ar_prepare(m, err))) goto DONE; /* the layout, once, while m is still ours */
   *ret_m = m;
   m = NULL;
 DONE:
@@ -282,7 +290,7 @@ typedef struct ar_cache {
 } ar_cache;
 
 int sl_ar_prepare(sl_model *m, sl_error *err) {
-  if (m->kind != SL_MODEL_AR) return sl_fail(err, SL_EUSAGE, "not an ar model");
+  if (m->ops != &sl_ar_ops) return sl_fail(err, SL_EUSAGE, "not an ar model");
   if (m->cache) return SL_OK;
   const int64_t L = m->L;
   const int q = m->q;
@@ -365,10 +373,15 @@ int sl_ar_set_kernel(sl_model *m, int kernel, sl_error *err) {
   return SL_OK;
 }
 
-double sl_ar_logp(sl_model *m, const uint8_t *s) {
-  sl_error err;
-  if (!m->cache && sl_ar_prepare(m, &err)) return NAN;
+static int ar_unprepared(sl_error *err) {
+  return sl_fail(err, SL_EINTERNAL, "an ar model used before sl_model_prepare (its layout is built "
+                 "once, at fit or read)");
+}
+
+static int ar_logp(const sl_model *m, void *ws, const uint8_t *s, double *ret, sl_error *err) {
+  (void)ws;
   const ar_cache *c = m->cache;
+  if (!c) return ar_unprepared(err);
   const int q = m->q;
   double lp = 0.0;
   float lg[QP];
@@ -379,6 +392,14 @@ double sl_ar_logp(sl_model *m, const uint8_t *s) {
     for (int a = 0; a < q; a++) z += exp(lg[a] - mx);
     lp += lg[s[m->order[k]]] - mx - log(z);
   }
+  *ret = lp;
+  return SL_OK;
+}
+
+double sl_ar_logp(const sl_model *m, const uint8_t *s) {
+  double lp = NAN;
+  sl_error err;
+  if (ar_logp(m, NULL, s, &lp, &err)) return NAN;
   return lp;
 }
 
@@ -480,10 +501,9 @@ static float softmax_lanes(const ar_cache *c, const float *restrict lg, float sc
  * log P accumulates sum(logit - max) and the product of the normalisers,
  * whose log is taken once per sequence (rescaled by 2^-600 before it could
  * overflow): a log per site was a fifth of the time. */
-void sl_ar_sample_batch(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, int64_t B,
+void sl_ar_sample_batch(const sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, int64_t B,
                         uint8_t *out, double *ret_logp) {
-  sl_error err;
-  if (!m->cache && sl_ar_prepare(m, &err)) {
+  if (!m->cache) { /* unprepared: documented as a caller's bug; nothing drawn */
     for (int64_t b = 0; b < B; b++) if (ret_logp) ret_logp[b] = NAN;
     return;
   }
@@ -546,17 +566,16 @@ void sl_ar_sample_batch(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed
   free(zexp);
 }
 
-void sl_ar_sample(sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, uint8_t *out,
+void sl_ar_sample(const sl_model *m, sl_rng *rng, double T, const uint8_t *fixed, uint8_t *out,
                   double *ret_logp) {
   sl_ar_sample_batch(m, rng, T, fixed, 1, out, ret_logp); /* a batch of one draws sample-major */
 }
 
 /* 4. Entropy ------------------------------------------------------------------ */
 
-int sl_ar_sample_many(sl_model *m, int64_t n, uint64_t seed, int threads, double T,
+int sl_ar_sample_many(const sl_model *m, int64_t n, uint64_t seed, int threads, double T,
                       const uint8_t *fixed, uint8_t *out, double *ret_logp, sl_error *err) {
-  int status = sl_ar_prepare(m, err);
-  if (status) return status;
+  if (!m->cache) return ar_unprepared(err);
   const int64_t chunk = 1024, nchunks = (n + chunk - 1) / chunk, L = m->L;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads > 0 ? threads : 1)
   for (int64_t c = 0; c < nchunks; c++) {
@@ -569,7 +588,7 @@ int sl_ar_sample_many(sl_model *m, int64_t n, uint64_t seed, int threads, double
   return SL_OK;
 }
 
-int sl_ar_entropy(sl_model *m, int64_t n, uint64_t seed, int threads, double *ret_bits,
+int sl_ar_entropy(const sl_model *m, int64_t n, uint64_t seed, int threads, double *ret_bits,
                   double *ret_se, sl_error *err) {
   if (n < 2) return sl_fail(err, SL_EUSAGE, "the entropy estimate needs at least 2 samples");
   double *lp = malloc((size_t)n * sizeof *lp);
@@ -588,3 +607,105 @@ int sl_ar_entropy(sl_model *m, int64_t n, uint64_t seed, int threads, double *re
   *ret_se = sqrt(var / (double)n) / log(2.0);
   return SL_OK;
 }
+
+/* 5. The ar kind -------------------------------------------------------------- */
+
+static int ar_create(sl_model *m, sl_error *err) {
+  const size_t L = (size_t)m->L, q = (size_t)m->q;
+  m->J = calloc(L * L * q * q, sizeof *m->J);
+  m->order = malloc(L * sizeof *m->order);
+  if (!m->J || !m->order) return sl_fail(err, SL_ENOMEM, "out of memory");
+  for (int64_t i = 0; i < m->L; i++) m->order[i] = i;
+  return SL_OK;
+}
+
+/* Parameters edited after a prepare (tests, a fit into an existing model)
+ * need the layout rebuilt: prepare always rebuilds. */
+static int ar_prepare_op(sl_model *m, sl_error *err) {
+  free(m->cache);
+  m->cache = NULL;
+  return sl_ar_prepare(m, err);
+}
+
+/* Clamping is exact only if every clamped site precedes every free site in
+ * the order (then the clamped prefix is drawn from nothing). */
+static int ar_check_clamps(const sl_model *m, const uint8_t *fixed, sl_error *err) {
+  int seen_free = 0;
+  for (int64_t k = 0; k < m->L; k++) {
+    int is_fixed = fixed[m->order[k]] != 0xFF;
+    if (is_fixed && seen_free)
+      return sl_fail(err, SL_EUSAGE, "--fix: residue %lld is not among the first sites of the model's "
+                     "order, so clamping it would not sample the conditional distribution; refit with "
+                     "--order listing the clamped columns first", (long long)m->pos[m->order[k]]);
+    if (!is_fixed) seen_free = 1;
+  }
+  return SL_OK;
+}
+
+static int ar_sample_op(const sl_model *m, void *ws, sl_rng *rng, const sl_draw_opts *o, int64_t B,
+                        uint8_t *out, int64_t *ret_len, double *ret_logp, sl_error *err) {
+  (void)ws;
+  if (!m->cache) return ar_unprepared(err);
+  if (o->top_p != 1.0 || o->n_prefix > 0)
+    return sl_fail(err, SL_EUSAGE, "--top-p and --prefix need an ungapped model (tfm)");
+  if (!(o->T > 0)) return sl_fail(err, SL_EUSAGE, "sampling needs temperature > 0 (got %g)", o->T);
+  int status;
+  if (o->fixed && (status = ar_check_clamps(m, o->fixed, err))) return status;
+  sl_ar_sample_batch(m, rng, o->T, o->fixed, B, out, ret_logp);
+  if (ret_len)
+    for (int64_t b = 0; b < B; b++) ret_len[b] = m->L;
+  return SL_OK;
+}
+
+static int ar_entropy_op(const sl_model *m, int64_t n, uint64_t seed, int threads, sl_entropy *ret,
+                         sl_error *err) {
+  int status = sl_ar_entropy(m, n, seed, threads, &ret->bits, &ret->se, err);
+  if (!status) ret->n = n;
+  return status;
+}
+
+/* The file's "order" (a permutation of 0..L-1) and J, one block per pair of
+ * order positions (k, l < k): J_{order[k], order[l]}. */
+static int ar_read(sl_model *m, const sl_model_file *f, sl_error *err) {
+  const int64_t L = m->L;
+  const int q = m->q;
+  const cJSON *ord = cJSON_GetObjectItemCaseSensitive(f->root, "order"), *e;
+  uint8_t *seen = calloc((size_t)L, 1);
+  int64_t n = 0;
+  if (!seen) return sl_fail(err, SL_ENOMEM, "out of memory");
+  if (cJSON_IsArray(ord) && cJSON_GetArraySize(ord) == L)
+    cJSON_ArrayForEach(e, ord) {
+      if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble >= (double)L ||
+          seen[(int64_t)e->valuedouble]++)
+        break;
+      m->order[n++] = (int64_t)e->valuedouble;
+    }
+  free(seen);
+  if (n != L)
+    return sl_fail(err, SL_EINPUT, "%s: an ar model needs 'order', a permutation of 0..%lld", f->path, (long long)L - 1);
+  size_t nb = (size_t)(L * (L - 1) / 2) * (size_t)(q * q) * 4;
+  const uint8_t *tj = sl_mf_tensor(f, "J", nb, err);
+  if (!tj) return SL_EINPUT;
+  int status = sl_mf_check_floats(f, tj, nb / 4, "J", err);
+  if (status) return status;
+  const uint8_t *src = tj;
+  for (int64_t a1 = 1; a1 < L; a1++)
+    for (int64_t l = 0; l < a1; l++, src += 4 * q * q)
+      memcpy(sl_model_J(m, m->order[a1], m->order[l]), src, 4 * (size_t)(q * q));
+  return SL_OK;
+}
+
+const sl_model_ops sl_ar_ops = {
+  .name = "ar",
+  .id = SL_MODEL_AR,
+  .caps = SL_CAP_NORMALISED | SL_CAP_EXACT_SAMPLE | SL_CAP_ALIGNED,
+  .summary = "autoregressive DCA (arDCA): exact likelihood and ancestral sampling",
+  .create = ar_create,
+  .read = ar_read,
+  .prepare = ar_prepare_op,
+  .energy = ar_logp,
+  .logp = ar_logp,
+  .sample = ar_sample_op,
+  .sample_chunk = 1024,
+  .entropy = ar_entropy_op,
+};

@@ -29,6 +29,8 @@
 #include "seqloop/model.h"
 #include "seqloop/tfm.h"
 
+#include "modelfile.h"
+
 #define MAGIC "SEQLOOP"
 #define FORMAT_VERSION 1u
 #define ALIGN 64
@@ -178,7 +180,7 @@ static int model_write(const char *path, const sl_model *m, const sl_tfm_state *
   cJSON_AddStringToObject(root, "format", "seqloop-model");
   cJSON_AddNumberToObject(root, "version", FORMAT_VERSION);
   cJSON_AddStringToObject(root, "program", "seqloop " SL_VERSION);
-  cJSON_AddStringToObject(root, "kind", sl_model_kind_name(m->kind));
+  cJSON_AddStringToObject(root, "kind", sl_model_name(m));
   cJSON_AddStringToObject(root, "alphabet", m->abc->name);
   cJSON_AddNumberToObject(root, "q", q);
   cJSON_AddNumberToObject(root, "L", (double)L);
@@ -273,7 +275,8 @@ static int model_write(const char *path, const sl_model *m, const sl_tfm_state *
   return status;
 }
 
-static int json_int(const cJSON *o, const char *key, int64_t lo, int64_t hi, int64_t *ret) {
+#define json_int sl_mf_json_int
+int sl_mf_json_int(const cJSON *o, const char *key, int64_t lo, int64_t hi, int64_t *ret) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
   if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble) return -1;
   int64_t x = (int64_t)v->valuedouble;
@@ -309,6 +312,10 @@ static const uint8_t *tensor(const cJSON *root, const char *name, const uint8_t 
   return NULL;
 }
 
+const uint8_t *sl_mf_tensor(const sl_model_file *f, const char *name, size_t nbytes, sl_error *err) {
+  return tensor(f->root, name, f->data, f->data_len, nbytes, f->path, err);
+}
+
 /* p may be unaligned (plmc files pack floats after odd-sized fields). */
 static int check_floats(const void *p, size_t n, const char *name, const char *path, sl_error *err) {
   for (size_t k = 0; k < n; k++) {
@@ -320,10 +327,15 @@ static int check_floats(const void *p, size_t n, const char *name, const char *p
   return SL_OK;
 }
 
+int sl_mf_check_floats(const sl_model_file *f, const void *p, size_t n, const char *name, sl_error *err) {
+  return check_floats(p, n, name, f->path, err);
+}
+
 /* Fill the symmetric J of a Potts model from packed little-endian float32
  * pairs (i < j lexicographic, J_ij(a, b) a-major), the layout of both file
  * formats; src may be unaligned. */
-static void unpack_pairs(sl_model *m, const uint8_t *src) {
+#define unpack_pairs sl_mf_unpack_pairs
+void sl_mf_unpack_pairs(sl_model *m, const uint8_t *src) {
   const int64_t L = m->L;
   const int q = m->q;
   for (int64_t i = 0; i < L; i++)
@@ -336,35 +348,6 @@ static void unpack_pairs(sl_model *m, const uint8_t *src) {
           Jij[a * q + b] = Jji[b * q + a] = v;
         }
     }
-}
-
-/* The "tfm" header object and the parameter tensors of a tfm model. */
-static int read_tfm(const cJSON *root, const uint8_t *data, size_t data_len, const char *path,
-                    sl_model *m, sl_error *err) {
-  const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "tfm");
-  int64_t nl, dm, nh, nc, v;
-  if (!cJSON_IsObject(o) || json_int(o, "n_layer", 1, 256, &nl) || json_int(o, "d_model", 1, 16384, &dm) ||
-      json_int(o, "n_head", 1, 16384, &nh) || json_int(o, "n_ctx", 2, 65536, &nc) ||
-      json_int(o, "vocab", 1, 1 << 20, &v))
-    return sl_fail(err, SL_EINPUT, "%s: a tfm model needs a 'tfm' object with integer n_layer, d_model, "
-                   "n_head, n_ctx and vocab", path);
-  if (m->abc->type != SL_ABC_PROTEIN || !m->gap_missing)
-    return sl_fail(err, SL_EINPUT, "%s: a tfm model must be over the protein alphabet with gaps missing", path);
-  sl_tfm_config c = {(int)nl, (int)dm, (int)nh, (int)nc, (int)v};
-  sl_error e2;
-  if (sl_tfm_create(&c, &m->tfm, &e2))
-    return sl_fail(err, e2.status == SL_ENOMEM ? SL_ENOMEM : SL_EINPUT, "%s: %s", path, e2.msg);
-  float *dst = m->tfm->mem;
-  for (int k = 0; k < SL_TFM_NTENSORS; k++) {
-    size_t nb = m->tfm->sizes[k] * 4;
-    const uint8_t *src = tensor(root, sl_tfm_tensor_names[k], data, data_len, nb, path, err);
-    if (!src) return SL_EINPUT;
-    int status = check_floats(src, nb / 4, sl_tfm_tensor_names[k], path, err);
-    if (status) return status;
-    memcpy(dst, src, nb);
-    dst += m->tfm->sizes[k];
-  }
-  return SL_OK;
 }
 
 /* The trainer state of a checkpoint. */
@@ -467,17 +450,14 @@ static int model_read(const char *path, sl_model **ret_m, sl_tfm_state **ret_st,
   const cJSON *abcname = cJSON_GetObjectItemCaseSensitive(root, "alphabet");
   const cJSON *gm = cJSON_GetObjectItemCaseSensitive(root, "gap_missing");
   int64_t L, q;
-  int k = !cJSON_IsString(kind) ? 0 : strcmp(kind->valuestring, "potts") == 0 ? SL_MODEL_POTTS
-        : strcmp(kind->valuestring, "profile") == 0 ? SL_MODEL_PROFILE
-        : strcmp(kind->valuestring, "ar") == 0 ? SL_MODEL_AR
-        : strcmp(kind->valuestring, "tfm") == 0 ? SL_MODEL_TFM : 0;
+  const sl_model_ops *k = cJSON_IsString(kind) ? sl_model_kind(kind->valuestring) : NULL;
   int at = cJSON_IsString(abcname) ? sl_alphabet_parse(abcname->valuestring) : -1;
   if (!k || at <= 0 || !cJSON_IsBool(gm) || json_int(root, "L", 1, 1 << 24, &L) ||
       json_int(root, "q", 2, 32, &q)) {
     status = sl_fail(err, SL_EINPUT, "%s: the model header lacks a valid kind, alphabet, gap_missing, L or q", path);
     goto DONE;
   }
-  m = sl_model_create(k, L, sl_alphabet_get(at), cJSON_IsTrue(gm));
+  m = sl_model_create(k->name, L, sl_alphabet_get(at), cJSON_IsTrue(gm));
   if (!m) { status = sl_fail(err, SL_ENOMEM, "out of memory loading %s", path); goto DONE; }
   if (m->q != q) {
     status = sl_fail(err, SL_EINPUT, "%s: q = %lld does not fit the %s alphabet with gap_missing = %d",
@@ -490,41 +470,9 @@ static int model_read(const char *path, sl_model **ret_m, sl_tfm_state **ret_st,
   if (!th) { status = SL_EINPUT; goto DONE; }
   memcpy(m->h, th, (size_t)(L * q) * 4);
   if ((status = check_floats(m->h, (size_t)(L * q), "h", path, err))) goto DONE;
-  if (k == SL_MODEL_AR) { /* the order must be a permutation */
-    const cJSON *ord = cJSON_GetObjectItemCaseSensitive(root, "order"), *e;
-    uint8_t *seen = calloc((size_t)L, 1);
-    int64_t n = 0;
-    if (!seen) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
-    if (cJSON_IsArray(ord) && cJSON_GetArraySize(ord) == L)
-      cJSON_ArrayForEach(e, ord) {
-        if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble >= (double)L ||
-            seen[(int64_t)e->valuedouble]++)
-          break;
-        m->order[n++] = (int64_t)e->valuedouble;
-      }
-    free(seen);
-    if (n != L) {
-      status = sl_fail(err, SL_EINPUT, "%s: an ar model needs 'order', a permutation of 0..%lld", path, (long long)L - 1);
-      goto DONE;
-    }
-    size_t nb = (size_t)(L * (L - 1) / 2) * (size_t)(q * q) * 4;
-    const uint8_t *tj = tensor(root, "J", data, data_len, nb, path, err);
-    if (!tj) { status = SL_EINPUT; goto DONE; }
-    if ((status = check_floats(tj, nb / 4, "J", path, err))) goto DONE;
-    const uint8_t *src = tj;
-    for (int64_t a1 = 1; a1 < L; a1++)
-      for (int64_t l = 0; l < a1; l++, src += 4 * q * q)
-        memcpy(sl_model_J(m, m->order[a1], m->order[l]), src, 4 * (size_t)(q * q));
-  }
-  if (k == SL_MODEL_TFM && (status = read_tfm(root, data, data_len, path, m, err))) goto DONE;
+  const sl_model_file f = {root, data, data_len, path};
+  if (k->read && (status = k->read(m, &f, err))) goto DONE; /* the kind's own fields and tensors */
   if (ret_st && (status = read_trainer(root, data, data_len, path, m, ret_st, ret_train, err))) goto DONE;
-  if (k == SL_MODEL_POTTS) {
-    size_t nb = (size_t)(L * (L - 1) / 2) * (size_t)(q * q) * 4;
-    const uint8_t *tj = tensor(root, "J", data, data_len, nb, path, err);
-    if (!tj) { status = SL_EINPUT; goto DONE; }
-    if ((status = check_floats(tj, nb / 4, "J", path, err))) goto DONE;
-    unpack_pairs(m, tj);
-  }
   const cJSON *focus = cJSON_GetObjectItemCaseSensitive(root, "focus");
   if (!cJSON_IsString(focus) || (int64_t)strlen(focus->valuestring) != L) {
     status = sl_fail(err, SL_EINPUT, "%s: the focus sequence is missing or not %lld characters long", path, (long long)L);
@@ -560,6 +508,7 @@ static int model_read(const char *path, sl_model **ret_m, sl_tfm_state **ret_st,
   if (!json_int(root, "n_train", 0, INT64_MAX, &nt)) m->n_train = nt;
   const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "meta");
   if (meta) m->meta = cJSON_PrintUnformatted(meta);
+  if ((status = sl_model_prepare(m, err))) goto DONE; /* derived layouts, once */
   *ret_m = m;
   m = NULL;
 DONE:
@@ -629,7 +578,7 @@ int sl_model_read_plmc(const char *path, sl_model **ret_m, sl_error *err) {
                      q, alpha, want);
     goto DONE;
   }
-  m = sl_model_create(SL_MODEL_POTTS, L, sl_alphabet_get(SL_ABC_PROTEIN), q == 20);
+  m = sl_model_create("potts", L, sl_alphabet_get(SL_ABC_PROTEIN), q == 20);
   if (!m) { status = sl_fail(err, SL_ENOMEM, "out of memory loading %s", path); goto DONE; }
   m->neff = hdr[4];
   m->n_train = nseq;
@@ -660,6 +609,7 @@ int sl_model_read_plmc(const char *path, sl_model **ret_m, sl_error *err) {
   snprintf(meta, sizeof meta, "{\"imported_from\":\"plmc\",\"theta\":%g,\"lambda_h\":%g,\"lambda_J\":%g,"
            "\"iterations\":%d}", hdr[0], hdr[1], hdr[2], iters);
   m->meta = sl_strdup(meta);
+  if ((status = sl_model_prepare(m, err))) goto DONE;
   *ret_m = m;
   m = NULL;
 DONE:
@@ -671,7 +621,7 @@ DONE:
 int sl_model_write_plmc(const char *path, const sl_model *m, const double *weights,
                         int64_t n_weights, const float *fi, const float *fij, double theta,
                         double lambda_h, double lambda_J, int iterations, sl_error *err) {
-  if (m->kind != SL_MODEL_POTTS || m->abc->type != SL_ABC_PROTEIN)
+  if (!sl_model_has(m, SL_CAP_COUPLINGS) || m->abc->type != SL_ABC_PROTEIN)
     return sl_fail(err, SL_EUSAGE, "plmc's format holds protein Potts models only");
   sl_outfile *of = NULL;
   int status = sl_outfile_open(path, &of, err);

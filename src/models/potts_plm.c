@@ -553,7 +553,7 @@ int sl_potts_fit_plm(const sl_msa *msa, const double *w, const sl_plm_opts *o, s
   if ((status = ctx_init(&c, msa, w, o, err))) return status;
   const int64_t L = c.L, np = sl_potts_nparams(L, c.q);
   const int q = c.q;
-  m = sl_model_create(SL_MODEL_POTTS, L, msa->abc, o->gap_missing);
+  m = sl_model_create("potts", L, msa->abc, o->gap_missing);
   f = malloc((size_t)(L * q) * sizeof *f);
   x = lbfgs_malloc((int)np);
   if (!m || !f || !x || np > INT32_MAX) {
@@ -605,6 +605,7 @@ int sl_potts_fit_plm(const sl_msa *msa, const double *w, const sl_plm_opts *o, s
   sl_potts_unpack(x, m);
   m->neff = neff;
   m->n_train = msa->N;
+  if ((status = sl_model_prepare(m, err))) goto DONE; /* derived layouts, once (none for potts today) */
   *ret_m = m;
   m = NULL;
 DONE:

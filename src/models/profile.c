@@ -18,6 +18,7 @@
 #include "seqloop/potts.h"
 
 #include "../base/linalg.h"
+#include "kinds.h"
 
 static double col_obj(const double *c, const double *h, int q, double lam, double *p) {
   double mx = h[0], z = 0.0, C = 0.0, f = 0.0;
@@ -39,7 +40,7 @@ int sl_profile_fit(const sl_msa *msa, const double *w, double lambda_h, int gap_
   *ret_m = NULL;
   if (!(lambda_h > 0))
     return sl_fail(err, SL_EUSAGE, "the profile model needs lambda_h > 0 (got %g)", lambda_h);
-  sl_model *m = sl_model_create(SL_MODEL_PROFILE, msa->L, msa->abc, gap_missing);
+  sl_model *m = sl_model_create("profile", msa->L, msa->abc, gap_missing);
   if (!m) return sl_fail(err, SL_ENOMEM, "out of memory");
   const int q = m->q;
   double c[32], h[32], p[32], g[32], d[32], hn[32], A[32 * 32];
@@ -80,6 +81,65 @@ int sl_profile_fit(const sl_msa *msa, const double *w, double lambda_h, int gap_
   }
   m->neff = neff;
   m->n_train = msa->N;
+  int status = sl_model_prepare(m, err); /* derived layouts, once (none for a profile today) */
+  if (status) { sl_model_destroy(m); return status; }
   *ret_m = m;
   return SL_OK;
 }
+
+/* The profile kind ------------------------------------------------------------
+ * log P(s) = sum over non-missing sites of log softmax(h_i)(s_i); its energy
+ * (the unnormalised sum of fields), mutant delta and conditionals are the
+ * pairwise ones with no couplings (potts.c). */
+
+static int profile_logp(const sl_model *m, void *ws, const uint8_t *s, double *ret, sl_error *err) {
+  (void)ws; (void)err;
+  double lp = 0.0;
+  for (int64_t i = 0; i < m->L; i++) {
+    int a = sl_model_state(m, s[i]);
+    if (a < 0) continue;
+    const float *h = m->h + i * m->q;
+    double mx = h[0], z = 0.0;
+    for (int b = 1; b < m->q; b++) mx = h[b] > mx ? h[b] : mx;
+    for (int b = 0; b < m->q; b++) z += exp(h[b] - mx);
+    lp += h[a] - mx - log(z);
+  }
+  *ret = lp;
+  return SL_OK;
+}
+
+/* Exact entropy: the sum over sites of each softmax's entropy, in bits
+ * (gap_missing: over the residues only). */
+static int profile_entropy(const sl_model *m, int64_t n, uint64_t seed, int threads, sl_entropy *ret,
+                           sl_error *err) {
+  (void)n; (void)seed; (void)threads; (void)err;
+  double S = 0.0;
+  for (int64_t i = 0; i < m->L; i++) {
+    const float *h = m->h + i * m->q;
+    double mx = h[0], z = 0.0, e = 0.0;
+    for (int b = 1; b < m->q; b++) mx = h[b] > mx ? h[b] : mx;
+    for (int b = 0; b < m->q; b++) z += exp(h[b] - mx);
+    for (int b = 0; b < m->q; b++) {
+      double lp = h[b] - mx - log(z);
+      e -= exp(lp) * lp;
+    }
+    S += e;
+  }
+  ret->bits = S / log(2.0);
+  ret->se = 0.0;
+  ret->n = 0;
+  ret->truncated = 0;
+  return SL_OK;
+}
+
+const sl_model_ops sl_profile_ops = {
+  .name = "profile",
+  .id = SL_MODEL_PROFILE,
+  .caps = SL_CAP_NORMALISED | SL_CAP_CONDITIONALS | SL_CAP_ALIGNED | SL_CAP_INDEPENDENT,
+  .summary = "site-independent model: one softmax of fields per column",
+  .energy = sl_pairwise_energy,
+  .logp = profile_logp,
+  .delta = sl_pairwise_delta,
+  .conditional = sl_pairwise_conditional,
+  .entropy = profile_entropy,
+};

@@ -82,7 +82,7 @@ typedef struct {
   float *dtmp;               /* (threads, T, T) attention backward scratch */
 } acts;
 
-typedef struct {
+typedef struct sl_tfm_ws {
   float *mem;
   int cap_B, cap_T;          /* the largest batch the block was sized for */
   int cap_threads;
@@ -92,6 +92,8 @@ typedef struct {
   int has_targets;
   int64_t ntok;
 } workspace;
+
+sl_tfm_ws *sl_tfm_ws_create(void) { return calloc(1, sizeof(workspace)); }
 
 int sl_tfm_create(const sl_tfm_config *c, sl_tfm **ret_t, sl_error *err) {
   *ret_t = NULL;
@@ -114,7 +116,7 @@ int sl_tfm_create(const sl_tfm_config *c, sl_tfm **ret_t, sl_error *err) {
   return SL_OK;
 }
 
-static void ws_free(workspace *w) {
+void sl_tfm_ws_destroy(sl_tfm_ws *w) {
   if (!w) return;
   free(w->mem);
   free(w->inputs);
@@ -124,7 +126,7 @@ static void ws_free(workspace *w) {
 
 void sl_tfm_destroy(sl_tfm *t) {
   if (!t) return;
-  ws_free(t->ws);
+  sl_tfm_ws_destroy(t->ws);
   free(t->mem);
   free(t);
 }
@@ -469,9 +471,7 @@ static double crossentropy_forward(float *probs, const float *logits, const int 
 
 /* 3. The model ------------------------------------------------------------- */
 
-static int ws_ensure(sl_tfm *t, int B, int T, sl_error *err) {
-  workspace *w = t->ws;
-  if (!w && !(w = t->ws = calloc(1, sizeof *w))) return sl_fail(err, SL_ENOMEM, "out of memory");
+static int ws_ensure(const sl_tfm *t, workspace *w, int B, int T, sl_error *err) {
   int nt = t->threads < 1 ? 1 : t->threads;
   if (w->mem && B <= w->cap_B && T <= w->cap_T && nt <= w->cap_threads) return SL_OK;
   int capB = B > w->cap_B ? B : w->cap_B, capT = T > w->cap_T ? T : w->cap_T;
@@ -512,17 +512,33 @@ static int ws_ensure(sl_tfm *t, int B, int T, sl_error *err) {
   return SL_OK;
 }
 
+/* The trainer's forward and backward use the model's own workspace (t->ws);
+ * scoring and sampling take the caller's, so that threads can share a model. */
+static workspace *own_ws(sl_tfm *t) {
+  if (!t->ws) t->ws = sl_tfm_ws_create();
+  return t->ws;
+}
+
+static int forward_ws(const sl_tfm *t, workspace *w, const int *inputs, const int *targets, int B, int T,
+                      double *ret_loss, int64_t *ret_ntok, sl_error *err);
+
 int sl_tfm_forward(sl_tfm *t, const int *inputs, const int *targets, int B, int T, double *ret_loss,
                    int64_t *ret_ntok, sl_error *err) {
+  workspace *w = own_ws(t);
+  if (!w) return sl_fail(err, SL_ENOMEM, "out of memory");
+  return forward_ws(t, w, inputs, targets, B, T, ret_loss, ret_ntok, err);
+}
+
+static int forward_ws(const sl_tfm *t, workspace *w, const int *inputs, const int *targets, int B, int T,
+                      double *ret_loss, int64_t *ret_ntok, sl_error *err) {
   const sl_tfm_config *c = &t->cfg;
   if (B < 1 || T < 1 || T > c->n_ctx)
     return sl_fail(err, SL_EUSAGE, "transformer forward: batch %d x %d tokens (context %d)", B, T, c->n_ctx);
   for (int64_t k = 0; k < (int64_t)B * T; k++)
     if (inputs[k] < 0 || inputs[k] >= c->vocab || (targets && (targets[k] < -1 || targets[k] >= c->vocab)))
       return sl_fail(err, SL_EUSAGE, "transformer forward: token %lld out of range", (long long)k);
-  int status = ws_ensure(t, B, T, err);
+  int status = ws_ensure(t, w, B, T, err);
   if (status) return status;
-  workspace *w = t->ws;
   acts *a = &w->a;
   const int C = c->d_model, NL = c->n_layer, H = c->n_head, V = c->vocab;
   const int nt = t->threads < 1 ? 1 : t->threads;
@@ -633,6 +649,13 @@ int sl_tfm_backward(sl_tfm *t, float *grad, sl_error *err) {
 
 int sl_tfm_logp_batch(sl_tfm *t, const int *const *seqs, const int *lens, int B, double *ret_logp,
                       sl_error *err) {
+  workspace *w = own_ws(t);
+  if (!w) return sl_fail(err, SL_ENOMEM, "out of memory");
+  return sl_tfm_logp_batch_ws(t, w, seqs, lens, B, ret_logp, err);
+}
+
+int sl_tfm_logp_batch_ws(const sl_tfm *t, sl_tfm_ws *w, const int *const *seqs, const int *lens, int B,
+                         double *ret_logp, sl_error *err) {
   const int Tc = t->cfg.n_ctx, V = t->cfg.vocab;
   const int chunk = 32;
   for (int b = 0; b < B; b++) {
@@ -655,8 +678,8 @@ int sl_tfm_logp_batch(sl_tfm *t, const int *const *seqs, const int *lens, int B,
       r[0] = SL_TFM_BOS;
       for (int k = 0; k < T - 1; k++) r[k + 1] = k < lens[b0 + b] ? seqs[b0 + b][k] : SL_TFM_PAD;
     }
-    if ((status = sl_tfm_forward(t, inp, NULL, nb, T, NULL, NULL, err))) break;
-    const float *lg = sl_tfm_logits(t);
+    if ((status = forward_ws(t, w, inp, NULL, nb, T, NULL, NULL, err))) break;
+    const float *lg = w->a.logits;
     for (int b = 0; b < nb; b++) {
       double lp = 0;
       int n = lens[b0 + b];
@@ -681,6 +704,13 @@ int sl_tfm_logp(sl_tfm *t, const int *a, int n, double *ret_logp, sl_error *err)
 
 int sl_tfm_sample(sl_tfm *t, sl_rng *rng, double T, double top_p, const int *prefix, int n_prefix,
                   int *out, int *ret_n, double *ret_logp, sl_error *err) {
+  workspace *w = own_ws(t);
+  if (!w) return sl_fail(err, SL_ENOMEM, "out of memory");
+  return sl_tfm_sample_ws(t, w, rng, T, top_p, prefix, n_prefix, out, ret_n, ret_logp, err);
+}
+
+int sl_tfm_sample_ws(const sl_tfm *t, sl_tfm_ws *w, sl_rng *rng, double T, double top_p, const int *prefix,
+                     int n_prefix, int *out, int *ret_n, double *ret_logp, sl_error *err) {
   const int Tc = t->cfg.n_ctx, V = t->cfg.vocab;
   *ret_n = 0;
   if (!(T > 0) || !(top_p > 0 && top_p <= 1))
@@ -700,8 +730,8 @@ int sl_tfm_sample(sl_tfm *t, sl_rng *rng, double T, double top_p, const int *pre
   double lp = 0;
   /* log P of the prefix itself, so ret_logp is log P of the whole output */
   if (n_prefix > 0) {
-    if ((status = sl_tfm_forward(t, inp, NULL, 1, n_prefix, NULL, NULL, err))) goto DONE;
-    const float *lg = sl_tfm_logits(t);
+    if ((status = forward_ws(t, w, inp, NULL, 1, n_prefix, NULL, NULL, err))) goto DONE;
+    const float *lg = w->a.logits;
     for (int k = 0; k < n_prefix; k++) {
       const float *l = lg + (size_t)k * V;
       double mx = l[0], z = 0;
@@ -716,8 +746,8 @@ int sl_tfm_sample(sl_tfm *t, sl_rng *rng, double T, double top_p, const int *pre
    * the sequence ends without EOS (its log-probability then excludes EOS). */
   for (;;) {
     int len = n + 1;
-    if ((status = sl_tfm_forward(t, inp, NULL, 1, len, NULL, NULL, err))) goto DONE;
-    const float *l = sl_tfm_logits(t) + (size_t)(len - 1) * V;
+    if ((status = forward_ws(t, w, inp, NULL, 1, len, NULL, NULL, err))) goto DONE;
+    const float *l = w->a.logits + (size_t)(len - 1) * V;
     /* only residues (0..19) and EOS (21) can follow: BOS (20) and PAD (22)
      * are never targets, so they get probability 0 here */
     const int nv = SL_TFM_EOS + 1;

@@ -1,7 +1,12 @@
-/* gibbs.c: Gibbs sampling for pairwise models (see gibbs.h).
+/* gibbs.c: Gibbs sampling (see gibbs.h), generic over the model interface.
  *
- * One site update costs O(L q): the conditional logits gather J_ij(., s_j)
- * for every other site; a sweep is O(L^2 q). The energy of each kept sample
+ * Contents: 1. chains over the site conditionals (kinds with
+ * SL_CAP_CONDITIONALS: potts, profile); 2. one chain under a normalised
+ * likelihood (any kind with log P, e.g. tfm), conditionals from the full
+ * log-probabilities of the q variants of a site.
+ *
+ * 1. One site update costs what the kind's conditional costs (pairwise:
+ * O(L q), gathering J_ij(., s_j) for every other site); a sweep is O(L^2 q). The energy of each kept sample
  * is recomputed exactly (O(L^2)), so reported energies never drift.
  */
 #include "seqloop/gibbs.h"
@@ -11,6 +16,9 @@
 #include <string.h>
 
 #include "seqloop/rng.h"
+#include "seqloop/sample.h"
+
+#include "../base/progress.h"
 
 void sl_gibbs_opts_init(sl_gibbs_opts *o) {
   memset(o, 0, sizeof *o);
@@ -22,22 +30,14 @@ void sl_gibbs_opts_init(sl_gibbs_opts *o) {
   o->threads = 1;
 }
 
+/* One sweep: each free site redrawn from softmax(conditional logits / T). */
 static void sweep(const sl_model *m, uint8_t *s, const uint8_t *fixed, double invT, sl_rng *r,
                   double *lg) {
   const int64_t L = m->L;
   const int q = m->q, off = m->gap_missing ? 1 : 0; /* state a = code a + off */
   for (int64_t i = 0; i < L; i++) {
     if (fixed && fixed[i] != 0xFF) continue;
-    for (int a = 0; a < q; a++) lg[a] = m->h[i * q + a];
-    if (m->J)
-      for (int64_t j = 0; j < L; j++) {
-        if (j == i) continue;
-        int b = sl_model_state(m, s[j]);
-        if (b < 0) continue;
-        /* J_ji(b, .) = J_ij(., b) is one contiguous row of the symmetric store. */
-        const float *row = sl_model_J(m, j, i) + (size_t)b * (size_t)q;
-        for (int a = 0; a < q; a++) lg[a] += row[a];
-      }
+    m->ops->conditional(m, s, i, lg);
     double mx = lg[0], z = 0.0;
     for (int a = 1; a < q; a++) mx = lg[a] > mx ? lg[a] : mx;
     for (int a = 0; a < q; a++) z += (lg[a] = exp((lg[a] - mx) * invT));
@@ -53,8 +53,10 @@ static void sweep(const sl_model *m, uint8_t *s, const uint8_t *fixed, double in
 
 int sl_gibbs_sample(const sl_model *m, const sl_gibbs_opts *o, int64_t n, uint8_t *out,
                     double *energy, double *ret_rhat, sl_error *err) {
-  if (m->kind == SL_MODEL_AR)
-    return sl_fail(err, SL_EUSAGE, "ar models are sampled exactly by ancestral sampling, not Gibbs");
+  if (!sl_model_has(m, SL_CAP_CONDITIONALS))
+    return sl_fail(err, SL_EUSAGE, sl_model_has(m, SL_CAP_EXACT_SAMPLE)
+                   ? "%s models are sampled exactly by ancestral sampling, not Gibbs"
+                   : "a %s model has no site conditionals for Gibbs sampling", sl_model_name(m));
   if (o->chains < 1 || o->thin < 1 || o->burnin < 0 || !(o->T > 0) || n < 1)
     return sl_fail(err, SL_EUSAGE, "bad Gibbs settings (chains %d, thin %lld, burn-in %lld, T %g)",
                    o->chains, (long long)o->thin, (long long)o->burnin, o->T);
@@ -63,6 +65,7 @@ int sl_gibbs_sample(const sl_model *m, const sl_gibbs_opts *o, int64_t n, uint8_
   double *e = malloc((size_t)n * sizeof *e);
   if (!e) return sl_fail(err, SL_ENOMEM, "out of memory");
   int failed = 0;
+  sl_progress_start(o->progress, NULL, (int64_t)C * o->burnin + o->thin * n);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(o->threads > 0 ? o->threads : 1) reduction(+ : failed)
   for (int c = 0; c < C; c++) {
     sl_rng r;
@@ -71,17 +74,25 @@ int sl_gibbs_sample(const sl_model *m, const sl_gibbs_opts *o, int64_t n, uint8_
     uint8_t *s = malloc((size_t)L);
     double lg[32];
     if (!s) { failed++; continue; }
+    sl_error e2;
     const int off = m->gap_missing ? 1 : 0;
     for (int64_t i = 0; i < L; i++)
       s[i] = o->fixed && o->fixed[i] != 0xFF ? o->fixed[i] : (uint8_t)(off + (int)(sl_rng_uniform(&r) * m->q));
-    for (int64_t t = 0; t < o->burnin; t++) sweep(m, s, o->fixed, 1.0 / o->T, &r, lg);
+    for (int64_t t = 0; t < o->burnin; t++) {
+      sweep(m, s, o->fixed, 1.0 / o->T, &r, lg);
+      sl_progress_add(o->progress, 1);
+    }
     for (int64_t k = c; k < n; k += C) {
-      for (int64_t t = 0; t < o->thin; t++) sweep(m, s, o->fixed, 1.0 / o->T, &r, lg);
+      for (int64_t t = 0; t < o->thin; t++) {
+        sweep(m, s, o->fixed, 1.0 / o->T, &r, lg);
+        sl_progress_add(o->progress, 1);
+      }
       memcpy(out + k * L, s, (size_t)L);
-      e[k] = sl_model_energy(m, s);
+      if (sl_model_score(m, NULL, s, &e[k], &e2)) failed++; /* pairwise kinds: cannot fail */
     }
     free(s);
   }
+  sl_progress_end(o->progress);
   if (failed) { free(e); return sl_fail(err, SL_ENOMEM, "out of memory in a chain"); }
   /* Gelman-Rubin R-hat on the energy, chains of equal length m_c. */
   double rhat = NAN;
@@ -111,4 +122,46 @@ int sl_gibbs_sample(const sl_model *m, const sl_gibbs_opts *o, int64_t n, uint8_
   free(e);
   *ret_rhat = rhat;
   return SL_OK;
+}
+
+/* 2. Gibbs under the likelihood ------------------------------------------------
+ * P(x_i = a | x_-i) = P(x with a at i)^(1/T) / sum_b P(x with b at i)^(1/T):
+ * the q variants of a site are scored at once (sl_model_logp_many: one
+ * batched forward pass for a transformer). The arithmetic is sl_tfm_gibbs's,
+ * so a chain gives the same draws as before this interface. */
+int sl_gibbs_likelihood(const sl_model *m, sl_model_ws *ws, sl_rng *rng, double T, uint8_t *x,
+                        const uint8_t *is_free, int64_t sweeps, double *ret_logp, sl_error *err) {
+  if (!(T > 0)) return sl_fail(err, SL_EUSAGE, "Gibbs sampling needs temperature > 0 (got %g)", T);
+  if (!sl_model_has(m, SL_CAP_NORMALISED))
+    return sl_fail(err, SL_EUSAGE, "Gibbs sampling under the likelihood needs a normalised model, not %s",
+                   sl_model_name(m));
+  const int64_t L = m->L;
+  const int q = m->q, off = m->gap_missing ? 1 : 0;
+  uint8_t *buf = malloc((size_t)(q * L) + 1);
+  double *lp = malloc((size_t)q * sizeof *lp);
+  int status = SL_OK;
+  if (!buf || !lp) { free(buf); free(lp); return sl_fail(err, SL_ENOMEM, "out of memory"); }
+  for (int64_t sw = 0; sw < sweeps && !status; sw++)
+    for (int64_t i = 0; i < L && !status; i++) {
+      if (!is_free[i]) continue;
+      for (int a = 0; a < q; a++) {
+        memcpy(buf + (size_t)a * L, x, (size_t)L);
+        buf[(size_t)a * L + i] = (uint8_t)(a + off);
+      }
+      if ((status = sl_model_logp_many(m, ws, buf, q, lp, err))) break;
+      double mx = -INFINITY, z = 0;
+      for (int a = 0; a < q; a++) mx = lp[a] / T > mx ? lp[a] / T : mx;
+      for (int a = 0; a < q; a++) z += exp(lp[a] / T - mx);
+      double u = sl_rng_uniform(rng) * z, acc = 0;
+      int pick = q - 1;
+      for (int a = 0; a < q; a++) {
+        acc += exp(lp[a] / T - mx);
+        if (u < acc) { pick = a; break; }
+      }
+      x[i] = (uint8_t)(pick + off);
+    }
+  free(buf);
+  free(lp);
+  if (!status && ret_logp) status = sl_model_logp(m, ws, x, ret_logp, err);
+  return status;
 }

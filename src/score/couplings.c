@@ -13,9 +13,9 @@
 #include "seqloop/score.h"
 
 int sl_coupling_scores(const sl_model *m, int gauge, double *fn, double *raw, sl_error *err) {
-  if (m->kind != SL_MODEL_POTTS || !m->J)
+  if (!sl_model_has(m, SL_CAP_COUPLINGS) || !m->J)
     return sl_fail(err, SL_EUSAGE, "coupling scores need a Potts model (this is a %s model)",
-                   sl_model_kind_name(m->kind));
+                   sl_model_name(m));
   const int64_t L = m->L;
   const int q = m->q;
   const int a0 = (gauge == SL_GAUGE_ZEROSUM && !m->gap_missing) ? 1 : 0; /* skip the gap state */

@@ -7,6 +7,7 @@
  * O(|M| L) instead of O(L^2).
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,53 +71,26 @@ int sl_mutant_parse(const sl_model *m, const char *text, int64_t offset, sl_muta
   return SL_OK;
 }
 
-/* Terms of H touching the mutated columns, for sequence s with the columns
- * in mut set to the states in `st` (wild type or mutant). */
-static double touching(const sl_model *m, const uint8_t *s, const sl_mutation *mut, int n,
-                       const uint8_t *st, const uint8_t *inM) {
-  const int64_t L = m->L;
-  const int q = m->q;
-  double t = 0.0;
-  for (int k = 0; k < n; k++) {
-    int a = sl_model_state(m, st[k]);
-    if (a < 0) continue;
-    int64_t i = mut[k].col;
-    t += m->h[i * q + a];
-    if (!m->J) continue;
-    const float *Ji = sl_model_J(m, i, 0) + (size_t)a * (size_t)q;
-    for (int64_t j = 0; j < L; j++) {
-      if (inM[j]) continue;
-      int b = sl_model_state(m, s[j]);
-      if (b >= 0) t += Ji[(size_t)j * (size_t)q * (size_t)q + (size_t)b];
-    }
-    for (int l = k + 1; l < n; l++) {
-      int b = sl_model_state(m, st[l]);
-      if (b >= 0) t += sl_model_J(m, i, mut[l].col)[a * q + b];
-    }
+int sl_mutant_delta(const sl_model *m, sl_model_ws *ws, const uint8_t *s, const sl_mutation *mut, int n,
+                    double *ret, sl_error *err) {
+  *ret = 0.0;
+  if (n == 0) return SL_OK;
+  int64_t *cols = malloc((size_t)n * sizeof *cols);
+  uint8_t *mt = malloc((size_t)n);
+  int status;
+  if (!cols || !mt) status = sl_fail(err, SL_ENOMEM, "out of memory");
+  else {
+    for (int k = 0; k < n; k++) { cols[k] = mut[k].col; mt[k] = mut[k].mt; }
+    status = sl_model_delta_cols(m, ws, s, cols, mt, n, ret, err);
   }
-  return t;
+  free(cols);
+  free(mt);
+  return status;
 }
 
 double sl_model_delta(const sl_model *m, const uint8_t *s, const sl_mutation *mut, int n) {
-  if (n == 0) return 0.0;
-  if (m->kind == SL_MODEL_AR || m->kind == SL_MODEL_TFM) { /* not pairwise: compare full log-probabilities */
-    uint8_t *x = malloc((size_t)m->L);
-    if (!x) return 0.0 / 0.0;
-    memcpy(x, s, (size_t)m->L);
-    for (int k = 0; k < n; k++) x[mut[k].col] = mut[k].mt;
-    double d = sl_model_energy(m, x) - sl_model_energy(m, s);
-    free(x);
-    return d;
-  }
-  uint8_t wt[SL_MAX_MUTATIONS], mt[SL_MAX_MUTATIONS];
-  uint8_t *inM = calloc((size_t)m->L, 1);
-  if (!inM) return 0.0 / 0.0;
-  for (int k = 0; k < n; k++) {
-    wt[k] = s[mut[k].col];
-    mt[k] = mut[k].mt;
-    inM[mut[k].col] = 1;
-  }
-  double d = touching(m, s, mut, n, mt, inM) - touching(m, s, mut, n, wt, inM);
-  free(inM);
+  double d = NAN;
+  sl_error err;
+  if (sl_mutant_delta(m, NULL, s, mut, n, &d, &err)) return NAN;
   return d;
 }

@@ -50,7 +50,7 @@ typedef struct {
   char alt;      /* ' ' when none */
   char het;      /* 1 for HETATM */
   char poly;     /* mmCIF label_seq_id not null: 1; null: 0; unknown: -1 */
-  char kind;     /* AT_* */
+  char role;     /* AT_*: the atom's role in the residue (CA, CB, ...) */
   char res[SL_RESNAME_MAX];
 } atom;
 
@@ -116,7 +116,7 @@ static atom *atom_new(parser *p) {
   return a;
 }
 
-static int atom_kind(const char *name) {
+static int atom_role(const char *name) {
   if (strcmp(name, "CA") == 0) return AT_CA;
   if (strcmp(name, "CB") == 0) return AT_CB;
   if (strcmp(name, "N") == 0) return AT_N;
@@ -186,7 +186,7 @@ static int pdb_line(parser *p, const char *line, size_t len, sl_error *err) {
   a->line = ln;
   a->het = (char)het;
   a->poly = -1;
-  a->kind = (char)atom_kind(name);
+  a->role = (char)atom_role(name);
   a->alt = line[16];
   if (trim_copy(a->res, sizeof a->res, line + 17, 3) == 0)
     return sl_fail(err, SL_EINPUT, "%s line %lld: %s record without a residue name in columns "
@@ -307,7 +307,7 @@ static int cif_row(parser *p, cif *c, sl_error *err) {
   a->line = c->row_line;
   a->het = c->col[F_GROUP] >= 0 && !c->isnull[F_GROUP] && strcasecmp(c->val[F_GROUP], "HETATM") == 0;
   a->poly = (char)(c->col[F_LSEQ] < 0 ? -1 : !c->isnull[F_LSEQ]);
-  a->kind = (char)atom_kind(c->val[fa]);
+  a->role = (char)atom_role(c->val[fa]);
   snprintf(a->res, sizeof a->res, "%s", c->val[fc]);
   if (!parse_int(c->val[fs], &a->num))
     return sl_fail(err, SL_EINPUT, "%s line %lld: expected an integer residue number in %s, got "
@@ -612,10 +612,10 @@ static int build_chain(parser *p, int32_t ci, int by_label, sl_structure *s, sl_
     s->n_atoms++;
     if (!a->het) r->any_atom = 1;
     if (a->poly >= 0) { r->poly_known = 1; r->poly |= a->poly; }
-    if (a->kind != AT_OTHER && !r->has[(int)a->kind]) {
-      r->has[(int)a->kind] = 1;
-      if (a->kind == AT_CA) memcpy(r->ca, a->xyz, sizeof r->ca);
-      if (a->kind == AT_CB) memcpy(r->cb, a->xyz, sizeof r->cb);
+    if (a->role != AT_OTHER && !r->has[(int)a->role]) {
+      r->has[(int)a->role] = 1;
+      if (a->role == AT_CA) memcpy(r->ca, a->xyz, sizeof r->ca);
+      if (a->role == AT_CB) memcpy(r->cb, a->xyz, sizeof r->cb);
     }
   }
   s->res = sl_calloc((size_t)(nres ? nres : 1), sizeof *s->res);

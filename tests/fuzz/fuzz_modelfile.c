@@ -13,7 +13,7 @@
 
 /* A loaded model must give a finite score of its focus. */
 static void check_model(const sl_model *m) {
-  if (m->kind == SL_MODEL_TFM) {
+  if (!sl_model_has(m, SL_CAP_ALIGNED)) {
     int64_t n = 0;
     for (int64_t i = 0; i < m->L; i++) n += m->focus[i] != 0;
     if (n + 1 > m->tfm->cfg.n_ctx) return; /* refused by design (NAN) */

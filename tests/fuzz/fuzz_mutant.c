@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static sl_mutation mut[SL_MAX_MUTATIONS];
   if (!m) {
     const char *focus = "ACDEFGHIKLMNPQRSTVWY";
-    m = sl_model_create(SL_MODEL_PROFILE, 20, sl_alphabet_get(SL_ABC_PROTEIN), 0);
+    m = sl_model_create("profile", 20, sl_alphabet_get(SL_ABC_PROTEIN), 0);
     if (!m) return 0;
     for (int i = 0; i < 20; i++) {
       m->focus[i] = m->abc->code[(unsigned char)focus[i]];

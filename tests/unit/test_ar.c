@@ -32,7 +32,7 @@ static void kernel_twins(void) {
     return;
   }
   const int64_t L = 37, n = 3000;
-  sl_model *m = sl_model_create(SL_MODEL_AR, L, sl_alphabet_get(SL_ABC_PROTEIN), 0);
+  sl_model *m = sl_model_create("ar", L, sl_alphabet_get(SL_ABC_PROTEIN), 0);
   for (int64_t v = 0; v < L * m->q; v++) m->h[v] = (float)(2.0 * sin(0.37 * (double)v));
   for (int64_t v = 0; v < L * L * m->q * m->q; v++) m->J[v] = (float)(0.8 * cos(1.3 * (double)v));
   for (int64_t i = 0; i < L; i++) m->order[i] = (i * 11) % L;

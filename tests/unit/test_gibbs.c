@@ -8,7 +8,7 @@
 int main(void) {
   sl_error err;
   const sl_alphabet *abc = sl_alphabet_get(SL_ABC_DNA);
-  sl_model *m = sl_model_create(SL_MODEL_POTTS, 3, abc, 0);
+  sl_model *m = sl_model_create("potts", 3, abc, 0);
   const int q = m->q, L = 3;
   uint64_t st = 99;
   for (int k = 0; k < L * q; k++) { st = st * 6364136223846793005ULL + 1; m->h[k] = (float)((st >> 40) % 1000) / 500.0f - 1.0f; }

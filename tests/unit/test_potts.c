@@ -84,7 +84,7 @@ static void objective_checks(int gap_missing) {
         gap_missing ? "gaps missing" : "gaps as state", fderr);
 
   /* Pack/unpack round trip through the model layout. */
-  sl_model *mod = sl_model_create(SL_MODEL_POTTS, m->L, m->abc, gap_missing);
+  sl_model *mod = sl_model_create("potts", m->L, m->abc, gap_missing);
   sl_potts_unpack(x, mod);
   double *x2 = malloc((size_t)np * sizeof *x2);
   sl_potts_pack(mod, x2);

@@ -15,7 +15,7 @@ static double urand(void) {
 int main(void) {
   sl_error err;
   const sl_alphabet *abc = sl_alphabet_get(SL_ABC_PROTEIN);
-  sl_model *m = sl_model_create(SL_MODEL_POTTS, 5, abc, 0);
+  sl_model *m = sl_model_create("potts", 5, abc, 0);
   const char *focus = "MKV-L";
   for (int i = 0; i < 5; i++) { m->focus[i] = abc->code[(unsigned char)focus[i]]; m->pos[i] = 10 + i; }
   int q = m->q;

@@ -289,7 +289,7 @@ static void check_files(void) {
   snprintf(ck, sizeof ck, "%s/m.ckpt", dir);
   snprintf(bad, sizeof bad, "%s/bad.tfm", dir);
   sl_error err;
-  sl_model *m = sl_model_create(SL_MODEL_TFM, 3, sl_alphabet_get(SL_ABC_PROTEIN), 1), *r = NULL;
+  sl_model *m = sl_model_create("tfm", 3, sl_alphabet_get(SL_ABC_PROTEIN), 1), *r = NULL;
   sl_tfm_config c = {1, 8, 2, 12, SL_TFM_VOCAB};
   int st = m ? sl_tfm_create(&c, &m->tfm, &err) : SL_ENOMEM;
   CHECK(st == SL_OK, "files: a tfm model in the container");
@@ -298,7 +298,7 @@ static void check_files(void) {
   m->focus[0] = 11; m->focus[1] = 9; m->focus[2] = 18; /* M K V */
   st = sl_model_write(path, m, &err);
   st = st ? st : sl_model_read(path, &r, &err);
-  CHECK(st == SL_OK && r->kind == SL_MODEL_TFM && r->tfm && !memcmp(&r->tfm->cfg, &c, sizeof c) &&
+  CHECK(st == SL_OK && r->ops == sl_model_kind("tfm") && r->tfm && !memcmp(&r->tfm->cfg, &c, sizeof c) &&
         !memcmp(r->tfm->mem, m->tfm->mem, m->tfm->n_params * 4),
         "files: a tfm model round-trips bit for bit (%s)", st ? err.msg : "ok");
   double e1 = sl_model_energy(m, m->focus), e2 = r ? sl_model_energy(r, r->focus) : 0;
