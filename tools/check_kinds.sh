@@ -10,9 +10,7 @@ set -u
 cd "$(dirname "$0")/.."
 pattern='SL_MODEL_(PROFILE|POTTS|AR|TFM)|(->|\.)kind\b|sl_model_kind_name|strn?cmp\(sl_model_name|->ops *[!=]=|sl_(profile|potts|ar|tfm)_ops\b'
 hits=$(grep -rnE "$pattern" src cli include python 2>/dev/null \
-  | grep -v '^src/models/' \
-  | grep -v '^src/design/' `# TRANSITIONAL: the lead converts src/design at the merge, then deletes this line` \
-  | grep -v 'check_kinds: transitional' `# TRANSITIONAL: model.h's enum, kind field and sl_model_kind_name, for src/design` )
+  | grep -v "^src/models/")
 if [ -n "$hits" ]; then
   echo "$hits"
   echo "check_kinds: the lines above test a model's kind outside src/models/ (ask sl_model_has instead)"

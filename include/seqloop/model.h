@@ -37,10 +37,6 @@
 extern "C" {
 #endif
 
-/* TRANSITIONAL (issue 11): src/design still tests the kind field against
- * these ids; the lead removes this enum, the field and the name look-up
- * when converting it. Nothing else may use them (tools/check_kinds.sh). */
-enum { SL_MODEL_PROFILE = 1, SL_MODEL_POTTS = 2, SL_MODEL_AR = 3, SL_MODEL_TFM = 4 }; /* check_kinds: transitional */
 
 struct sl_tfm;       /* tfm.h */
 struct sl_tfm_state; /* tfm.h */
@@ -50,7 +46,6 @@ struct sl_model_file; /* src/models/modelfile.h (private) */
 
 typedef struct sl_model {
   const struct sl_model_ops *ops; /* the kind's operations (src/models/registry.c) */
-  int kind;                /* TRANSITIONAL: ops->id; read only inside src/models */ /* check_kinds: transitional */
   int64_t L;               /* columns (sites) */
   int q;                   /* states per site */
   int gap_missing;         /* 1: gaps are missing data (see above) */
@@ -121,7 +116,6 @@ typedef struct sl_entropy {
  * a transformer's context), SL_EUSAGE for a request the kind cannot serve. */
 typedef struct sl_model_ops {
   const char *name;       /* "potts": the kind's name in files and on the command line */
-  int id;                 /* TRANSITIONAL: the SL_MODEL_* id */
   unsigned caps;          /* SL_CAP_* */
   const char *summary;    /* one line for help texts */
   /* Allocate the kind's parameters beyond h, focus and pos (J, order, ...). */
@@ -195,9 +189,6 @@ unsigned sl_model_caps(const sl_model *m);
 static inline int sl_model_has(const sl_model *m, unsigned caps) {
   return (sl_model_caps(m) & caps) == caps;
 }
-
-/* TRANSITIONAL (src/design): the name of an SL_MODEL_* id. */
-const char *sl_model_kind_name(int kind); /* check_kinds: transitional */
 
 /* sl_model_prepare()
  * Purpose:  Build the kind's derived layouts (once; again after editing the
@@ -296,10 +287,6 @@ static inline float *sl_model_J(const sl_model *m, int64_t i, int64_t j) {
 /* sl_model_energy(): sl_model_score with a temporary workspace, NAN on any
  * error (for callers that cannot fail; prefer sl_model_score). */
 double sl_model_energy(const sl_model *m, const uint8_t *s);
-
-/* sl_model_logp_profile(): TRANSITIONAL (src/design): sl_model_logp of a
- * profile as a double. */
-double sl_model_logp_profile(const sl_model *m, const uint8_t *s);
 
 /* ---- files ---------------------------------------------------------------
  * The seqloop model file (docs/model-format.md): magic "SEQLOOP\0", format

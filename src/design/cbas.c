@@ -56,15 +56,24 @@ void sl_design_cbas_fit(const sl_oracle *o, const sl_design_prior *prior, const 
   int64_t L = o->L;
   int q = o->q;
   sl_model *pm = prior ? prior->m : NULL;
+  /* A site-independent prior's conditionals are its own sites' softmax
+   * (they do not depend on the rest): p0 starts from them. Any other prior
+   * starts q_0 uniform (the caller refuses such priors for cbas). */
+  int indep = pm && sl_model_has(pm, SL_CAP_INDEPENDENT | SL_CAP_CONDITIONALS);
+  double *lg = indep ? malloc((size_t)pm->q * sizeof *lg) : NULL;
+  if (indep && !lg) indep = 0;
   for (int64_t i = 0; i < L; i++) {
     double mx = -INFINITY, z = 0;
+    sl_error e;
+    if (indep && sl_model_conditional(pm, pm->focus, prior->cols[i], lg, &e)) indep = 0;
     for (int a = 0; a < q; a++) {
-      lp0[i * q + a] = pm && pm->kind == SL_MODEL_PROFILE ? pm->h[prior->cols[i] * pm->q + sl_model_state(pm, a + 1)] : 0.0;
+      lp0[i * q + a] = indep ? lg[sl_model_state(pm, a + 1)] : 0.0;
       if (lp0[i * q + a] > mx) mx = lp0[i * q + a];
     }
     for (int a = 0; a < q; a++) z += exp(lp0[i * q + a] - mx);
     for (int a = 0; a < q; a++) { lp0[i * q + a] -= mx + log(z); qp[i * q + a] = exp(lp0[i * q + a]); }
   }
+  free(lg);
   if (!pred) return;
   double gamma = -INFINITY;
   double *mu = malloc(SL_CBAS_M * sizeof *mu), *sd = malloc(SL_CBAS_M * sizeof *sd), *srt = malloc(SL_CBAS_M * sizeof *srt);
@@ -146,7 +155,7 @@ int sl_design_cbas_ar_fit(const sl_oracle *o, const sl_design_prior *prior, cons
         }
         for (int64_t i = 0; i < L; i++) x[i] = (uint8_t)(buf[i] >= 1 && buf[i] <= q ? buf[i] - 1 : 0);
         for (int64_t i = 0; i < L; i++) buf[i] = (uint8_t)(x[i] + 1);
-        lq = sl_ar_logp(qm, buf);
+        if ((status = sl_model_logp(qm, NULL, buf, &lq, err))) goto DONE;
       }
       double lp0 = prior && prior->m ? sl_design_prior_logp(prior, L, x, work) : 0.0;
       sl_predictor_predict(pred, x, prior && prior->m ? lp0 : NAN, &mu[m], &sd[m], NULL);
@@ -169,7 +178,6 @@ int sl_design_cbas_ar_fit(const sl_oracle *o, const sl_design_prior *prior, cons
     if ((status = sl_ar_fit(S, w, &ao, &next, &rep, err))) goto DONE;
     sl_model_destroy(qm);
     qm = next;
-    if ((status = sl_ar_prepare(qm, err))) goto DONE;
   }
 DONE:
   free(xs); free(codes); free(buf); free(mu); free(sd); free(lw); free(srt); free(w);

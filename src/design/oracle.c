@@ -340,7 +340,9 @@ static int model_measure(sl_oracle *o, const uint8_t *x, int64_t n, double *y, s
   model_impl *mi = o->impl;
   for (int64_t k = 0; k < n; k++) {
     for (int64_t i = 0; i < o->L; i++) mi->s[i] = mi->map[x[k * o->L + i]];
-    y[k] = mi->m->kind == SL_MODEL_PROFILE ? sl_model_logp_profile(mi->m, mi->s) : sl_model_energy(mi->m, mi->s);
+    int st = sl_model_has(mi->m, SL_CAP_NORMALISED) ? sl_model_logp(mi->m, NULL, mi->s, &y[k], err)
+                                                    : sl_model_score(mi->m, NULL, mi->s, &y[k], err);
+    if (st) return st;
   }
   return SL_OK;
 }
@@ -378,7 +380,7 @@ static int model_create(const char *path, sl_oracle **ret_o, sl_error *err) {
   cJSON *j = cJSON_CreateObject();
   cJSON_AddStringToObject(j, "oracle", "model");
   cJSON_AddStringToObject(j, "file", path);
-  cJSON_AddStringToObject(j, "kind", sl_model_kind_name(m->kind));
+  cJSON_AddStringToObject(j, "kind", sl_model_name(m));
   cJSON_AddNumberToObject(j, "L", (double)m->L);
   o->spec_json = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);

@@ -11,7 +11,8 @@
  * only slower). A memo hit returns the very double computed before, so the
  * memo changes no number.
  *
- * The model kind is tested once here (profile log P vs energy); the model
+ * Which score a prior gives (normalised log P, or an energy) is asked of the
+ * model interface by capability; the model
  * interface of issue 11 replaces that test when it lands.
  */
 #include <math.h>
@@ -71,7 +72,15 @@ double sl_design_prior_logp(const sl_design_prior *p, int64_t L, const uint8_t *
   sl_model *m = p->m;
   memcpy(work, m->focus, (size_t)m->L);
   for (int64_t i = 0; i < L; i++) work[p->cols[i]] = (uint8_t)(x[i] + 1);
-  double v = m->kind == SL_MODEL_PROFILE ? sl_model_logp_profile(m, work) : sl_model_energy(m, work);
+  /* Normalised kinds give log P, the others (potts) their energy: log P up
+   * to a constant, which is all a trust region and a feature need. A model
+   * that cannot score the sequence gives NAN (the caller treats it as out of
+   * the trust region). */
+  double v;
+  sl_error e;
+  int st = sl_model_has(m, SL_CAP_NORMALISED) ? sl_model_logp(m, NULL, work, &v, &e)
+                                              : sl_model_score(m, NULL, work, &v, &e);
+  if (st) v = NAN;
   if (c && c->L == L && c->n < c->max) {
     memcpy(c->keys + h * L, x, (size_t)L);
     c->val[h] = v;

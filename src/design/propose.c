@@ -23,8 +23,8 @@
  *
  * Random numbers are drawn in a fixed order per proposer; any change here
  * changes recorded campaigns (the golden check compares their ledgers).
- * The model-kind tests of the prior proposer stay here until the model
- * interface of issue 11 replaces them.
+ * The prior proposer asks the model interface what the prior can do (site-
+ * independent conditionals, or exact ancestral sampling), never its kind.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -106,7 +106,8 @@ int sl_design_generate(const sl_design_state *st, sl_oracle *o, const sl_design_
   if (op->proposer == SL_PROPOSE_PRIOR) {
     int whole = pm && pm->L == L;
     for (int64_t i = 0; whole && i < L; i++) whole = prior->cols[i] == i;
-    if (!pm || !(pm->kind == SL_MODEL_PROFILE || (pm->kind == SL_MODEL_AR && whole))) {
+    if (!pm || !(sl_model_has(pm, SL_CAP_INDEPENDENT) ||
+                 (sl_model_has(pm, SL_CAP_EXACT_SAMPLE | SL_CAP_ALIGNED) && whole))) {
       free(child); free(work); free(pool); free(seen.slot);
       return sl_fail(err, SL_EUSAGE, "--proposer prior needs a --prior that is a profile, or an ar model "
                      "covering the whole design (no --prior-sites)");
@@ -129,7 +130,7 @@ int sl_design_generate(const sl_design_state *st, sl_oracle *o, const sl_design_
     }
   }
   if (op->proposer == SL_PROPOSE_CBAS || op->proposer == SL_PROPOSE_CBAS_AR) {
-    if (op->proposer == SL_PROPOSE_CBAS && pm && pm->kind != SL_MODEL_PROFILE) {
+    if (op->proposer == SL_PROPOSE_CBAS && pm && !sl_model_has(pm, SL_CAP_INDEPENDENT)) {
       free(child); free(work); free(pool); free(seen.slot);
       return sl_fail(err, SL_EUSAGE, "--proposer cbas needs no prior or a profile --prior (its search "
                      "distribution is site-independent)");
@@ -182,8 +183,15 @@ int sl_design_generate(const sl_design_state *st, sl_oracle *o, const sl_design_
         }
         break;
       case SL_PROPOSE_PRIOR:
-        if (pm->kind == SL_MODEL_AR) {
-          sl_ar_sample(pm, r, 1.0, NULL, samp, NULL);
+        if (!sl_model_has(pm, SL_CAP_INDEPENDENT)) { /* exact ancestral draws */
+          sl_draw_opts draw;
+          sl_draw_opts_init(&draw);
+          int st3 = sl_model_sample(pm, NULL, r, &draw, 1, samp, NULL, NULL, err);
+          if (st3) {
+            free(child); free(work); free(pool); free(seen.slot); free(qp); free(samp); free(pw);
+            sl_model_destroy(qar);
+            return st3;
+          }
           for (int64_t i = 0; i < L; i++) {
             outside |= samp[i] == 0;
             child[i] = (uint8_t)(samp[i] ? samp[i] - 1 : 0);

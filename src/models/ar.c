@@ -697,7 +697,6 @@ static int ar_read(sl_model *m, const sl_model_file *f, sl_error *err) {
 
 const sl_model_ops sl_ar_ops = {
   .name = "ar",
-  .id = SL_MODEL_AR,
   .caps = SL_CAP_NORMALISED | SL_CAP_EXACT_SAMPLE | SL_CAP_ALIGNED,
   .summary = "autoregressive DCA (arDCA): exact likelihood and ancestral sampling",
   .create = ar_create,

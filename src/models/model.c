@@ -24,12 +24,6 @@ void sl_draw_opts_init(sl_draw_opts *o) {
   o->top_p = 1.0;
 }
 
-const char *sl_model_kind_name(int kind) {
-  for (int k = 0; sl_model_kind_at(k); k++)
-    if (sl_model_kind_at(k)->id == kind) return sl_model_kind_at(k)->name;
-  return "unknown";
-}
-
 const char *sl_model_name(const sl_model *m) { return m->ops->name; }
 unsigned sl_model_caps(const sl_model *m) { return m->ops->caps; }
 
@@ -39,7 +33,6 @@ sl_model *sl_model_create(const char *kind, int64_t L, const sl_alphabet *abc, i
   sl_model *m = calloc(1, sizeof *m);
   if (!m) return NULL;
   m->ops = ops;
-  m->kind = ops->id;
   m->L = L;
   m->abc = abc;
   m->gap_missing = gap_missing ? 1 : 0;
@@ -246,9 +239,3 @@ double sl_model_energy(const sl_model *m, const uint8_t *s) {
   return v;
 }
 
-double sl_model_logp_profile(const sl_model *m, const uint8_t *s) {
-  double v = NAN;
-  sl_error err;
-  if (sl_model_logp(m, NULL, s, &v, &err)) return NAN;
-  return v;
-}

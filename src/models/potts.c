@@ -116,7 +116,6 @@ static int potts_read(sl_model *m, const sl_model_file *f, sl_error *err) {
 
 const sl_model_ops sl_potts_ops = {
   .name = "potts",
-  .id = SL_MODEL_POTTS,
   .caps = SL_CAP_COUPLINGS | SL_CAP_CONDITIONALS | SL_CAP_ALIGNED,
   .summary = "pairwise Potts model (plmc pseudo-likelihood): fields and couplings",
   .create = potts_create,

@@ -134,7 +134,6 @@ static int profile_entropy(const sl_model *m, int64_t n, uint64_t seed, int thre
 
 const sl_model_ops sl_profile_ops = {
   .name = "profile",
-  .id = SL_MODEL_PROFILE,
   .caps = SL_CAP_NORMALISED | SL_CAP_CONDITIONALS | SL_CAP_ALIGNED | SL_CAP_INDEPENDENT,
   .summary = "site-independent model: one softmax of fields per column",
   .energy = sl_pairwise_energy,

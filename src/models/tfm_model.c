@@ -198,7 +198,6 @@ static void tfm_set_threads(sl_model *m, int threads) {
 
 const sl_model_ops sl_tfm_ops = {
   .name = "tfm",
-  .id = SL_MODEL_TFM,
   .caps = SL_CAP_NORMALISED | SL_CAP_EXACT_SAMPLE,
   .summary = "small causal transformer over ungapped sequences",
   .read = tfm_read,
