@@ -110,6 +110,10 @@ int cli_prov_exit(const cli_common *c, const char *out);
 /* The sidecar's object (caller deletes): what cli_prov_write writes. */
 cJSON *cli_prov_json(const cli_common *c, const char *out, const cJSON *extra);
 
+/* A progress line for a long step ("seqloop CMD: STEP  n UNIT ..."): only
+ * on a terminal and without -q, else NULL (silence). Caller destroys it. */
+sl_progress *cli_progress(const cli_common *c, const char *step, const char *unit);
+
 /* Read and preprocess an alignment, print the ingestion summary on stderr
  * (unless -q), and compute (or read) weights. *ret_w has msa->N entries. */
 int cli_load(cli_common *c, const char *path, sl_msa **ret_msa, double **ret_w, double *ret_neff,

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "../src/base/progress.h"
+#include "seqloop/progress.h"
 #include "seqloop/ar.h"
 #include "seqloop/potts.h"
 
@@ -19,7 +19,7 @@ static const cli_cmdinfo info = {
 typedef struct {
   int tty, quiet;
   int max_iter;
-  sl_progress *bar; /* on a terminal without -q (src/base/progress.h) */
+  sl_progress *bar; /* on a terminal without -q (seqloop/progress.h) */
 } progress_ctx;
 
 static int progress(void *ctx, int iter, int n_evals, double fx, double gnorm, double xnorm,

@@ -11,7 +11,7 @@
 #endif
 
 #include "cli.h"
-#include "../src/base/progress.h"
+#include "seqloop/progress.h"
 #include "seqloop/sample.h"
 #include "seqloop/score.h"
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nettle/sha2.h>
 
@@ -187,6 +188,13 @@ static void summary(const cli_common *c, const sl_msa *m) {
             c->cmd, (long long)r->n_empty_names);
 }
 
+sl_progress *cli_progress(const cli_common *c, const char *step, const char *unit) {
+  if (c->quiet || !isatty(2)) return NULL;
+  char label[96];
+  snprintf(label, sizeof label, "seqloop %s: %s", c->cmd, step);
+  return sl_progress_create(stderr, label, unit);
+}
+
 /* Warnings are not part of the summary: -q silences the summary, never a
  * warning (a focus prefix that matches 261 records was taken silently). */
 static void warnings(const cli_common *c, const sl_msa *m) {
@@ -213,7 +221,12 @@ int cli_load(cli_common *c, const char *path, sl_msa **ret_msa, double **ret_w, 
   w = malloc((size_t)m->N * sizeof *w);
   if (!w) { sl_msa_destroy(m); return sl_fail(err, SL_ENOMEM, "out of memory"); }
   if (c->weights_in) status = sl_weights_read(c->weights_in, m, w, ret_neff, err);
-  else status = sl_weights_compute(m, &c->w, w, ret_neff, err);
+  else {
+    c->w.progress = cli_progress(c, "weights", "row pairs");
+    status = sl_weights_compute(m, &c->w, w, ret_neff, err);
+    sl_progress_destroy(c->w.progress);
+    c->w.progress = NULL;
+  }
   if (status) { free(w); sl_msa_destroy(m); return status; }
   if (!c->quiet)
     fprintf(stderr, "seqloop %s: weights: %s, Neff = %.1f (%lld x %lld)\n", c->cmd,

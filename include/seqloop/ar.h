@@ -38,7 +38,7 @@ typedef struct sl_ar_opts {
   int max_iter;           /* per site L-BFGS iterations (0: until converged) */
   double epsilon;         /* per site L-BFGS convergence (1e-4) */
   int portable;           /* unused by ar; kept for symmetry with potts */
-  struct sl_progress *progress; /* sites fitted, on a terminal (src/base/progress.h); NULL: silent */
+  struct sl_progress *progress; /* sites fitted, on a terminal (seqloop/progress.h); NULL: silent */
 } sl_ar_opts;
 
 void sl_ar_opts_init(sl_ar_opts *o);

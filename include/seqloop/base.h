@@ -96,6 +96,32 @@ int sl_threads_default(void);
 /* sl_seconds(): a monotonic clock in seconds (for reports; never for results). */
 double sl_seconds(void);
 
+/* ---- string hash map ------------------------------------------------------
+ * A small open-addressing hash map from strings to int64 values, used for
+ * name look-ups (Stockholm rows, duplicate names, duplicate sequences). Keys
+ * are borrowed, not copied: they must outlive the map.
+ */
+typedef struct sl_strmap sl_strmap;
+
+sl_strmap *sl_strmap_create(size_t expected);
+void sl_strmap_destroy(sl_strmap *m);
+/* Look up key (len bytes); returns its value or -1. */
+int64_t sl_strmap_get(const sl_strmap *m, const char *key, size_t len);
+/* Insert key -> value if absent. Returns the value already there, -1 if the
+ * key was new (and is now inserted), or -2 when out of memory. */
+int64_t sl_strmap_put(sl_strmap *m, const char *key, size_t len, int64_t value);
+
+/* ---- dense solver ----------------------------------------------------------
+ * The one small dense solver the library needs (the profile's per-column
+ * Newton steps, the design predictor's kernel ridge). Dense math of any
+ * size goes through OpenBLAS (the transformer); these systems are q x q or a
+ * few hundred rows, where a plain loop is enough.
+ */
+/* sl_cholesky_solve(): solve A x = b for symmetric positive definite A
+ * (n x n, row-major), by Cholesky in place: A is overwritten by its lower
+ * factor, b by x. Returns 0, or -1 when A is not positive definite. */
+int sl_cholesky_solve(double *A, double *b, int64_t n);
+
 #ifdef __cplusplus
 }
 #endif

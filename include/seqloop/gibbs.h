@@ -32,7 +32,7 @@ typedef struct sl_gibbs_opts {
   uint64_t seed;
   const uint8_t *fixed;  /* L alphabet codes to clamp, 0xFF = free; or NULL */
   int threads;
-  struct sl_progress *progress; /* sweeps done, on a terminal (src/base/progress.h); NULL: silent */
+  struct sl_progress *progress; /* sweeps done, on a terminal (seqloop/progress.h); NULL: silent */
 } sl_gibbs_opts;
 
 void sl_gibbs_opts_init(sl_gibbs_opts *o);

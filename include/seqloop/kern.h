@@ -31,12 +31,15 @@ int sl_kernel_supported(int kernel);
  *           (plmc identity), 0 never counts a gap (EVE identity).
  * Args:     threads - OpenMP threads (>= 1); the result does not depend on it
  *           kernel  - SL_KERN_*; SL_EUSAGE if this CPU lacks it
+ *           progress - row pairs compared so far (NULL: silent)
  *           ret_count - caller-allocated, N entries (RETURN)
  * Cost:     N(N-1)/2 pairs of ceil(L/64) 64-byte compares (AVX-512).
  */
+struct sl_progress;
 SL_MUSTCHECK int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
                                      const int32_t *min_match, int threads, int kernel,
-                                     int64_t *ret_count, sl_error *err);
+                                     struct sl_progress *progress, int64_t *ret_count,
+                                     sl_error *err);
 
 /* ---- nearest-neighbour identity (leakage audits and splits) ---------------
  * Identity of two aligned rows is Easel's (esl_dst_XPairId): identical

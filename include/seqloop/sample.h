@@ -24,7 +24,7 @@
 extern "C" {
 #endif
 
-struct sl_progress; /* src/base/progress.h: progress on a terminal, or NULL */
+struct sl_progress; /* seqloop/progress.h: progress on a terminal, or NULL */
 
 /* sl_sample_ancestral()
  * Purpose:  n exact draws. Row k of out holds sl_model_row_len(m) codes

@@ -32,6 +32,7 @@ typedef struct sl_weights_opts {
   double theta;    /* 0.2 */
   int threads;     /* >= 1 */
   int kernel;      /* SL_KERN_AUTO */
+  struct sl_progress *progress; /* row pairs compared, on a terminal (seqloop/progress.h); NULL: silent */
 } sl_weights_opts;
 
 void sl_weights_opts_init(sl_weights_opts *o);

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/strmap.h"
+#include "seqloop/base.h"
 
 const char *sl_depth_class(double x) {
   if (x < 1.0) return "low";

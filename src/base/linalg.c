@@ -1,5 +1,5 @@
 /* linalg.c: Cholesky solve for small dense SPD systems (linalg.h). O(n^3/3). */
-#include "linalg.h"
+#include "seqloop/base.h"
 
 #include <math.h>
 

@@ -1,7 +1,7 @@
 /* progress.c: see progress.h. Redraws are rate-limited by a monotonic clock
  * (never part of a result), and serialised by an OpenMP critical section so
  * that threads of a parallel loop can report together. */
-#include "progress.h"
+#include "seqloop/progress.h"
 
 #include <stdlib.h>
 #include <string.h>

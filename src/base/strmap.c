@@ -2,7 +2,7 @@
  * Chosen over a tree because look-ups dominate (one per row or line) and keys
  * are short; the table doubles when half full.
  */
-#include "strmap.h"
+#include "seqloop/base.h"
 
 #include <stdlib.h>
 #include <string.h>

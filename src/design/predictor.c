@@ -26,7 +26,7 @@
 
 #include "seqloop/design.h"
 
-#include "../base/linalg.h"
+#include "seqloop/base.h"
 
 struct sl_predictor {
   int B;

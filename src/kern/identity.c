@@ -28,6 +28,7 @@
 #endif
 
 #include "seqloop/kern.h"
+#include "seqloop/progress.h"
 
 const char *sl_kernel_name(int kernel) {
   switch (kernel) {
@@ -191,8 +192,8 @@ static void block_avx512(const uint8_t *x, int64_t N, int64_t Lp, int gaps_match
 /* ---- driver ------------------------------------------------------------ */
 
 int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
-                        const int32_t *min_match, int threads, int kernel, int64_t *ret_count,
-                        sl_error *err) {
+                        const int32_t *min_match, int threads, int kernel,
+                        sl_progress *progress, int64_t *ret_count, sl_error *err) {
   kernel = sl_kernel_resolve(kernel);
   if (!sl_kernel_supported(kernel))
     return sl_fail(err, SL_EUSAGE, "the %s identity kernel is not supported by this CPU",
@@ -224,6 +225,7 @@ int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
   }
   counts = calloc((size_t)threads * (size_t)(N ? N : 1), sizeof *counts);
   if (!counts) { status = sl_fail(err, SL_ENOMEM, "out of memory for identity counts"); goto DONE; }
+  sl_progress_start(progress, NULL, N * (N - 1) / 2); /* row pairs: row i costs N - 1 - i */
 
 #pragma omp parallel num_threads(threads)
   {
@@ -234,12 +236,16 @@ int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
 #endif
     if (kernel == SL_KERN_PLAIN) {
 #pragma omp for schedule(dynamic, 16)
-      for (int64_t i = 0; i < N; i++) rows_plain(rows, N, L, gaps_match, mm, i, cnt);
+      for (int64_t i = 0; i < N; i++) {
+        rows_plain(rows, N, L, gaps_match, mm, i, cnt);
+        sl_progress_add(progress, N - 1 - i);
+      }
     } else {
 #pragma omp for schedule(dynamic, 4)
       for (int64_t i0 = 0; i0 < N; i0 += BLK) {
         if (kernel == SL_KERN_AVX512) block_avx512(rows, N, Lp, gaps_match, mm, i0, cnt);
         else block_avx2(rows, N, Lp, gaps_match, mm, i0, cnt);
+        for (int64_t i = i0; i < i0 + BLK && i < N; i++) sl_progress_add(progress, N - 1 - i);
       }
     }
   }
@@ -248,6 +254,7 @@ int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
     for (int t = 0; t < threads; t++) c += counts[(size_t)t * (size_t)N + (size_t)n];
     ret_count[n] = c;
   }
+  sl_progress_end(progress);
 DONE:
   free(padded);
   if (mm != min_match) free(mm);

@@ -32,7 +32,7 @@
 
 #include "kinds.h"
 #include "modelfile.h"
-#include "../base/progress.h"
+#include "seqloop/progress.h"
 
 #define QP 32
 

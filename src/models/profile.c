@@ -17,7 +17,7 @@
 
 #include "seqloop/potts.h"
 
-#include "../base/linalg.h"
+#include "seqloop/base.h"
 #include "kinds.h"
 
 static double col_obj(const double *c, const double *h, int q, double lam, double *p) {

@@ -14,7 +14,7 @@
 #include "seqloop/rng.h"
 #include "seqloop/sample.h"
 
-#include "../base/progress.h"
+#include "seqloop/progress.h"
 
 int sl_sample_ancestral(const sl_model *m, const sl_draw_opts *o, int64_t n, uint64_t seed, int threads,
                         sl_progress *pr, uint8_t *out, int64_t *ret_len, double *ret_logp, sl_error *err) {

@@ -18,7 +18,7 @@
 #include "seqloop/rng.h"
 #include "seqloop/sample.h"
 
-#include "../base/progress.h"
+#include "seqloop/progress.h"
 
 void sl_gibbs_opts_init(sl_gibbs_opts *o) {
   memset(o, 0, sizeof *o);

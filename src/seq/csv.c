@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reader.h"
+#include "seqloop/seqfile.h"
 #include "seqloop/seqfile.h"
 
 void sl_csv_destroy(sl_csv *c) {

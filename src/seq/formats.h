@@ -4,7 +4,7 @@
 #ifndef SL_FORMATS_H
 #define SL_FORMATS_H
 
-#include "reader.h"
+#include "seqloop/seqfile.h"
 #include "seqloop/seqfile.h"
 
 /* Each parser starts from the first non-blank line (already read, number

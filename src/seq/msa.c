@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/strmap.h"
+#include "seqloop/base.h"
 
 /* 1. Options, ranges, destroy ------------------------------------------- */
 

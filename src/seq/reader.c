@@ -20,7 +20,7 @@
  * environment variables SEQLOOP_MAX_LINE and SEQLOOP_MAX_INPUT (bytes, with
  * an optional K, M or G suffix).
  */
-#include "reader.h"
+#include "seqloop/seqfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/strmap.h"
+#include "seqloop/base.h"
 #include "formats.h"
 
 static int is_blank(const char *s) {

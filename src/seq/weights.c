@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reader.h"
+#include "seqloop/seqfile.h"
 
 void sl_weights_opts_init(sl_weights_opts *o) {
   o->convention = SL_WEIGHTS_PLMC;
@@ -63,7 +63,7 @@ int sl_weights_compute(const sl_msa *msa, const sl_weights_opts *o, double *ret_
     }
   }
   status = sl_neighbours_count(msa->x, N, L, o->convention == SL_WEIGHTS_PLMC, mm, o->threads,
-                               o->kernel, cnt, err);
+                               o->kernel, o->progress, cnt, err);
   if (status) goto DONE;
   double neff = 0.0;
   for (int64_t n = 0; n < N; n++) {

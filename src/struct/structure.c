@@ -30,8 +30,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../base/strmap.h"
-#include "../seq/reader.h"
+#include "seqloop/base.h"
+#include "seqloop/seqfile.h"
 #include "seqloop/structure.h"
 
 /* 1. Atoms --------------------------------------------------------------- */

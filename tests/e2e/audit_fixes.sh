@@ -58,4 +58,17 @@ if need "$DATA/blat_ecolx/BLAT_ECOLX.a2m"; then
   run_sl audit -q -f BLAT_ECOLX "$DATA/blat_ecolx/BLAT_ECOLX.a2m"
   check "$CASE: an exact name is quiet under -q" [ ! -s "$TMP/err" ]
 fi
+# 4. Sequence weighting shows progress on a terminal only (the other long
+#    steps are checked in models.sh).
+CASE="weights progress"
+if need "$DATA/kunitz_pf00014/PF00014_mgap6.fasta.gz" && command -v script > /dev/null; then
+  script -qc "'$BIN' weights -t 1 -o '$TMP/k.w' '$DATA/kunitz_pf00014/PF00014_mgap6.fasta.gz'" "$TMP/tty" > /dev/null 2>&1
+  n=$(tr '\r' '\n' < "$TMP/tty" | grep -ac "weights: .*row pairs")
+  check "$CASE: drawn on a terminal ($n progress lines)" [ "$n" -ge 1 ]
+  run_sl weights -t 1 -o "$TMP/k2.w" "$DATA/kunitz_pf00014/PF00014_mgap6.fasta.gz"
+  check "$CASE: silent when stderr is piped" eval '! grep -q "row pairs" "$TMP/err"'
+  script -qc "'$BIN' weights -q -t 1 -o '$TMP/k3.w' '$DATA/kunitz_pf00014/PF00014_mgap6.fasta.gz'" "$TMP/tty2" > /dev/null 2>&1
+  check "$CASE: silent with -q on a terminal" eval '! grep -aq "row pairs" "$TMP/tty2"'
+  check "$CASE: the weights are the same with and without progress" cmp -s "$TMP/k.w" "$TMP/k2.w"
+fi
 finish

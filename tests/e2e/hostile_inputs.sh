@@ -33,7 +33,7 @@ check "$CASE: exit 1 naming SEQLOOP_MAX_INPUT" \
   eval '[ "$RC" -eq 1 ] && grep -q "more than 1048576 bytes of input after decompression" "$TMP/err"' 
 CASE="default line limit"
 check "$CASE: 256 MiB by default, larger than the 10 MB lines real files may hold" \
-  grep -q 'SL_READER_MAX_LINE ((int64_t)256 << 20)' "$(dirname "$0")/../../src/seq/reader.h"
+  grep -q 'SL_READER_MAX_LINE ((int64_t)256 << 20)' "$(dirname "$0")/../../include/seqloop/seqfile.h"
 CASE="bad limit value"
 SEQLOOP_MAX_LINE=abc "$BIN" audit "$TMP/two.fa.gz" > /dev/null 2>&1
 check "$CASE: a malformed SEQLOOP_MAX_LINE is ignored (default kept)" [ $? -eq 0 ]

@@ -13,7 +13,7 @@
 #include "seqloop/tfm.h"
 #include "tap.h"
 
-#include "../../src/base/progress.h"
+#include "seqloop/progress.h"
 
 static uint64_t st = 12345;
 static float rnd(float scale) {

@@ -44,12 +44,12 @@ static void kernel_twins(void) {
         for (int64_t n = 0; n < N; n++) mm[n] = (int32_t)(rnd() % (uint64_t)(L + 1));
         if (N > 2) mm[0] = INT32_MAX;
         sl_error err;
-        if (sl_neighbours_count(x, N, L, gm, mm, 1, SL_KERN_PLAIN, ref, &err)) mismatches++;
+        if (sl_neighbours_count(x, N, L, gm, mm, 1, SL_KERN_PLAIN, NULL, ref, &err)) mismatches++;
         for (size_t kk = 0; kk < 2; kk++) {
           if (kernels[kk] > best) continue; /* not supported on this CPU */
           for (int th = 1; th <= 3; th++) {
             cases++;
-            if (sl_neighbours_count(x, N, L, gm, mm, th, kernels[kk], got, &err) ||
+            if (sl_neighbours_count(x, N, L, gm, mm, th, kernels[kk], NULL, got, &err) ||
                 memcmp(ref, got, (size_t)N * sizeof *got) != 0)
               mismatches++;
           }

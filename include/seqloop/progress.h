@@ -1,4 +1,4 @@
-/* progress.h: progress of long steps (rate, ETA) on a terminal.
+/* seqloop/progress.h: progress of long steps (rate, ETA) on a terminal.
  *
  * The library never prints on its own: a long step takes an sl_progress
  * pointer and reports to it; NULL (the default everywhere) means silence.
@@ -6,11 +6,15 @@
  * (cli_progress), so piped runs stay quiet. One line, redrawn in place at
  * most every 0.25 s and cleared when the step ends.
  */
-#ifndef SEQLOOP_BASE_PROGRESS_H
-#define SEQLOOP_BASE_PROGRESS_H
+#ifndef SEQLOOP_PROGRESS_H
+#define SEQLOOP_PROGRESS_H
 
 #include <stdint.h>
 #include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct sl_progress sl_progress;
 
@@ -45,4 +49,7 @@ int64_t sl_progress_lines(const sl_progress *p);
 
 void sl_progress_destroy(sl_progress *p);
 
+#ifdef __cplusplus
+}
+#endif
 #endif
