@@ -6,6 +6,7 @@
 #   make bench            benchmarks (bench/; not tests, never gate CI)
 #   make validate         long validations on real data (../shared/data)
 #   make demo             the README's main job on an embedded default
+#   make fault            the allocation-failure sweep (tests/fault/; sanitizer build)
 CC      ?= gcc
 SAN     ?=
 OPT     ?= -O2
@@ -31,7 +32,7 @@ CLI_OBJ = $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all test check fuzz bench validate demo clean headers
+.PHONY: all test check fuzz bench validate demo clean headers fault
 all: $(BIN) $(B)/libseqloop.a $(UNIT_BIN)
 
 $(B)/%.o: %.c $(wildcard include/seqloop/*.h src/*/*.h cli/*.h)
@@ -76,6 +77,17 @@ fuzz: $(FUZZ_BIN)
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=build-fuzz/ build-fuzz/corpus-$$name tests/fuzz/seeds || exit 1; \
 	done
+
+# Allocation-failure injection: the sanitizer build's objects linked with
+# tests/fault/fault.c and every allocator wrapped (docs/reliability.md).
+FAULT_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign,--wrap=aligned_alloc,--wrap=strdup
+FAULT_MAX ?= 400
+build-san/seqloop-fault: tests/fault/fault.c $(CLI_SRC) $(LIB_SRC)
+	$(MAKE) SAN=address,undefined build-san/seqloop build-san/libseqloop.a
+	$(CC) -std=c11 -fopenmp -fsanitize=address,undefined -fno-omit-frame-pointer -g -O1 -o $@ \
+	  $(CLI_SRC:%.c=build-san/%.o) tests/fault/fault.c build-san/libseqloop.a $(FAULT_WRAP) $(LDLIBS)
+fault: build-san/seqloop-fault
+	tests/fault/sweep.sh build-san/seqloop-fault $(FAULT_MAX)
 
 bench: all
 	bench/run.sh

@@ -22,17 +22,32 @@ static int find_col(const sl_model *m, int64_t pos) {
 
 int sl_mutant_parse(const sl_model *m, const char *text, int64_t offset, sl_mutation *mut,
                     int *ret_n, sl_error *err) {
+  /* The grammar (docs/formats.md, Mutants): blanks around the whole string
+   * are ignored; "", "WT", "wt" and "_wt" are the wild type; otherwise one
+   * or more mutations joined by ':' with nothing between them, each a
+   * letter, a residue number without leading zeros, a letter. */
   int n = 0;
-  const char *p = text;
+  const char *p = text, *end;
   *ret_n = 0;
-  while (*p == ' ') p++;
-  if (*p == '\0' || strcmp(p, "WT") == 0 || strcmp(p, "wt") == 0 || strcmp(p, "_wt") == 0) return SL_OK;
-  while (*p) {
+  while (*p == ' ' || *p == '\t') p++;
+  end = p + strlen(p);
+  while (end > p && (end[-1] == ' ' || end[-1] == '\t')) end--;
+  int tl = (int)(end - p);
+  if (tl == 0 || (tl == 2 && (!strncmp(p, "WT", 2) || !strncmp(p, "wt", 2))) ||
+      (tl == 3 && !strncmp(p, "_wt", 3)))
+    return SL_OK;
+  while (p < end) {
     const char *start = p;
-    while (*p && *p != ':') p++;
+    while (p < end && *p != ':') p++;
     int len = (int)(p - start);
+    if (len == 0 || (p < end && p + 1 == end))
+      return sl_fail(err, SL_EINPUT, "variant '%.*s': an empty mutation (mutations are joined by "
+                     "single ':' with nothing before, between or after them)", tl > 60 ? 60 : tl,
+                     end - tl);
     if (len < 3)
       return sl_fail(err, SL_EINPUT, "mutation '%.*s' is not of the form A42G", len, start);
+    if (start[1] == '0')
+      return sl_fail(err, SL_EINPUT, "mutation '%.*s': a residue number with a leading zero", len, start);
     unsigned char wt = (unsigned char)toupper((unsigned char)start[0]);
     unsigned char mt = (unsigned char)toupper((unsigned char)start[len - 1]);
     char *e = NULL;
@@ -65,7 +80,7 @@ int sl_mutant_parse(const sl_model *m, const char *text, int64_t offset, sl_muta
     mut[n].wt = fw;
     mut[n].mt = m->abc->code[mt];
     n++;
-    if (*p == ':') p++;
+    if (p < end) p++; /* the ':' */
   }
   *ret_n = n;
   return SL_OK;

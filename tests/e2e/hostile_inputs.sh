@@ -67,4 +67,21 @@ open(sys.argv[1],'w').write('mutant,'+','.join('c%d'%i for i in range(n-1))+'\n'
   kb=$(tail -1 "$TMP/mem")
   check "$CASE: read (exit $RC) in $((kb / 1024)) MiB (quadratic reader: 12 GB)" eval '[ "$RC" -eq 0 ] && [ "${kb:-9999999}" -lt 262144 ]' 
 fi
+# Mutant strings: one grammar (docs/formats.md, Mutants).
+CASE="mutant grammar"
+if need "$DATA/blat_ecolx/BLAT_ECOLX.a2m"; then
+  "$BIN" fit --model profile -q -f BLAT_ECOLX -o "$TMP/b.prof" "$DATA/blat_ecolx/BLAT_ECOLX.a2m" 2> /dev/null
+  run_sl score -m "$TMP/b.prof" --mutants "A34F:A77H"
+  ref=$(tail -1 "$TMP/out" | cut -d, -f2)
+  for v in " A34F:A77H" "A34F:A77H " "	A34F:A77H	"; do
+    run_sl score -m "$TMP/b.prof" --mutants "$v"
+    check "$CASE: blanks around '$v' are ignored (score $(tail -1 "$TMP/out" | cut -d, -f2) = $ref)" \
+      eval '[ "$RC" -eq 0 ] && [ "$(tail -1 "$TMP/out" | cut -d, -f2)" = "$ref" ]'
+  done
+  expect_error 1 "an empty mutation" score -m "$TMP/b.prof" --mutants "A34F:"
+  expect_error 1 "an empty mutation" score -m "$TMP/b.prof" --mutants ":A34F"
+  expect_error 1 "an empty mutation" score -m "$TMP/b.prof" --mutants "A34F::A77H"
+  expect_error 1 "a residue number with a leading zero" score -m "$TMP/b.prof" --mutants "A034F"
+  expect_error 1 "is not of the form A42G" score -m "$TMP/b.prof" --mutants "A34F A77H"
+fi
 finish
