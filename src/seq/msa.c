@@ -402,6 +402,12 @@ int sl_msa_build(const sl_seqset *ss, const sl_msa_opts *o, sl_msa **ret_msa, sl
       snprintf(rep->numbering_note, sizeof rep->numbering_note,
                "focus range %lld-%lld does not match its %lld residues; numbering starts at %lld",
                (long long)start, (long long)end, (long long)res, (long long)start);
+    const char *slash = strrchr(ss->name[fk], '/');
+    if (!has_range && slash && strpbrk(slash + 1, "-0123456789"))
+      snprintf(rep->numbering_note, sizeof rep->numbering_note,
+               "focus name '%.80s' ends in '/%.40s', which is not a residue range (start-end, "
+               "numbers up to %lld); residues are numbered from 1", ss->name[fk], slash + 1,
+               (long long)SL_MAX_RESIDUE_NUMBER);
   }
   free(valid); free(keep); free(row); free(colmap);
   *ret_msa = m;

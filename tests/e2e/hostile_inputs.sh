@@ -84,4 +84,14 @@ if need "$DATA/blat_ecolx/BLAT_ECOLX.a2m"; then
   expect_error 1 "a residue number with a leading zero" score -m "$TMP/b.prof" --mutants "A034F"
   expect_error 1 "is not of the form A42G" score -m "$TMP/b.prof" --mutants "A34F A77H"
 fi
+# A focus name whose '/' suffix is not a residue range: a warning, not silence.
+CASE="focus range"
+for h in "a/abc-def" "a/1-99999999999999999999"; do
+  printf '>%s\nACDEF\n>b\nACDEG\n' "$h" > "$TMP/range.fa"
+  run_sl audit -q --focus-first "$TMP/range.fa"
+  check "$CASE: '$h' warns that it is not a residue range" grep -q "which is not a residue range" "$TMP/err"
+done
+printf '>a/5-9\nACDEF\n>b\nACDEG\n' > "$TMP/range.fa"
+run_sl audit -q --focus-first "$TMP/range.fa"
+check "$CASE: a valid range (a/5-9) is quiet" [ ! -s "$TMP/err" ]
 finish
