@@ -15,6 +15,16 @@
 #include "seqloop/sample.h"
 #include "seqloop/score.h"
 
+/* Every sample's log P (or energy) must be finite: a model whose numbers
+ * overflow gives an error (exit 3), never "logp=-nan" with exit 0. */
+static int finite_or_fail(const double *v, int64_t n, sl_error *err) {
+  for (int64_t k = 0; k < n; k++)
+    if (!isfinite(v[k]))
+      return sl_fail(err, SL_EINTERNAL, "sample %lld has a non-finite log-probability (%g): the "
+                     "model's parameters overflow", (long long)k + 1, v[k]);
+  return SL_OK;
+}
+
 static const cli_cmdinfo info = {
   "sample", "seqloop sample -m MODEL -n N [options]",
   "Draws N sequences: from an ar or tfm model by exact ancestral sampling (i.i.d.); from a\n"
@@ -64,6 +74,7 @@ static int sample_ungapped(cli_common *c, sl_model *m, long long n, unsigned lon
     d.prefix = pre;
   }
   if ((status = sl_sample_ancestral(m, &d, n, seed, c->w.threads, NULL, X, len, lp, err))) goto DONE;
+  if ((status = finite_or_fail(lp, n, err))) goto DONE;
   if ((status = sl_outfile_open(c->out, &of, err))) goto DONE;
   FILE *fp = sl_outfile_fp(of);
   for (long long k = 0; k < n; k++) {
@@ -118,6 +129,7 @@ static int gibbs_likelihood(cli_common *c, sl_model *m, long long n, unsigned lo
   if ((status = sl_gibbs_likelihood(m, ws, &r, T, x, is_free, go->burnin, &lp, err))) goto DONE;
   for (long long k = 0; k < n; k++) {
     if ((status = sl_gibbs_likelihood(m, ws, &r, T, x, is_free, go->thin, &lp, err))) goto DONE;
+    if ((status = finite_or_fail(&lp, 1, err))) goto DONE;
     fprintf(fp, ">sample%lld logp=%.4f length=%d free=%d seed=%llu T=%g burnin=%lld thin=%lld\n", k + 1, lp, len,
             nfree, seed, T, (long long)go->burnin, (long long)go->thin);
     put_residues(fp, m, x, m->L);
@@ -295,6 +307,7 @@ int cmd_sample(int argc, char **argv) {
       ident[t] = (double)best / (double)L;
     }
   }
+  if ((status = finite_or_fail(lp, n, &err))) goto DONE;
   if ((status = sl_outfile_open(c.out, &of, &err))) goto DONE;
   FILE *fp = sl_outfile_fp(of);
   char *line = malloc((size_t)L + 2); /* one fwrite per sequence: fputc per residue was a third of the time */

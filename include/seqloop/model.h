@@ -288,6 +288,11 @@ static inline float *sl_model_J(const sl_model *m, int64_t i, int64_t j) {
  * error (for callers that cannot fail; prefer sl_model_score). */
 double sl_model_energy(const sl_model *m, const uint8_t *s);
 
+/* The largest parameter magnitude a model file may hold (readers refuse
+ * larger ones): fitted parameters are O(1)-O(100); 1e6 keeps every float sum
+ * and activation of every kind far from overflow. */
+#define SL_MODEL_MAX_PARAM 1e6
+
 /* ---- files ---------------------------------------------------------------
  * The seqloop model file (docs/model-format.md): magic "SEQLOOP\0", format
  * version, a JSON header (kind, alphabet, shapes, focus, numbering, fit

@@ -316,15 +316,28 @@ const uint8_t *sl_mf_tensor(const sl_model_file *f, const char *name, size_t nby
   return tensor(f->root, name, f->data, f->data_len, nbytes, f->path, err);
 }
 
-/* p may be unaligned (plmc files pack floats after odd-sized fields). */
-static int check_floats(const void *p, size_t n, const char *name, const char *path, sl_error *err) {
+/* p may be unaligned (plmc files pack floats after odd-sized fields).
+ * Parameters must be finite and at most SL_MODEL_MAX_PARAM in magnitude: a
+ * finite but absurd value (2.5e38, found by a fuzzer that re-signs its
+ * inputs) overflows float sums and activations into inf and NaN, so it is
+ * refused here, before any score is computed (issue 18). Optimiser moments
+ * (adam_m, adam_v) are checked for finiteness only (max = 0). */
+static int check_floats_max(const void *p, size_t n, const char *name, const char *path,
+                            double max, sl_error *err) {
   for (size_t k = 0; k < n; k++) {
     float v;
     memcpy(&v, (const char *)p + 4 * k, 4);
     if (!isfinite(v))
       return sl_fail(err, SL_EINPUT, "%s: tensor '%s' holds a non-finite value at index %zu", path, name, k);
+    if (max > 0 && fabs((double)v) > max)
+      return sl_fail(err, SL_EINPUT, "%s: tensor '%s' holds %g at index %zu: parameters beyond "
+                     "+-%g overflow the model's sums (not a fitted model)", path, name, (double)v, k, max);
   }
   return SL_OK;
+}
+
+static int check_floats(const void *p, size_t n, const char *name, const char *path, sl_error *err) {
+  return check_floats_max(p, n, name, path, SL_MODEL_MAX_PARAM, err);
 }
 
 int sl_mf_check_floats(const sl_model_file *f, const void *p, size_t n, const char *name, sl_error *err) {
@@ -376,7 +389,8 @@ static int read_trainer(const cJSON *root, const uint8_t *data, size_t data_len,
   size_t nb = m->tfm->n_params * 4;
   const uint8_t *am = tensor(root, "adam_m", data, data_len, nb, path, err);
   const uint8_t *av = am ? tensor(root, "adam_v", data, data_len, nb, path, err) : NULL;
-  if (!am || !av || check_floats(am, nb / 4, "adam_m", path, err) || check_floats(av, nb / 4, "adam_v", path, err)) {
+  if (!am || !av || check_floats_max(am, nb / 4, "adam_m", path, 0, err) ||
+      check_floats_max(av, nb / 4, "adam_v", path, 0, err)) {
     sl_tfm_state_destroy(st);
     return SL_EINPUT;
   }

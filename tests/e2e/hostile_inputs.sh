@@ -94,4 +94,28 @@ done
 printf '>a/5-9\nACDEF\n>b\nACDEG\n' > "$TMP/range.fa"
 run_sl audit -q --focus-first "$TMP/range.fa"
 check "$CASE: a valid range (a/5-9) is quiet" [ ! -s "$TMP/err" ]
+# A model file with finite but absurd parameters (re-signed so that its
+# checksum is valid): refused at read, naming the tensor (issue 18 item 9;
+# it used to sample "logp=-nan" with exit 0).
+CASE="absurd parameters"
+awk 'BEGIN { srand(3); a = "ACDEFGHIKLMNPQRSTVWY"; for (n = 0; n < 40; n++) { s = "";
+     for (i = 0; i < 30; i++) s = s substr(a, 1 + int(rand() * 20), 1); printf(">s%d\n%s\n", n, s) } }' > "$TMP/syn.fa"
+"$BIN" fit --model tfm -q -t 1 --layers 1 --width 16 --heads 2 --context 40 --steps 2 --batch 4 -o "$TMP/syn.tfm" "$TMP/syn.fa" 2> "$TMP/err"
+"$BIN" fit --model profile -q -o "$TMP/syn.prof" "$TMP/syn.fa" 2>> "$TMP/err"
+for m in syn.tfm:wte syn.prof:h; do
+  f=${m%%:*}; t=${m##*:}
+  /usr/bin/python3 - "$TMP/$f" "$TMP/bad_$f" "$t" <<'PY'
+import hashlib, json, struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+H = struct.unpack("<I", b[12:16])[0]; h = json.loads(b[16:16 + H]); base = 16 + H
+t = next(x for x in h["tensors"] if x["name"] == sys.argv[3])
+o = base + t["offset"]
+for k in range(t["nbytes"] // 4): b[o + 4 * k:o + 4 * k + 4] = struct.pack("<f", 2.5e38 if k % 2 else -2.5e38)
+b[-32:] = hashlib.sha256(bytes(b[:-32])).digest()
+open(sys.argv[2], "wb").write(bytes(b))
+PY
+  expect_error 1 "tensor '$t' holds .*2.5e\+38 at index [0-9]+: parameters beyond" sample -m "$TMP/bad_$f" -n 3
+  check "$CASE: nothing written on stdout ($f)" [ ! -s "$TMP/out" ]
+  expect_error 1 "tensor '$t' holds" score -m "$TMP/bad_$f" --all-singles
+done
 finish
