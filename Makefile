@@ -3,6 +3,7 @@
 #   make test             the whole test suite (ends with "N passed, N failed")
 #   make check SAN=address,undefined   build and test under sanitizers (build-san/)
 #   make fuzz             build the libFuzzer targets and run each briefly (clang)
+#   make fuzz-long        each target to 10 million executions or 30 minutes (docs/reliability.md)
 #   make bench            benchmarks (bench/; not tests, never gate CI)
 #   make validate         long validations on real data (../shared/data)
 #   make demo             the README's main job on an embedded default
@@ -32,7 +33,7 @@ CLI_OBJ = $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all test check fuzz bench validate demo clean headers fault
+.PHONY: all test check fuzz fuzz-long bench validate demo clean headers fault
 all: $(BIN) $(B)/libseqloop.a $(UNIT_BIN)
 
 $(B)/%.o: %.c $(wildcard include/seqloop/*.h src/*/*.h cli/*.h)
@@ -68,15 +69,44 @@ check:
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 20
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
-	@mkdir -p build-fuzz
-	clang -std=c11 -g -O1 -fopenmp=libgomp -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(CPPFLAGS) -Isrc -o $@ $< $(LIB_SRC) $(LDLIBS)
-fuzz: $(FUZZ_BIN)
+# fuzz-long: each target to FUZZ_RUNS executions or FUZZ_LONG_SECONDS, whichever comes first
+FUZZ_RUNS ?= 10000000
+FUZZ_LONG_SECONDS ?= 1800
+FUZZ_CFLAGS = -std=c11 -g -O1 -fopenmp=libgomp -fsanitize=address,undefined -fno-sanitize-recover=all $(CPPFLAGS) -Isrc
+# The library is compiled once for every target (instrumented for coverage).
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+build-fuzz/obj/%.o: %.c $(wildcard include/seqloop/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+build-fuzz/libseqloop-fuzz.a: $(FUZZ_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+build-fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h build-fuzz/libseqloop-fuzz.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libseqloop-fuzz.a $(LDLIBS) -lnettle
+# Seed model files of every kind, fitted here on a synthetic alignment (the
+# sealed model-file target starts from them).
+build-fuzz/seeds-model/ok: $(BIN)
+	@mkdir -p build-fuzz/seeds-model
+	awk 'BEGIN { srand(11); a = "ACDEFGHIKLMNPQRSTVWY-"; for (n = 0; n < 40; n++) { s = ""; \
+	  for (i = 0; i < 12; i++) s = s substr(a, 1 + int(rand() * 21), 1); printf(">s%d\n%s\n", n, s) } }' > build-fuzz/seeds-model/syn.fa
+	./$(BIN) fit --model profile -q -o build-fuzz/seeds-model/profile.model build-fuzz/seeds-model/syn.fa
+	./$(BIN) fit --model potts -q -m 3 -o build-fuzz/seeds-model/potts.model build-fuzz/seeds-model/syn.fa
+	./$(BIN) fit --model ar -q -o build-fuzz/seeds-model/ar.model build-fuzz/seeds-model/syn.fa
+	./$(BIN) fit --model tfm -q -t 1 --layers 1 --width 8 --heads 2 --context 16 --steps 2 --batch 4 -o build-fuzz/seeds-model/tfm.model build-fuzz/seeds-model/syn.fa
+	rm -f build-fuzz/seeds-model/syn.fa build-fuzz/seeds-model/*.prov.json build-fuzz/seeds-model/*.ckpt && touch $@
+fuzz: $(FUZZ_BIN) build-fuzz/seeds-model/ok
 	@for f in $(FUZZ_BIN); do \
 	  name=$$(basename $$f); mkdir -p build-fuzz/corpus-$$name; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=build-fuzz/ build-fuzz/corpus-$$name tests/fuzz/seeds || exit 1; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=build-fuzz/ build-fuzz/corpus-$$name tests/fuzz/seeds build-fuzz/seeds-model 2> build-fuzz/$$name.log || { tail -40 build-fuzz/$$name.log; exit 1; }; \
+	  tail -1 build-fuzz/$$name.log; \
 	done
+fuzz-long: $(FUZZ_BIN) build-fuzz/seeds-model/ok
+	@for f in $(FUZZ_BIN); do \
+	  name=$$(basename $$f); mkdir -p build-fuzz/corpus-$$name; \
+	  $$f -runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_LONG_SECONDS) -max_len=65536 -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/ build-fuzz/corpus-$$name tests/fuzz/seeds build-fuzz/seeds-model 2> build-fuzz/$$name.long.log; \
+	  echo "$$name: exit $$? $$(grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' build-fuzz/$$name.long.log | tr '\n' ' ') $$(grep -E '#[0-9]+.*(DONE|cov:)' build-fuzz/$$name.long.log | tail -1)"; \
+	done | tee build-fuzz/fuzz-long.txt
 
 # Allocation-failure injection: the sanitizer build's objects linked with
 # tests/fault/fault.c and every allocator wrapped (docs/reliability.md).
