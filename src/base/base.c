@@ -228,8 +228,8 @@ int sl_threads_default(void) {
 #ifdef _OPENMP
   return omp_get_num_procs();
 #else
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? (int)n : 1;
+  long np = sysconf(_SC_NPROCESSORS_ONLN);
+  return np > 0 ? (int)np : 1;
 #endif
 }
 

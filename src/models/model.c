@@ -104,11 +104,25 @@ static int ws_get(const sl_model *m, sl_model_ws *ws, sl_model_ws **tmp, void **
   return status;
 }
 
+/* A model's numbers must be finite: parameters within SL_MODEL_MAX_PARAM can
+ * still overflow float activations of a transformer (a fuzzer built one
+ * whose LayerNorm variance overflowed), so every score, log P and sample
+ * log P is checked here, once for every kind, and a non-finite one is an
+ * error rather than a NaN passed on (issue 18). */
+static int finite_or_fail(const sl_model *m, const double *v, int64_t n, sl_error *err) {
+  for (int64_t k = 0; k < n; k++)
+    if (!isfinite(v[k]))
+      return sl_fail(err, SL_EINTERNAL, "the %s model gave a non-finite value (%g): its parameters "
+                     "overflow the computation", m->ops->name, v[k]);
+  return SL_OK;
+}
+
 int sl_model_score(const sl_model *m, sl_model_ws *ws, const uint8_t *s, double *ret, sl_error *err) {
   sl_model_ws *tmp = NULL;
   void *p = NULL;
   int status = ws_get(m, ws, &tmp, &p, err);
   if (!status) status = m->ops->energy(m, p, s, ret, err);
+  if (!status) status = finite_or_fail(m, ret, 1, err);
   sl_model_ws_destroy(tmp);
   return status;
 }
@@ -121,6 +135,7 @@ int sl_model_logp(const sl_model *m, sl_model_ws *ws, const uint8_t *s, double *
   void *p = NULL;
   int status = ws_get(m, ws, &tmp, &p, err);
   if (!status) status = m->ops->logp(m, p, s, ret, err);
+  if (!status) status = finite_or_fail(m, ret, 1, err);
   sl_model_ws_destroy(tmp);
   return status;
 }
@@ -135,6 +150,7 @@ int sl_model_logp_many(const sl_model *m, sl_model_ws *ws, const uint8_t *x, int
   if (!status && m->ops->logp_many) status = m->ops->logp_many(m, p, x, B, ret, err);
   else
     for (int64_t b = 0; b < B && !status; b++) status = m->ops->logp(m, p, x + b * m->L, &ret[b], err);
+  if (!status) status = finite_or_fail(m, ret, B, err);
   sl_model_ws_destroy(tmp);
   return status;
 }
@@ -186,6 +202,7 @@ int sl_model_sample(const sl_model *m, sl_model_ws *ws, struct sl_rng *rng, cons
   void *p = NULL;
   int status = ws_get(m, ws, &tmp, &p, err);
   if (!status) status = m->ops->sample(m, p, rng, o, B, out, ret_len, ret_logp, err);
+  if (!status && ret_logp) status = finite_or_fail(m, ret_logp, B, err);
   sl_model_ws_destroy(tmp);
   return status;
 }

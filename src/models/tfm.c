@@ -304,7 +304,10 @@ static inline float fast_exp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  sc.i = (ni + 127) * (1 << 23);
+  /* unsigned: a NaN input (from parameters that overflow the activations)
+   * gives a NaN result, not signed-overflow undefined behaviour (found by
+   * fuzz_modelfile_sealed); the bits are the same for every finite x */
+  sc.i = (int32_t)(((uint32_t)ni + 127u) << 23);
   return p * sc.f;
 }
 
