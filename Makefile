@@ -24,7 +24,7 @@ else
   BASEFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-LIB_SRC = $(wildcard src/base/*.c src/seq/*.c src/kern/*.c src/audit/*.c src/models/*.c src/score/*.c src/struct/*.c src/sample/*.c src/design/*.c src/ledger/*.c)
+LIB_SRC = $(wildcard src/base/*.c src/seq/*.c src/kern/*.c src/audit/*.c src/models/*.c src/score/*.c src/struct/*.c src/sample/*.c src/design/*.c src/ledger/*.c src/report/*.c)
 CLI_SRC = $(wildcard cli/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(B)/%.o)

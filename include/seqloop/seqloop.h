@@ -23,5 +23,6 @@
 #include "seqloop/weights.h"
 #include "seqloop/ledger.h"
 #include "seqloop/design.h"
+#include "seqloop/report.h"
 
 #endif
