@@ -48,7 +48,7 @@ int cmd_report(int argc, char **argv) {
     CLI_STRING("cycle", 0, &cycle, "CSV", "the CSV of seqloop audit cycle -o", NULL),
     CLI_STRING("heldout", 0, &heldout, "FASTA", "held-out sequences over the model's columns: bits per site, perplexity", "model"),
     CLI_INT64("entropy-samples", 0, &nent, 0, INT64_MAX, "N", "samples for a Monte Carlo entropy (0: none)", NULL),
-    CLI_UINT64("seed", 0, &seed, 0, HUGE_VAL, "S", "seed of the entropy estimate", NULL),
+    CLI_UINT64("seed", 0, &seed, 0, HUGE_VAL, "S", "seed of the entropy estimate and the model's site marginals", NULL),
     CLI_STRING("structure", 0, &structure, "FILE", "PDB or mmCIF: its contacts on the contact map, precision curve", NULL),
     CLI_STRING("chain", 0, &chain, "ID", "chain of the structure (default: the first with residues)", NULL),
     CLI_INT64("min-sep", 0, &min_sep, 1, INT64_MAX, "N", "contacts: minimum sequence separation", NULL),
@@ -120,7 +120,7 @@ int cmd_report(int argc, char **argv) {
       if ((status = sl_msa_read(heldout, &ho, &H, &err))) goto DONE;
       if ((status = sl_report_add_source(r, "held-out", heldout, &err))) goto DONE;
     }
-    if ((status = sl_report_model(r, model, file_size(model), m, pe, H, &err))) goto DONE;
+    if ((status = sl_report_model(r, model, file_size(model), m, pe, H, seed, c.w.threads, &err))) goto DONE;
     if (structure) {
       if ((status = sl_structure_read(structure, 0, chain, &st, &err))) goto DONE;
       if ((status = sl_report_add_source(r, "structure", structure, &err))) goto DONE;

@@ -51,13 +51,18 @@ SL_MUSTCHECK int sl_report_alignment(sl_report *r, const sl_msa *msa, const sl_a
  * Purpose:  Kind, L, q, parameters, file size; entropy where the kind
  *           defines one (ent NULL: not computed); held-out bits per site and
  *           perplexity (heldout NULL: none given; needs SL_CAP_NORMALISED);
- *           per column, the entropy of the fields' own distribution
- *           softmax(h_i) (a profile's site entropies; for coupled models the
- *           fields alone) for aligned kinds.
+ *           per column of aligned kinds, the site entropy: exact for
+ *           independent sites (SL_CAP_INDEPENDENT), else of the marginals
+ *           of 2000 exact samples (SL_CAP_EXACT_SAMPLE; seed, any thread
+ *           count gives the same draws), else of the fields softmax(h_i)
+ *           alone (said so on the plot); with the alignment's column
+ *           entropy beside it when the alignment section has the same L
+ *           (add the alignment first).
  * Args:     path: the model file as named by the user (shown); file_bytes: its size
  */
 SL_MUSTCHECK int sl_report_model(sl_report *r, const char *path, int64_t file_bytes, const sl_model *m,
-                                 const sl_entropy *ent, const sl_msa *heldout, sl_error *err);
+                                 const sl_entropy *ent, const sl_msa *heldout, uint64_t seed, int threads,
+                                 sl_error *err);
 
 /* sl_report_contacts()
  * Purpose:  APC-corrected coupling scores of a model with SL_CAP_COUPLINGS:

@@ -18,6 +18,7 @@
 
 #include "seqloop/metrics.h"
 #include "seqloop/report.h"
+#include "seqloop/sample.h"
 #include "seqloop/samplestats.h"
 #include "seqloop/score.h"
 
@@ -225,8 +226,13 @@ int sl_report_alignment(sl_report *r, const sl_msa *msa, const sl_audit *a, sl_e
 
 /* ---- model --------------------------------------------------------------- */
 
+static double jnum_at(const cJSON *a, int64_t i) {
+  const cJSON *v = cJSON_GetArrayItem(a, (int)i);
+  return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
 int sl_report_model(sl_report *r, const char *path, int64_t file_bytes, const sl_model *m, const sl_entropy *ent,
-                    const sl_msa *heldout, sl_error *err) {
+                    const sl_msa *heldout, uint64_t seed, int threads, sl_error *err) {
   cJSON *j;
   sl_sb *b = section_begin(r, SL_REPORT_MODEL, &j);
   const int64_t L = m->L;
@@ -246,7 +252,10 @@ int sl_report_model(sl_report *r, const char *path, int64_t file_bytes, const sl
       int st = sl_model_logp(m, NULL, sl_msa_row(heldout, n), &lp, err);
       if (st) return st;
       sum += lp;
-      sites += heldout->L;
+      /* sites as `score --perplexity` counts them: every column where the
+       * model has a state (all of them unless gaps are missing data) */
+      const uint8_t *x = sl_msa_row(heldout, n);
+      for (int64_t i = 0; i < heldout->L; i++) sites += sl_model_state(m, x[i]) >= 0;
     }
     nheld = heldout->N;
     if (sites > 0) {
@@ -289,28 +298,60 @@ int sl_report_model(sl_report *r, const char *path, int64_t file_bytes, const sl
     json_num(j, "heldout_perplexity", ppl);
     cJSON_AddNumberToObject(j, "heldout_sequences", (double)nheld);
   }
-  if (m->h && sl_model_has(m, SL_CAP_ALIGNED) && L > 0) {
-    double *x = malloc((size_t)L * 2 * sizeof *x), *e = x + L;
-    if (!x) return sl_fail(err, SL_ENOMEM, "out of memory");
+  /* Per column: exact site entropies (independent sites), else the
+   * marginals of exact samples, else the fields alone. */
+  const int indep = sl_model_has(m, SL_CAP_INDEPENDENT), exact = sl_model_has(m, SL_CAP_EXACT_SAMPLE);
+  const int64_t ns = 2000;
+  if (sl_model_has(m, SL_CAP_ALIGNED) && L > 0 && (indep || exact || m->h)) {
+    double *x = malloc((size_t)L * 2 * sizeof *x), *e = x + L, *cnt = calloc((size_t)(L * 64), sizeof *cnt);
+    uint8_t *X = NULL;
+    if (!x || !cnt) { free(x); free(cnt); return sl_fail(err, SL_ENOMEM, "out of memory"); }
+    const char *what;
+    if (!indep && exact) {
+      sl_draw_opts o;
+      sl_draw_opts_init(&o);
+      const int64_t R = sl_model_row_len(m);
+      if (!(X = malloc((size_t)(ns * R)))) { free(x); free(cnt); return sl_fail(err, SL_ENOMEM, "out of memory"); }
+      int st = sl_sample_ancestral(m, &o, ns, seed, threads, NULL, X, NULL, NULL, err);
+      if (st) { free(x); free(cnt); free(X); return st; }
+      for (int64_t n = 0; n < ns; n++)
+        for (int64_t i = 0; i < L; i++) cnt[i * 64 + (X[n * R + i] & 63)] += 1;
+      what = "Site entropy of the model's marginals (bits; 2000 exact samples)";
+      cJSON_AddStringToObject(j, "site_entropy_from", "marginals of 2000 exact samples");
+    } else {
+      for (int64_t i = 0; i < L; i++) {
+        const float *h = m->h + i * q;
+        double mx = h[0];
+        for (int a = 1; a < q; a++) mx = h[a] > mx ? h[a] : mx;
+        for (int a = 0; a < q && a < 64; a++) cnt[i * 64 + a] = exp(h[a] - mx);
+      }
+      what = indep ? "Site entropy of the model (bits, exact)" : "Entropy of each column's fields softmax(h_i) (bits; couplings left out)";
+      cJSON_AddStringToObject(j, "site_entropy_from", indep ? "exact (independent sites)" : "fields alone");
+    }
     for (int64_t i = 0; i < L; i++) {
-      const float *h = m->h + i * q;
-      double mx = h[0], z = 0, s = 0;
-      for (int a = 1; a < q; a++) mx = h[a] > mx ? h[a] : mx;
-      for (int a = 0; a < q; a++) z += exp(h[a] - mx);
-      for (int a = 0; a < q; a++) {
-        double pa = exp(h[a] - mx) / z;
-        if (pa > 0) s -= pa * log2(pa);
+      double z = 0, sh = 0;
+      for (int a = 0; a < 64; a++) z += cnt[i * 64 + a];
+      for (int a = 0; a < 64; a++) {
+        double pa = z > 0 ? cnt[i * 64 + a] / z : 0;
+        if (pa > 0) sh -= pa * log2(pa);
       }
       x[i] = (double)(i + 1);
-      e[i] = s;
+      e[i] = sh;
     }
     sl_plot p;
-    sl_plot_begin(&p, b, "model-fields", "Entropy of each column's fields softmax(h_i) (bits)", 860, 240, 0.5,
-                  L + 0.5, 0, log2(q), "model column", "bits");
+    sl_plot_begin(&p, b, "model-sites", what, 860, 240, 0.5, L + 0.5, 0, log2(m->abc->q), "model column", "bits");
     sl_plot_bars(&p, x, e, L, 0.85, "#ff7f0e");
+    const cJSON *ae = r->data[SL_REPORT_ALIGNMENT] ? cJSON_GetObjectItem(r->data[SL_REPORT_ALIGNMENT], "column_entropy_bits") : NULL;
+    if (ae && cJSON_GetArraySize(ae) == L) {
+      double *y = cnt; /* reuse: L values */
+      for (int64_t i = 0; i < L; i++) y[i] = jnum_at(ae, i);
+      sl_plot_line(&p, x, y, L, "#1f77b4", 0, NULL);
+      const char *nm[2] = {"model", "alignment (weighted)"}, *cl[2] = {"#ff7f0e", "#1f77b4"};
+      sl_plot_legend(&p, nm, cl, 2);
+    }
     sl_plot_end(&p);
-    cJSON_AddItemToObject(j, "field_entropy_bits", json_array(e, L));
-    free(x);
+    cJSON_AddItemToObject(j, "site_entropy_bits", json_array(e, L));
+    free(x); free(cnt); free(X);
   }
   return section_end(r, SL_REPORT_MODEL, err);
 }
@@ -371,7 +412,7 @@ int sl_report_contacts(sl_report *r, const sl_model *m, const sl_structure *st, 
                 520, 520, lo, hi, lo, hi, "model column i", "model column j");
   double cell = (p.W - p.ml - p.mr) / (double)L;
   if (st) {
-    sl_sb_puts(b, "<g fill=\"#bbbbbb\">");
+    sl_sb_puts(b, "<g class=\"d\" fill=\"#bbbbbb\">");
     for (int64_t i = 0; i < L; i++)
       for (int64_t jj = i + min_sep; jj < L; jj++)
         if (CONTACT(i, jj) == 1)
@@ -385,7 +426,7 @@ int sl_report_contacts(sl_report *r, const sl_model *m, const sl_structure *st, 
     int c = st ? CONTACT(pr[t].i, pr[t].j) : -1;
     ntrue += c == 1;
     const char *col = c == 1 ? "#d62728" : c == 0 ? "#1f77b4" : "#333333";
-    sl_sb_printf(b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%.2f\" fill=\"%s\"/>", sl_plot_x(&p, pr[t].i + 1),
+    sl_sb_printf(b, "<circle class=\"d\" cx=\"%.2f\" cy=\"%.2f\" r=\"%.2f\" fill=\"%s\"/>", sl_plot_x(&p, pr[t].i + 1),
                  sl_plot_y(&p, pr[t].j + 1), cell * 0.6 > 1.5 ? cell * 0.6 : 1.5, col);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "i", (double)m->pos[pr[t].i]);
@@ -516,12 +557,12 @@ int sl_report_variants(sl_report *r, const sl_csv *csv, const char *mutant_col, 
       double v = grid[k * 20 + a];
       if (!isfinite(v)) continue;
       sl_color_div(0.5 + 0.5 * v / amax, col);
-      sl_sb_printf(b, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"/>", ml + k * cw,
+      sl_sb_printf(b, "<rect class=\"d\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"/>", ml + k * cw,
                    mt_ + a * ch, cw, ch, col);
     }
     const char *w = gwt[k] ? strchr(AA, gwt[k]) : NULL;
     if (w)
-      sl_sb_printf(b, "<circle cx=\"%.2f\" cy=\"%.1f\" r=\"%.2f\" fill=\"#000000\"/>", ml + (k + 0.5) * cw,
+      sl_sb_printf(b, "<circle class=\"d wt\" cx=\"%.2f\" cy=\"%.1f\" r=\"%.2f\" fill=\"#000000\"/>", ml + (k + 0.5) * cw,
                    mt_ + (w - AA + 0.5) * ch, cw / 3 < 3 ? cw / 3 : 3);
     sl_sb_puts(b, "\n");
   }
@@ -690,7 +731,7 @@ int sl_report_samples(sl_report *r, const char *path, const sl_msa *S, const sl_
       double v = dens[by * NB + bx];
       if (v <= 0) continue;
       sl_color_seq(0.15 + 0.85 * log1p(v) / log1p(dmax), col);
-      sl_sb_printf(b, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>", p.ml + bx * cwid,
+      sl_sb_printf(b, "<rect class=\"d\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>", p.ml + bx * cwid,
                    p.H - p.mb - (by + 1) * chei, cwid, chei, col);
     }
   double dd[2] = {-cmax, cmax};
@@ -850,7 +891,7 @@ int sl_report_design(sl_report *r, const char *path, sl_ledger *l, sl_error *err
     const char *c = sl_color_cat((int)pround[t]);
     double X = sl_plot_x(&p, px[t]);
     sl_sb_printf(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-opacity=\"0.5\"/>"
-                 "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" fill=\"%s\"/>", X, sl_plot_y(&p, py[t] - 2 * plo[t]), X,
+                 "<circle class=\"d\" cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" fill=\"%s\"/>", X, sl_plot_y(&p, py[t] - 2 * plo[t]), X,
                  sl_plot_y(&p, py[t] + 2 * plo[t]), c, X, sl_plot_y(&p, py[t]), c);
   }
   sl_sb_puts(b, "\n");

@@ -152,7 +152,7 @@ void sl_plot_line(sl_plot *p, const double *x, const double *y, int64_t n, const
       continue;
     }
     if (!open) {
-      sl_sb_printf(p->b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"%s points=\"", color,
+      sl_sb_printf(p->b, "<polyline class=\"d\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"%s points=\"", color,
                    dashed ? " stroke-dasharray=\"5,3\"" : "");
       open = 1;
     }
@@ -168,7 +168,7 @@ void sl_plot_line(sl_plot *p, const double *x, const double *y, int64_t n, const
 }
 
 void sl_plot_points(sl_plot *p, const double *x, const double *y, int64_t n, const char *color, double r) {
-  sl_sb_printf(p->b, "<g fill=\"%s\" fill-opacity=\"0.6\">", color);
+  sl_sb_printf(p->b, "<g class=\"d\" fill=\"%s\" fill-opacity=\"0.6\">", color);
   for (int64_t k = 0; k < n; k++)
     if (isfinite(x[k]) && isfinite(y[k]))
       sl_sb_printf(p->b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%.1f\"/>", sl_plot_x(p, x[k]), sl_plot_y(p, y[k]), r);
@@ -177,7 +177,7 @@ void sl_plot_points(sl_plot *p, const double *x, const double *y, int64_t n, con
 
 void sl_plot_bars(sl_plot *p, const double *x, const double *y, int64_t n, double w, const char *color) {
   double base = p->y0 > 0 ? p->y0 : p->y1 < 0 ? p->y1 : 0, Y0 = sl_plot_y(p, base);
-  sl_sb_printf(p->b, "<g fill=\"%s\">", color);
+  sl_sb_printf(p->b, "<g class=\"d\" fill=\"%s\">", color);
   for (int64_t k = 0; k < n; k++) {
     if (!isfinite(x[k]) || !isfinite(y[k])) continue;
     double xa = sl_plot_x(p, x[k] - w / 2), xb = sl_plot_x(p, x[k] + w / 2), Y = sl_plot_y(p, y[k]);
