@@ -400,14 +400,15 @@ int sl_report_contacts(sl_report *r, const sl_model *m, const sl_structure *st, 
   sl_sb_puts(b, "<table class=\"kv\">\n");
   kv(b, "scores", "Frobenius norm of J_ij with the average product correction (raw gauge), |i-j| >= %lld",
      (long long)min_sep);
-  kv(b, "shown", "the top %lld pairs (L) above the diagonal", (long long)ntop);
+  kv(b, "shown", "the top %lld pairs (L) above the diagonal%s", (long long)ntop,
+     st ? ": red a contact in the structure, blue not, black a column without a residue" : "");
   if (st)
     kv(b, "structure", "%s chain %s: %lld of %lld columns aligned (identity %.1f%%); contacts (CB < %.0f A) below the diagonal",
        st->path, st->chain, (long long)mapped, (long long)L, 100 * ident, SL_CONTACT_CUTOFF);
   sl_sb_puts(b, "</table>\n");
   double lo = 0.5, hi = L + 0.5;
   sl_plot p;
-  sl_plot_begin(&p, b, "contact-map", st ? "Contact map: top L predicted pairs (upper; red true, blue false), structure (lower)"
+  sl_plot_begin(&p, b, "contact-map", st ? "Contact map: top L pairs (upper), structure (lower)"
                                          : "Contact map: top L predicted pairs",
                 520, 520, lo, hi, lo, hi, "model column i", "model column j");
   double cell = (p.W - p.ml - p.mr) / (double)L;
@@ -899,7 +900,10 @@ int sl_report_design(sl_report *r, const char *path, sl_ledger *l, sl_error *err
     const char *names[8], *cols[8];
     char nbuf[8][16];
     int nl = 0;
-    for (int rr = 1; rr <= maxround && nl < 8; rr++) {
+    for (int rr = 0; rr <= maxround && nl < 8; rr++) {
+      int seen = 0;
+      for (int64_t t = 0; t < npred && !seen; t++) seen = (int)pround[t] == rr;
+      if (!seen) continue;
       snprintf(nbuf[nl], sizeof nbuf[nl], "round %d", rr);
       names[nl] = nbuf[nl];
       cols[nl] = sl_color_cat(rr);

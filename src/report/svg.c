@@ -107,7 +107,7 @@ void sl_plot_begin(sl_plot *p, sl_sb *b, const char *id, const char *title, int 
                    double x1, double y0, double y1, const char *xlabel, const char *ylabel) {
   fix_range(&x0, &x1);
   fix_range(&y0, &y1);
-  *p = (sl_plot){b, W, H, 62, 16, 28, 44, x0, x1, y0, y1};
+  *p = (sl_plot){b, W, H, 62, 16, 38, 44, x0, x1, y0, y1}; /* top: title, then a legend row */
   sl_sb_printf(b, "<svg class=\"plot\" id=\"%s\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
                "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n<title>", id, W, H, W, H);
   sl_sb_esc(b, title);
@@ -203,12 +203,17 @@ void sl_plot_hline(sl_plot *p, double y, const char *color, const char *label) {
 }
 
 void sl_plot_legend(sl_plot *p, const char *const *names, const char *const *colors, int n) {
-  int x = p->W - p->mr - 150, y = p->mt + 6;
+  /* one row between the title and the plot, right-aligned */
+  double w = 0;
+  for (int k = 0; k < n; k++) w += 20 + 6.2 * (double)strlen(names[k]);
+  double x = p->W - p->mr - w;
+  if (x < p->ml) x = p->ml;
   for (int k = 0; k < n; k++) {
-    sl_sb_printf(p->b, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-                 "<text x=\"%d\" y=\"%d\" class=\"s\">", x, y + 14 * k, colors[k], x + 14, y + 14 * k + 9);
+    sl_sb_printf(p->b, "<rect x=\"%.1f\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+                 "<text x=\"%.1f\" y=\"%d\" class=\"s\">", x, p->mt - 14, colors[k], x + 13, p->mt - 5);
     sl_sb_esc(p->b, names[k]);
     sl_sb_puts(p->b, "</text>\n");
+    x += 20 + 6.2 * (double)strlen(names[k]);
   }
 }
 

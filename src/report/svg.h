@@ -49,7 +49,7 @@ void sl_plot_points(sl_plot *p, const double *x, const double *y, int64_t n, con
 void sl_plot_bars(sl_plot *p, const double *x, const double *y, int64_t n, double w, const char *color);
 /* A horizontal reference line with a label. */
 void sl_plot_hline(sl_plot *p, double y, const char *color, const char *label);
-/* Legend entries (name, colour) at the top right. */
+/* Legend entries (name, colour) in one row above the plot, right-aligned. */
 void sl_plot_legend(sl_plot *p, const char *const *names, const char *const *colors, int n);
 void sl_plot_end(sl_plot *p);
 

@@ -130,7 +130,7 @@ if need "$PDZ" "$PDB"; then
   "$BIN" fit -q --model potts --lambda-j 0.5 -m 15 -t 2 -o "$TMP/pdz.slm" "$PDZ"
   "$BIN" contacts -q -m "$TMP/pdz.slm" --structure "$PDB" --chain A --json "$TMP/prec.json" -o "$TMP/pdz.ecs"
   run_sl report -a "$PDZ" -m "$TMP/pdz.slm" --structure "$PDB" --chain A -o "$TMP/pdz.html"
-  check "$CASE: exit 0${RC/#0/}$([ "$RC" -eq 0 ] || head -c 300 "$TMP/err")" [ "$RC" -eq 0 ]
+  check "$CASE: exit $RC$([ "$RC" -eq 0 ] || echo ": $(head -c 300 "$TMP/err")")" [ "$RC" -eq 0 ]
   v=$($PY -c "
 import json,sys
 r=json.load(open(sys.argv[1]))['contacts']; c=json.load(open(sys.argv[2]))
@@ -162,7 +162,7 @@ if need "$GB1"; then
   "$BIN" design run -q --ledger "$TMP/gb1.db" --oracle "table:$GB1" --start VDGV --budget 32 --batch 8 > /dev/null 2>&1
   "$BIN" ledger export -q --ledger "$TMP/gb1.db" --json -o "$TMP/gb1.export.json"
   run_sl report --ledger "$TMP/gb1.db" -o "$TMP/gb1.html"
-  check "$CASE: exit 0${RC/#0/}$([ "$RC" -eq 0 ] || head -c 300 "$TMP/err")" [ "$RC" -eq 0 ]
+  check "$CASE: exit $RC$([ "$RC" -eq 0 ] || echo ": $(head -c 300 "$TMP/err")")" [ "$RC" -eq 0 ]
   v=$($PY -c "
 import json,sys
 r=json.load(open(sys.argv[1]))['design']; e=json.load(open(sys.argv[2]))
@@ -186,7 +186,7 @@ if need "$KUN"; then
   "$BIN" audit cycle -q --generations 2 --samples 300 --max-iter 10 --entropy-samples 500 --lambda-j 0.01 --lambda-h 0.01 \
     -o "$TMP/cycle.csv" "$KUN" > /dev/null
   run_sl report --cycle "$TMP/cycle.csv" -o "$TMP/cycle.html"
-  check "$CASE: exit 0${RC/#0/}$([ "$RC" -eq 0 ] || head -c 300 "$TMP/err")" [ "$RC" -eq 0 ]
+  check "$CASE: exit $RC$([ "$RC" -eq 0 ] || echo ": $(head -c 300 "$TMP/err")")" [ "$RC" -eq 0 ]
   v=$($PY -c "
 import csv,json,sys
 r=json.load(open(sys.argv[1]))['cycle']['arms']; rows=list(csv.DictReader(open(sys.argv[2])))
