@@ -898,7 +898,7 @@ int sl_report_design(sl_report *r, const char *path, sl_ledger *l, sl_error *err
   sl_sb_puts(b, "\n");
   {
     const char *names[8], *cols[8];
-    char nbuf[8][16];
+    char nbuf[8][24];
     int nl = 0;
     for (int rr = 0; rr <= maxround && nl < 8; rr++) {
       int seen = 0;
