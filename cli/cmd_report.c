@@ -57,9 +57,10 @@ int cmd_report(int argc, char **argv) {
     CLI_STRING("mutant-column", 0, &mutant_col, "NAME", "the scores' mutant column", "variants"),
     CLI_STRING("score-column", 0, &score_col, "NAME", "the scores' score column", NULL),
     CLI_STRING("measured-column", 0, &measured_col, "NAME", "an assay column: predicted against measured, Spearman", NULL),
-    CLI_STRING("title", 0, &title, "TEXT", "the page's title", "output"),
+    CLI_OPTS_INGEST(&c), CLI_OPTS_WEIGHTS(&c), CLI_OPTS_OUTPUT(&c),
+    CLI_STRING("title", 0, &title, "TEXT", "the page's title", NULL),
     CLI_STRING("json", 0, &json, "FILE", "the data as JSON (default: OUTPUT with .html replaced by .json)", NULL),
-    CLI_OPTS_INGEST(&c), CLI_OPTS_WEIGHTS(&c), CLI_OPTS_OUTPUT(&c), CLI_OPTS_GENERAL(&c), CLI_END};
+    CLI_OPTS_GENERAL(&c), CLI_END};
   int rc = cli_common_parse(&c, &info, opts, &optind_);
   if (rc >= 0) return rc;
   if (optind_ != argc) return cli_usage_error(&info, "unexpected argument '%s' (inputs are named: --alignment, --model, ...)", argv[optind_]);
