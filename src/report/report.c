@@ -602,6 +602,8 @@ int sl_report_variants(sl_report *r, const sl_csv *csv, const char *mutant_col, 
     double rho = k >= 2 ? sl_spearman(px, ms, k) : NAN, xl, xh, yl, yh;
     sl_range(px, k, &xl, &xh);
     sl_range(ms, k, &yl, &yh);
+    double px_ = 0.03 * (xh - xl), py_ = 0.03 * (yh - yl); /* so that edge points show whole */
+    xl -= px_; xh += px_; yl -= py_; yh += py_;
     char title[256];
     snprintf(title, sizeof title, "Predicted against measured (%s): Spearman %.3f, n = %lld", measured_col, rho,
              (long long)k);
