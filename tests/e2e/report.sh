@@ -111,7 +111,7 @@ print(r['n']==1000 and abs(r['r_one_point']-a['r_one_point'])<1e-12 and abs(r['r
   browse "$D/report.html" demo alignment model contacts variants samples
   # Held-out perplexity equals score --perplexity's.
   "$BIN" ingest -q --focus-first -o "$TMP/rrm.fa" "$RRM"
-  "$BIN" score -q -m "$D/rrm.ar" --perplexity "$TMP/rrm.fa" --metrics-json "$TMP/ppl.json" -o "$TMP/ppl.csv"
+  "$BIN" score -q -m "$D/rrm.ar" --perplexity "$TMP/rrm.fa" --metrics-json "$TMP/ppl.json" -o "$TMP/ppl.csv" 2>/dev/null
   "$BIN" report -q -m "$D/rrm.ar" --heldout "$TMP/rrm.fa" --entropy-samples 0 -o "$TMP/held.html"
   v=$($PY -c "
 import json,sys
