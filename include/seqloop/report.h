@@ -48,9 +48,10 @@ void sl_report_destroy(sl_report *r);
 SL_MUSTCHECK int sl_report_alignment(sl_report *r, const sl_msa *msa, const sl_audit *a, sl_error *err);
 
 /* sl_report_model()
- * Purpose:  Kind, L, q, parameters, file size; entropy where the kind
+ * Purpose:  Kind, L, q, couplings or not, file size; entropy where the kind
  *           defines one (ent NULL: not computed); held-out bits per site and
- *           perplexity (heldout NULL: none given; needs SL_CAP_NORMALISED);
+ *           perplexity (heldout NULL: none given; needs SL_CAP_NORMALISED and
+ *           SL_CAP_ALIGNED: rows over the model's L columns);
  *           per column of aligned kinds, the site entropy: exact for
  *           independent sites (SL_CAP_INDEPENDENT), else of the marginals
  *           of 2000 exact samples (SL_CAP_EXACT_SAMPLE; seed, any thread

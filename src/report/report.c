@@ -242,7 +242,10 @@ int sl_report_model(sl_report *r, const char *path, int64_t file_bytes, const sl
   if (heldout) {
     if (!sl_model_has(m, SL_CAP_NORMALISED))
       return sl_fail(err, SL_EUSAGE, "a %s model has no normalised log P: no held-out perplexity", sl_model_name(m));
-    if (sl_model_has(m, SL_CAP_ALIGNED) && heldout->L != L)
+    if (!sl_model_has(m, SL_CAP_ALIGNED))
+      return sl_fail(err, SL_EUSAGE, "a %s model reads ungapped sequences: seqloop score --perplexity gives its "
+                     "held-out perplexity", sl_model_name(m));
+    if (heldout->L != L)
       return sl_fail(err, SL_EINPUT, "the held-out alignment has %lld columns, the model %lld", (long long)heldout->L,
                      (long long)L);
     double sum = 0;
