@@ -728,7 +728,7 @@ int sl_report_samples(sl_report *r, const char *path, const sl_msa *S, const sl_
   sl_plot_end(&p);
   double dmax = 0;
   for (int t = 0; t < NB * NB; t++) dmax = dens[t] > dmax ? dens[t] : dmax;
-  sl_plot_begin(&p, b, "samples-twopoint", "Connected two-point correlations C_ij(a,b) (density, log)", 420, 400, -cmax,
+  sl_plot_begin(&p, b, "samples-twopoint", "Two-point C_ij(a,b), connected (log density)", 420, 400, -cmax,
                 cmax, -cmax, cmax, "natural", "samples");
   char col[8];
   double cwid = (p.W - p.ml - p.mr) / (double)NB, chei = (p.H - p.mt - p.mb) / (double)NB;
