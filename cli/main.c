@@ -36,6 +36,7 @@ static const command commands[] = {
    "seqloop ledger export --ledger gb1.db -o gb1_ledger.csv"},
   {"ingest", cmd_ingest, "preprocess an alignment (focus mode, filters) and write it as FASTA",
    "seqloop ingest -f DYR_ECOLI --max-gap-frac 0.3 -o dhfr.fa DHFR.a2m"},
+  {"report", cmd_report, "one offline HTML page (and JSON) of an alignment, model, scores, samples, ledger, cycle", "seqloop report -a RRM_1.sto.gz -m rrm.model -s singles.csv --samples samples.fa -o report.html"},
 };
 
 static void usage(FILE *fp) {

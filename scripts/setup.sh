@@ -20,6 +20,8 @@ PKGS=(
   libopenblas-dev
   python3-torch
   libsqlite3-dev
+  chromium
+  fonts-dejavu-core
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -24,5 +24,6 @@
 #include "seqloop/weights.h"
 #include "seqloop/ledger.h"
 #include "seqloop/design.h"
+#include "seqloop/report.h"
 
 #endif

@@ -17,6 +17,14 @@ check "$CASE: the first installs, builds and runs the demo ($cmd1)" \
 check "$CASE: .ci/run calls the second ($cmd2)" grep -qxF "$cmd2" "$root/.ci/run"
 check "$CASE: make demo runs the main job on an embedded default" \
   grep -qE '^demo:' "$root/Makefile"
+demo_report() {
+  grep -qxF 'DEMO_DIR ?= build/demo' "$root/Makefile" &&
+    grep -qE '^[[:space:]]+\$\(SL\) report ' "$root/Makefile" &&
+    grep -qF -- '-o $(DEMO_DIR)/report.html' "$root/Makefile" &&
+    grep -qF 'build/demo/report.html' "$readme"
+}
+check "$CASE: make demo ends with the report the README points to (build/demo/report.html)" demo_report
+# tests/e2e/report.sh runs `make demo-run` and checks the report's numbers and a browser's view.
 
 CASE="readme tour"
 case "$BIN" in
@@ -42,9 +50,9 @@ while IFS= read -r line; do
 done < "$TMP/tour.sh"
 check "$CASE: all $n commands succeeded${failed:+ (failed: $failed)}" [ -z "$failed" ]
 c="$TMP/checkout"
-check "$CASE: outputs exist (model, contacts, scores, samples, cycle, ledger)" \
+check "$CASE: outputs exist (model, contacts, scores, samples, cycle, ledger, report)" \
   test -s "$c/dhfr.model" -a -s "$c/dhfr.ecs" -a -s "$c/scored.csv" -a -s "$c/samples.fa" \
-  -a -s "$c/cycle.csv" -a -s "$c/gb1.db" -a -s "$c/kunitz.tfm"
+  -a -s "$c/cycle.csv" -a -s "$c/gb1.db" -a -s "$c/kunitz.tfm" -a -s "$c/tour.html" -a -s "$c/tour.json"
 nm=$(grep -c '^>' "$c/samples.fa" 2>/dev/null)
 check "$CASE: 10000 samples ($nm)" [ "${nm:-0}" -eq 10000 ]
 nmeas=$(($(wc -l < "$c/gb1_ledger.measurements.csv" 2>/dev/null || echo 1) - 1))
