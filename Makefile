@@ -145,8 +145,10 @@ uninstall:
 
 # The Python bindings (cffi API mode, Debian's python3-cffi): one extension
 # module, linked with the static library so it needs no rpath.
-python: python/seqloop/_seqloop_cffi.stamp
-python/seqloop/_seqloop_cffi.stamp: python/build_cffi.py python/seqloop/_cdef.h build/libseqloop.a
+# Always from the ordinary build/ library (a sanitizer runtime cannot be loaded into python3).
+python:
+	$(MAKE) SAN= build/libseqloop.a python/seqloop/_seqloop_cffi.stamp
+python/seqloop/_seqloop_cffi.stamp: python/build_cffi.py python/seqloop/_cdef.h python/seqloop/_glue.c python/seqloop/_glue.h build/libseqloop.a
 	cd python && $(PYTHON) build_cffi.py ../build/libseqloop.a "$(LDLIBS)"
 	touch $@
 

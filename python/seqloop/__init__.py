@@ -172,6 +172,8 @@ class Alignment:
         self.weights = weights
         self.neff = neff
         self.sha256 = ffi.string(m.sha256).decode()
+        self.path = ffi.string(m.path).decode("utf-8", "replace")
+        self.theta, self.weights_convention = None, None
         r = m.rep
         self.report = {"records": r.n_records, "rows_kept": r.n_kept, "cols_in": r.cols_in, "cols_kept": r.cols_kept}
 
@@ -192,6 +194,7 @@ class Alignment:
     def reweight(self, theta=0.2, convention="plmc", threads=None):
         """Recompute the weights (and Neff) in place; returns self."""
         self.weights, self.neff = _weights(self._msa, theta, convention, threads)
+        self.theta, self.weights_convention = float(theta), convention
         return self
 
 
@@ -239,7 +242,9 @@ def read_alignment(path, focus=None, focus_first=False, max_gap_frac=1.0, min_co
     except BaseException:
         lib.sl_msa_destroy(msa)
         raise
-    return Alignment(msa, w, neff)
+    a = Alignment(msa, w, neff)
+    a.theta, a.weights_convention = float(theta), convention
+    return a
 
 
 # ---- models -----------------------------------------------------------------
@@ -274,6 +279,12 @@ class Model:
     @property
     def pos(self):
         return np.frombuffer(ffi.buffer(self._m.pos, 8 * self.L), np.int64).copy()
+
+    @property
+    def meta(self):
+        """The model file's meta (fit options and provenance), as a dict."""
+        import json
+        return json.loads(ffi.string(self._m.meta).decode()) if self._m.meta != ffi.NULL else {}
 
     @property
     def fields(self):
@@ -326,10 +337,12 @@ class Model:
         without a normalised likelihood (potts)."""
         return self._many(seqs, 1, threads)
 
-    def delta(self, mutants, sep=":", offset=0, reference=None, threads=None):
+    def delta(self, mutants, sep=":", offset=0, reference=None, skip_invalid=False, threads=None):
         """score(mutant) - score(reference) for mutant strings ("A42G",
         "A42G:C50D"; sep joins the mutations of one variant; "" or "WT" is
-        the reference). reference: codes or a string (default: the focus)."""
+        the reference). reference: codes or a string (default: the focus).
+        offset is added to residue numbers; skip_invalid: NaN for a mutant
+        that does not fit the model (else InputError naming it)."""
         single = isinstance(mutants, str)
         ms = [mutants] if single else list(mutants)
         if sep != ":":
@@ -341,7 +354,7 @@ class Model:
         out = np.empty(len(ms), np.float64)
         err = ffi.new("sl_error *")
         st = lib.slpy_delta_many(self._m, ffi.from_buffer("uint8_t[]", ref), arr, len(ms), int(offset),
-                                 _threads(threads), ffi.from_buffer("double[]", out), err)
+                                 int(bool(skip_invalid)), _threads(threads), ffi.from_buffer("double[]", out), err)
         if st:
             _raise(st, err)
         return out[0] if single else out
@@ -427,6 +440,20 @@ def read_model(path):
     return Model(pm[0])
 
 
+def _meta(aln, kind, preset, lh, lj, gaps_missing, max_iter, report):
+    """The model file's meta: what `seqloop fit` records (fit options,
+    provenance with the version, ingestion), from Python."""
+    import json
+    return json.dumps({
+        "fit": {"model": kind, "preset": preset if kind != "ar" else "ardca", "lambda_h": lh,
+                **({} if kind == "profile" else {"lambda_J": lj}),
+                **({"max_iter": max_iter} if kind == "potts" else {}),
+                "gap_missing": bool(gaps_missing), "weights": aln.weights_convention, "theta": aln.theta},
+        "provenance": {"program": "seqloop", "version": version(), "command": "fit", "api": "python",
+                       "input": aln.path, "input_sha256": aln.sha256},
+        "ingest": aln.report, **({"result": report} if report else {})})
+
+
 _PRESETS = ("evcouplings", "evmutation", "plmc", "plmc-readme")
 
 
@@ -484,4 +511,180 @@ def fit(aln, kind="potts", preset="evcouplings", lambda_h=None, lambda_j=None, g
                          lib.SL_EUSAGE)
     if st:
         _raise(st, err)
-    return Model(pm[0])
+    m = Model(pm[0])
+    if kind == "potts":
+        report = {"objective": rep.fx, "neg_log_pseudolikelihood": rep.neg_loglk, "iterations": rep.iterations,
+                  "evaluations": rep.evaluations}
+        lh, lj = o.lambda_h, o.lambda_J
+    elif kind == "ar":
+        report = {"neg_loglk": rep.neg_loglk, "objective": rep.objective, "iterations": rep.iterations}
+        lh, lj = ao.lambda_h, ao.lambda_J
+    else:
+        report, lh, lj = None, o.lambda_h, None
+    meta = _meta(aln, kind, preset, lh, lj, gaps_missing, max_iter, report).encode()
+    st = lib.slpy_model_finish(pm[0], msa, meta, err)
+    if st:
+        _raise(st, err)
+    return m
+
+
+# ---- splits and leakage -------------------------------------------------------------
+def split(aln, method="cluster", identity=0.8, t2=0.95, test_frac=0.2, seed=1, keep_focus=True):
+    """Homology-aware train/test split of an Alignment, as `seqloop split`:
+    labels (N int8: 0 train, 1 test, -1 dropped) and a report dict."""
+    o = ffi.new("sl_split_opts *")
+    lib.sl_split_opts_init(o)
+    mth = lib.sl_split_method_parse(method.encode())
+    if mth < 0:
+        raise UsageError("unknown split method %r (cluster, cobalt, random)" % method, lib.SL_EUSAGE)
+    o.method, o.t1, o.t2, o.test_frac, o.seed = mth, float(identity), float(t2), float(test_frac), int(seed)
+    labels = np.empty(aln.N, np.int8)
+    rep = ffi.new("sl_split_report *")
+    err = ffi.new("sl_error *")
+    keep = aln.focus if keep_focus else -1
+    st = _interruptible(lambda: lib.sl_split(aln._msa.x, aln.N, aln.L, keep, o, ffi.from_buffer("int8_t[]", labels),
+                                             rep, err))
+    if st:
+        _raise(st, err)
+    return labels, {"n_train": rep.n_train, "n_test": rep.n_test, "n_dropped": rep.n_dropped,
+                    "n_clusters": rep.n_clusters, "n_test_clusters": rep.n_test_clusters}
+
+
+def leakage(train, test, threshold=0.8, threads=None):
+    """The leakage audit (`seqloop audit --train A --test B`): for each test
+    row its highest identity to any training row (max_id, nearest), the
+    histogram, counts above 0.3 ... 1.0, and the verdict at threshold."""
+    a = np.ascontiguousarray(train.codes if isinstance(train, Alignment) else train, np.uint8)
+    b = np.ascontiguousarray(test.codes if isinstance(test, Alignment) else test, np.uint8)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise UsageError("train and test must be N x L code arrays over the same L columns", lib.SL_EUSAGE)
+    pl = ffi.new("sl_leakage **")
+    err = ffi.new("sl_error *")
+    st = _interruptible(lambda: lib.sl_leakage_compute(ffi.from_buffer("uint8_t[]", a), len(a),
+                                                       ffi.from_buffer("uint8_t[]", b), len(b), a.shape[1],
+                                                       float(threshold), _threads(threads), 0, pl, err))
+    if st:
+        _raise(st, err)
+    lk = pl[0]
+    try:
+        n = int(lk.n_test)
+        return {"max_id": np.frombuffer(ffi.buffer(lk.max_id, 8 * n), np.float64).copy(),
+                "nearest": np.frombuffer(ffi.buffer(lk.nearest, 8 * n), np.int64).copy(),
+                "hist": np.array(list(lk.hist)), "thresholds": np.array(list(lib.sl_leak_thresholds)),
+                "above": np.array(list(lk.above)), "mean": lk.mean, "median": lk.median, "max": lk.max,
+                "threshold": lk.threshold, "n_leaky": int(lk.n_leaky), "held_out": bool(lk.held_out)}
+    finally:
+        lib.sl_leakage_destroy(lk)
+
+
+# ---- design -------------------------------------------------------------------------------
+class _OracleError:  # the exception of the running callback (the loop runs in a worker thread)
+    exc = None
+
+
+_oracle_error = _OracleError()
+
+
+def _oracle_onerror(exc, val, tb):
+    _oracle_error.exc = val
+    return lib.SL_EINPUT  # the round fails and is rolled back; design() re-raises val
+
+
+@ffi.def_extern(onerror=_oracle_onerror)
+def _py_oracle(ctx, seqs, n, y, err):
+    if _stop.is_set():
+        raise KeyboardInterrupt
+    fn = ffi.from_handle(ctx)
+    batch = [ffi.string(seqs[k]).decode() for k in range(n)]
+    vals = list(fn(batch))
+    if len(vals) != n:
+        raise ValueError("the oracle returned %d values for %d sequences" % (len(vals), n))
+    for k, v in enumerate(vals):
+        y[k] = float("nan") if v is None else float(v)
+    return 0
+
+
+def design(ledger, oracle, start=None, budget=None, rounds=None, batch=8, seed=1, proposer="mutate",
+           acquisition="ucb", symbols=None, prior=None, prior_sites=None, naturals=None, candidates=1000,
+           name="python"):
+    """Run (or resume) a closed design loop in a ledger, as `seqloop design
+    run`. oracle: a Python callable taking a list of sequences (str) and
+    returning one value each (None or NaN: not measurable), or a spec string
+    ("ehrlich:...", "table:FILE", "model:FILE"). The loop runs in C and calls
+    the callable once per batch; each round is one ledger transaction, so an
+    exception (or Ctrl-C) in the callable rolls that round back and is
+    re-raised here. A callable is stored in the ledger as "callback:NAME":
+    resume with the same name. Returns {"why", "last_round", "n_measured"}."""
+    o = ffi.new("sl_design_opts *")
+    lib.sl_design_opts_init(o)
+    p, a = lib.sl_design_proposer_parse(proposer.encode()), lib.sl_design_acquisition_parse(acquisition.encode())
+    if p < 0 or a < 0:
+        raise UsageError("unknown %s %r" % (("proposer", proposer) if p < 0 else ("acquisition", acquisition)),
+                         lib.SL_EUSAGE)
+    o.proposer, o.acquisition, o.seed, o.batch, o.candidates = p, a, int(seed), int(batch), int(candidates)
+    if rounds is not None:
+        o.rounds = int(rounds)
+    if budget is not None:
+        o.budget = int(budget)
+        if rounds is None:
+            o.rounds = -1
+    err = ffi.new("sl_error *")
+    handle = None
+    if callable(oracle):
+        handle = ffi.new_handle(oracle)
+        st = lib.sl_oracle_callback_register(name.encode(), lib._py_oracle, handle, err)
+        if st:
+            _raise(st, err)
+        spec = "callback:" + name
+    else:
+        spec = str(oracle)
+    s = lambda v: ffi.NULL if v is None else ffi.new("char[]", os.fsencode(v) if not isinstance(v, str) else v.encode())  # noqa: E731
+    args = [s(ledger), s(spec), s(start), s(symbols), s(prior), s(prior_sites), s(naturals)]
+    end = ffi.new("sl_design_end *")
+    _oracle_error.exc = None
+    try:
+        st = _interruptible(lambda: lib.slpy_design_run(*args, o, int(rounds is not None), int(budget is not None),
+                                                        end, err))
+    finally:
+        if handle is not None:
+            lib.sl_oracle_callback_register(name.encode(), ffi.NULL, ffi.NULL, ffi.new("sl_error *"))
+    exc = getattr(_oracle_error, "exc", None)
+    _oracle_error.exc = None
+    if st and exc is not None:
+        raise exc
+    if st:
+        _raise(st, err)
+    why = [w for b, w in ((1, "rounds"), (2, "budget"), (4, "stuck")) if end.why & b]
+    return {"why": why, "last_round": int(end.last_round), "n_measured": int(end.n_measured)}
+
+
+def ledger_tables(path, with_times=False):
+    """Every table of a design ledger as a pandas DataFrame, keyed by name
+    (runs, rounds, sequences, predictions, measurements, round_stats): the
+    same CSV as `seqloop ledger export`, read by pandas.read_csv."""
+    import io
+
+    import pandas as pd
+    names = ffi.new("const char *const **")
+    k = lib.sl_ledger_export_tables(names)
+    out = {}
+    for i in range(k):
+        t = ffi.string(names[0][i]).decode()
+        out[t] = pd.read_csv(io.StringIO(ledger_csv(path, t, with_times)))
+    return out
+
+
+def ledger_csv(path, table, with_times=False):
+    """One ledger table as CSV text."""
+    ret = ffi.new("char **")
+    err = ffi.new("sl_error *")
+    st = lib.slpy_ledger_csv(os.fsencode(path), table.encode(), int(bool(with_times)), ret, err)
+    if st:
+        _raise(st, err)
+    try:
+        return ffi.string(ret[0]).decode()
+    finally:
+        lib.slpy_free(ret[0])
+
+
+__all__ += ["split", "leakage", "design", "ledger_tables", "ledger_csv"]

@@ -30,7 +30,7 @@ int sl_weights_convention_parse(const char *s);
 int sl_weights_compute(const sl_msa *msa, const sl_weights_opts *o, double *ret_w, double *ret_neff, sl_error *err);
 
 typedef struct sl_model { int64_t L; int q; int gap_missing; const sl_alphabet *abc; float *h; float *J;
-  char *focus_name; uint8_t *focus; int64_t *pos; int64_t *order; double neff; int64_t n_train; ...; } sl_model;
+  char *focus_name; uint8_t *focus; int64_t *pos; int64_t *order; double neff; int64_t n_train; char *meta; ...; } sl_model;
 typedef struct sl_model_ws sl_model_ws;
 typedef struct sl_draw_opts { double T; double top_p; const uint8_t *fixed; const uint8_t *prefix; int64_t n_prefix; } sl_draw_opts;
 #define SL_CAP_NORMALISED ...
@@ -88,8 +88,42 @@ int sl_gibbs_sample(const sl_model *m, const sl_gibbs_opts *o, int64_t n, uint8_
 int slpy_score_many(const sl_model *m, const uint8_t *x, int64_t n, int normalised, int threads,
                     double *ret, sl_error *err);
 int slpy_delta_many(const sl_model *m, const uint8_t *ref, const char *const *mutants, int64_t n,
-                    int64_t offset, int threads, double *ret, sl_error *err);
+                    int64_t offset, int skip_invalid, int threads, double *ret, sl_error *err);
 int slpy_all_singles(const sl_model *m, const uint8_t *ref, double *ret, sl_error *err);
 
 /* Python callbacks (called from C with the GIL taken by cffi) */
 extern "Python" int _py_plm_progress(void *ctx, int iter, int n_evals, double fx, double gnorm, double xnorm, double seconds);
+
+/* splits and leakage (split.h) */
+typedef struct sl_leakage { int64_t n_test, n_train; double *max_id; int64_t *nearest; int64_t hist[20];
+  int64_t above[7]; double mean, median, max; double threshold; int64_t n_leaky; int held_out; } sl_leakage;
+extern const double sl_leak_thresholds[7];
+int sl_leakage_compute(const uint8_t *train, int64_t n_train, const uint8_t *test, int64_t n_test, int64_t L,
+                       double threshold, int threads, int kernel, sl_leakage **ret, sl_error *err);
+void sl_leakage_destroy(sl_leakage *lk);
+typedef struct sl_split_opts { int method; double t1; double t2; double test_frac; uint64_t seed; int kernel; } sl_split_opts;
+typedef struct sl_split_report { int64_t n_train, n_test, n_dropped; int64_t n_clusters; int64_t n_test_clusters; } sl_split_report;
+void sl_split_opts_init(sl_split_opts *o);
+int sl_split_method_parse(const char *s);
+int sl_split(const uint8_t *x, int64_t N, int64_t L, int64_t keep_in_train, const sl_split_opts *o, int8_t *ret_set,
+             sl_split_report *rep, sl_error *err);
+
+/* design (design.h) */
+typedef struct sl_predictor_opts { int members; double lambda; int pairwise; double prior_weight; } sl_predictor_opts;
+typedef struct sl_design_opts { uint64_t seed; int rounds; int batch; int64_t budget; int proposer; int acquisition;
+  double beta; int use_predictor; int candidates; int mutations; int max_edits; double min_prior; int min_distance;
+  int population; sl_predictor_opts pred; ...; } sl_design_opts;
+typedef struct sl_design_end { int why; int64_t last_round; int64_t n_measured; } sl_design_end;
+void sl_design_opts_init(sl_design_opts *o);
+int sl_design_proposer_parse(const char *s);
+int sl_design_acquisition_parse(const char *s);
+typedef int (*sl_oracle_callback_fn)(void *ctx, const char *const *seqs, int64_t n, double *y, sl_error *err);
+int sl_oracle_callback_register(const char *name, sl_oracle_callback_fn fn, void *ctx, sl_error *err);
+int slpy_design_run(const char *ledger, const char *oracle, const char *start, const char *symbols,
+                    const char *prior, const char *prior_sites, const char *naturals, const sl_design_opts *o,
+                    int rounds_given, int budget_given, sl_design_end *ret_end, sl_error *err);
+int slpy_ledger_csv(const char *path, const char *table, int with_times, char **ret, sl_error *err);
+void slpy_free(void *p);
+int sl_ledger_export_tables(const char *const **ret_names);
+extern "Python" int _py_oracle(void *ctx, const char *const *seqs, int64_t n, double *y, sl_error *err);
+int slpy_model_finish(sl_model *m, const sl_msa *msa, const char *meta, sl_error *err);

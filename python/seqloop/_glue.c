@@ -53,7 +53,7 @@ int slpy_score_many(const sl_model *m, const uint8_t *x, int64_t n, int normalis
 }
 
 int slpy_delta_many(const sl_model *m, const uint8_t *ref, const char *const *mutants, int64_t n,
-                    int64_t offset, int threads, double *ret, sl_error *err) {
+                    int64_t offset, int skip_invalid, int threads, double *ret, sl_error *err) {
   int status = SL_OK;
   int64_t first = -1;
 #pragma omp parallel num_threads(threads > 0 ? threads : 1)
@@ -68,6 +68,7 @@ int slpy_delta_many(const sl_model *m, const uint8_t *ref, const char *const *mu
       if (st) continue;
       int nm = 0;
       int s = sl_mutant_parse(m, mutants[k], offset, mut, &nm, &e);
+      if (s && skip_invalid) { ret[k] = NAN; continue; } /* as `seqloop score --skip-invalid` */
       if (!s) s = sl_mutant_delta(m, ws, ref, mut, nm, &ret[k], &e);
       if (s) {
         char msg[sizeof e.msg];
@@ -102,4 +103,66 @@ int slpy_all_singles(const sl_model *m, const uint8_t *ref, double *ret, sl_erro
   }
   sl_model_ws_destroy(ws);
   return status;
+}
+
+static int dup_opt(char **dst, const char *s) {
+  if (!s) return 0;
+  return (*dst = sl_strdup(s)) ? 0 : -1;
+}
+
+int slpy_design_run(const char *ledger, const char *oracle, const char *start, const char *symbols,
+                    const char *prior, const char *prior_sites, const char *naturals, const sl_design_opts *o,
+                    int rounds_given, int budget_given, sl_design_end *ret_end, sl_error *err) {
+  sl_design_campaign_opts g;
+  sl_design_campaign *c = NULL;
+  sl_design_campaign_opts_init(&g);
+  int status = SL_OK;
+  if (dup_opt(&g.oracle, oracle) || dup_opt(&g.start, start) || dup_opt(&g.symbols, symbols) ||
+      dup_opt(&g.prior, prior) || dup_opt(&g.prior_sites, prior_sites) || dup_opt(&g.naturals, naturals))
+    status = sl_fail(err, SL_ENOMEM, "out of memory");
+  if (!status) {
+    g.o = *o;
+    g.given = 1;
+    g.rounds_given = rounds_given;
+    g.budget_given = budget_given;
+    status = sl_design_campaign_open(ledger, &g, SL_CAMPAIGN_RUN, "python: seqloop.design()", &c, err);
+  }
+  if (!status) status = sl_design_campaign_run(c, NULL, NULL, ret_end, err);
+  sl_design_campaign_close(c);
+  sl_design_campaign_opts_free(&g);
+  return status;
+}
+
+int slpy_ledger_csv(const char *path, const char *table, int with_times, char **ret, sl_error *err) {
+  sl_ledger *l = NULL;
+  char *buf = NULL;
+  size_t len = 0;
+  *ret = NULL;
+  int status = sl_ledger_open(path, &l, err);
+  if (status) return status;
+  FILE *fp = open_memstream(&buf, &len);
+  if (!fp) status = sl_fail(err, SL_ENOMEM, "out of memory");
+  else {
+    status = sl_ledger_export_table_csv(l, table, fp, with_times, err);
+    if (fclose(fp) && !status) status = sl_fail(err, SL_ENOMEM, "out of memory");
+  }
+  sl_ledger_close(l);
+  if (status) free(buf);
+  else *ret = buf;
+  return status;
+}
+
+void slpy_free(void *p) { free(p); }
+
+int slpy_model_finish(sl_model *m, const sl_msa *msa, const char *meta, sl_error *err) {
+  memcpy(m->focus, msa->focus >= 0 ? sl_msa_row(msa, msa->focus) : sl_msa_row(msa, 0), (size_t)msa->L);
+  memcpy(m->pos, msa->pos, (size_t)msa->L * sizeof *m->pos);
+  if (msa->focus < 0)
+    for (int64_t i = 0; i < msa->L; i++) m->pos[i] = i + 1;
+  free(m->focus_name);
+  free(m->meta);
+  m->focus_name = msa->focus >= 0 ? sl_strdup(msa->name[msa->focus]) : NULL;
+  m->meta = meta ? sl_strdup(meta) : NULL;
+  if ((msa->focus >= 0 && !m->focus_name) || (meta && !m->meta)) return sl_fail(err, SL_ENOMEM, "out of memory");
+  return SL_OK;
 }
