@@ -68,7 +68,7 @@ headers:
 	  echo "#include \"$${h#include/}\"" | g++ -std=c++11 -Iinclude -fsyntax-only -x c++ - || exit 1; \
 	done; echo "headers: ok"
 
-test: all headers
+test: all headers python
 	tools/check_layers.sh
 	tools/check_kinds.sh
 	SEQLOOP_BIN=./$(BIN) SEQLOOP_UNIT_DIR=$(B)/tests tests/run.sh

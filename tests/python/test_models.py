@@ -1,5 +1,6 @@
 """Every model kind fitted, scored and mutated from Python equals the CLI."""
 import csv
+import os
 import io
 
 import numpy as np
@@ -119,3 +120,34 @@ def test_write_read_round_trip(sl, pdz_models, tmp_path):
 def test_fit_rejects_unknown_kind(sl, pdz):
     with pytest.raises(sl.UsageError, match="unknown model kind"):
         sl.fit(pdz, "hmm")
+
+
+def test_ctrl_c_stops_a_potts_fit(tmp_path):
+    """SIGINT during a Potts fit: KeyboardInterrupt in Python (the L-BFGS
+    callback stops the optimiser), and a model file written before is intact."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from conftest import ROOT
+    need(PDZ)
+    script = tmp_path / "fit.py"
+    script.write_text(textwrap.dedent('''
+        import os, signal, sys, threading
+        sys.path.insert(0, %r)
+        import seqloop as sl
+        a = sl.read_alignment(%r, focus=%r)
+        sl.fit(a, "profile").write(sys.argv[1])
+        threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        try:
+            sl.fit(a, "potts", max_iter=0)     # until converged: far longer than 0.5 s
+            print("finished")
+        except KeyboardInterrupt:
+            print("interrupted")
+    ''' % (os.path.join(ROOT, "python"), PDZ, PDZ_FOCUS)))
+    out = subprocess.run([sys.executable, str(script), str(tmp_path / "p.model")], capture_output=True, text=True,
+                         timeout=600)
+    assert out.stdout.strip() == "interrupted", out.stdout + out.stderr
+    import seqloop
+    assert seqloop.read_model(tmp_path / "p.model").kind == "profile"
+    assert sorted(os.listdir(tmp_path)) == ["fit.py", "p.model"]
