@@ -20,6 +20,10 @@ PKGS=(
   libopenblas-dev
   python3-torch
   libsqlite3-dev
+  python3-dev
+  python3-cffi
+  python3-pytest
+  pkgconf
 )
 missing=()
 for p in "${PKGS[@]}"; do

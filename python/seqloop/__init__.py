@@ -306,6 +306,21 @@ class Model:
         if st:
             _raise(st, err)
 
+    def write_plmc(self, path, alignment):
+        """Write plmc's binary parameter file (EVcouplings' CouplingsModel
+        reads it), complete as plmc writes it: the alignment's weights, N_valid,
+        N_invalid, f_i and f_ij (docs/formats.md). alignment: the training
+        Alignment (its weights are the ones used)."""
+        fit = self.meta.get("fit", {})
+        err = ffi.new("sl_error *")
+        w = np.ascontiguousarray(alignment.weights, np.float64)
+        st = lib.sl_model_write_plmc_msa(os.fsencode(path), self._m, alignment._msa, ffi.from_buffer("double[]", w),
+                                         float(alignment.theta if alignment.theta is not None else 0.2),
+                                         float(fit.get("lambda_h", 0)), float(fit.get("lambda_J", 0)),
+                                         int(fit.get("max_iter", 0)), err)
+        if st:
+            _raise(st, err)
+
     def _codes(self, seqs):
         x = encode(seqs, self.alphabet) if (isinstance(seqs, str) or (len(seqs) and isinstance(seqs[0], str))) \
             else np.asarray(seqs, np.uint8)

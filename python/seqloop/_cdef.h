@@ -127,3 +127,5 @@ void slpy_free(void *p);
 int sl_ledger_export_tables(const char *const **ret_names);
 extern "Python" int _py_oracle(void *ctx, const char *const *seqs, int64_t n, double *y, sl_error *err);
 int slpy_model_finish(sl_model *m, const sl_msa *msa, const char *meta, sl_error *err);
+int sl_model_write_plmc_msa(const char *path, const sl_model *m, const sl_msa *msa, const double *w, double theta,
+                            double lambda_h, double lambda_J, int max_iter, sl_error *err);

@@ -110,6 +110,9 @@ def test_write_read_round_trip(sl, pdz_models, tmp_path):
     py = pdz_models["ar"][0]
     py.write(tmp_path / "m.ar")
     back = sl.read_model(tmp_path / "m.ar")
+    prov = back.meta["provenance"]  # the version is in the provenance of what Python writes
+    assert prov["version"] == sl.version() and prov["api"] == "python" and len(prov["input_sha256"]) == 64
+    assert back.meta["fit"]["model"] == "ar"
     assert np.array_equal(back.couplings, py.couplings)
     out = _csv(cli("score", "-m", tmp_path / "m.ar", "--mutants", "A313G", "--skip-invalid", "-o", "-"))
     assert len(out) == 1
