@@ -164,7 +164,7 @@ class Alignment:
         self.N, self.L = int(m.N), int(m.L)
         self.codes = np.frombuffer(ffi.buffer(m.x, self.N * self.L), np.uint8).reshape(self.N, self.L).copy()
         self.codes.setflags(write=False)
-        self.names = [ffi.string(m.name[k]).decode("utf-8", "replace") for k in range(self.N)]
+        self._names = None
         self.pos = np.frombuffer(ffi.buffer(m.pos, 8 * self.L), np.int64).copy()
         self.focus = int(m.focus)
         self.alphabet = ffi.string(m.abc.name).decode()
@@ -184,6 +184,25 @@ class Alignment:
 
     def __len__(self):
         return self.N
+
+    @property
+    def names(self):
+        """The N row names (made on first use)."""
+        if self._names is None:
+            m = self._msa
+            self._names = [ffi.string(m.name[k]).decode("utf-8", "replace") for k in range(self.N)]
+        return self._names
+
+    def write_weights(self, path, plmc_format=False):
+        """The weights file `seqloop weights` writes (one line per input
+        record, 0 for records ingestion dropped; plmc_format: bare numbers)."""
+        err = ffi.new("sl_error *")
+        w = np.ascontiguousarray(self.weights, np.float64)
+        prov = ("# seqloop %s (python): weights %s, theta %s\n" % (version(), self.weights_convention, self.theta)).encode()
+        st = lib.sl_weights_write(os.fsencode(path), self._msa, ffi.from_buffer("double[]", w), int(bool(plmc_format)),
+                                  prov, err)
+        if st:
+            _raise(st, err)
 
     def __repr__(self):
         return "<seqloop.Alignment N=%d L=%d Neff=%.1f %s>" % (self.N, self.L, self.neff, self.alphabet)

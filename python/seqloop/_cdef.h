@@ -129,3 +129,5 @@ extern "Python" int _py_oracle(void *ctx, const char *const *seqs, int64_t n, do
 int slpy_model_finish(sl_model *m, const sl_msa *msa, const char *meta, sl_error *err);
 int sl_model_write_plmc_msa(const char *path, const sl_model *m, const sl_msa *msa, const double *w, double theta,
                             double lambda_h, double lambda_J, int max_iter, sl_error *err);
+int sl_weights_write(const char *path, const sl_msa *msa, const double *w, int plmc_format, const char *provenance,
+                     sl_error *err);

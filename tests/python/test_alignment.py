@@ -36,6 +36,9 @@ def test_weights_equal_cli(sl, tmp_path):
     assert np.allclose(a.weights, w, rtol=1e-15, atol=0)
     assert a.neff == pytest.approx(w.sum(), rel=1e-12)
     assert round(a.neff, 1) == 3360.9
+    a.write_weights(tmp_path / "w.py")
+    body = lambda f: [l for l in open(f).read().splitlines() if not l.startswith("#")]  # noqa: E731
+    assert body(tmp_path / "w.py") == body(tmp_path / "w")
     b = a.reweight(theta=0.0)  # theta 0: only identical rows share weight
     assert b.neff > 3360.9
 
