@@ -268,13 +268,13 @@ def read_alignment(path, focus=None, focus_first=False, max_gap_frac=1.0, min_co
 
 # ---- models -----------------------------------------------------------------
 class Model:
-    """A fitted model of any kind. kind, L, q, caps; fields (L x q) and
+    """A fitted model of any kind. name (the kind: "potts", ...), L, q, caps; fields (L x q) and
     couplings (L x L x q x q, pairwise kinds) as numpy copies; focus (codes
     of the reference row), pos (its residue numbers)."""
 
     def __init__(self, ptr):
         self._m = ptr
-        self.kind = ffi.string(lib.sl_model_name(ptr)).decode()
+        self.name = ffi.string(lib.sl_model_name(ptr)).decode()  # the kind's name ("potts", ...)
         self.L, self.q = int(ptr.L), int(ptr.q)
         self.alphabet = ffi.string(ptr.abc.name).decode()
         self.symbols = _symbols(ptr.abc)
@@ -289,7 +289,7 @@ class Model:
             self._m = None
 
     def __repr__(self):
-        return "<seqloop.Model %s L=%d q=%d>" % (self.kind, self.L, self.q)
+        return "<seqloop.Model %s L=%d q=%d>" % (self.name, self.L, self.q)
 
     @property
     def focus(self):

@@ -12,7 +12,7 @@ from conftest import PDZ, PDZ_DMS, PDZ_FOCUS, THREADS, cli, need
 @pytest.mark.parametrize("kind", ["profile", "ar", "potts"])
 def test_fit_equals_cli(pdz_models, kind):
     py, c, _ = pdz_models[kind]
-    assert py.kind == c.kind == kind
+    assert py.name == c.name == kind
     assert (py.L, py.q) == (c.L, c.q) == (75, 21)
     assert np.array_equal(py.fields, c.fields)
     if kind != "profile":
@@ -152,5 +152,5 @@ def test_ctrl_c_stops_a_potts_fit(tmp_path):
                          timeout=600)
     assert out.stdout.strip() == "interrupted", out.stdout + out.stderr
     import seqloop
-    assert seqloop.read_model(tmp_path / "p.model").kind == "profile"
+    assert seqloop.read_model(tmp_path / "p.model").name == "profile"
     assert sorted(os.listdir(tmp_path)) == ["fit.py", "p.model"]
