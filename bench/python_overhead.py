@@ -59,14 +59,13 @@ def main():
         with open(os.path.join(tmp, "s.py.fa"), "w") as f:
             f.write("".join(">sample%d logp=%.4f\n%s\n" % (k + 1, v, s) for k, (v, s) in enumerate(zip(lp, seqs))))
 
-    def py_score():
-        import csv
+    def py_score():  # one thread, as the CLI's scoring loop
         m = sl.read_model(blat_prof)
-        rows = list(csv.reader(open(BLAT_DMS)))
-        d = m.delta([r[0] for r in rows[1:]], skip_invalid=True, threads=T)
+        lines = open(BLAT_DMS).read().splitlines()
+        d = m.delta([r.split(",", 1)[0] for r in lines[1:]], skip_invalid=True, threads=1)
         with open(os.path.join(tmp, "sc.py.csv"), "w") as f:
-            f.write(",".join(rows[0]) + ",seqloop_score\n")
-            f.write("".join(",".join(r) + ",%.6f\n" % v for r, v in zip(rows[1:], d)))
+            f.write(lines[0] + ",seqloop_score\n")
+            f.write("".join("%s,%.6f\n" % (r, v) if v == v else "%s,\n" % r for r, v in zip(lines[1:], d)))
 
     tasks = [
         ("weights: WW 39,045 x 31 (read + weights + write)",
@@ -91,6 +90,8 @@ def main():
             t0 = time.perf_counter(); p(); tp.append(time.perf_counter() - t0)
         mc, mp = statistics.median(tc), statistics.median(tp)
         print("| %s | %.3f | %.3f | %.3f |" % (name, mc, mp, mp / mc))
+    same = open(os.path.join(tmp, "sc.py.csv")).read() == open(os.path.join(tmp, "sc.cli.csv")).read()
+    print("\nscore: the Python CSV is byte-identical to the CLI's: %s" % same)
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import seqloop"], check=True, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python")))
     t_imp = time.perf_counter() - t0
@@ -98,7 +99,7 @@ def main():
     subprocess.run([BIN, "--version"], check=True, stdout=subprocess.DEVNULL)
     t_ver = time.perf_counter() - t0
     load1 = os.getloadavg()
-    print("\nstart-up, once: `python3 -c 'import seqloop'` %.3f s; `seqloop --version` %.3f s" % (t_imp, t_ver))
+    print("start-up, once: `python3 -c 'import seqloop'` %.3f s; `seqloop --version` %.3f s" % (t_imp, t_ver))
     print("load average before: %.2f %.2f %.2f; after: %.2f %.2f %.2f; %d CPUs; threads per task %d"
           % (*load0, *load1, os.cpu_count(), T))
 
