@@ -7,9 +7,16 @@ import pytest
 from conftest import PDZ, PDZ_FOCUS, WW, cli, need
 
 
-def test_version(sl):
-    assert sl.version() == cli("--version").split()[1]
-    assert sl.__version__ == sl.version()
+def test_version(sl, tmp_path):
+    v = cli("--version").split()[1]
+    assert sl.version() == v and sl.__version__ == v
+    for cmd in ("fit", "score", "sample", "contacts", "split", "design", "ledger", "weights"):
+        assert cli(cmd, "--version").split()[1] == v
+    need(PDZ)
+    # the version is in the provenance of what the CLI writes: model files, sidecars, the ledger
+    cli("fit", "--model", "profile", "-f", PDZ_FOCUS, "-o", tmp_path / "m", PDZ)
+    assert sl.read_model(tmp_path / "m").meta["provenance"]["version"] == v
+    assert json.loads((tmp_path / "m.prov.json").read_text())["version"] == v
 
 
 def test_pdz_matches_audit(sl, pdz):
