@@ -8,6 +8,10 @@
 #   make validate         long validations on real data (../shared/data)
 #   make demo             the README's main job on an embedded default (build/demo/report.html)
 #   make fault            the allocation-failure sweep (tests/fault/; sanitizer build)
+#   make install          PREFIX=/usr/local DESTDIR=: binary, libraries, headers, seqloop.pc,
+#                         man pages, bash completion, the Python package (docs/install.md)
+#   make uninstall        removes exactly what install put there
+#   make python           the Python bindings in the build tree (python/seqloop; docs/python.md)
 CC      ?= gcc
 SAN     ?=
 OPT     ?= -O2
@@ -33,8 +37,8 @@ CLI_OBJ = $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all test check fuzz fuzz-long bench validate demo demo-run clean headers fault
-all: $(BIN) $(B)/libseqloop.a $(UNIT_BIN)
+.PHONY: all test check fuzz fuzz-long bench validate demo demo-run clean headers fault install uninstall python
+all: $(BIN) $(B)/libseqloop.a $(B)/libseqloop.so $(UNIT_BIN)
 
 $(B)/%.o: %.c $(wildcard include/seqloop/*.h src/*/*.h cli/*.h)
 	@mkdir -p $(dir $@)
@@ -43,6 +47,14 @@ $(B)/%.o: %.c $(wildcard include/seqloop/*.h src/*/*.h cli/*.h)
 $(B)/libseqloop.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+
+# The shared library: soname libseqloop.so.MAJOR; the private libraries are
+# linked in (DT_NEEDED) so that `-lseqloop` alone links a program.
+VERSION := $(shell sed -n 's/^\#define SL_VERSION "\(.*\)"/\1/p' include/seqloop/base.h)
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
+$(B)/libseqloop.so: $(LIB_OBJ)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -shared -Wl,-soname,libseqloop.so.$(SOMAJOR) -o $@.$(VERSION) $^ $(LDLIBS)
+	ln -sf libseqloop.so.$(VERSION) $@.$(SOMAJOR) && ln -sf libseqloop.so.$(SOMAJOR) $@
 
 $(BIN): $(CLI_OBJ) $(B)/libseqloop.a
 	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $(CLI_OBJ) $(B)/libseqloop.a $(LDLIBS)
@@ -58,7 +70,7 @@ headers:
 	  echo "#include \"$${h#include/}\"" | g++ -std=c++11 -Iinclude -fsyntax-only -x c++ - || exit 1; \
 	done; echo "headers: ok"
 
-test: all headers
+test: all headers python
 	tools/check_layers.sh
 	tools/check_kinds.sh
 	SEQLOOP_BIN=./$(BIN) SEQLOOP_UNIT_DIR=$(B)/tests tests/run.sh
@@ -146,5 +158,59 @@ demo-run:
 	  -o $(DEMO_DIR)/report.html
 	@echo "demo: open $(DEMO_DIR)/report.html (the same data: $(DEMO_DIR)/report.json)"
 
+# ---- install (docs/install.md) ------------------------------------------------
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR  ?= $(PREFIX)/share/bash-completion/completions
+PYTHON     ?= /usr/bin/python3
+PYVER      := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+# Debian's python3 reads /usr/lib/python3/dist-packages and /usr/local/lib/python3.X/dist-packages.
+PYDIR      ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PYVER)/dist-packages)
+PRIVLIBS    = $(filter-out -lm,$(LDLIBS)) -lm -fopenmp
+
+build/man/seqloop.1 build/seqloop.bash: $(BIN) tools/gen_man.py
+	rm -rf build/man && $(PYTHON) tools/gen_man.py man ./$(BIN) build/man
+	$(PYTHON) tools/gen_man.py bash ./$(BIN) build/seqloop.bash
+
+install: all build/man/seqloop.1 build/seqloop.bash python
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/seqloop \
+	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(PYDIR)/seqloop
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/seqloop
+	install -m 644 build/libseqloop.a $(DESTDIR)$(LIBDIR)/libseqloop.a
+	install -m 755 build/libseqloop.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libseqloop.so.$(VERSION)
+	ln -sf libseqloop.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libseqloop.so.$(SOMAJOR)
+	ln -sf libseqloop.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libseqloop.so
+	install -m 644 include/seqloop/*.h $(DESTDIR)$(INCLUDEDIR)/seqloop/
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+	  'Name: seqloop' 'Description: generative models of protein families (profile, Potts, arDCA, transformer), scoring, sampling, design' \
+	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lseqloop' 'Libs.private: $(PRIVLIBS)' \
+	  'Cflags: -I$${includedir}' > $(DESTDIR)$(PKGCONFIGDIR)/seqloop.pc
+	install -m 644 build/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 build/seqloop.bash $(DESTDIR)$(BASHCOMPDIR)/seqloop
+	install -m 644 python/seqloop/*.py $(DESTDIR)$(PYDIR)/seqloop/
+	install -m 755 python/seqloop/_seqloop_cffi*.so $(DESTDIR)$(PYDIR)/seqloop/
+	@echo "installed seqloop $(VERSION) under $(DESTDIR)$(PREFIX)"
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/seqloop $(DESTDIR)$(LIBDIR)/libseqloop.a $(DESTDIR)$(LIBDIR)/libseqloop.so \
+	  $(DESTDIR)$(LIBDIR)/libseqloop.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libseqloop.so.$(VERSION) \
+	  $(DESTDIR)$(PKGCONFIGDIR)/seqloop.pc $(DESTDIR)$(BASHCOMPDIR)/seqloop \
+	  $(DESTDIR)$(MANDIR)/man1/seqloop.1 $(DESTDIR)$(MANDIR)/man1/seqloop-*.1
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/seqloop $(DESTDIR)$(PYDIR)/seqloop
+
+# The Python bindings (cffi API mode, Debian's python3-cffi): one extension
+# module, linked with the static library so it needs no rpath.
+# Always from the ordinary build/ library (a sanitizer runtime cannot be loaded into python3).
+python:
+	$(MAKE) SAN= build/libseqloop.a python/seqloop/_seqloop_cffi.stamp
+python/seqloop/_seqloop_cffi.stamp: python/build_cffi.py python/seqloop/_cdef.h python/seqloop/_glue.c python/seqloop/_glue.h build/libseqloop.a
+	cd python && $(PYTHON) build_cffi.py ../build/libseqloop.a "$(LDLIBS)"
+	touch $@
+
 clean:
-	rm -rf build build-san build-fuzz seqloop
+	rm -rf build build-san build-fuzz seqloop python/seqloop/_seqloop_cffi* python/build_tmp

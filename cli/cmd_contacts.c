@@ -13,8 +13,13 @@ static const cli_cmdinfo info = {
   "Writes the coupling scores of a Potts model as a CSV table 'i,A_i,j,A_j,score,raw'\n"
   "(focus residue numbers and letters), sorted by score: score = Frobenius norm of J_ij\n"
   "with the average product correction (APC); raw = the norm before APC. The model, gauge\n"
-  "and command go to OUTPUT.prov.json.\n", NULL};
+  "and command go to OUTPUT.prov.json. --format ecs (the default for an output named\n"
+  "*_ECs.txt) writes EVcouplings' raw EC file instead: 'i A_i j A_j fn cn' separated by\n"
+  "spaces, no header (fn = raw, cn = score), as evcouplings.couplings.read_raw_ec_file\n"
+  "reads it.\n", NULL};
 
+enum { FMT_AUTO = 0, FMT_CSV, FMT_ECS };
+static const cli_choice format_choices[] = {{"csv", FMT_CSV}, {"ecs", FMT_ECS}, {NULL, 0}};
 static const cli_choice gauge_choices[] = {{"raw", SL_GAUGE_RAW}, {"zerosum", SL_GAUGE_ZEROSUM}, {NULL, 0}};
 
 typedef struct { int64_t i, j; double s, raw; } ec;
@@ -30,13 +35,15 @@ int cmd_contacts(int argc, char **argv) {
   cli_common c;
   cli_common_init(&c, "contacts", argc, argv);
   const char *model_path = NULL, *struct_path = NULL, *chain = NULL, *json_path = NULL;
-  int gauge = SL_GAUGE_RAW;
+  int gauge = SL_GAUGE_RAW, format = FMT_AUTO;
   int64_t top = 0, min_sep = SL_CONTACT_MIN_SEP;
   int optind_;
   cli_opt opts[] = {
     CLI_STRING("model", 'm', &model_path, "FILE", "a seqloop Potts model", "options"),
     CLI_CHOICE("gauge", 0, &gauge, gauge_choices, "G", "raw (plmc: parameters as fitted) or zerosum\n"
                "(EVcouplings: zero-sum gauge, gap state excluded)", NULL),
+    CLI_OPT_("format", 0, CLI_T_CHOICE, &format, 0, 0, format_choices, "F", "csv or ecs (EVcouplings' _ECs.txt);\n"
+             "default: ecs for an output named *_ECs.txt, else csv", NULL, CLI_F_NODEFAULT, NULL, NULL),
     CLI_INT64("top", 0, &top, 0, INT64_MAX, "N", "write only the N best pairs (0: all)", NULL),
     CLI_STRING("structure", 0, &struct_path, "FILE", "PDB or mmCIF (gzip ok): align the focus to a chain and\n"
                "report precision at L/10, L/5, L/2, L for |i-j| >= min-sep, contact =\n"
@@ -74,11 +81,17 @@ int cmd_contacts(int argc, char **argv) {
   qsort(ecs, (size_t)np, sizeof *ecs, ec_cmp);
   if ((status = sl_outfile_open(c.out, &of, &err))) goto DONE;
   FILE *fp = sl_outfile_fp(of);
-  fprintf(fp, "i,A_i,j,A_j,score,raw\n");
+  if (format == FMT_AUTO) {
+    size_t n = c.out ? strlen(c.out) : 0;
+    format = n >= 8 && strcmp(c.out + n - 8, "_ECs.txt") == 0 ? FMT_ECS : FMT_CSV;
+  }
+  if (format == FMT_CSV) fprintf(fp, "i,A_i,j,A_j,score,raw\n");
   int64_t nout = top > 0 && top < np ? top : np;
   for (int64_t t = 0; t < nout; t++)
-    fprintf(fp, "%lld,%c,%lld,%c,%.6f,%.6f\n", (long long)m->pos[ecs[t].i], m->abc->symbols[m->focus[ecs[t].i]],
-            (long long)m->pos[ecs[t].j], m->abc->symbols[m->focus[ecs[t].j]], ecs[t].s, ecs[t].raw);
+    fprintf(fp, format == FMT_CSV ? "%lld,%c,%lld,%c,%.6f,%.6f\n" : "%lld %c %lld %c %.6f %.6f\n",
+            (long long)m->pos[ecs[t].i], m->abc->symbols[m->focus[ecs[t].i]], (long long)m->pos[ecs[t].j],
+            m->abc->symbols[m->focus[ecs[t].j]], format == FMT_CSV ? ecs[t].s : ecs[t].raw,
+            format == FMT_CSV ? ecs[t].raw : ecs[t].s);
   status = sl_outfile_commit(of, &err);
   of = NULL;
   if (!status) status = cli_prov_write(&c, c.out, NULL, &err);

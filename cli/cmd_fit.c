@@ -250,21 +250,8 @@ int cmd_fit(int argc, char **argv) {
   }
   m->meta = meta_json(&c, msa, model, preset, &o, is_potts ? &rep : NULL, seed);
   if ((status = sl_model_write(c.out, m, &err)) || (status = cli_prov_write(&c, c.out, NULL, &err))) goto DONE;
-  if (plmc_out) {
-    double *all = calloc((size_t)msa->rep.n_records, sizeof *all);
-    double *fd = malloc((size_t)(msa->L * q) * sizeof *fd);
-    float *fi = malloc((size_t)(msa->L * q) * sizeof *fi);
-    if (!all || !fd || !fi) status = sl_fail(&err, SL_ENOMEM, "out of memory");
-    else {
-      for (int64_t n = 0; n < msa->N; n++) all[msa->src_row[n]] = w[n];
-      status = sl_site_frequencies(msa, w, o.gap_missing, fd, &err);
-      for (int64_t k = 0; k < msa->L * q; k++) fi[k] = (float)fd[k];
-      if (!status)
-        status = sl_model_write_plmc(plmc_out, m, all, msa->rep.n_records, fi, NULL, c.w.theta,
-                                     o.lambda_h, o.lambda_J, o.max_iter, &err);
-    }
-    free(all); free(fd); free(fi);
-  }
+  if (plmc_out) /* complete: weights, f_i and f_ij as plmc writes them (src/models/modelfile.c) */
+    status = sl_model_write_plmc_msa(plmc_out, m, msa, w, c.w.theta, o.lambda_h, o.lambda_J, o.max_iter, &err);
 DONE:
   free(init_x);
   free(ar_order);

@@ -29,12 +29,56 @@ typedef struct {
   sl_mutation *mut; /* SL_MAX_MUTATIONS */
   char first_skipped[3][200]; /* the first skipped rows, for one summary line */
   sl_model_ws *ws;  /* this thread's model workspace */
+  const char *sep;  /* --mutant-separator: joins the mutations of one variant (':' by default) */
 } scorer;
 
-/* Score one mutant string; NAN (and a note on stderr) if skipped. */
-static int score_one(scorer *s, const char *where, const char *text, double *ret, sl_error *err) {
+/* The mutant text with --mutant-separator turned into ':' (the parser's). */
+static const char *with_colons(const scorer *s, const char *text, char *buf, size_t n) {
+  size_t k = strlen(s->sep);
+  if (!k || strcmp(s->sep, ":") == 0) return text;
+  size_t o = 0;
+  for (const char *p = text; *p && o + 1 < n;) {
+    if (strncmp(p, s->sep, k) == 0) { buf[o++] = ':'; p += k; }
+    else buf[o++] = *p++;
+  }
+  buf[o] = 0;
+  return buf;
+}
+
+/* ProteinGym's mutated_sequence: the whole mutated protein, residue k (from
+ * 1) numbered k + offset in the model; the mutations are the model columns
+ * where it differs from the focus (residues outside the model's columns
+ * cannot be checked and are not scored, as for a mutant string). */
+static int sequence_mutations(const scorer *s, const char *seq, sl_mutation *mut, int *ret_n, sl_error *err) {
+  const sl_model *m = s->m;
+  int64_t len = (int64_t)strlen(seq);
   int n = 0;
-  int status = sl_mutant_parse(s->m, text, s->offset, s->mut, &n, err);
+  for (int64_t i = 0; i < m->L; i++) {
+    if (m->pos[i] <= 0) continue;
+    int64_t k = m->pos[i] - s->offset - 1;
+    if (k < 0 || k >= len)
+      return sl_fail(err, SL_EINPUT, "the sequence (%lld residues) has no residue %lld (model column %lld)",
+                     (long long)len, (long long)(m->pos[i] - s->offset), (long long)i + 1);
+    unsigned char ch = (unsigned char)seq[k];
+    if (m->abc->cls[ch] != SL_CH_RESIDUE)
+      return sl_fail(err, SL_EINPUT, "'%c' at residue %lld is not a %s residue", ch, (long long)k + 1, m->abc->name);
+    uint8_t a = m->abc->code[ch];
+    if (a == m->focus[i]) continue;
+    if (m->abc->cls[(unsigned char)m->abc->symbols[m->focus[i]]] != SL_CH_RESIDUE)
+      return sl_fail(err, SL_EINPUT, "residue %lld differs from the focus, which has a gap there", (long long)k + 1);
+    if (n == SL_MAX_MUTATIONS) return sl_fail(err, SL_EINPUT, "more than %d mutations", SL_MAX_MUTATIONS);
+    mut[n++] = (sl_mutation){i, m->pos[i], m->focus[i], a};
+  }
+  *ret_n = n;
+  return SL_OK;
+}
+
+/* Score one mutant string; NAN (and a note on stderr) if skipped. */
+static int score_one(scorer *s, const char *where, const char *text, int is_sequence, double *ret, sl_error *err) {
+  int n = 0;
+  char buf[8192];
+  int status = is_sequence ? sequence_mutations(s, text, s->mut, &n, err)
+                           : sl_mutant_parse(s->m, with_colons(s, text, buf, sizeof buf), s->offset, s->mut, &n, err);
   if (status) {
     if (!s->skip) {
       char msg[2 * sizeof err->msg];
@@ -149,9 +193,10 @@ int cmd_score(int argc, char **argv) {
   cli_common_init(&c, "score", argc, argv);
   const char *model_path = NULL, *mutants = NULL, *seqs = NULL, *mutcol = "mutant";
   const char *scorecol = "seqloop_score", *dmscol = NULL, *bincol = NULL, *metrics_json = NULL;
-  const char *perp_seqs = NULL;
+  const char *perp_seqs = NULL, *seqcol = NULL;
   int singles = 0, perplexity = 0;
   scorer sc = {0};
+  sc.sep = ":";
   cli_opt opts[] = {
     CLI_STRING("model", 'm', &model_path, "FILE", "a seqloop model file", "options"),
     CLI_STRING("mutants", 0, &mutants, "LIST", "input: comma-separated mutants, e.g. A42G,K45R:L50P", NULL),
@@ -165,6 +210,10 @@ int cmd_score(int argc, char **argv) {
                "end) and perplexity e^(nats per token)", NULL),
     CLI_INT64("offset", 0, &sc.offset, -HUGE_VAL, HUGE_VAL, "K", "residue number in the model = number in the mutant + K", NULL),
     CLI_STRING("mutant-column", 0, &mutcol, "NAME", "the assay's mutant column ('A42G' or 'A42G:C50D')", NULL),
+    CLI_STRING("mutant-separator", 0, &sc.sep, "S", "what joins the mutations of one variant in the mutant\n"
+               "column and --mutants (e.g. ';' or '-'; not ',' with --mutants)", NULL),
+    CLI_STRING("sequence-column", 0, &seqcol, "NAME", "score the assay's full mutated sequences instead of its mutant\n"
+               "column (ProteinGym: mutated_sequence; residue k is number k + offset)", NULL),
     CLI_STRING("score-column", 0, &scorecol, "NAME", "name of the added column", NULL),
     CLI_FLAG("skip-invalid", 0, &sc.skip, "skip rows with a wrong wild type or position and report them\n"
              "in one summary line (default: such a row is an error)", NULL),
@@ -206,6 +255,7 @@ int cmd_score(int argc, char **argv) {
   if (optind < argc) { /* assay CSV */
     sc.path = argv[optind];
     if ((status = sl_csv_read(argv[optind], &csv, &err))) goto DONE;
+    if (seqcol) mutcol = seqcol;
     int mc = sl_csv_col(csv, mutcol);
     int dc = dmscol ? sl_csv_col(csv, dmscol) : -1, bc = bincol ? sl_csv_col(csv, bincol) : -1;
     if (mc < 0 || (dmscol && dc < 0) || (bincol && bc < 0)) {
@@ -222,7 +272,7 @@ int cmd_score(int argc, char **argv) {
       char where[512];
       snprintf(where, sizeof where, "%s line %lld ('%.100s')", csv->path, (long long)csv->line[r],
                csv->cell[r][mc]);
-      if ((status = score_one(&sc, where, csv->cell[r][mc], &score[r], &err))) goto DONE;
+      if ((status = score_one(&sc, where, csv->cell[r][mc], seqcol != NULL, &score[r], &err))) goto DONE;
       dms[r] = dc >= 0 ? parse_num(csv->cell[r][dc]) : NAN;
       double b = bc >= 0 ? parse_num(csv->cell[r][bc]) : NAN;
       bin[r] = b == 0.0 ? 0 : b == 1.0 ? 1 : -1;
@@ -236,7 +286,7 @@ int cmd_score(int argc, char **argv) {
       double v;
       char where[300];
       snprintf(where, sizeof where, "--mutants '%.200s'", t);
-      if ((status = score_one(&sc, where, t, &v, &err))) break;
+      if ((status = score_one(&sc, where, t, 0, &v, &err))) break;
       if (isnan(v)) fprintf(fp, "%s,\n", t);
       else fprintf(fp, "%s,%.6f\n", t, v);
     }

@@ -60,7 +60,11 @@ int main(int argc, char **argv) {
     return 0;
   }
   for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
-    if (strcmp(argv[1], commands[k].name) == 0) return commands[k].run(argc - 1, argv + 1);
+    if (strcmp(argv[1], commands[k].name) == 0) {
+      /* every command answers --version, also those that dispatch to subcommands (design, ledger) */
+      if (argc == 3 && strcmp(argv[2], "--version") == 0) { printf("seqloop %s\n", SL_VERSION); return 0; }
+      return commands[k].run(argc - 1, argv + 1);
+    }
   fprintf(stderr, "seqloop: unknown command '%s'\n\n", argv[1]);
   usage(stderr);
   return 2;

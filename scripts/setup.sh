@@ -22,6 +22,10 @@ PKGS=(
   libsqlite3-dev
   chromium
   fonts-dejavu-core
+  python3-dev
+  python3-cffi
+  python3-pytest
+  pkgconf
 )
 missing=()
 for p in "${PKGS[@]}"; do

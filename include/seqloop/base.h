@@ -16,7 +16,19 @@
 extern "C" {
 #endif
 
+/* The version of these headers: SL_VERSION "MAJOR.MINOR.PATCH" (the one place
+ * it is written: the Makefile, seqloop.pc and the man pages read it here) and
+ * SL_VERSION_NUMBER = MAJOR*10000 + MINOR*100 + PATCH for #if tests. The
+ * library's own version, which may differ from the headers' when a program
+ * runs against another libseqloop.so, is sl_version(). */
 #define SL_VERSION "0.1.0"
+#define SL_VERSION_MAJOR 0
+#define SL_VERSION_MINOR 1
+#define SL_VERSION_PATCH 0
+#define SL_VERSION_NUMBER (SL_VERSION_MAJOR * 10000 + SL_VERSION_MINOR * 100 + SL_VERSION_PATCH)
+
+/* sl_version(): the library's version ("0.1.0"), as SL_VERSION was when it was built. */
+const char *sl_version(void);
 
 /* Status codes. */
 enum {

@@ -62,6 +62,17 @@ struct sl_oracle {
 SL_MUSTCHECK int sl_oracle_create(const char *spec, double timeout_s, int64_t L, const char *symbols,
                                   sl_oracle **ret_o, sl_error *err);
 void sl_oracle_destroy(sl_oracle *o);
+
+/* sl_oracle_callback_register()
+ * Purpose:  Make fn the oracle "callback:NAME" (for bindings: Python's
+ *           seqloop.design). fn receives n sequences as text and fills y[k]
+ *           (pre-set to NAN: not measurable); a nonzero status with err
+ *           filled fails the round, which is rolled back. fn NULL
+ *           unregisters. A resumed campaign needs the same name registered.
+ * Returns:  SL_OK; SL_EUSAGE for a bad name; SL_ENOMEM past 16 names.
+ */
+typedef int (*sl_oracle_callback_fn)(void *ctx, const char *const *seqs, int64_t n, double *y, sl_error *err);
+SL_MUSTCHECK int sl_oracle_callback_register(const char *name, sl_oracle_callback_fn fn, void *ctx, sl_error *err);
 SL_MUSTCHECK int sl_oracle_measure(sl_oracle *o, const uint8_t *x, int64_t n, double *y, sl_error *err);
 
 /* sl_design_results_read()

@@ -332,6 +332,22 @@ SL_MUSTCHECK int sl_model_write_plmc(const char *path, const sl_model *m, const 
                                      int64_t n_weights, const float *fi, const float *fij,
                                      double theta, double lambda_h, double lambda_J,
                                      int iterations, sl_error *err);
+/* sl_model_write_plmc_msa()
+ * Purpose:  The complete plmc file, as plmc itself writes it after fitting
+ *           msa with weights w: N_valid (rows used) and N_invalid (records
+ *           ingestion dropped), num_iter (plmc writes its maxIter option),
+ *           the per-record weights (as neighbour counts, 0 when dropped),
+ *           f_i and f_ij (weighted marginals over the model's states: by
+ *           Neff, or per pair over ungapped rows when gaps are missing). The
+ *           pair marginals are computed pair by pair while writing, O(N L^2)
+ *           time and no L^2 q^2 buffer.
+ * Returns:  SL_OK; SL_EUSAGE (not a protein Potts model, or msa not the
+ *           model's columns); SL_EIO; SL_ENOMEM.
+ */
+struct sl_msa;
+SL_MUSTCHECK int sl_model_write_plmc_msa(const char *path, const sl_model *m, const struct sl_msa *msa,
+                                         const double *w, double theta, double lambda_h, double lambda_J,
+                                         int max_iter, sl_error *err);
 
 #ifdef __cplusplus
 }

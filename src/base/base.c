@@ -44,6 +44,11 @@ void sl_error_clear(sl_error *err) {
   err->msg[0] = '\0';
 }
 
+/* A program built against other headers than the library it runs with can
+ * compare this with SL_VERSION (tests/e2e/install.sh checks both agree with
+ * SL_VERSION_MAJOR/MINOR/PATCH). */
+const char *sl_version(void) { return SL_VERSION; }
+
 const char *sl_status_name(int status) {
   switch (status) {
     case SL_OK: return "ok";

@@ -6,6 +6,7 @@
  *   3. table: a measured landscape read from CSV (e.g. GB1 four-site)
  *   4. model: a seqloop model as synthetic ground truth
  *   5. external: a program answering JSON lines on stdin/stdout
+ *   7. callback: a function of the calling program (the Python bindings)
  *
  * Policy for a table's unmeasured variants (missing=na, the default): the
  * oracle answers NAN, the loop records a failed measurement (NULL) that used
@@ -707,6 +708,112 @@ DONE:
   return status;
 }
 
+/* ---- 7. callback -------------------------------------------------------------------------
+ * A function of the calling program measures: bindings (Python's
+ * seqloop.design) register a C function pointer under a name, and the spec
+ * "callback:NAME" finds it, so a campaign's stored options name the oracle
+ * as they name an external command, and a resumed campaign needs the same
+ * name registered again. The loop stays in C and calls back once per batch
+ * with the sequences as text; the callback fills y (NAN: not measurable) or
+ * returns a status with err filled, which fails the round (its transaction
+ * is rolled back). The registry is small and process-wide, guarded by a mutex. */
+#include <pthread.h>
+
+enum { CALLBACK_MAX = 16 };
+static struct {
+  char name[64];
+  sl_oracle_callback_fn fn;
+  void *ctx;
+} callbacks[CALLBACK_MAX];
+static pthread_mutex_t callbacks_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int sl_oracle_callback_register(const char *name, sl_oracle_callback_fn fn, void *ctx, sl_error *err) {
+  if (!name || !*name || strlen(name) >= sizeof callbacks[0].name || strpbrk(name, ",:"))
+    return sl_fail(err, SL_EUSAGE, "callback oracle: name '%s': expected 1..63 characters without ',' or ':'",
+                   name ? name : "");
+  int status = SL_OK, k, free_k = -1;
+  pthread_mutex_lock(&callbacks_lock);
+  for (k = 0; k < CALLBACK_MAX; k++) {
+    if (callbacks[k].fn && strcmp(callbacks[k].name, name) == 0) break;
+    if (!callbacks[k].fn && free_k < 0) free_k = k;
+  }
+  if (k == CALLBACK_MAX) k = fn ? free_k : -1;
+  if (k < 0 && fn) status = sl_fail(err, SL_ENOMEM, "callback oracle: more than %d registered", CALLBACK_MAX);
+  else if (k >= 0) {
+    snprintf(callbacks[k].name, sizeof callbacks[k].name, "%s", name);
+    callbacks[k].fn = fn; /* NULL: unregistered */
+    callbacks[k].ctx = ctx;
+  }
+  pthread_mutex_unlock(&callbacks_lock);
+  return status;
+}
+
+typedef struct {
+  sl_oracle_callback_fn fn;
+  void *ctx;
+} callback_impl;
+
+static int callback_measure(sl_oracle *o, const uint8_t *x, int64_t n, double *y, sl_error *err) {
+  callback_impl *c = o->impl;
+  char **seqs = calloc((size_t)n + 1, sizeof *seqs);
+  char *text = malloc((size_t)n * (size_t)(o->L + 1) + 1);
+  int status = SL_OK;
+  if (!seqs || !text) status = sl_fail(err, SL_ENOMEM, "out of memory");
+  for (int64_t k = 0; k < n && !status; k++) {
+    seqs[k] = text + k * (o->L + 1);
+    sl_design_decode(o, x + k * o->L, seqs[k]);
+  }
+  if (!status) {
+    for (int64_t k = 0; k < n; k++) y[k] = NAN;
+    sl_error_clear(err);
+    if ((status = c->fn(c->ctx, (const char *const *)seqs, n, y, err)) && !err->msg[0])
+      sl_fail(err, status, "callback oracle '%s' failed", o->name);
+    for (int64_t k = 0; k < n && !status; k++)
+      if (isinf(y[k])) status = sl_fail(err, SL_EINPUT, "callback oracle: value %lld of %lld is infinite",
+                                        (long long)k + 1, (long long)n);
+  }
+  free(seqs);
+  free(text);
+  return status;
+}
+
+static int callback_create(const char *name, int64_t L, const char *symbols, sl_oracle **ret_o, sl_error *err) {
+  callback_impl c = {NULL, NULL};
+  pthread_mutex_lock(&callbacks_lock);
+  for (int k = 0; k < CALLBACK_MAX; k++)
+    if (callbacks[k].fn && strcmp(callbacks[k].name, name) == 0) c = (callback_impl){callbacks[k].fn, callbacks[k].ctx};
+  pthread_mutex_unlock(&callbacks_lock);
+  if (!c.fn) return sl_fail(err, SL_EUSAGE, "callback oracle '%s' is not registered in this program", name);
+  if (L < 1) return sl_fail(err, SL_EUSAGE, "callback oracle: the sequence length is unknown (give the start sequence)");
+  if (!symbols) symbols = SL_DESIGN_PROTEIN;
+  if (strlen(symbols) < 2 || strlen(symbols) > 62)
+    return sl_fail(err, SL_EUSAGE, "callback oracle: symbols '%s': expected 2..62 characters", symbols);
+  sl_oracle *o = oracle_new("callback");
+  callback_impl *impl = malloc(sizeof *impl);
+  cJSON *j = cJSON_CreateObject();
+  if (o && impl && j) {
+    cJSON_AddStringToObject(j, "oracle", "callback");
+    cJSON_AddStringToObject(j, "name", name);
+    cJSON_AddStringToObject(j, "symbols", symbols);
+    o->spec_json = cJSON_PrintUnformatted(j);
+  }
+  cJSON_Delete(j);
+  if (!o || !impl || !o->spec_json) {
+    free(impl);
+    sl_oracle_destroy(o);
+    return sl_fail(err, SL_ENOMEM, "out of memory");
+  }
+  *impl = c;
+  o->impl = impl;
+  o->destroy_impl = free;
+  o->L = L;
+  o->q = (int)strlen(symbols);
+  memcpy(o->symbols, symbols, (size_t)o->q);
+  o->measure = callback_measure;
+  *ret_o = o;
+  return SL_OK;
+}
+
 int sl_oracle_create(const char *spec, double timeout_s, int64_t L, const char *symbols, sl_oracle **ret_o,
                      sl_error *err) {
   *ret_o = NULL;
@@ -716,5 +823,6 @@ int sl_oracle_create(const char *spec, double timeout_s, int64_t L, const char *
   if (strncmp(spec, "model:", 6) == 0) return model_create(spec + 6, ret_o, err);
   if (strcmp(spec, "lab") == 0) return lab_create(L, symbols, ret_o, err);
   if (strncmp(spec, "external:", 9) == 0) return external_create(spec + 9, timeout_s, L, symbols, ret_o, err);
+  if (strncmp(spec, "callback:", 9) == 0) return callback_create(spec + 9, L, symbols, ret_o, err);
   return sl_fail(err, SL_EUSAGE, "oracle '%s': expected ehrlich:..., table:FILE, model:FILE or external:COMMAND", spec);
 }

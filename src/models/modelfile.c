@@ -27,6 +27,8 @@
 #include <string.h>
 
 #include "seqloop/model.h"
+#include "seqloop/msa.h"
+#include "seqloop/potts.h"
 #include "seqloop/tfm.h"
 
 #include "modelfile.h"
@@ -632,17 +634,40 @@ DONE:
   return status;
 }
 
-int sl_model_write_plmc(const char *path, const sl_model *m, const double *weights,
-                        int64_t n_weights, const float *fi, const float *fij, double theta,
-                        double lambda_h, double lambda_J, int iterations, sl_error *err) {
+/* plmc's pair marginals of one pair (i < j), as plmc's MSAReadSeqs computes
+ * them: weighted counts over the rows, normalised by Neff (the sum of the
+ * weights); with gaps missing (plmc -g) over rows ungapped at both sites,
+ * normalised per pair (a uniform 1/q^2 when no row qualifies). ab is q*q,
+ * row-major: ab[a*q + b] = f_ij(a, b). */
+static void plmc_pair_frequencies(const sl_msa *msa, const double *w, int gap_missing, int q, int64_t i,
+                                  int64_t j, double *ab) {
+  memset(ab, 0, (size_t)(q * q) * sizeof *ab);
+  double sum = 0;
+  for (int64_t n = 0; n < msa->N; n++) {
+    const uint8_t *row = sl_msa_row(msa, n);
+    int a = gap_missing ? row[i] - 1 : row[i], b = gap_missing ? row[j] - 1 : row[j];
+    if (a < 0 || b < 0) continue;
+    ab[a * q + b] += w[n];
+    sum += w[n];
+  }
+  for (int k = 0; k < q * q; k++) ab[k] = sum > 0 ? ab[k] / sum : 1.0 / (q * q);
+}
+
+/* The writer behind both exports: pair marginals from fij (full L*L*q*q), or
+ * computed pair by pair from msa and w (no L^2 q^2 buffer), or zeros. */
+static int write_plmc(const char *path, const sl_model *m, const double *weights, int64_t n_weights,
+                      const float *fi, const float *fij, const sl_msa *msa, const double *w, double theta,
+                      double lambda_h, double lambda_J, int iterations, sl_error *err) {
   if (!sl_model_has(m, SL_CAP_COUPLINGS) || m->abc->type != SL_ABC_PROTEIN)
     return sl_fail(err, SL_EUSAGE, "plmc's format holds protein Potts models only");
-  sl_outfile *of = NULL;
-  int status = sl_outfile_open(path, &of, err);
-  if (status) return status;
-  FILE *fp = sl_outfile_fp(of);
   const int64_t L = m->L;
   const int q = m->q;
+  double *ab = msa ? malloc((size_t)(q * q) * sizeof *ab) : NULL;
+  if (msa && !ab) return sl_fail(err, SL_ENOMEM, "out of memory");
+  sl_outfile *of = NULL;
+  int status = sl_outfile_open(path, &of, err);
+  if (status) { free(ab); return status; }
+  FILE *fp = sl_outfile_fp(of);
   int64_t nvalid = 0;
   for (int64_t k = 0; k < n_weights; k++) nvalid += weights[k] > 0;
   int32_t ints[5] = {(int32_t)L, q, (int32_t)nvalid, (int32_t)(n_weights - nvalid), iterations};
@@ -651,7 +676,7 @@ int sl_model_write_plmc(const char *path, const sl_model *m, const double *weigh
   fwrite(flts, 4, 5, fp);
   fwrite(m->abc->symbols + (m->gap_missing ? 1 : 0), 1, (size_t)q, fp);
   for (int64_t k = 0; k < n_weights; k++) {
-    float v = weights[k] > 0 ? (float)(1.0 / weights[k]) : 0.0f;
+    float v = weights[k] > 0 ? (float)(1.0 / weights[k]) : 0.0f; /* plmc: neighbours (1 / weight) */
     fwrite(&v, 4, 1, fp);
   }
   for (int64_t i = 0; i < L; i++) fputc(m->abc->symbols[m->focus[i]], fp);
@@ -663,10 +688,50 @@ int sl_model_write_plmc(const char *path, const sl_model *m, const double *weigh
   for (int64_t k = 0; k < L * q; k++) fwrite(fi ? fi + k : &zero, 4, 1, fp);
   fwrite(m->h, 4, (size_t)(L * q), fp);
   for (int64_t i = 0; i < L; i++)
-    for (int64_t j = i + 1; j < L; j++)
-      for (int k = 0; k < q * q; k++)
-        fwrite(fij ? fij + ((size_t)i * (size_t)L + (size_t)j) * (size_t)(q * q) + k : &zero, 4, 1, fp);
+    for (int64_t j = i + 1; j < L; j++) {
+      if (msa) {
+        plmc_pair_frequencies(msa, w, m->gap_missing, q, i, j, ab);
+        for (int k = 0; k < q * q; k++) {
+          float v = (float)ab[k];
+          fwrite(&v, 4, 1, fp);
+        }
+      } else {
+        for (int k = 0; k < q * q; k++)
+          fwrite(fij ? fij + ((size_t)i * (size_t)L + (size_t)j) * (size_t)(q * q) + k : &zero, 4, 1, fp);
+      }
+    }
   for (int64_t i = 0; i < L; i++)
     for (int64_t j = i + 1; j < L; j++) fwrite(sl_model_J(m, i, j), 4, (size_t)(q * q), fp);
+  free(ab);
   return sl_outfile_commit(of, err);
+}
+
+int sl_model_write_plmc(const char *path, const sl_model *m, const double *weights,
+                        int64_t n_weights, const float *fi, const float *fij, double theta,
+                        double lambda_h, double lambda_J, int iterations, sl_error *err) {
+  return write_plmc(path, m, weights, n_weights, fi, fij, NULL, NULL, theta, lambda_h, lambda_J, iterations, err);
+}
+
+int sl_model_write_plmc_msa(const char *path, const sl_model *m, const sl_msa *msa, const double *w,
+                            double theta, double lambda_h, double lambda_J, int max_iter, sl_error *err) {
+  if (msa->L != m->L || msa->abc != m->abc)
+    return sl_fail(err, SL_EUSAGE, "plmc export: the alignment (L %lld, %s) is not the model's (L %lld, %s)",
+                   (long long)msa->L, msa->abc->name, (long long)m->L, m->abc->name);
+  const int64_t nrec = msa->rep.n_records > msa->N ? msa->rep.n_records : msa->N;
+  double *all = calloc((size_t)nrec, sizeof *all), *fd = malloc((size_t)(m->L * m->q) * sizeof *fd);
+  float *fi = malloc((size_t)(m->L * m->q) * sizeof *fi);
+  int status = !all || !fd || !fi ? sl_fail(err, SL_ENOMEM, "out of memory") : SL_OK;
+  if (!status) {
+    /* one weight per record of the file, in file order; 0 for records ingestion dropped (plmc's skipped) */
+    for (int64_t n = 0; n < msa->N; n++) all[msa->src_row ? msa->src_row[n] : n] = w[n];
+    status = sl_site_frequencies(msa, w, m->gap_missing, fd, err);
+  }
+  if (!status) {
+    for (int64_t k = 0; k < m->L * m->q; k++) fi[k] = (float)fd[k];
+    status = write_plmc(path, m, all, nrec, fi, NULL, msa, w, theta, lambda_h, lambda_J, max_iter, err);
+  }
+  free(all);
+  free(fd);
+  free(fi);
+  return status;
 }
