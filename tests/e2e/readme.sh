@@ -12,8 +12,8 @@ CASE="readme head"
 first=$(awk '/^```sh/{f=1; next} f && /^```/{exit} f' "$readme")
 check "$CASE: the first block holds exactly two commands" [ "$(printf '%s\n' "$first" | grep -c .)" -eq 2 ]
 cmd1=$(printf '%s\n' "$first" | sed -n 1p); cmd2=$(printf '%s\n' "$first" | sed -n 2p)
-check "$CASE: the first installs, builds and runs the demo ($cmd1)" \
-  [ "$cmd1" = "bash scripts/setup.sh && make -j2 && make demo" ]
+check "$CASE: the first installs the dependencies, builds, installs seqloop and runs the demo ($cmd1)" \
+  [ "$cmd1" = "bash scripts/setup.sh && make -j2 && make install && make demo" ]
 check "$CASE: .ci/run calls the second ($cmd2)" grep -qxF "$cmd2" "$root/.ci/run"
 check "$CASE: make demo runs the main job on an embedded default" \
   grep -qE '^demo:' "$root/Makefile"
