@@ -24,7 +24,7 @@ int sl_msa_from_rows(const sl_alphabet *abc, const uint8_t *x, int64_t N, int64_
                      const char *path, sl_msa **ret, sl_error *err);
 void sl_msa_destroy(sl_msa *msa);
 
-typedef struct sl_weights_opts { int convention; double theta; int threads; int kernel; } sl_weights_opts;
+typedef struct sl_weights_opts { int convention; double theta; int threads; int kernel; ...; } sl_weights_opts;
 void sl_weights_opts_init(sl_weights_opts *o);
 int sl_weights_convention_parse(const char *s);
 int sl_weights_compute(const sl_msa *msa, const sl_weights_opts *o, double *ret_w, double *ret_neff, sl_error *err);
