@@ -152,5 +152,6 @@ int cli_audit_leakage(cli_common *c, const char *train, const char *test, double
                       const char *per_seq, int skip_invalid);
 int cmd_design(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
+int cmd_benchmark(int argc, char **argv);
 
 #endif

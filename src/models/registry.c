@@ -10,7 +10,9 @@
   X(profile)     \
   X(potts)       \
   X(ar)          \
-  X(tfm)
+  X(tfm)         \
+  X(lor)         \
+  X(gemme)
 
 #define DECLARE(k) extern const sl_model_ops sl_##k##_ops;
 #define ENTRY(k) &sl_##k##_ops,
