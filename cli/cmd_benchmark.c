@@ -113,7 +113,7 @@ int cmd_benchmark(int argc, char **argv) {
     CLI_STRING("models", 0, &models, "RECIPE", "models, '+'-joined with optional :weight (lor, gemme, profile, potts)", "recipe"),
     CLI_STRING("ensemble", 0, &ensemble, "E", "rank|z: how several models are combined within an assay", NULL),
     CLI_FLAG("rsa", 0, &rsa, "scale field-only models by 1 - min(RSA,100)/100 (CSV column RSA)", NULL),
-    CLI_DOUBLE("theta", 0, &theta, 0, 1, "X", "sequence weights: plmc convention, neighbour at identity >= 1-X", NULL),
+    CLI_DOUBLE("theta", 0, &theta, -1, 1, "X", "sequence weights: plmc convention, neighbour at identity >= 1-X (negative: all weights 1)", NULL),
     CLI_STRING("only", 0, &only, "IDS", "comma-separated assay ids (default: every assay in DATADIR)", "assays"),
     CLI_FLAG("retry", 0, &retry, "recompute assays whose result file exists (default: skip them)", NULL),
     CLI_STRING("reference", 0, &ref, "CSV", "ProteinGym's DMS_substitutions.csv (UniProt ID, selection type)", "summary"),
@@ -142,6 +142,8 @@ int cmd_benchmark(int argc, char **argv) {
   char **msg = calloc((size_t)l.n, sizeof *msg);
   int threads = c.w.threads > 0 ? c.w.threads : sl_threads_default();
   int done = 0, skipped = 0;
+  /* threads go across assays; a single assay gets them inside (weights, potts) */
+  r.threads = l.n == 1 ? threads : 1;
 #pragma omp parallel for schedule(dynamic) num_threads(threads)
   for (int a = 0; a < l.n; a++) {
     char p[4096];
