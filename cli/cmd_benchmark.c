@@ -11,9 +11,11 @@
 
 #include "cli.h"
 #include "seqloop/benchmark.h"
+#include "seqloop/sasa.h"
 
 static const cli_cmdinfo info = {
-  "benchmark", "seqloop benchmark [options] -o OUTDIR DATADIR",
+  "benchmark", "seqloop benchmark [options] -o OUTDIR DATADIR\n"
+  "       seqloop benchmark --rsa-of STRUCTURE [--chain C] [-o FILE]",
   "Runs a zero-shot recipe over every assay <id>/<id>.csv + <id>/<id>.a2m of DATADIR\n"
   "(first alignment row = the assayed protein): fits the recipe's models to the\n"
   "alignment, scores every variant, and writes OUTDIR/<id>.scores.csv and\n"
@@ -22,7 +24,9 @@ static const cli_cmdinfo info = {
   "run resumes where it stopped. Then OUTDIR/summary.csv: per-assay metrics and\n"
   "ProteinGym's aggregate (UniProt ID, then selection type, then the mean of types)\n"
   "with bootstrap standard errors; --compare DIR adds paired-bootstrap differences\n"
-  "against another run's OUTDIR. docs/scoring.md has every definition.\n",
+  "against another run's OUTDIR. docs/scoring.md has every definition.\n"
+  "With --rsa-of, writes the relative solvent accessibility of each residue of one\n"
+  "chain of a PDB/mmCIF file instead (Shrake-Rupley; CSV num,icode,aa,sasa,rsa).\n",
   "recipes: lor | gemme | profile | potts, joined by '+', each with an optional\n"
   ":weight (gemme:0.6+lor:0.4); --rsa scales the field-only models by\n"
   "1 - min(RSA,100)/100 from the CSV's RSA column (RSALOR).\n"};
@@ -104,7 +108,8 @@ int cmd_benchmark(int argc, char **argv) {
   cli_common c;
   cli_common_init(&c, "benchmark", argc, argv);
   const char *models = "gemme+lor", *ensemble = "rank", *outdir = NULL, *only = NULL;
-  const char *compare = NULL, *ref = NULL;
+  const char *compare = NULL, *ref = NULL, *rsa_of = NULL, *chain = "A";
+  int n_points = 100;
   int rsa = 0, n_boot = 1000, retry = 0;
   double theta = 0.2;
   uint64_t seed = 1;
@@ -120,17 +125,41 @@ int cmd_benchmark(int argc, char **argv) {
     CLI_STRING("compare", 0, &compare, "DIR", "another run's OUTDIR: paired-bootstrap differences", NULL),
     CLI_INT("boot", 0, &n_boot, 0, 1000000, "N", "bootstrap resamples of the assays", NULL),
     CLI_UINT64("seed", 0, &seed, 0, UINT64_MAX, "S", "bootstrap seed", NULL),
-    CLI_STRING("output", 'o', &outdir, "DIR", "output folder (created; results resumable)", "output"),
+    CLI_STRING("rsa-of", 0, &rsa_of, "FILE", "write per-residue RSA of a PDB/mmCIF chain to -o and exit", "structure"),
+    CLI_STRING("chain", 0, &chain, "C", "chain for --rsa-of (author id)", NULL),
+    CLI_INT("points", 0, &n_points, 1, 100000, "N", "Shrake-Rupley points per atom", NULL),
+    CLI_STRING("output", 'o', &outdir, "DIR", "output folder (created; results resumable); with --rsa-of a CSV file", "output"),
     CLI_OPTS_GENERAL(&c), CLI_END};
   int rc = cli_common_parse(&c, &info, opts, &optind_);
   if (rc >= 0) return rc;
+  sl_error err;
+  sl_error_clear(&err);
+  int status;
+  if (rsa_of) {
+    if (optind_ != argc) return cli_usage_error(&info, "--rsa-of takes no data folder");
+    sl_sasa_res *sr;
+    int64_t nr;
+    if ((status = sl_rsa_compute(rsa_of, chain, n_points, &sr, &nr, &err))) return cli_error(&c, status, &err);
+    size_t cap = 64 + (size_t)nr * 64, len = 0;
+    char *text = malloc(cap);
+    if (!text) { free(sr); sl_fail(&err, SL_ENOMEM, "out of memory"); return cli_error(&c, SL_ENOMEM, &err); }
+    len += (size_t)snprintf(text, cap, "num,icode,aa,sasa,rsa\n");
+    for (int64_t k = 0; k < nr; k++)
+      len += (size_t)snprintf(text + len, cap - len, "%lld,%c,%c,%.3f,%.3f\n", (long long)sr[k].num,
+                              sr[k].icode == ' ' ? '.' : sr[k].icode, sr[k].aa, sr[k].sasa, sr[k].rsa);
+    free(sr);
+    const char *o = outdir ? outdir : "-";
+    status = cli_write_text(o, text, &err);
+    free(text);
+    if (status) return cli_error(&c, status, &err);
+    cli_input(&c, "structure", rsa_of);
+    return cli_prov_exit(&c, o);
+  }
   if (optind_ != argc - 1) return cli_usage_error(&info, "expected one data folder");
   if (!outdir) return cli_usage_error(&info, "-o OUTDIR is required");
   const char *dir = argv[optind_];
-  sl_error err;
-  sl_error_clear(&err);
   sl_bench_recipe r;
-  int status = sl_bench_recipe_parse(models, ensemble, rsa, &r, &err);
+  status = sl_bench_recipe_parse(models, ensemble, rsa, &r, &err);
   if (status) return cli_usage_error(&info, "%s", err.msg);
   r.theta = theta;
   idlist l = {0};

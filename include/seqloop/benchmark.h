@@ -26,7 +26,7 @@ enum { SL_ENS_RANK = 0, SL_ENS_Z = 1 };
 
 typedef struct sl_bench_recipe {
   int n;                                 /* components */
-  char kind[SL_BENCH_MAX_MODELS][16];    /* lor, gemme, profile, potts */
+  char comp[SL_BENCH_MAX_MODELS][16];    /* model of each component: lor, gemme, profile, potts */
   double weight[SL_BENCH_MAX_MODELS];    /* ensemble weights (> 0) */
   int ensemble;                          /* SL_ENS_RANK (default) or SL_ENS_Z */
   int rsa;                               /* 1: scale field-only kinds by 1 - min(RSA,100)/100 */

@@ -56,7 +56,7 @@ int sl_bench_recipe_parse(const char *models, const char *ensemble, int rsa, sl_
     if (!ok) return sl_fail(err, SL_EUSAGE, "recipe '%s': unknown model '%s' (lor, gemme, profile, potts)", models, part);
     if (rsa && strcmp(part, "potts") == 0)
       return sl_fail(err, SL_EUSAGE, "recipe '%s': the RSA factor needs field-only models; potts has couplings", models);
-    snprintf(r->kind[r->n], sizeof r->kind[0], "%.15s", part);
+    snprintf(r->comp[r->n], sizeof r->comp[0], "%.15s", part);
     r->weight[r->n++] = wt;
     p = e ? e + 1 : p + len;
   }
@@ -220,7 +220,7 @@ int sl_bench_assay(const char *dir, const char *id, const sl_bench_recipe *r, co
     }
   }
   for (int c = 0; c < r->n; c++) {
-    if ((status = fit_one(r->kind[c], msa, w, r->threads, &m[c], err))) goto done;
+    if ((status = fit_one(r->comp[c], msa, w, r->threads, &m[c], err))) goto done;
     if (r->rsa) {
       /* per-column factor from the CSV's RSA of single mutants at that position;
        * a column without one keeps factor 1 (documented) */
@@ -279,7 +279,7 @@ int sl_bench_assay(const char *dir, const char *id, const sl_bench_recipe *r, co
   if ((status = sl_outfile_open(path, &of, err))) goto done;
   FILE *fp = sl_outfile_fp(of);
   fprintf(fp, "mutant,DMS_score");
-  for (int c = 0; c < r->n; c++) fprintf(fp, ",%s", r->kind[c]);
+  for (int c = 0; c < r->n; c++) fprintf(fp, ",%s", r->comp[c]);
   fprintf(fp, ",score,n_outside\n");
   for (int64_t k = 0; k < n; k++) {
     fprintf(fp, "%s,%s", csv->cell[k][cm], csv->cell[k][cs]);
