@@ -29,14 +29,17 @@ typedef struct sl_bench_recipe {
   char comp[SL_BENCH_MAX_MODELS][16];    /* model of each component: lor, gemme, profile, potts */
   double weight[SL_BENCH_MAX_MODELS];    /* ensemble weights (> 0) */
   int ensemble;                          /* SL_ENS_RANK (default) or SL_ENS_Z */
-  int rsa;                               /* 1: scale field-only kinds by 1 - min(RSA,100)/100 */
+  int rsa;                               /* 1: every component scaled by RSA (--rsa) */
+  int comp_rsa[SL_BENCH_MAX_MODELS];     /* component scaled by 1 - min(RSA,100)/100 ("kind@rsa") */
   double theta;                          /* weights: plmc convention, 0.2 */
   int threads;                           /* threads inside one assay (weights, potts) */
 } sl_bench_recipe;
 
 /* sl_bench_recipe_parse()
- * Purpose:  "lor", "lor+gemme", "gemme:0.6+lor:0.4" (kind[:weight] joined by
- *           '+'); ensemble "rank" or "z"; defaults theta 0.2, threads 1.
+ * Purpose:  "lor", "lor+gemme", "gemme@rsa:0.6+lor:0.4" (kind[@rsa][:weight]
+ *           joined by '+'; @rsa scales that component by the RSA factor, rsa
+ *           = 1 scales all); ensemble "rank" or "z"; defaults theta 0.2,
+ *           threads 1.
  * Returns:  SL_OK; SL_EUSAGE naming the bad part.
  */
 SL_MUSTCHECK int sl_bench_recipe_parse(const char *models, const char *ensemble, int rsa,

@@ -51,12 +51,22 @@ int sl_bench_recipe_parse(const char *models, const char *ensemble, int rsa, sl_
       if (*end || !(wt > 0) || !isfinite(wt))
         return sl_fail(err, SL_EUSAGE, "recipe '%s': weight '%s' is not a positive number", models, colon + 1);
     }
+    int crsa = rsa;
+    char *at = strchr(part, '@');
+    if (at) {
+      if (strcmp(at, "@rsa") != 0)
+        return sl_fail(err, SL_EUSAGE, "recipe '%s': unknown suffix '%s' (only @rsa)", models, at);
+      *at = 0;
+      crsa = 1;
+    }
     int ok = 0;
     for (size_t k = 0; k < sizeof known_kinds / sizeof *known_kinds; k++) ok |= strcmp(part, known_kinds[k]) == 0;
     if (!ok) return sl_fail(err, SL_EUSAGE, "recipe '%s': unknown model '%s' (lor, gemme, profile, potts)", models, part);
-    if (rsa && strcmp(part, "potts") == 0)
+    if (crsa && strcmp(part, "potts") == 0)
       return sl_fail(err, SL_EUSAGE, "recipe '%s': the RSA factor needs field-only models; potts has couplings", models);
     snprintf(r->comp[r->n], sizeof r->comp[0], "%.15s", part);
+    r->comp_rsa[r->n] = crsa;
+    if (crsa) r->rsa = 1;
     r->weight[r->n++] = wt;
     p = e ? e + 1 : p + len;
   }
@@ -75,7 +85,8 @@ static int fit_one(const char *kind, const sl_msa *msa, const double *w, int thr
     sl_plm_opts_init(&o);
     o.threads = threads;
     if ((status = sl_plm_preset("evcouplings", msa->L, msa->abc->q, &o, err))) return status;
-    status = sl_potts_fit_plm(msa, w, &o, m, NULL, err);
+    sl_plm_report rep;
+    status = sl_potts_fit_plm(msa, w, &o, m, &rep, err);
   }
   if (status) return status;
   memcpy((*m)->focus, sl_msa_row(msa, msa->focus), (size_t)msa->L);
@@ -221,7 +232,7 @@ int sl_bench_assay(const char *dir, const char *id, const sl_bench_recipe *r, co
   }
   for (int c = 0; c < r->n; c++) {
     if ((status = fit_one(r->comp[c], msa, w, r->threads, &m[c], err))) goto done;
-    if (r->rsa) {
+    if (r->comp_rsa[c]) {
       /* per-column factor from the CSV's RSA of single mutants at that position;
        * a column without one keeps factor 1 (documented) */
       for (int64_t i = 0; i < L; i++) fac[i] = 1.0;
@@ -279,7 +290,7 @@ int sl_bench_assay(const char *dir, const char *id, const sl_bench_recipe *r, co
   if ((status = sl_outfile_open(path, &of, err))) goto done;
   FILE *fp = sl_outfile_fp(of);
   fprintf(fp, "mutant,DMS_score");
-  for (int c = 0; c < r->n; c++) fprintf(fp, ",%s", r->comp[c]);
+  for (int c = 0; c < r->n; c++) fprintf(fp, ",%s%s", r->comp[c], r->comp_rsa[c] ? "@rsa" : "");
   fprintf(fp, ",score,n_outside\n");
   for (int64_t k = 0; k < n; k++) {
     fprintf(fp, "%s,%s", csv->cell[k][cm], csv->cell[k][cs]);

@@ -57,7 +57,13 @@ check "a missing result is recomputed" grep -q '2 assays (1 resumed, 0 failed' $
 # paired comparison with another recipe
 run_sl benchmark -q --models lor --boot 50 --compare $TMP/res -o $TMP/out2 $D
 check "paired difference row" grep -q '^spearman,paired-difference,' $TMP/out2/summary.csv
+# every model of a recipe: potts and profile fit through the same path; @rsa per component
+run_sl benchmark -q --models potts+profile:0.5 --ensemble z --boot 0 -o $TMP/pp $D
+check "potts+profile recipe runs (exit $RC)" [ "$RC" -eq 0 ]
+check "  both columns in the scores" grep -q '^mutant,DMS_score,potts,profile,score,n_outside$' $TMP/pp/TOY_ONE.scores.csv
 # errors
+run_sl benchmark -q --models lor@xyz -o $TMP/x $D
+check "unknown @suffix: usage error" [ "$RC" -eq 2 ]
 run_sl benchmark -q --models lor+bogus -o $TMP/x $D
 check "unknown model: usage error (2)" [ "$RC" -eq 2 ]
 check "  names it" grep -q bogus $TMP/err
