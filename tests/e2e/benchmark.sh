@@ -35,6 +35,10 @@ cp $D/TOY_ONE/TOY_ONE.a2m $D/TOY_TWO/TOY_TWO.a2m
 sed 's/TOY_ONE/TOY_TWO/' $D/TOY_ONE/TOY_ONE.a2m > $D/TOY_TWO/TOY_TWO.a2m
 printf 'mutant,DMS_score\nK2R,1\nV4I,2\nE5D,0.5\nW6F,0.1\n' > $D/TOY_TWO/TOY_TWO.csv
 mkdir -p $D/not_an_assay
+run_sl benchmark -h
+check "-h: exit 0, usage first, recipe options listed" bash -c '[ "$1" -eq 0 ] && head -1 "$2" | grep -q "^usage: seqloop benchmark" && grep -q -- "--models RECIPE" "$2" && grep -q -- "--rsa-of FILE" "$2"' _ "$RC" "$TMP/out"
+"$BIN" benchmark --options-json > $TMP/oj 2>&1
+check "--options-json lists models, ensemble, boot" /usr/bin/python3 -c 'import json,sys; n={o["name"] for o in json.load(open(sys.argv[1]))["options"]}; assert {"models","ensemble","boot","compare","rsa-of"} <= n' $TMP/oj
 run_sl benchmark -q -t 2 --models gemme+lor --boot 50 -o $TMP/res $D
 check "benchmark runs (exit $RC)" [ "$RC" -eq 0 ]
 check "one scores file per assay" test -s $TMP/res/TOY_TWO.scores.csv
