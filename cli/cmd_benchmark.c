@@ -110,7 +110,7 @@ int cmd_benchmark(int argc, char **argv) {
   const char *models = "gemme+lor", *ensemble = "rank", *outdir = NULL, *only = NULL;
   const char *compare = NULL, *ref = NULL, *rsa_of = NULL, *chain = "A";
   int n_points = 100;
-  int rsa = 0, n_boot = 1000, retry = 0;
+  int rsa = 0, n_boot = 1000, retry = 0, save_models = 0;
   double theta = 0.2;
   uint64_t seed = 1;
   int optind_;
@@ -119,6 +119,7 @@ int cmd_benchmark(int argc, char **argv) {
     CLI_STRING("ensemble", 0, &ensemble, "E", "rank|z: how several models are combined within an assay", NULL),
     CLI_FLAG("rsa", 0, &rsa, "scale field-only models by 1 - min(RSA,100)/100 (CSV column RSA)", NULL),
     CLI_DOUBLE("theta", 0, &theta, -1, 1, "X", "sequence weights: plmc convention, neighbour at identity >= 1-X (negative: all weights 1)", NULL),
+    CLI_FLAG("save-models", 0, &save_models, "write each fitted model as OUTDIR/<id>.<kind>[@rsa].model (for seqloop score)", NULL),
     CLI_STRING("only", 0, &only, "IDS", "comma-separated assay ids (default: every assay in DATADIR)", "assays"),
     CLI_FLAG("retry", 0, &retry, "recompute assays whose result file exists (default: skip them)", NULL),
     CLI_STRING("reference", 0, &ref, "CSV", "ProteinGym's DMS_substitutions.csv (UniProt ID, selection type)", "summary"),
@@ -162,6 +163,7 @@ int cmd_benchmark(int argc, char **argv) {
   status = sl_bench_recipe_parse(models, ensemble, rsa, &r, &err);
   if (status) return cli_usage_error(&info, "%s", err.msg);
   r.theta = theta;
+  r.save_models = save_models;
   idlist l = {0};
   if (list_assays(dir, only, &l)) { sl_fail(&err, SL_EINPUT, "%s: %s", dir, strerror(errno)); return cli_error(&c, SL_EINPUT, &err); }
   if (l.n == 0) { sl_fail(&err, SL_EINPUT, "%s: no assay folders <id>/<id>.csv + <id>/<id>.a2m%s", dir, only ? " matching --only" : ""); return cli_error(&c, SL_EINPUT, &err); }

@@ -33,6 +33,7 @@ typedef struct sl_bench_recipe {
   int comp_rsa[SL_BENCH_MAX_MODELS];     /* component scaled by 1 - min(RSA,100)/100 ("kind@rsa") */
   double theta;                          /* weights: plmc convention, 0.2 */
   int threads;                           /* threads inside one assay (weights, potts) */
+  int save_models;                       /* 1: write each fitted component as <out>/<id>.<comp>.model */
 } sl_bench_recipe;
 
 /* sl_bench_recipe_parse()
@@ -63,6 +64,9 @@ typedef struct sl_bench_result {
  *             <out>/<id>.scores.csv  mutant,DMS_score,<kind>...,score,n_outside
  *             <out>/<id>.result.csv  the metrics (written last: its presence
  *                                    marks the assay done, for resuming)
+ *           and, with save_models, each component's model file
+ *           <out>/<id>.<kind>[@rsa].model, its meta recording the fit
+ *           (kind, theta, constants, RSA factors if scaled).
  * Returns:  SL_OK; SL_EINPUT (missing/bad files, a wrong wild type),
  *           SL_EUSAGE (RSA asked for a kind with couplings), SL_ENOMEM, I/O.
  */

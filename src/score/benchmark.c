@@ -126,6 +126,33 @@ static int split_outside(const sl_model *m, const char *text, char *buf, size_t 
   return 0;
 }
 
+/* The fitted component as a model file, its meta saying how it was made
+ * (the RSA factors when scaled: "a flag recorded in the model"). */
+static int save_model(sl_model *m, const sl_bench_recipe *r, int c, const double *fac,
+                      const char *out, const char *id, sl_error *err) {
+  size_t cap = 512 + (size_t)m->L * 24, len = 0;
+  char *meta = sl_malloc(cap, 1);
+  if (!meta) return sl_fail(err, SL_ENOMEM, "out of memory");
+  len += (size_t)snprintf(meta, cap,
+                          "{\"fit\": {\"by\": \"seqloop benchmark\", \"assay\": \"%s\", \"kind\": \"%s\", "
+                          "\"weights\": \"plmc\", \"theta\": %.17g, \"constants\": \"%s\", \"rsa_factor\": ",
+                          id, r->comp[c], r->theta,
+                          strcmp(r->comp[c], "lor") == 0 ? "r=0.01" : strcmp(r->comp[c], "gemme") == 0 ? "alpha=0.6 r=0.01" :
+                          strcmp(r->comp[c], "profile") == 0 ? "lambda_h=0.01" : "preset evcouplings");
+  if (r->comp_rsa[c]) {
+    len += (size_t)snprintf(meta + len, cap - len, "{\"source\": \"CSV column RSA\", \"formula\": \"1 - min(RSA,100)/100\", \"factors\": [");
+    for (int64_t i = 0; i < m->L; i++) len += (size_t)snprintf(meta + len, cap - len, "%s%.6g", i ? ", " : "", fac[i]);
+    len += (size_t)snprintf(meta + len, cap - len, "]}}}");
+  } else {
+    len += (size_t)snprintf(meta + len, cap - len, "null}}");
+  }
+  free(m->meta);
+  m->meta = meta;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s.%s%s.model", out, id, r->comp[c], r->comp_rsa[c] ? "@rsa" : "");
+  return sl_model_write(path, m, err);
+}
+
 static void normalise(double *s, int64_t n, int mode) {
   if (mode == SL_ENS_RANK) {
     double *rk = sl_malloc((size_t)n, sizeof *rk);
@@ -246,6 +273,7 @@ int sl_bench_assay(const char *dir, const char *id, const sl_bench_recipe *r, co
       }
       if ((status = sl_model_scale_columns(m[c], fac, err))) goto done;
     }
+    if (r->save_models && (status = save_model(m[c], r, c, fac, out, id, err))) goto done;
     for (int64_t k = 0; k < n; k++) {
       char buf[4096];
       int no = 0;

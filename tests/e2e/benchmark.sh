@@ -65,6 +65,11 @@ check "paired difference row" grep -q '^spearman,paired-difference,' $TMP/out2/s
 run_sl benchmark -q --models potts+profile:0.5 --ensemble z --boot 0 -o $TMP/pp $D
 check "potts+profile recipe runs (exit $RC)" [ "$RC" -eq 0 ]
 check "  both columns in the scores" grep -q '^mutant,DMS_score,potts,profile,score,n_outside$' $TMP/pp/TOY_ONE.scores.csv
+# saved models score through `seqloop score` exactly as inside the benchmark
+run_sl benchmark -q --save-models --models gemme+lor --boot 0 -o $TMP/sv $D
+check "--save-models writes one model per component" test -s $TMP/sv/TOY_ONE.gemme.model -a -s $TMP/sv/TOY_ONE.lor.model
+run_sl score -q -m $TMP/sv/TOY_ONE.lor.model --dms-score-column DMS_score --skip-invalid -o $TMP/sv/s.csv $D/TOY_ONE/TOY_ONE.csv
+check "seqloop score with the saved lor model: same K2R score" awk -v a="$(grep ^K2R, $TMP/sv/s.csv | cut -d, -f4)" -v b="$(grep ^K2R, $TMP/sv/TOY_ONE.scores.csv | cut -d, -f4)" 'BEGIN{d=a-b; exit !(a!="" && d<1e-5 && d>-1e-5)}' 
 # errors
 run_sl benchmark -q --models lor@xyz -o $TMP/x $D
 check "unknown @suffix: usage error" [ "$RC" -eq 2 ]
@@ -86,7 +91,8 @@ if need $P/AMFR_HUMAN_Tsuboyama_2023_4G3O/AMFR_HUMAN_Tsuboyama_2023_4G3O.a2m; th
   run_sl benchmark -q --models lor --only AMFR_HUMAN_Tsuboyama_2023_4G3O --boot 0 -o $TMP/real $P
   check "AMFR lor Spearman 0.536 (LORw on the same alignment: 0.535)" \
     awk -F, 'NR==2 && $4>0.530 && $4<0.542{f=1} END{exit !f}' $TMP/real/AMFR_HUMAN_Tsuboyama_2023_4G3O.result.csv
-  run_sl benchmark -q --models gemme --rsa --only AMFR_HUMAN_Tsuboyama_2023_4G3O --boot 0 -o $TMP/real2 $P
+  run_sl benchmark -q --save-models --models gemme --rsa --only AMFR_HUMAN_Tsuboyama_2023_4G3O --boot 0 -o $TMP/real2 $P
+  check "the RSA factors are recorded in the saved model" grep -aq '"source": *"CSV column RSA"' $TMP/real2/AMFR_HUMAN_Tsuboyama_2023_4G3O.gemme@rsa.model
   check "AMFR gemme x RSA runs and improves on gemme alone" \
     awk -F, 'NR==2 && $4>0.55{f=1} END{exit !f}' $TMP/real2/AMFR_HUMAN_Tsuboyama_2023_4G3O.result.csv
 fi
