@@ -10,9 +10,9 @@
   X(profile)     \
   X(potts)       \
   X(ar)          \
-  X(tfm)         \
   X(lor)         \
-  X(gemme)
+  X(gemme)       \
+  X(tfm)
 
 #define DECLARE(k) extern const sl_model_ops sl_##k##_ops;
 #define ENTRY(k) &sl_##k##_ops,
