@@ -58,7 +58,8 @@ static void test_lor(void) {
   CHECK(sl_model_scale_columns(m, bad, &err) == SL_EINPUT, "a negative factor is refused");
   CHECK_NEAR(sl_rsa_factor(30), 0.7, 1e-12, "RSA factor 1 - 30/100");
   CHECK_NEAR(sl_rsa_factor(130), 0.0, 1e-12, "RSA above 100 clamps to factor 0");
-  CHECK(sl_lor_fit(a, w, 0, &m, &err) == SL_EUSAGE, "regularisation 0 refused");
+  sl_model *m0;
+  CHECK(sl_lor_fit(a, w, 0, &m0, &err) == SL_EUSAGE && m0 == NULL, "regularisation 0 refused");
   sl_model_destroy(m);
   sl_msa_destroy(a);
 }
