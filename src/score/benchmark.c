@@ -108,10 +108,12 @@ static int split_outside(const sl_model *m, const char *text, char *buf, size_t 
     if (len >= sizeof mut) return -1;
     memcpy(mut, p, len);
     mut[len] = 0;
-    long pos = len > 2 ? strtol(mut + 1, NULL, 10) : 0;
-    int inside = 0;
+    char *end = NULL;
+    long pos = len > 2 ? strtol(mut + 1, &end, 10) : 0;
+    /* not "X<number>Y" (e.g. "_wt", garbage): the parser decides, never the fallback */
+    int inside = len <= 2 || end == mut + 1;
     for (int64_t i = 0; i < m->L && !inside; i++) inside = m->pos[i] == pos;
-    if (inside || len <= 2) {
+    if (inside) {
       if (k + len + 2 > nbuf) return -1;
       if (k) buf[k++] = ':';
       memcpy(buf + k, mut, len);

@@ -33,7 +33,7 @@ M1L,0.1,1
 CSV
 cp $D/TOY_ONE/TOY_ONE.a2m $D/TOY_TWO/TOY_TWO.a2m
 sed 's/TOY_ONE/TOY_TWO/' $D/TOY_ONE/TOY_ONE.a2m > $D/TOY_TWO/TOY_TWO.a2m
-printf 'mutant,DMS_score\nK2R,1\nV4I,2\nE5D,0.5\nW6F,0.1\n' > $D/TOY_TWO/TOY_TWO.csv
+printf 'mutant,DMS_score\nK2R,1\nV4I,2\nE5D,0.5\nW6F,0.1\n_wt,0.3\n' > $D/TOY_TWO/TOY_TWO.csv
 mkdir -p $D/not_an_assay
 run_sl benchmark -h
 check "-h: exit 0, usage first, recipe options listed" bash -c '[ "$1" -eq 0 ] && head -1 "$2" | grep -q "^usage: seqloop benchmark" && grep -q -- "--models RECIPE" "$2" && grep -q -- "--rsa-of FILE" "$2"' _ "$RC" "$TMP/out"
@@ -45,6 +45,7 @@ check "one scores file per assay" test -s $TMP/res/TOY_TWO.scores.csv
 check "every variant scored (8 rows + header)" [ "$(wc -l < $TMP/res/TOY_ONE.scores.csv)" -eq 9 ]
 check "header: components, ensemble score, flag" grep -q '^mutant,DMS_score,gemme,lor,score,n_outside$' $TMP/res/TOY_ONE.scores.csv
 check "L3A (an insert) flagged, scored as the wild type (0)" grep -q '^L3A,-0.5,0,0,[0-9.e-]*,1$' $TMP/res/TOY_ONE.scores.csv
+check "the wild type (_wt) scores 0 and is not flagged" grep -q '^_wt,0.3,0,0,[0-9.e-]*,0$' $TMP/res/TOY_TWO.scores.csv
 check "result counts the flagged variant" grep -q '^TOY_ONE,8,1,' $TMP/res/TOY_ONE.result.csv
 check "AUC and MCC with DMS_score_bin" awk -F, 'NR==2 && $7!="nan" && $8!="nan"{f=1} END{exit !f}' $TMP/res/TOY_ONE.result.csv
 check "no AUC without DMS_score_bin" awk -F, 'NR==2 && $7=="nan"{f=1} END{exit !f}' $TMP/res/TOY_TWO.result.csv
