@@ -157,5 +157,6 @@ int cli_audit_leakage(cli_common *c, const char *train, const char *test, double
 int cmd_design(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_benchmark(int argc, char **argv);
 
 #endif

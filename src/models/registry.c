@@ -10,6 +10,8 @@
   X(profile)     \
   X(potts)       \
   X(ar)          \
+  X(lor)         \
+  X(gemme)       \
   X(tfm)
 
 #define DECLARE(k) extern const sl_model_ops sl_##k##_ops;

@@ -22,15 +22,17 @@ static float rnd(float scale) {
 }
 
 static void check_registry(void) {
-  const char *names[] = {"profile", "potts", "ar", "tfm"};
+  const char *names[] = {"profile", "potts", "ar", "tfm", "lor", "gemme"};
   unsigned want[] = {SL_CAP_NORMALISED | SL_CAP_CONDITIONALS | SL_CAP_ALIGNED | SL_CAP_INDEPENDENT,
                      SL_CAP_COUPLINGS | SL_CAP_CONDITIONALS | SL_CAP_ALIGNED,
                      SL_CAP_NORMALISED | SL_CAP_EXACT_SAMPLE | SL_CAP_ALIGNED,
-                     SL_CAP_NORMALISED | SL_CAP_EXACT_SAMPLE};
+                     SL_CAP_NORMALISED | SL_CAP_EXACT_SAMPLE,
+                     SL_CAP_CONDITIONALS | SL_CAP_ALIGNED | SL_CAP_INDEPENDENT,
+                     SL_CAP_CONDITIONALS | SL_CAP_ALIGNED | SL_CAP_INDEPENDENT};
   int n = 0;
   while (sl_model_kind_at(n)) n++;
-  CHECK(n == 4, "registry: four kinds (%d)", n);
-  for (int k = 0; k < 4; k++) {
+  CHECK(n == 6, "registry: six kinds (%d)", n);
+  for (int k = 0; k < 6; k++) {
     const sl_model_ops *o = sl_model_kind(names[k]);
     CHECK(o && !strcmp(o->name, names[k]) && o->caps == want[k] && o->energy,
           "registry: '%s' found by name, its capabilities %#x", names[k], o ? o->caps : 0);

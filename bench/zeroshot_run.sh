@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# bench/zeroshot_run.sh: the zero-shot numbers of docs/benchmarks.md (issue 12):
+# every recipe over ../shared/data/proteingym_subset, BLAT_ECOLX (Stiffler
+# 2015, column 2500) laid out as an assay folder, paired differences, and the
+# per-assay table. Resumable (seqloop benchmark skips finished assays).
+# usage: bench/zeroshot_run.sh [OUTDIR]   (default bench/results/zeroshot)
+set -eu
+cd "$(dirname "$0")/.."
+OUT=${1:-bench/results/zeroshot}
+DATA=${SEQLOOP_DATA:-../shared/data}
+P=$DATA/proteingym_subset
+REF=$DATA/proteingym_reference/DMS_substitutions.csv
+T=${THREADS:-2}
+mkdir -p "$OUT"
+run() { # name recipe [extra options]
+  local n=$1 r=$2; shift 2
+  ./seqloop benchmark -q -t "$T" --models "$r" --reference "$REF" "$@" -o "$OUT/$n" "$P" || true
+}
+run profile profile
+run lor lor
+run gemme gemme
+run gl gemme+lor
+run lor_rsa lor@rsa
+run gemme_rsa gemme@rsa
+run gl_rsa gemme@rsa+lor@rsa
+STAB=$(ls "$P" | grep Tsuboyama | paste -sd,)
+for pair in gemme:lor gemme:profile gl_rsa:lor_rsa gemme_rsa:lor_rsa gl_rsa:gemme; do
+  a=${pair%%:*}; b=${pair##*:}
+  r=$(head -1 "$(ls "$OUT/$a"/*.scores.csv | head -1)" | cut -d, -f3- | sed 's/,score,n_outside//; s/,/+/g')
+  mkdir -p "$OUT/cmp_$a-$b"; cp "$OUT/$a"/*.result.csv "$OUT/cmp_$a-$b/"
+  ./seqloop benchmark -q --only "$STAB" --models "$r" --compare "$OUT/$b" --reference "$REF" -o "$OUT/cmp_$a-$b" "$P"
+  echo "$a - $b (20 stability): $(grep '^spearman,paired' "$OUT/cmp_$a-$b/summary.csv" | cut -d, -f7,12)"
+done
+# BLAT_ECOLX as an assay folder
+B=$OUT/blat/BLAT_ECOLX_Stiffler_2015
+mkdir -p "$B"
+ln -sf "$(realpath "$DATA/blat_ecolx/BLAT_ECOLX.a2m")" "$B/BLAT_ECOLX_Stiffler_2015.a2m"
+/usr/bin/python3 -c "
+import pandas as pd, sys
+d = pd.read_csv(sys.argv[1]); d = d[d.mutant.str[-1] != '*']
+d[['mutant']].assign(DMS_score=d['2500']).to_csv(sys.argv[2], index=False)" \
+  "$DATA/blat_ecolx/BLAT_ECOLX_Ranganathan2015.csv" "$B/BLAT_ECOLX_Stiffler_2015.csv"
+for r in profile lor gemme gemme+lor; do
+  ./seqloop benchmark -q -t "$T" --boot 0 --models "$r" -o "$OUT/blat_$r" "$OUT/blat"
+  echo "BLAT $r: $(tail -1 "$OUT/blat_$r/BLAT_ECOLX_Stiffler_2015.result.csv" | cut -d, -f4)"
+done
+/usr/bin/python3 bench/zeroshot_table.py "$P" profile="$OUT/profile" lor="$OUT/lor" gemme="$OUT/gemme" \
+  gemme+lor="$OUT/gl" lor@rsa="$OUT/lor_rsa" gemme@rsa="$OUT/gemme_rsa" gemme@rsa+lor@rsa="$OUT/gl_rsa" > "$OUT/table.md"
+echo "table: $OUT/table.md"
