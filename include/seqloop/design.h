@@ -136,6 +136,62 @@ void sl_predictor_predict(const sl_predictor *p, const uint8_t *x, double prior,
 int sl_predictor_members(const sl_predictor *p);
 void sl_predictor_destroy(sl_predictor *p);
 
+/* ---- conformal prediction (conformal.c; docs/design.md "Conformal intervals") ----
+ * Methods of the loop's intervals: none; split (exchangeable calibration
+ * data); weighted (calibration points weighted by the likelihood ratio of
+ * the round's proposal density to the density they were drawn from). */
+enum { SL_CONF_NONE = 0, SL_CONF_SPLIT = 1, SL_CONF_WEIGHTED = 2 };
+/* Scores are |y - mean| / max(sd, SL_CONF_SD_FLOOR). */
+#define SL_CONF_SD_FLOOR 1e-9
+const char *sl_conformal_method_name(int m);
+int sl_conformal_method_parse(const char *s);   /* -1 if unknown */
+/* sl_conformal_quantile()
+ * Purpose:  The conformal (1 - alpha) quantile of n calibration scores.
+ *           w == NULL: split conformal, the ceil((1 - alpha)(n + 1))-th
+ *           smallest score (+inf when that exceeds n). Otherwise weighted
+ *           conformal (Tibshirani et al. 2019): the smallest score whose
+ *           cumulative weight reaches (1 - alpha) of the total, the test
+ *           point's weight w_test counted as a point mass at +inf.
+ * Returns:  the quantile (may be +inf); NAN when out of memory.
+ */
+double sl_conformal_quantile(const double *scores, const double *w, int64_t n, double w_test, double alpha);
+/* sl_conformal_calibrate(): the quantile of normalised scores
+ * |y_i - mean_i| / sd_i (weights as in sl_conformal_quantile). */
+double sl_conformal_calibrate(const double *y, const double *mean, const double *sd, const double *w, int64_t n,
+                              double w_test, double alpha);
+/* sl_conformal_interval(): mean +- q sd (+-inf when q is infinite). */
+void sl_conformal_interval(double mean, double sd, double q, double *lower, double *upper);
+
+/* Full conformal ridge regression on a finite input space of U points with
+ * features phi (U x p, row-major) and the design distribution
+ * p(x) ∝ exp(lambda mu(x)) (Fannjiang et al. 2022). Candidate labels:
+ * the uniform grid y0 + k dy, k < ny. ptrain: the training density on the
+ * space (NULL: uniform). */
+typedef struct sl_conformal_ridge {
+  int64_t U, p;
+  const double *phi;
+  const double *ptrain;
+  double gamma;          /* ridge penalty */
+  double lambda;         /* inverse temperature of the design distribution */
+  double alpha;
+  double y0, dy;
+  int64_t ny;
+} sl_conformal_ridge;
+/* sl_conformal_ridge_sets()
+ * Purpose:  Conformal sets for the label of input `test` given n training
+ *           inputs train[] (indices into the space) with labels ytrain:
+ *           in_std[k] = 1 if grid value k is in the standard covariate-shift
+ *           set (weights from the fit on the training data), in_fcs[k] = 1
+ *           if in the feedback-covariate-shift set (weights from every
+ *           leave-one-out fit of the augmented data). Either may be NULL.
+ *           Scores: leave-one-out residuals. lambda = 0: both are the
+ *           unweighted full conformal set. ret_pred (may be NULL): the ridge
+ *           fit's prediction at the test input.
+ */
+SL_MUSTCHECK int sl_conformal_ridge_sets(const sl_conformal_ridge *pr, const int64_t *train, const double *ytrain,
+                                         int64_t n, int64_t test, uint8_t *in_std, uint8_t *in_fcs, double *ret_pred,
+                                         sl_error *err);
+
 /* ---- the loop ------------------------------------------------------------------ */
 enum { SL_PROPOSE_MUTATE = 0, SL_PROPOSE_GA = 1, SL_PROPOSE_RANDOM = 2, SL_PROPOSE_WALK = 3,
        SL_PROPOSE_PRIOR = 4, SL_PROPOSE_CBAS = 5, SL_PROPOSE_CBAS_AR = 6 };
