@@ -22,8 +22,15 @@
  * estimates from an order-7 fit (its blue_noise/red_noise files are not in
  * ../shared/data). Coverage is guaranteed either way; set sizes differ.
  *
+ * Methods: exchangeable (unweighted full conformal: what one gets ignoring
+ * the shift), standard_cs (weighted by the design distribution of the fit
+ * on the training data: Tibshirani et al. 2019's covariate shift, which
+ * ignores that the test input depended on the training data), feedback
+ * (Fannjiang et al.'s feedback covariate shift).
+ *
  * Output: CSV on stdout, one row per (n, lambda):
- *   n,lambda,trials,coverage_standard,coverage_feedback,size_standard,size_feedback
+ *   n,lambda,trials,coverage_exchangeable,coverage_standard_cs,coverage_feedback,
+ *   size_exchangeable,size_standard_cs,size_feedback
  */
 #include <math.h>
 #include <stdio.h>
@@ -111,8 +118,9 @@ int main(int argc, char **argv) {
       for (int j = i + 1; j < S; j++) f[k++] = s[i] * s[j];
   }
   const int G = 170;
-  uint8_t in_std[170], in_fcs[170];
-  printf("n,lambda,trials,coverage_standard,coverage_feedback,size_standard,size_feedback\n");
+  uint8_t in_exch[170], in_std[170], in_fcs[170];
+  printf("n,lambda,trials,coverage_exchangeable,coverage_standard_cs,coverage_feedback,size_exchangeable,"
+         "size_standard_cs,size_feedback\n");
   for (int a = 0; a < nn; a++) {
     int n = (int)ns[a];
     double gamma = n == 96 ? 10.0 : 1.0;
@@ -121,7 +129,7 @@ int main(int argc, char **argv) {
     for (int b = 0; b < nl; b++) {
       double lam = ls[b];
       sl_conformal_ridge pr = {U, P, phi, NULL, gamma, lam, alpha, 0.0, 0.01, G};
-      double cs = 0, cf = 0, ss = 0, sf = 0;
+      double cs = 0, cf = 0, ss = 0, sf = 0, cx = 0, sx = 0;
       for (int t = 0; t < trials; t++) {
         sl_rng r;
         sl_rng_seed(&r, seed * 1000003ULL + (uint64_t)n * 131ULL + (uint64_t)(lam * 10) * 7ULL);
@@ -159,20 +167,22 @@ int main(int argc, char **argv) {
         int test = 0;
         while (test < U - 1 && cdf[test] < uu) test++;
         sl_error err = {0};
-        if (sl_conformal_ridge_sets(&pr, train, ytr, n, test, in_std, in_fcs, NULL, &err)) {
+        if (sl_conformal_ridge_sets(&pr, train, ytr, n, test, in_exch, in_std, in_fcs, NULL, &err)) {
           fprintf(stderr, "conformal_poelwijk: %s\n", err.msg);
           return 3;
         }
-        int covs = 0, covf = 0, ns_ = 0, nf_ = 0;
+        int covs = 0, covf = 0, covx = 0, ns_ = 0, nf_ = 0, nx_ = 0;
         for (int k = 0; k < G; k++) {
           double yk = 0.01 * k;
           ns_ += in_std[k];
           nf_ += in_fcs[k];
-          if (fabs(yk - y[test]) < 0.01) { covs |= in_std[k]; covf |= in_fcs[k]; }
+          nx_ += in_exch[k];
+          if (fabs(yk - y[test]) < 0.01) { covs |= in_std[k]; covf |= in_fcs[k]; covx |= in_exch[k]; }
         }
-        cs += covs; cf += covf; ss += 0.01 * ns_; sf += 0.01 * nf_;
+        cs += covs; cf += covf; cx += covx; ss += 0.01 * ns_; sf += 0.01 * nf_; sx += 0.01 * nx_;
       }
-      printf("%d,%g,%d,%.4f,%.4f,%.4f,%.4f\n", n, lam, trials, cs / trials, cf / trials, ss / trials, sf / trials);
+      printf("%d,%g,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", n, lam, trials, cx / trials, cs / trials, cf / trials, sx / trials,
+             ss / trials, sf / trials);
       fflush(stdout);
     }
     free(train); free(ytr);

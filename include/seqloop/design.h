@@ -134,13 +134,22 @@ SL_MUSTCHECK int sl_predictor_fit(const sl_predictor_opts *o, int64_t L, const u
 void sl_predictor_predict(const sl_predictor *p, const uint8_t *x, double prior, double *ret_mean,
                           double *ret_sd, double *member_out);
 int sl_predictor_members(const sl_predictor *p);
+/* sl_predictor_oob(): mean and sd over the members whose bootstrap resample
+ * left training point j (0-based, the order of fit) out; returns how many
+ * (sd is NAN below 2, mean below 1; -1: out of memory). */
+int sl_predictor_oob(const sl_predictor *p, int64_t j, double *ret_mean, double *ret_sd);
+/* sl_predictor_inbag(): out[i*B + b] = 1 if training point i is in member
+ * b's resample (n*B bytes). Returns 0 for a one-member ensemble (no
+ * resampling: every point is in), else 1. */
+int sl_predictor_inbag(const sl_predictor *p, uint8_t *out);
 void sl_predictor_destroy(sl_predictor *p);
 
 /* ---- conformal prediction (conformal.c; docs/design.md "Conformal intervals") ----
- * Methods of the loop's intervals: none; split (exchangeable calibration
- * data); weighted (calibration points weighted by the likelihood ratio of
- * the round's proposal density to the density they were drawn from). */
-enum { SL_CONF_NONE = 0, SL_CONF_SPLIT = 1, SL_CONF_WEIGHTED = 2 };
+ * Methods: split (exchangeable calibration data); weighted (calibration
+ * points weighted by a likelihood ratio); jab, the loop's intervals:
+ * jackknife+-after-bootstrap (Kim, Xu & Barber 2020) on the bootstrap
+ * ensemble's out-of-bag residuals (sl_conformal_jab). */
+enum { SL_CONF_NONE = 0, SL_CONF_SPLIT = 1, SL_CONF_WEIGHTED = 2, SL_CONF_JAB = 3 };
 /* Scores are |y - mean| / max(sd, SL_CONF_SD_FLOOR). */
 #define SL_CONF_SD_FLOOR 1e-9
 const char *sl_conformal_method_name(int m);
@@ -159,6 +168,19 @@ double sl_conformal_quantile(const double *scores, const double *w, int64_t n, d
  * |y_i - mean_i| / sd_i (weights as in sl_conformal_quantile). */
 double sl_conformal_calibrate(const double *y, const double *mean, const double *sd, const double *w, int64_t n,
                               double w_test, double alpha);
+/* sl_conformal_jab()
+ * Purpose:  Jackknife+-after-bootstrap interval at one input from an
+ *           ensemble of B members: member[b] the members' predictions at the
+ *           input, inbag[i*B + b] whether training point i is in member b's
+ *           resample, oob_res[i] = |y_i - mean of i's out-of-bag members at
+ *           x_i| (NAN: i was in every resample, left out). The interval is
+ *           [q_alpha^-(mu_-i(x) - R_i), q_1-alpha^+(mu_-i(x) + R_i)]
+ *           over the n' usable points, mu_-i(x) the mean of i's out-of-bag
+ *           members at x; an end is infinite when n' is too small for alpha.
+ *           work: 2n doubles.
+ */
+void sl_conformal_jab(const double *member, int B, const uint8_t *inbag, const double *oob_res, int64_t n, double alpha,
+                      double *work, double *lower, double *upper);
 /* sl_conformal_interval(): mean +- q sd (+-inf when q is infinite). */
 void sl_conformal_interval(double mean, double sd, double q, double *lower, double *upper);
 
@@ -180,17 +202,18 @@ typedef struct sl_conformal_ridge {
 /* sl_conformal_ridge_sets()
  * Purpose:  Conformal sets for the label of input `test` given n training
  *           inputs train[] (indices into the space) with labels ytrain:
- *           in_std[k] = 1 if grid value k is in the standard covariate-shift
+ *           in_exch[k] = 1 if grid value k is in the unweighted full
+ *           conformal set (valid for exchangeable data only), in_std[k] = 1 if grid value k is in the standard covariate-shift
  *           set (weights from the fit on the training data), in_fcs[k] = 1
  *           if in the feedback-covariate-shift set (weights from every
- *           leave-one-out fit of the augmented data). Either may be NULL.
+ *           leave-one-out fit of the augmented data). Any may be NULL.
  *           Scores: leave-one-out residuals. lambda = 0: both are the
  *           unweighted full conformal set. ret_pred (may be NULL): the ridge
  *           fit's prediction at the test input.
  */
 SL_MUSTCHECK int sl_conformal_ridge_sets(const sl_conformal_ridge *pr, const int64_t *train, const double *ytrain,
-                                         int64_t n, int64_t test, uint8_t *in_std, uint8_t *in_fcs, double *ret_pred,
-                                         sl_error *err);
+                                         int64_t n, int64_t test, uint8_t *in_exch, uint8_t *in_std, uint8_t *in_fcs,
+                                         double *ret_pred, sl_error *err);
 
 /* ---- the loop ------------------------------------------------------------------ */
 enum { SL_PROPOSE_MUTATE = 0, SL_PROPOSE_GA = 1, SL_PROPOSE_RANDOM = 2, SL_PROPOSE_WALK = 3,
@@ -213,6 +236,9 @@ typedef struct sl_design_opts {
   int min_distance;     /* diversity: minimum Hamming distance within a batch (1) */
   int population;       /* GA: parents = top this many measured (32) */
   sl_predictor_opts pred;
+  int conformal;        /* SL_CONF_NONE or SL_CONF_JAB: intervals for every prediction (none) */
+  double alpha;         /* their miscoverage (0.1) */
+  int init_random;      /* round 1 is this many uniform random sequences (ALDE's first batch; 0: off) */
   int crash_after;      /* tests: raise SIGKILL inside round crash_after's transaction (-1: never) */
 } sl_design_opts;
 void sl_design_opts_init(sl_design_opts *o);
@@ -250,6 +276,8 @@ typedef struct sl_design_round {
   double coverage90;      /* fraction of measurements inside the 90% predictive interval */
   double acceptance;      /* accepted / generated candidates (filters) */
   double bits_injected;   /* log2(1 / acceptance) */
+  double conformal_coverage; /* fraction of measurements inside their conformal interval (NAN: none) */
+  double conformal_width;    /* mean width of the bounded conformal intervals (NAN: none) */
 } sl_design_round;
 
 /* sl_design_setup()

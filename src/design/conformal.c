@@ -60,6 +60,7 @@ const char *sl_conformal_method_name(int m) {
     case SL_CONF_NONE: return "none";
     case SL_CONF_SPLIT: return "split";
     case SL_CONF_WEIGHTED: return "weighted";
+    case SL_CONF_JAB: return "jab";
     default: return "?";
   }
 }
@@ -68,6 +69,7 @@ int sl_conformal_method_parse(const char *s) {
   if (!strcmp(s, "none")) return SL_CONF_NONE;
   if (!strcmp(s, "split")) return SL_CONF_SPLIT;
   if (!strcmp(s, "weighted")) return SL_CONF_WEIGHTED;
+  if (!strcmp(s, "jab")) return SL_CONF_JAB;
   return -1;
 }
 
@@ -123,6 +125,35 @@ void sl_conformal_interval(double mean, double sd, double q, double *lower, doub
   *upper = mean + h;
 }
 
+static int dcmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+void sl_conformal_jab(const double *member, int B, const uint8_t *inbag, const double *oob_res, int64_t n, double alpha,
+                      double *work, double *lower, double *upper) {
+  double *lo = work, *hi = work + n;
+  int64_t m = 0;
+  for (int64_t i = 0; i < n; i++) {
+    if (!isfinite(oob_res[i])) continue;
+    double s = 0;
+    int c = 0;
+    for (int b = 0; b < B; b++) if (!inbag[i * B + b]) { s += member[b]; c++; }
+    if (!c) continue;
+    lo[m] = s / c - oob_res[i];
+    hi[m] = s / c + oob_res[i];
+    m++;
+  }
+  qsort(lo, (size_t)m, sizeof *lo, dcmp);
+  qsort(hi, (size_t)m, sizeof *hi, dcmp);
+  /* upper: the ceil((1-a)(m+1))-th smallest of hi; lower: the
+   * floor(a(m+1))-th smallest of lo (Barber et al. 2021, jackknife+). */
+  int64_t ku = (int64_t)ceil((1.0 - alpha) * (double)(m + 1) - 1e-9);
+  int64_t kl = (int64_t)floor(alpha * (double)(m + 1) + 1e-9);
+  *upper = ku >= 1 && ku <= m ? hi[ku - 1] : INFINITY;
+  *lower = kl >= 1 && kl <= m ? lo[kl - 1] : -INFINITY;
+}
+
 /* ---- 3. full conformal ridge under feedback covariate shift --------------------------- */
 
 /* Cholesky factor in place (lower), then solves. Returns -1 if not SPD. */
@@ -160,7 +191,8 @@ static double dot(const double *a, const double *b, int64_t p) {
 }
 
 int sl_conformal_ridge_sets(const sl_conformal_ridge *pr, const int64_t *train, const double *ytrain, int64_t n,
-                            int64_t test, uint8_t *in_std, uint8_t *in_fcs, double *ret_pred, sl_error *err) {
+                            int64_t test, uint8_t *in_exch, uint8_t *in_std, uint8_t *in_fcs, double *ret_pred,
+                            sl_error *err) {
   const int64_t U = pr->U, p = pr->p, G = pr->ny;
   const double *Phi = pr->phi, lam = pr->lambda;
   if (n < 1 || U < 1 || p < 1 || G < 1 || !(pr->gamma > 0) || !(pr->dy > 0) || test < 0 || test >= U)
@@ -269,6 +301,11 @@ int sl_conformal_ridge_sets(const sl_conformal_ridge *pr, const int64_t *train, 
     double y = y0 + dy * (double)k;
     for (int64_t i = 0; i < n; i++) sc[i] = fabs(ytrain[i] - (sa[i] + sb[i] * y));
     double st = fabs(y - mu_t);
+    if (in_exch) {
+      double q = sl_conformal_quantile(sc, NULL, n, 1.0, pr->alpha);
+      if (isnan(q)) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+      in_exch[k] = st <= q;
+    }
     for (int pass = 0; pass < 2; pass++) {
       uint8_t *out = pass ? in_fcs : in_std;
       if (!out) continue;

@@ -117,6 +117,30 @@ static int fit_predictor(const sl_design_state *st, const sl_oracle *o, const sl
   return status;
 }
 
+/* The calibration of jackknife+-after-bootstrap: which member saw which
+ * training point, and each point's out-of-bag residual (NAN when every
+ * member saw it). Deterministic: no random draw, so the round's stream and
+ * everything the loop chooses are the same with and without intervals. */
+static int jab_prepare(const sl_design_state *st, const sl_predictor *pred, uint8_t **ret_inbag, double **ret_res,
+                       double **ret_work, sl_error *err) {
+  int64_t n = st->ntrain;
+  int B = sl_predictor_members(pred);
+  uint8_t *inbag = malloc((size_t)(n * B) + 1);
+  double *res = malloc((size_t)(n + 1) * sizeof *res), *work = malloc((size_t)(2 * n + 2) * sizeof *work);
+  if (!inbag || !res || !work) { free(inbag); free(res); free(work); return sl_fail(err, SL_ENOMEM, "out of memory"); }
+  sl_predictor_inbag(pred, inbag);
+  for (int64_t i = 0; i < n; i++) {
+    double mean, sd;
+    int m = sl_predictor_oob(pred, i, &mean, &sd);
+    if (m < 0) { free(inbag); free(res); free(work); return sl_fail(err, SL_ENOMEM, "out of memory"); }
+    res[i] = m >= 1 ? fabs(st->s.value[st->train[i]] - mean) : NAN;
+  }
+  *ret_inbag = inbag;
+  *ret_res = res;
+  *ret_work = work;
+  return SL_OK;
+}
+
 int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *op,
                       const sl_design_prior *prior, int64_t *ret_k, sl_error *err) {
   int64_t k0;
@@ -132,6 +156,17 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
   sl_design_state st;
   if ((status = sl_design_state_load(l, run, o, prior, &st, err))) return status;
   if (st.start < 0) { sl_design_state_free(&st); return sl_fail(err, SL_EINPUT, "the ledger's run has no start sequence"); }
+  /* ALDE's protocol: round 1 is a batch of init_random uniform random
+   * sequences, chosen without a model (the first training set). */
+  sl_design_opts o1;
+  if (k == 1 && op->init_random > 0) {
+    o1 = *op;
+    o1.proposer = SL_PROPOSE_RANDOM;
+    o1.use_predictor = 0;
+    o1.batch = op->init_random;
+    if (o1.candidates < 2 * o1.batch) o1.candidates = 2 * o1.batch;
+    op = &o1;
+  }
   int64_t B = op->batch;
   if (op->budget > 0) {
     if (st.n_measured >= op->budget) { sl_design_state_free(&st); return SL_OK; }
@@ -144,6 +179,8 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
   sl_predictor *pred = NULL;
   int64_t *chosen = malloc((size_t)B * sizeof *chosen);
   char *text = malloc((size_t)o->L + 1);
+  uint8_t *inbag = NULL;
+  double *oob_res = NULL, *work = NULL;
   if (!chosen || !text) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   int can_pred = op->use_predictor && st.ntrain >= 2;
   /* CbAS needs the predictor to build its candidates; every other proposer
@@ -184,6 +221,14 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
     sl_design_decode(o, c.x + ci * o->L, text);
     if ((status = sl_ledger_seq_add(l, run, text, SL_ORIGIN_DESIGNED, k, c.parent[ci], &id, err))) goto DONE;
     if (use_pred && (status = sl_ledger_prediction_add(l, id, k, "ridge-bootstrap", c.mean[ci], c.sd[ci], err))) goto DONE;
+    if (use_pred && op->conformal == SL_CONF_JAB) {
+      if (!inbag && (status = jab_prepare(&st, pred, &inbag, &oob_res, &work, err))) goto DONE;
+      double lo, hi;
+      sl_conformal_jab(c.member + ci * c.B, c.B, inbag, oob_res, st.ntrain, op->alpha, work, &lo, &hi);
+      if ((status = sl_ledger_interval_add(l, id, k, "ridge-bootstrap", sl_conformal_method_name(op->conformal),
+                                           op->alpha, lo, hi, err)))
+        goto DONE;
+    }
   }
   double acc = rep.filter_tested ? (double)rep.filtered_in / (double)rep.filter_tested : 1.0;
   if ((status = sl_ledger_round_stat(l, run, k, "generated", (double)rep.generated, err)) ||
@@ -204,7 +249,7 @@ DONE:
   sl_design_state_free(&st);
   sl_design_cands_free(&c);
   sl_predictor_destroy(pred);
-  free(chosen); free(text);
+  free(chosen); free(text); free(inbag); free(oob_res); free(work);
   return status;
 }
 
@@ -258,7 +303,7 @@ int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_op
   /* Every sequence must have been proposed in this round, every value must
    * be finite or NAN (not measurable), and the UNIQUE constraint refuses a
    * second measurement of the same sequence (also twice in one file). */
-  double cov_in = 0, cov_n = 0, bsum = 0, bn = 0, bbest = -INFINITY;
+  double cov_in = 0, cov_n = 0, bsum = 0, bn = 0, bbest = -INFINITY, ci_in = 0, ci_n = 0, ci_w = 0, ci_wn = 0;
   for (int64_t j = 0; j < n; j++) {
     int64_t idx = -1;
     for (int64_t i = 0; i < st.s.n && idx < 0; i++) if (strcmp(st.s.seq[i], seqs[j]) == 0) idx = i;
@@ -278,6 +323,14 @@ int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_op
       bsum += values[j]; bn++;
       if (values[j] > bbest) bbest = values[j];
       if (found) { cov_n++; cov_in += fabs(values[j] - mean) <= 1.6448536269514722 * sd; }
+      double lo, hi;
+      int ifound = 0;
+      if ((status = sl_ledger_interval_get(l, st.s.id[idx], k, &lo, &hi, NULL, &ifound, err))) goto FAIL;
+      if (ifound) {
+        ci_n++;
+        ci_in += values[j] >= lo && values[j] <= hi;
+        if (isfinite(hi - lo)) { ci_w += hi - lo; ci_wn++; }
+      }
     }
   }
   /* Proposals of this round: prior log P and distance to the nearest natural. */
@@ -315,6 +368,14 @@ int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_op
     {"dist_natural", R->dist_natural}, {"coverage90", R->coverage90}, {"measured_this_round", (double)n}};
   for (size_t j = 0; j < sizeof stats / sizeof *stats; j++)
     if ((status = sl_ledger_round_stat(l, run, k, stats[j].name, stats[j].v, err))) return status;
+  /* Conformal intervals (only rounds that have them: older campaigns'
+   * ledgers stay as they were). Width: the mean over bounded intervals. */
+  R->conformal_coverage = ci_n ? ci_in / ci_n : NAN;
+  R->conformal_width = ci_wn ? ci_w / ci_wn : NAN;
+  if (ci_n && ((status = sl_ledger_round_stat(l, run, k, "conformal_coverage", R->conformal_coverage, err)) ||
+               (status = sl_ledger_round_stat(l, run, k, "conformal_width", R->conformal_width, err)) ||
+               (status = sl_ledger_round_stat(l, run, k, "conformal_n", ci_n, err))))
+    return status;
   cJSON *sum = cJSON_CreateObject();
   if (!sum) return sl_fail(err, SL_ENOMEM, "out of memory");
   cJSON_AddNumberToObject(sum, "round", (double)k);

@@ -152,3 +152,40 @@ void sl_predictor_predict(const sl_predictor *p, const uint8_t *x, double prior,
   *ret_sd = var > 0 ? sqrt(var) : 0.0;
   if (kbuf != kx) free(kbuf);
 }
+
+/* Out-of-bag prediction of training point j: the members whose bootstrap
+ * resample left j out saw nothing of it, so their residual at j is an
+ * honest error (the calibration scores of conformal.c). */
+int sl_predictor_oob(const sl_predictor *p, int64_t j, double *ret_mean, double *ret_sd) {
+  *ret_mean = *ret_sd = NAN;
+  if (j < 0 || j >= p->n || p->B < 2) return 0;
+  double kx[4096], *kbuf = p->n <= 4096 ? kx : malloc((size_t)p->n * sizeof *kbuf);
+  if (!kbuf) return -1;
+  for (int64_t i = 0; i < p->n; i++) kbuf[i] = kern(p, p->x + j * p->L, p->z[j], p->x + i * p->L, p->z[i]);
+  double s = 0, ss = 0;
+  int m = 0;
+  for (int b = 0; b < p->B; b++) {
+    const int64_t *ix = p->idx + (int64_t)b * p->n;
+    int in = 0;
+    for (int64_t i = 0; i < p->n && !in; i++) in = ix[i] == j;
+    if (in) continue;
+    const double *al = p->alpha + (int64_t)b * p->n;
+    double f = 0;
+    for (int64_t i = 0; i < p->n; i++) f += kbuf[ix[i]] * al[i];
+    f = p->ybar[b] + p->ysd[b] * f;
+    s += f;
+    ss += f * f;
+    m++;
+  }
+  if (kbuf != kx) free(kbuf);
+  if (m >= 1) *ret_mean = s / m;
+  if (m >= 2) { double v = (ss - m * (s / m) * (s / m)) / (m - 1); *ret_sd = v > 0 ? sqrt(v) : 0.0; }
+  return m;
+}
+
+int sl_predictor_inbag(const sl_predictor *p, uint8_t *out) {
+  memset(out, 0, (size_t)(p->n * p->B));
+  for (int b = 0; b < p->B; b++)
+    for (int64_t i = 0; i < p->n; i++) out[p->idx[(int64_t)b * p->n + i] * p->B + b] = 1;
+  return p->B == 1 ? 0 : 1;
+}

@@ -508,9 +508,9 @@ static void test_conformal(void) {
   for (int li = 0; li < 2; li++) {
     double lam = li ? 3.0 : 0.0;
     sl_conformal_ridge pr = {U6, P6, phi, NULL, 0.5, lam, 0.2, -0.5, 0.05, G6};
-    uint8_t ins[G6], inf_[G6];
+    uint8_t ins[G6], inf_[G6], inx[G6];
     sl_error err = {0};
-    int st = sl_conformal_ridge_sets(&pr, train, ytr, N6, test, ins, inf_, NULL, &err);
+    int st = sl_conformal_ridge_sets(&pr, train, ytr, N6, test, inx, ins, inf_, NULL, &err);
     CHECK(st == SL_OK, "conformal ridge sets: %s", err.msg);
     /* the fit on the training data: standard weights */
     double btr[P6], wst[N6 + 1], wfc[N6 + 1], sc[N6 + 1];
@@ -530,6 +530,8 @@ static void test_conformal(void) {
         wfc[i] = exp(lam * mui) / Z;
       }
       double qs = sl_conformal_quantile(sc, lam ? wst : NULL, N6, wst[N6], 0.2);
+      double qx = sl_conformal_quantile(sc, NULL, N6, 1, 0.2);
+      bad_std += inx[k] != (sc[N6] <= qx);
       double qf = sl_conformal_quantile(sc, lam ? wfc : NULL, N6, wfc[N6], 0.2);
       bad_std += ins[k] != (sc[N6] <= qs);
       bad_fcs += inf_[k] != (sc[N6] <= qf);
