@@ -131,7 +131,8 @@ static const cli_choice proposer_choices[] = {
 static const cli_choice acq_choices[] = {
   {"greedy", SL_ACQ_GREEDY}, {"ucb", SL_ACQ_UCB}, {"ei", SL_ACQ_EI}, {"thompson", SL_ACQ_THOMPSON}, {NULL, 0}};
 
-static const cli_choice conf_choices[] = {{"none", SL_CONF_NONE}, {"jab", SL_CONF_JAB}, {NULL, 0}};
+static const cli_choice conf_choices[] = {{"none", SL_CONF_NONE}, {"jab", SL_CONF_JAB}, {"recent", SL_CONF_RECENT},
+                                            {NULL, 0}};
 
 static const cli_cmdinfo info = {
   "design",
@@ -212,8 +213,9 @@ int cmd_design(int argc, char **argv) {
     CLI_DOUBLE("prior-weight", 0, &c.o.pred.prior_weight, -HUGE_VAL, HUGE_VAL, "W",
                "predictor: weight of the standardised prior feature", NULL),
     CLI_CHOICE("conformal", 0, &c.o.conformal, conf_choices, "M",
-               "none|jab: a conformal interval for every prediction, in the ledger\n"
-               "(jab: jackknife+-after-bootstrap on the ensemble's out-of-bag residuals)", NULL),
+               "none|jab|recent: a conformal interval for every prediction, in the ledger\n"
+               "(jab: jackknife+-after-bootstrap on the ensemble's out-of-bag residuals;\n"
+               "recent: calibrated on the latest designed batches' errors)", NULL),
     CLI_DOUBLE("alpha", 0, &c.o.alpha, 1e-6, 0.999999, "A", "conformal: miscoverage (intervals of nominal 1 - A)", NULL),
     CLI_INT("init-random", 0, &c.o.init_random, 0, 1000000, "N",
             "round 1: N uniform random sequences, no model (ALDE's first batch; 0: off)", NULL),

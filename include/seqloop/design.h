@@ -148,8 +148,12 @@ void sl_predictor_destroy(sl_predictor *p);
  * Methods: split (exchangeable calibration data); weighted (calibration
  * points weighted by a likelihood ratio); jab, the loop's intervals:
  * jackknife+-after-bootstrap (Kim, Xu & Barber 2020) on the bootstrap
- * ensemble's out-of-bag residuals (sl_conformal_jab). */
-enum { SL_CONF_NONE = 0, SL_CONF_SPLIT = 1, SL_CONF_WEIGHTED = 2, SL_CONF_JAB = 3 };
+ * ensemble's out-of-bag residuals (sl_conformal_jab); recent: split
+ * conformal whose calibration set is the latest designed batches, each
+ * scored by the prediction made when it was proposed. */
+enum { SL_CONF_NONE = 0, SL_CONF_SPLIT = 1, SL_CONF_WEIGHTED = 2, SL_CONF_JAB = 3, SL_CONF_RECENT = 4 };
+/* recent: calibrate on at least this many of the latest designed measurements */
+#define SL_CONF_RECENT_MIN 50
 /* Scores are |y - mean| / max(sd, SL_CONF_SD_FLOOR). */
 #define SL_CONF_SD_FLOOR 1e-9
 const char *sl_conformal_method_name(int m);
@@ -236,7 +240,7 @@ typedef struct sl_design_opts {
   int min_distance;     /* diversity: minimum Hamming distance within a batch (1) */
   int population;       /* GA: parents = top this many measured (32) */
   sl_predictor_opts pred;
-  int conformal;        /* SL_CONF_NONE or SL_CONF_JAB: intervals for every prediction (none) */
+  int conformal;        /* SL_CONF_NONE, _JAB or _RECENT: intervals for every prediction (none) */
   double alpha;         /* their miscoverage (0.1) */
   int init_random;      /* round 1 is this many uniform random sequences (ALDE's first batch; 0: off) */
   int crash_after;      /* tests: raise SIGKILL inside round crash_after's transaction (-1: never) */

@@ -161,7 +161,7 @@ int sl_design_campaign_opts_from_json(const char *text, sl_design_campaign_opts 
   n.o.alpha = get_num(j, "alpha", 0.1);
   n.o.init_random = (int)get_num(j, "init_random", 0);
   cJSON_Delete(j);
-  if (n.o.conformal < 0 || (cf && n.o.conformal != SL_CONF_JAB)) {
+  if (n.o.conformal < 0 || (cf && n.o.conformal != SL_CONF_JAB && n.o.conformal != SL_CONF_RECENT)) {
     int st = sl_fail(err, SL_EINPUT, "the stored campaign options name an unknown conformal method '%s'", cf);
     free(cf); free(p); free(a);
     sl_design_campaign_opts_free(&n);

@@ -61,6 +61,7 @@ const char *sl_conformal_method_name(int m) {
     case SL_CONF_SPLIT: return "split";
     case SL_CONF_WEIGHTED: return "weighted";
     case SL_CONF_JAB: return "jab";
+    case SL_CONF_RECENT: return "recent";
     default: return "?";
   }
 }
@@ -70,6 +71,7 @@ int sl_conformal_method_parse(const char *s) {
   if (!strcmp(s, "split")) return SL_CONF_SPLIT;
   if (!strcmp(s, "weighted")) return SL_CONF_WEIGHTED;
   if (!strcmp(s, "jab")) return SL_CONF_JAB;
+  if (!strcmp(s, "recent")) return SL_CONF_RECENT;
   return -1;
 }
 

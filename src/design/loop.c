@@ -141,6 +141,31 @@ static int jab_prepare(const sl_design_state *st, const sl_predictor *pred, uint
   return SL_OK;
 }
 
+/* The calibration of the 'recent' method: normalised errors
+ * |y - mean| / sd of the designed sequences measured in the latest rounds,
+ * each scored by the prediction of the round that proposed it, going back
+ * round by round until at least SL_CONF_RECENT_MIN points (or round 1).
+ * These are the errors of designs made the way this round's are made, which
+ * is the assumption (not a guarantee): docs/design.md. */
+static int recent_quantile(sl_ledger *l, const sl_design_state *st, int64_t k, double alpha, double *ret_q,
+                           sl_error *err) {
+  double *sc = malloc((size_t)(st->s.n + 1) * sizeof *sc);
+  if (!sc) return sl_fail(err, SL_ENOMEM, "out of memory");
+  int64_t m = 0;
+  int status = SL_OK;
+  for (int64_t r = k - 1; r >= 1 && m < SL_CONF_RECENT_MIN && !status; r--)
+    for (int64_t j = 0; j < st->s.n && !status; j++) {
+      if (st->s.round[j] != r || st->s.origin[j] != SL_ORIGIN_DESIGNED || !isfinite(st->s.value[j])) continue;
+      double mean, sd;
+      int found = 0;
+      if ((status = sl_ledger_prediction_get(l, st->s.id[j], r, &mean, &sd, &found, err)) || !found) continue;
+      sc[m++] = fabs(st->s.value[j] - mean) / (sd > SL_CONF_SD_FLOOR ? sd : SL_CONF_SD_FLOOR);
+    }
+  *ret_q = status ? NAN : sl_conformal_quantile(sc, NULL, m, 1.0, alpha);
+  free(sc);
+  return status;
+}
+
 int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *op,
                       const sl_design_prior *prior, int64_t *ret_k, sl_error *err) {
   int64_t k0;
@@ -180,7 +205,7 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
   int64_t *chosen = malloc((size_t)B * sizeof *chosen);
   char *text = malloc((size_t)o->L + 1);
   uint8_t *inbag = NULL;
-  double *oob_res = NULL, *work = NULL;
+  double *oob_res = NULL, *work = NULL, q_recent = NAN;
   if (!chosen || !text) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   int can_pred = op->use_predictor && st.ntrain >= 2;
   /* CbAS needs the predictor to build its candidates; every other proposer
@@ -221,6 +246,14 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
     sl_design_decode(o, c.x + ci * o->L, text);
     if ((status = sl_ledger_seq_add(l, run, text, SL_ORIGIN_DESIGNED, k, c.parent[ci], &id, err))) goto DONE;
     if (use_pred && (status = sl_ledger_prediction_add(l, id, k, "ridge-bootstrap", c.mean[ci], c.sd[ci], err))) goto DONE;
+    if (use_pred && op->conformal == SL_CONF_RECENT) {
+      if (isnan(q_recent) && (status = recent_quantile(l, &st, k, op->alpha, &q_recent, err))) goto DONE;
+      double lo, hi;
+      sl_conformal_interval(c.mean[ci], c.sd[ci], q_recent, &lo, &hi);
+      if ((status = sl_ledger_interval_add(l, id, k, "ridge-bootstrap", sl_conformal_method_name(op->conformal),
+                                           op->alpha, lo, hi, err)))
+        goto DONE;
+    }
     if (use_pred && op->conformal == SL_CONF_JAB) {
       if (!inbag && (status = jab_prepare(&st, pred, &inbag, &oob_res, &work, err))) goto DONE;
       double lo, hi;

@@ -44,8 +44,8 @@ CASE="same seed, same ledger"
 mkdir -p "$TMP/a" "$TMP/b" "$TMP/c" "$TMP/k" "$TMP/xr" "$TMP/x"
 # (exec: the subshell becomes seqloop, so a kill reaches seqloop itself.)
 design_in() { local d=$1; shift; (cd "$TMP/$d" && exec "$BIN" design run -q --ledger l.db "$@" -o rounds.csv); }
-design_in a --oracle "$EH" --rounds 6 --batch 4 --seed 3
-design_in b --oracle "$EH" --rounds 6 --batch 4 --seed 3
+design_in a --oracle "$EH" --rounds 6 --batch 4 --seed 3 --conformal jab
+design_in b --oracle "$EH" --rounds 6 --batch 4 --seed 3 --conformal jab
 export_of "$TMP/a/l.db" "$TMP/a.csv"; export_of "$TMP/b/l.db" "$TMP/b.csv"
 check "two runs with one seed export identical ledgers" cmp -s "$TMP/a.csv" "$TMP/b.csv"
 check "the export has 25 measurements (1 start + 6 rounds x 4)" \
@@ -56,7 +56,7 @@ export_of "$TMP/c/l.db" "$TMP/c.csv"
 check "another seed gives another ledger" test "$(md5sum < "$TMP/a.csv")" != "$(md5sum < "$TMP/c.csv")"
 
 CASE="kill -9 inside a round, then resume"
-SEQLOOP_TEST_CRASH_ROUND=3 design_in k --oracle "$EH" --rounds 6 --batch 4 --seed 3 2>/dev/null; rc=$?
+SEQLOOP_TEST_CRASH_ROUND=3 design_in k --oracle "$EH" --rounds 6 --batch 4 --seed 3 --conformal jab 2>/dev/null; rc=$?
 check "the run died by SIGKILL (status $rc)" test "$rc" = 137
 export_of "$TMP/k/l.db" "$TMP/k_mid.csv"
 check "after the kill the ledger holds rounds 0..2 only (round 3 rolled back)" \
@@ -64,6 +64,11 @@ check "after the kill the ledger holds rounds 0..2 only (round 3 rolled back)" \
 design_in k
 export_of "$TMP/k/l.db" "$TMP/k.csv"
 check "resumed with only --ledger: identical export to the uninterrupted run" cmp -s "$TMP/a.csv" "$TMP/k.csv"
+nint=$(table_of "$TMP/a/l.db" intervals | tail -n +2 | wc -l)
+check "that export holds a conformal interval for every prediction ($nint), intervals included in the comparison" \
+  test "$nint" = "$(table_of "$TMP/a/l.db" predictions | tail -n +2 | wc -l)" -a "$nint" -gt 0
+check "rounds with intervals record their realised coverage and width" \
+  test "$(table_of "$TMP/a/l.db" round_stats | grep -c ',conformal_coverage,')" -ge 4
 
 CASE="real kill -9 from outside, at an arbitrary moment"
 cat > "$TMP/slow.py" <<'EOF'
@@ -77,8 +82,8 @@ for line in sys.stdin:
         sys.exit(0)
 EOF
 EXT="external:/usr/bin/python3 $TMP/slow.py"
-design_in xr --oracle "$EXT" --start MKTAYIAKQR --rounds 8 --batch 3 --seed 9
-design_in x --oracle "$EXT" --start MKTAYIAKQR --rounds 8 --batch 3 --seed 9 &
+design_in xr --oracle "$EXT" --start MKTAYIAKQR --rounds 8 --batch 3 --seed 9 --conformal recent
+design_in x --oracle "$EXT" --start MKTAYIAKQR --rounds 8 --batch 3 --seed 9 --conformal recent &
 pid=$!
 sleep 0.35
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
@@ -108,7 +113,7 @@ expect_error 2 "--seed: the ledger's run used 3, this command line says 1; --bat
   design run --ledger "$TMP/a/l.db" --oracle "$EH" --pairwise
 expect_error 2 "--oracle: the ledger's run used '$EH', this command line says 'ehrlich:v=8,c=2,k=3,L=12,q=3,seed=5'" \
   design run --ledger "$TMP/a/l.db" --oracle "ehrlich:v=8,c=2,k=3,L=12,q=3,seed=5" --batch 4 --seed 3
-run_sl design run -q --ledger "$TMP/a/l.db" --oracle "$EH" --batch 4 --seed 3 --rounds 6 -o "$TMP/a_again.csv"
+run_sl design run -q --ledger "$TMP/a/l.db" --oracle "$EH" --batch 4 --seed 3 --conformal jab --rounds 6 -o "$TMP/a_again.csv"
 check "the same options (and other limits) resume without complaint (exit $RC)" test "$RC" = 0
 
 # ---- limits: --budget alone, --rounds alone, both ----------------------------------
@@ -217,12 +222,12 @@ check "refused, ledger unchanged" cmp -s "$TMP/lab2.csv" "$TMP/lab2b.csv"
 
 CASE="ledger export: one CSV per table"
 "$BIN" ledger export --ledger "$TMP/lab.db" -o "$TMP/exp"
-check "six files PREFIX.TABLE.csv" test "$(ls "$TMP"/exp.*.csv | wc -l)" = 6
+check "seven files PREFIX.TABLE.csv" test "$(ls "$TMP"/exp.*.csv | wc -l)" = 7
 cat > "$TMP/readall.py" <<'EOF'
 import json, sys
 import pandas as pd
 prefix, js = sys.argv[1], json.load(open(sys.argv[2]))
-for t in ["runs", "rounds", "sequences", "predictions", "measurements", "round_stats"]:
+for t in ["runs", "rounds", "sequences", "predictions", "measurements", "round_stats", "intervals"]:
     df = pd.read_csv(f"{prefix}.{t}.csv")  # no options
     assert len(df) == len(js[t]), (t, len(df), len(js[t]))
     if len(js[t]): assert list(df.columns) == list(js[t][0].keys()), (t, list(df.columns))
@@ -233,24 +238,24 @@ print("values", ",".join(f"{v:g}" for v in m["value"]), "options", json.loads(r[
 EOF
 "$BIN" ledger export --ledger "$TMP/lab.db" --json -o "$TMP/exp.json"
 /usr/bin/python3 "$TMP/readall.py" "$TMP/exp" "$TMP/exp.json" > "$TMP/readall.out" 2>&1
-check "pandas.read_csv reads every table with no options; rows and columns as in the JSON export: $(head -6 "$TMP/readall.out" | tr '\n' ' ')" \
-  test "$(head -6 "$TMP/readall.out" | tr '\n' ' ')" = "runs 1 rounds 3 sequences 9 predictions 4 measurements 5 round_stats 27 "
+check "pandas.read_csv reads every table with no options; rows and columns as in the JSON export: $(head -7 "$TMP/readall.out" | tr '\n' ' ')" \
+  test "$(head -7 "$TMP/readall.out" | tr '\n' ' ')" = "runs 1 rounds 3 sequences 9 predictions 4 measurements 5 round_stats 27 intervals 0 "
 check "the measurements and the stored options (a JSON cell) read back: $(tail -1 "$TMP/readall.out")" \
   test "$(tail -1 "$TMP/readall.out")" = "values 1,1,1.5,2,2.5 options 4"
 "$BIN" ledger export --ledger "$TMP/lab.db" -o "$TMP/exp2.csv"
 check "-o PREFIX.csv drops the .csv: exp2.runs.csv" test -s "$TMP/exp2.runs.csv" -a ! -e "$TMP/exp2.csv.runs.csv"
 check "the same tables either way" cmp -s "$TMP/exp.rounds.csv" "$TMP/exp2.rounds.csv"
-check "the export's provenance: PREFIX.prov.json names the six files and the ledger's SHA-256" \
-  test "$(json_get "$TMP/exp.prov.json" "(len(d['extra']['files']), d['extra']['files'][0].endswith('exp.runs.csv'), d['inputs'][0]['role'], len(d['inputs'][0]['sha256']))")" = "(6, True, 'ledger', 64)"
+check "the export's provenance: PREFIX.prov.json names the seven files and the ledger's SHA-256" \
+  test "$(json_get "$TMP/exp.prov.json" "(len(d['extra']['files']), d['extra']['files'][0].endswith('exp.runs.csv'), d['inputs'][0]['role'], len(d['inputs'][0]['sha256']))")" = "(7, True, 'ledger', 64)"
 run_sl ledger export -t 2 --ledger "$TMP/lab.db" --table rounds -o "$TMP/exp_t.csv"
 check "ledger export takes -t (exit $RC) and --table writes one table" cmp -s "$TMP/exp_t.csv" "$TMP/exp.rounds.csv"
-CASE="ledger export CSV to stdout"; expect_error 2 "six tables need -o PREFIX" ledger export --ledger "$TMP/lab.db"
+CASE="ledger export CSV to stdout"; expect_error 2 "seven tables need -o PREFIX" ledger export --ledger "$TMP/lab.db"
 CASE="ledger export of an unknown table"; expect_error 2 "no table 'nosuch'" ledger export --ledger "$TMP/lab.db" --table nosuch
 
 CASE="ledger export JSON"
 "$BIN" ledger export --ledger "$TMP/lab.db" --json -o "$TMP/lab.json"
-check "JSON export: schema 2, 5 measurements (start + round 1), none NULL" \
-  test "$(json_get "$TMP/lab.json" "(d['schema_version'], len(d['measurements']), sum(m['value'] is None for m in d['measurements']))")" = "(2, 5, 0)"
+check "JSON export: schema 3, 5 measurements (start + round 1), none NULL" \
+  test "$(json_get "$TMP/lab.json" "(d['schema_version'], len(d['measurements']), sum(m['value'] is None for m in d['measurements']))")" = "(3, 5, 0)"
 CASE="export of a missing ledger"; expect_error 1 "cannot open the ledger" ledger export --ledger "$TMP/none.db" -o "$TMP/none"
 
 # ---- a seqloop model as ground truth ----------------------------------------------
