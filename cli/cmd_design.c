@@ -217,6 +217,8 @@ int cmd_design(int argc, char **argv) {
                "(jab: jackknife+-after-bootstrap on the ensemble's out-of-bag residuals;\n"
                "recent: calibrated on the latest designed batches' errors)", NULL),
     CLI_DOUBLE("alpha", 0, &c.o.alpha, 1e-6, 0.999999, "A", "conformal: miscoverage (intervals of nominal 1 - A)", NULL),
+    CLI_DOUBLE("oracle-noise", 0, &c.o.oracle_noise, 0, HUGE_VAL, "SD",
+               "design run: add Gaussian noise of sd SD to every measurement (a simulated assay)", NULL),
     CLI_INT("init-random", 0, &c.o.init_random, 0, 1000000, "N",
             "round 1: N uniform random sequences, no model (ALDE's first batch; 0: off)", NULL),
     /* limits, then the rest */

@@ -243,6 +243,7 @@ typedef struct sl_design_opts {
   int conformal;        /* SL_CONF_NONE, _JAB or _RECENT: intervals for every prediction (none) */
   double alpha;         /* their miscoverage (0.1) */
   int init_random;      /* round 1 is this many uniform random sequences (ALDE's first batch; 0: off) */
+  double oracle_noise;  /* automated runs: add N(0, oracle_noise^2) to each measurement (0: off) */
   int crash_after;      /* tests: raise SIGKILL inside round crash_after's transaction (-1: never) */
 } sl_design_opts;
 void sl_design_opts_init(sl_design_opts *o);

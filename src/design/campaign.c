@@ -104,6 +104,7 @@ char *sl_design_campaign_opts_json(const sl_design_campaign_opts *c) {
     cJSON_AddNumberToObject(j, "alpha", c->o.alpha);
   }
   if (c->o.init_random > 0) cJSON_AddNumberToObject(j, "init_random", c->o.init_random);
+  if (c->o.oracle_noise > 0) cJSON_AddNumberToObject(j, "oracle_noise", c->o.oracle_noise);
   if (c->o.rounds >= 0) cJSON_AddNumberToObject(j, "rounds", c->o.rounds);
   else cJSON_AddNullToObject(j, "rounds"); /* no round limit: the budget decides */
   cJSON_AddNumberToObject(j, "budget", (double)c->o.budget);
@@ -160,6 +161,7 @@ int sl_design_campaign_opts_from_json(const char *text, sl_design_campaign_opts 
   n.o.conformal = cf ? sl_conformal_method_parse(cf) : SL_CONF_NONE;
   n.o.alpha = get_num(j, "alpha", 0.1);
   n.o.init_random = (int)get_num(j, "init_random", 0);
+  n.o.oracle_noise = get_num(j, "oracle_noise", 0);
   cJSON_Delete(j);
   if (n.o.conformal < 0 || (cf && n.o.conformal != SL_CONF_JAB && n.o.conformal != SL_CONF_RECENT)) {
     int st = sl_fail(err, SL_EINPUT, "the stored campaign options name an unknown conformal method '%s'", cf);

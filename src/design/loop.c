@@ -443,6 +443,18 @@ int sl_design_step(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts
   if (!x || !y) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   for (int64_t j = 0; j < n && !status; j++) status = sl_design_encode(o, seqs[j], x + j * o->L, err);
   if (status || (status = sl_oracle_measure(o, x, n, y, err))) goto DONE;
+  if (op->oracle_noise > 0) {
+    /* Simulated assay noise: its own stream, seeded from (seed, k) and
+     * independent of the round's proposal stream, so a resumed run draws
+     * the same noise and a noiseless campaign the same proposals. */
+    sl_rng nr;
+    round_rng(&nr, op->seed ^ 0x6e6f6973655f7364ULL, k);
+    for (int64_t j = 0; j < n; j++) {
+      double u1 = sl_rng_uniform(&nr), u2 = sl_rng_uniform(&nr);
+      double g = sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2);
+      if (isfinite(y[j])) y[j] += op->oracle_noise * g;
+    }
+  }
   if ((status = sl_design_record(l, run, o, op, k, (const char *const *)seqs, y, n, prior, R, err))) goto DONE;
   /* Fault injection for the resume test: die the hard way with every write
    * of the round made and nothing committed. */

@@ -33,6 +33,7 @@ void sl_design_opts_init(sl_design_opts *o) {
   o->conformal = SL_CONF_NONE;
   o->alpha = 0.1;
   o->init_random = 0;
+  o->oracle_noise = 0;
 }
 
 static const char *const proposer_names[] = {"mutate", "ga", "random", "walk", "prior", "cbas", "cbas-ar"};

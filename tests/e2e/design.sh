@@ -70,6 +70,27 @@ check "that export holds a conformal interval for every prediction ($nint), inte
 check "rounds with intervals record their realised coverage and width" \
   test "$(table_of "$TMP/a/l.db" round_stats | grep -c ',conformal_coverage,')" -ge 4
 
+CASE="oracle noise"
+mkdir -p "$TMP/n1" "$TMP/n2" "$TMP/n0"
+design_in n0 --oracle "$EH" --rounds 1 --batch 40 --seed 5
+design_in n1 --oracle "$EH" --rounds 4 --batch 40 --seed 5 --oracle-noise 0.1 --conformal jab
+SEQLOOP_TEST_CRASH_ROUND=2 design_in n2 --oracle "$EH" --rounds 4 --batch 40 --seed 5 --oracle-noise 0.1 --conformal jab 2>/dev/null
+design_in n2
+export_of "$TMP/n1/l.db" "$TMP/n1.json"; export_of "$TMP/n2/l.db" "$TMP/n2.json"
+check "a noisy campaign killed inside round 2 and resumed: identical export (same noise draws)" cmp -s "$TMP/n1.json" "$TMP/n2.json"
+noise=$(/usr/bin/python3 - "$TMP/n0/l.db" "$TMP/n1/l.db" <<'PY'
+import sqlite3, sys, statistics
+def vals(p):
+    db = sqlite3.connect(p)
+    return dict(db.execute("SELECT s.seq, m.value FROM measurements m JOIN sequences s ON s.id = m.seq WHERE m.round = 1"))
+a, b = vals(sys.argv[1]), vals(sys.argv[2])
+d = [b[k] - a[k] for k in a if k in b]
+print(len(d), round(statistics.mean(d), 3), round(statistics.stdev(d), 3))
+PY
+)
+check "round 1 (no model yet) measures the same 40 sequences, each off by N(0, 0.1^2): n, mean, sd = $noise" \
+  awk -v s="$noise" 'BEGIN{split(s, a, " "); exit !(a[1] == 40 && a[2] > -0.05 && a[2] < 0.05 && a[3] > 0.07 && a[3] < 0.13)}'
+
 CASE="real kill -9 from outside, at an arbitrary moment"
 cat > "$TMP/slow.py" <<'EOF'
 import json, sys, time
