@@ -336,6 +336,22 @@ if need "$GB1"; then
   sha=$(sha256sum "$GB1" | cut -c1-64)
   check "GB1: the run records the table's SHA-256 among its inputs" \
     test "$("$BIN" ledger export --ledger "$TMP/gb1.db" --json | json_get /dev/stdin "d['runs'][0]['inputs']['$GB1']")" = "$sha"
+  CASE="GB1 ALDE protocol with conformal intervals"
+  run_sl design run --ledger "$TMP/galde.db" --oracle "table:$GB1" --start VDGV --budget 97 --rounds 100 --seed 1 \
+    --init-random 24 --batch 24 --proposer mutate --acquisition ei --pairwise --conformal recent -o "$TMP/galde.csv"
+  check "the campaign runs (exit $RC): rounds 0-4, round 1 is 24 random variants with no predictions" \
+    test "$RC" = 0 -a "$(tail -1 "$TMP/galde.csv" | cut -d, -f1,2)" = "4,97" -a \
+    "$(/usr/bin/python3 -c "import sqlite3; print(sqlite3.connect('$TMP/galde.db').execute('SELECT count(*) FROM sequences s LEFT JOIN predictions p ON p.seq = s.id WHERE s.round = 1 AND p.seq IS NULL').fetchone()[0])")" = 24
+  cw=$(awk -F, 'NR > 1 { printf "%s:%s:%s ", $1, $12, $13 }' "$TMP/galde.csv")
+  check "recent: round 2 has no designed calibration data (unbounded intervals: coverage 1, no width); rounds 3-4 are bounded ($cw)" \
+    /usr/bin/python3 -c "
+import csv, sys
+r = {int(x['round']): x for x in csv.DictReader(open('$TMP/galde.csv'))}
+assert r[2]['conformal_coverage'] == '1' and r[2]['conformal_width'] == '', r[2]
+for k in (3, 4): assert 0 <= float(r[k]['conformal_coverage']) <= 1 and float(r[k]['conformal_width']) > 0, r[k]
+"
+  check "an interval for each of the 72 predictions, unbounded exactly in round 2" \
+    test "$(/usr/bin/python3 -c "import sqlite3; d = sqlite3.connect('$TMP/galde.db'); print(d.execute('SELECT count(*), sum(lower IS NULL AND round = 2), sum(lower IS NULL) FROM intervals WHERE method = \"recent\" AND alpha = 0.1').fetchone())")" = "(72, 24, 24)"
   CASE="GB1 CbAS with an ar search distribution"
   for k in 1 2; do # same ledger name in two directories, so that whole exports compare
     mkdir -p "$TMP/gca$k"

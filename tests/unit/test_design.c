@@ -485,6 +485,20 @@ static void test_conformal(void) {
   double c = (double)cov / T;
   CHECK(c > 0.885 && c < 0.935, "split conformal coverage %.4f on exchangeable data (nominal 0.90, at most 0.92)", c);
 
+  /* Jackknife+-after-bootstrap by hand: 3 members, 4 training points; point
+   * 3 is in every resample (left out). mu_-i(x): mean of the members that
+   * left i out: i=0 {m1,m2} -> 2.5; i=1 {m0} -> 1; i=2 {m2} -> 3. R = 0.5,
+   * 1, 0.25: lo = {2, 0, 2.75}, hi = {3, 2, 3.25}. alpha = 0.25, m = 3:
+   * upper = ceil(0.75 * 4) = 3rd smallest of hi = 3.25, lower = floor(0.25 * 4)
+   * = 1st smallest of lo = 0. */
+  {
+    double member[3] = {1, 2, 3}, res[4] = {0.5, 1, 0.25, NAN}, work[8], lo, hi;
+    uint8_t inbag[12] = {1, 0, 0, /* point 0 */ 0, 1, 1, /* 1 */ 1, 1, 0, /* 2 */ 1, 1, 1 /* 3 */};
+    sl_conformal_jab(member, 3, inbag, res, 4, 0.25, work, &lo, &hi);
+    CHECK(lo == 0 && hi == 3.25, "jackknife+-after-bootstrap by hand: [%g, %g] = [0, 3.25]", lo, hi);
+    sl_conformal_jab(member, 3, inbag, res, 4, 0.1, work, &lo, &hi);
+    CHECK(isinf(lo) && lo < 0 && isinf(hi), "too few points for alpha 0.1: unbounded");
+  }
   /* Full conformal ridge under feedback covariate shift, against brute force:
    * a space of 2^6 genotypes, order-2 features (p = 22), n = 15 training
    * points, labels a random landscape; for every grid value refit the n + 1
