@@ -124,6 +124,8 @@ typedef struct sl_predictor_opts {
   double lambda;      /* ridge penalty (1.0) */
   int pairwise;       /* add pair features (0) */
   double prior_weight; /* weight of the standardised prior feature (1.0; 0 = none) */
+  double noise_sd;    /* known measurement noise sd (0: none): adds noise_sd^2 / var(y) to the
+                       * penalty of each member's scaled problem */
 } sl_predictor_opts;
 void sl_predictor_opts_init(sl_predictor_opts *o);
 /* Fit on n sequences x (n*L codes) with values y and prior scores (NULL if none). */

@@ -111,7 +111,10 @@ static int fit_predictor(const sl_design_state *st, const sl_oracle *o, const sl
       ptr[i] = st->prior[st->train[i]];
     }
     int have_prior = prior && prior->m;
-    status = sl_predictor_fit(&op->pred, o->L, xtr, ytr, have_prior ? ptr : NULL, n, r, ret, err);
+    /* The predictor knows the simulated assay's noise (--oracle-noise). */
+    sl_predictor_opts po = op->pred;
+    po.noise_sd = op->oracle_noise;
+    status = sl_predictor_fit(&po, o->L, xtr, ytr, have_prior ? ptr : NULL, n, r, ret, err);
   }
   free(xtr); free(ytr); free(ptr);
   return status;

@@ -46,6 +46,7 @@ void sl_predictor_opts_init(sl_predictor_opts *o) {
   o->lambda = 1.0;
   o->pairwise = 0;
   o->prior_weight = 1.0;
+  o->noise_sd = 0.0;
 }
 
 int sl_predictor_members(const sl_predictor *p) { return p->B; }
@@ -114,7 +115,11 @@ int sl_predictor_fit(const sl_predictor_opts *o, int64_t L, const uint8_t *x, co
     p->ysd[b] = n > 1 && ss > 0 ? sqrt(ss / (n - 1)) : 1.0;
     for (int64_t i = 0; i < n; i++) {
       for (int64_t j = 0; j < n; j++) G[i * n + j] = K[ix[i] * n + ix[j]];
-      G[i * n + i] += o->lambda;
+      /* A known measurement noise sd s adds s^2 / sd_y^2 to the penalty of
+       * the scaled problem: kernel ridge is the mean of a Gaussian process
+       * whose noise variance is the penalty, so noisier data are smoothed
+       * more instead of interpolated. */
+      G[i * n + i] += o->lambda + (o->noise_sd > 0 ? o->noise_sd * o->noise_sd / (p->ysd[b] * p->ysd[b]) : 0.0);
       rhs[i] = (y[ix[i]] - p->ybar[b]) / p->ysd[b];
     }
     if (sl_cholesky_solve(G, rhs, n)) { status = sl_fail(err, SL_EINTERNAL, "predictor: Gram matrix not positive definite"); goto DONE; }

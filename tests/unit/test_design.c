@@ -227,6 +227,39 @@ static void test_predictor(void) {
   CHECK(rho > 0.95, "additive truth: held-out correlation %.3f > 0.95", rho);
   CHECK(sd_test > 0, "ensemble members disagree (mean held-out sd %.3g)", sd_test / M);
   sl_predictor_destroy(p);
+  /* Noise-aware: with y observed under noise of sd 1, a predictor told the
+   * noise smooths more (smaller training fit spread) and predicts the
+   * noiseless truth better than one that interpolates the noise. */
+  {
+    double yn[N], ypn[M], ypq[M];
+    sl_rng rn;
+    sl_rng_seed(&rn, 17);
+    for (int n = 0; n < N; n++) {
+      double u1 = sl_rng_uniform(&rn), u2 = sl_rng_uniform(&rn);
+      yn[n] = y[n] + 1.0 * sqrt(-2 * log(1 - u1)) * cos(6.283185307179586 * u2);
+    }
+    sl_predictor_opts on = o;
+    on.lambda = 0.01;
+    on.pairwise = 1; /* more features (264) than points (200): interpolation overfits */
+    sl_rng r1, r2;
+    sl_rng_seed(&r1, 3);
+    sl_rng_seed(&r2, 3);
+    sl_predictor *p0 = NULL, *p1 = NULL;
+    int st0 = sl_predictor_fit(&on, L, x, yn, NULL, N, &r1, &p0, &err);
+    on.noise_sd = 1.0;
+    int st1 = sl_predictor_fit(&on, L, x, yn, NULL, N, &r2, &p1, &err);
+    CHECK(st0 == SL_OK && st1 == SL_OK, "predictor fits noisy data with and without the noise sd");
+    double e0 = 0, e1 = 0;
+    for (int m = 0; m < M; m++) {
+      sl_predictor_predict(p0, xt + m * L, 0, &ypq[m], &sd, NULL);
+      sl_predictor_predict(p1, xt + m * L, 0, &ypn[m], &sd, NULL);
+      e0 += (ypq[m] - yt[m]) * (ypq[m] - yt[m]);
+      e1 += (ypn[m] - yt[m]) * (ypn[m] - yt[m]);
+    }
+    CHECK(e1 < 0.8 * e0, "told the noise sd, the predictor's held-out squared error drops (%.3f vs %.3f)", e1 / M, e0 / M);
+    sl_predictor_destroy(p0);
+    sl_predictor_destroy(p1);
+  }
   /* Pairwise truth: the pairwise kernel must beat the additive one. */
   sl_predictor *pa = NULL, *pp = NULL;
   CHECK(sl_predictor_fit(&o, L, x, yep, NULL, N, &r, &pa, &err) == SL_OK, "additive fit of a pairwise truth");
