@@ -285,10 +285,15 @@ int sl_conformal_ridge_sets(const sl_conformal_ridge *pr, const int64_t *train, 
       aa[u] = t;
       bb[u] = r;
     }
+    /* Eight partial sums: one running sum would chain every add on the
+     * previous one (latency-bound); these keep the loop throughput-bound. */
     for (int64_t k = 0; k < G; k++) {
-      double s = 0;
-      for (int64_t u = 0; u < U; u++) { s += aa[u]; aa[u] *= bb[u]; }
-      Z[k] = s;
+      double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      int64_t u = 0;
+      for (; u + 8 <= U; u += 8)
+        for (int j = 0; j < 8; j++) { s[j] += aa[u + j]; aa[u + j] *= bb[u + j]; }
+      for (; u < U; u++) { s[0] += aa[u]; aa[u] *= bb[u]; }
+      Z[k] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
     }
     double lpt = pr->ptrain ? log(pr->ptrain[train[i]]) : 0.0;
     for (int64_t k = 0; k < G; k++) {
