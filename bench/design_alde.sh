@@ -18,7 +18,8 @@
 #   alde-jab   the same campaign with --conformal jab: intervals never change a choice
 #              (no random draw), so its curve must equal alde's (checked) and only the
 #              intervals differ
-# Usage: bench/design_alde.sh [SEEDS]   (default 50); METHODS="..." runs a subset.
+# Usage: bench/design_alde.sh [SEEDS]   (default 50); METHODS="..." runs a subset;
+#        ALDE="..." replaces alde's options; SUFFIX=_x names other output files.
 # Output: bench/results/design_alde_curves.csv (method,seed,n_measured,best),
 #         bench/results/design_alde_coverage.csv (method,seed,round,coverage90,conformal_coverage,conformal_width),
 #         a Markdown summary on stdout. Not a test: never timed in CI.
@@ -33,12 +34,12 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/seqloop-bench.XXXXXX"); trap 'rm -rf "$TMP"' EX
 mkdir -p bench/results
 METHODS=" ${METHODS:-random loop8 alde alde-jab} "
 want() { case "$METHODS" in *" $1 "*) return 0 ;; esac; return 1; }
-CUR=bench/results/design_alde_curves.csv
-COV=bench/results/design_alde_coverage.csv
+CUR=bench/results/design_alde_curves${SUFFIX:-}.csv
+COV=bench/results/design_alde_coverage${SUFFIX:-}.csv
 echo "method,seed,n_measured,best" > "$CUR"
 echo "method,seed,round,coverage90,conformal_coverage,conformal_width" > "$COV"
 echo "method,seed,order,value" > "$TMP/meas.csv"
-ALDE="--init-random 96 --batch 96 --proposer mutate --mutations 2 --candidates 5000 --acquisition ei --pairwise"
+ALDE=${ALDE:-"--init-random 96 --batch 96 --proposer mutate --mutations 2 --candidates 5000 --acquisition ei --pairwise"}
 run() { # run METHOD SEED ARGS...
   local m=$1 s=$2; shift 2
   "$BIN" design run -q --ledger "$TMP/$m-$s.db" --oracle "table:$GB1" --start VDGV --budget 481 --rounds 1000 \
