@@ -180,6 +180,9 @@ int main(int argc, char **argv) {
           if (fabs(yk - y[test]) < 0.01) { covs |= in_std[k]; covf |= in_fcs[k]; covx |= in_exch[k]; }
         }
         cs += covs; cf += covf; cx += covx; ss += 0.01 * ns_; sf += 0.01 * nf_; sx += 0.01 * nx_;
+        if ((t + 1) % 50 == 0)
+          fprintf(stderr, "progress n=%d lambda=%g trials=%d coverage %.4f %.4f %.4f size %.4f %.4f %.4f\n", n, lam, t + 1,
+                  cx / (t + 1), cs / (t + 1), cf / (t + 1), sx / (t + 1), ss / (t + 1), sf / (t + 1));
       }
       printf("%d,%g,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", n, lam, trials, cx / trials, cs / trials, cf / trials, sx / trials,
              ss / trials, sf / trials);

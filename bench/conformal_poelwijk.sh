@@ -16,8 +16,8 @@ DATA=${SEQLOOP_DATA:-../shared/data}
 CSV=$DATA/poelwijk2019/supp_data_3.csv
 [ -f "$CSV" ] || { echo "conformal_poelwijk.sh: $CSV not found" >&2; exit 1; }
 [ -f build/libseqloop.a ] || { echo "conformal_poelwijk.sh: run make first" >&2; exit 1; }
-TMP=${TMPDIR:-/tmp}/seqloop-bench-conformal
-mkdir -p "$TMP"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/seqloop-bench-conformal.XXXXXX"); trap 'rm -rf "$TMP"' EXIT
+
 cc -std=c11 -O2 -fopenmp -Iinclude -o "$TMP/conformal_poelwijk" bench/conformal_poelwijk.c build/libseqloop.a \
   -llbfgs -lz -lcjson -lnettle -lsqlite3 -lopenblas -lm
 echo "# load before: $(uptime)" >&2
