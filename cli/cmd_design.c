@@ -20,6 +20,8 @@ static void print_round(const sl_design_round *R, void *arg) {
   if (isfinite(R->prior_logp)) fprintf(stderr, ", prior logP %.2f", R->prior_logp);
   if (isfinite(R->dist_natural)) fprintf(stderr, ", dist to natural %.2f", R->dist_natural);
   if (isfinite(R->coverage90)) fprintf(stderr, ", 90%% coverage %.2f", R->coverage90);
+  if (isfinite(R->conformal_coverage))
+    fprintf(stderr, ", conformal coverage %.2f width %.3g", R->conformal_coverage, R->conformal_width);
   fprintf(stderr, ", acceptance %.3g (%.2f bits)\n", R->acceptance, R->bits_injected);
 }
 
@@ -129,6 +131,9 @@ static const cli_choice proposer_choices[] = {
 static const cli_choice acq_choices[] = {
   {"greedy", SL_ACQ_GREEDY}, {"ucb", SL_ACQ_UCB}, {"ei", SL_ACQ_EI}, {"thompson", SL_ACQ_THOMPSON}, {NULL, 0}};
 
+static const cli_choice conf_choices[] = {{"none", SL_CONF_NONE}, {"jab", SL_CONF_JAB}, {"recent", SL_CONF_RECENT},
+                                            {NULL, 0}};
+
 static const cli_cmdinfo info = {
   "design",
   "seqloop design run     --ledger FILE --oracle SPEC [options]\n"
@@ -207,6 +212,15 @@ int cmd_design(int argc, char **argv) {
     CLI_FLAG("pairwise", 0, &c.o.pred.pairwise, "predictor: add one-hot site pairs", NULL),
     CLI_DOUBLE("prior-weight", 0, &c.o.pred.prior_weight, -HUGE_VAL, HUGE_VAL, "W",
                "predictor: weight of the standardised prior feature", NULL),
+    CLI_CHOICE("conformal", 0, &c.o.conformal, conf_choices, "M",
+               "none|jab|recent: a conformal interval for every prediction, in the ledger\n"
+               "(jab: jackknife+-after-bootstrap on the ensemble's out-of-bag residuals;\n"
+               "recent: calibrated on the latest designed batches' errors)", NULL),
+    CLI_DOUBLE("alpha", 0, &c.o.alpha, 1e-6, 0.999999, "A", "conformal: miscoverage (intervals of nominal 1 - A)", NULL),
+    CLI_DOUBLE("oracle-noise", 0, &c.o.oracle_noise, 0, HUGE_VAL, "SD",
+               "design run: add Gaussian noise of sd SD to every measurement (a simulated assay)", NULL),
+    CLI_INT("init-random", 0, &c.o.init_random, 0, 1000000, "N",
+            "round 1: N uniform random sequences, no model (ALDE's first batch; 0: off)", NULL),
     /* limits, then the rest */
     CLI_OPT_("rounds", 0, CLI_T_INT, &c.o.rounds, 0, 1000000, NULL, "N", "last round number", "limits (may change between calls)",
              0, "10; none with --budget alone", NULL),

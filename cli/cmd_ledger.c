@@ -14,7 +14,7 @@ static const cli_cmdinfo info = {
   "       seqloop ledger export --ledger FILE [--with-times] --table NAME [-o FILE]\n"
   "       seqloop ledger export --ledger FILE [--with-times] --json [-o FILE]",
   "Writes every table of the ledger (runs, rounds, sequences, predictions, measurements,\n"
-  "round_stats): one CSV per table, PREFIX.NAME.csv (a trailing '.csv' on PREFIX is dropped),\n"
+  "round_stats, intervals): one CSV per table, PREFIX.NAME.csv (a trailing '.csv' on PREFIX is dropped),\n"
   "each readable by pandas.read_csv or R's read.csv with no options; or one table; or one\n"
   "JSON object with an array per table. Provenance: a JSON sidecar PREFIX.prov.json (or\n"
   "FILE.prov.json; none for stdout).",
@@ -70,7 +70,7 @@ int cmd_ledger(int argc, char **argv) {
   if (!path || optind_ != argc) return cli_usage_error(&info, "expected --ledger FILE and no other arguments");
   if (c.json && table) return cli_usage_error(&info, "--json and --table exclude each other");
   if (!c.json && !table && !strcmp(c.out, "-"))
-    return cli_usage_error(&info, "six tables need -o PREFIX (PREFIX.runs.csv, ...); for stdout give --table NAME "
+    return cli_usage_error(&info, "seven tables need -o PREFIX (PREFIX.runs.csv, ...); for stdout give --table NAME "
                            "or --json");
   sl_error err;
   sl_error_clear(&err);

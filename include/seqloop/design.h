@@ -135,6 +135,8 @@ typedef struct sl_predictor_opts {
   double lambda;      /* ridge penalty (1.0) */
   int pairwise;       /* add pair features (0) */
   double prior_weight; /* weight of the standardised prior feature (1.0; 0 = none) */
+  double noise_sd;    /* known measurement noise sd (0: none): adds noise_sd^2 / var(y) to the
+                       * penalty of each member's scaled problem */
 } sl_predictor_opts;
 void sl_predictor_opts_init(sl_predictor_opts *o);
 /* Fit on n sequences x (n*L codes) with values y and prior scores (NULL if none). */
@@ -145,7 +147,90 @@ SL_MUSTCHECK int sl_predictor_fit(const sl_predictor_opts *o, int64_t L, const u
 void sl_predictor_predict(const sl_predictor *p, const uint8_t *x, double prior, double *ret_mean,
                           double *ret_sd, double *member_out);
 int sl_predictor_members(const sl_predictor *p);
+/* sl_predictor_oob(): mean and sd over the members whose bootstrap resample
+ * left training point j (0-based, the order of fit) out; returns how many
+ * (sd is NAN below 2, mean below 1; -1: out of memory). */
+int sl_predictor_oob(const sl_predictor *p, int64_t j, double *ret_mean, double *ret_sd);
+/* sl_predictor_inbag(): out[i*B + b] = 1 if training point i is in member
+ * b's resample (n*B bytes). Returns 0 for a one-member ensemble (no
+ * resampling: every point is in), else 1. */
+int sl_predictor_inbag(const sl_predictor *p, uint8_t *out);
 void sl_predictor_destroy(sl_predictor *p);
+
+/* ---- conformal prediction (conformal.c; docs/design.md "Conformal intervals") ----
+ * Methods: split (exchangeable calibration data); weighted (calibration
+ * points weighted by a likelihood ratio); jab, the loop's intervals:
+ * jackknife+-after-bootstrap (Kim, Xu & Barber 2020) on the bootstrap
+ * ensemble's out-of-bag residuals (sl_conformal_jab); recent: split
+ * conformal whose calibration set is the latest designed batches, each
+ * scored by the prediction made when it was proposed. */
+enum { SL_CONF_NONE = 0, SL_CONF_SPLIT = 1, SL_CONF_WEIGHTED = 2, SL_CONF_JAB = 3, SL_CONF_RECENT = 4 };
+/* recent: calibrate on at least this many of the latest designed measurements */
+#define SL_CONF_RECENT_MIN 50
+/* Scores are |y - mean| / max(sd, SL_CONF_SD_FLOOR). */
+#define SL_CONF_SD_FLOOR 1e-9
+const char *sl_conformal_method_name(int m);
+int sl_conformal_method_parse(const char *s);   /* -1 if unknown */
+/* sl_conformal_quantile()
+ * Purpose:  The conformal (1 - alpha) quantile of n calibration scores.
+ *           w == NULL: split conformal, the ceil((1 - alpha)(n + 1))-th
+ *           smallest score (+inf when that exceeds n). Otherwise weighted
+ *           conformal (Tibshirani et al. 2019): the smallest score whose
+ *           cumulative weight reaches (1 - alpha) of the total, the test
+ *           point's weight w_test counted as a point mass at +inf.
+ * Returns:  the quantile (may be +inf); NAN when out of memory.
+ */
+double sl_conformal_quantile(const double *scores, const double *w, int64_t n, double w_test, double alpha);
+/* sl_conformal_calibrate(): the quantile of normalised scores
+ * |y_i - mean_i| / sd_i (weights as in sl_conformal_quantile). */
+double sl_conformal_calibrate(const double *y, const double *mean, const double *sd, const double *w, int64_t n,
+                              double w_test, double alpha);
+/* sl_conformal_jab()
+ * Purpose:  Jackknife+-after-bootstrap interval at one input from an
+ *           ensemble of B members: member[b] the members' predictions at the
+ *           input, inbag[i*B + b] whether training point i is in member b's
+ *           resample, oob_res[i] = |y_i - mean of i's out-of-bag members at
+ *           x_i| (NAN: i was in every resample, left out). The interval is
+ *           [q_alpha^-(mu_-i(x) - R_i), q_1-alpha^+(mu_-i(x) + R_i)]
+ *           over the n' usable points, mu_-i(x) the mean of i's out-of-bag
+ *           members at x; an end is infinite when n' is too small for alpha.
+ *           work: 2n doubles.
+ */
+void sl_conformal_jab(const double *member, int B, const uint8_t *inbag, const double *oob_res, int64_t n, double alpha,
+                      double *work, double *lower, double *upper);
+/* sl_conformal_interval(): mean +- q sd (+-inf when q is infinite). */
+void sl_conformal_interval(double mean, double sd, double q, double *lower, double *upper);
+
+/* Full conformal ridge regression on a finite input space of U points with
+ * features phi (U x p, row-major) and the design distribution
+ * p(x) ∝ exp(lambda mu(x)) (Fannjiang et al. 2022). Candidate labels:
+ * the uniform grid y0 + k dy, k < ny. ptrain: the training density on the
+ * space (NULL: uniform). */
+typedef struct sl_conformal_ridge {
+  int64_t U, p;
+  const double *phi;
+  const double *ptrain;
+  double gamma;          /* ridge penalty */
+  double lambda;         /* inverse temperature of the design distribution */
+  double alpha;
+  double y0, dy;
+  int64_t ny;
+} sl_conformal_ridge;
+/* sl_conformal_ridge_sets()
+ * Purpose:  Conformal sets for the label of input `test` given n training
+ *           inputs train[] (indices into the space) with labels ytrain:
+ *           in_exch[k] = 1 if grid value k is in the unweighted full
+ *           conformal set (valid for exchangeable data only), in_std[k] = 1 if grid value k is in the standard covariate-shift
+ *           set (weights from the fit on the training data), in_fcs[k] = 1
+ *           if in the feedback-covariate-shift set (weights from every
+ *           leave-one-out fit of the augmented data). Any may be NULL.
+ *           Scores: leave-one-out residuals. lambda = 0: both are the
+ *           unweighted full conformal set. ret_pred (may be NULL): the ridge
+ *           fit's prediction at the test input.
+ */
+SL_MUSTCHECK int sl_conformal_ridge_sets(const sl_conformal_ridge *pr, const int64_t *train, const double *ytrain,
+                                         int64_t n, int64_t test, uint8_t *in_exch, uint8_t *in_std, uint8_t *in_fcs,
+                                         double *ret_pred, sl_error *err);
 
 /* ---- the loop ------------------------------------------------------------------ */
 enum { SL_PROPOSE_MUTATE = 0, SL_PROPOSE_GA = 1, SL_PROPOSE_RANDOM = 2, SL_PROPOSE_WALK = 3,
@@ -168,6 +253,10 @@ typedef struct sl_design_opts {
   int min_distance;     /* diversity: minimum Hamming distance within a batch (1) */
   int population;       /* GA: parents = top this many measured (32) */
   sl_predictor_opts pred;
+  int conformal;        /* SL_CONF_NONE, _JAB or _RECENT: intervals for every prediction (none) */
+  double alpha;         /* their miscoverage (0.1) */
+  int init_random;      /* round 1 is this many uniform random sequences (ALDE's first batch; 0: off) */
+  double oracle_noise;  /* automated runs: add N(0, oracle_noise^2) to each measurement (0: off) */
   int crash_after;      /* tests: raise SIGKILL inside round crash_after's transaction (-1: never) */
 } sl_design_opts;
 void sl_design_opts_init(sl_design_opts *o);
@@ -205,6 +294,8 @@ typedef struct sl_design_round {
   double coverage90;      /* fraction of measurements inside the 90% predictive interval */
   double acceptance;      /* accepted / generated candidates (filters) */
   double bits_injected;   /* log2(1 / acceptance) */
+  double conformal_coverage; /* fraction of measurements inside their conformal interval (NAN: none) */
+  double conformal_width;    /* mean width of the bounded conformal intervals (NAN: none) */
 } sl_design_round;
 
 /* sl_design_setup()

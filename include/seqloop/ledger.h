@@ -17,6 +17,7 @@
  * inside one transaction: opening an older ledger upgrades it in place.
  *   v1  runs, rounds, sequences, predictions, measurements (no round column)
  *   v2  measurements.round; round_stats
+ *   v3  intervals (conformal prediction intervals)
  *
  * The handle is not thread-safe; the library never opens one on its own
  * (architecture.md: the ledger handle is passed in).
@@ -33,7 +34,7 @@
 extern "C" {
 #endif
 
-#define SL_LEDGER_SCHEMA 2
+#define SL_LEDGER_SCHEMA 3
 
 typedef struct sl_ledger sl_ledger;
 
@@ -143,6 +144,21 @@ SL_MUSTCHECK int sl_ledger_prediction_get(sl_ledger *l, int64_t seq_id, int64_t 
  */
 SL_MUSTCHECK int sl_ledger_measurement_add(sl_ledger *l, int64_t seq_id, const char *oracle,
                                            double value, int64_t round, sl_error *err);
+
+/* sl_ledger_interval_add()
+ * Purpose:  Record a prediction interval [lower, upper] of seq_id made in
+ *           round by predictor, with its method ("split", ...) and miscoverage
+ *           alpha. An infinite bound (too few calibration points) is stored
+ *           as NULL.
+ */
+SL_MUSTCHECK int sl_ledger_interval_add(sl_ledger *l, int64_t seq_id, int64_t round, const char *predictor,
+                                        const char *method, double alpha, double lower, double upper,
+                                        sl_error *err);
+/* sl_ledger_interval_get(): the interval of seq_id made in round (the first
+ * by predictor, method, alpha); NULL bounds come back as -inf/+inf;
+ * *ret_found = 0 if none. ret_alpha may be NULL. */
+SL_MUSTCHECK int sl_ledger_interval_get(sl_ledger *l, int64_t seq_id, int64_t round, double *ret_lower,
+                                        double *ret_upper, double *ret_alpha, int *ret_found, sl_error *err);
 
 /* ---- export ----------------------------------------------------------------
  * Every table of every run, deterministically ordered. Wall-clock columns

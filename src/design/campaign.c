@@ -97,6 +97,14 @@ char *sl_design_campaign_opts_json(const sl_design_campaign_opts *c) {
   cJSON_AddNumberToObject(j, "lambda", c->o.pred.lambda);
   cJSON_AddBoolToObject(j, "pairwise", c->o.pred.pairwise);
   cJSON_AddNumberToObject(j, "prior_weight", c->o.pred.prior_weight);
+  /* Options added after campaigns existed are stored only when not at their
+   * defaults, so an older ledger's options still compare equal. */
+  if (c->o.conformal != SL_CONF_NONE) {
+    cJSON_AddStringToObject(j, "conformal", sl_conformal_method_name(c->o.conformal));
+    cJSON_AddNumberToObject(j, "alpha", c->o.alpha);
+  }
+  if (c->o.init_random > 0) cJSON_AddNumberToObject(j, "init_random", c->o.init_random);
+  if (c->o.oracle_noise > 0) cJSON_AddNumberToObject(j, "oracle_noise", c->o.oracle_noise);
   if (c->o.rounds >= 0) cJSON_AddNumberToObject(j, "rounds", c->o.rounds);
   else cJSON_AddNullToObject(j, "rounds"); /* no round limit: the budget decides */
   cJSON_AddNumberToObject(j, "budget", (double)c->o.budget);
@@ -149,7 +157,19 @@ int sl_design_campaign_opts_from_json(const char *text, sl_design_campaign_opts 
   n.o.pred.lambda = get_num(j, "lambda", 1);
   n.o.pred.pairwise = (int)get_num(j, "pairwise", 0);
   n.o.pred.prior_weight = get_num(j, "prior_weight", 1);
+  char *cf = get_str(j, "conformal");
+  n.o.conformal = cf ? sl_conformal_method_parse(cf) : SL_CONF_NONE;
+  n.o.alpha = get_num(j, "alpha", 0.1);
+  n.o.init_random = (int)get_num(j, "init_random", 0);
+  n.o.oracle_noise = get_num(j, "oracle_noise", 0);
   cJSON_Delete(j);
+  if (n.o.conformal < 0 || (cf && n.o.conformal != SL_CONF_JAB && n.o.conformal != SL_CONF_RECENT)) {
+    int st = sl_fail(err, SL_EINPUT, "the stored campaign options name an unknown conformal method '%s'", cf);
+    free(cf); free(p); free(a);
+    sl_design_campaign_opts_free(&n);
+    return st;
+  }
+  free(cf);
   int status = SL_OK;
   if (n.o.proposer < 0 || n.o.acquisition < 0)
     status = sl_fail(err, SL_EINPUT, "the stored campaign options name an unknown proposer '%s' or acquisition '%s'",
@@ -563,7 +583,8 @@ DONE:
  * row per round: what benchmarks plot. */
 int sl_design_rounds_write(sl_ledger *l, FILE *fp, sl_error *err) {
   static const char *cols[] = {"n_measured", "best", "regret", "batch_mean", "batch_best", "prior_logp",
-                               "dist_natural", "coverage90", "acceptance", "bits_injected"};
+                               "dist_natural", "coverage90", "acceptance", "bits_injected",
+                               "conformal_coverage", "conformal_width"};
   enum { NC = sizeof cols / sizeof *cols };
   char *json = NULL;
   int status = sl_ledger_export_json(l, &json, 0, err);

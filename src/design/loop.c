@@ -111,9 +111,61 @@ static int fit_predictor(const sl_design_state *st, const sl_oracle *o, const sl
       ptr[i] = st->prior[st->train[i]];
     }
     int have_prior = prior && prior->m;
-    status = sl_predictor_fit(&op->pred, o->L, xtr, ytr, have_prior ? ptr : NULL, n, r, ret, err);
+    /* The predictor knows the simulated assay's noise (--oracle-noise). */
+    sl_predictor_opts po = op->pred;
+    po.noise_sd = op->oracle_noise;
+    status = sl_predictor_fit(&po, o->L, xtr, ytr, have_prior ? ptr : NULL, n, r, ret, err);
   }
   free(xtr); free(ytr); free(ptr);
+  return status;
+}
+
+/* The calibration of jackknife+-after-bootstrap: which member saw which
+ * training point, and each point's out-of-bag residual (NAN when every
+ * member saw it). Deterministic: no random draw, so the round's stream and
+ * everything the loop chooses are the same with and without intervals. */
+static int jab_prepare(const sl_design_state *st, const sl_predictor *pred, uint8_t **ret_inbag, double **ret_res,
+                       double **ret_work, sl_error *err) {
+  int64_t n = st->ntrain;
+  int B = sl_predictor_members(pred);
+  uint8_t *inbag = malloc((size_t)(n * B) + 1);
+  double *res = malloc((size_t)(n + 1) * sizeof *res), *work = malloc((size_t)(2 * n + 2) * sizeof *work);
+  if (!inbag || !res || !work) { free(inbag); free(res); free(work); return sl_fail(err, SL_ENOMEM, "out of memory"); }
+  sl_predictor_inbag(pred, inbag);
+  for (int64_t i = 0; i < n; i++) {
+    double mean, sd;
+    int m = sl_predictor_oob(pred, i, &mean, &sd);
+    if (m < 0) { free(inbag); free(res); free(work); return sl_fail(err, SL_ENOMEM, "out of memory"); }
+    res[i] = m >= 1 ? fabs(st->s.value[st->train[i]] - mean) : NAN;
+  }
+  *ret_inbag = inbag;
+  *ret_res = res;
+  *ret_work = work;
+  return SL_OK;
+}
+
+/* The calibration of the 'recent' method: normalised errors
+ * |y - mean| / sd of the designed sequences measured in the latest rounds,
+ * each scored by the prediction of the round that proposed it, going back
+ * round by round until at least SL_CONF_RECENT_MIN points (or round 1).
+ * These are the errors of designs made the way this round's are made, which
+ * is the assumption (not a guarantee): docs/design.md. */
+static int recent_quantile(sl_ledger *l, const sl_design_state *st, int64_t k, double alpha, double *ret_q,
+                           sl_error *err) {
+  double *sc = malloc((size_t)(st->s.n + 1) * sizeof *sc);
+  if (!sc) return sl_fail(err, SL_ENOMEM, "out of memory");
+  int64_t m = 0;
+  int status = SL_OK;
+  for (int64_t r = k - 1; r >= 1 && m < SL_CONF_RECENT_MIN && !status; r--)
+    for (int64_t j = 0; j < st->s.n && !status; j++) {
+      if (st->s.round[j] != r || st->s.origin[j] != SL_ORIGIN_DESIGNED || !isfinite(st->s.value[j])) continue;
+      double mean, sd;
+      int found = 0;
+      if ((status = sl_ledger_prediction_get(l, st->s.id[j], r, &mean, &sd, &found, err)) || !found) continue;
+      sc[m++] = fabs(st->s.value[j] - mean) / (sd > SL_CONF_SD_FLOOR ? sd : SL_CONF_SD_FLOOR);
+    }
+  *ret_q = status ? NAN : sl_conformal_quantile(sc, NULL, m, 1.0, alpha);
+  free(sc);
   return status;
 }
 
@@ -132,6 +184,17 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
   sl_design_state st;
   if ((status = sl_design_state_load(l, run, o, prior, &st, err))) return status;
   if (st.start < 0) { sl_design_state_free(&st); return sl_fail(err, SL_EINPUT, "the ledger's run has no start sequence"); }
+  /* ALDE's protocol: round 1 is a batch of init_random uniform random
+   * sequences, chosen without a model (the first training set). */
+  sl_design_opts o1;
+  if (k == 1 && op->init_random > 0) {
+    o1 = *op;
+    o1.proposer = SL_PROPOSE_RANDOM;
+    o1.use_predictor = 0;
+    o1.batch = op->init_random;
+    if (o1.candidates < 2 * o1.batch) o1.candidates = 2 * o1.batch;
+    op = &o1;
+  }
   int64_t B = op->batch;
   if (op->budget > 0) {
     if (st.n_measured >= op->budget) { sl_design_state_free(&st); return SL_OK; }
@@ -144,6 +207,8 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
   sl_predictor *pred = NULL;
   int64_t *chosen = malloc((size_t)B * sizeof *chosen);
   char *text = malloc((size_t)o->L + 1);
+  uint8_t *inbag = NULL;
+  double *oob_res = NULL, *work = NULL, q_recent = NAN;
   if (!chosen || !text) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   int can_pred = op->use_predictor && st.ntrain >= 2;
   /* CbAS needs the predictor to build its candidates; every other proposer
@@ -184,6 +249,22 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
     sl_design_decode(o, c.x + ci * o->L, text);
     if ((status = sl_ledger_seq_add(l, run, text, SL_ORIGIN_DESIGNED, k, c.parent[ci], &id, err))) goto DONE;
     if (use_pred && (status = sl_ledger_prediction_add(l, id, k, "ridge-bootstrap", c.mean[ci], c.sd[ci], err))) goto DONE;
+    if (use_pred && op->conformal == SL_CONF_RECENT) {
+      if (isnan(q_recent) && (status = recent_quantile(l, &st, k, op->alpha, &q_recent, err))) goto DONE;
+      double lo, hi;
+      sl_conformal_interval(c.mean[ci], c.sd[ci], q_recent, &lo, &hi);
+      if ((status = sl_ledger_interval_add(l, id, k, "ridge-bootstrap", sl_conformal_method_name(op->conformal),
+                                           op->alpha, lo, hi, err)))
+        goto DONE;
+    }
+    if (use_pred && op->conformal == SL_CONF_JAB) {
+      if (!inbag && (status = jab_prepare(&st, pred, &inbag, &oob_res, &work, err))) goto DONE;
+      double lo, hi;
+      sl_conformal_jab(c.member + ci * c.B, c.B, inbag, oob_res, st.ntrain, op->alpha, work, &lo, &hi);
+      if ((status = sl_ledger_interval_add(l, id, k, "ridge-bootstrap", sl_conformal_method_name(op->conformal),
+                                           op->alpha, lo, hi, err)))
+        goto DONE;
+    }
   }
   double acc = rep.filter_tested ? (double)rep.filtered_in / (double)rep.filter_tested : 1.0;
   if ((status = sl_ledger_round_stat(l, run, k, "generated", (double)rep.generated, err)) ||
@@ -204,7 +285,7 @@ DONE:
   sl_design_state_free(&st);
   sl_design_cands_free(&c);
   sl_predictor_destroy(pred);
-  free(chosen); free(text);
+  free(chosen); free(text); free(inbag); free(oob_res); free(work);
   return status;
 }
 
@@ -258,7 +339,7 @@ int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_op
   /* Every sequence must have been proposed in this round, every value must
    * be finite or NAN (not measurable), and the UNIQUE constraint refuses a
    * second measurement of the same sequence (also twice in one file). */
-  double cov_in = 0, cov_n = 0, bsum = 0, bn = 0, bbest = -INFINITY;
+  double cov_in = 0, cov_n = 0, bsum = 0, bn = 0, bbest = -INFINITY, ci_in = 0, ci_n = 0, ci_w = 0, ci_wn = 0;
   for (int64_t j = 0; j < n; j++) {
     int64_t idx = -1;
     for (int64_t i = 0; i < st.s.n && idx < 0; i++) if (strcmp(st.s.seq[i], seqs[j]) == 0) idx = i;
@@ -278,6 +359,14 @@ int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_op
       bsum += values[j]; bn++;
       if (values[j] > bbest) bbest = values[j];
       if (found) { cov_n++; cov_in += fabs(values[j] - mean) <= 1.6448536269514722 * sd; }
+      double lo, hi;
+      int ifound = 0;
+      if ((status = sl_ledger_interval_get(l, st.s.id[idx], k, &lo, &hi, NULL, &ifound, err))) goto FAIL;
+      if (ifound) {
+        ci_n++;
+        ci_in += values[j] >= lo && values[j] <= hi;
+        if (isfinite(hi - lo)) { ci_w += hi - lo; ci_wn++; }
+      }
     }
   }
   /* Proposals of this round: prior log P and distance to the nearest natural. */
@@ -315,6 +404,14 @@ int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_op
     {"dist_natural", R->dist_natural}, {"coverage90", R->coverage90}, {"measured_this_round", (double)n}};
   for (size_t j = 0; j < sizeof stats / sizeof *stats; j++)
     if ((status = sl_ledger_round_stat(l, run, k, stats[j].name, stats[j].v, err))) return status;
+  /* Conformal intervals (only rounds that have them: older campaigns'
+   * ledgers stay as they were). Width: the mean over bounded intervals. */
+  R->conformal_coverage = ci_n ? ci_in / ci_n : NAN;
+  R->conformal_width = ci_wn ? ci_w / ci_wn : NAN;
+  if (ci_n && ((status = sl_ledger_round_stat(l, run, k, "conformal_coverage", R->conformal_coverage, err)) ||
+               (status = sl_ledger_round_stat(l, run, k, "conformal_width", R->conformal_width, err)) ||
+               (status = sl_ledger_round_stat(l, run, k, "conformal_n", ci_n, err))))
+    return status;
   cJSON *sum = cJSON_CreateObject();
   if (!sum) return sl_fail(err, SL_ENOMEM, "out of memory");
   cJSON_AddNumberToObject(sum, "round", (double)k);
@@ -349,6 +446,18 @@ int sl_design_step(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts
   if (!x || !y) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   for (int64_t j = 0; j < n && !status; j++) status = sl_design_encode(o, seqs[j], x + j * o->L, err);
   if (status || (status = sl_oracle_measure(o, x, n, y, err))) goto DONE;
+  if (op->oracle_noise > 0) {
+    /* Simulated assay noise: its own stream, seeded from (seed, k) and
+     * independent of the round's proposal stream, so a resumed run draws
+     * the same noise and a noiseless campaign the same proposals. */
+    sl_rng nr;
+    round_rng(&nr, op->seed ^ 0x6e6f6973655f7364ULL, k);
+    for (int64_t j = 0; j < n; j++) {
+      double u1 = sl_rng_uniform(&nr), u2 = sl_rng_uniform(&nr);
+      double g = sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2);
+      if (isfinite(y[j])) y[j] += op->oracle_noise * g;
+    }
+  }
   if ((status = sl_design_record(l, run, o, op, k, (const char *const *)seqs, y, n, prior, R, err))) goto DONE;
   /* Fault injection for the resume test: die the hard way with every write
    * of the round made and nothing committed. */

@@ -30,6 +30,10 @@ void sl_design_opts_init(sl_design_opts *o) {
   o->population = 32;
   sl_predictor_opts_init(&o->pred);
   o->crash_after = -1;
+  o->conformal = SL_CONF_NONE;
+  o->alpha = 0.1;
+  o->init_random = 0;
+  o->oracle_noise = 0;
 }
 
 static const char *const proposer_names[] = {"mutate", "ga", "random", "walk", "prior", "cbas", "cbas-ar"};

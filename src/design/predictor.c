@@ -46,6 +46,7 @@ void sl_predictor_opts_init(sl_predictor_opts *o) {
   o->lambda = 1.0;
   o->pairwise = 0;
   o->prior_weight = 1.0;
+  o->noise_sd = 0.0;
 }
 
 int sl_predictor_members(const sl_predictor *p) { return p->B; }
@@ -114,7 +115,11 @@ int sl_predictor_fit(const sl_predictor_opts *o, int64_t L, const uint8_t *x, co
     p->ysd[b] = n > 1 && ss > 0 ? sqrt(ss / (n - 1)) : 1.0;
     for (int64_t i = 0; i < n; i++) {
       for (int64_t j = 0; j < n; j++) G[i * n + j] = K[ix[i] * n + ix[j]];
-      G[i * n + i] += o->lambda;
+      /* A known measurement noise sd s adds s^2 / sd_y^2 to the penalty of
+       * the scaled problem: kernel ridge is the mean of a Gaussian process
+       * whose noise variance is the penalty, so noisier data are smoothed
+       * more instead of interpolated. */
+      G[i * n + i] += o->lambda + (o->noise_sd > 0 ? o->noise_sd * o->noise_sd / (p->ysd[b] * p->ysd[b]) : 0.0);
       rhs[i] = (y[ix[i]] - p->ybar[b]) / p->ysd[b];
     }
     if (sl_cholesky_solve(G, rhs, n)) { status = sl_fail(err, SL_EINTERNAL, "predictor: Gram matrix not positive definite"); goto DONE; }
@@ -151,4 +156,41 @@ void sl_predictor_predict(const sl_predictor *p, const uint8_t *x, double prior,
   *ret_mean = mean;
   *ret_sd = var > 0 ? sqrt(var) : 0.0;
   if (kbuf != kx) free(kbuf);
+}
+
+/* Out-of-bag prediction of training point j: the members whose bootstrap
+ * resample left j out saw nothing of it, so their residual at j is an
+ * honest error (the calibration scores of conformal.c). */
+int sl_predictor_oob(const sl_predictor *p, int64_t j, double *ret_mean, double *ret_sd) {
+  *ret_mean = *ret_sd = NAN;
+  if (j < 0 || j >= p->n || p->B < 2) return 0;
+  double kx[4096], *kbuf = p->n <= 4096 ? kx : malloc((size_t)p->n * sizeof *kbuf);
+  if (!kbuf) return -1;
+  for (int64_t i = 0; i < p->n; i++) kbuf[i] = kern(p, p->x + j * p->L, p->z[j], p->x + i * p->L, p->z[i]);
+  double s = 0, ss = 0;
+  int m = 0;
+  for (int b = 0; b < p->B; b++) {
+    const int64_t *ix = p->idx + (int64_t)b * p->n;
+    int in = 0;
+    for (int64_t i = 0; i < p->n && !in; i++) in = ix[i] == j;
+    if (in) continue;
+    const double *al = p->alpha + (int64_t)b * p->n;
+    double f = 0;
+    for (int64_t i = 0; i < p->n; i++) f += kbuf[ix[i]] * al[i];
+    f = p->ybar[b] + p->ysd[b] * f;
+    s += f;
+    ss += f * f;
+    m++;
+  }
+  if (kbuf != kx) free(kbuf);
+  if (m >= 1) *ret_mean = s / m;
+  if (m >= 2) { double v = (ss - m * (s / m) * (s / m)) / (m - 1); *ret_sd = v > 0 ? sqrt(v) : 0.0; }
+  return m;
+}
+
+int sl_predictor_inbag(const sl_predictor *p, uint8_t *out) {
+  memset(out, 0, (size_t)(p->n * p->B));
+  for (int b = 0; b < p->B; b++)
+    for (int64_t i = 0; i < p->n; i++) out[p->idx[(int64_t)b * p->n + i] * p->B + b] = 1;
+  return p->B == 1 ? 0 : 1;
 }

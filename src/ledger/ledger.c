@@ -91,6 +91,17 @@ static const char *const migrations[] = {
   "  name TEXT NOT NULL,"
   "  value REAL,"
   "  PRIMARY KEY (run, k, name));",
+  /* 2 -> 3: conformal intervals, one row per prediction and method; NULL
+   * bounds are unbounded (too few calibration points for alpha). */
+  "CREATE TABLE intervals ("
+  "  seq INTEGER NOT NULL REFERENCES sequences(id),"
+  "  round INTEGER NOT NULL,"
+  "  predictor TEXT NOT NULL,"
+  "  method TEXT NOT NULL,"
+  "  alpha REAL NOT NULL,"
+  "  lower REAL,"
+  "  upper REAL,"
+  "  PRIMARY KEY (seq, round, predictor, method, alpha));",
 };
 
 static int db_fail(sl_ledger *l, sl_error *err, int status, const char *what) {
@@ -547,6 +558,8 @@ static const export_table tables[] = {
   {"measurements", "SELECT id, seq, oracle, value, round FROM measurements ORDER BY id",
    "SELECT id, seq, oracle, value, round, time FROM measurements ORDER BY id"},
   {"round_stats", "SELECT run, k, name, value FROM round_stats ORDER BY run, k, name", NULL},
+  {"intervals", "SELECT seq, round, predictor, method, alpha, lower, upper FROM intervals "
+                "ORDER BY seq, round, predictor, method, alpha", NULL},
 };
 
 static void csv_field(FILE *fp, const char *s) {
@@ -560,7 +573,8 @@ static void csv_field(FILE *fp, const char *s) {
 }
 
 int sl_ledger_export_tables(const char *const **ret_names) {
-  static const char *const names[] = {"runs", "rounds", "sequences", "predictions", "measurements", "round_stats"};
+  static const char *const names[] = {"runs", "rounds", "sequences", "predictions", "measurements", "round_stats",
+                                      "intervals"};
   static_assert(sizeof names / sizeof *names == sizeof tables / sizeof *tables, "one name per table");
   if (ret_names) *ret_names = names;
   return (int)(sizeof names / sizeof *names);
@@ -575,7 +589,7 @@ int sl_ledger_export_table_csv(sl_ledger *l, const char *table, FILE *fp, int wi
   while (t < sizeof tables / sizeof *tables && strcmp(tables[t].table, table) != 0) t++;
   if (t == sizeof tables / sizeof *tables)
     return sl_fail(err, SL_EUSAGE, "ledger: no table '%s' (runs, rounds, sequences, predictions, measurements, "
-                   "round_stats)", table);
+                   "round_stats, intervals)", table);
   sqlite3_stmt *st = NULL;
   const char *sql = with_times && tables[t].sql_times ? tables[t].sql_times : tables[t].sql;
   int status = prepare(l, sql, &st, err);
@@ -600,6 +614,46 @@ int sl_ledger_export_table_csv(sl_ledger *l, const char *table, FILE *fp, int wi
   sqlite3_finalize(st);
   if (status) return status;
   return ferror(fp) ? sl_fail(err, SL_EIO, "writing the ledger export failed") : SL_OK;
+}
+
+int sl_ledger_interval_add(sl_ledger *l, int64_t seq_id, int64_t round, const char *predictor, const char *method,
+                           double alpha, double lower, double upper, sl_error *err) {
+  sqlite3_stmt *st = NULL;
+  int status = prepare(l, "INSERT OR REPLACE INTO intervals (seq, round, predictor, method, alpha, lower, upper) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?)", &st, err);
+  if (status) return status;
+  sqlite3_bind_int64(st, 1, seq_id);
+  sqlite3_bind_int64(st, 2, round);
+  sqlite3_bind_text(st, 3, predictor, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, method, -1, SQLITE_STATIC);
+  sqlite3_bind_double(st, 5, alpha);
+  if (isfinite(lower)) sqlite3_bind_double(st, 6, lower); else sqlite3_bind_null(st, 6);
+  if (isfinite(upper)) sqlite3_bind_double(st, 7, upper); else sqlite3_bind_null(st, 7);
+  if (sqlite3_step(st) != SQLITE_DONE) status = db_fail(l, err, SL_EIO, "adding an interval");
+  sqlite3_finalize(st);
+  return status;
+}
+
+int sl_ledger_interval_get(sl_ledger *l, int64_t seq_id, int64_t round, double *ret_lower, double *ret_upper,
+                           double *ret_alpha, int *ret_found, sl_error *err) {
+  sqlite3_stmt *st = NULL;
+  *ret_found = 0;
+  int status = prepare(l, "SELECT lower, upper, alpha FROM intervals WHERE seq = ? AND round = ? "
+                          "ORDER BY predictor, method, alpha LIMIT 1", &st, err);
+  if (status) return status;
+  sqlite3_bind_int64(st, 1, seq_id);
+  sqlite3_bind_int64(st, 2, round);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *ret_lower = sqlite3_column_type(st, 0) == SQLITE_NULL ? -INFINITY : sqlite3_column_double(st, 0);
+    *ret_upper = sqlite3_column_type(st, 1) == SQLITE_NULL ? INFINITY : sqlite3_column_double(st, 1);
+    if (ret_alpha) *ret_alpha = sqlite3_column_double(st, 2);
+    *ret_found = 1;
+  } else if (rc != SQLITE_DONE) {
+    status = db_fail(l, err, SL_EIO, "reading an interval");
+  }
+  sqlite3_finalize(st);
+  return status;
 }
 
 int sl_ledger_export_json(sl_ledger *l, char **ret_text, int with_times, sl_error *err) {

@@ -44,8 +44,8 @@ CASE="same seed, same ledger"
 mkdir -p "$TMP/a" "$TMP/b" "$TMP/c" "$TMP/k" "$TMP/xr" "$TMP/x"
 # (exec: the subshell becomes seqloop, so a kill reaches seqloop itself.)
 design_in() { local d=$1; shift; (cd "$TMP/$d" && exec "$BIN" design run -q --ledger l.db "$@" -o rounds.csv); }
-design_in a --oracle "$EH" --rounds 6 --batch 4 --seed 3
-design_in b --oracle "$EH" --rounds 6 --batch 4 --seed 3
+design_in a --oracle "$EH" --rounds 6 --batch 4 --seed 3 --conformal jab
+design_in b --oracle "$EH" --rounds 6 --batch 4 --seed 3 --conformal jab
 export_of "$TMP/a/l.db" "$TMP/a.csv"; export_of "$TMP/b/l.db" "$TMP/b.csv"
 check "two runs with one seed export identical ledgers" cmp -s "$TMP/a.csv" "$TMP/b.csv"
 check "the export has 25 measurements (1 start + 6 rounds x 4)" \
@@ -56,7 +56,7 @@ export_of "$TMP/c/l.db" "$TMP/c.csv"
 check "another seed gives another ledger" test "$(md5sum < "$TMP/a.csv")" != "$(md5sum < "$TMP/c.csv")"
 
 CASE="kill -9 inside a round, then resume"
-SEQLOOP_TEST_CRASH_ROUND=3 design_in k --oracle "$EH" --rounds 6 --batch 4 --seed 3 2>/dev/null; rc=$?
+SEQLOOP_TEST_CRASH_ROUND=3 design_in k --oracle "$EH" --rounds 6 --batch 4 --seed 3 --conformal jab 2>/dev/null; rc=$?
 check "the run died by SIGKILL (status $rc)" test "$rc" = 137
 export_of "$TMP/k/l.db" "$TMP/k_mid.csv"
 check "after the kill the ledger holds rounds 0..2 only (round 3 rolled back)" \
@@ -64,6 +64,32 @@ check "after the kill the ledger holds rounds 0..2 only (round 3 rolled back)" \
 design_in k
 export_of "$TMP/k/l.db" "$TMP/k.csv"
 check "resumed with only --ledger: identical export to the uninterrupted run" cmp -s "$TMP/a.csv" "$TMP/k.csv"
+nint=$(table_of "$TMP/a/l.db" intervals | tail -n +2 | wc -l)
+check "that export holds a conformal interval for every prediction ($nint), intervals included in the comparison" \
+  test "$nint" = "$(table_of "$TMP/a/l.db" predictions | tail -n +2 | wc -l)" -a "$nint" -gt 0
+check "rounds with intervals record their realised coverage and width" \
+  test "$(table_of "$TMP/a/l.db" round_stats | grep -c ',conformal_coverage,')" -ge 4
+
+CASE="oracle noise"
+mkdir -p "$TMP/n1" "$TMP/n2" "$TMP/n0"
+design_in n0 --oracle "$EH" --rounds 1 --batch 40 --seed 5
+design_in n1 --oracle "$EH" --rounds 4 --batch 40 --seed 5 --oracle-noise 0.1 --conformal jab
+SEQLOOP_TEST_CRASH_ROUND=2 design_in n2 --oracle "$EH" --rounds 4 --batch 40 --seed 5 --oracle-noise 0.1 --conformal jab 2>/dev/null
+design_in n2
+export_of "$TMP/n1/l.db" "$TMP/n1.json"; export_of "$TMP/n2/l.db" "$TMP/n2.json"
+check "a noisy campaign killed inside round 2 and resumed: identical export (same noise draws)" cmp -s "$TMP/n1.json" "$TMP/n2.json"
+noise=$(/usr/bin/python3 - "$TMP/n0/l.db" "$TMP/n1/l.db" <<'PY'
+import sqlite3, sys, statistics
+def vals(p):
+    db = sqlite3.connect(p)
+    return dict(db.execute("SELECT s.seq, m.value FROM measurements m JOIN sequences s ON s.id = m.seq WHERE m.round = 1"))
+a, b = vals(sys.argv[1]), vals(sys.argv[2])
+d = [b[k] - a[k] for k in a if k in b]
+print(len(d), round(statistics.mean(d), 3), round(statistics.stdev(d), 3))
+PY
+)
+check "round 1 (no model yet) measures the same 40 sequences, each off by N(0, 0.1^2): n, mean, sd = $noise" \
+  awk -v s="$noise" 'BEGIN{split(s, a, " "); exit !(a[1] == 40 && a[2] > -0.05 && a[2] < 0.05 && a[3] > 0.07 && a[3] < 0.13)}'
 
 CASE="real kill -9 from outside, at an arbitrary moment"
 cat > "$TMP/slow.py" <<'EOF'
@@ -77,8 +103,8 @@ for line in sys.stdin:
         sys.exit(0)
 EOF
 EXT="external:/usr/bin/python3 $TMP/slow.py"
-design_in xr --oracle "$EXT" --start MKTAYIAKQR --rounds 8 --batch 3 --seed 9
-design_in x --oracle "$EXT" --start MKTAYIAKQR --rounds 8 --batch 3 --seed 9 &
+design_in xr --oracle "$EXT" --start MKTAYIAKQR --rounds 8 --batch 3 --seed 9 --conformal recent
+design_in x --oracle "$EXT" --start MKTAYIAKQR --rounds 8 --batch 3 --seed 9 --conformal recent &
 pid=$!
 sleep 0.35
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
@@ -108,7 +134,7 @@ expect_error 2 "--seed: the ledger's run used 3, this command line says 1; --bat
   design run --ledger "$TMP/a/l.db" --oracle "$EH" --pairwise
 expect_error 2 "--oracle: the ledger's run used '$EH', this command line says 'ehrlich:v=8,c=2,k=3,L=12,q=3,seed=5'" \
   design run --ledger "$TMP/a/l.db" --oracle "ehrlich:v=8,c=2,k=3,L=12,q=3,seed=5" --batch 4 --seed 3
-run_sl design run -q --ledger "$TMP/a/l.db" --oracle "$EH" --batch 4 --seed 3 --rounds 6 -o "$TMP/a_again.csv"
+run_sl design run -q --ledger "$TMP/a/l.db" --oracle "$EH" --batch 4 --seed 3 --conformal jab --rounds 6 -o "$TMP/a_again.csv"
 check "the same options (and other limits) resume without complaint (exit $RC)" test "$RC" = 0
 
 # ---- limits: --budget alone, --rounds alone, both ----------------------------------
@@ -217,12 +243,12 @@ check "refused, ledger unchanged" cmp -s "$TMP/lab2.csv" "$TMP/lab2b.csv"
 
 CASE="ledger export: one CSV per table"
 "$BIN" ledger export --ledger "$TMP/lab.db" -o "$TMP/exp"
-check "six files PREFIX.TABLE.csv" test "$(ls "$TMP"/exp.*.csv | wc -l)" = 6
+check "seven files PREFIX.TABLE.csv" test "$(ls "$TMP"/exp.*.csv | wc -l)" = 7
 cat > "$TMP/readall.py" <<'EOF'
 import json, sys
 import pandas as pd
 prefix, js = sys.argv[1], json.load(open(sys.argv[2]))
-for t in ["runs", "rounds", "sequences", "predictions", "measurements", "round_stats"]:
+for t in ["runs", "rounds", "sequences", "predictions", "measurements", "round_stats", "intervals"]:
     df = pd.read_csv(f"{prefix}.{t}.csv")  # no options
     assert len(df) == len(js[t]), (t, len(df), len(js[t]))
     if len(js[t]): assert list(df.columns) == list(js[t][0].keys()), (t, list(df.columns))
@@ -233,24 +259,24 @@ print("values", ",".join(f"{v:g}" for v in m["value"]), "options", json.loads(r[
 EOF
 "$BIN" ledger export --ledger "$TMP/lab.db" --json -o "$TMP/exp.json"
 /usr/bin/python3 "$TMP/readall.py" "$TMP/exp" "$TMP/exp.json" > "$TMP/readall.out" 2>&1
-check "pandas.read_csv reads every table with no options; rows and columns as in the JSON export: $(head -6 "$TMP/readall.out" | tr '\n' ' ')" \
-  test "$(head -6 "$TMP/readall.out" | tr '\n' ' ')" = "runs 1 rounds 3 sequences 9 predictions 4 measurements 5 round_stats 27 "
+check "pandas.read_csv reads every table with no options; rows and columns as in the JSON export: $(head -7 "$TMP/readall.out" | tr '\n' ' ')" \
+  test "$(head -7 "$TMP/readall.out" | tr '\n' ' ')" = "runs 1 rounds 3 sequences 9 predictions 4 measurements 5 round_stats 27 intervals 0 "
 check "the measurements and the stored options (a JSON cell) read back: $(tail -1 "$TMP/readall.out")" \
   test "$(tail -1 "$TMP/readall.out")" = "values 1,1,1.5,2,2.5 options 4"
 "$BIN" ledger export --ledger "$TMP/lab.db" -o "$TMP/exp2.csv"
 check "-o PREFIX.csv drops the .csv: exp2.runs.csv" test -s "$TMP/exp2.runs.csv" -a ! -e "$TMP/exp2.csv.runs.csv"
 check "the same tables either way" cmp -s "$TMP/exp.rounds.csv" "$TMP/exp2.rounds.csv"
-check "the export's provenance: PREFIX.prov.json names the six files and the ledger's SHA-256" \
-  test "$(json_get "$TMP/exp.prov.json" "(len(d['extra']['files']), d['extra']['files'][0].endswith('exp.runs.csv'), d['inputs'][0]['role'], len(d['inputs'][0]['sha256']))")" = "(6, True, 'ledger', 64)"
+check "the export's provenance: PREFIX.prov.json names the seven files and the ledger's SHA-256" \
+  test "$(json_get "$TMP/exp.prov.json" "(len(d['extra']['files']), d['extra']['files'][0].endswith('exp.runs.csv'), d['inputs'][0]['role'], len(d['inputs'][0]['sha256']))")" = "(7, True, 'ledger', 64)"
 run_sl ledger export -t 2 --ledger "$TMP/lab.db" --table rounds -o "$TMP/exp_t.csv"
 check "ledger export takes -t (exit $RC) and --table writes one table" cmp -s "$TMP/exp_t.csv" "$TMP/exp.rounds.csv"
-CASE="ledger export CSV to stdout"; expect_error 2 "six tables need -o PREFIX" ledger export --ledger "$TMP/lab.db"
+CASE="ledger export CSV to stdout"; expect_error 2 "seven tables need -o PREFIX" ledger export --ledger "$TMP/lab.db"
 CASE="ledger export of an unknown table"; expect_error 2 "no table 'nosuch'" ledger export --ledger "$TMP/lab.db" --table nosuch
 
 CASE="ledger export JSON"
 "$BIN" ledger export --ledger "$TMP/lab.db" --json -o "$TMP/lab.json"
-check "JSON export: schema 2, 5 measurements (start + round 1), none NULL" \
-  test "$(json_get "$TMP/lab.json" "(d['schema_version'], len(d['measurements']), sum(m['value'] is None for m in d['measurements']))")" = "(2, 5, 0)"
+check "JSON export: schema 3, 5 measurements (start + round 1), none NULL" \
+  test "$(json_get "$TMP/lab.json" "(d['schema_version'], len(d['measurements']), sum(m['value'] is None for m in d['measurements']))")" = "(3, 5, 0)"
 CASE="export of a missing ledger"; expect_error 1 "cannot open the ledger" ledger export --ledger "$TMP/none.db" -o "$TMP/none"
 
 # ---- a seqloop model as ground truth ----------------------------------------------
@@ -310,6 +336,22 @@ if need "$GB1"; then
   sha=$(sha256sum "$GB1" | cut -c1-64)
   check "GB1: the run records the table's SHA-256 among its inputs" \
     test "$("$BIN" ledger export --ledger "$TMP/gb1.db" --json | json_get /dev/stdin "d['runs'][0]['inputs']['$GB1']")" = "$sha"
+  CASE="GB1 ALDE protocol with conformal intervals"
+  run_sl design run --ledger "$TMP/galde.db" --oracle "table:$GB1" --start VDGV --budget 97 --rounds 100 --seed 1 \
+    --init-random 24 --batch 24 --proposer mutate --acquisition ei --pairwise --conformal recent -o "$TMP/galde.csv"
+  check "the campaign runs (exit $RC): rounds 0-4, round 1 is 24 random variants with no predictions" \
+    test "$RC" = 0 -a "$(tail -1 "$TMP/galde.csv" | cut -d, -f1,2)" = "4,97" -a \
+    "$(/usr/bin/python3 -c "import sqlite3; print(sqlite3.connect('$TMP/galde.db').execute('SELECT count(*) FROM sequences s LEFT JOIN predictions p ON p.seq = s.id WHERE s.round = 1 AND p.seq IS NULL').fetchone()[0])")" = 24
+  cw=$(awk -F, 'NR > 1 { printf "%s:%s:%s ", $1, $12, $13 }' "$TMP/galde.csv")
+  check "recent: round 2 has no designed calibration data (unbounded intervals: coverage 1, no width); rounds 3-4 are bounded ($cw)" \
+    /usr/bin/python3 -c "
+import csv, sys
+r = {int(x['round']): x for x in csv.DictReader(open('$TMP/galde.csv'))}
+assert r[2]['conformal_coverage'] == '1' and r[2]['conformal_width'] == '', r[2]
+for k in (3, 4): assert 0 <= float(r[k]['conformal_coverage']) <= 1 and float(r[k]['conformal_width']) > 0, r[k]
+"
+  check "an interval for each of the 72 predictions, unbounded exactly in round 2" \
+    test "$(/usr/bin/python3 -c "import sqlite3; d = sqlite3.connect('$TMP/galde.db'); print(d.execute('SELECT count(*), sum(lower IS NULL AND round = 2), sum(lower IS NULL) FROM intervals WHERE method = \"recent\" AND alpha = 0.1').fetchone())")" = "(72, 24, 24)"
   CASE="GB1 CbAS with an ar search distribution"
   for k in 1 2; do # same ledger name in two directories, so that whole exports compare
     mkdir -p "$TMP/gca$k"

@@ -1,6 +1,7 @@
 /* test_design.c: Ehrlich functions (holo-bench's invariants), the table
  * oracle's input checks, the bootstrap ridge predictor, and the loop's
  * determinism through the ledger. */
+#include <math.h>
 #include <unistd.h>
 
 #include "seqloop/design.h"
@@ -226,6 +227,39 @@ static void test_predictor(void) {
   CHECK(rho > 0.95, "additive truth: held-out correlation %.3f > 0.95", rho);
   CHECK(sd_test > 0, "ensemble members disagree (mean held-out sd %.3g)", sd_test / M);
   sl_predictor_destroy(p);
+  /* Noise-aware: with y observed under noise of sd 1, a predictor told the
+   * noise smooths more (smaller training fit spread) and predicts the
+   * noiseless truth better than one that interpolates the noise. */
+  {
+    double yn[N], ypn[M], ypq[M];
+    sl_rng rn;
+    sl_rng_seed(&rn, 17);
+    for (int n = 0; n < N; n++) {
+      double u1 = sl_rng_uniform(&rn), u2 = sl_rng_uniform(&rn);
+      yn[n] = y[n] + 1.0 * sqrt(-2 * log(1 - u1)) * cos(6.283185307179586 * u2);
+    }
+    sl_predictor_opts on = o;
+    on.lambda = 0.01;
+    on.pairwise = 1; /* more features (264) than points (200): interpolation overfits */
+    sl_rng r1, r2;
+    sl_rng_seed(&r1, 3);
+    sl_rng_seed(&r2, 3);
+    sl_predictor *p0 = NULL, *p1 = NULL;
+    int st0 = sl_predictor_fit(&on, L, x, yn, NULL, N, &r1, &p0, &err);
+    on.noise_sd = 1.0;
+    int st1 = sl_predictor_fit(&on, L, x, yn, NULL, N, &r2, &p1, &err);
+    CHECK(st0 == SL_OK && st1 == SL_OK, "predictor fits noisy data with and without the noise sd");
+    double e0 = 0, e1 = 0;
+    for (int m = 0; m < M; m++) {
+      sl_predictor_predict(p0, xt + m * L, 0, &ypq[m], &sd, NULL);
+      sl_predictor_predict(p1, xt + m * L, 0, &ypn[m], &sd, NULL);
+      e0 += (ypq[m] - yt[m]) * (ypq[m] - yt[m]);
+      e1 += (ypn[m] - yt[m]) * (ypn[m] - yt[m]);
+    }
+    CHECK(e1 < 0.8 * e0, "told the noise sd, the predictor's held-out squared error drops (%.3f vs %.3f)", e1 / M, e0 / M);
+    sl_predictor_destroy(p0);
+    sl_predictor_destroy(p1);
+  }
   /* Pairwise truth: the pairwise kernel must beat the additive one. */
   sl_predictor *pa = NULL, *pp = NULL;
   CHECK(sl_predictor_fit(&o, L, x, yep, NULL, N, &r, &pa, &err) == SL_OK, "additive fit of a pairwise truth");
@@ -428,6 +462,133 @@ static void test_campaign(void) {
   sl_design_campaign_opts_free(&g);
 }
 
+
+/* ---- conformal ------------------------------------------------------------------ */
+/* Ridge by brute force: solve (sum phi phi^T + g I) beta = sum y phi over the
+ * rows listed, by Gaussian elimination (SPD, no pivoting needed). */
+static void ridge_brute(const double *phi, int p, const int64_t *rows, const double *y, int n, double g, double *beta) {
+  double M[64 * 64] = {0};
+  for (int a = 0; a < p; a++) { beta[a] = 0; M[a * p + a] = g; }
+  for (int i = 0; i < n; i++) {
+    const double *f = phi + rows[i] * p;
+    for (int a = 0; a < p; a++) { beta[a] += y[i] * f[a]; for (int b = 0; b < p; b++) M[a * p + b] += f[a] * f[b]; }
+  }
+  for (int c = 0; c < p; c++)
+    for (int r = c + 1; r < p; r++) {
+      double f = M[r * p + c] / M[c * p + c];
+      for (int k = c; k < p; k++) M[r * p + k] -= f * M[c * p + k];
+      beta[r] -= f * beta[c];
+    }
+  for (int c = p - 1; c >= 0; c--) {
+    double s = beta[c];
+    for (int k = c + 1; k < p; k++) s -= M[c * p + k] * beta[k];
+    beta[c] = s / M[c * p + c];
+  }
+}
+static double dotp(const double *a, const double *b, int p) { double s = 0; for (int k = 0; k < p; k++) s += a[k] * b[k]; return s; }
+
+static void test_conformal(void) {
+  /* The quantile: split conformal is the ceil((1-a)(n+1))-th smallest. */
+  double s9[9] = {5, 3, 9, 1, 7, 2, 8, 4, 6}, w9[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+  CHECK(sl_conformal_quantile(s9, NULL, 9, 1, 0.1) == 9, "split: 9 scores, alpha 0.1: the 9th smallest");
+  CHECK(isinf(sl_conformal_quantile(s9, NULL, 8, 1, 0.1)), "split: 8 scores, alpha 0.1: unbounded");
+  CHECK(sl_conformal_quantile(s9, NULL, 9, 1, 0.5) == 5, "split: alpha 0.5: the 5th smallest");
+  CHECK(sl_conformal_quantile(s9, w9, 9, 1, 0.1) == 9 && sl_conformal_quantile(s9, w9, 9, 1, 0.5) == 5,
+        "weighted with equal weights = split");
+  double w3[3] = {1, 1, 6}, s3[3] = {1, 2, 3};
+  CHECK(sl_conformal_quantile(s3, w3, 3, 2, 0.5) == 3, "weighted: the heavy score decides");
+  CHECK(isinf(sl_conformal_quantile(s3, w3, 3, 20, 0.5)), "weighted: a heavy test point gives +inf");
+  /* Split conformal covers 1 - alpha of exchangeable draws: coverage lies in
+   * [1 - alpha, 1 - alpha + 1/(n+1)] in expectation; 4000 trials, sd 0.005. */
+  sl_rng r;
+  sl_rng_seed(&r, 11);
+  int cov = 0, T = 4000, n = 49;
+  double y[50], mean[50], sd[50];
+  for (int t = 0; t < T; t++) {
+    for (int i = 0; i <= n; i++) {
+      double u1 = sl_rng_uniform(&r), u2 = sl_rng_uniform(&r);
+      sd[i] = 0.5 + u2;
+      mean[i] = 0;
+      y[i] = sd[i] * sqrt(-2 * log(u1 + 1e-300)) * cos(6.283185307179586 * sl_rng_uniform(&r)) * (1 + u2);
+    }
+    double q = sl_conformal_calibrate(y, mean, sd, NULL, n, 1, 0.1), lo, hi;
+    sl_conformal_interval(mean[n], sd[n], q, &lo, &hi);
+    cov += y[n] >= lo && y[n] <= hi;
+  }
+  double c = (double)cov / T;
+  CHECK(c > 0.885 && c < 0.935, "split conformal coverage %.4f on exchangeable data (nominal 0.90, at most 0.92)", c);
+
+  /* Jackknife+-after-bootstrap by hand: 3 members, 4 training points; point
+   * 3 is in every resample (left out). mu_-i(x): mean of the members that
+   * left i out: i=0 {m1,m2} -> 2.5; i=1 {m0} -> 1; i=2 {m2} -> 3. R = 0.5,
+   * 1, 0.25: lo = {2, 0, 2.75}, hi = {3, 2, 3.25}. alpha = 0.25, m = 3:
+   * upper = ceil(0.75 * 4) = 3rd smallest of hi = 3.25, lower = floor(0.25 * 4)
+   * = 1st smallest of lo = 0. */
+  {
+    double member[3] = {1, 2, 3}, res[4] = {0.5, 1, 0.25, NAN}, work[8], lo, hi;
+    uint8_t inbag[12] = {1, 0, 0, /* point 0 */ 0, 1, 1, /* 1 */ 1, 1, 0, /* 2 */ 1, 1, 1 /* 3 */};
+    sl_conformal_jab(member, 3, inbag, res, 4, 0.25, work, &lo, &hi);
+    CHECK(lo == 0 && hi == 3.25, "jackknife+-after-bootstrap by hand: [%g, %g] = [0, 3.25]", lo, hi);
+    sl_conformal_jab(member, 3, inbag, res, 4, 0.1, work, &lo, &hi);
+    CHECK(isinf(lo) && lo < 0 && isinf(hi), "too few points for alpha 0.1: unbounded");
+  }
+  /* Full conformal ridge under feedback covariate shift, against brute force:
+   * a space of 2^6 genotypes, order-2 features (p = 22), n = 15 training
+   * points, labels a random landscape; for every grid value refit the n + 1
+   * leave-one-out models and the design distributions directly. */
+  enum { S6 = 6, U6 = 64, P6 = 1 + S6 + S6 * (S6 - 1) / 2, N6 = 15, G6 = 40 };
+  static double phi[U6 * P6], land[U6];
+  for (int g = 0; g < U6; g++) {
+    double sg[S6], *f = phi + g * P6;
+    int k = 0;
+    for (int i = 0; i < S6; i++) sg[i] = ((g >> i) & 1) ? 1 : -1;
+    f[k++] = 10;
+    for (int i = 0; i < S6; i++) f[k++] = sg[i];
+    for (int i = 0; i < S6; i++) for (int j = i + 1; j < S6; j++) f[k++] = sg[i] * sg[j];
+    land[g] = sl_rng_uniform(&r) + 0.3 * sg[0] * sg[1];
+  }
+  int64_t train[N6], rows[N6 + 1];
+  double ytr[N6], yaug[N6 + 1], beta[P6];
+  for (int i = 0; i < N6; i++) { train[i] = (int64_t)(sl_rng_u64(&r) % U6); ytr[i] = land[train[i]]; }
+  int64_t test = 37;
+  int bad_std = 0, bad_fcs = 0, nin = 0;
+  for (int li = 0; li < 2; li++) {
+    double lam = li ? 3.0 : 0.0;
+    sl_conformal_ridge pr = {U6, P6, phi, NULL, 0.5, lam, 0.2, -0.5, 0.05, G6};
+    uint8_t ins[G6], inf_[G6], inx[G6];
+    sl_error err = {0};
+    int st = sl_conformal_ridge_sets(&pr, train, ytr, N6, test, inx, ins, inf_, NULL, &err);
+    CHECK(st == SL_OK, "conformal ridge sets: %s", err.msg);
+    /* the fit on the training data: standard weights */
+    double btr[P6], wst[N6 + 1], wfc[N6 + 1], sc[N6 + 1];
+    ridge_brute(phi, P6, train, ytr, N6, 0.5, btr);
+    for (int i = 0; i <= N6; i++) wst[i] = exp(lam * dotp(phi + (i < N6 ? train[i] : test) * P6, btr, P6));
+    for (int k = 0; k < G6; k++) {
+      double yk = -0.5 + 0.05 * k;
+      for (int i = 0; i < N6; i++) { rows[i] = train[i]; yaug[i] = ytr[i]; }
+      rows[N6] = test; yaug[N6] = yk;
+      for (int i = 0; i <= N6; i++) {
+        int64_t rr[N6 + 1]; double yy[N6 + 1]; int m = 0;
+        for (int j = 0; j <= N6; j++) if (j != i) { rr[m] = rows[j]; yy[m] = yaug[j]; m++; }
+        ridge_brute(phi, P6, rr, yy, m, 0.5, beta);
+        double mui = dotp(phi + rows[i] * P6, beta, P6), Z = 0;
+        sc[i] = fabs(yaug[i] - mui);
+        for (int u = 0; u < U6; u++) Z += exp(lam * dotp(phi + u * P6, beta, P6));
+        wfc[i] = exp(lam * mui) / Z;
+      }
+      double qs = sl_conformal_quantile(sc, lam ? wst : NULL, N6, wst[N6], 0.2);
+      double qx = sl_conformal_quantile(sc, NULL, N6, 1, 0.2);
+      bad_std += inx[k] != (sc[N6] <= qx);
+      double qf = sl_conformal_quantile(sc, lam ? wfc : NULL, N6, wfc[N6], 0.2);
+      bad_std += ins[k] != (sc[N6] <= qs);
+      bad_fcs += inf_[k] != (sc[N6] <= qf);
+      nin += inf_[k];
+    }
+  }
+  CHECK(bad_std == 0 && bad_fcs == 0 && nin > 0 && nin < 2 * G6,
+        "conformal ridge sets equal brute force (standard %d, feedback %d grid values differ; %d in)", bad_std, bad_fcs, nin);
+}
+
 int main(void) {
   if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
   test_ehrlich();
@@ -435,6 +596,7 @@ int main(void) {
   test_predictor();
   test_loop();
   test_campaign();
+  test_conformal();
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd)) {}

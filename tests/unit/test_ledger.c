@@ -1,5 +1,6 @@
 /* test_ledger.c: the SQLite experiment ledger: schema, migration from v1,
  * uniqueness of measurements, transactions, deterministic export. */
+#include <math.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -104,8 +105,8 @@ static void test_basic(void) {
           "an unknown table is a usage error listing the tables: %s", err.msg);
     free(buf);
     const char *const *names;
-    CHECK(sl_ledger_export_tables(&names) == 6 && !strcmp(names[0], "runs") && !strcmp(names[5], "round_stats"),
-          "six tables, runs first, round_stats last");
+    CHECK(sl_ledger_export_tables(&names) == 7 && !strcmp(names[0], "runs") && !strcmp(names[5], "round_stats") &&
+          !strcmp(names[6], "intervals"), "seven tables, runs first, intervals last");
   }
   char *json = NULL;
   CHECK(sl_ledger_export_json(l, &json, 1, &err) == SL_OK && json && strstr(json, "\"time\":"),
@@ -169,10 +170,55 @@ static void test_migration(void) {
   CHECK(st == SL_EIO && strstr(err.msg, "junk.db"), "a non-database file is an error naming it: %s", err.msg);
 }
 
+/* v2 -> v3: a ledger an issue-11 seqloop wrote (round_stats, no intervals)
+ * gains the intervals table; its rows are kept; intervals round-trip, with
+ * unbounded sides as NULL. */
+static void test_migration_v3(void) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/v2.db", dir);
+  sl_error err;
+  CHECK(sl_ledger_migrate_to(path, 2, &err) == SL_OK && count_rows(path, "PRAGMA user_version") == 2,
+        "a version-2 ledger is made");
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open(path, &db);
+  rc |= sqlite3_exec(db, "INSERT INTO runs VALUES (1, '2026-01-01T00:00:00Z', 'old', '{}', 3, '0.1.0', '{}');"
+                         "INSERT INTO rounds VALUES (1, 0, 'done', '{}');"
+                         "INSERT INTO sequences VALUES (1, 1, 'AAAA', 'natural', 0, NULL);"
+                         "INSERT INTO sequences VALUES (2, 1, 'AAAC', 'designed', 1, 1);"
+                         "INSERT INTO predictions VALUES (2, 1, 'ridge-bootstrap', 0.5, 0.1);"
+                         "INSERT INTO measurements VALUES (1, 1, 'lab', 0.25, 't', 0);"
+                         "INSERT INTO round_stats VALUES (1, 1, 'coverage90', 1.0);", NULL, NULL, NULL);
+  sqlite3_close(db);
+  CHECK(rc == SQLITE_OK, "v2 rows inserted with the v2 columns");
+  CHECK(count_rows(path, "SELECT count(*) FROM sqlite_master WHERE name = 'intervals'") == 0, "v2 has no intervals table");
+  sl_ledger *l = NULL;
+  CHECK(sl_ledger_open(path, &l, &err) == SL_OK && sl_ledger_version(l) == 3, "opening it migrates to version 3");
+  CHECK(count_rows(path, "SELECT count(*) FROM predictions") == 1 && count_rows(path, "SELECT count(*) FROM round_stats") == 1 &&
+        count_rows(path, "SELECT count(*) FROM measurements") == 1, "v2 rows kept");
+  CHECK(sl_ledger_interval_add(l, 2, 1, "ridge-bootstrap", "split", 0.1, 0.25, 0.75, &err) == SL_OK &&
+        sl_ledger_interval_add(l, 1, 1, "ridge-bootstrap", "split", 0.1, -INFINITY, INFINITY, &err) == SL_OK,
+        "intervals are recorded after migration");
+  double lo = 0, hi = 0, a = 0;
+  int found = 0;
+  CHECK(sl_ledger_interval_get(l, 2, 1, &lo, &hi, &a, &found, &err) == SL_OK && found && lo == 0.25 && hi == 0.75 && a == 0.1,
+        "an interval reads back");
+  CHECK(sl_ledger_interval_get(l, 1, 1, &lo, &hi, &a, &found, &err) == SL_OK && found && isinf(lo) && lo < 0 && isinf(hi),
+        "an unbounded interval reads back as -inf, +inf");
+  CHECK(count_rows(path, "SELECT count(*) FROM intervals WHERE lower IS NULL AND upper IS NULL") == 1,
+        "unbounded sides are stored as NULL");
+  CHECK(sl_ledger_interval_add(l, 99, 1, "x", "split", 0.1, 0, 1, &err) != SL_OK, "an interval of an unknown sequence is refused");
+  char *json = NULL;
+  CHECK(sl_ledger_export_json(l, &json, 0, &err) == SL_OK && json && strstr(json, "\"intervals\"") &&
+        strstr(json, "\"schema_version\":\t3") , "the JSON export has the intervals table");
+  free(json);
+  sl_ledger_close(l);
+}
+
 int main(void) {
   if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
   test_basic();
   test_migration();
+  test_migration_v3();
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd)) {}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# bench/design_alde.sh: ALDE's protocol on the GB1 four-site landscape (Wu et
+# al. 2016; Yang et al., Nat Commun 2025): a random first batch of 96, then
+# batches of 96, against random choice and the small-batch loop, all on the
+# same seeds, through `seqloop design run`. Reports the fraction of the
+# global maximum (8.762) and the share of seeds that found it after 96, 192,
+# 384 and 480 measurements (the wild type, measured in round 0, comes on
+# top: --budget 481), the share finding it within the first 470 designed
+# measurements (ftMLDE's budget; measurement order within a batch is the
+# acquisition order), and the realised coverage and width of nominal 90%
+# conformal intervals per round (docs/design.md, "Conformal intervals").
+#
+# Methods:
+#   random     uniform random variants, batches of 96 (--proposer random --no-predictor)
+#   loop8      the loop's defaults in batches of 8 (mutate-and-select, bootstrap ridge, UCB)
+#   alde       --init-random 96 --batch 96 --proposer mutate --mutations 2 --candidates 5000
+#              --acquisition ei --pairwise, intervals by --conformal recent
+#   alde-jab   the same campaign with --conformal jab: intervals never change a choice
+#              (no random draw), so its curve must equal alde's (checked) and only the
+#              intervals differ
+# Usage: bench/design_alde.sh [SEEDS]   (default 50); METHODS="..." runs a subset;
+#        ALDE="..." replaces alde's options; SUFFIX=_x names other output files.
+# Output: bench/results/design_alde_curves.csv (method,seed,n_measured,best),
+#         bench/results/design_alde_coverage.csv (method,seed,round,coverage90,conformal_coverage,conformal_width),
+#         a Markdown summary on stdout. Not a test: never timed in CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${SEQLOOP_BIN:-./seqloop}
+DATA=${SEQLOOP_DATA:-../shared/data}
+GB1=$DATA/gb1/wu2016_four_site_fitness.DERIVED.csv
+SEEDS=${1:-50}
+[ -e "$GB1" ] || { echo "design_alde: skipped: data absent ($GB1)"; exit 0; }
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/seqloop-bench.XXXXXX"); trap 'rm -rf "$TMP"' EXIT
+mkdir -p bench/results
+METHODS=" ${METHODS:-random loop8 alde alde-jab} "
+want() { case "$METHODS" in *" $1 "*) return 0 ;; esac; return 1; }
+CUR=bench/results/design_alde_curves${SUFFIX:-}.csv
+COV=bench/results/design_alde_coverage${SUFFIX:-}.csv
+echo "method,seed,n_measured,best" > "$CUR"
+echo "method,seed,round,coverage90,conformal_coverage,conformal_width" > "$COV"
+echo "method,seed,order,value" > "$TMP/meas.csv"
+ALDE=${ALDE:-"--init-random 96 --batch 96 --proposer mutate --mutations 2 --candidates 5000 --acquisition ei --pairwise"}
+run() { # run METHOD SEED ARGS...
+  local m=$1 s=$2; shift 2
+  "$BIN" design run -q --ledger "$TMP/$m-$s.db" --oracle "table:$GB1" --start VDGV --budget 481 --rounds 1000 \
+    --seed "$s" "$@" -o "$TMP/$m-$s.csv" || { echo "design_alde: $m seed $s failed" >&2; return; }
+  tail -n +2 "$TMP/$m-$s.csv" | awk -F, -v m="$m" -v s="$s" '{print m "," s "," $2 "," $3}' >> "$CUR"
+  tail -n +2 "$TMP/$m-$s.csv" | awk -F, -v m="$m" -v s="$s" '{print m "," s "," $1 "," $9 "," $12 "," $13}' >> "$COV"
+  # measurements in id order (round 0's wild type first): for the best within 470
+  "$BIN" ledger export --ledger "$TMP/$m-$s.db" --table measurements | tail -n +2 |
+    awk -F, -v m="$m" -v s="$s" '{print m "," s "," NR - 1 "," $4}' >> "$TMP/meas.csv"
+}
+echo "# load before: $(uptime)" >&2
+start=$(date +%s)
+for s in $(seq 1 "$SEEDS"); do
+  want random && run random "$s" --proposer random --no-predictor --batch 96
+  want loop8 && run loop8 "$s" --batch 8
+  # shellcheck disable=SC2086
+  want alde && run alde "$s" $ALDE --conformal recent
+  # shellcheck disable=SC2086
+  want alde-jab && run alde-jab "$s" $ALDE --conformal jab
+done
+echo "# $SEEDS seeds in $(( $(date +%s) - start )) s; load after: $(uptime)" >&2
+/usr/bin/python3 - "$CUR" "$COV" "$TMP/meas.csv" <<'PY'
+import csv, sys, collections
+GMAX = 8.761965656
+cur = collections.defaultdict(dict)
+for r in csv.DictReader(open(sys.argv[1])):
+    cur[(r["method"], int(r["seed"]))][int(r["n_measured"])] = float(r["best"]) if r["best"] else 0.0
+meas = collections.defaultdict(list)
+for r in csv.DictReader(open(sys.argv[3])):
+    meas[(r["method"], int(r["seed"]))].append(float(r["value"]) if r["value"] else float("-inf"))
+methods = [m for m in ["random", "loop8", "alde", "alde-jab"] if any(k[0] == m for k in cur)]
+if "alde" in methods and "alde-jab" in methods:
+    same = all(cur[("alde", s)] == cur[("alde-jab", s)] for (m, s) in cur if m == "alde" and ("alde-jab", s) in cur)
+    print(f"alde and alde-jab curves identical (intervals change no choice): {same}\n")
+print("| method | seeds | best/max @96 | @192 | @384 | @480 | found max @384 | @480 | within 470 designed |")
+print("|---|---|---|---|---|---|---|---|---|")
+for m in methods:
+    rows = {s: c for (mm, s), c in cur.items() if mm == m}
+    def at(c, b): return max(v for n, v in c.items() if n <= b + 1) / GMAX  # + 1: the wild type
+    f = {b: [at(c, b) for c in rows.values()] for b in (96, 192, 384, 480)}
+    hit = {b: sum(x > 0.9999 for x in f[b]) for b in (384, 480)}
+    h470 = sum(max(v[1:471]) / GMAX > 0.9999 for (mm, s), v in meas.items() if mm == m)
+    n = len(rows)
+    print(f"| {m} | {n} | " + " | ".join(f"{sum(f[b])/n:.3f}" for b in (96, 192, 384, 480)) +
+          f" | {hit[384]}/{n} | {hit[480]}/{n} | {h470}/{n} |")
+print("\nRealised coverage of nominal 90% intervals per round (mean over seeds; width: mean over bounded intervals):\n")
+print("| method | round | seeds with intervals | conformal coverage | conformal width | bootstrap Gaussian 90% coverage |")
+print("|---|---|---|---|---|---|")
+cov = collections.defaultdict(list)
+for r in csv.DictReader(open(sys.argv[2])):
+    cov[(r["method"], int(r["round"]))].append(r)
+for (m, k), rs in sorted(cov.items()):
+    if m not in ("alde", "alde-jab", "loop8") or k == 0: continue
+    cc = [float(r["conformal_coverage"]) for r in rs if r["conformal_coverage"]]
+    ww = [float(r["conformal_width"]) for r in rs if r["conformal_width"]]
+    g = [float(r["coverage90"]) for r in rs if r["coverage90"]]
+    if not cc and not g: continue
+    if m == "loop8" and k % 8: continue
+    fmt = lambda v: f"{sum(v)/len(v):.3f}" if v else "-"
+    print(f"| {m} | {k} | {len(cc)} | {fmt(cc)} | {fmt(ww)} | {fmt(g)} |")
+allc = collections.defaultdict(list)
+for (m, k), rs in cov.items():
+    if k >= 2: allc[m] += [float(r["conformal_coverage"]) for r in rs if r["conformal_coverage"]]
+for m, v in allc.items():
+    if v: print(f"\n{m}: coverage over all rounds >= 2 and seeds: {sum(v)/len(v):.3f} ({len(v)} round-batches)")
+PY
