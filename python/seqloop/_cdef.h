@@ -109,7 +109,7 @@ int sl_split(const uint8_t *x, int64_t N, int64_t L, int64_t keep_in_train, cons
              sl_split_report *rep, sl_error *err);
 
 /* design (design.h) */
-typedef struct sl_predictor_opts { int members; double lambda; int pairwise; double prior_weight; } sl_predictor_opts;
+typedef struct sl_predictor_opts { int members; double lambda; int pairwise; double prior_weight; ...; } sl_predictor_opts;
 typedef struct sl_design_opts { uint64_t seed; int rounds; int batch; int64_t budget; int proposer; int acquisition;
   double beta; int use_predictor; int candidates; int mutations; int max_edits; double min_prior; int min_distance;
   int population; sl_predictor_opts pred; ...; } sl_design_opts;
