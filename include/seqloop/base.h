@@ -133,6 +133,10 @@ int64_t sl_strmap_put(sl_strmap *m, const char *key, size_t len, int64_t value);
  * (n x n, row-major), by Cholesky in place: A is overwritten by its lower
  * factor, b by x. Returns 0, or -1 when A is not positive definite. */
 int sl_cholesky_solve(double *A, double *b, int64_t n);
+/* sl_cholesky_factor(): the lower Cholesky factor of A in place (the upper
+ * triangle is left as it was). Returns 0, or -1 when A is not positive
+ * definite. */
+int sl_cholesky_factor(double *A, int64_t n);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-int sl_cholesky_solve(double *A, double *b, int64_t n) {
+int sl_cholesky_factor(double *A, int64_t n) {
   for (int64_t j = 0; j < n; j++) {
     double d = A[j * n + j];
     for (int64_t k = 0; k < j; k++) d -= A[j * n + k] * A[j * n + k];
@@ -16,6 +16,11 @@ int sl_cholesky_solve(double *A, double *b, int64_t n) {
       A[i * n + j] = s / d;
     }
   }
+  return 0;
+}
+
+int sl_cholesky_solve(double *A, double *b, int64_t n) {
+  if (sl_cholesky_factor(A, n)) return -1;
   for (int64_t i = 0; i < n; i++) { /* L y = b */
     double s = b[i];
     for (int64_t k = 0; k < i; k++) s -= A[i * n + k] * b[k];

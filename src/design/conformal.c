@@ -158,22 +158,6 @@ void sl_conformal_jab(const double *member, int B, const uint8_t *inbag, const d
 
 /* ---- 3. full conformal ridge under feedback covariate shift --------------------------- */
 
-/* Cholesky factor in place (lower), then solves. Returns -1 if not SPD. */
-static int chol(double *A, int64_t p) {
-  for (int64_t j = 0; j < p; j++) {
-    double d = A[j * p + j];
-    for (int64_t k = 0; k < j; k++) d -= A[j * p + k] * A[j * p + k];
-    if (!(d > 0)) return -1;
-    d = sqrt(d);
-    A[j * p + j] = d;
-    for (int64_t i = j + 1; i < p; i++) {
-      double s = A[i * p + j];
-      for (int64_t k = 0; k < j; k++) s -= A[i * p + k] * A[j * p + k];
-      A[i * p + j] = s / d;
-    }
-  }
-  return 0;
-}
 static void chol_solve(const double *Lf, double *b, int64_t p) {
   for (int64_t i = 0; i < p; i++) {
     double s = b[i];
@@ -230,7 +214,7 @@ int sl_conformal_ridge_sets(const sl_conformal_ridge *pr, const int64_t *train, 
   memset(c0, 0, (size_t)p * sizeof *c0);
   for (int64_t i = 0; i < n; i++)
     for (int64_t a = 0; a < p; a++) c0[a] += ytrain[i] * Phi[train[i] * p + a];
-  if (chol(M, p)) { status = sl_fail(err, SL_EINTERNAL, "conformal ridge: Gram matrix not positive definite"); goto DONE; }
+  if (sl_cholesky_factor(M, p)) { status = sl_fail(err, SL_EINTERNAL, "conformal ridge: Gram matrix not positive definite"); goto DONE; }
   chol_solve(M, c0, p);
   for (int64_t i = 0; i <= n; i++) {
     memcpy(V + i * p, i < n ? Phi + train[i] * p : phit, (size_t)p * sizeof *V);

@@ -14,16 +14,6 @@
 
 #include "loop_impl.h"
 
-typedef struct {
-  sl_ledger_seqs s;
-  int64_t L;
-  uint8_t *x;          /* s.n * L codes */
-  int64_t start;       /* index of the start sequence (first natural) */
-  int64_t n_measured;  /* measurement rows (finite or not) */
-  int64_t *train;      /* indices with a finite value, sorted by value desc */
-  int64_t ntrain;
-  double *prior;       /* s.n prior log P (NAN without prior) */
-} state;
 
 void sl_design_state_free(sl_design_state *st) {
   sl_ledger_seqs_free(&st->s);
