@@ -66,5 +66,7 @@ def test_errors_carry_the_c_message(sl, tmp_path):
     bad.write_text(">a\nACDE\n>b\nACD\n")
     with pytest.raises(sl.InputError, match="bad.fa"):
         sl.read_alignment(bad)
+    good = tmp_path / "good.fa"  # a valid alignment, so that the option is what fails
+    good.write_text(">a\nACDE\n>b\nACDF\n")
     with pytest.raises(sl.UsageError, match="theta|convention"):
-        sl.read_alignment(PDZ if __import__("os").path.exists(PDZ) else bad, convention="nope")
+        sl.read_alignment(good, convention="nope")
