@@ -28,14 +28,6 @@
 
 #include "kinds.h"
 
-static int set_focus(sl_model *m, const sl_msa *msa, sl_error *err) {
-  memcpy(m->focus, sl_msa_row(msa, msa->focus), (size_t)msa->L);
-  for (int64_t i = 0; i < msa->L; i++) m->pos[i] = msa->pos[i] > 0 ? msa->pos[i] : i + 1;
-  if (!(m->focus_name = sl_strdup(msa->name[msa->focus])))
-    return sl_fail(err, SL_ENOMEM, "out of memory");
-  return SL_OK;
-}
-
 /* Residue class of each protein state ("-ACDEFGHIKLMNPQRSTVWY"), -1 for the gap. */
 static const char *const classes[] = {"AVLIMC", "FWY", "ST", "NQ", "DE", "KRH", "G", "P"};
 enum { NCLASS = 8 };
@@ -132,7 +124,7 @@ int sl_gemme_fit(const sl_msa *msa, const double *w, double alpha, sl_model **re
   for (int64_t i = 0; i < L; i++) m->h[i * q] = (float)lo;
   m->neff = neff;
   m->n_train = N;
-  status = set_focus(m, msa, err);
+  status = sl_model_focus_from_msa(m, msa, err);
   if (!status) status = sl_model_prepare(m, err);
 done:
   free(f); free(g); free(cons); free(D); free(mind); free(epi); free(ind);

@@ -17,4 +17,11 @@ int sl_pairwise_delta(const sl_model *m, void *ws, const uint8_t *s, const int64
                       const uint8_t *mt, int n, double *ret, sl_error *err);
 void sl_pairwise_conditional(const sl_model *m, const uint8_t *s, int64_t i, double *lg);
 
+/* Copy the focus row, its residue numbers (column number where it has none)
+ * and its name from a preprocessed alignment into a model of msa->L sites:
+ * what a kind fitted inside the library (lor, gemme) records, as `seqloop
+ * fit` does for the others (potts.c). */
+struct sl_msa;
+int sl_model_focus_from_msa(sl_model *m, const struct sl_msa *msa, sl_error *err);
+
 #endif

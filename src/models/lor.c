@@ -18,15 +18,6 @@
 
 #include "kinds.h"
 
-/* Copy focus, numbering and name from the alignment (as `seqloop fit`). */
-static int set_focus(sl_model *m, const sl_msa *msa, sl_error *err) {
-  memcpy(m->focus, sl_msa_row(msa, msa->focus), (size_t)msa->L);
-  for (int64_t i = 0; i < msa->L; i++) m->pos[i] = msa->pos[i] > 0 ? msa->pos[i] : i + 1;
-  if (!(m->focus_name = sl_strdup(msa->name[msa->focus])))
-    return sl_fail(err, SL_ENOMEM, "out of memory");
-  return SL_OK;
-}
-
 int sl_lor_fit(const sl_msa *msa, const double *w, double reg, sl_model **ret_m, sl_error *err) {
   *ret_m = NULL;
   if (!(reg > 0 && reg < 1))
@@ -52,7 +43,7 @@ int sl_lor_fit(const sl_msa *msa, const double *w, double reg, sl_model **ret_m,
   free(c);
   m->neff = neff;
   m->n_train = msa->N;
-  int status = set_focus(m, msa, err);
+  int status = sl_model_focus_from_msa(m, msa, err);
   if (!status) status = sl_model_prepare(m, err);
   if (status) { sl_model_destroy(m); return status; }
   *ret_m = m;

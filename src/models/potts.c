@@ -11,11 +11,21 @@
  * no exact sampler and no entropy: it is sampled by Gibbs (src/sample).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "seqloop/model.h"
+#include "seqloop/msa.h"
 
 #include "kinds.h"
 #include "modelfile.h"
+
+int sl_model_focus_from_msa(sl_model *m, const sl_msa *msa, sl_error *err) {
+  memcpy(m->focus, sl_msa_row(msa, msa->focus), (size_t)msa->L);
+  for (int64_t i = 0; i < msa->L; i++) m->pos[i] = msa->pos[i] > 0 ? msa->pos[i] : i + 1;
+  if (!(m->focus_name = sl_strdup(msa->name[msa->focus])))
+    return sl_fail(err, SL_ENOMEM, "out of memory");
+  return SL_OK;
+}
 
 int sl_pairwise_energy(const sl_model *m, void *ws, const uint8_t *s, double *ret, sl_error *err) {
   (void)ws; (void)err;
