@@ -6,6 +6,8 @@ set -u
 cd "$(dirname "$0")/.."
 echo "## weights (bench/weights_vs_plmc.sh)"
 bench/weights_vs_plmc.sh ${PLMC_DIR:-}
+echo "## instruction counts (bench/callgrind.sh)"
+bench/callgrind.sh
 echo "## potts fit speed (bench/potts_speed.sh)"
 bench/potts_speed.sh
 echo "## ar (bench/ar_speed.sh)"
