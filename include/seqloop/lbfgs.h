@@ -109,8 +109,10 @@ enum {
   SL_LBFGS_LS_MAX_STEP,        /* the step reached max_step (LBFGSERR_MAXIMUMSTEP) */
   SL_LBFGS_LS_WIDTH,           /* interval of uncertainty below xtol (LBFGSERR_WIDTHTOOSMALL) */
   SL_LBFGS_LS_NOT_DESCENT,     /* the direction is not a descent direction (LBFGSERR_INCREASEGRADIENT) */
-  SL_LBFGS_LS_INTERVAL         /* the trial step left the interval of uncertainty
+  SL_LBFGS_LS_INTERVAL,        /* the trial step left the interval of uncertainty
                                   (LBFGSERR_OUTOFINTERVAL, LBFGSERR_INCORRECT_TMINMAX) */
+  SL_LBFGS_NONFINITE           /* f returned a non-finite objective or gradient (the call
+                                  returns SL_EINTERNAL; libLBFGS would go on with it) */
 };
 
 typedef struct sl_lbfgs_result {
@@ -134,7 +136,8 @@ const char *sl_lbfgs_message(int status);
  *           objective. SL_EUSAGE for bad arguments or options (nothing
  *           evaluated), SL_ENOMEM (nothing evaluated), SL_EINTERNAL when f
  *           returned a non-finite objective or gradient (err says which and
- *           where; x is the last accepted point, res filled).
+ *           where; x is the last accepted point, res filled with status
+ *           SL_LBFGS_NONFINITE). res is filled for SL_OK and SL_EINTERNAL.
  *           prog may be NULL; res must not.
  */
 int sl_lbfgs_float(int64_t n, float *x, sl_lbfgs_eval_f f, sl_lbfgs_progress_fn prog, void *ctx,

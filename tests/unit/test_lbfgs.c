@@ -410,6 +410,8 @@ int main(void) {
     st = sl_lbfgs_double(100, x, ev_d, prog_ours, &p, &o, &res, &err);
     CHECK(st == SL_EINTERNAL && strstr(err.msg, "objective returned nan") && strstr(err.msg, "evaluation 6"),
           "NaN objective -> SL_EINTERNAL: %s", err.msg);
+    CHECK(res.status == SL_LBFGS_NONFINITE && strstr(res.message, "not finite"), "NaN objective: status %s",
+          res.message);
     CHECK(p.rec_n >= 1 && res.iterations == p.rec_n && memcmp(x, p.rec_x + (p.rec_n - 1) * 100, sizeof x) == 0 &&
               res.fx == p.rec_fx[p.rec_n - 1],
           "NaN objective: x and fx at the last accepted point (iteration %d)", res.iterations);
@@ -419,7 +421,7 @@ int main(void) {
     double x0[100];
     memcpy(x0, x, sizeof x);
     st = sl_lbfgs_double(100, x, ev_d, prog_ours, &p, &o, &res, &err);
-    CHECK(st == SL_EINTERNAL && res.iterations == 0 && memcmp(x, x0, sizeof x) == 0,
+    CHECK(st == SL_EINTERNAL && res.iterations == 0 && res.status == SL_LBFGS_NONFINITE && memcmp(x, x0, sizeof x) == 0,
           "NaN objective at the start: SL_EINTERNAL, x unchanged");
     prob_reset(&p);
     p.nan_at = 0;
