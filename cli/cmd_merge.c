@@ -158,6 +158,9 @@ static void jtext(const cJSON *v, char *buf, size_t n) {
   cJSON_free(s);
 }
 
+/* cJSON_Compare, with two absent values equal (cJSON_Compare says no). */
+static int same_json(const cJSON *u, const cJSON *v) { return (!u && !v) || (u && v && cJSON_Compare(u, v, 1)); }
+
 /* Do a and b come from one run? SL_OK, else SL_EINPUT naming the difference. */
 static int same_run(const piece *a, const piece *b, sl_error *err) {
   char x[100], y[100];
@@ -172,7 +175,7 @@ static int same_run(const piece *a, const piece *b, sl_error *err) {
   for (int k = 0; sfields[k]; k++) {
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(a->shard, sfields[k]);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(b->shard, sfields[k]);
-    if (!cJSON_Compare(u, v, 1)) {
+    if (!same_json(u, v)) {
       jtext(u, x, sizeof x);
       jtext(v, y, sizeof y);
       return sl_fail(err, SL_EINPUT, "pieces of different runs: %s has shard %s %s, %s has %s", a->path,
@@ -204,7 +207,7 @@ static int same_run(const piece *a, const piece *b, sl_error *err) {
       if (is_local(e->string)) continue;
       const cJSON *u = cJSON_GetObjectItemCaseSensitive(oa, e->string);
       const cJSON *v = cJSON_GetObjectItemCaseSensitive(ob, e->string);
-      if (!cJSON_Compare(u, v, 1)) {
+      if (!same_json(u, v)) {
         jtext(u, x, sizeof x);
         jtext(v, y, sizeof y);
         return sl_fail(err, SL_EINPUT, "pieces of different runs: option --%s differs (%s: %s, %s: %s)",
@@ -212,8 +215,8 @@ static int same_run(const piece *a, const piece *b, sl_error *err) {
       }
     }
   }
-  if (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(a->prov, "extra"),
-                     cJSON_GetObjectItemCaseSensitive(b->prov, "extra"), 1))
+  if (!same_json(cJSON_GetObjectItemCaseSensitive(a->prov, "extra"),
+                 cJSON_GetObjectItemCaseSensitive(b->prov, "extra")))
     return sl_fail(err, SL_EINPUT, "pieces of different runs: %s and %s record different settings (\"extra\")",
                    a->path, b->path);
   return SL_OK;
