@@ -101,8 +101,8 @@ int cmd_audit_cycle(int argc, char **argv) {
     CLI_OPTS_INGEST(&c), CLI_OPTS_WEIGHTS(&c),
     CLI_STRING("output", 'o', &c.out, "FILE", "the rows as CSV (atomically)", "output"),
     CLI_STRING("provenance", 0, &c.prov, "FILE", "provenance JSON (default: OUTPUT.prov.json)", NULL),
-    CLI_SHARD(&shard, "arms (self, filter, mix, in that order); each piece\n"
-              "repeats generation 0"),
+    CLI_SHARD(&shard, "arms (self, filter, mix,\n"
+              "in that order; each piece repeats generation 0)"),
     CLI_OPTS_GENERAL(&c), CLI_END};
   int rc = cli_common_parse(&c, &info, opts, &optind_);
   if (rc >= 0) return rc;

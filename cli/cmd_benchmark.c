@@ -199,8 +199,8 @@ int cmd_benchmark(int argc, char **argv) {
     CLI_STRING("chain", 0, &chain, "C", "chain for --rsa-of (author id)", NULL),
     CLI_INT("points", 0, &n_points, 1, 100000, "N", "Shrake-Rupley points per atom", NULL),
     CLI_STRING("output", 'o', &outdir, "DIR", "output folder (created; results resumable); with --rsa-of a CSV file", "output"),
-    CLI_SHARD(&shard, "assays (in name order); the piece writes OUTDIR/shard-I-of-N.csv\n"
-              "instead of summary.csv"),
+    CLI_SHARD(&shard, "assays (in name order);\n"
+              "the piece writes OUTDIR/shard-I-of-N.csv, not summary.csv"),
     CLI_OPTS_GENERAL(&c), CLI_END};
   int rc = cli_common_parse(&c, &info, opts, &optind_);
   if (rc >= 0) return rc;

@@ -445,10 +445,7 @@ int cmd_merge(int argc, char **argv) {
                "atomically", "output"),
     CLI_STRING("provenance", 0, &c.prov, "FILE", "provenance JSON (default: OUTPUT.prov.json; for benchmark\n"
                "OUTPUT/summary.csv.prov.json)", NULL),
-    CLI_FLAG("quiet", 'q', &c.quiet, "no summary on stderr", "general"),
-    CLI_FLAG("help", 'h', NULL, "this help", NULL),
-    CLI_FLAG("version", 0, NULL, "print the version and exit", NULL),
-    CLI_END};
+    CLI_OPTS_GENERAL(&c), CLI_END};
   int rc = cli_common_parse(&c, &info, opts, &optind_);
   if (rc >= 0) return rc;
   if (!c.out || !strcmp(c.out, "-")) return cli_usage_error(&info, "-o OUTPUT is required (a file, or a folder for benchmark pieces)");

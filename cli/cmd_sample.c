@@ -190,7 +190,7 @@ int cmd_sample(int argc, char **argv) {
                "tfm with --fix/--infill: one Gibbs chain under the exact likelihood\n"
                "from the reference, its length kept (--burnin, --thin; each site\n"
                "update costs a forward pass of 20 sequences)", NULL),
-    CLI_OPTS_OUTPUT(&c), CLI_SHARD(&shard, "N sequences (sample k is the same in every split)"),
+    CLI_OPTS_OUTPUT(&c), CLI_SHARD(&shard, "N sequences\n(sample k is the same in every split)"),
     CLI_OPTS_GENERAL(&c), CLI_END};
   int rc = cli_common_parse(&c, &info, opts, &optind_);
   if (rc >= 0) return rc;

@@ -223,7 +223,7 @@ int cmd_score(int argc, char **argv) {
     CLI_STRING("dms-score-column", 0, &dmscol, "COL", "print Spearman, NDCG and top-10% recall against COL", NULL),
     CLI_STRING("dms-bin-column", 0, &bincol, "COL", "also AUC and MCC against the 0/1 column COL", NULL),
     CLI_STRING("metrics-json", 0, &metrics_json, "FILE", "write the metrics as JSON", NULL),
-    CLI_OPTS_OUTPUT(&c), CLI_SHARD(&shard, "input rows (variants or sequences, in input order)"),
+    CLI_OPTS_OUTPUT(&c), CLI_SHARD(&shard, "input rows\n(variants or sequences)"),
     CLI_OPTS_GENERAL(&c), CLI_END};
   int rc = cli_common_parse(&c, &info, opts, &optind);
   if (rc >= 0) return rc;

@@ -127,8 +127,9 @@ typedef struct cli_cmdinfo {
  * ("assays", "rows", "sequences", "arms") for -h. */
 #define CLI_SHARD(tg, unit)                                                                         \
   CLI_FUNC("shard", 0, (tg), cli_shard_opt, "I/N",                                                  \
-           "compute piece I of N (1 <= I <= N) of the " unit "; `seqloop merge`\n"                  \
-           "reassembles the pieces into the unsharded output (docs/scale.md)", "shard")
+           "compute piece I of N (1 <= I <= N) of the " unit ";\n"                                 \
+           "`seqloop merge` reassembles the pieces into the unsharded output\n"                      \
+           "(docs/scale.md)", "shard")
 #define CLI_END CLI_OPT_(NULL, 0, CLI_T_END, NULL, 0, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL)
 
 /* CLI_T_FUNC parser of --shard: "I/N" into an sl_shard (seqloop/shard.h). */
