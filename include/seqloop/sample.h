@@ -46,10 +46,10 @@ SL_MUSTCHECK int sl_sample_ancestral(const sl_model *m, const sl_draw_opts *o, i
  * Purpose:  Draws lo..hi-1 (0-based) of the n draws sl_sample_ancestral
  *           would make with the same arguments, identical to those rows of
  *           its output: row k - lo of out holds draw k (likewise ret_len,
- *           ret_logp). For a shard of a run (seqloop/shard.h). Kinds with
- *           sample_chunk > 0 draw only the chunks that hold the range (at
- *           most two partly); one-stream kinds (sample_chunk = 0: tfm) make
- *           and drop the draws before lo, so their cost grows with hi.
+ *           ret_logp). For a shard of a run (seqloop/shard.h). Only the
+ *           chunks that hold the range are drawn (sample_chunk = 0: chunks
+ *           of one draw), so the cost is that of hi - lo draws plus at most
+ *           two partial chunks.
  * Returns:  as sl_sample_ancestral; SL_EUSAGE if not 0 <= lo <= hi <= n.
  */
 SL_MUSTCHECK int sl_sample_ancestral_range(const sl_model *m, const sl_draw_opts *o, int64_t n, int64_t lo,

@@ -4,14 +4,21 @@
  * stream each draw takes, so that a seed gives the same samples for any
  * thread count: with the kind's sample_chunk > 0, chunk c of that many draws
  * takes the seed's generator jumped c times (sl_rng_jump) and chunks run in
- * parallel, one workspace per thread; with sample_chunk = 0 every draw comes
- * from one stream in order (threads then work inside each draw, as a
- * transformer's matmuls do).
+ * parallel, one workspace per thread; with sample_chunk = 0 the draws run in
+ * order (threads then work inside each draw, as a transformer's matmuls do)
+ * and draw k takes the seed's generator jumped k times: chunks of one draw,
+ * the jumps made incrementally.
  *
- * sl_sample_ancestral_range gives draws lo..hi-1 of an n-draw run, the
- * same bytes as those rows of the whole run (a shard of `seqloop sample`,
- * docs/scale.md): with chunks, only the chunks holding the range are
- * drawn; with one stream, the draws before lo are made and dropped.
+ * Every draw's stream is thus a function of (seed, its index) alone, so
+ * sl_sample_ancestral_range can give draws lo..hi-1 of an n-draw run, the
+ * same bytes as those rows of the whole run, by drawing only the chunks
+ * that hold them (a shard of `seqloop sample`, docs/scale.md). Before
+ * shards (issue 16) the sample_chunk = 0 draws shared one stream (draw k
+ * continued where draw k-1 stopped), so a piece would have had to replay
+ * every draw before its own; per-draw streams changed the tfm samples of a
+ * given seed once, and make a tfm piece cost its own draws only. A jump is
+ * a few hundred generator steps, nothing beside a transformer's forward
+ * pass.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +36,7 @@ int sl_sample_ancestral(const sl_model *m, const sl_draw_opts *o, int64_t n, uin
 /* Draws [lo, hi) of an n-draw run. A chunk that straddles lo or hi is drawn
  * whole into scratch and the part inside copied: a kind may consume its
  * stream site by site across the chunk's draws, so the first k draws of a
- * chunk need not equal a k-draw chunk's. With one stream (chunk <= 0) the
- * draws before lo are made and dropped (they advance the stream). */
+ * chunk need not equal a k-draw chunk's. */
 int sl_sample_ancestral_range(const sl_model *m, const sl_draw_opts *o, int64_t n, int64_t lo, int64_t hi,
                               uint64_t seed, int threads, sl_progress *pr, uint8_t *out, int64_t *ret_len,
                               double *ret_logp, sl_error *err) {
@@ -41,21 +47,20 @@ int sl_sample_ancestral_range(const sl_model *m, const sl_draw_opts *o, int64_t 
                                                   (long long)lo, (long long)hi, (long long)n);
   if (hi <= lo) return SL_OK;
   const int64_t R = sl_model_row_len(m), chunk = m->ops->sample_chunk;
-  if (chunk <= 0) { /* one stream, in order */
+  if (chunk <= 0) { /* draws in order, draw k from the seed's generator jumped k times */
     sl_model_ws *ws = NULL;
-    uint8_t *drop = lo > 0 ? malloc((size_t)R) : NULL;
-    int status = lo > 0 && !drop ? sl_fail(err, SL_ENOMEM, "out of memory") : sl_model_ws_create(m, &ws, err);
-    sl_rng r;
-    sl_rng_seed(&r, seed);
-    for (int64_t k = 0; k < hi && !status; k++) {
-      const int keep = k >= lo;
-      status = sl_model_sample(m, ws, &r, o, 1, keep ? out + (k - lo) * R : drop,
-                               keep && ret_len ? ret_len + (k - lo) : NULL,
-                               keep && ret_logp ? ret_logp + (k - lo) : NULL, err);
-      if (keep) sl_progress_update(pr, k - lo + 1);
+    int status = sl_model_ws_create(m, &ws, err);
+    sl_rng next;
+    sl_rng_seed(&next, seed);
+    for (int64_t k = 0; k < lo; k++) sl_rng_jump(&next);
+    for (int64_t k = lo; k < hi && !status; k++) {
+      sl_rng r = next;
+      sl_rng_jump(&next);
+      status = sl_model_sample(m, ws, &r, o, 1, out + (k - lo) * R, ret_len ? ret_len + (k - lo) : NULL,
+                               ret_logp ? ret_logp + (k - lo) : NULL, err);
+      sl_progress_update(pr, k - lo + 1);
     }
     sl_model_ws_destroy(ws);
-    free(drop);
     return status;
   }
   const int64_t c0 = lo / chunk, c1 = (hi + chunk - 1) / chunk; /* the chunks that hold [lo, hi) */

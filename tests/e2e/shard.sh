@@ -127,6 +127,15 @@ same_after_merge "sample ar -n 5 (N > sequences)" ar5_full.fa 7 sample -q -m ar.
 check "sample: an empty piece is an empty file with a sidecar" bash -c '[ ! -s "$1" ] && grep -q "\"count\":.0" "$1.prov.json"' _ "$TMP/p_sample_ar__n_5__N___sequences__7.7"
 "$BIN" sample -q -m prof.model -n 60 --seed 5 --burnin 5 --chains 3 -o gibbs_full.fa
 same_after_merge "sample Gibbs (3 chains, interleaved)" gibbs_full.fa 4 sample -q -m prof.model -n 60 --seed 5 --burnin 5 --chains 3
+"$BIN" fit --model tfm -q -t 1 --layers 1 --width 16 --heads 2 --context 64 --steps 20 --batch 8 --seed 5 -o k.tfm aln.fa
+"$BIN" sample -q -m k.tfm -n 30 --seed 2 -o tfm_full.fa
+check "sample tfm: 30 ungapped samples" test "$(grep -c '^>sample' tfm_full.fa)" -eq 30
+for n in 1 4; do same_after_merge "sample tfm (one stream per draw)" tfm_full.fa $n sample -q -m k.tfm -n 30 --seed 2; done
+"$BIN" sample -q -m k.tfm -n 6 --fix 3W --infill 2-6 --burnin 2 --thin 1 --seed 2 -o tfmchain_full.fa
+same_after_merge "sample tfm --fix (one chain)" tfmchain_full.fa 3 sample -q -m k.tfm -n 6 --fix 3W --infill 2-6 --burnin 2 --thin 1 --seed 2
+tr -d '-' < seqs.fa > ungapped.fa
+"$BIN" score -q -m k.tfm --perplexity ungapped.fa -o tfmppl_full.csv 2> /dev/null
+same_after_merge "score tfm --perplexity (20 records)" tfmppl_full.csv 25 score -q -m k.tfm --perplexity ungapped.fa
 run_pieces 2 seed_a sample -q -m ar.model -n 10 --seed 1
 run_pieces 2 seed_b sample -q -m ar.model -n 10 --seed 2
 CASE="merge: pieces with different seeds"; expect_error 1 "option --seed differs \(seed_a.1: \"1\", seed_b.2: \"2\"\)" merge -o refused.fa seed_a.1 seed_b.2
