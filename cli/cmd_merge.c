@@ -48,8 +48,7 @@ typedef struct {
   cJSON *shard; /* its "shard" object */
   int i, n;
   int64_t items, first, count;
-  char *data;   /* the piece's bytes (line-oriented merges) */
-  size_t len;
+  char *head;   /* its header lines (line-oriented merges) */
 } piece;
 
 static char *read_all(const char *path, size_t *ret_len) {
@@ -73,13 +72,21 @@ static char *read_all(const char *path, size_t *ret_len) {
   return buf;
 }
 
-static void sha256_hex(const char *data, size_t len, char hex[SL_SHA256_HEX]) {
+/* hex SHA-256 of a file's bytes, streamed (pieces may be large); 0 ok, -1 unreadable */
+static int sha256_file(const char *path, char hex[SL_SHA256_HEX]) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return -1;
   struct sha256_ctx ctx;
-  uint8_t digest[32];
+  uint8_t buf[1 << 16], digest[32];
+  size_t n;
   sha256_init(&ctx);
-  sha256_update(&ctx, len, (const uint8_t *)data);
+  while ((n = fread(buf, 1, sizeof buf, fp)) > 0) sha256_update(&ctx, n, buf);
+  int bad = ferror(fp);
+  fclose(fp);
+  if (bad) return -1;
   sha256_digest(&ctx, 32, digest);
   sl_sha256_hex(digest, hex);
+  return 0;
 }
 
 static const char *jstr(const cJSON *o, const char *k) {
@@ -137,13 +144,10 @@ static int load_piece(piece *p, sl_error *err) {
   return SL_OK;
 }
 
-/* The piece's bytes, checked against the SHA-256 it recorded. Benchmark
- * pieces are small tables; the others are read whole (a piece is a
- * fraction of one run's output). */
-static int read_piece(piece *p, sl_error *err) {
-  if (!(p->data = read_all(p->path, &p->len))) return sl_fail(err, SL_EIO, "%s: %s", p->path, strerror(errno));
+/* The piece, checked against the SHA-256 it recorded when written. */
+static int check_piece(piece *p, sl_error *err) {
   char hex[SL_SHA256_HEX];
-  sha256_hex(p->data, p->len, hex);
+  if (sha256_file(p->path, hex)) return sl_fail(err, SL_EIO, "%s: %s", p->path, strerror(errno));
   const char *want = jstr(p->shard, "output_sha256");
   if (!want || strcmp(want, hex))
     return sl_fail(err, SL_EINPUT, "%s: changed since it was written (SHA-256 %.12s..., its sidecar says "
@@ -245,61 +249,81 @@ static int check_set(piece *p, int n, piece **by_i, sl_error *err) {
 
 /* 2. Line-oriented outputs ------------------------------------------------------ */
 
-/* Offset just after the first k lines of p (from off), or -1 if it has fewer. */
-static int64_t after_lines(const piece *p, size_t off, int k) {
+/* Copy (fp != NULL) or skip the next k lines of in; 0 ok, -1 if in has
+ * fewer. Lines are copied as bytes, whatever their length. */
+static int lines(FILE *in, int k, FILE *fp) {
   for (int j = 0; j < k; j++) {
-    const char *nl = off < p->len ? memchr(p->data + off, '\n', p->len - off) : NULL;
-    if (!nl) return -1;
-    off = (size_t)(nl - p->data) + 1;
+    int ch;
+    while ((ch = getc(in)) != EOF && ch != '\n')
+      if (fp) putc(ch, fp);
+    if (ch == EOF) return -1;
+    if (fp) putc('\n', fp);
   }
-  return (int64_t)off;
+  return 0;
 }
 
+/* The first k lines of path as a string (caller frees), or NULL. */
+static char *head_lines(const char *path, int k) {
+  FILE *in = fopen(path, "rb");
+  char *buf = NULL;
+  size_t n = 0;
+  FILE *mem = in ? open_memstream(&buf, &n) : NULL;
+  int bad = !mem || lines(in, k, mem);
+  if (mem) fclose(mem);
+  if (in) fclose(in);
+  if (bad) { free(buf); return NULL; }
+  return buf;
+}
+
+/* Streamed, so a piece of any size merges in constant memory: every piece is
+ * checked (SHA-256, header) before the output is opened. */
 static int merge_concat(piece **by_i, int N, const char *out, sl_error *err) {
   const int hl = (int)jnum(by_i[0]->shard, "header_lines"), ll = (int)jnum(by_i[0]->shard, "lead_lines");
   int status;
-  for (int i = 0; i < N; i++)
-    if ((status = read_piece(by_i[i], err))) return status;
-  const int64_t h0 = after_lines(by_i[0], 0, hl);
-  if (h0 < 0) return sl_fail(err, SL_EINPUT, "%s: shorter than its %d header line(s)", by_i[0]->path, hl);
-  for (int i = 1; i < N; i++) {
-    int64_t h = after_lines(by_i[i], 0, hl);
-    if (h != h0 || memcmp(by_i[i]->data, by_i[0]->data, (size_t)h0))
+  for (int i = 0; i < N; i++) {
+    if ((status = check_piece(by_i[i], err))) return status;
+    if (!(by_i[i]->head = head_lines(by_i[i]->path, hl)))
+      return sl_fail(err, SL_EINPUT, "%s: shorter than its %d header line(s)", by_i[i]->path, hl);
+    if (strcmp(by_i[i]->head, by_i[0]->head))
       return sl_fail(err, SL_EINPUT, "%s and %s have different headers", by_i[0]->path, by_i[i]->path);
   }
   sl_outfile *of;
   if ((status = sl_outfile_open(out, &of, err))) return status;
   FILE *fp = sl_outfile_fp(of);
-  fwrite(by_i[0]->data, 1, (size_t)h0, fp);
+  fputs(by_i[0]->head, fp);
   int lead_done = 0;
-  for (int i = 0; i < N; i++) {
+  char buf[1 << 16];
+  for (int i = 0; i < N && !status; i++) {
     const piece *p = by_i[i];
-    int64_t body = h0;
+    FILE *in = fopen(p->path, "rb");
+    if (!in) { status = sl_fail(err, SL_EIO, "%s: %s", p->path, strerror(errno)); break; }
+    lines(in, hl, NULL);
     if (p->count > 0 && ll > 0) { /* the repeated lines: kept from the first non-empty piece */
-      int64_t e = after_lines(p, (size_t)h0, ll);
-      if (e < 0) { sl_outfile_abort(of); return sl_fail(err, SL_EINPUT, "%s: shorter than its header and lead lines", p->path); }
-      if (!lead_done) fwrite(p->data + h0, 1, (size_t)(e - h0), fp);
+      if (lines(in, ll, lead_done ? NULL : fp)) status = sl_fail(err, SL_EINPUT, "%s: shorter than its header and lead lines", p->path);
       lead_done = 1;
-      body = e;
     }
-    fwrite(p->data + body, 1, p->len - (size_t)body, fp);
+    size_t n;
+    while (!status && (n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, fp);
+    if (!status && ferror(in)) status = sl_fail(err, SL_EIO, "%s: read error", p->path);
+    fclose(in);
   }
+  if (status) { sl_outfile_abort(of); return status; }
   return sl_outfile_commit(of, err);
 }
 
 /* 3. Benchmark ------------------------------------------------------------------ */
 
 static int copy_file(const char *from, const char *to, sl_error *err) {
-  size_t n;
-  char *buf = read_all(from, &n);
-  if (!buf) return sl_fail(err, SL_EIO, "%s: %s", from, strerror(errno));
+  FILE *in = fopen(from, "rb");
+  if (!in) return sl_fail(err, SL_EIO, "%s: %s", from, strerror(errno));
   sl_outfile *of;
   int status = sl_outfile_open(to, &of, err);
-  if (!status) {
-    fwrite(buf, 1, n, sl_outfile_fp(of));
-    status = sl_outfile_commit(of, err);
-  }
-  free(buf);
+  char buf[1 << 16];
+  size_t n;
+  while (!status && (n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, sl_outfile_fp(of));
+  if (!status && ferror(in)) { sl_outfile_abort(of); status = sl_fail(err, SL_EIO, "%s: read error", from); }
+  else if (!status) status = sl_outfile_commit(of, err);
+  fclose(in);
   return status;
 }
 
@@ -335,7 +359,7 @@ static int merge_benchmark(const cli_common *c, piece **by_i, int N, const char 
     const piece *p = by_i[i];
     char dir[PATH_MAX], from[PATH_MAX + 512], to[PATH_MAX + 512];
     sl_csv *csv = NULL;
-    if ((status = read_piece(by_i[i], err)) || (status = sl_csv_read(p->path, &csv, err))) break;
+    if ((status = check_piece(by_i[i], err)) || (status = sl_csv_read(p->path, &csv, err))) break;
     int cr = sl_csv_col(csv, "row"), cd = sl_csv_col(csv, "dms_id");
     int64_t got = 0;
     for (int64_t r = 0; cr >= 0 && cd >= 0 && r < csv->nrows; r++)
@@ -483,7 +507,7 @@ int cmd_merge(int argc, char **argv) {
     fprintf(stderr, "seqloop merge: %d pieces of '%s' (%lld %s) -> %s\n", N, jstr(p[0].prov, "command"),
             (long long)p[0].items, jstr(p[0].shard, "unit") ? jstr(p[0].shard, "unit") : "items", out);
 DONE:
-  for (int k = 0; p && k < n; k++) { cJSON_Delete(p[k].prov); free(p[k].data); }
+  for (int k = 0; p && k < n; k++) { cJSON_Delete(p[k].prov); free(p[k].head); }
   free(p);
   free(by_i);
   if (status) return cli_error(&c, status, &err);
