@@ -270,9 +270,10 @@ int cmd_sample(int argc, char **argv) {
     status = gibbs_likelihood(&c, m, lo, hi, seed, T, fixed, &go, &err);
     goto DONE;
   }
-  /* ancestral draws only this piece's rows; Gibbs chains interleave (sample k from chain k mod C),
-     so a piece runs them all and keeps its rows */
-  const int64_t nx = exact ? nk : n;
+  /* ancestral draws only this piece's rows. Gibbs chains interleave (sample k from chain k mod C,
+     after k / C of its thinning intervals), so samples 0..hi-1 of an hi-sample run are those of the
+     n-sample run: a piece runs every chain up to its last row and keeps its rows */
+  const int64_t nx = exact ? nk : hi;
   X = malloc((size_t)(nx * L) + 1);
   lp = malloc((size_t)(nx + 1) * sizeof *lp);
   ident = malloc((size_t)(nx + 1) * sizeof *ident);
@@ -294,7 +295,7 @@ int cmd_sample(int argc, char **argv) {
     go.fixed = fixed;
     go.threads = c.w.threads;
     go.progress = isatty(2) && !c.quiet ? sl_progress_create(stderr, "seqloop sample: Gibbs", "sweeps") : NULL;
-    status = sl_gibbs_sample(m, &go, n, X, lp, &rhat, &err);
+    status = sl_gibbs_sample(m, &go, hi, X, lp, &rhat, &err);
     sl_progress_destroy(go.progress);
     if (status) goto DONE;
     if (lo > 0) { /* this piece's rows first */
