@@ -34,10 +34,11 @@ static const cli_cmdinfo info = {
   "Reassembles the pieces of a sharded run (seqloop benchmark, score, sample or audit\n"
   "cycle with --shard I/N) into exactly the output of the same command run without\n"
   "--shard. Each PIECE is a piece's output file (for benchmark: OUTDIR/shard-I-of-N.csv)\n"
-  "with its provenance sidecar PIECE.prov.json beside it; the order of the arguments\n"
-  "does not matter. Refuses (exit 1, nothing written) pieces of different runs\n"
-  "(inputs, options or seed differ), a missing or repeated shard, or a piece changed\n"
-  "since it was written. OUTPUT.prov.json lists every piece with its SHA-256.\n",
+  "with its provenance sidecar PIECE.prov.json beside it, or that sidecar itself (a\n"
+  "name ending in .json, where --provenance put it); the order does not matter.\n"
+  "Refuses (exit 1, nothing written) pieces of different runs (inputs, options or seed\n"
+  "differ), a missing or repeated shard, or a piece changed since it was written.\n"
+  "OUTPUT.prov.json lists every piece with its SHA-256.\n",
   "For benchmark pieces OUTPUT is a folder: each piece's per-assay files are copied\n"
   "there (unless the pieces already wrote into it) and OUTPUT/summary.csv is computed\n"
   "over all assays. docs/scale.md has worked examples (Slurm array job, xargs -P).\n"};
@@ -110,16 +111,25 @@ static int is_local(const char *k) {
   return 0;
 }
 
+/* A PIECE argument is the piece's output (its sidecar beside it), or a
+ * sidecar itself (a name ending in .json, e.g. one --provenance put
+ * elsewhere; no sharded command writes JSON as its output): then the piece
+ * is the output that sidecar names. */
 static int load_piece(piece *p, sl_error *err) {
   char sc[PATH_MAX + 16];
-  snprintf(sc, sizeof sc, "%s.prov.json", p->path);
-  size_t n;
+  size_t n = strlen(p->path);
+  const int is_sidecar = n > 5 && strcmp(p->path + n - 5, ".json") == 0;
+  snprintf(sc, sizeof sc, is_sidecar ? "%s" : "%s.prov.json", p->path);
   char *text = read_all(sc, &n);
   if (!text) return sl_fail(err, SL_EINPUT, "%s: no provenance sidecar %s (merge needs the sidecar each piece "
                             "wrote beside it)", p->path, sc);
   p->prov = cJSON_Parse(text);
   free(text);
   if (!p->prov) return sl_fail(err, SL_EINPUT, "%s: not valid JSON", sc);
+  if (is_sidecar) {
+    if (!jstr(p->prov, "output")) return sl_fail(err, SL_EINPUT, "%s: names no output", sc);
+    p->path = jstr(p->prov, "output"); /* relative paths: as the piece was run (run merge from there) */
+  }
   p->shard = cJSON_GetObjectItemCaseSensitive(p->prov, "shard");
   if (!cJSON_IsObject(p->shard))
     return sl_fail(err, SL_EINPUT, "%s: not a piece of a sharded run (its sidecar has no \"shard\"; was it "

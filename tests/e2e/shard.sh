@@ -103,6 +103,11 @@ assert "shard" not in j and j["output"] == pre + ".merged" and j["command"] == "
 assert [i["role"] for i in j["inputs"]] == ["model", "assay"]
 EOF
 
+mkdir -p side
+for i in 1 2; do "$BIN" score -q -m prof.model --mutants "$MUT" --shard $i/2 -o mutside.$i --provenance side/mutside.$i.json; done
+"$BIN" merge -q -o mutside.csv side/mutside.2.json side/mutside.1.json 2> /dev/null
+check "merge: pieces given by sidecars that --provenance put elsewhere" cmp -s mutside.csv mut_full.csv
+
 # ---- merge refuses what is not one run -----------------------------------------------
 "$BIN" score -q -m prof.model --skip-invalid --shard 2/3 -o other.2 "$P/$A1/$A1.csv"
 p="$TMP/p_score__assay_CSV__3"
