@@ -2,14 +2,60 @@
  * parsing (what is accepted, what is refused and the message), and the
  * ranges (contiguous, in order, covering every item once, balanced with
  * the larger pieces first, empty pieces when N > items), checked
- * exhaustively on small sizes and at the limits; then --shard through the
+ * exhaustively on small sizes and at the limits; sl_sample_ancestral_range
+ * (any range of a run = those rows of the whole run, across the ar kind's
+ * chunks of 1024 draws, for any thread count); then --shard through the
  * option table (CLI_SHARD, cli/opt.c compiled in as test_opt.c does). */
 #include <stdint.h>
 #include <unistd.h>
 
 #include "../../cli/opt.c"
+#include "seqloop/alphabet.h"
+#include "seqloop/model.h"
+#include "seqloop/sample.h"
 #include "seqloop/shard.h"
 #include "tap.h"
+
+/* Ranges of a 2500-draw ar run (chunks of 1024: [0,1024) [1024,2048)
+ * [2048,2500)) drawn alone equal those rows of the whole run. */
+static void sample_ranges(void) {
+  sl_error err;
+  const int64_t L = 12, n = 2500;
+  sl_model *m = sl_model_create("ar", L, sl_alphabet_get(SL_ABC_PROTEIN), 0);
+  if (!m) { CHECK(0, "an ar model"); return; }
+  for (int64_t v = 0; v < L * m->q; v++) m->h[v] = (float)(1.5 * sin(0.37 * (double)v));
+  for (int64_t v = 0; v < L * L * m->q * m->q; v++) m->J[v] = (float)(0.6 * cos(1.3 * (double)v));
+  for (int64_t i = 0; i < L; i++) m->order[i] = (i * 5) % L;
+  const int64_t R = sl_model_row_len(m);
+  uint8_t *all = malloc((size_t)(n * R)), *part = malloc((size_t)(n * R) + 1);
+  double *lp = malloc((size_t)n * sizeof *lp), *lq = malloc((size_t)(n + 1) * sizeof *lq);
+  sl_draw_opts d;
+  sl_draw_opts_init(&d);
+  int ok = sl_model_prepare(m, &err) == SL_OK && sl_sample_ancestral(m, &d, n, 42, 1, NULL, all, NULL, lp, &err) == SL_OK;
+  CHECK(ok, "2500 draws from a synthetic ar model (%s)", ok ? "" : err.msg);
+  static const int64_t ranges[][2] = {{0, 0}, {0, 1}, {1000, 1030}, {1023, 1025}, {1024, 2048}, {2047, 2049},
+                                      {2499, 2500}, {2500, 2500}, {0, 2500}, {7, 2493}};
+  for (size_t k = 0; k < sizeof ranges / sizeof *ranges && ok; k++) {
+    const int64_t lo = ranges[k][0], hi = ranges[k][1];
+    for (int threads = 1; threads <= 3 && ok; threads += 2) {
+      memset(part, 0xEE, (size_t)(n * R) + 1);
+      ok = sl_sample_ancestral_range(m, &d, n, lo, hi, 42, threads, NULL, part, NULL, lq, &err) == SL_OK &&
+           memcmp(part, all + lo * R, (size_t)((hi - lo) * R)) == 0 &&
+           (hi == lo || memcmp(lq, lp + lo, (size_t)(hi - lo) * sizeof *lq) == 0) &&
+           part[(hi - lo) * R] == 0xEE; /* nothing written past the range */
+      if (!ok) printf("# range %lld..%lld, %d threads\n", (long long)lo, (long long)hi, threads);
+    }
+  }
+  CHECK(ok, "draws lo..hi-1 alone = rows lo..hi-1 of the whole run (10 ranges across chunk edges, 1 and 3 threads)");
+  CHECK(sl_sample_ancestral_range(m, &d, n, 5, 4, 42, 1, NULL, part, NULL, lq, &err) == SL_EUSAGE &&
+        sl_sample_ancestral_range(m, &d, n, 0, n + 1, 42, 1, NULL, part, NULL, lq, &err) == SL_EUSAGE,
+        "a range outside 0..n is SL_EUSAGE (%s)", err.msg);
+  free(all);
+  free(part);
+  free(lp);
+  free(lq);
+  sl_model_destroy(m);
+}
 
 static int parses(const char *text, int i, int n) {
   sl_shard s = {-7, -7};
@@ -75,6 +121,8 @@ int main(void) {
   s = (sl_shard){0, 0};
   sl_shard_range(&s, 9, &lo, &hi);
   CHECK(lo == 0 && hi == 9, "an unset shard (N = 0): the whole run");
+
+  sample_ranges();
 
   /* --shard through the option table */
   sl_shard sh = {0, 0};
