@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "shard.h"
 #include "seqloop/info.h"
 #include "seqloop/split.h"
 
@@ -74,6 +75,7 @@ int cmd_audit_cycle(int argc, char **argv) {
   sl_split_opts so;
   sl_split_opts_init(&so);
   const char *oracle_path = NULL, *test_path = NULL;
+  sl_shard shard = {0, 0};
   int optind_;
   cli_opt opts[] = {
     CLI_INT("generations", 0, &co.generations, 0, 1000000, "K", "generations after 0", "options"),
@@ -99,10 +101,23 @@ int cmd_audit_cycle(int argc, char **argv) {
     CLI_OPTS_INGEST(&c), CLI_OPTS_WEIGHTS(&c),
     CLI_STRING("output", 'o', &c.out, "FILE", "the rows as CSV (atomically)", "output"),
     CLI_STRING("provenance", 0, &c.prov, "FILE", "provenance JSON (default: OUTPUT.prov.json)", NULL),
+    CLI_SHARD(&shard, "arms (self, filter, mix,\n"
+              "in that order; each piece repeats generation 0)"),
     CLI_OPTS_GENERAL(&c), CLI_END};
   int rc = cli_common_parse(&c, &info, opts, &optind_);
   if (rc >= 0) return rc;
   if (optind_ != argc - 1) return cli_usage_error(&info, "expected one ALIGNMENT");
+  if ((rc = cli_shard_need_file(&info, &shard, c.out)) >= 0) return rc;
+  /* --shard: the arms are independent (each draws from its own streams, draw_seed(seed, arm, ...)),
+     so a piece runs a block of the selected arms, in the order the table lists them */
+  int arm_list[SL_CYCLE_NARMS], narms = 0;
+  for (int a = 0; a < SL_CYCLE_NARMS; a++)
+    if ((co.arms >> a) & 1) arm_list[narms++] = a;
+  int64_t lo, hi;
+  sl_shard_range(&shard, narms, &lo, &hi);
+  cli_piece pc = {shard, "arms", narms, lo, hi, 1, 1, "concat"};
+  co.arms = 0;
+  for (int64_t k = lo; k < hi; k++) co.arms |= 1 << arm_list[k];
   so.seed = co.seed;
   cli_input(&c, "alignment", argv[optind_]);
   cli_input(&c, "oracle", oracle_path);
@@ -118,8 +133,15 @@ int cmd_audit_cycle(int argc, char **argv) {
   int8_t *set = NULL;
   sl_cycle_row *rows = NULL;
   int nrows = 0;
-  int status = cli_load(&c, argv[optind], &all, &w, &neff, &err);
-  if (status) goto DONE;
+  int status = SL_OK;
+  if (hi == lo) { /* an empty piece: the header alone; the alignment is read for its SHA-256 as
+                     cli_load records it (of the content, decompressed), which merge compares */
+    if ((status = sl_msa_read(argv[optind_], &c.msa, &all, &err))) goto DONE;
+    for (int k = 0; k < c.n_in; k++)
+      if (strcmp(c.in[k].path, argv[optind_]) == 0) memcpy(c.in[k].sha256, all->sha256, SL_SHA256_HEX);
+    goto WRITE;
+  }
+  if ((status = cli_load(&c, argv[optind], &all, &w, &neff, &err))) goto DONE;
   if (test_path) {
     sl_msa_opts mo;
     sl_msa_opts_init(&mo);
@@ -158,6 +180,7 @@ int cmd_audit_cycle(int argc, char **argv) {
   fputs(header, stdout);
   fflush(stdout);
   if ((status = sl_cycle_run(train, wt, test, oracle, &co, print_row, stdout, &rows, &nrows, &err))) goto DONE;
+WRITE:
   if (c.out) {
     sl_outfile *of = NULL;
     if ((status = sl_outfile_open(c.out, &of, &err))) goto DONE;
@@ -173,7 +196,7 @@ int cmd_audit_cycle(int argc, char **argv) {
               r->r_two, r->support, r->seconds);
     }
     if ((status = sl_outfile_commit(of, &err))) goto DONE;
-    if ((status = cli_prov_write(&c, c.out, NULL, &err))) goto DONE;
+    if ((status = cli_piece_prov_write(&c, c.out, NULL, &pc, &err))) goto DONE;
   }
 DONE:
   free(rows);

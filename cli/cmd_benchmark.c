@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "shard.h"
 #include "seqloop/benchmark.h"
 #include "seqloop/sasa.h"
 
@@ -70,20 +71,20 @@ static int list_assays(const char *dir, const char *only, idlist *l) {
 /* UniProt ID and selection type of each assay: ProteinGym's reference file
  * when it lists the assay, else DATADIR/INDEX.csv's "selection" column and
  * the assay name's first two '_' fields (ProteinGym's UniProt_ID form). */
-static void labels(const char *ref, const char *dir, const idlist *l, char **uni, char **sel) {
+static void labels(const char *ref, const char *dir, char **ids, int n, char **uni, char **sel) {
   sl_csv *rc = NULL, *ic = NULL;
   sl_error err;
   char p[4096];
   snprintf(p, sizeof p, "%s/INDEX.csv", dir);
   if (ref && sl_csv_read(ref, &rc, &err)) rc = NULL;
   if (access(p, R_OK) == 0 && sl_csv_read(p, &ic, &err)) ic = NULL;
-  for (int a = 0; a < l->n; a++) {
+  for (int a = 0; a < n; a++) {
     uni[a] = sel[a] = NULL;
     if (rc) {
       int ci = sl_csv_col(rc, "DMS_id"), cu = sl_csv_col(rc, "UniProt_ID");
       int cs = sl_csv_col(rc, "coarse_selection_type");
       for (int64_t k = 0; ci >= 0 && cu >= 0 && cs >= 0 && k < rc->nrows; k++)
-        if (strcmp(rc->cell[k][ci], l->id[a]) == 0) {
+        if (strcmp(rc->cell[k][ci], ids[a]) == 0) {
           uni[a] = strdup(rc->cell[k][cu]);
           sel[a] = strdup(rc->cell[k][cs]);
         }
@@ -91,10 +92,10 @@ static void labels(const char *ref, const char *dir, const idlist *l, char **uni
     if (!sel[a] && ic) {
       int ci = sl_csv_col(ic, "dataset"), cs = sl_csv_col(ic, "selection");
       for (int64_t k = 0; ci >= 0 && cs >= 0 && k < ic->nrows; k++)
-        if (strcmp(ic->cell[k][ci], l->id[a]) == 0) sel[a] = strdup(ic->cell[k][cs]);
+        if (strcmp(ic->cell[k][ci], ids[a]) == 0) sel[a] = strdup(ic->cell[k][cs]);
     }
     if (!uni[a]) {
-      uni[a] = strdup(l->id[a]);
+      uni[a] = strdup(ids[a]);
       char *u = strchr(uni[a], '_');
       if (u && (u = strchr(u + 1, '_'))) *u = 0;
     }
@@ -102,6 +103,73 @@ static void labels(const char *ref, const char *dir, const idlist *l, char **uni
   }
   sl_csv_destroy(rc);
   sl_csv_destroy(ic);
+}
+
+int cli_bench_summary(const char *path, const char *dir, char **ids, int n, const sl_bench_result *res,
+                      const int *st, const char *ref, const char *compare, int n_boot, uint64_t seed,
+                      int rows_only, int quiet, sl_error *err) {
+  char **uni = calloc((size_t)n + 1, sizeof *uni), **sel = calloc((size_t)n + 1, sizeof *sel);
+  sl_bench_result *cmp = compare && !rows_only ? calloc((size_t)n + 1, sizeof *cmp) : NULL;
+  double *v = calloc((size_t)n + 1, sizeof *v), *v2 = calloc((size_t)n + 1, sizeof *v2);
+  sl_outfile *of = NULL;
+  int status = SL_OK, n_cmp_missing = 0;
+  if (!uni || !sel || !v || !v2 || (compare && !rows_only && !cmp)) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  labels(ref, dir, ids, n, uni, sel);
+  /* the comparison run, assay by assay */
+  for (int a = 0; cmp && a < n; a++) {
+    char p[4096];
+    sl_error e;
+    snprintf(p, sizeof p, "%s/%s.result.csv", compare, ids[a]);
+    if (sl_bench_result_read(p, &cmp[a], &e)) {
+      n_cmp_missing++;
+      cmp[a].spearman = cmp[a].ndcg = cmp[a].recall = cmp[a].auc = cmp[a].mcc = NAN;
+    }
+  }
+  if ((status = sl_outfile_open(path, &of, err))) goto DONE;
+  FILE *fp = sl_outfile_fp(of);
+  fprintf(fp, "row,dms_id,uniprot,selection,n,n_outside,spearman,ndcg,top10_recall,auc,mcc,se\n");
+  for (int a = 0; a < n; a++) {
+    if (st[a]) { fprintf(fp, "assay,%s,%s,%s,,,,,,,,\n", ids[a], uni[a], sel[a]); continue; }
+    fprintf(fp, "assay,%s,%s,%s,%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,\n", ids[a], uni[a], sel[a],
+            (long long)res[a].n, (long long)res[a].n_outside, res[a].spearman, res[a].ndcg,
+            res[a].recall, res[a].auc, res[a].mcc);
+  }
+  if (!quiet && !rows_only) fprintf(stderr, "\n%-14s %10s %8s %10s%s\n", "metric", "aggregate", "se", "plain mean",
+                                    compare ? "   diff vs --compare (se)" : "");
+  for (int k = 0; k < SL_BM_N && !rows_only; k++) {
+    for (int a = 0; a < n; a++) v[a] = st[a] ? NAN : sl_bench_metric(&res[a], k);
+    double se, plain, agg = sl_bench_aggregate(v, NULL, n, (const char *const *)uni,
+                                                (const char *const *)sel, n_boot, seed, &se, &plain);
+    if (!isfinite(agg)) continue;
+    fprintf(fp, "%s,ProteinGym-aggregate,,,,,", sl_bench_metric_name(k));
+    for (int j = 0; j < SL_BM_N; j++) fprintf(fp, j == k ? "%.6f," : ",", agg);
+    fprintf(fp, "%.6f\n", se);
+    fprintf(fp, "%s,plain-mean,,,,,", sl_bench_metric_name(k));
+    for (int j = 0; j < SL_BM_N; j++) fprintf(fp, j == k ? "%.6f," : ",", plain);
+    fprintf(fp, "\n");
+    double dagg = NAN, dse = NAN;
+    if (compare) {
+      for (int a = 0; a < n; a++) v2[a] = sl_bench_metric(&cmp[a], k);
+      dagg = sl_bench_aggregate(v, v2, n, (const char *const *)uni, (const char *const *)sel,
+                                n_boot, seed, &dse, NULL);
+      fprintf(fp, "%s,paired-difference,,,,,", sl_bench_metric_name(k));
+      for (int j = 0; j < SL_BM_N; j++) fprintf(fp, j == k ? "%.6f," : ",", dagg);
+      fprintf(fp, "%.6f\n", dse);
+    }
+    if (!quiet) {
+      fprintf(stderr, "%-14s %10.4f %8.4f %10.4f", sl_bench_metric_name(k), agg, se, plain);
+      if (compare) fprintf(stderr, "   %+.4f (%.4f)", dagg, dse);
+      fprintf(stderr, "\n");
+    }
+  }
+  status = sl_outfile_commit(of, err);
+  of = NULL;
+  if (!quiet && n_cmp_missing) fprintf(stderr, "seqloop benchmark: %d assays missing in --compare\n", n_cmp_missing);
+DONE:
+  sl_outfile_abort(of);
+  for (int a = 0; uni && sel && a < n; a++) { free(uni[a]); free(sel[a]); }
+  free(uni); free(sel); free(cmp); free(v); free(v2);
+  return status;
 }
 
 int cmd_benchmark(int argc, char **argv) {
@@ -113,6 +181,7 @@ int cmd_benchmark(int argc, char **argv) {
   int rsa = 0, n_boot = 1000, retry = 0, save_models = 0;
   double theta = 0.2;
   uint64_t seed = 1;
+  sl_shard shard = {0, 0};
   int optind_;
   cli_opt opts[] = {
     CLI_STRING("models", 0, &models, "RECIPE", "models, '+'-joined with optional :weight (lor, gemme, profile, potts)", "recipe"),
@@ -130,6 +199,8 @@ int cmd_benchmark(int argc, char **argv) {
     CLI_STRING("chain", 0, &chain, "C", "chain for --rsa-of (author id)", NULL),
     CLI_INT("points", 0, &n_points, 1, 100000, "N", "Shrake-Rupley points per atom", NULL),
     CLI_STRING("output", 'o', &outdir, "DIR", "output folder (created; results resumable); with --rsa-of a CSV file", "output"),
+    CLI_SHARD(&shard, "assays (in name order);\n"
+              "the piece writes OUTDIR/shard-I-of-N.csv, not summary.csv"),
     CLI_OPTS_GENERAL(&c), CLI_END};
   int rc = cli_common_parse(&c, &info, opts, &optind_);
   if (rc >= 0) return rc;
@@ -138,6 +209,7 @@ int cmd_benchmark(int argc, char **argv) {
   int status;
   if (rsa_of) {
     if (optind_ != argc) return cli_usage_error(&info, "--rsa-of takes no data folder");
+    if (shard.n) return cli_usage_error(&info, "--shard splits the assays of a data folder, not --rsa-of");
     sl_sasa_res *sr;
     int64_t nr;
     if ((status = sl_rsa_compute(rsa_of, chain, n_points, &sr, &nr, &err))) return cli_error(&c, status, &err);
@@ -167,10 +239,19 @@ int cmd_benchmark(int argc, char **argv) {
   idlist l = {0};
   if (list_assays(dir, only, &l)) { sl_fail(&err, SL_EINPUT, "%s: %s", dir, strerror(errno)); return cli_error(&c, SL_EINPUT, &err); }
   if (l.n == 0) { sl_fail(&err, SL_EINPUT, "%s: no assay folders <id>/<id>.csv + <id>/<id>.a2m%s", dir, only ? " matching --only" : ""); return cli_error(&c, SL_EINPUT, &err); }
+  cli_input(&c, "data", dir);
+  cli_input(&c, "reference", ref);
+  /* --shard: this piece's block of the sorted assay list (merge recomputes the summary) */
+  char **ids_all = l.id;
+  const int n_all = l.n;
+  int64_t lo, hi;
+  sl_shard_range(&shard, n_all, &lo, &hi);
+  l.id += lo;
+  l.n = (int)(hi - lo);
   if (mkdir(outdir, 0777) && errno != EEXIST) { sl_fail(&err, SL_EIO, "%s: %s", outdir, strerror(errno)); return cli_error(&c, SL_EIO, &err); }
-  sl_bench_result *res = calloc((size_t)l.n, sizeof *res);
-  int *st = calloc((size_t)l.n, sizeof *st);
-  char **msg = calloc((size_t)l.n, sizeof *msg);
+  sl_bench_result *res = calloc((size_t)l.n + 1, sizeof *res);
+  int *st = calloc((size_t)l.n + 1, sizeof *st);
+  char **msg = calloc((size_t)l.n + 1, sizeof *msg);
   int threads = c.w.threads > 0 ? c.w.threads : sl_threads_default();
   int done = 0, skipped = 0;
   /* threads go across assays; a single assay gets them inside (weights, potts) */
@@ -199,70 +280,20 @@ int cmd_benchmark(int argc, char **argv) {
   int failed = 0;
   for (int a = 0; a < l.n; a++)
     if (st[a]) { failed++; fprintf(stderr, "seqloop benchmark: %s: %s\n", l.id[a], msg[a] ? msg[a] : "error"); }
-  char **uni = calloc((size_t)l.n, sizeof *uni), **sel = calloc((size_t)l.n, sizeof *sel);
-  labels(ref, dir, &l, uni, sel);
-  /* the comparison run, assay by assay */
-  sl_bench_result *cmp = compare ? calloc((size_t)l.n, sizeof *cmp) : NULL;
-  int n_cmp_missing = 0;
-  for (int a = 0; compare && a < l.n; a++) {
-    char p[4096];
-    sl_error e;
-    snprintf(p, sizeof p, "%s/%s.result.csv", compare, l.id[a]);
-    if (sl_bench_result_read(p, &cmp[a], &e)) {
-      n_cmp_missing++;
-      cmp[a].spearman = cmp[a].ndcg = cmp[a].recall = cmp[a].auc = cmp[a].mcc = NAN;
-    }
-  }
-  double *v = calloc((size_t)l.n, sizeof *v), *v2 = calloc((size_t)l.n, sizeof *v2);
   char path[4096];
-  snprintf(path, sizeof path, "%s/summary.csv", outdir);
-  sl_outfile *of;
-  if ((status = sl_outfile_open(path, &of, &err))) return cli_error(&c, status, &err);
-  FILE *fp = sl_outfile_fp(of);
-  fprintf(fp, "row,dms_id,uniprot,selection,n,n_outside,spearman,ndcg,top10_recall,auc,mcc,se\n");
-  for (int a = 0; a < l.n; a++) {
-    if (st[a]) { fprintf(fp, "assay,%s,%s,%s,,,,,,,,\n", l.id[a], uni[a], sel[a]); continue; }
-    fprintf(fp, "assay,%s,%s,%s,%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,\n", l.id[a], uni[a], sel[a],
-            (long long)res[a].n, (long long)res[a].n_outside, res[a].spearman, res[a].ndcg,
-            res[a].recall, res[a].auc, res[a].mcc);
-  }
-  if (!c.quiet) fprintf(stderr, "\n%-14s %10s %8s %10s%s\n", "metric", "aggregate", "se", "plain mean",
-                        compare ? "   diff vs --compare (se)" : "");
-  for (int k = 0; k < SL_BM_N; k++) {
-    for (int a = 0; a < l.n; a++) v[a] = st[a] ? NAN : sl_bench_metric(&res[a], k);
-    double se, plain, agg = sl_bench_aggregate(v, NULL, l.n, (const char *const *)uni,
-                                                (const char *const *)sel, n_boot, seed, &se, &plain);
-    if (!isfinite(agg)) continue;
-    fprintf(fp, "%s,ProteinGym-aggregate,,,,,", sl_bench_metric_name(k));
-    for (int j = 0; j < SL_BM_N; j++) fprintf(fp, j == k ? "%.6f," : ",", agg);
-    fprintf(fp, "%.6f\n", se);
-    fprintf(fp, "%s,plain-mean,,,,,", sl_bench_metric_name(k));
-    for (int j = 0; j < SL_BM_N; j++) fprintf(fp, j == k ? "%.6f," : ",", plain);
-    fprintf(fp, "\n");
-    double dagg = NAN, dse = NAN;
-    if (compare) {
-      for (int a = 0; a < l.n; a++) v2[a] = sl_bench_metric(&cmp[a], k);
-      dagg = sl_bench_aggregate(v, v2, l.n, (const char *const *)uni, (const char *const *)sel,
-                                n_boot, seed, &dse, NULL);
-      fprintf(fp, "%s,paired-difference,,,,,", sl_bench_metric_name(k));
-      for (int j = 0; j < SL_BM_N; j++) fprintf(fp, j == k ? "%.6f," : ",", dagg);
-      fprintf(fp, "%.6f\n", dse);
-    }
-    if (!c.quiet) {
-      fprintf(stderr, "%-14s %10.4f %8.4f %10.4f", sl_bench_metric_name(k), agg, se, plain);
-      if (compare) fprintf(stderr, "   %+.4f (%.4f)", dagg, dse);
-      fprintf(stderr, "\n");
-    }
-  }
-  status = sl_outfile_commit(of, &err);
+  const sl_bench_result *res_c = res;
+  if (shard.n > 0) snprintf(path, sizeof path, "%s/shard-%d-of-%d.csv", outdir, shard.i, shard.n);
+  else snprintf(path, sizeof path, "%s/summary.csv", outdir);
+  status = cli_bench_summary(path, dir, l.id, l.n, res_c, st, ref, compare, n_boot, seed, shard.n > 0, c.quiet, &err);
   if (!status) {
-    status = cli_prov_write(&c, path, NULL, &err);
+    cli_piece pc = {shard, "assays", n_all, lo, hi, 1, 0, "benchmark"};
+    status = cli_piece_prov_write(&c, path, NULL, &pc, &err);
   }
   if (!c.quiet)
-    fprintf(stderr, "seqloop benchmark: %d assays (%d resumed, %d failed%s), %s\n", l.n, skipped, failed,
-            n_cmp_missing ? ", some missing in --compare" : "", path);
-  for (int a = 0; a < l.n; a++) { free(l.id[a]); free(msg[a]); free(uni[a]); free(sel[a]); }
-  free(l.id); free(msg); free(uni); free(sel); free(res); free(st); free(cmp); free(v); free(v2);
+    fprintf(stderr, "seqloop benchmark: %d assays (%d resumed, %d failed), %s\n", l.n, skipped, failed, path);
+  for (int a = 0; a < l.n; a++) free(msg[a]);
+  for (int a = 0; a < n_all; a++) free(ids_all[a]);
+  free(ids_all); free(msg); free(res); free(st);
   if (status) return cli_error(&c, status, &err);
   return failed ? 1 : 0;
 }

@@ -11,6 +11,7 @@
 #endif
 
 #include "cli.h"
+#include "shard.h"
 #include "seqloop/progress.h"
 #include "seqloop/sample.h"
 #include "seqloop/score.h"
@@ -41,15 +42,16 @@ static void put_residues(FILE *fp, const sl_model *m, const uint8_t *x, int64_t 
 /* i.i.d. samples from an ungapped model (tfm), token by token
  * (sl_sample_ancestral: one generator, so a seed gives the same samples for
  * any thread count; threads split the work inside each draw). */
-static int sample_ungapped(cli_common *c, sl_model *m, long long n, unsigned long long seed, double T,
-                           double top_p, const char *prefix, sl_error *err) {
+static int sample_ungapped(cli_common *c, sl_model *m, long long n, long long lo, long long hi,
+                           unsigned long long seed, double T, double top_p, const char *prefix, sl_error *err) {
 #ifdef _OPENMP
   if (!getenv("OMP_DYNAMIC")) omp_set_dynamic(1); /* as in cmd_fit_tfm.c */
 #endif
   const int64_t R = sl_model_row_len(m);
-  uint8_t *pre = NULL, *X = malloc((size_t)(n * R) + 1);
-  int64_t *len = malloc((size_t)n * sizeof *len);
-  double *lp = malloc((size_t)n * sizeof *lp);
+  const long long nk = hi - lo; /* --shard: draws lo..hi-1 of the n */
+  uint8_t *pre = NULL, *X = malloc((size_t)(nk * R) + 1);
+  int64_t *len = malloc((size_t)(nk + 1) * sizeof *len);
+  double *lp = malloc((size_t)(nk + 1) * sizeof *lp);
   sl_outfile *of = NULL;
   int status = SL_OK;
   double mean = 0, mlen = 0;
@@ -73,12 +75,12 @@ static int sample_ungapped(cli_common *c, sl_model *m, long long n, unsigned lon
     }
     d.prefix = pre;
   }
-  if ((status = sl_sample_ancestral(m, &d, n, seed, c->w.threads, NULL, X, len, lp, err))) goto DONE;
-  if ((status = finite_or_fail(lp, n, err))) goto DONE;
+  if ((status = sl_sample_ancestral_range(m, &d, n, lo, hi, seed, c->w.threads, NULL, X, len, lp, err))) goto DONE;
+  if ((status = finite_or_fail(lp, nk, err))) goto DONE;
   if ((status = sl_outfile_open(c->out, &of, err))) goto DONE;
   FILE *fp = sl_outfile_fp(of);
-  for (long long k = 0; k < n; k++) {
-    fprintf(fp, ">sample%lld logp=%.4f length=%lld%s seed=%llu T=%g top_p=%g\n", k + 1, lp[k], (long long)len[k],
+  for (long long k = 0; k < nk; k++) {
+    fprintf(fp, ">sample%lld logp=%.4f length=%lld%s seed=%llu T=%g top_p=%g\n", lo + k + 1, lp[k], (long long)len[k],
             len[k] == R ? " truncated=context" : "", seed, T, top_p);
     put_residues(fp, m, X + k * R, len[k]);
     mean += lp[k];
@@ -86,8 +88,8 @@ static int sample_ungapped(cli_common *c, sl_model *m, long long n, unsigned lon
   }
   status = sl_outfile_commit(of, err);
   of = NULL;
-  if (!status && !c->quiet)
-    fprintf(stderr, "seqloop sample: %lld sequences, mean length %.1f, mean log P %.3f nats\n", n, mlen / n, mean / n);
+  if (!status && !c->quiet && nk > 0)
+    fprintf(stderr, "seqloop sample: %lld sequences, mean length %.1f, mean log P %.3f nats\n", nk, mlen / nk, mean / nk);
 DONE:
   sl_outfile_abort(of);
   free(pre);
@@ -102,8 +104,8 @@ DONE:
  * (sl_gibbs_likelihood) from the reference sequence, clamped sites held;
  * burn-in, then one sample every `thin` sweeps. The length stays the
  * reference's. */
-static int gibbs_likelihood(cli_common *c, sl_model *m, long long n, unsigned long long seed, double T,
-                            const uint8_t *fixed, const sl_gibbs_opts *go, sl_error *err) {
+static int gibbs_likelihood(cli_common *c, sl_model *m, long long lo, long long hi, unsigned long long seed,
+                            double T, const uint8_t *fixed, const sl_gibbs_opts *go, sl_error *err) {
 #ifdef _OPENMP
   if (!getenv("OMP_DYNAMIC")) omp_set_dynamic(1); /* as in cmd_fit_tfm.c */
 #endif
@@ -127,8 +129,9 @@ static int gibbs_likelihood(cli_common *c, sl_model *m, long long n, unsigned lo
   sl_rng_seed(&r, seed);
   double lp = 0, mean = 0;
   if ((status = sl_gibbs_likelihood(m, ws, &r, T, x, is_free, go->burnin, &lp, err))) goto DONE;
-  for (long long k = 0; k < n; k++) {
+  for (long long k = 0; k < hi; k++) { /* --shard: one chain, so the samples before lo are drawn and dropped */
     if ((status = sl_gibbs_likelihood(m, ws, &r, T, x, is_free, go->thin, &lp, err))) goto DONE;
+    if (k < lo) continue;
     if ((status = finite_or_fail(&lp, 1, err))) goto DONE;
     fprintf(fp, ">sample%lld logp=%.4f length=%d free=%d seed=%llu T=%g burnin=%lld thin=%lld\n", k + 1, lp, len,
             nfree, seed, T, (long long)go->burnin, (long long)go->thin);
@@ -137,10 +140,10 @@ static int gibbs_likelihood(cli_common *c, sl_model *m, long long n, unsigned lo
   }
   status = sl_outfile_commit(of, err);
   of = NULL;
-  if (!status && !c->quiet)
+  if (!status && !c->quiet && hi > lo)
     fprintf(stderr, "seqloop sample: %lld sequences from one Gibbs chain under the %s likelihood (%d free "
-            "sites, burn-in %lld, thinning %lld sweeps), mean log P %.3f nats\n", n, sl_model_name(m), nfree,
-            (long long)go->burnin, (long long)go->thin, mean / n);
+            "sites, burn-in %lld, thinning %lld sweeps), mean log P %.3f nats\n", hi - lo, sl_model_name(m), nfree,
+            (long long)go->burnin, (long long)go->thin, mean / (double)(hi - lo));
 DONE:
   sl_outfile_abort(of);
   sl_model_ws_destroy(ws);
@@ -161,6 +164,7 @@ int cmd_sample(int argc, char **argv) {
   double T = 1.0;
   int64_t nsamp = 0;
   uint64_t seed64 = seed;
+  sl_shard shard = {0, 0};
   int optind_;
   cli_opt opts[] = {
     CLI_STRING("model", 'm', &model_path, "FILE", "a seqloop model (ar, tfm, potts, profile)", "options"),
@@ -186,11 +190,16 @@ int cmd_sample(int argc, char **argv) {
                "tfm with --fix/--infill: one Gibbs chain under the exact likelihood\n"
                "from the reference, its length kept (--burnin, --thin; each site\n"
                "update costs a forward pass of 20 sequences)", NULL),
-    CLI_OPTS_OUTPUT(&c), CLI_OPTS_GENERAL(&c), CLI_END};
+    CLI_OPTS_OUTPUT(&c), CLI_SHARD(&shard, "N sequences\n(sample k is the same in every split)"),
+    CLI_OPTS_GENERAL(&c), CLI_END};
   int rc = cli_common_parse(&c, &info, opts, &optind_);
   if (rc >= 0) return rc;
   if (!model_path || !nsamp || optind_ != argc) return cli_usage_error(&info, "expected -m MODEL and -n N");
+  if ((rc = cli_shard_need_file(&info, &shard, c.out)) >= 0) return rc;
   n = (long long)nsamp;
+  int64_t lo, hi; /* --shard: this piece writes samples lo+1..hi */
+  sl_shard_range(&shard, nsamp, &lo, &hi);
+  const int64_t nk = hi - lo;
   seed = (unsigned long long)seed64;
   cli_input(&c, "model", model_path);
   cli_input(&c, "naturals", naturals);
@@ -211,7 +220,7 @@ int cmd_sample(int argc, char **argv) {
     goto DONE;
   }
   if (!aligned && !fix && !infill) {
-    status = sample_ungapped(&c, m, n, seed, T, top_p, prefix, &err);
+    status = sample_ungapped(&c, m, n, lo, hi, seed, T, top_p, prefix, &err);
     goto DONE;
   }
   if (top_p != 1.0 || prefix) {
@@ -258,12 +267,16 @@ int cmd_sample(int argc, char **argv) {
     if (status) goto DONE;
   }
   if (!sl_model_has(m, SL_CAP_CONDITIONALS) && !(exact && aligned)) {
-    status = gibbs_likelihood(&c, m, n, seed, T, fixed, &go, &err);
+    status = gibbs_likelihood(&c, m, lo, hi, seed, T, fixed, &go, &err);
     goto DONE;
   }
-  X = malloc((size_t)(n * L));
-  lp = malloc((size_t)n * sizeof *lp);
-  ident = malloc((size_t)n * sizeof *ident);
+  /* ancestral draws only this piece's rows. Gibbs chains interleave (sample k from chain k mod C,
+     after k / C of its thinning intervals), so samples 0..hi-1 of an hi-sample run are those of the
+     n-sample run: a piece runs every chain up to its last row and keeps its rows */
+  const int64_t nx = exact ? nk : hi;
+  X = malloc((size_t)(nx * L) + 1);
+  lp = malloc((size_t)(nx + 1) * sizeof *lp);
+  ident = malloc((size_t)(nx + 1) * sizeof *ident);
   if (!X || !lp || !ident) { status = sl_fail(&err, SL_ENOMEM, "out of memory for %lld samples", n); goto DONE; }
   double rhat = NAN;
   if (exact) { /* ancestral (ar): the kind refuses clamps it cannot honour exactly */
@@ -272,8 +285,8 @@ int cmd_sample(int argc, char **argv) {
     d.T = T;
     d.fixed = fixed;
     sl_progress *pr = isatty(2) && !c.quiet ? sl_progress_create(stderr, "seqloop sample", "samples") : NULL;
-    sl_progress_start(pr, NULL, n);
-    status = sl_sample_ancestral(m, &d, n, seed, c.w.threads, pr, X, NULL, lp, &err);
+    sl_progress_start(pr, NULL, nk);
+    status = sl_sample_ancestral_range(m, &d, n, lo, hi, seed, c.w.threads, pr, X, NULL, lp, &err);
     sl_progress_destroy(pr);
     if (status) goto DONE;
   } else {
@@ -282,9 +295,13 @@ int cmd_sample(int argc, char **argv) {
     go.fixed = fixed;
     go.threads = c.w.threads;
     go.progress = isatty(2) && !c.quiet ? sl_progress_create(stderr, "seqloop sample: Gibbs", "sweeps") : NULL;
-    status = sl_gibbs_sample(m, &go, n, X, lp, &rhat, &err);
+    status = sl_gibbs_sample(m, &go, hi, X, lp, &rhat, &err);
     sl_progress_destroy(go.progress);
     if (status) goto DONE;
+    if (lo > 0) { /* this piece's rows first */
+      memmove(X, X + lo * L, (size_t)(nk * L));
+      memmove(lp, lp + lo, (size_t)nk * sizeof *lp);
+    }
   }
   if (naturals) {
     sl_msa_opts mo;
@@ -296,7 +313,7 @@ int cmd_sample(int argc, char **argv) {
       goto DONE;
     }
 #pragma omp parallel for schedule(dynamic, 64) num_threads(c.w.threads)
-    for (int64_t t = 0; t < n; t++) {
+    for (int64_t t = 0; t < nk; t++) {
       int64_t best = 0;
       for (int64_t r = 0; r < nat->N; r++) {
         const uint8_t *a = X + t * L, *b = sl_msa_row(nat, r);
@@ -307,19 +324,19 @@ int cmd_sample(int argc, char **argv) {
       ident[t] = (double)best / (double)L;
     }
   }
-  if ((status = finite_or_fail(lp, n, &err))) goto DONE;
+  if ((status = finite_or_fail(lp, nk, &err))) goto DONE;
   if ((status = sl_outfile_open(c.out, &of, &err))) goto DONE;
   FILE *fp = sl_outfile_fp(of);
   char *line = malloc((size_t)L + 2); /* one fwrite per sequence: fputc per residue was a third of the time */
   if (!line) { sl_outfile_abort(of); of = NULL; status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
-  for (int64_t t = 0; t < n; t++) {
+  for (int64_t t = 0; t < nk; t++) {
     if (naturals)
       fprintf(fp, exact ? ">sample%lld logp=%.4f nearest_identity=%.4f seed=%llu T=%g\n"
                         : ">sample%lld energy=%.4f nearest_identity=%.4f seed=%llu T=%g\n",
-              (long long)t + 1, lp[t], ident[t], seed, T);
+              (long long)(lo + t) + 1, lp[t], ident[t], seed, T);
     else
       fprintf(fp, exact ? ">sample%lld logp=%.4f seed=%llu T=%g\n" : ">sample%lld energy=%.4f seed=%llu T=%g\n",
-              (long long)t + 1, lp[t], seed, T);
+              (long long)(lo + t) + 1, lp[t], seed, T);
     for (int64_t i = 0; i < L; i++) line[i] = m->abc->symbols[X[t * L + i]];
     line[L] = '\n';
     fwrite(line, 1, (size_t)L + 1, fp);
@@ -327,7 +344,9 @@ int cmd_sample(int argc, char **argv) {
   free(line);
   status = sl_outfile_commit(of, &err);
   of = NULL;
-  if (!status && !c.quiet) {
+  if (!status && !c.quiet && nk > 0) {
+    const long long n_all = n;
+    n = nk; /* the summary is over this piece's samples */
     double mean = 0;
     for (int64_t t = 0; t < n; t++) mean += lp[t];
     if (exact)
@@ -337,11 +356,16 @@ int cmd_sample(int argc, char **argv) {
       fprintf(stderr, "seqloop sample: %lld sequences from %d Gibbs chains (burn-in %lld, thinning %lld), "
               "mean energy %.3f, R-hat of the energy %.3f\n", n, go.chains, (long long)go.burnin,
               (long long)go.thin, mean / n, rhat);
+    n = n_all;
   }
 DONE:
   sl_outfile_abort(of);
   sl_model_destroy(m);
   sl_msa_destroy(nat);
   free(X); free(lp); free(ident); free(fixed);
-  return status ? cli_error(&c, status, &err) : cli_prov_exit(&c, c.out);
+  if (!status) {
+    cli_piece pc = {shard, "sequences", nsamp, lo, hi, 0, 0, "concat"};
+    status = cli_piece_prov_write(&c, c.out, NULL, &pc, &err);
+  }
+  return status ? cli_error(&c, status, &err) : 0;
 }

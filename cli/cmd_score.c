@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "shard.h"
 #include "seqloop/score.h"
 #include "seqloop/tfm.h"
 
@@ -197,6 +198,8 @@ int cmd_score(int argc, char **argv) {
   int singles = 0, perplexity = 0;
   scorer sc = {0};
   sc.sep = ":";
+  sl_shard shard = {0, 0};
+  int64_t lo = 0, hi = 0, n_items = 0; /* --shard: this piece's rows [lo, hi) of n_items */
   cli_opt opts[] = {
     CLI_STRING("model", 'm', &model_path, "FILE", "a seqloop model file", "options"),
     CLI_STRING("mutants", 0, &mutants, "LIST", "input: comma-separated mutants, e.g. A42G,K45R:L50P", NULL),
@@ -220,9 +223,13 @@ int cmd_score(int argc, char **argv) {
     CLI_STRING("dms-score-column", 0, &dmscol, "COL", "print Spearman, NDCG and top-10% recall against COL", NULL),
     CLI_STRING("dms-bin-column", 0, &bincol, "COL", "also AUC and MCC against the 0/1 column COL", NULL),
     CLI_STRING("metrics-json", 0, &metrics_json, "FILE", "write the metrics as JSON", NULL),
-    CLI_OPTS_OUTPUT(&c), CLI_OPTS_GENERAL(&c), CLI_END};
+    CLI_OPTS_OUTPUT(&c), CLI_SHARD(&shard, "input rows\n(variants or sequences)"),
+    CLI_OPTS_GENERAL(&c), CLI_END};
   int rc = cli_common_parse(&c, &info, opts, &optind);
   if (rc >= 0) return rc;
+  if ((rc = cli_shard_need_file(&info, &shard, c.out)) >= 0) return rc;
+  if (shard.n && metrics_json)
+    return cli_usage_error(&info, "--shard: --metrics-json would hold one piece's metrics; score unsharded for them");
 
   if (perp_seqs) {
     if (seqs) return cli_usage_error(&info, "--sequences and --perplexity exclude each other");
@@ -268,7 +275,8 @@ int cmd_score(int argc, char **argv) {
     bin = malloc((size_t)(csv->nrows + 1) * sizeof *bin);
     if (!score || !dms || !bin) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
     fprintf(fp, "%s,%s\n", csv->raw_header, scorecol);
-    for (int64_t r = 0; r < csv->nrows; r++) {
+    sl_shard_range(&shard, n_items = csv->nrows, &lo, &hi);
+    for (int64_t r = lo; r < hi; r++) {
       char where[512];
       snprintf(where, sizeof where, "%s line %lld ('%.100s')", csv->path, (long long)csv->line[r],
                csv->cell[r][mc]);
@@ -282,7 +290,11 @@ int cmd_score(int argc, char **argv) {
   } else if (mutants) {
     fprintf(fp, "mutant,%s\n", scorecol);
     char *list = sl_strdup(mutants), *save = NULL;
+    int64_t nm = 0, k = 0;
+    for (const char *p = mutants; *p; p++) nm += *p != ',' && (p == mutants || p[-1] == ','); /* strtok_r's tokens */
+    sl_shard_range(&shard, n_items = nm, &lo, &hi);
     for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+      if (k++ < lo || k > hi) continue;
       double v;
       char where[300];
       snprintf(where, sizeof where, "--mutants '%.200s'", t);
@@ -295,11 +307,17 @@ int cmd_score(int argc, char **argv) {
   } else if (singles) {
     const sl_model *m = sc.m;
     fprintf(fp, "mutant,pos,wt,mt,%s\n", scorecol);
+    int64_t ns = 0, k = 0;
+    for (int64_t i = 0; i < m->L; i++) /* the singles, counted as the loop below meets them */
+      if (m->abc->cls[(unsigned char)m->abc->symbols[m->focus[i]]] == SL_CH_RESIDUE)
+        ns += m->abc->q - 1 - (m->focus[i] >= 1);
+    sl_shard_range(&shard, n_items = ns, &lo, &hi);
     for (int64_t i = 0; i < m->L; i++) {
       uint8_t wt = m->focus[i];
       if (m->abc->cls[(unsigned char)m->abc->symbols[wt]] != SL_CH_RESIDUE) continue;
       for (int a = 1; a < m->abc->q; a++) {
         if (a == wt) continue;
+        if (k++ < lo || k > hi) continue;
         sl_mutation mu = {i, m->pos[i], wt, (uint8_t)a};
         double v = 0;
         if ((status = sl_mutant_delta(m, sc.ws, m->focus, &mu, 1, &v, &err))) {
@@ -315,17 +333,21 @@ int cmd_score(int argc, char **argv) {
       }
     }
   } else { /* aligned sequences */
-    sl_seqset *ss = NULL;
-    if ((status = sl_seqset_read(seqs, SL_FMT_AUTO, &ss, &err))) goto DONE;
+    sl_seqset *all = NULL, view, *ss = &view;
+    if ((status = sl_seqset_read(seqs, SL_FMT_AUTO, &all, &err))) goto DONE;
+    view = *all; /* --shard: this piece's records, a view into all */
+    sl_shard_range(&shard, n_items = all->n, &lo, &hi);
+    view.n = hi - lo;
+    view.name += lo; view.desc += lo; view.seq += lo; view.len += lo; view.line += lo;
     if (perplexity && !sl_model_has(sc.m, SL_CAP_NORMALISED)) {
-      sl_seqset_destroy(ss);
+      sl_seqset_destroy(all);
       status = sl_fail(&err, SL_EUSAGE, "perplexity needs a normalised model (ar or profile); a Potts "
                        "model's likelihood is known only up to its partition function");
       goto DONE;
     }
     if (!sl_model_has(sc.m, SL_CAP_ALIGNED)) { /* ungapped sequences of any length */
       status = score_tfm_sequences(&sc, ss, fp, perplexity, scorecol, model_path, seqs, metrics_json, &err);
-      sl_seqset_destroy(ss);
+      sl_seqset_destroy(all);
       if (status) goto DONE;
       goto COMMIT;
     }
@@ -380,13 +402,14 @@ int cmd_score(int argc, char **argv) {
       }
     }
     free(x);
-    sl_seqset_destroy(ss);
+    sl_seqset_destroy(all);
     if (status) goto DONE;
   }
 COMMIT:
   status = sl_outfile_commit(of, &err);
   of = NULL;
-  if (status || (status = cli_prov_write(&c, c.out, NULL, &err))) goto DONE;
+  cli_piece pc = {shard, "rows", n_items, lo, hi, 1, 0, "concat"};
+  if (status || (status = cli_piece_prov_write(&c, c.out, NULL, &pc, &err))) goto DONE;
   if (!c.quiet) {
     fprintf(stderr, "seqloop score: %lld variants scored, %lld skipped", (long long)sc.n_ok,
             (long long)sc.n_skipped);
@@ -399,7 +422,8 @@ COMMIT:
     cJSON_AddStringToObject(mj, "model", model_path);
     cJSON_AddStringToObject(mj, "assay", csv->path);
     cJSON_AddNumberToObject(mj, "skipped", (double)sc.n_skipped);
-    print_metrics(stderr, dmscol, score, dms, bincol ? bin : NULL, csv->nrows, mj);
+    if (shard.n) fprintf(stderr, "seqloop score: metrics of this piece's rows only (--shard %d/%d)\n", shard.i, shard.n);
+    print_metrics(stderr, dmscol, score + lo, dms + lo, bincol ? bin + lo : NULL, hi - lo, mj);
     if (metrics_json) status = cli_write_json(metrics_json, mj, &err);
     cJSON_Delete(mj);
   }

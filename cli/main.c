@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "shard.h"
 
 typedef struct {
   const char *name;
@@ -35,6 +36,8 @@ static const command commands[] = {
   {"ledger", cmd_ledger, "export a design ledger (every table) as CSV or JSON",
    "seqloop ledger export --ledger gb1.db -o gb1_ledger.csv"},
   {"benchmark", cmd_benchmark, "zero-shot recipe over a ProteinGym-style folder of assays, aggregated", "seqloop benchmark --models gemme+lor -o bench_out proteingym_subset"},
+  {"merge", cmd_merge, "reassemble the pieces of a sharded run (--shard I/N) into the unsharded output",
+   "seqloop merge -o scored.csv scored.1.csv scored.2.csv scored.3.csv"},
   {"ingest", cmd_ingest, "preprocess an alignment (focus mode, filters) and write it as FASTA",
    "seqloop ingest -f DYR_ECOLI --max-gap-frac 0.3 -o dhfr.fa DHFR.a2m"},
   {"report", cmd_report, "one offline HTML page (and JSON) of an alignment, model, scores, samples, ledger, cycle", "seqloop report -a RRM_1.sto.gz -m rrm.model -s singles.csv --samples samples.fa -o report.html"},

@@ -19,6 +19,7 @@
 
 #include "opt.h"
 #include "seqloop/base.h"
+#include "seqloop/shard.h"
 
 enum { CODE_BASE = 1000, CODE_HELP = 900, CODE_VERSION, CODE_OPTJSON };
 
@@ -374,4 +375,15 @@ int cli_parse(const cli_cmdinfo *info, cli_opt *opts, int argc, char **argv, int
   free(lo);
   free(shorts);
   return rc;
+}
+
+int cli_shard_opt(void *target, const char *arg, char *why, size_t n) {
+  sl_error err;
+  sl_error_clear(&err);
+  if (sl_shard_parse(arg, target, &err) == SL_OK) return 0;
+  /* the range errors say which number is wrong ("I must be in 1..N"); a syntax error needs no more */
+  const char *what = strstr(err.msg, "must be");
+  if (what) snprintf(why, n, "I/N, piece I of N (%s)", what - 2);
+  else snprintf(why, n, "I/N, piece I of N with 1 <= I <= N (two integers; pieces are numbered from 1)");
+  return -1;
 }

@@ -121,7 +121,19 @@ typedef struct cli_cmdinfo {
 #define CLI_CHOICE(nm, sh, tg, ch, mv, hp, gr) CLI_OPT_(nm, sh, CLI_T_CHOICE, tg, 0, 0, ch, mv, hp, gr, 0, NULL, NULL)
 #define CLI_LIST(nm, sh, tg, mv, hp, gr) CLI_OPT_(nm, sh, CLI_T_LIST, tg, 0, 0, NULL, mv, hp, gr, CLI_F_NODEFAULT, NULL, NULL)
 #define CLI_FUNC(nm, sh, tg, fnp, mv, hp, gr) CLI_OPT_(nm, sh, CLI_T_FUNC, tg, 0, 0, NULL, mv, hp, gr, CLI_F_NODEFAULT, NULL, fnp)
+/* --shard I/N (seqloop/shard.h, docs/scale.md): one option, spelled and
+ * checked the same by every command that splits its work; target is an
+ * sl_shard (n = 0 when not given). unit names what the command splits
+ * ("assays", "rows", "sequences", "arms") for -h. */
+#define CLI_SHARD(tg, unit)                                                                         \
+  CLI_FUNC("shard", 0, (tg), cli_shard_opt, "I/N",                                                  \
+           "compute piece I of N (1 <= I <= N) of the " unit ";\n"                                 \
+           "`seqloop merge` reassembles the pieces into the unsharded output\n"                      \
+           "(docs/scale.md)", "shard")
 #define CLI_END CLI_OPT_(NULL, 0, CLI_T_END, NULL, 0, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL)
+
+/* CLI_T_FUNC parser of --shard: "I/N" into an sl_shard (seqloop/shard.h). */
+int cli_shard_opt(void *target, const char *arg, char *why, size_t n);
 
 /* Parse argv (argv[0] is the command name) against opts. Returns -1 when the
  * command should go on (*ret_optind: the first positional argument; GNU

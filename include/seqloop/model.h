@@ -154,8 +154,9 @@ typedef struct sl_model_ops {
   int (*sample)(const sl_model *m, void *ws, struct sl_rng *rng, const sl_draw_opts *o, int64_t B,
                 uint8_t *out, int64_t *ret_len, double *ret_logp, sl_error *err);
   /* Samples per generator stream when sampling in parallel: chunk c of this
-   * many draws uses the seed's generator jumped c times. 0: one stream, drawn
-   * sequentially (threads then work inside each draw). */
+   * many draws uses the seed's generator jumped c times. 0: draws made in order,
+   * draw k from the seed's generator jumped k times (threads then work inside
+   * each draw). */
   int64_t sample_chunk;
   /* Entropy S in bits (exact, or the kind's own Monte Carlo over n samples);
    * NULL: the generic Monte Carlo estimate if the kind samples exactly, else

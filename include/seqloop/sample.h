@@ -42,6 +42,20 @@ SL_MUSTCHECK int sl_sample_ancestral(const sl_model *m, const sl_draw_opts *o, i
                                      int threads, struct sl_progress *pr, uint8_t *out, int64_t *ret_len,
                                      double *ret_logp, sl_error *err);
 
+/* sl_sample_ancestral_range()
+ * Purpose:  Draws lo..hi-1 (0-based) of the n draws sl_sample_ancestral
+ *           would make with the same arguments, identical to those rows of
+ *           its output: row k - lo of out holds draw k (likewise ret_len,
+ *           ret_logp). For a shard of a run (seqloop/shard.h). Only the
+ *           chunks that hold the range are drawn (sample_chunk = 0: chunks
+ *           of one draw), so the cost is that of hi - lo draws plus at most
+ *           two partial chunks.
+ * Returns:  as sl_sample_ancestral; SL_EUSAGE if not 0 <= lo <= hi <= n.
+ */
+SL_MUSTCHECK int sl_sample_ancestral_range(const sl_model *m, const sl_draw_opts *o, int64_t n, int64_t lo,
+                                           int64_t hi, uint64_t seed, int threads, struct sl_progress *pr,
+                                           uint8_t *out, int64_t *ret_len, double *ret_logp, sl_error *err);
+
 /* sl_gibbs_likelihood()
  * Purpose:  `sweeps` sweeps of one Gibbs chain under m's normalised
  *           likelihood: each sweep visits the sites with is_free[i] != 0 in

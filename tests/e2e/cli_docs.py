@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 COMMANDS = ["audit", "audit cycle", "weights", "ingest", "fit", "fit --model tfm", "score",
-            "contacts", "sample", "convert", "split", "design run", "design propose", "design ingest", "ledger export", "report", "benchmark"]
+            "contacts", "sample", "convert", "split", "design run", "design propose", "design ingest", "ledger export", "report", "benchmark", "merge"]
 HEAD = "## Reference: every command's `-h` (generated)\n"
 
 def main():

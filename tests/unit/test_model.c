@@ -263,21 +263,23 @@ static void check_tfm(void) {
        sl_gibbs_likelihood(m, NULL, &r2, 0.8, s, is_free, 4, &lp2, &err) == SL_OK;
   for (int i = 0; i < 8 && ok; i++) ok = s[i] == tok[i] + 1;
   CHECK(ok && lp1 == lp2, "likelihood Gibbs: the chain and log P of sl_tfm_gibbs (%.6f)", lp2);
-  /* ancestral through the interface = sl_tfm_sample from one stream */
+  /* ancestral through the interface = sl_tfm_sample, draw k from the seed's stream jumped k times */
   int64_t R = sl_model_row_len(m), lens[5];
   uint8_t *out = calloc((size_t)(5 * R), 1);
   double lps[5];
   sl_draw_opts d;
   sl_draw_opts_init(&d);
   ok = R == 11 && sl_sample_ancestral(m, &d, 5, 9, 2, NULL, out, lens, lps, &err) == SL_OK;
-  sl_rng_seed(&r1, 9);
+  sl_rng_seed(&r2, 9);
   for (int k = 0; k < 5 && ok; k++) {
     int o[16], len = 0;
     double l = 0;
+    r1 = r2;
+    sl_rng_jump(&r2);
     ok = sl_tfm_sample(m->tfm, &r1, 1.0, 1.0, NULL, 0, o, &len, &l, &err) == SL_OK && len == lens[k] && l == lps[k];
     for (int i = 0; i < len && ok; i++) ok = out[k * R + i] == o[i] + 1;
   }
-  CHECK(ok, "ancestral (tfm): the samples of sl_tfm_sample from the seed's stream");
+  CHECK(ok, "ancestral (tfm): the samples of sl_tfm_sample, draw k from the seed's stream jumped k times");
   sl_entropy H;
   CHECK(sl_model_entropy(m, 30, 4, 1, &H, &err) == SL_OK && H.bits > 0 && H.n == 30,
         "entropy (tfm): a Monte Carlo estimate (%.3f bits)", H.bits);
