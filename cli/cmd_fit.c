@@ -9,6 +9,7 @@
 #include "seqloop/progress.h"
 #include "seqloop/ar.h"
 #include "seqloop/potts.h"
+#include "seqloop/zeroshot.h"
 
 static const cli_cmdinfo info = {
   "fit", "seqloop fit --model potts|profile|ar -o MODEL [options] ALIGNMENT\n"
@@ -55,6 +56,8 @@ static char *meta_json(const cli_common *c, const sl_msa *msa, const char *model
   cJSON_AddBoolToObject(fit, "gap_missing", o->gap_missing);
   cJSON_AddStringToObject(fit, "weights", c->weights_in ? c->weights_in : sl_weights_convention_name(c->w.convention));
   cJSON_AddNumberToObject(fit, "theta", c->w.theta);
+  if (c->msa.evc_min_seq_cov > 0) cJSON_AddNumberToObject(fit, "min_sequence_coverage", c->msa.evc_min_seq_cov);
+  if (c->msa.evc_min_col_cov > 0) cJSON_AddNumberToObject(fit, "min_column_coverage", c->msa.evc_min_col_cov);
   cJSON_AddNumberToObject(fit, "seed", (double)seed);
   cJSON_AddItemToObject(root, "provenance", cli_json_provenance(c, msa));
   cJSON_AddItemToObject(root, "ingest", cli_json_ingest(msa));
@@ -85,7 +88,7 @@ int cmd_fit(int argc, char **argv) {
   const char *order = "entropy";
   double *init_x = NULL;
   int64_t *ar_order = NULL;
-  double lh = NAN, lj = NAN;
+  double lh = NAN, lj = NAN, seq_cov = NAN, col_cov = NAN;
   int64_t seed = 0;
   sl_plm_opts o;
   sl_plm_opts_init(&o);
@@ -98,7 +101,14 @@ int cmd_fit(int argc, char **argv) {
                "natural, or a comma-separated permutation of 1..L", NULL),
     CLI_STRING("preset", 0, &preset, "P", "regularisation convention: evcouplings (lambda_h 0.01,\n"
                "lambda_J 0.01 (q-1)(L-1)), evmutation (lambda_J 0.2 (L-1)), plmc\n"
-               "(lambda_J 100), plmc-readme (16)", NULL),
+               "(lambda_J 100), plmc-readme (16); proteingym: EVcouplings'\n"
+               "whole pipeline as ProteinGym ran it (coverage filters 0.5 and\n"
+               "0.7, gaps missing, evcouplings lambdas, 100 iterations; the\n"
+               "profile refitted as EVcouplings' independent model)", NULL),
+    CLI_DOUBLE("evc-seq-coverage", 0, &seq_cov, 0, 1, "X", "drop rows covering less than X of the focus\n"
+               "residues, counted as EVcouplings does (proteingym: 0.5)", NULL),
+    CLI_DOUBLE("evc-col-coverage", 0, &col_cov, 0, 1, "X", "exclude focus columns with residues in less\n"
+               "than X of the rows, as EVcouplings (proteingym: 0.7)", NULL),
     CLI_DOUBLE("lambda-h", 0, &lh, 0, HUGE_VAL, "X", "override the preset's lambda_h", NULL),
     CLI_DOUBLE("lambda-j", 0, &lj, 0, HUGE_VAL, "X", "override the preset's lambda_J", NULL),
     CLI_FLAG("gaps-missing", 'g', &o.gap_missing, "gaps are missing data, not a state (plmc -g)", NULL),
@@ -127,6 +137,19 @@ int cmd_fit(int argc, char **argv) {
   if (!is_potts && !is_ar && strcmp(model, "profile") != 0)
     return cli_usage_error(&info, "--model: expected potts, profile, ar or tfm, not '%s'", model);
   if ((plmc_out || init) && !is_potts) return cli_usage_error(&info, "--plmc-out and --init need --model potts");
+  /* proteingym: EVcouplings' defaults (config/sample_config_monomer.txt) as
+   * ProteinGym ran EVmutation and its Site-Independent model; docs/potts.md
+   * lists the steps. Explicit options still win. */
+  int pgym = strcmp(preset, "proteingym") == 0;
+  if (pgym) {
+    if (is_ar) return cli_usage_error(&info, "--preset proteingym is for --model potts and profile");
+    if (isnan(seq_cov)) seq_cov = 0.5;
+    if (isnan(col_cov)) col_cov = 0.7;
+    o.gap_missing = 1;
+    if (o.max_iter == 0) o.max_iter = 100;
+  }
+  if (!isnan(seq_cov)) c.msa.evc_min_seq_cov = seq_cov;
+  if (!isnan(col_cov)) c.msa.evc_min_col_cov = col_cov;
   sl_error err;
   sl_error_clear(&err);
   sl_msa *msa = NULL;
@@ -137,7 +160,7 @@ int cmd_fit(int argc, char **argv) {
   int status = cli_load(&c, argv[optind], &msa, &w, &neff, &err);
   if (status) goto DONE;
   int q = msa->abc->q - o.gap_missing;
-  if ((status = sl_plm_preset(preset, msa->L, q, &o, &err))) goto DONE;
+  if ((status = sl_plm_preset(pgym ? "evcouplings" : preset, msa->L, q, &o, &err))) goto DONE;
   if (!isnan(lh)) o.lambda_h = lh;
   if (!isnan(lj)) o.lambda_J = lj;
   o.threads = c.w.threads;
@@ -237,7 +260,8 @@ int cmd_fit(int argc, char **argv) {
     o.lambda_J = ao.lambda_J;
     preset = "ardca";
   } else {
-    status = sl_profile_fit(msa, w, o.lambda_h, o.gap_missing, &m, &err);
+    status = pgym ? sl_profile_fit_evc(msa, w, o.lambda_h, o.gap_missing, &m, &err)
+                  : sl_profile_fit(msa, w, o.lambda_h, o.gap_missing, &m, &err);
   }
   if (status) goto DONE;
   memcpy(m->focus, msa->focus >= 0 ? sl_msa_row(msa, msa->focus) : sl_msa_row(msa, 0), (size_t)msa->L);
