@@ -20,7 +20,7 @@ import numpy as np
 from ._seqloop_cffi import ffi, lib
 
 __all__ = ["SeqloopError", "InputError", "UsageError", "version", "encode", "decode",
-           "Alignment", "read_alignment", "Model", "fit", "read_model"]
+           "Alignment", "read_alignment", "Model", "fit", "fit_tfm", "read_model"]
 
 
 class SeqloopError(Exception):
@@ -102,6 +102,11 @@ def _interruptible(fn, cleanup=None):
 
 @ffi.def_extern()
 def _py_plm_progress(ctx, it, n_evals, fx, gnorm, xnorm, seconds):
+    return 1 if _stop.is_set() else 0
+
+
+@ffi.def_extern()
+def _py_tfm_progress(ctx, step, lr, loss, ntok, seconds, eval_nll, is_eval):
     return 1 if _stop.is_set() else 0
 
 
@@ -361,15 +366,35 @@ class Model:
             _raise(st, err)
         return out[0] if single else out
 
+    def _unaligned(self, seqs):
+        return "aligned" not in self.caps and (isinstance(seqs, str) or all(isinstance(x, str) for x in seqs))
+
     def score(self, seqs, threads=None):
         """The model's score of sequences (codes N x L, or strings): the energy
-        for potts, the sum of fields for a profile, log P for ar and tfm."""
-        return self._many(seqs, 0, threads)
+        for potts, the sum of fields for a profile, log P for ar and tfm
+        (a tfm takes strings of any length; gaps are ignored)."""
+        return self.logp_sequences(seqs, threads) if self._unaligned(seqs) else self._many(seqs, 0, threads)
 
     def logp(self, seqs, threads=None):
         """Exact normalised log P (nats) of sequences; UsageError for kinds
-        without a normalised likelihood (potts)."""
-        return self._many(seqs, 1, threads)
+        without a normalised likelihood (potts). A tfm takes strings of any
+        length (logp_sequences)."""
+        return self.logp_sequences(seqs, threads) if self._unaligned(seqs) else self._many(seqs, 1, threads)
+
+    def logp_sequences(self, seqs, threads=None):
+        """log P (nats, end token included) of unaligned sequences (strings of
+        any length up to the context; '-' and '.' ignored) under a tfm model:
+        the `logp_nats` of `seqloop score --perplexity`."""
+        single = isinstance(seqs, str)
+        items = [seqs] if single else list(seqs)
+        keep = [ffi.new("char[]", x.encode()) for x in items]
+        arr = ffi.new("char *[]", keep)
+        out = np.empty(len(items), np.float64)
+        err = ffi.new("sl_error *")
+        st = lib.slpy_tfm_logp(self._m, arr, len(items), _threads(threads), ffi.from_buffer("double[]", out), err)
+        if st:
+            _raise(st, err)
+        return out[0] if single else out
 
     def delta(self, mutants, sep=":", offset=0, reference=None, skip_invalid=False, threads=None):
         """score(mutant) - score(reference) for mutant strings ("A42G",
@@ -559,6 +584,76 @@ def fit(aln, kind="potts", preset="evcouplings", lambda_h=None, lambda_j=None, g
     st = lib.slpy_model_finish(pm[0], msa, meta, err)
     if st:
         _raise(st, err)
+    return m
+
+
+def fit_tfm(data, weights=None, layers=2, width=64, heads=4, context=None, steps=None, batch=None, lr=None,
+            warmup=None, min_lr_frac=None, weight_decay=None, clip=None, seed=0, threads=None, reference=None):
+    """Train the transformer language model (docs/tfm.md) as `seqloop fit
+    --model tfm` does, on every row given (no held-out split: choose the
+    rows), and return it as a Model (write() gives a model file that
+    `seqloop score` and `seqloop sample` read).
+
+    data: an Alignment (its rows over the model columns, gaps removed, with
+    its weights; the focus row, or row 0, is the reference) or a list of
+    strings (unaligned; weights 1 unless `weights`; the first string's
+    residues are the reference, numbered from 1). Rows with non-standard
+    residues (X B Z U O J) are skipped, as the CLI skips them; the count is
+    the returned model's `.skipped`. Options are the CLI's (None: its default:
+    1000 steps, batch 16, lr 1e-3, warm-up steps/20, min-lr-frac 0.1,
+    weight decay 0.1, clip 1; context: longest row + 2, at most 512). The
+    same seed gives the same model for any thread count. Ctrl-C stops it
+    at the next step (KeyboardInterrupt)."""
+    import json
+    if isinstance(data, Alignment):
+        seqs = decode(data.codes, data.alphabet)
+        w = np.ascontiguousarray(data.weights if weights is None else weights, np.float64)
+        row = data.focus if data.focus >= 0 else 0
+        ref = seqs[row]
+        ref_pos = np.ascontiguousarray(data.pos if data.focus >= 0 else np.arange(1, data.L + 1), np.int64)
+        ref_name = data.names[data.focus] if data.focus >= 0 else None
+        src = {"input": data.path, "input_sha256": data.sha256}
+    else:
+        seqs = [data] if isinstance(data, str) else list(data)
+        w = None if weights is None else np.ascontiguousarray(weights, np.float64)
+        ref = "".join(c for c in seqs[0] if c not in "-.").upper() if seqs else ""
+        ref_pos, ref_name, src = None, None, {}
+    if reference is not None:
+        ref, ref_pos = "".join(c for c in reference if c not in "-.").upper(), None
+    if w is not None and len(w) != len(seqs):
+        raise UsageError("weights: %d values for %d sequences" % (len(w), len(seqs)), lib.SL_EUSAGE)
+    cfg = ffi.new("sl_tfm_config *", {"n_layer": int(layers), "d_model": int(width), "n_head": int(heads),
+                                      "n_ctx": int(context or 0), "vocab": lib.SL_TFM_VOCAB})
+    o = ffi.new("sl_tfm_train_opts *")
+    lib.sl_tfm_train_opts_init(o)
+    for name, v in (("steps", steps), ("batch", batch), ("lr", lr), ("warmup", warmup), ("min_lr_frac", min_lr_frac),
+                    ("weight_decay", weight_decay), ("clip", clip)):
+        if v is not None:
+            setattr(o, name, v)
+    o.seed, o.threads, o.eval_every = int(seed), _threads(threads), 0
+    o.progress = lib._py_tfm_progress
+    options = {"layers": int(layers), "width": int(width), "heads": int(heads), "context": int(context or 0),
+               "steps": int(o.steps), "batch": int(o.batch), "lr": float(o.lr), "warmup": int(o.warmup),
+               "min_lr_frac": float(o.min_lr_frac), "weight_decay": float(o.weight_decay), "clip": float(o.clip),
+               "seed": int(seed), "rows": len(seqs), "weighted": w is not None}
+    meta = json.dumps({"fit": {"model": "tfm", "options": options},
+                       "provenance": {"program": "seqloop", "version": version(), "command": "fit", "api": "python",
+                                      **src}}).encode()
+    keep = [ffi.new("char[]", x.encode()) for x in seqs]
+    arr = ffi.new("char *[]", keep)
+    wp = ffi.NULL if w is None else ffi.from_buffer("double[]", w)
+    pp = ffi.NULL if ref_pos is None else ffi.from_buffer("int64_t[]", ref_pos)
+    pm = ffi.new("sl_model **")
+    nskip = ffi.new("int64_t *")
+    err = ffi.new("sl_error *")
+    free = lambda st: lib.sl_model_destroy(pm[0]) if st == 0 else None  # noqa: E731
+    st = _interruptible(lambda: lib.slpy_tfm_fit(arr, wp, len(seqs), ref.encode(), pp,
+                                                 ref_name.encode() if ref_name else ffi.NULL, cfg, o, meta, pm,
+                                                 nskip, err), free)
+    if st:
+        _raise(st, err)
+    m = Model(pm[0])
+    m.skipped = int(nskip[0])
     return m
 
 
