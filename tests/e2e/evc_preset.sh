@@ -8,13 +8,15 @@
 #      columns with gaps missing (0.01 x 19 x (L - 1)); 100 iterations;
 #   2. the independent model against EVcouplings' objective
 #      (Neff (logZ - f.h) + lambda_h |h|^2) minimised by scipy here;
-#   3. GB1 with ProteinGym's own alignment (44 rows) against ProteinGym's
-#      Olson 2014 singles numbers (docs/benchmarks.md): the Site-Independent
-#      model is asserted at its own deterministic value, and ProteinGym's
-#      0.239 is checked to be what the same scores give when their ties are
-#      broken at random (17 distinct scores for 1,045 variants); the Potts
-#      fit (409 columns, 5 GB, minutes) runs with SEQLOOP_SLOW=1 only and
-#      must land within 0.02 of EVmutation's 0.282.
+#   3. GB1 with ProteinGym's own alignment (44 rows) and the Olson 2014
+#      singles (1,045; the only Olson data here): the Site-Independent model
+#      at its measured, deterministic value, and the reason it cannot be
+#      compared closely with anything (its 1,045 scores take under 25
+#      distinct values); the Potts fit (409 columns, about 5 GB, many
+#      minutes) runs with SEQLOOP_SLOW=1 only, asserted at its measured
+#      value. ProteinGym's published 0.282 / 0.239 are over all 536,962
+#      variants of the assay (535,917 doubles), which are not in
+#      ../shared/data, so they are not asserted (docs/benchmarks.md).
 . "$(dirname "$0")/lib.sh"
 CASE=evc_preset
 PY=/usr/bin/python3
@@ -97,24 +99,18 @@ if need "$A" "$G/olson2014_gb1_single_mutants_counts.csv" "$G/olson2014_gb1_wild
   run_sl score -q -m $TMP/gb1.prof --dms-score-column fitness --metrics-json $TMP/gb1.prof.json -o $TMP/gb1.prof.csv $TMP/gb1.csv
   rho=$(json_get $TMP/gb1.prof.json 'd["spearman"]')
   check "GB1 Site-Independent: Spearman $rho at its deterministic value 0.2728 (+-0.002)" awk -v r="$rho" 'BEGIN{exit !(r > 0.2708 && r < 0.2748)}'
-  check "GB1 Site-Independent: ties broken at random give ProteinGym's 0.239 within 0.02" $PY - $TMP/gb1.prof.csv <<'PY'
+  check "GB1 Site-Independent: the 1,045 scores are a handful of tie groups" $PY - $TMP/gb1.prof.csv <<'PY'
 import sys
-import numpy as np, pandas as pd
-from scipy.stats import spearmanr
-d = pd.read_csv(sys.argv[1])
-s, y = d["seqloop_score"].values, d["fitness"].values
-assert len(np.unique(s)) < 25, len(np.unique(s))  # the scores are a handful of tie groups
-rng = np.random.default_rng(1)
-r = np.array([spearmanr(s + rng.random(len(s)) * 1e-9, y).correlation for _ in range(500)])
-print("random tie-breaking: mean %.4f sd %.4f" % (r.mean(), r.std()))
-assert abs(r.mean() - 0.239) < 0.02, r.mean()
+import pandas as pd
+s = pd.read_csv(sys.argv[1])["seqloop_score"]
+assert s.nunique() < 25, s.nunique()
 PY
   if [ "${SEQLOOP_SLOW:-0}" = 1 ]; then
     run_sl fit -q --model potts --preset proteingym -f SPG1_STRSG -t 2 -o $TMP/gb1.potts $A
     check "GB1 potts preset fit (exit $RC)" [ "$RC" -eq 0 ]
     run_sl score -q -m $TMP/gb1.potts --dms-score-column fitness --metrics-json $TMP/gb1.potts.json -o $TMP/gb1.potts.csv $TMP/gb1.csv
     rho=$(json_get $TMP/gb1.potts.json 'd["spearman"]')
-    check "GB1 EVmutation: Spearman $rho within 0.02 of ProteinGym's 0.282" awk -v r="$rho" 'BEGIN{exit !(r > 0.262 && r < 0.302)}'
+    check "GB1 EVmutation-style Potts: Spearman $rho at its measured 0.234 (+-0.01)" awk -v r="$rho" 'BEGIN{exit !(r > 0.224 && r < 0.244)}'
   else
     skip "$CASE: GB1 potts fit (409 columns, about 5 GB and minutes): set SEQLOOP_SLOW=1"
   fi
