@@ -239,9 +239,12 @@ def _weights(msa, theta, convention, threads):
 
 
 def read_alignment(path, focus=None, focus_first=False, max_gap_frac=1.0, min_coverage=0.0,
-                   nonstandard="drop", alphabet=None, theta=0.2, convention="plmc", threads=None):
+                   nonstandard="drop", alphabet=None, theta=0.2, convention="plmc", threads=None,
+                   evc_seq_coverage=0.0, evc_col_coverage=0.0):
     """Read FASTA/A2M/A3M/Stockholm (gzip or not) as `seqloop` does (the same
-    options and defaults: docs/cli.md), and weight its rows."""
+    options and defaults: docs/cli.md), and weight its rows. evc_seq_coverage
+    and evc_col_coverage: EVcouplings' fragment and column-coverage filters
+    (focus mode; `seqloop fit --preset proteingym` uses 0.5 and 0.7)."""
     o = ffi.new("sl_msa_opts *")
     lib.sl_msa_opts_init(o)
     keep = []
@@ -250,6 +253,7 @@ def read_alignment(path, focus=None, focus_first=False, max_gap_frac=1.0, min_co
         o.focus = keep[-1]
     o.focus_first = int(bool(focus_first))
     o.max_gap_frac, o.min_coverage = float(max_gap_frac), float(min_coverage)
+    o.evc_min_seq_cov, o.evc_min_col_cov = float(evc_seq_coverage), float(evc_col_coverage)
     if nonstandard not in ("drop", "gap"):
         raise UsageError("nonstandard must be 'drop' or 'gap'", lib.SL_EUSAGE)
     o.nonstd = 1 if nonstandard == "gap" else 0
@@ -344,6 +348,38 @@ class Model:
                                          int(fit.get("max_iter", 0)), err)
         if st:
             _raise(st, err)
+
+    def weight_by_rsa(self, structure, chain="A", min_identity=0.5):
+        """RSALOR's weighting, as `--structure FILE[:CHAIN]` on `seqloop fit`
+        and `score`: the chain's Shrake-Rupley RSA, the focus aligned to the
+        chain, each aligned column's fields times 1 - min(RSA, 100)/100 (1
+        elsewhere), in place; recorded in the model's meta (fit.rsa). Only
+        for field-only models (lor, gemme, profile). Returns the L factors."""
+        import json
+        meta = self.meta
+        if (meta.get("fit") or {}).get("rsa") or (meta.get("fit") or {}).get("rsa_factor"):
+            raise UsageError("the model is already scaled by RSA (its metadata records it)", lib.SL_EUSAGE)
+        if self._m.J != ffi.NULL:
+            raise UsageError("weight_by_rsa scales field-only models (lor, gemme, profile); the %s model "
+                             "has couplings" % self.name, lib.SL_EUSAGE)
+        fac = np.empty(self.L, np.float64)
+        rm = ffi.new("sl_rsa_map *")
+        err = ffi.new("sl_error *")
+        st = lib.sl_rsa_model_factors(self._m, os.fsencode(structure), chain.encode(), 100, float(min_identity),
+                                      ffi.from_buffer("double[]", fac), rm, err)
+        if not st:
+            st = lib.sl_model_scale_columns(self._m, ffi.from_buffer("double[]", fac), err)
+        if st:
+            _raise(st, err)
+        meta.setdefault("fit", {})["rsa"] = {
+            "structure": str(structure), "chain": chain,
+            "method": "Shrake-Rupley, 100 points, probe 1.4 A; max ASA Tien 2013",
+            "formula": "1 - min(RSA,100)/100", "residues": int(rm.n_res), "aligned": int(rm.aligned),
+            "weighted": int(rm.mapped), "identity": float(rm.identity), "factors": fac.tolist()}
+        st = lib.slpy_model_set_meta(self._m, json.dumps(meta).encode(), err)
+        if st:
+            _raise(st, err)
+        return fac
 
     def _codes(self, seqs):
         x = encode(seqs, self.alphabet) if (isinstance(seqs, str) or (len(seqs) and isinstance(seqs[0], str))) \
@@ -520,7 +556,12 @@ def fit(aln, kind="potts", preset="evcouplings", lambda_h=None, lambda_j=None, g
         max_iter=0, order="entropy", threads=None):
     """Fit a model to an Alignment with its weights, as `seqloop fit` does
     (same defaults): kind "profile", "potts" (pseudo-likelihood, preset's
-    lambdas) or "ar" (arDCA, order "entropy" or "natural" or a permutation)."""
+    lambdas), "ar" (arDCA, order "entropy" or "natural" or a permutation),
+    "lor" or "gemme" (zero-shot scorers with fixed constants; need a focus).
+    preset "proteingym": gaps missing, evcouplings lambdas, at most 100
+    iterations, and for a profile EVcouplings' independent-model objective;
+    read the alignment with evc_seq_coverage=0.5, evc_col_coverage=0.7 for
+    EVcouplings' filters (docs/potts.md)."""
     if not isinstance(aln, Alignment):
         raise TypeError("fit() needs a seqloop.Alignment (read_alignment)")
     err = ffi.new("sl_error *")
@@ -530,8 +571,13 @@ def fit(aln, kind="potts", preset="evcouplings", lambda_h=None, lambda_j=None, g
         raise UsageError("weights: %d values for %d rows" % (len(aln.weights), aln.N), lib.SL_EUSAGE)
     o = ffi.new("sl_plm_opts *")
     lib.sl_plm_opts_init(o)
+    pgym = preset == "proteingym"
+    if pgym:
+        if kind not in ("potts", "profile"):
+            raise UsageError("preset 'proteingym' is for potts and profile", lib.SL_EUSAGE)
+        gaps_missing, max_iter = True, (max_iter or 100)
     q = len(aln.symbols) - int(bool(gaps_missing))
-    st = lib.sl_plm_preset(preset.encode(), aln.L, q, o, err)
+    st = lib.sl_plm_preset(b"evcouplings" if pgym else preset.encode(), aln.L, q, o, err)
     if st:
         _raise(st, err)
     if lambda_h is not None:
@@ -546,7 +592,16 @@ def fit(aln, kind="potts", preset="evcouplings", lambda_h=None, lambda_j=None, g
         rep = ffi.new("sl_plm_report *")
         st = _interruptible(lambda: lib.sl_potts_fit_plm(msa, w, o, pm, rep, err), free)
     elif kind == "profile":
-        st = _interruptible(lambda: lib.sl_profile_fit(msa, w, o.lambda_h, o.gap_missing, pm, err), free)
+        pf = lib.sl_profile_fit_evc if pgym else lib.sl_profile_fit
+        st = _interruptible(lambda: pf(msa, w, o.lambda_h, o.gap_missing, pm, err), free)
+    elif kind in ("lor", "gemme"):
+        if gaps_missing or lambda_h is not None or lambda_j is not None:
+            raise UsageError("kind %r has fixed constants: no gaps_missing, lambda_h or lambda_j" % kind,
+                             lib.SL_EUSAGE)
+        if kind == "lor":
+            st = _interruptible(lambda: lib.sl_lor_fit(msa, w, 0.01, pm, err), free)
+        else:
+            st = _interruptible(lambda: lib.sl_gemme_fit(msa, w, 0.6, pm, err), free)
     elif kind == "ar":
         ao = ffi.new("sl_ar_opts *")
         lib.sl_ar_opts_init(ao)
@@ -566,7 +621,7 @@ def fit(aln, kind="potts", preset="evcouplings", lambda_h=None, lambda_j=None, g
         rep = ffi.new("sl_ar_report *")
         st = _interruptible(lambda: lib.sl_ar_fit(msa, w, ao, pm, rep, err), free)
     else:
-        raise UsageError("unknown model kind %r (profile, potts or ar; tfm: `seqloop fit --model tfm`)" % kind,
+        raise UsageError("unknown model kind %r (profile, potts, ar, lor or gemme; tfm: fit_tfm)" % kind,
                          lib.SL_EUSAGE)
     if st:
         _raise(st, err)
@@ -580,7 +635,15 @@ def fit(aln, kind="potts", preset="evcouplings", lambda_h=None, lambda_j=None, g
         lh, lj = ao.lambda_h, ao.lambda_J
     else:
         report, lh, lj = None, o.lambda_h, None
-    meta = _meta(aln, kind, preset, lh, lj, gaps_missing, max_iter, report).encode()
+    meta = _meta(aln, kind, preset, lh, lj, gaps_missing, max_iter, report)
+    if kind in ("lor", "gemme"):
+        import json
+        mj = json.loads(meta)
+        for k in ("preset", "lambda_h", "lambda_J"):
+            mj["fit"].pop(k, None)
+        mj["fit"]["constants"] = "r=0.01" if kind == "lor" else "alpha=0.6 r=0.01"
+        meta = json.dumps(mj)
+    meta = meta.encode()
     st = lib.slpy_model_finish(pm[0], msa, meta, err)
     if st:
         _raise(st, err)

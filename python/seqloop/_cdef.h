@@ -146,3 +146,14 @@ int slpy_tfm_fit(const char *const *seqs, const double *w, int64_t n, const char
 int slpy_tfm_logp(sl_model *m, const char *const *seqs, int64_t n, int threads, double *ret, sl_error *err);
 extern "Python" int _py_tfm_progress(void *ctx, int64_t step, double lr, double loss, int64_t ntok, double seconds,
                                      double eval_nll, int is_eval);
+
+/* zero-shot kinds and RSA weighting (zeroshot.h, sasa.h) */
+int sl_lor_fit(const sl_msa *msa, const double *w, double reg, sl_model **ret_m, sl_error *err);
+int sl_gemme_fit(const sl_msa *msa, const double *w, double alpha, sl_model **ret_m, sl_error *err);
+int sl_profile_fit_evc(const sl_msa *msa, const double *w, double lambda_h, int gap_missing, sl_model **ret_m,
+                       sl_error *err);
+int sl_model_scale_columns(sl_model *m, const double *f, sl_error *err);
+typedef struct sl_rsa_map { int64_t n_res; int64_t aligned; int64_t mapped; double identity; } sl_rsa_map;
+int sl_rsa_model_factors(const sl_model *m, const char *path, const char *chain, int n_points, double min_identity,
+                         double *fac, sl_rsa_map *rep, sl_error *err);
+int slpy_model_set_meta(sl_model *m, const char *meta, sl_error *err);

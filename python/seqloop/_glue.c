@@ -263,3 +263,11 @@ DONE:
   free(tok); free(len);
   return status;
 }
+
+int slpy_model_set_meta(sl_model *m, const char *meta, sl_error *err) {
+  char *s = sl_strdup(meta);
+  if (!s) return sl_fail(err, SL_ENOMEM, "out of memory");
+  free(m->meta);
+  m->meta = s;
+  return SL_OK;
+}

@@ -33,3 +33,5 @@ int slpy_tfm_fit(const char *const *seqs, const double *w, int64_t n, const char
                  sl_model **ret, int64_t *ret_skipped, sl_error *err);
 /* log P of unaligned sequences (gaps ignored) under a tfm model. */
 int slpy_tfm_logp(sl_model *m, const char *const *seqs, int64_t n, int threads, double *ret, sl_error *err);
+/* Replace a model's meta (JSON, copied). */
+int slpy_model_set_meta(sl_model *m, const char *meta, sl_error *err);
