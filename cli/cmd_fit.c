@@ -214,7 +214,7 @@ int cmd_fit(int argc, char **argv) {
     if (isnan(seq_cov)) seq_cov = 0.5;
     if (isnan(col_cov)) col_cov = 0.7;
     o.gap_missing = 1;
-    if (o.max_iter == 0) o.max_iter = 100;
+    if (!cli_opt_find(opts, "max-iter")->given) o.max_iter = 100; /* an explicit -m wins, 0 too */
   }
   if (!isnan(seq_cov)) c.msa.evc_min_seq_cov = seq_cov;
   if (!isnan(col_cov)) c.msa.evc_min_col_cov = col_cov;

@@ -47,6 +47,8 @@ check "column filter: 5 of 6 columns, 1 over the gap limit" grep -q 'columns: ke
 check "lambda_J 0.76 (19 x 4 x 0.01), gaps missing" grep -q 'lambda_h 0.01, lambda_J 0.76 (proteingym), gaps missing' $TMP/err
 check "model records preset, filters and 100 iterations" bash -c 'head -c 2000 "$1" | grep -a -q "\"preset\":\"proteingym\",\"lambda_h\":0.01,\"lambda_J\":0.76,\"max_iter\":100" && head -c 2000 "$1" | grep -a -q "\"min_sequence_coverage\":0.5,\"min_column_coverage\":0.7"' _ $TMP/p.model
 check "model positions skip the excluded column 3" bash -c 'head -c 2000 "$1" | grep -a -q "\"positions\":\[1,2,4,5,6\]"' _ $TMP/p.model
+run_sl fit -q --model potts --preset proteingym -m 3 --focus-first -o $TMP/p3.model $TMP/toy.a2m
+check "an explicit -m 3 wins over the preset's 100" bash -c 'head -c 2000 "$1" | grep -a -q "\"max_iter\":3,"' _ $TMP/p3.model
 run_sl fit --model potts --preset proteingym --evc-col-coverage 0.4 --focus-first -o $TMP/p2.model $TMP/toy.a2m
 check "explicit --evc-col-coverage 0.4 wins: column 3 kept" grep -q 'columns: kept 6 of 6' $TMP/err
 expect_error 2 "focus mode" fit --model profile --evc-seq-coverage 0.5 -o $TMP/x.model $TMP/toy.a2m
