@@ -144,6 +144,9 @@ int cmd_weights(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
 int cmd_fit_tfm(int argc, char **argv); /* `fit --model tfm` (cmd_fit_tfm.c) */
+/* --structure FILE[:CHAIN] on fit and score: RSA-weight a field-only model (cmd_fit.c) */
+int cli_structure_scale(const char *cmd, const char *spec, sl_model *m, int quiet, cJSON **ret,
+                        sl_error *err);
 int cmd_score(int argc, char **argv);
 int cmd_contacts(int argc, char **argv);
 int cmd_sample(int argc, char **argv);

@@ -9,9 +9,11 @@
 #include "seqloop/progress.h"
 #include "seqloop/ar.h"
 #include "seqloop/potts.h"
+#include "seqloop/zeroshot.h"
+#include "seqloop/sasa.h"
 
 static const cli_cmdinfo info = {
-  "fit", "seqloop fit --model potts|profile|ar -o MODEL [options] ALIGNMENT\n"
+  "fit", "seqloop fit --model potts|profile|ar|lor|gemme -o MODEL [options] ALIGNMENT\n"
   "       seqloop fit --model tfm -o MODEL [options] SEQUENCES  (see --model tfm -h)",
   "Fits a model to a weighted alignment and writes a seqloop model file (and its\n"
   "provenance, MODEL.prov.json).\n", NULL};
@@ -39,14 +41,67 @@ static int progress(void *ctx, int iter, int n_evals, double fx, double gnorm, d
   return 0;
 }
 
+/* --structure FILE[:CHAIN] (fit and score, lor/gemme/profile models): RSA
+ * per column from the chain (Shrake-Rupley, sasa.h), RSALOR's factor
+ * 1 - min(RSA, 100)/100 multiplies the column's fields. The chain follows the
+ * last ':' when what follows is a short id without '/' (default A). The
+ * returned JSON says what was done; the fit records it in the model. */
+int cli_structure_scale(const char *cmd, const char *spec, sl_model *m, int quiet, cJSON **ret,
+                        sl_error *err) {
+  *ret = NULL;
+  char path[4096], chain[16] = "A";
+  snprintf(path, sizeof path, "%s", spec);
+  char *colon = strrchr(path, ':');
+  if (colon && colon[1] && strlen(colon + 1) < sizeof chain && !strchr(colon + 1, '/')) {
+    snprintf(chain, sizeof chain, "%s", colon + 1);
+    *colon = 0;
+  }
+  if (m->J)
+    return sl_fail(err, SL_EUSAGE, "--structure scales field-only models (lor, gemme, profile); "
+                   "the %s model has couplings", sl_model_name(m));
+  if (m->meta && (strstr(m->meta, "\"rsa\":{") || strstr(m->meta, "\"rsa_factor\": {")))
+    return sl_fail(err, SL_EUSAGE, "--structure: the model is already scaled by RSA (its metadata "
+                   "records it); scale an unscaled model");
+  double *fac = malloc((size_t)(m->L ? m->L : 1) * sizeof *fac);
+  if (!fac) return sl_fail(err, SL_ENOMEM, "out of memory");
+  sl_rsa_map rm;
+  int status = sl_rsa_model_factors(m, path, chain, 100, 0.5, fac, &rm, err);
+  if (!status) status = sl_model_scale_columns(m, fac, err);
+  if (status) { free(fac); return status; }
+  if (!quiet)
+    fprintf(stderr, "seqloop %s: %s chain %s: %lld residues; %lld of %lld model columns aligned "
+            "(identity %.1f%%), %lld weighted by RSA (the rest keep factor 1)\n", cmd, path, chain,
+            (long long)rm.n_res, (long long)rm.aligned, (long long)m->L, 100 * rm.identity,
+            (long long)rm.mapped);
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddStringToObject(j, "structure", path);
+  cJSON_AddStringToObject(j, "chain", chain);
+  cJSON_AddStringToObject(j, "method", "Shrake-Rupley, 100 points, probe 1.4 A; max ASA Tien 2013");
+  cJSON_AddStringToObject(j, "formula", "1 - min(RSA,100)/100");
+  cJSON_AddNumberToObject(j, "residues", (double)rm.n_res);
+  cJSON_AddNumberToObject(j, "aligned", (double)rm.aligned);
+  cJSON_AddNumberToObject(j, "weighted", (double)rm.mapped);
+  cJSON_AddNumberToObject(j, "identity", rm.identity);
+  cJSON *f = cJSON_AddArrayToObject(j, "factors");
+  for (int64_t i = 0; i < m->L; i++) cJSON_AddItemToArray(f, cJSON_CreateNumber(fac[i]));
+  free(fac);
+  *ret = j;
+  return SL_OK;
+}
+
 static char *meta_json(const cli_common *c, const sl_msa *msa, const char *model, const char *preset,
-                       const sl_plm_opts *o, const sl_plm_report *rep, int64_t seed) {
+                       const sl_plm_opts *o, const sl_plm_report *rep, int64_t seed, cJSON *rsa) {
   cJSON *root = cJSON_CreateObject();
   cJSON *fit = cJSON_AddObjectToObject(root, "fit");
   cJSON_AddStringToObject(fit, "model", model);
-  cJSON_AddStringToObject(fit, "preset", preset);
-  cJSON_AddNumberToObject(fit, "lambda_h", o->lambda_h);
-  if (strcmp(model, "profile") != 0) cJSON_AddNumberToObject(fit, "lambda_J", o->lambda_J);
+  int zs = strcmp(model, "lor") == 0 || strcmp(model, "gemme") == 0;
+  if (zs) {
+    cJSON_AddStringToObject(fit, "constants", strcmp(model, "lor") == 0 ? "r=0.01" : "alpha=0.6 r=0.01");
+  } else {
+    cJSON_AddStringToObject(fit, "preset", preset);
+    cJSON_AddNumberToObject(fit, "lambda_h", o->lambda_h);
+  }
+  if (!zs && strcmp(model, "profile") != 0) cJSON_AddNumberToObject(fit, "lambda_J", o->lambda_J);
   if (strcmp(model, "potts") == 0) {
     cJSON_AddNumberToObject(fit, "max_iter", o->max_iter);
     cJSON_AddNumberToObject(fit, "epsilon", o->epsilon);
@@ -55,7 +110,11 @@ static char *meta_json(const cli_common *c, const sl_msa *msa, const char *model
   cJSON_AddBoolToObject(fit, "gap_missing", o->gap_missing);
   cJSON_AddStringToObject(fit, "weights", c->weights_in ? c->weights_in : sl_weights_convention_name(c->w.convention));
   cJSON_AddNumberToObject(fit, "theta", c->w.theta);
+  if (c->msa.evc_min_seq_cov > 0) cJSON_AddNumberToObject(fit, "min_sequence_coverage", c->msa.evc_min_seq_cov);
+  if (c->msa.evc_min_col_cov > 0) cJSON_AddNumberToObject(fit, "min_column_coverage", c->msa.evc_min_col_cov);
   cJSON_AddNumberToObject(fit, "seed", (double)seed);
+  if (rsa) cJSON_AddItemToObject(fit, "rsa", rsa);
+  else cJSON_AddNullToObject(fit, "rsa");
   cJSON_AddItemToObject(root, "provenance", cli_json_provenance(c, msa));
   cJSON_AddItemToObject(root, "ingest", cli_json_ingest(msa));
   if (rep) {
@@ -80,25 +139,37 @@ int cmd_fit(int argc, char **argv) {
       return cmd_fit_tfm(argc, argv);
   cli_common c;
   cli_common_init(&c, "fit", argc, argv);
-  const char *model = NULL, *preset = "evcouplings", *plmc_out = NULL, *init = NULL;
+  const char *model = NULL, *preset = "evcouplings", *plmc_out = NULL, *init = NULL, *structure = NULL;
+  cJSON *rsa = NULL;
   int eval_only = 0;
   const char *order = "entropy";
   double *init_x = NULL;
   int64_t *ar_order = NULL;
-  double lh = NAN, lj = NAN;
+  double lh = NAN, lj = NAN, seq_cov = NAN, col_cov = NAN;
   int64_t seed = 0;
   sl_plm_opts o;
   sl_plm_opts_init(&o);
   c.out = NULL;
   cli_opt opts[] = {
     CLI_STRING("model", 0, &model, "M", "potts (pseudo-likelihood, plmc's objective), profile\n"
-               "(site-independent, L2-regularised maximum likelihood) or ar\n"
-               "(autoregressive DCA: exact likelihood and sampling); tfm: see --model tfm -h", "options"),
+               "(site-independent, L2-regularised maximum likelihood), ar\n"
+               "(autoregressive DCA: exact likelihood and sampling), lor or gemme\n"
+               "(zero-shot scorers, docs/scoring.md); tfm: see --model tfm -h", "options"),
+    CLI_STRING("structure", 0, &structure, "FILE[:CHAIN]", "lor, gemme, profile: weight each column's fields\n"
+               "by 1 - min(RSA,100)/100 from the chain's Shrake-Rupley RSA\n"
+               "(RSALOR; chain default A), recorded in the model", NULL),
     CLI_STRING("order", 0, &order, "O", "ar site order: entropy (increasing column entropy),\n"
                "natural, or a comma-separated permutation of 1..L", NULL),
     CLI_STRING("preset", 0, &preset, "P", "regularisation convention: evcouplings (lambda_h 0.01,\n"
                "lambda_J 0.01 (q-1)(L-1)), evmutation (lambda_J 0.2 (L-1)), plmc\n"
-               "(lambda_J 100), plmc-readme (16)", NULL),
+               "(lambda_J 100), plmc-readme (16); proteingym: EVcouplings'\n"
+               "whole pipeline as ProteinGym ran it (coverage filters 0.5 and\n"
+               "0.7, gaps missing, evcouplings lambdas, 100 iterations; the\n"
+               "profile refitted as EVcouplings' independent model)", NULL),
+    CLI_DOUBLE("evc-seq-coverage", 0, &seq_cov, 0, 1, "X", "drop rows covering less than X of the focus\n"
+               "residues, counted as EVcouplings does (proteingym: 0.5)", NULL),
+    CLI_DOUBLE("evc-col-coverage", 0, &col_cov, 0, 1, "X", "exclude focus columns with residues in less\n"
+               "than X of the rows, as EVcouplings (proteingym: 0.7)", NULL),
     CLI_DOUBLE("lambda-h", 0, &lh, 0, HUGE_VAL, "X", "override the preset's lambda_h", NULL),
     CLI_DOUBLE("lambda-j", 0, &lj, 0, HUGE_VAL, "X", "override the preset's lambda_J", NULL),
     CLI_FLAG("gaps-missing", 'g', &o.gap_missing, "gaps are missing data, not a state (plmc -g)", NULL),
@@ -124,9 +195,29 @@ int cmd_fit(int argc, char **argv) {
   if (optind != argc - 1 || !model || (!c.out && !eval_only))
     return cli_usage_error(&info, "expected --model, -o MODEL and one alignment");
   int is_potts = strcmp(model, "potts") == 0, is_ar = strcmp(model, "ar") == 0;
-  if (!is_potts && !is_ar && strcmp(model, "profile") != 0)
-    return cli_usage_error(&info, "--model: expected potts, profile, ar or tfm, not '%s'", model);
+  int is_lor = strcmp(model, "lor") == 0, is_gemme = strcmp(model, "gemme") == 0;
+  if (!is_potts && !is_ar && !is_lor && !is_gemme && strcmp(model, "profile") != 0)
+    return cli_usage_error(&info, "--model: expected potts, profile, ar, lor, gemme or tfm, not '%s'", model);
+  if (structure && (is_potts || is_ar))
+    return cli_usage_error(&info, "--structure weights field-only models (lor, gemme, profile), not %s", model);
+  if ((is_lor || is_gemme) && (o.gap_missing || strcmp(preset, "evcouplings") != 0 || !isnan(lh) || !isnan(lj)))
+    return cli_usage_error(&info, "--model %s has fixed constants (docs/scoring.md): no --preset, "
+                           "--lambda-h, --lambda-j or -g", model);
+  cli_input(&c, "structure", structure);
   if ((plmc_out || init) && !is_potts) return cli_usage_error(&info, "--plmc-out and --init need --model potts");
+  /* proteingym: EVcouplings' defaults (config/sample_config_monomer.txt) as
+   * ProteinGym ran EVmutation and its Site-Independent model; docs/potts.md
+   * lists the steps. Explicit options still win. */
+  int pgym = strcmp(preset, "proteingym") == 0;
+  if (pgym) {
+    if (is_ar) return cli_usage_error(&info, "--preset proteingym is for --model potts and profile");
+    if (isnan(seq_cov)) seq_cov = 0.5;
+    if (isnan(col_cov)) col_cov = 0.7;
+    o.gap_missing = 1;
+    if (!cli_opt_find(opts, "max-iter")->given) o.max_iter = 100; /* an explicit -m wins, 0 too */
+  }
+  if (!isnan(seq_cov)) c.msa.evc_min_seq_cov = seq_cov;
+  if (!isnan(col_cov)) c.msa.evc_min_col_cov = col_cov;
   sl_error err;
   sl_error_clear(&err);
   sl_msa *msa = NULL;
@@ -137,7 +228,7 @@ int cmd_fit(int argc, char **argv) {
   int status = cli_load(&c, argv[optind], &msa, &w, &neff, &err);
   if (status) goto DONE;
   int q = msa->abc->q - o.gap_missing;
-  if ((status = sl_plm_preset(preset, msa->L, q, &o, &err))) goto DONE;
+  if ((status = sl_plm_preset(pgym ? "evcouplings" : preset, msa->L, q, &o, &err))) goto DONE;
   if (!isnan(lh)) o.lambda_h = lh;
   if (!isnan(lj)) o.lambda_J = lj;
   o.threads = c.w.threads;
@@ -236,8 +327,13 @@ int cmd_fit(int argc, char **argv) {
     o.lambda_h = ao.lambda_h;
     o.lambda_J = ao.lambda_J;
     preset = "ardca";
+  } else if (is_lor) {
+    status = sl_lor_fit(msa, w, 0.01, &m, &err);
+  } else if (is_gemme) {
+    status = sl_gemme_fit(msa, w, 0.6, &m, &err);
   } else {
-    status = sl_profile_fit(msa, w, o.lambda_h, o.gap_missing, &m, &err);
+    status = pgym ? sl_profile_fit_evc(msa, w, o.lambda_h, o.gap_missing, &m, &err)
+                  : sl_profile_fit(msa, w, o.lambda_h, o.gap_missing, &m, &err);
   }
   if (status) goto DONE;
   memcpy(m->focus, msa->focus >= 0 ? sl_msa_row(msa, msa->focus) : sl_msa_row(msa, 0), (size_t)msa->L);
@@ -248,11 +344,14 @@ int cmd_fit(int argc, char **argv) {
     status = sl_fail(&err, SL_ENOMEM, "out of memory");
     goto DONE;
   }
-  m->meta = meta_json(&c, msa, model, preset, &o, is_potts ? &rep : NULL, seed);
+  if (structure && (status = cli_structure_scale("fit", structure, m, c.quiet, &rsa, &err))) goto DONE;
+  m->meta = meta_json(&c, msa, model, preset, &o, is_potts ? &rep : NULL, seed, rsa);
+  rsa = NULL; /* owned by the meta's JSON, freed there */
   if ((status = sl_model_write(c.out, m, &err)) || (status = cli_prov_write(&c, c.out, NULL, &err))) goto DONE;
   if (plmc_out) /* complete: weights, f_i and f_ij as plmc writes them (src/models/modelfile.c) */
     status = sl_model_write_plmc_msa(plmc_out, m, msa, w, c.w.theta, o.lambda_h, o.lambda_J, o.max_iter, &err);
 DONE:
+  cJSON_Delete(rsa);
   free(init_x);
   free(ar_order);
   sl_model_destroy(m);

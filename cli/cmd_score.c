@@ -195,6 +195,7 @@ int cmd_score(int argc, char **argv) {
   const char *model_path = NULL, *mutants = NULL, *seqs = NULL, *mutcol = "mutant";
   const char *scorecol = "seqloop_score", *dmscol = NULL, *bincol = NULL, *metrics_json = NULL;
   const char *perp_seqs = NULL, *seqcol = NULL;
+  const char *structure = NULL; /* --structure: RSA-weight a field-only model (cmd_fit.c) */
   int singles = 0, perplexity = 0;
   scorer sc = {0};
   sc.sep = ":";
@@ -223,6 +224,8 @@ int cmd_score(int argc, char **argv) {
     CLI_STRING("dms-score-column", 0, &dmscol, "COL", "print Spearman, NDCG and top-10% recall against COL", NULL),
     CLI_STRING("dms-bin-column", 0, &bincol, "COL", "also AUC and MCC against the 0/1 column COL", NULL),
     CLI_STRING("metrics-json", 0, &metrics_json, "FILE", "write the metrics as JSON", NULL),
+    CLI_STRING("structure", 0, &structure, "FILE[:CHAIN]", "weight a lor/gemme/profile model's columns by\n"
+               "1 - min(RSA,100)/100 from the chain (RSALOR; chain default A)", NULL),
     CLI_OPTS_OUTPUT(&c), CLI_SHARD(&shard, "input rows\n(variants or sequences)"),
     CLI_OPTS_GENERAL(&c), CLI_END};
   int rc = cli_common_parse(&c, &info, opts, &optind);
@@ -239,6 +242,7 @@ int cmd_score(int argc, char **argv) {
   cli_input(&c, "model", model_path);
   cli_input(&c, "assay", optind < argc ? argv[optind] : NULL);
   cli_input(&c, "sequences", seqs);
+  cli_input(&c, "structure", structure);
   int ninputs = (optind < argc) + (mutants != NULL) + (seqs != NULL) + singles;
   (void)perplexity;
   if (!model_path || ninputs != 1 || argc - optind > 1)
@@ -254,6 +258,11 @@ int cmd_score(int argc, char **argv) {
   int *bin = NULL;
   sc.mut = malloc(SL_MAX_MUTATIONS * sizeof *sc.mut);
   int status = sc.mut ? sl_model_read(model_path, &sc.m, &err) : sl_fail(&err, SL_ENOMEM, "out of memory");
+  if (!status && structure) {
+    cJSON *rsa = NULL;
+    status = cli_structure_scale("score", structure, sc.m, c.quiet, &rsa, &err);
+    cJSON_Delete(rsa);
+  }
   if (status || (status = sl_model_ws_create(sc.m, &sc.ws, &err))) goto DONE;
   sc.path = model_path;
   if ((status = sl_outfile_open(c.out, &of, &err))) goto DONE;

@@ -40,6 +40,13 @@ SL_MUSTCHECK int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int
                                      const int32_t *min_match, int threads, int kernel,
                                      struct sl_progress *progress, int64_t *ret_count,
                                      sl_error *err);
+/* sl_neighbours_count_mult(): the same with a multiplicity per row (mult,
+ * NULL = 1 each): a neighbour j adds mult[j] to row i's count. Rows repeated
+ * c times can then be given once with multiplicity c (weights.c does). */
+SL_MUSTCHECK int sl_neighbours_count_mult(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
+                                          const int32_t *min_match, const int32_t *mult, int threads,
+                                          int kernel, struct sl_progress *progress, int64_t *ret_count,
+                                          sl_error *err);
 
 /* ---- nearest-neighbour identity (leakage audits and splits) ---------------
  * Identity of two aligned rows is Easel's (esl_dst_XPairId): identical

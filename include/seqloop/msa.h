@@ -17,7 +17,17 @@
  *      '.' is a gap;
  *   6. optional column filter (gap fraction > max_gap_frac is dropped) and
  *      then optional row filter (coverage < min_coverage is dropped; the focus
- *      row is always kept).
+ *      row is always kept);
+ *   E. optional EVcouplings filters (focus mode only), applied before step 4
+ *      is encoded, in EVcouplings' order and with its counting (its
+ *      align/protocol.py modify_alignment): first rows whose fraction of '-'
+ *      over the focus's residue columns (uppercase and lowercase) is above
+ *      1 - evc_min_seq_cov are dropped ('.' is an insert gap and does not
+ *      count, as in EVcouplings), then focus columns where the fraction of
+ *      '-' over the remaining rows is above 1 - evc_min_col_cov are excluded
+ *      (EVcouplings makes them lowercase, which plmc then skips). Counted
+ *      over every remaining record, those later dropped for nonstandard
+ *      characters included (EVcouplings filters before plmc reads).
  * A report says how many rows and columns were kept and dropped, and why.
  */
 #ifndef SEQLOOP_MSA_H
@@ -44,6 +54,8 @@ typedef struct sl_msa_opts {
   double min_coverage;  /* drop rows with non-gap fraction < this (0 = off) */
   int nonstd;           /* SL_NONSTD_DROP (default) or SL_NONSTD_GAP */
   int allow_dup_names;  /* 0 (default): duplicate non-empty names are an error */
+  double evc_min_seq_cov; /* EVcouplings' minimum_sequence_coverage as a fraction (0 = off) */
+  double evc_min_col_cov; /* EVcouplings' minimum_column_coverage as a fraction (0 = off) */
 } sl_msa_opts;
 
 /* sl_msa_opts_init(): the defaults above (plmc's behaviour without -f). */
@@ -54,14 +66,14 @@ typedef struct sl_ingest_report {
   int64_t n_records;        /* rows in the file */
   int64_t n_kept;           /* rows kept */
   int64_t n_nonstd;         /* rows dropped for nonstandard characters */
-  int64_t n_lowcov;         /* rows dropped by min_coverage */
+  int64_t n_lowcov;         /* rows dropped by min_coverage or evc_min_seq_cov */
   int64_t n_nonstd_as_gap;  /* nonstandard characters read as gaps (SL_NONSTD_GAP) */
   int64_t n_empty_names;    /* rows with an empty name (renamed "row<k>") */
   int64_t cols_in;          /* aligned columns in the file (A3M: match columns) */
   int64_t cols_kept;        /* columns kept */
   int64_t cols_insert;      /* dropped as insert columns (lowercase / '.' / not RF) */
   int64_t cols_focus_gap;   /* dropped because the focus row has a gap there */
-  int64_t cols_gappy;       /* dropped by max_gap_frac */
+  int64_t cols_gappy;       /* dropped by max_gap_frac or evc_min_col_cov */
   int64_t a3m_inserts;      /* A3M insert characters removed */
   char layout[16];          /* "aligned", "a3m" or "stockholm" */
   char first_nonstd[256];   /* example: first row dropped for characters, and why */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "seqloop/base.h"
+#include "seqloop/model.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,6 +40,34 @@ typedef struct sl_sasa_res {
  */
 SL_MUSTCHECK int sl_rsa_compute(const char *path, const char *chain, int n_points,
                                 sl_sasa_res **ret, int64_t *ret_n, sl_error *err);
+
+/* What sl_rsa_model_factors() matched. */
+typedef struct sl_rsa_map {
+  int64_t n_res;    /* residues read from the chain */
+  int64_t aligned;  /* model columns aligned to a residue */
+  int64_t mapped;   /* of those, with a finite RSA (a standard residue): factor from the structure */
+  double identity;  /* identity of the focus-to-chain alignment (sl_align_global) */
+} sl_rsa_map;
+
+/* sl_rsa_model_factors()
+ * Purpose:  RSALOR's per-column weights for a model from a structure: the
+ *           RSA of one chain (sl_rsa_compute), the model's focus sequence
+ *           aligned to the chain's sequence (sl_align_global: end gaps free,
+ *           so the structure may cover part of the model or more), and for
+ *           each column fac[i] = 1 - min(RSA, 100) / 100 of its residue;
+ *           1 where the column has no residue in the chain (or an 'X' one),
+ *           as the benchmark's CSV-RSA factors do for a column without an RSA.
+ * Args:     m            - a model with a focus (columns' wild-type states)
+ *           min_identity - below this alignment identity (or with nothing
+ *                          aligned) the chain is taken for another protein:
+ *                          SL_EINPUT naming the numbers
+ *           fac          - RETURN: m->L factors (caller-allocated)
+ *           rep          - RETURN: what matched
+ * Returns:  SL_OK; SL_EINPUT (file, chain, identity), SL_ENOMEM.
+ */
+SL_MUSTCHECK int sl_rsa_model_factors(const sl_model *m, const char *path, const char *chain,
+                                      int n_points, double min_identity, double *fac,
+                                      sl_rsa_map *rep, sl_error *err);
 
 /* sl_max_asa(): Tien et al. 2013 theoretical maximum ASA of a residue
  * (one-letter code), NaN if unknown. */

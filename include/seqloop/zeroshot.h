@@ -48,6 +48,19 @@ SL_MUSTCHECK int sl_lor_fit(const sl_msa *msa, const double *w, double reg, sl_m
 SL_MUSTCHECK int sl_gemme_fit(const sl_msa *msa, const double *w, double alpha, sl_model **ret_m,
                               sl_error *err);
 
+/* sl_profile_fit_evc()
+ * Purpose:  The site-independent model as EVcouplings' to_independent_model
+ *           (couplings/model.py) refits it, which is what ProteinGym reports
+ *           as "Site-Independent": per column, h_i = argmin Neff (logZ(h_i) -
+ *           f_i . h_i) + lambda_h |h_i|^2, with f_i the weighted frequencies
+ *           among the rows with a residue there (plmc's f_i with -g) and
+ *           Neff the whole alignment's. sl_profile_fit (potts.h) weighs each
+ *           column by its own non-missing weight instead; the two agree when
+ *           gaps are a state. Implemented in profile.c.
+ */
+SL_MUSTCHECK int sl_profile_fit_evc(const sl_msa *msa, const double *w, double lambda_h,
+                                    int gap_missing, sl_model **ret_m, sl_error *err);
+
 /* sl_model_scale_columns()
  * Purpose:  Multiply every field of column i by f[i] (f: L factors >= 0),
  *           e.g. the RSA factor 1 - min(RSA, 100) / 100 (RSALOR). Only for

@@ -20,7 +20,7 @@ import numpy as np
 from ._seqloop_cffi import ffi, lib
 
 __all__ = ["SeqloopError", "InputError", "UsageError", "version", "encode", "decode",
-           "Alignment", "read_alignment", "Model", "fit", "read_model"]
+           "Alignment", "read_alignment", "Model", "fit", "fit_tfm", "read_model"]
 
 
 class SeqloopError(Exception):
@@ -102,6 +102,11 @@ def _interruptible(fn, cleanup=None):
 
 @ffi.def_extern()
 def _py_plm_progress(ctx, it, n_evals, fx, gnorm, xnorm, seconds):
+    return 1 if _stop.is_set() else 0
+
+
+@ffi.def_extern()
+def _py_tfm_progress(ctx, step, lr, loss, ntok, seconds, eval_nll, is_eval):
     return 1 if _stop.is_set() else 0
 
 
@@ -234,9 +239,12 @@ def _weights(msa, theta, convention, threads):
 
 
 def read_alignment(path, focus=None, focus_first=False, max_gap_frac=1.0, min_coverage=0.0,
-                   nonstandard="drop", alphabet=None, theta=0.2, convention="plmc", threads=None):
+                   nonstandard="drop", alphabet=None, theta=0.2, convention="plmc", threads=None,
+                   evc_seq_coverage=0.0, evc_col_coverage=0.0):
     """Read FASTA/A2M/A3M/Stockholm (gzip or not) as `seqloop` does (the same
-    options and defaults: docs/cli.md), and weight its rows."""
+    options and defaults: docs/cli.md), and weight its rows. evc_seq_coverage
+    and evc_col_coverage: EVcouplings' fragment and column-coverage filters
+    (focus mode; `seqloop fit --preset proteingym` uses 0.5 and 0.7)."""
     o = ffi.new("sl_msa_opts *")
     lib.sl_msa_opts_init(o)
     keep = []
@@ -245,6 +253,7 @@ def read_alignment(path, focus=None, focus_first=False, max_gap_frac=1.0, min_co
         o.focus = keep[-1]
     o.focus_first = int(bool(focus_first))
     o.max_gap_frac, o.min_coverage = float(max_gap_frac), float(min_coverage)
+    o.evc_min_seq_cov, o.evc_min_col_cov = float(evc_seq_coverage), float(evc_col_coverage)
     if nonstandard not in ("drop", "gap"):
         raise UsageError("nonstandard must be 'drop' or 'gap'", lib.SL_EUSAGE)
     o.nonstd = 1 if nonstandard == "gap" else 0
@@ -340,6 +349,38 @@ class Model:
         if st:
             _raise(st, err)
 
+    def weight_by_rsa(self, structure, chain="A", min_identity=0.5):
+        """RSALOR's weighting, as `--structure FILE[:CHAIN]` on `seqloop fit`
+        and `score`: the chain's Shrake-Rupley RSA, the focus aligned to the
+        chain, each aligned column's fields times 1 - min(RSA, 100)/100 (1
+        elsewhere), in place; recorded in the model's meta (fit.rsa). Only
+        for field-only models (lor, gemme, profile). Returns the L factors."""
+        import json
+        meta = self.meta
+        if (meta.get("fit") or {}).get("rsa") or (meta.get("fit") or {}).get("rsa_factor"):
+            raise UsageError("the model is already scaled by RSA (its metadata records it)", lib.SL_EUSAGE)
+        if self._m.J != ffi.NULL:
+            raise UsageError("weight_by_rsa scales field-only models (lor, gemme, profile); the %s model "
+                             "has couplings" % self.name, lib.SL_EUSAGE)
+        fac = np.empty(self.L, np.float64)
+        rm = ffi.new("sl_rsa_map *")
+        err = ffi.new("sl_error *")
+        st = lib.sl_rsa_model_factors(self._m, os.fsencode(structure), chain.encode(), 100, float(min_identity),
+                                      ffi.from_buffer("double[]", fac), rm, err)
+        if not st:
+            st = lib.sl_model_scale_columns(self._m, ffi.from_buffer("double[]", fac), err)
+        if st:
+            _raise(st, err)
+        meta.setdefault("fit", {})["rsa"] = {
+            "structure": str(structure), "chain": chain,
+            "method": "Shrake-Rupley, 100 points, probe 1.4 A; max ASA Tien 2013",
+            "formula": "1 - min(RSA,100)/100", "residues": int(rm.n_res), "aligned": int(rm.aligned),
+            "weighted": int(rm.mapped), "identity": float(rm.identity), "factors": fac.tolist()}
+        st = lib.slpy_model_set_meta(self._m, json.dumps(meta).encode(), err)
+        if st:
+            _raise(st, err)
+        return fac
+
     def _codes(self, seqs):
         x = encode(seqs, self.alphabet) if (isinstance(seqs, str) or (len(seqs) and isinstance(seqs[0], str))) \
             else np.asarray(seqs, np.uint8)
@@ -361,15 +402,35 @@ class Model:
             _raise(st, err)
         return out[0] if single else out
 
+    def _unaligned(self, seqs):
+        return "aligned" not in self.caps and (isinstance(seqs, str) or all(isinstance(x, str) for x in seqs))
+
     def score(self, seqs, threads=None):
         """The model's score of sequences (codes N x L, or strings): the energy
-        for potts, the sum of fields for a profile, log P for ar and tfm."""
-        return self._many(seqs, 0, threads)
+        for potts, the sum of fields for a profile, log P for ar and tfm
+        (a tfm takes strings of any length; gaps are ignored)."""
+        return self.logp_sequences(seqs, threads) if self._unaligned(seqs) else self._many(seqs, 0, threads)
 
     def logp(self, seqs, threads=None):
         """Exact normalised log P (nats) of sequences; UsageError for kinds
-        without a normalised likelihood (potts)."""
-        return self._many(seqs, 1, threads)
+        without a normalised likelihood (potts). A tfm takes strings of any
+        length (logp_sequences)."""
+        return self.logp_sequences(seqs, threads) if self._unaligned(seqs) else self._many(seqs, 1, threads)
+
+    def logp_sequences(self, seqs, threads=None):
+        """log P (nats, end token included) of unaligned sequences (strings of
+        any length up to the context; '-' and '.' ignored) under a tfm model:
+        the `logp_nats` of `seqloop score --perplexity`."""
+        single = isinstance(seqs, str)
+        items = [seqs] if single else list(seqs)
+        keep = [ffi.new("char[]", x.encode()) for x in items]
+        arr = ffi.new("char *[]", keep)
+        out = np.empty(len(items), np.float64)
+        err = ffi.new("sl_error *")
+        st = lib.slpy_tfm_logp(self._m, arr, len(items), _threads(threads), ffi.from_buffer("double[]", out), err)
+        if st:
+            _raise(st, err)
+        return out[0] if single else out
 
     def delta(self, mutants, sep=":", offset=0, reference=None, skip_invalid=False, threads=None):
         """score(mutant) - score(reference) for mutant strings ("A42G",
@@ -495,7 +556,12 @@ def fit(aln, kind="potts", preset="evcouplings", lambda_h=None, lambda_j=None, g
         max_iter=0, order="entropy", threads=None):
     """Fit a model to an Alignment with its weights, as `seqloop fit` does
     (same defaults): kind "profile", "potts" (pseudo-likelihood, preset's
-    lambdas) or "ar" (arDCA, order "entropy" or "natural" or a permutation)."""
+    lambdas), "ar" (arDCA, order "entropy" or "natural" or a permutation),
+    "lor" or "gemme" (zero-shot scorers with fixed constants; need a focus).
+    preset "proteingym": gaps missing, evcouplings lambdas, at most 100
+    iterations, and for a profile EVcouplings' independent-model objective;
+    read the alignment with evc_seq_coverage=0.5, evc_col_coverage=0.7 for
+    EVcouplings' filters (docs/potts.md)."""
     if not isinstance(aln, Alignment):
         raise TypeError("fit() needs a seqloop.Alignment (read_alignment)")
     err = ffi.new("sl_error *")
@@ -505,8 +571,13 @@ def fit(aln, kind="potts", preset="evcouplings", lambda_h=None, lambda_j=None, g
         raise UsageError("weights: %d values for %d rows" % (len(aln.weights), aln.N), lib.SL_EUSAGE)
     o = ffi.new("sl_plm_opts *")
     lib.sl_plm_opts_init(o)
+    pgym = preset == "proteingym"
+    if pgym:
+        if kind not in ("potts", "profile"):
+            raise UsageError("preset 'proteingym' is for potts and profile", lib.SL_EUSAGE)
+        gaps_missing, max_iter = True, (max_iter or 100)
     q = len(aln.symbols) - int(bool(gaps_missing))
-    st = lib.sl_plm_preset(preset.encode(), aln.L, q, o, err)
+    st = lib.sl_plm_preset(b"evcouplings" if pgym else preset.encode(), aln.L, q, o, err)
     if st:
         _raise(st, err)
     if lambda_h is not None:
@@ -521,7 +592,16 @@ def fit(aln, kind="potts", preset="evcouplings", lambda_h=None, lambda_j=None, g
         rep = ffi.new("sl_plm_report *")
         st = _interruptible(lambda: lib.sl_potts_fit_plm(msa, w, o, pm, rep, err), free)
     elif kind == "profile":
-        st = _interruptible(lambda: lib.sl_profile_fit(msa, w, o.lambda_h, o.gap_missing, pm, err), free)
+        pf = lib.sl_profile_fit_evc if pgym else lib.sl_profile_fit
+        st = _interruptible(lambda: pf(msa, w, o.lambda_h, o.gap_missing, pm, err), free)
+    elif kind in ("lor", "gemme"):
+        if gaps_missing or lambda_h is not None or lambda_j is not None:
+            raise UsageError("kind %r has fixed constants: no gaps_missing, lambda_h or lambda_j" % kind,
+                             lib.SL_EUSAGE)
+        if kind == "lor":
+            st = _interruptible(lambda: lib.sl_lor_fit(msa, w, 0.01, pm, err), free)
+        else:
+            st = _interruptible(lambda: lib.sl_gemme_fit(msa, w, 0.6, pm, err), free)
     elif kind == "ar":
         ao = ffi.new("sl_ar_opts *")
         lib.sl_ar_opts_init(ao)
@@ -541,7 +621,7 @@ def fit(aln, kind="potts", preset="evcouplings", lambda_h=None, lambda_j=None, g
         rep = ffi.new("sl_ar_report *")
         st = _interruptible(lambda: lib.sl_ar_fit(msa, w, ao, pm, rep, err), free)
     else:
-        raise UsageError("unknown model kind %r (profile, potts or ar; tfm: `seqloop fit --model tfm`)" % kind,
+        raise UsageError("unknown model kind %r (profile, potts, ar, lor or gemme; tfm: fit_tfm)" % kind,
                          lib.SL_EUSAGE)
     if st:
         _raise(st, err)
@@ -555,10 +635,88 @@ def fit(aln, kind="potts", preset="evcouplings", lambda_h=None, lambda_j=None, g
         lh, lj = ao.lambda_h, ao.lambda_J
     else:
         report, lh, lj = None, o.lambda_h, None
-    meta = _meta(aln, kind, preset, lh, lj, gaps_missing, max_iter, report).encode()
+    meta = _meta(aln, kind, preset, lh, lj, gaps_missing, max_iter, report)
+    if kind in ("lor", "gemme"):
+        import json
+        mj = json.loads(meta)
+        for k in ("preset", "lambda_h", "lambda_J"):
+            mj["fit"].pop(k, None)
+        mj["fit"]["constants"] = "r=0.01" if kind == "lor" else "alpha=0.6 r=0.01"
+        meta = json.dumps(mj)
+    meta = meta.encode()
     st = lib.slpy_model_finish(pm[0], msa, meta, err)
     if st:
         _raise(st, err)
+    return m
+
+
+def fit_tfm(data, weights=None, layers=2, width=64, heads=4, context=None, steps=None, batch=None, lr=None,
+            warmup=None, min_lr_frac=None, weight_decay=None, clip=None, seed=0, threads=None, reference=None):
+    """Train the transformer language model (docs/tfm.md) as `seqloop fit
+    --model tfm` does, on every row given (no held-out split: choose the
+    rows), and return it as a Model (write() gives a model file that
+    `seqloop score` and `seqloop sample` read).
+
+    data: an Alignment (its rows over the model columns, gaps removed, with
+    its weights; the focus row, or row 0, is the reference) or a list of
+    strings (unaligned; weights 1 unless `weights`; the first string's
+    residues are the reference, numbered from 1). Rows with non-standard
+    residues (X B Z U O J) are skipped, as the CLI skips them; the count is
+    the returned model's `.skipped`. Options are the CLI's (None: its default:
+    1000 steps, batch 16, lr 1e-3, warm-up steps/20, min-lr-frac 0.1,
+    weight decay 0.1, clip 1; context: longest row + 2, at most 512). The
+    same seed gives the same model for any thread count. Ctrl-C stops it
+    at the next step (KeyboardInterrupt)."""
+    import json
+    if isinstance(data, Alignment):
+        seqs = decode(data.codes, data.alphabet)
+        w = np.ascontiguousarray(data.weights if weights is None else weights, np.float64)
+        row = data.focus if data.focus >= 0 else 0
+        ref = seqs[row]
+        ref_pos = np.ascontiguousarray(data.pos if data.focus >= 0 else np.arange(1, data.L + 1), np.int64)
+        ref_name = data.names[data.focus] if data.focus >= 0 else None
+        src = {"input": data.path, "input_sha256": data.sha256}
+    else:
+        seqs = [data] if isinstance(data, str) else list(data)
+        w = None if weights is None else np.ascontiguousarray(weights, np.float64)
+        ref = "".join(c for c in seqs[0] if c not in "-.").upper() if seqs else ""
+        ref_pos, ref_name, src = None, None, {}
+    if reference is not None:
+        ref, ref_pos = "".join(c for c in reference if c not in "-.").upper(), None
+    if w is not None and len(w) != len(seqs):
+        raise UsageError("weights: %d values for %d sequences" % (len(w), len(seqs)), lib.SL_EUSAGE)
+    cfg = ffi.new("sl_tfm_config *", {"n_layer": int(layers), "d_model": int(width), "n_head": int(heads),
+                                      "n_ctx": int(context or 0), "vocab": lib.SL_TFM_VOCAB})
+    o = ffi.new("sl_tfm_train_opts *")
+    lib.sl_tfm_train_opts_init(o)
+    for name, v in (("steps", steps), ("batch", batch), ("lr", lr), ("warmup", warmup), ("min_lr_frac", min_lr_frac),
+                    ("weight_decay", weight_decay), ("clip", clip)):
+        if v is not None:
+            setattr(o, name, v)
+    o.seed, o.threads, o.eval_every = int(seed), _threads(threads), 0
+    o.progress = lib._py_tfm_progress
+    options = {"layers": int(layers), "width": int(width), "heads": int(heads), "context": int(context or 0),
+               "steps": int(o.steps), "batch": int(o.batch), "lr": float(o.lr), "warmup": int(o.warmup),
+               "min_lr_frac": float(o.min_lr_frac), "weight_decay": float(o.weight_decay), "clip": float(o.clip),
+               "seed": int(seed), "rows": len(seqs), "weighted": w is not None}
+    meta = json.dumps({"fit": {"model": "tfm", "options": options},
+                       "provenance": {"program": "seqloop", "version": version(), "command": "fit", "api": "python",
+                                      **src}}).encode()
+    keep = [ffi.new("char[]", x.encode()) for x in seqs]
+    arr = ffi.new("char *[]", keep)
+    wp = ffi.NULL if w is None else ffi.from_buffer("double[]", w)
+    pp = ffi.NULL if ref_pos is None else ffi.from_buffer("int64_t[]", ref_pos)
+    pm = ffi.new("sl_model **")
+    nskip = ffi.new("int64_t *")
+    err = ffi.new("sl_error *")
+    free = lambda st: lib.sl_model_destroy(pm[0]) if st == 0 else None  # noqa: E731
+    st = _interruptible(lambda: lib.slpy_tfm_fit(arr, wp, len(seqs), ref.encode(), pp,
+                                                 ref_name.encode() if ref_name else ffi.NULL, cfg, o, meta, pm,
+                                                 nskip, err), free)
+    if st:
+        _raise(st, err)
+    m = Model(pm[0])
+    m.skipped = int(nskip[0])
     return m
 
 

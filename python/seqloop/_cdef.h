@@ -15,7 +15,7 @@ int sl_alphabet_parse(const char *s);
 
 typedef struct sl_ingest_report { int64_t n_records; int64_t n_kept; int64_t cols_in; int64_t cols_kept; ...; } sl_ingest_report;
 typedef struct sl_msa_opts { int format; int alphabet; const char *focus; int focus_first; double max_gap_frac;
-  double min_coverage; int nonstd; int allow_dup_names; } sl_msa_opts;
+  double min_coverage; int nonstd; int allow_dup_names; double evc_min_seq_cov; double evc_min_col_cov; } sl_msa_opts;
 typedef struct sl_msa { int64_t N, L; const sl_alphabet *abc; uint8_t *x; char **name; int64_t focus;
   int64_t focus_start; int64_t *pos; char *path; char sha256[...]; sl_ingest_report rep; ...; } sl_msa;
 void sl_msa_opts_init(sl_msa_opts *o);
@@ -131,3 +131,29 @@ int sl_model_write_plmc_msa(const char *path, const sl_model *m, const sl_msa *m
                             double lambda_h, double lambda_J, int max_iter, sl_error *err);
 int sl_weights_write(const char *path, const sl_msa *msa, const double *w, int plmc_format, const char *provenance,
                      sl_error *err);
+
+/* the transformer (tfm.h; training and log P of unaligned sequences, _glue.c) */
+typedef struct sl_tfm_config { int n_layer; int d_model; int n_head; int n_ctx; int vocab; } sl_tfm_config;
+#define SL_TFM_VOCAB ...
+typedef struct sl_tfm_train_opts { int64_t steps; int batch; double lr; double min_lr_frac; int64_t warmup;
+  double beta1, beta2; double eps; double weight_decay; double clip; uint64_t seed; int64_t eval_every;
+  int64_t ckpt_every; int threads;
+  int (*progress)(void *, int64_t, double, double, int64_t, double, double, int); void *progress_ctx; ...; } sl_tfm_train_opts;
+void sl_tfm_train_opts_init(sl_tfm_train_opts *o);
+int slpy_tfm_fit(const char *const *seqs, const double *w, int64_t n, const char *ref, const int64_t *ref_pos,
+                 const char *ref_name, const sl_tfm_config *cfg0, const sl_tfm_train_opts *o, const char *meta,
+                 sl_model **ret, int64_t *ret_skipped, sl_error *err);
+int slpy_tfm_logp(sl_model *m, const char *const *seqs, int64_t n, int threads, double *ret, sl_error *err);
+extern "Python" int _py_tfm_progress(void *ctx, int64_t step, double lr, double loss, int64_t ntok, double seconds,
+                                     double eval_nll, int is_eval);
+
+/* zero-shot kinds and RSA weighting (zeroshot.h, sasa.h) */
+int sl_lor_fit(const sl_msa *msa, const double *w, double reg, sl_model **ret_m, sl_error *err);
+int sl_gemme_fit(const sl_msa *msa, const double *w, double alpha, sl_model **ret_m, sl_error *err);
+int sl_profile_fit_evc(const sl_msa *msa, const double *w, double lambda_h, int gap_missing, sl_model **ret_m,
+                       sl_error *err);
+int sl_model_scale_columns(sl_model *m, const double *f, sl_error *err);
+typedef struct sl_rsa_map { int64_t n_res; int64_t aligned; int64_t mapped; double identity; } sl_rsa_map;
+int sl_rsa_model_factors(const sl_model *m, const char *path, const char *chain, int n_points, double min_identity,
+                         double *fac, sl_rsa_map *rep, sl_error *err);
+int slpy_model_set_meta(sl_model *m, const char *meta, sl_error *err);

@@ -166,3 +166,108 @@ int slpy_model_finish(sl_model *m, const sl_msa *msa, const char *meta, sl_error
   if ((msa->focus >= 0 && !m->focus_name) || (meta && !m->meta)) return sl_fail(err, SL_ENOMEM, "out of memory");
   return SL_OK;
 }
+
+/* ---- the transformer (tfm) ------------------------------------------------
+ * What `seqloop fit --model tfm` does after reading and splitting its rows
+ * (cli/cmd_fit_tfm.c), for rows given by Python: every row used for
+ * training (no held-out split here: the caller chooses the rows), rows the
+ * tokenizer refuses skipped and counted, as the CLI does. */
+int slpy_tfm_fit(const char *const *seqs, const double *w, int64_t n, const char *ref, const int64_t *ref_pos,
+                 const char *ref_name, const sl_tfm_config *cfg0, const sl_tfm_train_opts *o, const char *meta,
+                 sl_model **ret, int64_t *ret_skipped, sl_error *err) {
+  *ret = NULL;
+  *ret_skipped = 0;
+  sl_tfm_config cfg = *cfg0;
+  int **tok = calloc((size_t)(n ? n : 1), sizeof *tok);
+  int *len = calloc((size_t)(n ? n : 1), sizeof *len);
+  double *tw = calloc((size_t)(n ? n : 1), sizeof *tw);
+  sl_model *m = NULL;
+  sl_tfm_state *st = NULL;
+  int status = SL_OK;
+  int64_t nt = 0, maxlen = 0;
+  if (!tok || !len || !tw) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  for (int64_t k = 0; k < n; k++) {
+    sl_error e2;
+    if (!(tok[nt] = malloc((strlen(seqs[k]) + 1) * sizeof **tok))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+    if (sl_tfm_tokenize(seqs[k], tok[nt], &len[nt], &e2) || len[nt] == 0) {
+      free(tok[nt]);
+      tok[nt] = NULL;
+      (*ret_skipped)++;
+      continue;
+    }
+    tw[nt] = w ? w[k] : 1.0;
+    if (len[nt] > maxlen) maxlen = len[nt];
+    nt++;
+  }
+  if (nt == 0) { status = sl_fail(err, SL_EINPUT, "no sequence to train on (%lld skipped for non-standard residues)", (long long)*ret_skipped); goto DONE; }
+  if (cfg.n_ctx == 0) cfg.n_ctx = (int)(maxlen + 2 < 512 ? maxlen + 2 : 512);
+  const sl_alphabet *abc = sl_alphabet_get(SL_ABC_PROTEIN);
+  const int64_t L = (int64_t)strlen(ref);
+  if (!(m = sl_model_create("tfm", L > 0 ? L : 1, abc, 1))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  if ((status = sl_tfm_create(&cfg, &m->tfm, err))) goto DONE;
+  sl_tfm_init_random(m->tfm, o->seed);
+  for (int64_t i = 0; i < L; i++) {
+    m->focus[i] = abc->code[(unsigned char)ref[i]];
+    m->pos[i] = ref_pos ? ref_pos[i] : i + 1;
+  }
+  if ((ref_name && !(m->focus_name = sl_strdup(ref_name))) || (meta && !(m->meta = sl_strdup(meta)))) {
+    status = sl_fail(err, SL_ENOMEM, "out of memory");
+    goto DONE;
+  }
+  if ((status = sl_tfm_state_create(m->tfm, o->seed, &st, err))) goto DONE;
+  double ne = 0;
+  for (int64_t k = 0; k < nt; k++) ne += tw[k];
+  m->n_train = nt;
+  m->neff = ne;
+  sl_tfm_data d = {nt, (const int *const *)tok, len, tw};
+  double ev = -1;
+  status = sl_tfm_train(st, &d, NULL, o, &ev, err);
+  if (status && !err->msg[0]) sl_fail(err, SL_EUSAGE, "training stopped (interrupted)");
+DONE:
+  sl_tfm_state_destroy(st);
+  if (tok)
+    for (int64_t k = 0; k < n; k++) free(tok[k]);
+  free(tok); free(len); free(tw);
+  if (status) sl_model_destroy(m);
+  else *ret = m;
+  return status;
+}
+
+/* log P (nats, end token included) of unaligned sequences under a tfm model,
+ * as `seqloop score --perplexity` prints it (logp_nats). */
+int slpy_tfm_logp(sl_model *m, const char *const *seqs, int64_t n, int threads, double *ret, sl_error *err) {
+  if (!m->tfm) return sl_fail(err, SL_EUSAGE, "a %s model is not a transformer: score aligned sequences "
+                              "with score() or logp()", sl_model_name(m));
+  if (n > INT32_MAX) return sl_fail(err, SL_EUSAGE, "too many sequences in one call");
+  int **tok = calloc((size_t)(n ? n : 1), sizeof *tok);
+  int *len = calloc((size_t)(n ? n : 1), sizeof *len);
+  int status = SL_OK;
+  if (!tok || !len) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  for (int64_t k = 0; k < n && !status; k++) {
+    sl_error e2;
+    if (!(tok[k] = malloc((strlen(seqs[k]) + 1) * sizeof **tok))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); break; }
+    if (sl_tfm_tokenize(seqs[k], tok[k], &len[k], &e2))
+      status = sl_fail(err, SL_EINPUT, "sequence %lld: %s", (long long)k, e2.msg);
+    else if (len[k] + 1 > m->tfm->cfg.n_ctx)
+      status = sl_fail(err, SL_EINPUT, "sequence %lld has %d residues; the model's context holds %d",
+                       (long long)k, len[k], m->tfm->cfg.n_ctx - 1);
+  }
+  if (status) goto DONE;
+  int saved = m->tfm->threads;
+  m->tfm->threads = threads > 0 ? threads : 1;
+  status = sl_tfm_logp_batch(m->tfm, (const int *const *)tok, len, (int)n, ret, err);
+  m->tfm->threads = saved;
+DONE:
+  if (tok)
+    for (int64_t k = 0; k < n; k++) free(tok[k]);
+  free(tok); free(len);
+  return status;
+}
+
+int slpy_model_set_meta(sl_model *m, const char *meta, sl_error *err) {
+  char *s = sl_strdup(meta);
+  if (!s) return sl_fail(err, SL_ENOMEM, "out of memory");
+  free(m->meta);
+  m->meta = s;
+  return SL_OK;
+}

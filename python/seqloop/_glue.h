@@ -24,3 +24,14 @@ void slpy_free(void *p);
 /* What `seqloop fit` sets after a fit: the focus row (or row 0), its residue
  * numbers (1..L without a focus), the focus name, and meta (JSON, copied). */
 int slpy_model_finish(sl_model *m, const sl_msa *msa, const char *meta, sl_error *err);
+/* The transformer: train on Python's rows (weights w, NULL = 1 each) with
+ * the CLI's steps (sl_tfm_init_random, sl_tfm_state_create, sl_tfm_train,
+ * seeded by o->seed); ref (letters, '-' allowed) is the model's focus,
+ * numbered ref_pos (NULL: 1..). cfg0->n_ctx 0: longest row + 2, at most 512. */
+int slpy_tfm_fit(const char *const *seqs, const double *w, int64_t n, const char *ref, const int64_t *ref_pos,
+                 const char *ref_name, const sl_tfm_config *cfg0, const sl_tfm_train_opts *o, const char *meta,
+                 sl_model **ret, int64_t *ret_skipped, sl_error *err);
+/* log P of unaligned sequences (gaps ignored) under a tfm model. */
+int slpy_tfm_logp(sl_model *m, const char *const *seqs, int64_t n, int threads, double *ret, sl_error *err);
+/* Replace a model's meta (JSON, copied). */
+int slpy_model_set_meta(sl_model *m, const char *meta, sl_error *err);

@@ -63,7 +63,7 @@ int sl_kernel_supported(int kernel) {
 /* ---- plain twin -------------------------------------------------------- */
 
 static void rows_plain(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
-                       const int32_t *mm, int64_t i, int32_t *cnt) {
+                       const int32_t *mm, const int32_t *w, int64_t i, int32_t *cnt) {
   const uint8_t *a = x + i * L;
   for (int64_t j = i + 1; j < N; j++) {
     const uint8_t *b = x + j * L;
@@ -72,8 +72,8 @@ static void rows_plain(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
       for (int64_t k = 0; k < L; k++) m += a[k] == b[k];
     else
       for (int64_t k = 0; k < L; k++) m += (a[k] == b[k]) & (a[k] != 0);
-    cnt[i] += m >= mm[i];
-    cnt[j] += m >= mm[j];
+    cnt[i] += (m >= mm[i]) * w[j];
+    cnt[j] += (m >= mm[j]) * w[i];
   }
 }
 
@@ -92,25 +92,25 @@ static int32_t pair_plain(const uint8_t *a, const uint8_t *b, int64_t Lp, int ga
 }
 
 static void block_inner(const uint8_t *x, int64_t N, int64_t Lp, int gaps_match,
-                        const int32_t *mm, int64_t i0, int32_t *cnt) {
+                        const int32_t *mm, const int32_t *w, int64_t i0, int32_t *cnt) {
   int64_t i1 = i0 + BLK < N ? i0 + BLK : N;
   for (int64_t i = i0; i < i1; i++)
     for (int64_t j = i + 1; j < i1; j++) {
       int32_t m = pair_plain(x + i * Lp, x + j * Lp, Lp, gaps_match);
-      cnt[i] += m >= mm[i];
-      cnt[j] += m >= mm[j];
+      cnt[i] += (m >= mm[i]) * w[j];
+      cnt[j] += (m >= mm[j]) * w[i];
     }
 }
 
 __attribute__((target("avx2,popcnt")))
 static void block_avx2(const uint8_t *x, int64_t N, int64_t Lp, int gaps_match,
-                       const int32_t *mm, int64_t i0, int32_t *cnt) {
-  block_inner(x, N, Lp, gaps_match, mm, i0, cnt);
+                       const int32_t *mm, const int32_t *w, int64_t i0, int32_t *cnt) {
+  block_inner(x, N, Lp, gaps_match, mm, w, i0, cnt);
   if (i0 + BLK >= N) return;
   const __m256i zero = _mm256_setzero_si256();
   const uint8_t *a = x + i0 * Lp;
-  int32_t ci[BLK] = {0}, mi[BLK];
-  for (int r = 0; r < BLK; r++) mi[r] = mm[i0 + r];
+  int32_t ci[BLK] = {0}, mi[BLK], wi[BLK];
+  for (int r = 0; r < BLK; r++) { mi[r] = mm[i0 + r]; wi[r] = w[i0 + r]; }
   for (int64_t j = i0 + BLK; j < N; j++) {
     const uint8_t *b = x + j * Lp;
     int32_t m[BLK] = {0};
@@ -123,10 +123,10 @@ static void block_avx2(const uint8_t *x, int64_t N, int64_t Lp, int gaps_match,
         m[r] += __builtin_popcount(eq);
       }
     }
-    int32_t mj = mm[j], cj = 0;
+    int32_t mj = mm[j], wj = w[j], cj = 0;
     for (int r = 0; r < BLK; r++) {
-      ci[r] += m[r] >= mi[r];
-      cj += m[r] >= mj;
+      ci[r] += (m[r] >= mi[r]) * wj;
+      cj += (m[r] >= mj) * wi[r];
     }
     cnt[j] += cj;
   }
@@ -135,12 +135,13 @@ static void block_avx2(const uint8_t *x, int64_t N, int64_t Lp, int gaps_match,
 
 __attribute__((target("avx512f,avx512bw,popcnt")))
 static void block_avx512(const uint8_t *x, int64_t N, int64_t Lp, int gaps_match,
-                         const int32_t *mm, int64_t i0, int32_t *cnt) {
-  block_inner(x, N, Lp, gaps_match, mm, i0, cnt);
+                         const int32_t *mm, const int32_t *w, int64_t i0, int32_t *cnt) {
+  block_inner(x, N, Lp, gaps_match, mm, w, i0, cnt);
   if (i0 + BLK >= N) return;
   const uint8_t *a = x + i0 * Lp;
   int32_t ci[BLK] = {0}, mi[BLK];
   for (int r = 0; r < BLK; r++) mi[r] = mm[i0 + r];
+  const int32_t w0 = w[i0], w1 = w[i0 + 1], w2 = w[i0 + 2], w3 = w[i0 + 3];
   if (Lp == 64) { /* short families (Pfam domains): the block lives in 4 registers */
     /* Written out for the 4 rows: with arrays indexed by a loop variable the
      * compiler kept the counts on the stack, and every pair then waited on a
@@ -160,9 +161,9 @@ static void block_avx512(const uint8_t *x, int64_t N, int64_t Lp, int gaps_match
       const int32_t n1 = (int32_t)__builtin_popcountll(_mm512_mask_cmpeq_epi8_mask(z1, v1, vb));
       const int32_t n2 = (int32_t)__builtin_popcountll(_mm512_mask_cmpeq_epi8_mask(z2, v2, vb));
       const int32_t n3 = (int32_t)__builtin_popcountll(_mm512_mask_cmpeq_epi8_mask(z3, v3, vb));
-      const int32_t mj = mm[j];
-      c0 += n0 >= m0; c1 += n1 >= m1; c2 += n2 >= m2; c3 += n3 >= m3;
-      cnt[j] += (n0 >= mj) + (n1 >= mj) + (n2 >= mj) + (n3 >= mj);
+      const int32_t mj = mm[j], wj = w[j];
+      c0 += (n0 >= m0) * wj; c1 += (n1 >= m1) * wj; c2 += (n2 >= m2) * wj; c3 += (n3 >= m3) * wj;
+      cnt[j] += (n0 >= mj) * w0 + (n1 >= mj) * w1 + (n2 >= mj) * w2 + (n3 >= mj) * w3;
     }
     ci[0] += c0; ci[1] += c1; ci[2] += c2; ci[3] += c3;
   } else {
@@ -181,9 +182,9 @@ static void block_avx512(const uint8_t *x, int64_t N, int64_t Lp, int gaps_match
         n2 += (int32_t)__builtin_popcountll(_mm512_mask_cmpeq_epi8_mask(gaps_match ? all : _mm512_test_epi8_mask(v2, v2), v2, vb));
         n3 += (int32_t)__builtin_popcountll(_mm512_mask_cmpeq_epi8_mask(gaps_match ? all : _mm512_test_epi8_mask(v3, v3), v3, vb));
       }
-      const int32_t mj = mm[j];
-      ci[0] += n0 >= mi[0]; ci[1] += n1 >= mi[1]; ci[2] += n2 >= mi[2]; ci[3] += n3 >= mi[3];
-      cnt[j] += (n0 >= mj) + (n1 >= mj) + (n2 >= mj) + (n3 >= mj);
+      const int32_t mj = mm[j], wj = w[j];
+      ci[0] += (n0 >= mi[0]) * wj; ci[1] += (n1 >= mi[1]) * wj; ci[2] += (n2 >= mi[2]) * wj; ci[3] += (n3 >= mi[3]) * wj;
+      cnt[j] += (n0 >= mj) * w0 + (n1 >= mj) * w1 + (n2 >= mj) * w2 + (n3 >= mj) * w3;
     }
   }
   for (int r = 0; r < BLK; r++) cnt[i0 + r] += ci[r];
@@ -194,6 +195,13 @@ static void block_avx512(const uint8_t *x, int64_t N, int64_t Lp, int gaps_match
 int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
                         const int32_t *min_match, int threads, int kernel,
                         sl_progress *progress, int64_t *ret_count, sl_error *err) {
+  return sl_neighbours_count_mult(x, N, L, gaps_match, min_match, NULL, threads, kernel, progress,
+                                  ret_count, err);
+}
+
+int sl_neighbours_count_mult(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
+                             const int32_t *min_match, const int32_t *mult, int threads, int kernel,
+                             sl_progress *progress, int64_t *ret_count, sl_error *err) {
   kernel = sl_kernel_resolve(kernel);
   if (!sl_kernel_supported(kernel))
     return sl_fail(err, SL_EUSAGE, "the %s identity kernel is not supported by this CPU",
@@ -201,9 +209,13 @@ int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
   if (threads < 1) threads = 1;
   const uint8_t *rows = x;
   uint8_t *padded = NULL;
-  int32_t *mm = NULL, *counts = NULL;
+  int32_t *mm = NULL, *counts = NULL, *ones = NULL;
   int64_t Lp = L;
   int status = SL_OK;
+  /* BLK spare entries: a block at the end reads whole blocks of weights */
+  int32_t *w = ones = malloc((size_t)(N + BLK) * sizeof *ones);
+  if (!ones) return sl_fail(err, SL_ENOMEM, "out of memory for identity kernel");
+  for (int64_t n = 0; n < N + BLK; n++) ones[n] = n < N && mult ? mult[n] : 1;
   if (kernel != SL_KERN_PLAIN) {
     Lp = (L + 63) / 64 * 64;
     /* BLK - 1 spare rows so a block at the end can load whole rows. */
@@ -237,14 +249,14 @@ int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
     if (kernel == SL_KERN_PLAIN) {
 #pragma omp for schedule(dynamic, 16)
       for (int64_t i = 0; i < N; i++) {
-        rows_plain(rows, N, L, gaps_match, mm, i, cnt);
+        rows_plain(rows, N, L, gaps_match, mm, w, i, cnt);
         sl_progress_add(progress, N - 1 - i);
       }
     } else {
 #pragma omp for schedule(dynamic, 4)
       for (int64_t i0 = 0; i0 < N; i0 += BLK) {
-        if (kernel == SL_KERN_AVX512) block_avx512(rows, N, Lp, gaps_match, mm, i0, cnt);
-        else block_avx2(rows, N, Lp, gaps_match, mm, i0, cnt);
+        if (kernel == SL_KERN_AVX512) block_avx512(rows, N, Lp, gaps_match, mm, w, i0, cnt);
+        else block_avx2(rows, N, Lp, gaps_match, mm, w, i0, cnt);
         for (int64_t i = i0; i < i0 + BLK && i < N; i++) sl_progress_add(progress, N - 1 - i);
       }
     }
@@ -259,5 +271,6 @@ DONE:
   free(padded);
   if (mm != min_match) free(mm);
   free(counts);
+  free(ones);
   return status;
 }

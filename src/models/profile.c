@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "seqloop/potts.h"
+#include "seqloop/zeroshot.h"
 
 #include "seqloop/base.h"
 #include "kinds.h"
@@ -35,8 +36,14 @@ static double col_obj(const double *c, const double *h, int q, double lam, doubl
   return f;
 }
 
-int sl_profile_fit(const sl_msa *msa, const double *w, double lambda_h, int gap_missing,
-                   sl_model **ret_m, sl_error *err) {
+/* evc_scale: EVcouplings' to_independent_model objective, Neff (f_i . h -
+ * logZ) + lambda |h|^2 with f_i the frequencies among the column's
+ * non-missing rows and Neff the whole alignment's: the same optimum as the
+ * count objective with lambda scaled by C_i / Neff (C_i the column's
+ * non-missing weight). Without gaps as missing data C_i = Neff and nothing
+ * changes. An empty column keeps h = 0 (EVcouplings: flat f_i, optimum 0). */
+static int profile_fit(const sl_msa *msa, const double *w, double lambda_h, int gap_missing,
+                       int evc_scale, sl_model **ret_m, sl_error *err) {
   *ret_m = NULL;
   if (!(lambda_h > 0))
     return sl_fail(err, SL_EUSAGE, "the profile model needs lambda_h > 0 (got %g)", lambda_h);
@@ -54,28 +61,33 @@ int sl_profile_fit(const sl_msa *msa, const double *w, double lambda_h, int gap_
     }
     double C = 0.0;
     for (int a = 0; a < q; a++) { C += c[a]; h[a] = 0.0; }
-    double f = col_obj(c, h, q, lambda_h, p);
+    const double lam = evc_scale ? (neff > 0 ? lambda_h * C / neff : 0.0) : lambda_h;
+    if (!(lam > 0)) { /* evc_scale and an empty column */
+      for (int a = 0; a < q; a++) m->h[i * q + a] = 0.0f;
+      continue;
+    }
+    double f = col_obj(c, h, q, lam, p);
     for (int it = 0; it < 100; it++) {
       double gn = 0.0;
       for (int a = 0; a < q; a++) {
-        g[a] = C * p[a] - c[a] + 2.0 * lambda_h * h[a];
+        g[a] = C * p[a] - c[a] + 2.0 * lam * h[a];
         gn += g[a] * g[a];
       }
       if (sqrt(gn) < 1e-10 * (1.0 + C)) break;
       for (int a = 0; a < q; a++)
         for (int b = 0; b < q; b++)
-          A[a * q + b] = C * ((a == b ? p[a] : 0.0) - p[a] * p[b]) + (a == b ? 2.0 * lambda_h : 0.0);
+          A[a * q + b] = C * ((a == b ? p[a] : 0.0) - p[a] * p[b]) + (a == b ? 2.0 * lam : 0.0);
       for (int a = 0; a < q; a++) d[a] = -g[a];
       if (sl_cholesky_solve(A, d, q)) break;
       double t = 1.0, fn = f;
       for (int ls = 0; ls < 50; ls++, t *= 0.5) {
         for (int a = 0; a < q; a++) hn[a] = h[a] + t * d[a];
-        fn = col_obj(c, hn, q, lambda_h, NULL);
+        fn = col_obj(c, hn, q, lam, NULL);
         if (fn <= f) break;
       }
       if (!(fn <= f)) break;
       memcpy(h, hn, (size_t)q * sizeof *h);
-      f = col_obj(c, h, q, lambda_h, p);
+      f = col_obj(c, h, q, lam, p);
     }
     for (int a = 0; a < q; a++) m->h[i * q + a] = (float)h[a];
   }
@@ -85,6 +97,16 @@ int sl_profile_fit(const sl_msa *msa, const double *w, double lambda_h, int gap_
   if (status) { sl_model_destroy(m); return status; }
   *ret_m = m;
   return SL_OK;
+}
+
+int sl_profile_fit(const sl_msa *msa, const double *w, double lambda_h, int gap_missing,
+                   sl_model **ret_m, sl_error *err) {
+  return profile_fit(msa, w, lambda_h, gap_missing, 0, ret_m, err);
+}
+
+int sl_profile_fit_evc(const sl_msa *msa, const double *w, double lambda_h, int gap_missing,
+                       sl_model **ret_m, sl_error *err) {
+  return profile_fit(msa, w, lambda_h, gap_missing, 1, ret_m, err);
 }
 
 /* The profile kind ------------------------------------------------------------

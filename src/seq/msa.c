@@ -122,6 +122,59 @@ static void aligned_row(const sl_seqset *ss, int layout, int64_t k, char *buf) {
 
 /* 3. Build ---------------------------------------------------------------- */
 
+/* EVcouplings' fragment and column-coverage filters (msa.h, step E), in its
+ * order and with its counting: only '-' is a gap here ('.' marks an insert
+ * state and counts as covered), the focus columns are every column where the
+ * focus has a residue (a lowercase one too: EVcouplings keeps them in its
+ * focus alignment and plmc skips them later), and rows are every record not
+ * yet dropped by this filter (rows plmc later drops for nonstandard
+ * characters included). The thresholds are compared as EVcouplings writes
+ * them: a row is kept when 1 - gaps/cols >= min_seq_cov; a column is
+ * excluded when gaps/rows > 1 - min_col_cov. Rows dropped here are counted
+ * in n_lowcov and marked invalid; excluded columns in cols_gappy. */
+static int evc_filters(const sl_seqset *ss, const sl_msa_opts *o, int layout, int64_t C, int64_t fk,
+                       uint8_t *valid, uint8_t *keep, char *row, sl_ingest_report *rep,
+                       sl_error *err) {
+  uint8_t *fcol = malloc((size_t)C), *live = malloc((size_t)ss->n);
+  int64_t *gaps = calloc((size_t)C, sizeof *gaps);
+  if (!fcol || !live || !gaps) {
+    free(fcol); free(live); free(gaps);
+    return sl_fail(err, SL_ENOMEM, "out of memory");
+  }
+  aligned_row(ss, layout, fk, row);
+  int64_t nf = 0;
+  for (int64_t i = 0; i < C; i++) {
+    fcol[i] = row[i] != '-' && row[i] != '.';
+    nf += fcol[i];
+  }
+  int64_t nlive = 0;
+  for (int64_t k = 0; k < ss->n; k++) {
+    aligned_row(ss, layout, k, row);
+    int64_t g = 0;
+    for (int64_t i = 0; i < C; i++) g += fcol[i] && row[i] == '-';
+    live[k] = k == fk || !(o->evc_min_seq_cov > 0.0) ||
+              1.0 - (double)g / (double)nf >= o->evc_min_seq_cov;
+    if (!live[k]) {
+      if (valid[k]) rep->n_lowcov++;
+      valid[k] = 0;
+      continue;
+    }
+    nlive++;
+    for (int64_t i = 0; i < C; i++) gaps[i] += row[i] == '-';
+  }
+  if (o->evc_min_col_cov > 0.0) {
+    const double max_gap = 1.0 - o->evc_min_col_cov;
+    for (int64_t i = 0; i < C; i++)
+      if (keep[i] && (double)gaps[i] / (double)nlive > max_gap) {
+        keep[i] = 0;
+        rep->cols_gappy++;
+      }
+  }
+  free(fcol); free(live); free(gaps);
+  return SL_OK;
+}
+
+
 /* The focus: --focus-first, or by name (exact, or exact before '/', else
  * plmc's first-prefix rule). The first match wins, as in plmc; when the name
  * matches more than one record the report says which were passed over. */
@@ -285,6 +338,15 @@ int sl_msa_build(const sl_seqset *ss, const sl_msa_opts *o, sl_msa **ret_msa, sl
       for (int64_t i = 0; i < C; i++)
         if (!keep[i] && !is_insert_char(ss->seq[k][i])) keep[i] = 1;
     for (int64_t i = 0; i < C; i++) rep->cols_insert += !keep[i];
+  }
+
+  if (o->evc_min_seq_cov > 0.0 || o->evc_min_col_cov > 0.0) {
+    if (fk < 0) {
+      status = sl_fail(err, SL_EUSAGE, "the EVcouplings coverage filters work in focus mode: "
+                       "name the focus sequence (--focus NAME or --focus-first)");
+      goto ERROR;
+    }
+    if ((status = evc_filters(ss, o, layout, C, fk, valid, keep, row, rep, err))) goto ERROR;
   }
 
   /* Encode valid rows on kept columns. */

@@ -6,6 +6,14 @@
  * floating-point comparison (plmc: m >= (1 - theta) * L; EVE: m / Lng > 1 - theta)
  * so boundary cases round the same way; the kernel (src/kern/identity.c)
  * then only compares integers.
+ *
+ * Identical rows are compared once: the kernel runs on the distinct rows,
+ * each counted with its multiplicity, and a row's copies are its neighbours
+ * when a row reaches the threshold against itself (always, except an EVE
+ * row of gaps only). The counts are the same integers as over all rows, so
+ * the weights are the same bytes; deep alignments restricted to the focus
+ * columns repeat many rows (ProteinGym's MYO3: 35,458 distinct of 92,471
+ * rows, 6.8x fewer pairs).
  */
 #include "seqloop/weights.h"
 
@@ -30,6 +38,54 @@ int sl_weights_convention_parse(const char *s) {
 }
 
 const char *sl_weights_convention_name(int c) { return c == SL_WEIGHTS_EVE ? "eve" : "plmc"; }
+
+static int cmp_rows(const void *a, const void *b, void *ctx) {
+  const sl_msa *m = ctx;
+  int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
+  int c = memcmp(sl_msa_row(m, i), sl_msa_row(m, j), (size_t)m->L);
+  return c ? c : (i > j) - (i < j); /* ties by index: the first copy represents */
+}
+
+/* Distinct rows: rep[n] the distinct row of row n, *ret_u of them, their
+ * states in ux (u x L, in order of first appearance) and multiplicities. */
+static int distinct_rows(const sl_msa *m, int64_t *rep, uint8_t **ret_ux, int32_t **ret_mult,
+                         int64_t **ret_first, int64_t *ret_u) {
+  const int64_t N = m->N, L = m->L;
+  int64_t *ord = malloc((size_t)(N ? N : 1) * sizeof *ord), *first = NULL;
+  int32_t *mult = NULL;
+  uint8_t *ux = NULL;
+  if (!ord) return -1;
+  for (int64_t n = 0; n < N; n++) ord[n] = n;
+  qsort_r(ord, (size_t)N, sizeof *ord, cmp_rows, (void *)m);
+  /* label each row with its class's first index, then number classes by first appearance */
+  for (int64_t k = 0; k < N; k++)
+    rep[ord[k]] = k > 0 && memcmp(sl_msa_row(m, ord[k]), sl_msa_row(m, ord[k - 1]), (size_t)L) == 0
+                      ? rep[ord[k - 1]] : ord[k];
+  int64_t u = 0;
+  for (int64_t n = 0; n < N; n++) u += rep[n] == n;
+  first = malloc((size_t)(u ? u : 1) * sizeof *first);
+  mult = calloc((size_t)(u ? u : 1), sizeof *mult);
+  ux = malloc((size_t)(u && L ? u * L : 1));
+  if (!first || !mult || !ux) { free(ord); free(first); free(mult); free(ux); return -1; }
+  int64_t *idx = ord; /* reused: class index of each first row */
+  for (int64_t n = 0, k = 0; n < N; n++)
+    if (rep[n] == n) {
+      idx[n] = k;
+      first[k] = n;
+      memcpy(ux + k * L, sl_msa_row(m, n), (size_t)L);
+      k++;
+    }
+  for (int64_t n = 0; n < N; n++) {
+    rep[n] = idx[rep[n]];
+    mult[rep[n]]++;
+  }
+  free(ord);
+  *ret_ux = ux;
+  *ret_mult = mult;
+  *ret_first = first;
+  *ret_u = u;
+  return 0;
+}
 
 int sl_weights_compute(const sl_msa *msa, const sl_weights_opts *o, double *ret_w,
                        double *ret_neff, sl_error *err) {
@@ -62,9 +118,30 @@ int sl_weights_compute(const sl_msa *msa, const sl_weights_opts *o, double *ret_
       mm[n] = m <= lng[n] ? (int32_t)m : INT32_MAX;
     }
   }
-  status = sl_neighbours_count(msa->x, N, L, o->convention == SL_WEIGHTS_PLMC, mm, o->threads,
-                               o->kernel, o->progress, cnt, err);
-  if (status) goto DONE;
+  {
+    const int gm = o->convention == SL_WEIGHTS_PLMC;
+    int64_t *rep = malloc((size_t)(N ? N : 1) * sizeof *rep), *first = NULL, U = 0;
+    uint8_t *ux = NULL;
+    int32_t *mult = NULL, *umm = NULL;
+    int64_t *ucnt = NULL;
+    if (!rep || distinct_rows(msa, rep, &ux, &mult, &first, &U)) {
+      free(rep);
+      status = sl_fail(err, SL_ENOMEM, "out of memory for weights");
+      goto DONE;
+    }
+    umm = malloc((size_t)(U ? U : 1) * sizeof *umm);
+    ucnt = malloc((size_t)(U ? U : 1) * sizeof *ucnt);
+    if (!umm || !ucnt) status = sl_fail(err, SL_ENOMEM, "out of memory for weights");
+    for (int64_t k = 0; !status && k < U; k++) umm[k] = mm[first[k]];
+    if (!status)
+      status = sl_neighbours_count_mult(ux, U, L, gm, umm, mult, o->threads, o->kernel, o->progress, ucnt, err);
+    for (int64_t n = 0; !status && n < N; n++) {
+      const int64_t k = rep[n], self = gm ? L : lng[first[k]];
+      cnt[n] = ucnt[k] + (self >= umm[k] ? mult[k] - 1 : 0);
+    }
+    free(rep); free(first); free(ux); free(mult); free(umm); free(ucnt);
+    if (status) goto DONE;
+  }
   double neff = 0.0;
   for (int64_t n = 0; n < N; n++) {
     if (o->convention == SL_WEIGHTS_EVE && lng[n] == 0) ret_w[n] = 0.0;

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "seqloop/sasa.h"
+#include "seqloop/structure.h"
+#include "seqloop/zeroshot.h"
 
 typedef struct { double x[3], r; int64_t res; } atom;
 
@@ -225,4 +227,42 @@ int sl_rsa_compute(const char *path, const char *chain, int n_points, sl_sasa_re
   *ret = A.r;
   *ret_n = A.nr;
   return SL_OK;
+}
+
+int sl_rsa_model_factors(const sl_model *m, const char *path, const char *chain, int n_points,
+                         double min_identity, double *fac, sl_rsa_map *rep, sl_error *err) {
+  memset(rep, 0, sizeof *rep);
+  sl_sasa_res *res = NULL;
+  int64_t nr = 0;
+  int status = sl_rsa_compute(path, chain, n_points, &res, &nr, err);
+  if (status) return status;
+  char *seq = malloc((size_t)nr + 1), *focus = malloc((size_t)m->L + 1);
+  int64_t *map = malloc((size_t)(m->L ? m->L : 1) * sizeof *map);
+  if (!seq || !focus || !map) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  for (int64_t k = 0; k < nr; k++) seq[k] = res[k].aa;
+  seq[nr] = 0;
+  /* the focus's gaps (none in a focus-mode model) stay unaligned: '-' maps to -1 */
+  for (int64_t i = 0; i < m->L; i++) focus[i] = m->abc->symbols[m->focus[i]];
+  focus[m->L] = 0;
+  if ((status = sl_align_global(focus, seq, map, &rep->identity, err))) goto DONE;
+  rep->n_res = nr;
+  for (int64_t i = 0; i < m->L; i++) {
+    fac[i] = 1.0;
+    if (map[i] < 0) continue;
+    rep->aligned++;
+    if (!isfinite(res[map[i]].rsa)) continue;
+    fac[i] = sl_rsa_factor(res[map[i]].rsa);
+    rep->mapped++;
+  }
+  if (rep->aligned == 0 || rep->identity < min_identity)
+    status = sl_fail(err, SL_EINPUT, "%s chain %s: the chain's %lld residues align to %lld of the "
+                     "model's %lld columns at %.0f%% identity (at least %.0f%% expected): is this "
+                     "the model's protein and chain?", path, chain, (long long)nr,
+                     (long long)rep->aligned, (long long)m->L, 100 * rep->identity, 100 * min_identity);
+DONE:
+  free(res);
+  free(seq);
+  free(focus);
+  free(map);
+  return status;
 }
