@@ -393,6 +393,9 @@ typedef struct sl_design_campaign_opts {
                           * 0: a resumed campaign takes the stored ones */
   int rounds_given;      /* o.rounds was given (else: stored, or 10, or none with a budget) */
   int budget_given;      /* o.budget was given (else: stored) */
+  int trust_ledger_oracle; /* 1: a resume with given == 0 may start the ledger's stored
+                            * external:COMMAND; 0 (default): refused, since a ledger
+                            * received from elsewhere must not run code (issue 18) */
 } sl_design_campaign_opts;
 
 /* Strings are owned by the struct: free() before replacing one. */

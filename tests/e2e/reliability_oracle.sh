@@ -31,6 +31,27 @@ for line in sys.stdin:
     print(json.dumps({"id": req["id"], "values": [float(s.count("A")) for s in req["sequences"]]}), flush=True)
 PY
 
+# ---- item 1: a ledger's stored command does not run by itself ---------------
+CASE="stored external oracle"
+# The oracle records each start in a file: the proof of whether it ran.
+EXTS="external:echo started >> $TMP/starts; exec /usr/bin/python3 $TMP/echo.py"
+run_sl design run -q --ledger "$TMP/t.db" --start ACDEAAKLMN --rounds 1 --batch 2 --seed 4 --oracle "$EXTS"
+check "$CASE: the campaign starts (exit $RC: $(head -c 300 "$TMP/err"))" [ "$RC" = 0 ]
+expect_error 2 "does not run commands by itself.*--trust-ledger-oracle" design run --ledger "$TMP/t.db" --rounds 2
+check "$CASE: resuming with --ledger alone did not start the command" [ "$(wc -l < "$TMP/starts")" = 1 ]
+expect_error 2 "other options.*--batch: the ledger's run used 2, this command line says 3" \
+  design run --ledger "$TMP/t.db" --start ACDEAAKLMN --rounds 2 --batch 3 --seed 4 --oracle "$EXTS"
+check "$CASE: a refused command line did not start the command either (options checked first)" \
+  [ "$(wc -l < "$TMP/starts")" = 1 ]
+run_sl design run -q --ledger "$TMP/t.db" --rounds 2 --trust-ledger-oracle
+check "$CASE: --trust-ledger-oracle resumes from the ledger alone (exit $RC: $(head -c 200 "$TMP/err"))" \
+  eval '[ "$RC" = 0 ] && [ "$(wc -l < "$TMP/starts")" = 2 ]'
+run_sl design run -q --ledger "$TMP/t.db" --start ACDEAAKLMN --rounds 3 --batch 2 --seed 4 --oracle "$EXTS"
+check "$CASE: the command given again resumes (exit $RC: $(head -c 200 "$TMP/err"))" \
+  eval '[ "$RC" = 0 ] && [ "$(wc -l < "$TMP/starts")" = 3 ]'
+check "$CASE: 1 + 3 rounds x 2 measurements" \
+  [ "$("$BIN" ledger export --ledger "$TMP/t.db" --table measurements | tail -n +2 | wc -l)" = 7 ]
+
 # ---- item 2: the oracle's whole process group ends with it --------------------
 for how in timeout garbage exit; do
   CASE="oracle grandchild ($how)"
