@@ -28,6 +28,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -134,6 +135,37 @@ static int kv_int(const char *list, const char *key, long long def, long long lo
   if (e == v || *e || x < lo || x > hi)
     return sl_fail(err, SL_EUSAGE, "oracle parameter %s=%s: expected an integer in %lld..%lld", key, v, lo, hi);
   *ret = x;
+  return SL_OK;
+}
+
+/* A measurement as text: a decimal number (no hex, no inf/nan, nothing
+ * after it) that neither overflows nor underflows strtod and whose magnitude
+ * is at most SL_DESIGN_MAX_VALUE. 0 ok; -1 with why ("is not a number", ...). */
+static int parse_value(const char *v, double *ret, const char **why) {
+  const char *p = v;
+  while (*p == ' ' || *p == '\t') p++;
+  if (*p == '+' || *p == '-') p++;
+  if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) { *why = "is hexadecimal (write a decimal number)"; return -1; }
+  char *end = NULL;
+  errno = 0;
+  double x = strtod(v, &end);
+  int range = errno == ERANGE;
+  if (end == v || *end || !isfinite(x)) { *why = "is not a finite number"; return -1; }
+  if (range && x != 0 && fabs(x) >= DBL_MIN) range = 0; /* glibc sets ERANGE for some exact subnormal cases */
+  if (range) { *why = "underflows or overflows a double (|value| must be 0 or in 1e-300..1e100)"; return -1; }
+  if (x != 0 && fabs(x) < 1e-300) { *why = "is subnormal (|value| must be 0 or in 1e-300..1e100)"; return -1; }
+  if (fabs(x) > SL_DESIGN_MAX_VALUE) { *why = "is larger in magnitude than 1e100, the bound on measurements"; return -1; }
+  *ret = x;
+  return 0;
+}
+
+/* Columns named twice would make "which one is the value" a guess. */
+static int unique_col(const sl_csv *csv, const char *path, const char *name, sl_error *err) {
+  int k = sl_csv_col(csv, name);
+  for (int j = k + 1; k >= 0 && j < csv->ncols; j++)
+    if (strcmp(csv->header[j], name) == 0)
+      return sl_fail(err, SL_EINPUT, "%s: the header names column '%s' twice (columns %d and %d)", path, name, k + 1,
+                     j + 1);
   return SL_OK;
 }
 
@@ -245,6 +277,7 @@ static int table_create(const char *args, sl_oracle **ret_o, sl_error *err) {
                      path, sc < 0 ? seqcol : valcol);
     goto ERROR;
   }
+  if ((status = unique_col(csv, path, seqcol, err)) || (status = unique_col(csv, path, valcol, err))) goto ERROR;
   if (csv->nrows == 0) { status = sl_fail(err, SL_EINPUT, "%s: no rows", path); goto ERROR; }
   t->key = calloc((size_t)csv->nrows, sizeof *t->key);
   t->value = malloc((size_t)csv->nrows * sizeof *t->value);
@@ -265,11 +298,11 @@ static int table_create(const char *args, sl_oracle **ret_o, sl_error *err) {
       status = sl_fail(err, SL_EINPUT, "%s line %lld: %s", path, (long long)csv->line[r], e2.msg);
       break;
     }
-    char *end = NULL;
-    double val = strtod(v, &end);
-    if (end == v || *end || !isfinite(val)) {
-      status = sl_fail(err, SL_EINPUT, "%s line %lld: value '%.40s' in column '%s' is not a finite number",
-                       path, (long long)csv->line[r], v, valcol);
+    double val = 0;
+    const char *why = NULL;
+    if (parse_value(v, &val, &why)) {
+      status = sl_fail(err, SL_EINPUT, "%s line %lld: value '%.40s' in column '%s' %s",
+                       path, (long long)csv->line[r], v, valcol, why);
       break;
     }
     if (!(t->key[r] = sl_strdup(s))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); break; }
@@ -792,6 +825,7 @@ int sl_design_results_read(const char *path, const sl_oracle *o, char ***ret_seq
                      path, sc < 0 ? "sequence" : "value");
     goto DONE;
   }
+  if ((status = unique_col(csv, path, "sequence", err)) || (status = unique_col(csv, path, "value", err))) goto DONE;
   if (csv->nrows == 0) { status = sl_fail(err, SL_EINPUT, "%s: no results in the file", path); goto DONE; }
   seqs = calloc((size_t)csv->nrows, sizeof *seqs);
   vals = malloc((size_t)csv->nrows * sizeof *vals);
@@ -803,11 +837,10 @@ int sl_design_results_read(const char *path, const sl_oracle *o, char ***ret_seq
       status = sl_fail(err, SL_EINPUT, "%s line %lld: %s", path, (long long)csv->line[r], e2.msg);
       goto DONE;
     }
-    char *end = NULL;
-    double val = strtod(v, &end);
-    if (end == v || *end || !isfinite(val)) {
-      status = sl_fail(err, SL_EINPUT, "%s line %lld: value '%.40s' is not a finite number", path,
-                       (long long)csv->line[r], v);
+    double val = 0;
+    const char *why = NULL;
+    if (parse_value(v, &val, &why)) {
+      status = sl_fail(err, SL_EINPUT, "%s line %lld: value '%.40s' %s", path, (long long)csv->line[r], v, why);
       goto DONE;
     }
     for (int64_t j = 0; j < r; j++)
@@ -894,8 +927,9 @@ static int callback_measure(sl_oracle *o, const uint8_t *x, int64_t n, double *y
     if ((status = c->fn(c->ctx, (const char *const *)seqs, n, y, err)) && !err->msg[0])
       sl_fail(err, status, "callback oracle '%s' failed", o->name);
     for (int64_t k = 0; k < n && !status; k++)
-      if (isinf(y[k])) status = sl_fail(err, SL_EINPUT, "callback oracle: value %lld of %lld is infinite",
-                                        (long long)k + 1, (long long)n);
+      if (isinf(y[k]) || fabs(y[k]) > SL_DESIGN_MAX_VALUE)
+        status = sl_fail(err, SL_EINPUT, "callback oracle: value %lld of %lld is %s", (long long)k + 1, (long long)n,
+                         isinf(y[k]) ? "infinite" : "larger in magnitude than 1e100, the bound on measurements");
   }
   free(seqs);
   free(text);

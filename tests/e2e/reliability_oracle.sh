@@ -92,12 +92,50 @@ check "$CASE: round 0 was not committed with a wrong value, or the run stopped t
 CASE="answer for another id"
 expect_error 1 "answered id 5 to request 1" design run -q --ledger "$TMP/x2.db" --start ACDE \
   --oracle "external:read l; echo '{\"id\": 5, \"values\": [1]}'; sleep 5"
+CASE="an oracle answering 1e308"
+expect_error 1 "value 1 is not a finite number of magnitude at most 1e\\+100" design run -q --ledger "$TMP/x4.db" \
+  --start ACDE --oracle "external:read l; echo '{\"values\": [1e308]}'; sleep 5"
 CASE="ids echoed"
 run_sl design run -q --ledger "$TMP/x3.db" --start ACDEAAKLMN --rounds 2 --batch 2 --seed 4 \
   --oracle "external:/usr/bin/python3 $TMP/echo.py"
 check "$CASE: a program echoing ids runs (exit $RC: $(head -c 200 "$TMP/err"))" [ "$RC" = 0 ]
 check "$CASE: ids count requests from 1 (the oracle saw 1, 2, 3)" \
   eval '"$BIN" ledger export --ledger "$TMP/x3.db" --table measurements 2>/dev/null | awk -F, "NR>1" | wc -l | grep -qx 5'
+
+# ---- item 4: extreme measurements; item 10: strict results CSVs -------------
+CASE="extreme measurement"
+"$BIN" design propose -q --ledger "$TMP/v.db" --oracle lab --start MKTAYIAKQR --batch 4 --seed 2 -o "$TMP/v0.csv"
+for v in 1e308 -1e101 0x1p3 1e-400 nan; do
+  printf 'sequence,value\nMKTAYIAKQR,%s\n' "$v" > "$TMP/vr.csv"
+  case $v in
+    0x1p3) pat="'0x1p3' is hexadecimal" ;;
+    1e-400) pat="'1e-400' underflows" ;;
+    nan) pat="'nan' is not a finite number" ;;
+    *) pat="'$v' is larger in magnitude than 1e100" ;;
+  esac
+  CASE="results value $v"
+  expect_error 1 "vr.csv line 2: value $pat" design ingest --ledger "$TMP/v.db" "$TMP/vr.csv"
+done
+CASE="two value columns"
+printf 'sequence,value,value\nMKTAYIAKQR,1,2\n' > "$TMP/vr.csv"
+expect_error 1 "names column 'value' twice \\(columns 2 and 3\\)" design ingest --ledger "$TMP/v.db" "$TMP/vr.csv"
+CASE="a ledger holding 1e308 from an older version"
+printf 'sequence,value\nMKTAYIAKQR,1.0\n' > "$TMP/vr.csv"
+"$BIN" design ingest -q --ledger "$TMP/v.db" "$TMP/vr.csv"
+"$BIN" design propose -q --ledger "$TMP/v.db" -o "$TMP/v1.csv"
+tail -n +2 "$TMP/v1.csv" | cut -d, -f2 | awk -v OFS=, 'BEGIN { print "sequence,value" } { print $1, NR }' > "$TMP/v1r.csv"
+"$BIN" design ingest -q --ledger "$TMP/v.db" "$TMP/v1r.csv"
+# What an older seqloop let in: two of round 1's values become +-1e308.
+/usr/bin/python3 -c "
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute('UPDATE measurements SET value = 1e308 WHERE round = 1 AND value = 2')
+c.execute('UPDATE measurements SET value = -1e308 WHERE round = 1 AND value = 3')
+c.commit()" "$TMP/v.db"
+run_sl design propose -q --ledger "$TMP/v.db" -o "$TMP/v2.csv"
+check "$CASE: the campaign still proposes (exit $RC: $(head -c 200 "$TMP/err"))" [ "$RC" = 0 ]
+check "$CASE: 4 sequences with finite predictions" \
+  [ "$(tail -n +2 "$TMP/v2.csv" | awk -F, '$3 != "" && $3 + 0 == $3 && $3 < 1e100 && $3 > -1e100' | wc -l)" = 4 ]
 
 # ---- item 7: a long answer is read whole (the reader is linear: each byte is
 # examined once, asserted structurally in tests/unit/test_reliab.c) ----------
