@@ -137,6 +137,45 @@ check "$CASE: the campaign still proposes (exit $RC: $(head -c 200 "$TMP/err"))"
 check "$CASE: 4 sequences with finite predictions" \
   [ "$(tail -n +2 "$TMP/v2.csv" | awk -F, '$3 != "" && $3 + 0 == $3 && $3 < 1e100 && $3 > -1e100' | wc -l)" = 4 ]
 
+# ---- item 10: two campaigns created at once; a read-only ledger ------------
+CASE="two campaigns created at once"
+EH="ehrlich:v=8,c=2,k=3,L=12,q=3,seed=5"
+bad=0
+for i in 1 2 3 4; do
+  rm -f "$TMP/cc.db"*
+  "$BIN" design run -q --ledger "$TMP/cc.db" --oracle "$EH" --rounds 2 --batch 2 --seed 1 -o /dev/null 2> "$TMP/cc1" &
+  p1=$!
+  "$BIN" design run -q --ledger "$TMP/cc.db" --oracle "$EH" --rounds 2 --batch 2 --seed 1 -o /dev/null 2> "$TMP/cc2"
+  r2=$?; wait $p1; r1=$?
+  n=$("$BIN" ledger export --ledger "$TMP/cc.db" --table measurements | tail -n +2 | wc -l)
+  nr=$("$BIN" ledger export --ledger "$TMP/cc.db" --table runs | tail -n +2 | wc -l)
+  if [ "$r1$r2" != 00 ] || [ "$n" != 5 ] || [ "$nr" != 1 ]; then
+    bad=1; echo "# try $i: exits $r1 $r2, $nr runs, $n measurements: $(cat "$TMP/cc1" "$TMP/cc2" | head -c 300)"
+  fi
+done
+check "$CASE: both exit 0, one run, 5 measurements, in 4 tries (the old code: 'table runs already exists')" [ "$bad" = 0 ]
+
+CASE="export of a read-only ledger"
+RO=$(mktemp -d /tmp/seqloop-ro.XXXXXX)
+chmod 755 "$RO"
+"$BIN" design run -q --ledger "$RO/l.db" --oracle "$EH" --rounds 1 --batch 2 -o /dev/null
+chmod a-w "$RO/l.db" "$RO"
+if [ "$(id -u)" = 0 ]; then
+  # root writes through chmod: run the export as an unprivileged user instead
+  if command -v setpriv > /dev/null; then RUNAS="setpriv --reuid=65534 --regid=65534 --clear-groups"; else RUNAS=none; fi
+else
+  RUNAS=""
+fi
+if [ "$RUNAS" = none ]; then
+  skip "$CASE: running as root without setpriv, so the file cannot be made read-only for the test"
+else
+  $RUNAS "$BIN" ledger export --ledger "$RO/l.db" --table measurements > "$TMP/ro.csv" 2> "$TMP/ro.err"; RC=$?
+  check "$CASE: exit 0 ($RC: $(head -c 200 "$TMP/ro.err"))" [ "$RC" = 0 ]
+  check "$CASE: the 3 measurements exported" [ "$(tail -n +2 "$TMP/ro.csv" | wc -l)" = 3 ]
+  check "$CASE: nothing was created beside the ledger" [ "$(ls -A "$RO")" = l.db ]
+fi
+chmod u+w "$RO"; rm -rf "$RO"
+
 # ---- item 7: a long answer is read whole (the reader is linear: each byte is
 # examined once, asserted structurally in tests/unit/test_reliab.c) ----------
 CASE="long answer"
