@@ -124,7 +124,13 @@ int cmd_ledger(int argc, char **argv) {
   l = NULL;
   if (!status) {
     cli_input(&c, "ledger", path);
-    status = cli_prov_write(&c, prefix[0] ? prefix : c.out, extra, &err);
+    /* A failed sidecar removes what was written (its names are in extra.files). */
+    const char *written[16];
+    int nw = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, files) if (cJSON_IsString(f) && nw < 16) written[nw++] = f->valuestring;
+    if (nw == 0) written[nw++] = c.out; /* --json */
+    status = cli_prov_write_files(&c, prefix[0] ? prefix : c.out, extra, written, nw, &err);
   }
 DONE:
   cJSON_Delete(extra);

@@ -106,7 +106,23 @@ int cmd_split(int argc, char **argv) {
   if ((status = sl_msa_write_fasta(path, m, set, SL_SET_TEST, &err))) goto DONE;
   snprintf(path, plen, "%s.split.json", c.out);
   if ((status = write_report(path, &c, m, &so, &rep, lk, ns, nt, &err))) goto DONE;
-  if ((status = cli_prov_write(&c, c.out, NULL, &err))) goto DONE;
+  {
+    /* A failed sidecar removes the three outputs (cli_prov_write_files; c.out is a prefix, not a file). */
+    static const char *ext[3] = {"train.fa", "test.fa", "split.json"};
+    char *outs = malloc(3 * plen);
+    const char *files[3];
+    for (int k = 0; k < 3 && outs; k++) {
+      snprintf(outs + k * plen, plen, "%s.%s", c.out, ext[k]);
+      files[k] = outs + k * plen;
+    }
+    if (outs) status = cli_prov_write_files(&c, c.out, NULL, files, 3, &err);
+    else {
+      for (int k = 0; k < 3; k++) { snprintf(path, plen, "%s.%s", c.out, ext[k]); remove(path); }
+      status = sl_fail(&err, SL_ENOMEM, "out of memory");
+    }
+    free(outs);
+    if (status) goto DONE;
+  }
   if (!c.quiet) {
     printf("split              %s, identity %g, test fraction %g, seed %llu\n",
            sl_split_method_name(so.method), so.t1, so.test_frac, (unsigned long long)so.seed);
