@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "fuzz_common.h"
-#include "../../src/design/oracle_ext.h"
+#include "design/oracle_ext.h"
 #include "seqloop/design.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
