@@ -102,8 +102,18 @@ void cli_input(cli_common *c, const char *role, const char *path);
  *           Where: --provenance FILE if given; else OUT.prov.json beside
  *           out; nothing when out is NULL or "-" (stdout) and no
  *           --provenance was given.
- * Returns:  SL_OK, SL_EIO. */
+ *           One rule for every command (issue 18): an output is committed
+ *           first and its sidecar last, and when the sidecar cannot be
+ *           written the output is removed (when out is a regular file), so
+ *           a failed command (exit 3) never leaves an output without its
+ *           provenance.
+ * Returns:  SL_OK, SL_EIO, SL_ENOMEM. */
 int cli_prov_write(const cli_common *c, const char *out, const cJSON *extra, sl_error *err);
+/* cli_prov_write for a command with several outputs (split, ledger export):
+ * out names the sidecar (OUT.prov.json) and the outputs listed in files[n]
+ * are removed when the sidecar cannot be written. */
+int cli_prov_write_files(const cli_common *c, const char *out, const cJSON *extra, const char *const *files, int n,
+                         sl_error *err);
 /* cli_prov_write for a command that has already succeeded: 0, or the exit
  * code after printing the error. */
 int cli_prov_exit(const cli_common *c, const char *out);

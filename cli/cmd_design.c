@@ -175,7 +175,7 @@ int cmd_design(int argc, char **argv) {
   sl_design_campaign_opts_init(&c);
   const char *ledger_path = NULL, *oracle = NULL, *start = NULL, *naturals = NULL, *prior = NULL,
              *prior_sites = NULL, *symbols = NULL;
-  int no_pred = 0, optind_;
+  int no_pred = 0, trust_oracle = 0, optind_;
   char oracle_file[4096] = ""; /* the oracle's file, an input of the provenance */
   cli_opt opts[] = {
     /* campaign options first: any of them given means "compare with the stored ones" */
@@ -227,6 +227,8 @@ int cmd_design(int argc, char **argv) {
     CLI_OPT_("budget", 0, CLI_T_INT64, &c.o.budget, 1, 9223372036854775807.0, NULL, "N",
              "stop at N measurements, round 0 included", NULL, 0, "none", NULL),
     CLI_STRING("ledger", 0, &ledger_path, "FILE", "the campaign's ledger (SQLite; created if absent)", "ledger"),
+    CLI_FLAG("trust-ledger-oracle", 0, &trust_oracle, "resume with --ledger alone even when the stored oracle is\n"
+             "an external command (started from the ledger: trust its origin)", NULL),
     CLI_OPTS_OUTPUT(&cc), CLI_OPTS_GENERAL(&cc), CLI_END};
   int rc = cli_common_parse(&cc, &info, opts, &optind_);
   if (rc >= 0) { sl_design_campaign_opts_free(&c); free(cmd); return rc; }
@@ -234,6 +236,7 @@ int cmd_design(int argc, char **argv) {
   c.rounds_given = cli_opt_find(opts, "rounds")->given > 0;
   c.budget_given = cli_opt_find(opts, "budget")->given > 0;
   c.o.use_predictor = !no_pred;
+  c.trust_ledger_oracle = trust_oracle;
   if ((oracle && !(c.oracle = sl_strdup(oracle))) || (start && !(c.start = sl_strdup(start))) ||
       (naturals && !(c.naturals = sl_strdup(naturals))) || (prior && !(c.prior = sl_strdup(prior))) ||
       (prior_sites && !(c.prior_sites = sl_strdup(prior_sites))) || (symbols && !(c.symbols = sl_strdup(symbols)))) {

@@ -82,7 +82,22 @@ int cmd_ledger(int argc, char **argv) {
   FILE *probe = fopen(path, "rb"); /* export never creates a ledger */
   if (!probe) { status = sl_fail(&err, SL_EINPUT, "%s: cannot open the ledger", path); goto DONE; }
   fclose(probe);
-  if ((status = sl_ledger_open(path, &l, &err))) goto DONE;
+  /* Read-only first: export writes nothing to the ledger, so one on
+   * read-only storage can be exported. An older schema needs the migration
+   * (a writable open), as before. */
+  if ((status = sl_ledger_open_readonly(path, &l, &err))) goto DONE;
+  if (sl_ledger_version(l) < SL_LEDGER_SCHEMA) {
+    int old_version = sl_ledger_version(l);
+    sl_ledger_close(l);
+    l = NULL;
+    if ((status = sl_ledger_open(path, &l, &err))) {
+      char msg[sizeof err.msg];
+      snprintf(msg, sizeof msg, "%s", err.msg);
+      status = sl_fail(&err, status, "ledger schema version %d is older than this seqloop's (%d) and must be "
+                       "migrated before export, which needs write access: %s", old_version, SL_LEDGER_SCHEMA, msg);
+      goto DONE;
+    }
+  }
   cJSON_AddNumberToObject(extra, "schema_version", sl_ledger_version(l));
   cJSON_AddBoolToObject(extra, "with_times", times);
   if (c.json) {
@@ -109,7 +124,13 @@ int cmd_ledger(int argc, char **argv) {
   l = NULL;
   if (!status) {
     cli_input(&c, "ledger", path);
-    status = cli_prov_write(&c, prefix[0] ? prefix : c.out, extra, &err);
+    /* A failed sidecar removes what was written (its names are in extra.files). */
+    const char *written[16];
+    int nw = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, files) if (cJSON_IsString(f) && nw < 16) written[nw++] = f->valuestring;
+    if (nw == 0) written[nw++] = c.out; /* --json */
+    status = cli_prov_write_files(&c, prefix[0] ? prefix : c.out, extra, written, nw, &err);
   }
 DONE:
   cJSON_Delete(extra);

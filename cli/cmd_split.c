@@ -81,11 +81,13 @@ int cmd_split(int argc, char **argv) {
   uint8_t *xt = NULL, *xs = NULL;
   sl_leakage *lk = NULL;
   char *path = NULL;
+  size_t plen = 0;
+  int written = 0; /* an output was committed (DONE removes them on failure) */
   sl_split_report rep;
   int status = cli_load(&c, argv[optind], &m, &w, &neff, &err);
   if (status) goto DONE;
   set = malloc((size_t)m->N);
-  size_t plen = strlen(c.out) + 32;
+  plen = strlen(c.out) + 32;
   path = malloc(plen);
   if (!set || !path) { status = sl_fail(&err, SL_ENOMEM, "out of memory"); goto DONE; }
   if ((status = sl_split(m->x, m->N, m->L, m->focus, &so, set, &rep, &err))) goto DONE;
@@ -101,12 +103,29 @@ int cmd_split(int argc, char **argv) {
   if ((status = sl_leakage_compute(xs, a, xt, b, m->L, so.t1, c.w.threads, c.w.kernel, &lk, &err)))
     goto DONE;
   snprintf(path, plen, "%s.train.fa", c.out);
+  written = 1;
   if ((status = sl_msa_write_fasta(path, m, set, SL_SET_TRAIN, &err))) goto DONE;
   snprintf(path, plen, "%s.test.fa", c.out);
   if ((status = sl_msa_write_fasta(path, m, set, SL_SET_TEST, &err))) goto DONE;
   snprintf(path, plen, "%s.split.json", c.out);
   if ((status = write_report(path, &c, m, &so, &rep, lk, ns, nt, &err))) goto DONE;
-  if ((status = cli_prov_write(&c, c.out, NULL, &err))) goto DONE;
+  {
+    /* A failed sidecar removes the three outputs (cli_prov_write_files; c.out is a prefix, not a file). */
+    static const char *ext[3] = {"train.fa", "test.fa", "split.json"};
+    char *outs = malloc(3 * plen);
+    const char *files[3];
+    for (int k = 0; k < 3 && outs; k++) {
+      snprintf(outs + k * plen, plen, "%s.%s", c.out, ext[k]);
+      files[k] = outs + k * plen;
+    }
+    if (outs) status = cli_prov_write_files(&c, c.out, NULL, files, 3, &err);
+    else {
+      for (int k = 0; k < 3; k++) { snprintf(path, plen, "%s.%s", c.out, ext[k]); remove(path); }
+      status = sl_fail(&err, SL_ENOMEM, "out of memory");
+    }
+    free(outs);
+    if (status) goto DONE;
+  }
   if (!c.quiet) {
     printf("split              %s, identity %g, test fraction %g, seed %llu\n",
            sl_split_method_name(so.method), so.t1, so.test_frac, (unsigned long long)so.seed);
@@ -123,6 +142,13 @@ int cmd_split(int argc, char **argv) {
     printf("wrote              %s.train.fa, %s.test.fa, %s.split.json\n", c.out, c.out, c.out);
   }
 DONE:
+  /* A failure after the first output was committed (the report, the
+   * sidecar) leaves none of the three: no partial output (issue 18). */
+  for (int k = 0; status && written && path && k < 3; k++) {
+    static const char *ext[3] = {"train.fa", "test.fa", "split.json"};
+    snprintf(path, plen, "%s.%s", c.out, ext[k]);
+    remove(path);
+  }
   free(path);
   free(set);
   free(xs);

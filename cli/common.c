@@ -144,7 +144,7 @@ static int is_special(const char *path) {
   return lstat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
-int cli_prov_write(const cli_common *c, const char *out, const cJSON *extra, sl_error *err) {
+static int prov_write(const cli_common *c, const char *out, const cJSON *extra, sl_error *err) {
   char *path = NULL;
   if (c->prov) path = sl_strdup(c->prov);
   else if (out && strcmp(out, "-") != 0 && !is_special(out)) {
@@ -158,6 +158,28 @@ int cli_prov_write(const cli_common *c, const char *out, const cJSON *extra, sl_
   int status = p ? cli_write_json(path, p, err) : sl_fail(err, SL_ENOMEM, "out of memory");
   cJSON_Delete(p);
   free(path);
+  return status;
+}
+
+/* A committed output whose sidecar failed is removed: the command exits
+ * with an error, and an error leaves no output (an output without its
+ * provenance looked complete). Only regular files: never /dev/null, a fifo
+ * or what a symbolic link points to. */
+static void remove_output(const char *path) {
+  struct stat st;
+  if (path && strcmp(path, "-") != 0 && lstat(path, &st) == 0 && S_ISREG(st.st_mode)) unlink(path);
+}
+
+int cli_prov_write(const cli_common *c, const char *out, const cJSON *extra, sl_error *err) {
+  int status = prov_write(c, out, extra, err);
+  if (status) remove_output(out);
+  return status;
+}
+
+int cli_prov_write_files(const cli_common *c, const char *out, const cJSON *extra, const char *const *files, int n,
+                         sl_error *err) {
+  int status = prov_write(c, out, extra, err);
+  for (int k = 0; status && k < n; k++) remove_output(files[k]);
   return status;
 }
 

@@ -2,7 +2,10 @@
  * cli/cmd_<name>.c and is glue over the library.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "shard.h"
@@ -53,7 +56,26 @@ static void usage(FILE *fp) {
   fprintf(fp, "\nexit codes: 0 ok, 1 bad input, 2 usage, 3 internal error\n");
 }
 
+/* OpenBLAS starts its worker threads in a constructor, before main, and
+ * each maps a 128 MiB buffer, retrying forever when mmap fails: under an
+ * address-space limit (ulimit -v) every command, --version included, spun
+ * and never exited (issue 18). seqloop never uses those threads (the
+ * transformer's GEMMs run one per OpenMP thread with OpenBLAS at 1 thread),
+ * so under such a limit the program re-executes itself once with
+ * OPENBLAS_NUM_THREADS=1, which starts none. tfm.c checks the room for the
+ * per-call buffers (blas_room). */
+static void blas_threads_guard(char **argv) {
+  const char *t = getenv("OPENBLAS_NUM_THREADS");
+  if (t && strcmp(t, "1") == 0) return;
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return;
+  if (setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0) return;
+  execv("/proc/self/exe", argv);
+  /* exec failed: go on as we are */
+}
+
 int main(int argc, char **argv) {
+  blas_threads_guard(argv);
   if (argc < 2) { usage(stderr); return 2; }
   if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
     usage(stdout);

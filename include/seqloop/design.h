@@ -24,6 +24,10 @@ extern "C" {
 
 #define SL_DESIGN_PROTEIN "ACDEFGHIKLMNPQRSTVWY"
 #define SL_DESIGN_SYMBOLS62 "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+/* The largest magnitude a measurement may have (ingested, or answered by an
+ * oracle): beyond it the predictor's sums of squares overflow (1e308 made
+ * every later prediction infinite). Measured quantities are nowhere near it. */
+#define SL_DESIGN_MAX_VALUE 1e100
 
 /* ---- oracles ----------------------------------------------------------------
  * One interface for every source of measurements. measure() fills y[k] for n
@@ -389,6 +393,9 @@ typedef struct sl_design_campaign_opts {
                           * 0: a resumed campaign takes the stored ones */
   int rounds_given;      /* o.rounds was given (else: stored, or 10, or none with a budget) */
   int budget_given;      /* o.budget was given (else: stored) */
+  int trust_ledger_oracle; /* 1: a resume with given == 0 may start the ledger's stored
+                            * external:COMMAND; 0 (default): refused, since a ledger
+                            * received from elsewhere must not run code (issue 18) */
 } sl_design_campaign_opts;
 
 /* Strings are owned by the struct: free() before replacing one. */

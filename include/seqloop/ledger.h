@@ -51,6 +51,16 @@ const char *sl_ledger_origin_name(int origin);
  */
 SL_MUSTCHECK int sl_ledger_open(const char *path, sl_ledger **ret_l, sl_error *err);
 
+/* sl_ledger_open_readonly()
+ * Purpose:  Open an existing ledger for reading only (export): nothing is
+ *           created, migrated or written, so a ledger on read-only storage
+ *           or owned by someone else can be read. The schema is the file's
+ *           (sl_ledger_version); callers needing the current schema migrate
+ *           with sl_ledger_open. A pending write-ahead log that cannot be
+ *           read there is an error (SL_EIO) naming the -wal file.
+ */
+SL_MUSTCHECK int sl_ledger_open_readonly(const char *path, sl_ledger **ret_l, sl_error *err);
+
 /* sl_ledger_migrate_to()
  * Purpose:  Create or migrate the ledger at path to exactly `version`
  *           (1..SL_LEDGER_SCHEMA) and close it. For tests of the migration

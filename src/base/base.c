@@ -10,7 +10,8 @@
  * same directory (so rename() cannot cross file systems), fsync the data, then
  * rename over the destination. A crash at any point leaves either the old file
  * or the new one, never a mixture; stray temporaries are named
- * ".<name>.tmp.XXXXXX" so that they are easy to recognise.
+ * ".<name>.tmp.XXXXXX" so that they are easy to recognise, and the next write
+ * of <name> removes those no process is writing (remove_stale_temporaries).
  */
 #include "seqloop/base.h"
 
@@ -19,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef _OPENMP
@@ -101,6 +105,41 @@ struct sl_outfile {
   char *tmp;   /* temporary file name; NULL when writing to a device directly */
 };
 
+/* Stale temporaries (issue 18): a process killed while writing (a
+ * checkpoint every N steps is the usual victim) leaves ".NAME.tmp.XXXXXX"
+ * beside NAME. Each writer holds an exclusive flock on its temporary until
+ * the rename, so when the next writer of NAME can take that lock, no process
+ * is writing it (locks die with their process, kill -9 included). The
+ * minute of age closes the window between another writer's mkstemp and its
+ * flock. Only names of exactly this form, for this NAME, are touched. */
+static void remove_stale_temporaries(const char *dir, size_t dirlen, const char *base, const char *mine) {
+  char dpath[4096];
+  if (dirlen >= sizeof dpath) return;
+  if (dirlen) snprintf(dpath, sizeof dpath, "%.*s", (int)dirlen, dir);
+  else snprintf(dpath, sizeof dpath, ".");
+  DIR *d = opendir(dpath);
+  if (!d) return;
+  size_t bl = strlen(base);
+  const char *mine_base = strrchr(mine, '/') ? strrchr(mine, '/') + 1 : mine;
+  struct dirent *e;
+  time_t now = time(NULL);
+  while ((e = readdir(d))) {
+    const char *n = e->d_name;
+    if (n[0] != '.' || strncmp(n + 1, base, bl) != 0 || strncmp(n + 1 + bl, ".tmp.", 5) != 0 ||
+        strlen(n + 1 + bl + 5) != 6 || strcmp(n, mine_base) == 0)
+      continue;
+    char full[4096 + 512];
+    snprintf(full, sizeof full, "%s%s", dirlen ? dpath : "", n);
+    int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= 60 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+      unlink(full);
+    close(fd);
+  }
+  closedir(d);
+}
+
 int sl_outfile_open(const char *path, sl_outfile **ret_of, sl_error *err) {
   sl_outfile *of = calloc(1, sizeof *of);
   *ret_of = NULL;
@@ -146,6 +185,8 @@ int sl_outfile_open(const char *path, sl_outfile **ret_of, sl_error *err) {
     free(of->path); free(of->tmp); free(of);
     return sl_fail(err, SL_EIO, "cannot create output file %s: %s", path, strerror(e));
   }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) { /* not fatal: only the stale-temporary cleanup relies on it */ }
+  remove_stale_temporaries(path, dirlen, base, of->tmp);
   /* mkstemp creates mode 0600; outputs get the usual 0666 minus the umask. */
   mode_t um = umask(0);
   umask(um);

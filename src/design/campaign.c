@@ -354,7 +354,7 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
                             const char *cmdline, sl_design_campaign **ret_c, sl_error *err) {
   sl_design_campaign *c = calloc(1, sizeof *c);
   sl_seqset *nat = NULL;
-  char *opts_json = NULL, *inputs_json = NULL;
+  char *opts_json = NULL, *inputs_json = NULL, *stored_json = NULL;
   cJSON *inputs = NULL;
   int status = SL_OK;
   *ret_c = NULL;
@@ -377,6 +377,10 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
   if (found) {
     sl_design_campaign_opts stored;
     status = sl_design_campaign_opts_from_json(r.options_json, &stored, err);
+    if (!status && !(stored_json = sl_strdup(r.options_json))) {
+      sl_design_campaign_opts_free(&stored);
+      status = sl_fail(err, SL_ENOMEM, "out of memory");
+    }
     sl_ledger_run_free(&r);
     if (status) {
       char msg[sizeof err->msg];
@@ -387,6 +391,17 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
     if (!given->rounds_given && !given->budget_given) limit_rounds = stored.o.rounds;
     if (!given->budget_given) limit_budget = stored.o.budget;
     if (!given->given) { /* no campaign option given: take the stored ones (the test hook stays) */
+      /* A ledger may come from someone else: its stored command runs only
+       * when the user names it again, or says they trust the ledger. */
+      if (stored.oracle && !strncmp(stored.oracle, "external:", 9) && !given->trust_ledger_oracle) {
+        status = sl_fail(err, SL_EUSAGE, "%s: the campaign measures with an external command stored in the ledger "
+                         "('%.300s'), and a ledger does not run commands by itself: resume with the campaign's "
+                         "options on the command line (--oracle 'external:...' and the others, as first given), "
+                         "or add --trust-ledger-oracle if you trust where this ledger came from",
+                         ledger_path, stored.oracle + 9);
+        sl_design_campaign_opts_free(&stored);
+        goto ERROR;
+      }
       int crash = op->o.crash_after;
       sl_design_campaign_opts_free(op);
       *op = stored;
@@ -416,6 +431,22 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
   if (mode == SL_CAMPAIGN_RUN && strcmp(op->oracle, "lab") == 0) {
     status = sl_fail(err, SL_EUSAGE, "the lab oracle runs through 'design propose' and 'design ingest', not 'design run'");
     goto ERROR;
+  }
+  /* Options are checked before any oracle is built: an external oracle is a
+   * program started at creation, which a refused command line must not run.
+   * (Without --start the options cannot be compared yet, the start may be
+   * the oracle's own; an external oracle needs --start, so it is always
+   * checked here; sl_design_setup checks the rest after creation.) */
+  if (stored_json && op->given && op->start) {
+    char *now = sl_design_campaign_opts_json(op), *diff = NULL;
+    if (!now) status = sl_fail(err, SL_ENOMEM, "out of memory");
+    else status = sl_design_campaign_opts_diff(stored_json, now, &diff, err);
+    if (!status && diff)
+      status = sl_fail(err, SL_EUSAGE, "the ledger holds a run with other options (resume with the same options, "
+                       "or with --ledger alone; --rounds and --budget may change): %s", diff);
+    free(now);
+    free(diff);
+    if (status) goto ERROR;
   }
   if ((status = sl_oracle_create(op->oracle, op->oracle_timeout, op->start ? (int64_t)strlen(op->start) : 0,
                                  op->symbols, &c->oracle, err)))
@@ -461,6 +492,7 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
   cJSON_Delete(inputs);
   free(inputs_json);
   free(opts_json);
+  free(stored_json);
   sl_seqset_destroy(nat);
   *ret_c = c;
   return SL_OK;
@@ -468,6 +500,7 @@ ERROR:
   cJSON_Delete(inputs);
   free(inputs_json);
   free(opts_json);
+  free(stored_json);
   sl_seqset_destroy(nat);
   sl_design_campaign_close(c);
   return status;

@@ -51,10 +51,17 @@ static int categorical(sl_rng *r, const double *p, int n) {
   return last; /* rounding: the last allowed state */
 }
 
-/* Every state reaches every other (forwards and backwards from state 0). */
+/* Every state reaches every other (forwards and backwards from state 0):
+ * 1 yes, 0 no, -1 out of memory (which must not read as "not ergodic", a
+ * property of the seed: the fault sweep found that). */
 static int strongly_connected(const double *T, int v) {
   int *seen = calloc((size_t)v, sizeof *seen), *stack = malloc((size_t)v * sizeof *stack);
-  int ok = seen && stack;
+  if (!seen || !stack) {
+    free(seen);
+    free(stack);
+    return -1;
+  }
+  int ok = 1;
   for (int dir = 0; dir < 2 && ok; dir++) {
     memset(seen, 0, (size_t)v * sizeof *seen);
     int top = 0, nseen = 1;
@@ -129,7 +136,12 @@ int sl_ehrlich_create(int v, int c, int k, int L, int q, uint64_t seed, sl_ehrli
     for (int b = 0; b < v; b++) { if (!mask[a * v + b]) e->T[a * v + b] = 0; z += e->T[a * v + b]; }
     for (int b = 0; b < v; b++) e->T[a * v + b] /= z;
   }
-  if (!strongly_connected(e->T, v)) {
+  int connected = strongly_connected(e->T, v);
+  if (connected < 0) {
+    status = sl_fail(err, SL_ENOMEM, "out of memory");
+    goto DONE;
+  }
+  if (!connected) {
     status = sl_fail(err, SL_EINPUT, "ehrlich: seed %llu gives a transition matrix that is not "
                      "ergodic (holo-bench raises here too); try another seed", (unsigned long long)seed);
     goto DONE;

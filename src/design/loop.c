@@ -36,7 +36,11 @@ int sl_design_setup(sl_ledger *l, sl_oracle *o, const sl_design_opts *opts, cons
   int found = 0;
   *ret_run = -1;
   *ret_created = 0;
-  int status = sl_ledger_run_last(l, &r, &found, err);
+  /* Whether a run exists is read under the write lock: two campaigns
+   * started at once on one new ledger would otherwise both create a run. */
+  int status = sl_ledger_begin(l, err);
+  if (status) return status;
+  if ((status = sl_ledger_run_last(l, &r, &found, err)) || found) sl_ledger_rollback(l);
   if (status) return status;
   if (found) {
     /* Compared key by key, so that the message can name each option that
@@ -52,8 +56,8 @@ int sl_design_setup(sl_ledger *l, sl_oracle *o, const sl_design_opts *opts, cons
     return status;
   }
   uint8_t *x = malloc((size_t)o->L + 1);
-  if (!x) return sl_fail(err, SL_ENOMEM, "out of memory");
-  if ((status = sl_design_encode(o, start, x, err))) { free(x); return status; }
+  if (!x) { sl_ledger_rollback(l); return sl_fail(err, SL_ENOMEM, "out of memory"); }
+  if ((status = sl_design_encode(o, start, x, err))) { sl_ledger_rollback(l); free(x); return status; }
   sl_ledger_run nr = {0};
   nr.cmdline = (char *)cmdline;
   nr.options_json = (char *)options_json;
@@ -62,7 +66,6 @@ int sl_design_setup(sl_ledger *l, sl_oracle *o, const sl_design_opts *opts, cons
   nr.version = SL_VERSION;
   int64_t sid = -1, nid = -1;
   double y = NAN;
-  if ((status = sl_ledger_begin(l, err))) { free(x); return status; }
   if ((status = sl_ledger_run_add(l, &nr, err))) goto ERROR;
   free(nr.created);
   if ((status = sl_ledger_seq_add(l, nr.id, start, SL_ORIGIN_NATURAL, 0, -1, &sid, err))) goto ERROR;

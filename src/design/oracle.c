@@ -14,18 +14,21 @@
  * variant named. GB1's four-site table lacks 10,639 of 160,000 variants, so
  * "error" would end most campaigns.
  *
- * External protocol (docs/design.md): seqloop writes one line
- *   {"sequences": ["ACDE", ...]}
+ * External protocol (docs/design.md, version 2): seqloop writes one line
+ *   {"id": 1, "sequences": ["ACDE", ...]}
  * and expects one line back within the timeout
- *   {"values": [0.5, null, ...]}
- * (null = not measurable). The program is started once (/bin/sh -c COMMAND)
- * and kept for the whole run. A crash (EOF, with the exit status), a hang
- * (no answer in time: the program is killed) and garbage (not JSON, wrong
- * count, a value that is not a finite number or null) are errors that say
- * which.
+ *   {"id": 1, "values": [0.5, null, ...]}
+ * (null = not measurable; "id" may be left out, but if present it must echo
+ * the request's). The program is started once (/bin/sh -c COMMAND, in its
+ * own process group) and kept for the whole run. A crash (EOF, with the exit
+ * status), a hang (no answer in time), garbage (not JSON, wrong count, a
+ * value that is not a finite number of magnitude <= SL_DESIGN_MAX_VALUE or
+ * null) and output nobody asked for are errors that say which; each ends
+ * the program's whole process group.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -39,6 +42,7 @@
 
 #include "seqloop/design.h"
 #include "seqloop/score.h"
+#include "oracle_ext.h"
 
 /* ---- 1. interface ----------------------------------------------------------- */
 void sl_oracle_destroy(sl_oracle *o) {
@@ -131,6 +135,37 @@ static int kv_int(const char *list, const char *key, long long def, long long lo
   if (e == v || *e || x < lo || x > hi)
     return sl_fail(err, SL_EUSAGE, "oracle parameter %s=%s: expected an integer in %lld..%lld", key, v, lo, hi);
   *ret = x;
+  return SL_OK;
+}
+
+/* A measurement as text: a decimal number (no hex, no inf/nan, nothing
+ * after it) that neither overflows nor underflows strtod and whose magnitude
+ * is at most SL_DESIGN_MAX_VALUE. 0 ok; -1 with why ("is not a number", ...). */
+static int parse_value(const char *v, double *ret, const char **why) {
+  const char *p = v;
+  while (*p == ' ' || *p == '\t') p++;
+  if (*p == '+' || *p == '-') p++;
+  if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) { *why = "is hexadecimal (write a decimal number)"; return -1; }
+  char *end = NULL;
+  errno = 0;
+  double x = strtod(v, &end);
+  int range = errno == ERANGE;
+  if (end == v || *end || !isfinite(x)) { *why = "is not a finite number"; return -1; }
+  if (range && x != 0 && fabs(x) >= DBL_MIN) range = 0; /* glibc sets ERANGE for some exact subnormal cases */
+  if (range) { *why = "underflows or overflows a double (|value| must be 0 or in 1e-300..1e100)"; return -1; }
+  if (x != 0 && fabs(x) < 1e-300) { *why = "is subnormal (|value| must be 0 or in 1e-300..1e100)"; return -1; }
+  if (fabs(x) > SL_DESIGN_MAX_VALUE) { *why = "is larger in magnitude than 1e100, the bound on measurements"; return -1; }
+  *ret = x;
+  return 0;
+}
+
+/* Columns named twice would make "which one is the value" a guess. */
+static int unique_col(const sl_csv *csv, const char *path, const char *name, sl_error *err) {
+  int k = sl_csv_col(csv, name);
+  for (int j = k + 1; k >= 0 && j < csv->ncols; j++)
+    if (strcmp(csv->header[j], name) == 0)
+      return sl_fail(err, SL_EINPUT, "%s: the header names column '%s' twice (columns %d and %d)", path, name, k + 1,
+                     j + 1);
   return SL_OK;
 }
 
@@ -242,6 +277,7 @@ static int table_create(const char *args, sl_oracle **ret_o, sl_error *err) {
                      path, sc < 0 ? seqcol : valcol);
     goto ERROR;
   }
+  if ((status = unique_col(csv, path, seqcol, err)) || (status = unique_col(csv, path, valcol, err))) goto ERROR;
   if (csv->nrows == 0) { status = sl_fail(err, SL_EINPUT, "%s: no rows", path); goto ERROR; }
   t->key = calloc((size_t)csv->nrows, sizeof *t->key);
   t->value = malloc((size_t)csv->nrows * sizeof *t->value);
@@ -262,11 +298,11 @@ static int table_create(const char *args, sl_oracle **ret_o, sl_error *err) {
       status = sl_fail(err, SL_EINPUT, "%s line %lld: %s", path, (long long)csv->line[r], e2.msg);
       break;
     }
-    char *end = NULL;
-    double val = strtod(v, &end);
-    if (end == v || *end || !isfinite(val)) {
-      status = sl_fail(err, SL_EINPUT, "%s line %lld: value '%.40s' in column '%s' is not a finite number",
-                       path, (long long)csv->line[r], v, valcol);
+    double val = 0;
+    const char *why = NULL;
+    if (parse_value(v, &val, &why)) {
+      status = sl_fail(err, SL_EINPUT, "%s line %lld: value '%.40s' in column '%s' %s",
+                       path, (long long)csv->line[r], v, valcol, why);
       break;
     }
     if (!(t->key[r] = sl_strdup(s))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); break; }
@@ -389,32 +425,66 @@ static int model_create(const char *path, sl_oracle **ret_o, sl_error *err) {
   return SL_OK;
 }
 
-/* ---- 5. external ---------------------------------------------------------------------- */
+/* ---- 5. external ----------------------------------------------------------------------
+ * Protocol v2 (docs/design.md, "External programs"): every request carries an
+ * id, {"id": 7, "sequences": [...]}; an answer that carries "id" must echo it,
+ * and any output outside one answer line per request is an error: a line
+ * before its request (checked just before each request is written), bytes
+ * after the answer line, an answer for another id. An unsolicited line used
+ * to shift every later answer onto the wrong round.
+ *
+ * Process group: the program runs in its own process group (setpgid in the
+ * child and in the parent, so neither order of scheduling leaves a window),
+ * and every way of ending it (timeout, EOF, a closed pipe, a garbled answer,
+ * the end of the run) kills the whole group, while the leader is still
+ * unreaped (waitid WNOWAIT), so the group id cannot have been reused. A
+ * `/bin/sh -c` leader used to die alone, leaving its children with parent 1. */
 typedef struct {
-  pid_t pid;
+  pid_t pid;        /* the leader, also the process group id; 0: ended */
   int to_child, from_child;
   double timeout_s;
   char *cmd;
-  char *line;          /* read buffer */
-  size_t len, cap;
+  uint64_t next_id;
+  sl_ext_reader rd;
 } ext_impl;
+
+/* Wait up to grace_s for the leader to exit on its own, then kill the whole
+ * group and reap the leader; why (may be NULL) says how the leader ended. */
+static void ext_end(ext_impl *x, double grace_s, char *why, size_t size) {
+  if (x->pid <= 0) {
+    if (why) snprintf(why, size, "closed its output");
+    return;
+  }
+  int exited = 0;
+  for (int i = 0; i <= (int)(grace_s * 100); i++) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_PID, (id_t)x->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == x->pid) {
+      exited = 1;
+      break;
+    }
+    if (i < (int)(grace_s * 100)) {
+      struct timespec ts = {0, 10000000};
+      nanosleep(&ts, NULL);
+    }
+  }
+  kill(-x->pid, SIGKILL); /* the group: the leader if alive, and whatever it started */
+  int st = 0;
+  while (waitpid(x->pid, &st, 0) < 0 && errno == EINTR) {}
+  x->pid = 0;
+  if (!why) return;
+  if (!exited) snprintf(why, size, "closed its output (it was killed)");
+  else if (WIFEXITED(st)) snprintf(why, size, "exited with status %d", WEXITSTATUS(st));
+  else if (WIFSIGNALED(st)) snprintf(why, size, "was killed by signal %d", WTERMSIG(st));
+  else snprintf(why, size, "stopped");
+}
 
 static void ext_stop(ext_impl *x) {
   if (x->to_child >= 0) close(x->to_child);
   if (x->from_child >= 0) close(x->from_child);
   x->to_child = x->from_child = -1;
-  if (x->pid > 0) {
-    /* Closing stdin asks a well-behaved program to leave; give it a moment. */
-    int st;
-    for (int i = 0; i < 50; i++) {
-      if (waitpid(x->pid, &st, WNOHANG) == x->pid) { x->pid = 0; return; }
-      struct timespec ts = {0, 10000000};
-      nanosleep(&ts, NULL);
-    }
-    kill(x->pid, SIGKILL);
-    waitpid(x->pid, &st, 0);
-    x->pid = 0;
-  }
+  /* Closing stdin asks a well-behaved program to leave; give it a moment. */
+  ext_end(x, 0.5, NULL, 0);
 }
 
 static void ext_free(void *p) {
@@ -422,28 +492,122 @@ static void ext_free(void *p) {
   if (!x) return;
   ext_stop(x);
   free(x->cmd);
-  free(x->line);
+  sl_ext_reader_free(&x->rd);
   free(x);
-}
-
-/* Why the program stopped answering, for messages. */
-static void ext_exit_reason(ext_impl *x, char *buf, size_t size) {
-  int st = 0;
-  pid_t r = x->pid > 0 ? waitpid(x->pid, &st, 0) : -1;
-  if (r == x->pid && x->pid > 0) {
-    x->pid = 0;
-    if (WIFEXITED(st)) snprintf(buf, size, "exited with status %d", WEXITSTATUS(st));
-    else if (WIFSIGNALED(st)) snprintf(buf, size, "was killed by signal %d", WTERMSIG(st));
-    else snprintf(buf, size, "stopped");
-  } else {
-    snprintf(buf, size, "closed its output");
-  }
 }
 
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void sl_ext_reader_free(sl_ext_reader *r) {
+  free(r->buf);
+  memset(r, 0, sizeof *r);
+}
+
+int sl_ext_read_line(sl_ext_reader *r, int fd, double timeout_s, size_t *ret_len) {
+  size_t max = r->max_line ? r->max_line : ((size_t)1 << 30);
+  double deadline = now_s() + timeout_s;
+  r->len = r->scanned = 0;
+  *ret_len = 0;
+  for (;;) {
+    /* Only the bytes not searched before: each byte is examined once. */
+    if (r->scanned < r->len) {
+      char *nl = memchr(r->buf + r->scanned, '\n', r->len - r->scanned);
+      r->examined += (uint64_t)((nl ? (size_t)(nl - r->buf) + 1 : r->len) - r->scanned);
+      if (nl) {
+        *nl = '\0';
+        *ret_len = (size_t)(nl - r->buf);
+        r->scanned = *ret_len + 1;
+        return SL_EXT_LINE;
+      }
+      r->scanned = r->len;
+    }
+    if (r->len > max) return SL_EXT_TOOLONG;
+    double left = deadline - now_s();
+    if (left <= 0) return SL_EXT_TIMEOUT;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int pr = poll(&pfd, 1, left > 1e6 ? 1000000000 : (int)(left * 1000) + 1);
+    if (pr < 0 && errno != EINTR) return SL_EXT_IOERR;
+    if (pr <= 0) continue;
+    /* Room for at least 64 KiB more (and the terminating '\0'): doubling
+     * keeps the total copying linear in the answer's length. */
+    if (r->cap - r->len < 65536 + 1) {
+      size_t cap = r->cap ? 2 * r->cap : 131072;
+      char *p = realloc(r->buf, cap);
+      if (!p) return SL_EXT_NOMEM;
+      r->buf = p;
+      r->cap = cap;
+    }
+    ssize_t got = read(fd, r->buf + r->len, r->cap - r->len - 1);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (got < 0) return SL_EXT_IOERR;
+    if (got == 0) return SL_EXT_EOF;
+    r->len += (size_t)got;
+  }
+}
+
+/* Up to 60 printable characters of s, for messages. */
+static void excerpt(const char *s, size_t n, char *out, size_t size) {
+  size_t k = 0;
+  for (size_t i = 0; i < n && k + 5 < size && i < 60; i++)
+    out[k++] = (s[i] >= 32 && s[i] < 127) ? s[i] : '?';
+  if (n > 60 && k + 4 < size) { memcpy(out + k, "...", 3); k += 3; }
+  out[k] = '\0';
+}
+
+int sl_ext_parse_answer(const char *line, size_t len, size_t trailing, uint64_t id, int64_t n, double *y,
+                        char *why, size_t why_size) {
+  char ex[80];
+  if (trailing) {
+    excerpt(line + len + 1, trailing, ex, sizeof ex);
+    snprintf(why, why_size, "wrote %zu bytes after its answer ('%s'): the protocol is one line per request", trailing, ex);
+    return -1;
+  }
+  if (memchr(line, '\0', len)) {
+    snprintf(why, why_size, "answered a line holding a NUL byte");
+    return -1;
+  }
+  const char *end = NULL;
+  cJSON *ans = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+  /* Only blanks may follow the JSON object on its line. */
+  int junk = 0;
+  for (const char *p = end; ans && p && p < line + len; p++)
+    if (*p != ' ' && *p != '\t' && *p != '\r') junk = 1;
+  cJSON *vals = ans && cJSON_IsObject(ans) ? cJSON_GetObjectItemCaseSensitive(ans, "values") : NULL;
+  cJSON *aid = ans && cJSON_IsObject(ans) ? cJSON_GetObjectItemCaseSensitive(ans, "id") : NULL;
+  int status = -1;
+  excerpt(line, len, ex, sizeof ex);
+  if (!ans || junk || !cJSON_IsArray(vals)) {
+    snprintf(why, why_size, "expected a line {\"id\": %llu, \"values\": [...]}, got '%s'", (unsigned long long)id, ex);
+  } else if (aid && !(cJSON_IsNumber(aid) && aid->valuedouble == (double)id)) {
+    char *t = cJSON_PrintUnformatted(aid);
+    snprintf(why, why_size, "answered id %.40s to request %llu (a line nobody asked for, or answers out of order)",
+             t ? t : "?", (unsigned long long)id);
+    free(t);
+  } else if (cJSON_GetArraySize(vals) != n) {
+    snprintf(why, why_size, "%d values for %lld sequences", cJSON_GetArraySize(vals), (long long)n);
+  } else {
+    int64_t k = 0;
+    cJSON *it;
+    status = 0;
+    cJSON_ArrayForEach(it, vals) {
+      if (cJSON_IsNull(it)) y[k] = NAN;
+      else if (cJSON_IsNumber(it) && isfinite(it->valuedouble) && fabs(it->valuedouble) <= SL_DESIGN_MAX_VALUE)
+        y[k] = it->valuedouble;
+      else {
+        snprintf(why, why_size, "value %lld is not a finite number of magnitude at most %g, or null",
+                 (long long)(k + 1), SL_DESIGN_MAX_VALUE);
+        status = -1;
+        break;
+      }
+      k++;
+    }
+  }
+  cJSON_Delete(ans);
+  return status;
 }
 
 /* Write all of buf to the child. SIGPIPE is blocked for this thread while
@@ -472,93 +636,75 @@ static int ext_write(ext_impl *x, const char *buf, size_t n, sl_error *err) {
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (saved) {
     char why[128];
-    ext_exit_reason(x, why, sizeof why);
+    ext_end(x, 0.5, why, sizeof why);
     status = sl_fail(err, SL_EINPUT, "external oracle '%s' %s before reading its request (%s)", x->cmd, why,
                      strerror(saved));
   }
   return status;
 }
 
-/* Read one line (without the newline) into x->line within the deadline. */
-static int ext_readline(ext_impl *x, sl_error *err) {
-  double deadline = now_s() + x->timeout_s;
-  x->len = 0;
-  for (;;) {
-    char *nl = x->len ? memchr(x->line, '\n', x->len) : NULL;
-    if (nl) { *nl = '\0'; return SL_OK; }
-    double left = deadline - now_s();
-    if (left <= 0) {
-      kill(x->pid, SIGKILL);
-      waitpid(x->pid, NULL, 0);
-      x->pid = 0;
-      return sl_fail(err, SL_EINPUT, "external oracle '%s' gave no answer within %g s (hang?); it was killed",
-                     x->cmd, x->timeout_s);
-    }
-    struct pollfd pfd = {x->from_child, POLLIN, 0};
-    int pr = poll(&pfd, 1, (int)(left * 1000) + 1);
-    if (pr < 0 && errno == EINTR) continue;
-    if (pr <= 0) continue;
-    if (x->len + 4097 > x->cap) {
-      size_t cap = x->cap ? 2 * x->cap : 65536;
-      if (cap > ((size_t)1 << 30)) return sl_fail(err, SL_EINPUT, "external oracle '%s': answer line over 1 GiB", x->cmd);
-      char *p = realloc(x->line, cap);
-      if (!p) return sl_fail(err, SL_ENOMEM, "out of memory");
-      x->line = p;
-      x->cap = cap;
-    }
-    ssize_t r = read(x->from_child, x->line + x->len, 4096);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      char why[128];
-      ext_exit_reason(x, why, sizeof why);
-      return sl_fail(err, SL_EINPUT, "external oracle '%s' %s without answering (crash?)", x->cmd, why);
-    }
-    x->len += (size_t)r;
+/* Before a request: nothing may be waiting on the program's output (a line
+ * nobody asked for would otherwise be taken as this request's answer). */
+static int ext_check_quiet(ext_impl *x, sl_error *err) {
+  struct pollfd pfd = {x->from_child, POLLIN, 0};
+  if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & (POLLIN | POLLHUP | POLLERR))) return SL_OK;
+  char buf[64];
+  ssize_t got = read(x->from_child, buf, sizeof buf);
+  char why[128], ex[80];
+  if (got > 0) {
+    excerpt(buf, (size_t)got, ex, sizeof ex);
+    ext_end(x, 0, NULL, 0);
+    return sl_fail(err, SL_EINPUT, "external oracle '%s' wrote output nobody asked for ('%s') before request %llu; "
+                   "the protocol is one answer line per request (it was killed)", x->cmd, ex,
+                   (unsigned long long)x->next_id);
   }
+  if (got < 0 && errno == EINTR) return SL_OK;
+  ext_end(x, 0.5, why, sizeof why);
+  return sl_fail(err, SL_EINPUT, "external oracle '%s' %s without answering (crash?)", x->cmd, why);
 }
 
 static int ext_measure(sl_oracle *o, const uint8_t *xs, int64_t n, double *y, sl_error *err) {
   ext_impl *x = o->impl;
   if (x->pid <= 0) return sl_fail(err, SL_EINPUT, "external oracle '%s' is no longer running", x->cmd);
-  cJSON *req = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(req, "sequences");
-  char *text = malloc((size_t)o->L + 1);
-  int status = SL_OK;
+  int status = ext_check_quiet(x, err);
+  if (status) return status;
+  uint64_t id = x->next_id++;
+  cJSON *req = cJSON_CreateObject(), *arr = NULL;
+  char *text = malloc((size_t)o->L + 1), *line = NULL;
+  if (req) cJSON_AddNumberToObject(req, "id", (double)id);
+  if (req) arr = cJSON_AddArrayToObject(req, "sequences");
   if (!req || !arr || !text) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   for (int64_t k = 0; k < n; k++) {
     sl_design_decode(o, xs + k * o->L, text);
-    cJSON_AddItemToArray(arr, cJSON_CreateString(text));
+    cJSON *s = cJSON_CreateString(text);
+    if (!s) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+    cJSON_AddItemToArray(arr, s);
   }
-  char *line = cJSON_PrintUnformatted(req);
-  if (!line) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  if (!(line = cJSON_PrintUnformatted(req))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   size_t ll = strlen(line);
-  status = ext_write(x, line, ll, err);
-  if (!status) status = ext_write(x, "\n", 1, err);
-  free(line);
-  if (status || (status = ext_readline(x, err))) goto DONE;
-  cJSON *ans = cJSON_Parse(x->line);
-  cJSON *vals = ans ? cJSON_GetObjectItemCaseSensitive(ans, "values") : NULL;
-  if (!ans || !cJSON_IsArray(vals)) {
-    status = sl_fail(err, SL_EINPUT, "external oracle '%s': expected a line {\"values\": [...]}, got '%.80s'",
-                     x->cmd, x->line);
-  } else if (cJSON_GetArraySize(vals) != n) {
-    status = sl_fail(err, SL_EINPUT, "external oracle '%s': %d values for %lld sequences", x->cmd,
-                     cJSON_GetArraySize(vals), (long long)n);
-  } else {
-    int64_t k = 0;
-    cJSON *it;
-    cJSON_ArrayForEach(it, vals) {
-      if (cJSON_IsNull(it)) y[k] = NAN;
-      else if (cJSON_IsNumber(it) && isfinite(it->valuedouble)) y[k] = it->valuedouble;
-      else {
-        status = sl_fail(err, SL_EINPUT, "external oracle '%s': value %lld is not a finite number or null",
-                         x->cmd, (long long)(k + 1));
-        break;
-      }
-      k++;
-    }
+  if ((status = ext_write(x, line, ll, err)) || (status = ext_write(x, "\n", 1, err))) goto DONE;
+  size_t len = 0;
+  char why[256];
+  int r = sl_ext_read_line(&x->rd, x->from_child, x->timeout_s, &len);
+  if (r == SL_EXT_TIMEOUT) {
+    ext_end(x, 0, NULL, 0);
+    status = sl_fail(err, SL_EINPUT, "external oracle '%s' gave no answer within %g s (hang?); it was killed",
+                     x->cmd, x->timeout_s);
+  } else if (r == SL_EXT_EOF || r == SL_EXT_IOERR) {
+    ext_end(x, 0.5, why, sizeof why);
+    status = sl_fail(err, SL_EINPUT, "external oracle '%s' %s without answering (crash?)", x->cmd, why);
+  } else if (r == SL_EXT_TOOLONG) {
+    ext_end(x, 0, NULL, 0);
+    status = sl_fail(err, SL_EINPUT, "external oracle '%s': answer line over 1 GiB (it was killed)", x->cmd);
+  } else if (r == SL_EXT_NOMEM) {
+    status = sl_fail(err, SL_ENOMEM, "out of memory");
+  } else if (sl_ext_parse_answer(x->rd.buf, len, x->rd.len - len - 1, id, n, y, why, sizeof why)) {
+    /* The stream can no longer be trusted to line up with the requests. */
+    ext_end(x, 0, NULL, 0);
+    status = sl_fail(err, SL_EINPUT, "external oracle '%s': %s", x->cmd, why);
   }
-  cJSON_Delete(ans);
 DONE:
+  free(line);
   cJSON_Delete(req);
   free(text);
   return status;
@@ -574,19 +720,35 @@ static int external_create(const char *cmd, double timeout_s, int64_t L, const c
   int in[2] = {-1, -1}, out[2] = {-1, -1};
   sl_oracle *o = oracle_new("external");
   ext_impl *x = calloc(1, sizeof *x);
-  if (!o || !x || !(x->cmd = sl_strdup(cmd))) {
+  cJSON *j = cJSON_CreateObject();
+  if (!o || !x || !j || !(x->cmd = sl_strdup(cmd))) {
+    if (x) free(x->cmd);
     free(x);
+    cJSON_Delete(j);
     sl_oracle_destroy(o);
     return sl_fail(err, SL_ENOMEM, "out of memory");
   }
   x->to_child = x->from_child = -1;
   x->timeout_s = timeout_s > 0 ? timeout_s : 60;
+  x->next_id = 1;
   o->impl = x;
   o->destroy_impl = ext_free;
   o->measure = ext_measure;
   o->L = L;
   o->q = (int)strlen(symbols);
   memcpy(o->symbols, symbols, (size_t)o->q);
+  /* The description first: after fork nothing may fail without ending the child. */
+  cJSON_AddStringToObject(j, "oracle", "external");
+  cJSON_AddStringToObject(j, "command", cmd);
+  cJSON_AddNumberToObject(j, "timeout_s", x->timeout_s);
+  cJSON_AddStringToObject(j, "symbols", o->symbols);
+  cJSON_AddNumberToObject(j, "protocol", 2);
+  o->spec_json = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  if (!o->spec_json) {
+    sl_oracle_destroy(o);
+    return sl_fail(err, SL_ENOMEM, "out of memory");
+  }
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
     int st = sl_fail(err, SL_EIO, "external oracle: pipe: %s", strerror(errno));
     for (int k = 0; k < 2; k++) { if (in[k] >= 0) close(in[k]); if (out[k] >= 0) close(out[k]); }
@@ -601,25 +763,21 @@ static int external_create(const char *cmd, double timeout_s, int64_t L, const c
     return st;
   }
   if (pid == 0) {
-    /* child: stdin from in[0], stdout to out[1]; stderr is shared (its
-     * messages reach the user). Only async-signal-safe calls here. */
+    /* child: its own process group; stdin from in[0], stdout to out[1];
+     * stderr is shared (its messages reach the user). Only
+     * async-signal-safe calls here. */
+    setpgid(0, 0);
     dup2(in[0], 0);
     dup2(out[1], 1);
     execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
     _exit(127);
   }
+  setpgid(pid, pid); /* also here: whichever runs first, the group exists before any kill */
   close(in[0]);
   close(out[1]);
   x->pid = pid;
   x->to_child = in[1];
   x->from_child = out[0];
-  cJSON *j = cJSON_CreateObject();
-  cJSON_AddStringToObject(j, "oracle", "external");
-  cJSON_AddStringToObject(j, "command", cmd);
-  cJSON_AddNumberToObject(j, "timeout_s", x->timeout_s);
-  cJSON_AddStringToObject(j, "symbols", o->symbols);
-  o->spec_json = cJSON_PrintUnformatted(j);
-  cJSON_Delete(j);
   *ret_o = o;
   return SL_OK;
 }
@@ -667,6 +825,7 @@ int sl_design_results_read(const char *path, const sl_oracle *o, char ***ret_seq
                      path, sc < 0 ? "sequence" : "value");
     goto DONE;
   }
+  if ((status = unique_col(csv, path, "sequence", err)) || (status = unique_col(csv, path, "value", err))) goto DONE;
   if (csv->nrows == 0) { status = sl_fail(err, SL_EINPUT, "%s: no results in the file", path); goto DONE; }
   seqs = calloc((size_t)csv->nrows, sizeof *seqs);
   vals = malloc((size_t)csv->nrows * sizeof *vals);
@@ -678,11 +837,10 @@ int sl_design_results_read(const char *path, const sl_oracle *o, char ***ret_seq
       status = sl_fail(err, SL_EINPUT, "%s line %lld: %s", path, (long long)csv->line[r], e2.msg);
       goto DONE;
     }
-    char *end = NULL;
-    double val = strtod(v, &end);
-    if (end == v || *end || !isfinite(val)) {
-      status = sl_fail(err, SL_EINPUT, "%s line %lld: value '%.40s' is not a finite number", path,
-                       (long long)csv->line[r], v);
+    double val = 0;
+    const char *why = NULL;
+    if (parse_value(v, &val, &why)) {
+      status = sl_fail(err, SL_EINPUT, "%s line %lld: value '%.40s' %s", path, (long long)csv->line[r], v, why);
       goto DONE;
     }
     for (int64_t j = 0; j < r; j++)
@@ -769,8 +927,9 @@ static int callback_measure(sl_oracle *o, const uint8_t *x, int64_t n, double *y
     if ((status = c->fn(c->ctx, (const char *const *)seqs, n, y, err)) && !err->msg[0])
       sl_fail(err, status, "callback oracle '%s' failed", o->name);
     for (int64_t k = 0; k < n && !status; k++)
-      if (isinf(y[k])) status = sl_fail(err, SL_EINPUT, "callback oracle: value %lld of %lld is infinite",
-                                        (long long)k + 1, (long long)n);
+      if (isinf(y[k]) || fabs(y[k]) > SL_DESIGN_MAX_VALUE)
+        status = sl_fail(err, SL_EINPUT, "callback oracle: value %lld of %lld is %s", (long long)k + 1, (long long)n,
+                         isinf(y[k]) ? "infinite" : "larger in magnitude than 1e100, the bound on measurements");
   }
   free(seqs);
   free(text);

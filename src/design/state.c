@@ -55,7 +55,11 @@ int sl_design_state_load(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desig
     }
     if (st->start < 0 && st->s.origin[k] == SL_ORIGIN_NATURAL) st->start = k;
     st->n_measured += st->s.measured[k];
-    if (st->s.measured[k] && isfinite(st->s.value[k])) st->train[st->ntrain++] = k;
+    /* A value beyond SL_DESIGN_MAX_VALUE (stored by a version that accepted
+     * ±1e308) would overflow the predictor's sums of squares and block the
+     * campaign forever; it trains nothing, like a failed measurement. */
+    if (st->s.measured[k] && isfinite(st->s.value[k]) && fabs(st->s.value[k]) <= SL_DESIGN_MAX_VALUE)
+      st->train[st->ntrain++] = k;
     st->prior[k] = sl_design_prior_logp(prior, o->L, st->x + k * o->L, work);
   }
   free(work);

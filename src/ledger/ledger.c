@@ -149,6 +149,16 @@ static int migrate(sl_ledger *l, int target, sl_error *err) {
                    "(%d); upgrade seqloop", l->path, v, SL_LEDGER_SCHEMA);
   if (v >= target) { l->version = v; return SL_OK; }
   if ((status = exec(l, "BEGIN IMMEDIATE", err))) return status;
+  /* Read again under the write lock: another process may have migrated
+   * (or created) the ledger between the first read and the lock; two
+   * campaigns started at once on a new file used to both run migration 1
+   * ("table runs already exists"). */
+  if ((status = read_version(l, &v, err))) goto ERROR;
+  if (v > SL_LEDGER_SCHEMA) {
+    status = sl_fail(err, SL_EINPUT, "%s: ledger schema version %d is newer than this seqloop (%d); upgrade seqloop",
+                     l->path, v, SL_LEDGER_SCHEMA);
+    goto ERROR;
+  }
   for (; v < target; v++) {
     char pragma[64];
     if ((status = exec(l, migrations[v], err))) goto ERROR;
@@ -181,6 +191,72 @@ static int open_at(const char *path, int target, sl_ledger **ret_l, sl_error *er
   if ((status = exec(l, "PRAGMA synchronous = FULL", err))) goto ERROR;
   if ((status = exec(l, "PRAGMA foreign_keys = ON", err))) goto ERROR;
   if ((status = migrate(l, target, err))) goto ERROR;
+  *ret_l = l;
+  return SL_OK;
+ERROR:
+  sl_ledger_close(l);
+  return status;
+}
+
+/* path as an SQLite URI filename: '?', '#' and '%' percent-encoded. */
+static char *uri_of(const char *path, const char *query) {
+  size_t n = strlen(path), k = 0;
+  char *u = malloc(3 * n + strlen(query) + 16);
+  if (!u) return NULL;
+  k += (size_t)sprintf(u, "file:");
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)path[i];
+    if (ch == '?' || ch == '#' || ch == '%') k += (size_t)sprintf(u + k, "%%%02X", ch);
+    else u[k++] = (char)ch;
+  }
+  sprintf(u + k, "?%s", query);
+  return u;
+}
+
+int sl_ledger_open_readonly(const char *path, sl_ledger **ret_l, sl_error *err) {
+  sl_ledger *l = calloc(1, sizeof *l);
+  int status = SL_OK;
+  *ret_l = NULL;
+  if (!l || !(l->path = sl_strdup(path))) { free(l); return sl_fail(err, SL_ENOMEM, "out of memory"); }
+  /* mode=ro first: it reads a write-ahead log left by a killed writer. On
+   * read-only storage a WAL ledger cannot create its -shm index; then, if no
+   * log is pending (a ledger closed cleanly has none), immutable=1 reads
+   * the main file alone, which then holds every commit. */
+  for (int attempt = 0; attempt < 2; attempt++) {
+    char *uri = uri_of(path, attempt ? "mode=ro&immutable=1" : "mode=ro");
+    if (!uri) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto ERROR; }
+    int rc = sqlite3_open_v2(uri, &l->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    sl_error e2;
+    sl_error_clear(&e2);
+    if (rc == SQLITE_OK) {
+      sqlite3_busy_timeout(l->db, 10000);
+      if (read_version(l, &l->version, &e2) == SL_OK) break;
+    }
+    if (attempt == 1) {
+      status = sl_fail(err, SL_EIO, "%s: cannot open the ledger read-only: %s", path,
+                       e2.msg[0] ? e2.msg : l->db ? sqlite3_errmsg(l->db) : "out of memory");
+      goto ERROR;
+    }
+    char wal[4200];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    FILE *fp = fopen(wal, "rb");
+    long wal_len = 0;
+    if (fp) { fseek(fp, 0, SEEK_END); wal_len = ftell(fp); fclose(fp); }
+    if (wal_len > 0) {
+      status = sl_fail(err, SL_EIO, "%s: the ledger has a pending write-ahead log (%s) that cannot be read on this "
+                       "storage (%s); copy the ledger and its -wal file to writable storage", path, wal,
+                       e2.msg[0] ? e2.msg : sqlite3_errmsg(l->db));
+      goto ERROR;
+    }
+    sqlite3_close(l->db);
+    l->db = NULL;
+  }
+  if (l->version > SL_LEDGER_SCHEMA) {
+    status = sl_fail(err, SL_EINPUT, "%s: ledger schema version %d is newer than this seqloop (%d); upgrade seqloop",
+                     path, l->version, SL_LEDGER_SCHEMA);
+    goto ERROR;
+  }
   *ret_l = l;
   return SL_OK;
 ERROR:

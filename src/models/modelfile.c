@@ -280,7 +280,9 @@ static int model_write(const char *path, const sl_model *m, const sl_tfm_state *
 #define json_int sl_mf_json_int
 int sl_mf_json_int(const cJSON *o, const char *key, int64_t lo, int64_t hi, int64_t *ret) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-  if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble) return -1;
+  /* range first: converting a double beyond int64 (1e300) is undefined */
+  if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)lo && v->valuedouble <= (double)hi)) return -1;
+  if (v->valuedouble != (double)(int64_t)v->valuedouble) return -1;
   int64_t x = (int64_t)v->valuedouble;
   if (x < lo || x > hi) return -1;
   *ret = x;
@@ -470,7 +472,26 @@ static int model_read(const char *path, sl_model **ret_m, sl_tfm_state **ret_st,
   int at = cJSON_IsString(abcname) ? sl_alphabet_parse(abcname->valuestring) : -1;
   if (!k || at <= 0 || !cJSON_IsBool(gm) || json_int(root, "L", 1, 1 << 24, &L) ||
       json_int(root, "q", 2, 32, &q)) {
-    status = sl_fail(err, SL_EINPUT, "%s: the model header lacks a valid kind, alphabet, gap_missing, L or q", path);
+    /* Name the field and, for a number, the value and the bound (a header
+     * claiming L = 2^40 used to get only "lacks a valid ... L or q"). */
+    const cJSON *jl = cJSON_GetObjectItemCaseSensitive(root, "L"), *jq = cJSON_GetObjectItemCaseSensitive(root, "q");
+    if (!k)
+      status = sl_fail(err, SL_EINPUT, "%s: the model header's kind %s%.40s%s is not one this seqloop knows", path,
+                       cJSON_IsString(kind) ? "'" : "", cJSON_IsString(kind) ? kind->valuestring : "(missing)",
+                       cJSON_IsString(kind) ? "'" : "");
+    else if (at <= 0 || !cJSON_IsBool(gm))
+      status = sl_fail(err, SL_EINPUT, "%s: the model header lacks a valid %s", path,
+                       at <= 0 ? "alphabet" : "gap_missing (true or false)");
+    else if (json_int(root, "L", 1, 1 << 24, &L))
+      status = cJSON_IsNumber(jl)
+                   ? sl_fail(err, SL_EINPUT, "%s: the model header claims L = %.17g columns; a model has an integer "
+                             "L in 1..%d (corrupted or not a seqloop model)", path, jl->valuedouble, 1 << 24)
+                   : sl_fail(err, SL_EINPUT, "%s: the model header lacks its length L", path);
+    else
+      status = cJSON_IsNumber(jq)
+                   ? sl_fail(err, SL_EINPUT, "%s: the model header claims q = %.17g states; expected an integer in "
+                             "2..32", path, jq->valuedouble)
+                   : sl_fail(err, SL_EINPUT, "%s: the model header lacks its alphabet size q", path);
     goto DONE;
   }
   m = sl_model_create(k->name, L, sl_alphabet_get(at), cJSON_IsTrue(gm));

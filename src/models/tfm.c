@@ -31,6 +31,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 
 /* 1. Shapes and views ------------------------------------------------------ */
 
@@ -525,6 +527,36 @@ static workspace *own_ws(sl_tfm *t) {
 static int forward_ws(const sl_tfm *t, workspace *w, const int *inputs, const int *targets, int B, int T,
                       double *ret_loss, int64_t *ret_ntok, sl_error *err);
 
+/* Room for OpenBLAS's work buffers (issue 18). OpenBLAS (0.3.21) maps a
+ * 128 MiB buffer for each concurrent GEMM caller on first use and retries a
+ * failed mmap forever: under an address-space limit (ulimit -v) or strict
+ * overcommit, a fit spun for 28 CPU-minutes. So before the first matmuls
+ * with nt threads, the same amount is mapped and unmapped here (glibc's
+ * per-thread malloc arenas need no margin: their failure falls back to the
+ * main arena): if that fails, the fit stops with
+ * "out of memory" instead. Buffers OpenBLAS has mapped are kept for the
+ * process, so each thread count is checked once. Without a limit this costs
+ * one getrlimit per forward. */
+enum { BLAS_BUFFER_BYTES = (128 << 20) + 8192 };
+static int blas_room(int nt, sl_error *err) {
+  static int checked = 0; /* the largest thread count found to fit */
+  if (nt <= __atomic_load_n(&checked, __ATOMIC_RELAXED)) return SL_OK;
+  struct rlimit rl;
+  FILE *oc = fopen("/proc/sys/vm/overcommit_memory", "r");
+  int strict = oc && fgetc(oc) == '2';
+  if (oc) fclose(oc);
+  if (!strict && (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)) return SL_OK;
+  size_t n = (size_t)nt * (size_t)BLAS_BUFFER_BYTES;
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return sl_fail(err, SL_ENOMEM, "out of memory: the address-space limit (ulimit -v) or strict overcommit leaves no "
+                   "room for OpenBLAS's work buffers (%d thread%s x %d MiB, one per thread); raise the limit or use fewer "
+                   "threads (-t)", nt, nt == 1 ? "" : "s", BLAS_BUFFER_BYTES >> 20);
+  munmap(p, n);
+  __atomic_store_n(&checked, nt, __ATOMIC_RELAXED);
+  return SL_OK;
+}
+
 int sl_tfm_forward(sl_tfm *t, const int *inputs, const int *targets, int B, int T, double *ret_loss,
                    int64_t *ret_ntok, sl_error *err) {
   workspace *w = own_ws(t);
@@ -545,6 +577,7 @@ static int forward_ws(const sl_tfm *t, workspace *w, const int *inputs, const in
   acts *a = &w->a;
   const int C = c->d_model, NL = c->n_layer, H = c->n_head, V = c->vocab;
   const int nt = t->threads < 1 ? 1 : t->threads;
+  if ((status = blas_room(nt, err))) return status;
   const int64_t BT = (int64_t)B * T;
   const size_t attstride = (size_t)B * H * T * T;
   openblas_set_num_threads(1); /* see the matmuls */

@@ -118,4 +118,16 @@ PY
   check "$CASE: nothing written on stdout ($f)" [ ! -s "$TMP/out" ]
   expect_error 1 "tensor '$t' holds" score -m "$TMP/bad_$f" --all-singles
 done
+# A header claiming L = 2^40 (re-signed): the message names L, its value and the bound.
+CASE="a model claiming L = 2^40"
+/usr/bin/python3 - "$TMP/syn.prof" "$TMP/huge.prof" <<'PY'
+import hashlib, json, struct, sys
+b = open(sys.argv[1], "rb").read()
+H = struct.unpack("<I", b[12:16])[0]; h = json.loads(b[16:16 + H])
+h["L"] = 2 ** 40
+nh = json.dumps(h).encode()
+out = b[:12] + struct.pack("<I", len(nh)) + nh + b[16 + H:-32]
+open(sys.argv[2], "wb").write(out + hashlib.sha256(out).digest())
+PY
+expect_error 1 "claims L = 1099511627776 columns; a model has an integer L in 1..16777216" score -m "$TMP/huge.prof" --all-singles
 finish

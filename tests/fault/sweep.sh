@@ -9,6 +9,7 @@
 # stderr and neither the output nor a temporary left behind (the ledger
 # scenario: the ledger, if any, still opens and exports).
 # Prints "ok - ..."/"not ok - ..." lines and a summary per scenario.
+# FAULT_ONLY=REGEX limits the sweep to the scenarios whose name matches.
 set -u
 FB=$(readlink -f "$1"); MAX=${2:-0}
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -43,6 +44,8 @@ scenarios=(
 )
 for sc in "${scenarios[@]}"; do
   IFS='|' read -r name out args <<< "$sc"
+  # FAULT_ONLY=REGEX: only the scenarios whose name matches (rerunning one after a fix)
+  if [ -n "${FAULT_ONLY:-}" ] && ! [[ $name =~ $FAULT_ONLY ]]; then continue; fi
   ref="$W/ref"; rm -rf "$ref"; mkdir -p "$ref"
   a=${args//OUT/$ref/$out}; a=${a//RUN/ref}
   (cd "$ref" && SEQLOOP_FAULT_COUNT="$W/count" "$FB" $a > /dev/null 2> "$W/ref.err"); rc=$?
