@@ -247,17 +247,77 @@ typedef struct site_prob {
   int iters;
 } site_prob;
 
-/* Close the trie nodes at depths k-1 down to d0 of the path `prev`: each
- * adds its subtree's residual sum to its gradient row and to its parent. */
-static inline __attribute__((always_inline)) void site_close(float *restrict G, float *restrict A,
+/* The two walks of the trie per group, in twins with the same float
+ * additions per lane in the same order (IEEE addition commutes, so
+ * x + y and y + x are the same bits).
+ * Forward: the partial logits S[d + 1] = S[d] + K[d][row[d]] for d = d0 ..
+ * k-1, the running sum carried in registers (stored for the groups after,
+ * never reloaded).
+ * Close: the nodes at depths k-1 down to d0 of the previous group's path:
+ * each adds its subtree's residual sum (c, carried in registers: the node's
+ * own accumulator A[d] plus its last child's sum) to its gradient row, and
+ * the sum at depth d0 goes to the open parent's accumulator A[d0 - 1]. */
+static inline __attribute__((always_inline)) void fwd_plain(float *restrict S, const float *restrict K,
+                                                           const uint8_t *row, int q, int64_t d0,
+                                                           int64_t k) {
+  float c[QP];
+  memcpy(c, S + d0 * QP, sizeof c);
+  for (int64_t d = d0; d < k; d++) {
+    const float *restrict kr = K + (d * q + row[d]) * QP;
+    for (int a = 0; a < QP; a++) c[a] = c[a] + kr[a];
+    memcpy(S + (d + 1) * QP, c, sizeof c);
+  }
+}
+
+static inline __attribute__((always_inline)) void close_plain(float *restrict G, float *restrict A,
                                                              const uint8_t *prev, int q, int64_t k,
                                                              int64_t d0) {
+  float c[QP];
+  memcpy(c, A + (k - 1) * QP, sizeof c);
   for (int64_t d = k - 1; d >= d0; d--) {
-    float *restrict gr = G + (d * q + prev[d]) * QP, *restrict ad = A + d * QP;
-    for (int a = 0; a < QP; a++) gr[a] += ad[a];
-    if (d > 0)
-      for (int a = 0; a < QP; a++) ad[a - QP] += ad[a];
-    for (int a = 0; a < QP; a++) ad[a] = 0.0f;
+    float *restrict gr = G + (d * q + prev[d]) * QP;
+    for (int a = 0; a < QP; a++) gr[a] = gr[a] + c[a];
+    memset(A + d * QP, 0, sizeof c);
+    if (d > d0)
+      for (int a = 0; a < QP; a++) c[a] = A[(d - 1) * QP + a] + c[a];
+  }
+  if (d0 > 0)
+    for (int a = 0; a < QP; a++) A[(d0 - 1) * QP + a] = A[(d0 - 1) * QP + a] + c[a];
+}
+
+__attribute__((target("avx512f")))
+static void fwd_avx512(float *restrict S, const float *restrict K, const uint8_t *row, int q, int64_t d0,
+                       int64_t k) {
+  __m512 c0 = _mm512_load_ps(S + d0 * QP), c1 = _mm512_load_ps(S + d0 * QP + 16);
+  for (int64_t d = d0; d < k; d++) {
+    const float *kr = K + (d * q + row[d]) * QP;
+    c0 = _mm512_add_ps(c0, _mm512_load_ps(kr));
+    c1 = _mm512_add_ps(c1, _mm512_load_ps(kr + 16));
+    _mm512_store_ps(S + (d + 1) * QP, c0);
+    _mm512_store_ps(S + (d + 1) * QP + 16, c1);
+  }
+}
+
+__attribute__((target("avx512f")))
+static void close_avx512(float *restrict G, float *restrict A, const uint8_t *prev, int q, int64_t k,
+                         int64_t d0) {
+  const __m512 zero = _mm512_setzero_ps();
+  __m512 c0 = _mm512_load_ps(A + (k - 1) * QP), c1 = _mm512_load_ps(A + (k - 1) * QP + 16);
+  for (int64_t d = k - 1; d >= d0; d--) {
+    float *gr = G + (d * q + prev[d]) * QP;
+    _mm512_store_ps(gr, _mm512_add_ps(_mm512_load_ps(gr), c0));
+    _mm512_store_ps(gr + 16, _mm512_add_ps(_mm512_load_ps(gr + 16), c1));
+    _mm512_store_ps(A + d * QP, zero);
+    _mm512_store_ps(A + d * QP + 16, zero);
+    if (d > d0) {
+      c0 = _mm512_add_ps(_mm512_load_ps(A + (d - 1) * QP), c0);
+      c1 = _mm512_add_ps(_mm512_load_ps(A + (d - 1) * QP + 16), c1);
+    }
+  }
+  if (d0 > 0) {
+    float *ap = A + (d0 - 1) * QP;
+    _mm512_store_ps(ap, _mm512_add_ps(_mm512_load_ps(ap), c0));
+    _mm512_store_ps(ap + 16, _mm512_add_ps(_mm512_load_ps(ap + 16), c1));
   }
 }
 
@@ -270,7 +330,8 @@ static inline __attribute__((always_inline)) void site_close(float *restrict G, 
  * softmax (fit_softmax), the objective in double. Twins (site_pass_avx512,
  * site_pass_plain): the same float operations in the same order, so the
  * same bits. */
-static inline __attribute__((always_inline)) double site_pass(const site_prob *p, double *restrict gh) {
+static inline __attribute__((always_inline)) double site_pass(const site_prob *p, double *restrict gh,
+                                                              int avx) {
   const int q = p->q;
   const int64_t k = p->k, L = p->R->L;
   const uint8_t *P = p->R->P;
@@ -285,13 +346,12 @@ static inline __attribute__((always_inline)) double site_pass(const site_prob *p
   for (int64_t g = 0; g < p->ng; g++) {
     const ar_group *gr = p->grp + g;
     const uint8_t *row = P + gr->row * L;
-    if (prev) site_close(G, A, prev, q, k, gr->depth);
-    for (int64_t d = gr->depth; d < k; d++) {
-      const float *restrict kr = K + (d * q + row[d]) * QP;
-      const float *restrict s0 = S + d * QP;
-      float *restrict s1 = S + (d + 1) * QP;
-      for (int a = 0; a < QP; a++) s1[a] = s0[a] + kr[a];
+    if (prev) {
+      if (avx) close_avx512(G, A, prev, q, k, gr->depth);
+      else close_plain(G, A, prev, q, k, gr->depth);
     }
+    if (avx) fwd_avx512(S, K, row, q, gr->depth, k);
+    else fwd_plain(S, K, row, q, gr->depth, k);
     const float *lg = S + k * QP;
     float mx;
     const float z = fit_softmax(lg, q, e, &mx);
@@ -307,14 +367,17 @@ static inline __attribute__((always_inline)) double site_pass(const site_prob *p
       for (int a = 0; a < QP; a++) A[(k - 1) * QP + a] = rr[a];
     prev = row;
   }
-  if (prev) site_close(G, A, prev, q, k, 0);
+  if (prev && k > 0) {
+    if (avx) close_avx512(G, A, prev, q, k, 0);
+    else close_plain(G, A, prev, q, k, 0);
+  }
   return fx;
 }
 
 __attribute__((target("avx512f")))
-static double site_pass_avx512(const site_prob *p, double *gh) { return site_pass(p, gh); }
+static double site_pass_avx512(const site_prob *p, double *gh) { return site_pass(p, gh, 1); }
 __attribute__((target_clones("avx2", "default")))
-static double site_pass_plain(const site_prob *p, double *gh) { return site_pass(p, gh); }
+static double site_pass_plain(const site_prob *p, double *gh) { return site_pass(p, gh, 0); }
 
 /* Variables: h_i (q), then for l < k the block J_i,order[l](a, b) (q*q, a-major). */
 static lbfgsfloatval_t site_eval(void *inst, const lbfgsfloatval_t *x, lbfgsfloatval_t *g,
