@@ -13,7 +13,9 @@
  * earlier residue adds one contiguous row of 32 floats. Per sequence that
  * is L(L-1)/2 row additions and L softmaxes.
  *
- * The fit solves each site's problem with libLBFGS; sites run in parallel
+ * The fit solves each site's problem with the project's L-BFGS in double
+ * (seqloop/lbfgs.h: libLBFGS's algorithm and defaults, fewer passes over
+ * memory; tests compare the fit with libLBFGS's); sites run in parallel
  * (largest problems first) and each writes only its own parameters, so the
  * result does not depend on the thread count. The objective walks the
  * prefix trie of the rows (section 2): the rows, permuted into the site
@@ -26,7 +28,6 @@
  * and far fewer exponentials (docs/performance.md, "ar fit"). Float kernel
  * in twins (plain, AVX-512) with the same bits; the objective in double.
  */
-#include <lbfgs.h>
 #include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@
 
 #include "seqloop/ar.h"
 #include "seqloop/kern.h"
+#include "seqloop/lbfgs.h"
 
 #include "kinds.h"
 #include "modelfile.h"
@@ -389,9 +391,7 @@ __attribute__((target_clones("avx2", "default")))
 static double site_pass_plain(const site_prob *p, double *gh) { return site_pass(p, gh, 0); }
 
 /* Variables: h_i (q), then for l < k the block J_i,order[l](a, b) (q*q, a-major). */
-static lbfgsfloatval_t site_eval(void *inst, const lbfgsfloatval_t *x, lbfgsfloatval_t *g,
-                                 const int n, const lbfgsfloatval_t step) {
-  (void)n; (void)step;
+static double site_eval(void *inst, const double *x, double *g) {
   site_prob *p = inst;
   const int q = p->q;
   const int64_t k = p->k;
@@ -417,11 +417,9 @@ static lbfgsfloatval_t site_eval(void *inst, const lbfgsfloatval_t *x, lbfgsfloa
   return fx;
 }
 
-static int site_progress(void *inst, const lbfgsfloatval_t *x, const lbfgsfloatval_t *g,
-                         const lbfgsfloatval_t fx, const lbfgsfloatval_t xnorm,
-                         const lbfgsfloatval_t gnorm, const lbfgsfloatval_t step, int n, int it,
-                         int ls) {
-  (void)x; (void)g; (void)fx; (void)xnorm; (void)gnorm; (void)step; (void)n; (void)ls;
+static int site_progress(void *inst, int it, int n_evals, double fx, double xnorm, double gnorm,
+                         double step) {
+  (void)n_evals; (void)fx; (void)xnorm; (void)gnorm; (void)step;
   ((site_prob *)inst)->iters = it;
   return 0;
 }
@@ -501,7 +499,7 @@ int sl_ar_site_objective_kernel(const sl_msa *msa, const double *w, const int64_
   } else {
     site_prob p;
     site_setup(&p, &R, &ws, k, q, lambda_h, lambda_J, kernel == SL_KERN_AVX512);
-    *ret_fx = site_eval(&p, x, gg, (int)(q + k * q * q), 0);
+    *ret_fx = site_eval(&p, x, gg);
     if (g) memcpy(g, gg, (size_t)(q + k * q * q) * sizeof *g);
     scratch_free(&ws);
   }
@@ -589,22 +587,28 @@ int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o, sl_model 
     for (int64_t kk = L - 1; kk >= 0; kk--) { /* largest problems first */
       if (!ok) { failed++; continue; }
       const int64_t nv = q + kk * q * q;
-      lbfgsfloatval_t *x = lbfgs_malloc((int)nv);
-      if (!x) { failed++; continue; }
-      memset(x, 0, (size_t)nv * sizeof *x);
+      double *x = calloc((size_t)nv, sizeof *x), *g = malloc((size_t)nv * sizeof *g);
+      if (!x || !g) { free(x); free(g); failed++; continue; }
       site_prob p;
       site_setup(&p, &R, &ws, kk, q, o->lambda_h, o->lambda_J, avx512);
-      lbfgs_parameter_t param;
-      lbfgs_parameter_init(&param);
-      param.epsilon = o->epsilon;
-      param.max_iterations = o->max_iter;
-      lbfgsfloatval_t fx = 0;
-      int ret = lbfgs((int)nv, x, &fx, site_eval, site_progress, &p, &param);
-      site_ret[kk] = ret;
+      /* one minimiser per thread: the threads are the sites */
+      sl_lbfgs_opts lo;
+      sl_lbfgs_opts_init(&lo);
+      lo.epsilon = o->epsilon;
+      lo.max_iter = o->max_iter;
+      lo.threads = 1;
+      sl_lbfgs_result lr;
+      sl_error lerr;
+      const int ls = sl_lbfgs_double(nv, x, site_eval, site_progress, &p, &lo, &lr, &lerr);
+      if (ls != SL_OK && ls != SL_EINTERNAL) { /* SL_ENOMEM: nothing evaluated */
+        free(x); free(g); failed++; continue;
+      }
+      /* SL_EINTERNAL (a non-finite objective) leaves x at the last finite
+       * point and counts as not converged, like libLBFGS's errors did */
+      site_ret[kk] = lr.status;
       site_it[kk] = p.iters;
       /* Exact objective and NLL at the final point. */
-      lbfgsfloatval_t *g = lbfgs_malloc((int)nv);
-      if (g) { site_obj[kk] = site_eval(&p, x, g, (int)nv, 0); lbfgs_free(g); }
+      site_obj[kk] = site_eval(&p, x, g);
       site_nll[kk] = p.nll;
       site_ev[kk] = p.evals;
       const int64_t i = m->order[kk];
@@ -613,7 +617,8 @@ int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o, sl_model 
         float *Jij = sl_model_J(m, i, m->order[l]);
         for (int v = 0; v < q * q; v++) Jij[v] = (float)x[q + l * q * q + v];
       }
-      lbfgs_free(x);
+      free(x);
+      free(g);
       sl_progress_add(o->progress, 1);
     }
     if (ok) scratch_free(&ws);
@@ -627,7 +632,7 @@ int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o, sl_model 
     evals += site_ev[k];
     iters += site_it[k];
     int r = site_ret[k];
-    if (!(r == LBFGS_SUCCESS || r == LBFGS_ALREADY_MINIMIZED || r == LBFGS_STOP)) notconv++;
+    if (!(r == SL_LBFGS_CONVERGED || r == SL_LBFGS_ALREADY_MINIMIZED || r == SL_LBFGS_DELTA_CONVERGED)) notconv++;
   }
   free(site_nll); free(site_obj); free(site_ev); free(site_it); free(site_ret);
   if (failed) { status = sl_fail(err, SL_ENOMEM, "out of memory in the per-site fits"); goto DONE; }

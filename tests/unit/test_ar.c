@@ -259,6 +259,7 @@ static void fit_vs_double(void) {
   const int q = msa->abc->q;
   double *w = malloc((size_t)msa->N * sizeof *w);
   sl_weights_opts wo;
+  memset(&wo, 0, sizeof wo); /* sl_weights_opts_init leaves `progress` unset */
   sl_weights_opts_init(&wo);
   st = sl_weights_compute(msa, &wo, w, NULL, &err);
   sl_ar_opts o;
