@@ -250,7 +250,8 @@ typedef struct site_prob {
   float *K;            /* k * q * QP expanded couplings J_i,order[l](., b); padding lanes 0 */
   float *G;            /* gradient in the same layout */
   float *S;            /* (k + 1) * QP partial logits along the current trie path */
-  float *A;            /* k * QP residual sums of the open trie nodes */
+  float *A;            /* k * QP residual sums of the open trie nodes' closed children */
+  uint8_t *has;        /* k + 1 flags: A[d] holds a sum */
   float H[QP] __attribute__((aligned(64))); /* fields; padding lanes -1e30 */
   int avx512;          /* the AVX-512 twin of site_pass */
   double nll;
@@ -261,74 +262,100 @@ typedef struct site_prob {
 /* The two walks of the trie per group, in twins with the same float
  * additions per lane in the same order (IEEE addition commutes, so
  * x + y and y + x are the same bits).
- * Forward: the partial logits S[d + 1] = S[d] + K[d][row[d]] for d = d0 ..
- * k-1, the running sum carried in registers (stored for the groups after,
- * never reloaded).
- * Close: the nodes at depths k-1 down to d0 of the previous group's path:
- * each adds its subtree's residual sum (c, carried in registers: the node's
- * own accumulator A[d] plus its last child's sum) to its gradient row, and
- * the sum at depth d0 goes to the open parent's accumulator A[d0 - 1]. */
-static inline __attribute__((always_inline)) void fwd_plain(float *restrict S, const float *restrict K,
-                                                           const uint8_t *row, int q, int64_t d0,
-                                                           int64_t k) {
+ * Forward: the logits lg = S[d0] + K[0][row[0]] ... for d = d0 .. k-1, the
+ * running sum in registers; the partial sums S[d + 1] are stored only up to
+ * depth `keep`, the next group's common prefix with this one: no later
+ * group resumes deeper (a group resumes at its lcp with its predecessor,
+ * and the groups in between share that prefix).
+ * Close: the nodes at depths k-1 down to d0 of the previous group's path,
+ * c carrying the subtree sum in registers: the leaf's sum is the previous
+ * group's residual rr; a node's sum is its earlier children's sum A[d]
+ * (valid where has[d]) plus its last child's; each goes once to its
+ * gradient row, and the sum at depth d0 goes to the still open parent
+ * (A[d0 - 1], has[d0 - 1]). No zeroing, no reload of a just-stored value. */
+static inline __attribute__((always_inline)) void fwd_plain(const float *restrict S0, float *restrict S,
+                                                           const float *restrict K, const uint8_t *row,
+                                                           int q, int64_t d0, int64_t k, int64_t keep,
+                                                           float *restrict lg) {
   float c[QP];
-  memcpy(c, S + d0 * QP, sizeof c);
+  memcpy(c, S0, sizeof c);
   for (int64_t d = d0; d < k; d++) {
     const float *restrict kr = K + (d * q + row[d]) * QP;
     for (int a = 0; a < QP; a++) c[a] = c[a] + kr[a];
-    memcpy(S + (d + 1) * QP, c, sizeof c);
+    if (d < keep) memcpy(S + (d + 1) * QP, c, sizeof c);
   }
+  memcpy(lg, c, sizeof c);
 }
 
 static inline __attribute__((always_inline)) void close_plain(float *restrict G, float *restrict A,
-                                                             const uint8_t *prev, int q, int64_t k,
-                                                             int64_t d0) {
+                                                             uint8_t *has, const uint8_t *prev, int q,
+                                                             int64_t k, int64_t d0,
+                                                             const float *restrict rr) {
   float c[QP];
-  memcpy(c, A + (k - 1) * QP, sizeof c);
+  memcpy(c, rr, sizeof c);
   for (int64_t d = k - 1; d >= d0; d--) {
+    if (has[d]) {
+      for (int a = 0; a < QP; a++) c[a] = A[d * QP + a] + c[a];
+      has[d] = 0;
+    }
     float *restrict gr = G + (d * q + prev[d]) * QP;
     for (int a = 0; a < QP; a++) gr[a] = gr[a] + c[a];
-    memset(A + d * QP, 0, sizeof c);
-    if (d > d0)
-      for (int a = 0; a < QP; a++) c[a] = A[(d - 1) * QP + a] + c[a];
   }
-  if (d0 > 0)
-    for (int a = 0; a < QP; a++) A[(d0 - 1) * QP + a] = A[(d0 - 1) * QP + a] + c[a];
+  if (d0 > 0) {
+    float *restrict ap = A + (d0 - 1) * QP;
+    if (has[d0 - 1])
+      for (int a = 0; a < QP; a++) ap[a] = ap[a] + c[a];
+    else
+      memcpy(ap, c, sizeof c);
+    has[d0 - 1] = 1;
+  }
 }
 
 __attribute__((target("avx512f")))
-static void fwd_avx512(float *restrict S, const float *restrict K, const uint8_t *row, int q, int64_t d0,
-                       int64_t k) {
-  __m512 c0 = _mm512_load_ps(S + d0 * QP), c1 = _mm512_load_ps(S + d0 * QP + 16);
-  for (int64_t d = d0; d < k; d++) {
+static void fwd_avx512(const float *restrict S0, float *restrict S, const float *restrict K,
+                       const uint8_t *row, int q, int64_t d0, int64_t k, int64_t keep,
+                       float *restrict lg) {
+  __m512 c0 = _mm512_load_ps(S0), c1 = _mm512_load_ps(S0 + 16);
+  int64_t d = d0;
+  for (; d < k && d < keep; d++) {
     const float *kr = K + (d * q + row[d]) * QP;
     c0 = _mm512_add_ps(c0, _mm512_load_ps(kr));
     c1 = _mm512_add_ps(c1, _mm512_load_ps(kr + 16));
     _mm512_store_ps(S + (d + 1) * QP, c0);
     _mm512_store_ps(S + (d + 1) * QP + 16, c1);
   }
+  for (; d < k; d++) {
+    const float *kr = K + (d * q + row[d]) * QP;
+    c0 = _mm512_add_ps(c0, _mm512_load_ps(kr));
+    c1 = _mm512_add_ps(c1, _mm512_load_ps(kr + 16));
+  }
+  _mm512_store_ps(lg, c0);
+  _mm512_store_ps(lg + 16, c1);
 }
 
 __attribute__((target("avx512f")))
-static void close_avx512(float *restrict G, float *restrict A, const uint8_t *prev, int q, int64_t k,
-                         int64_t d0) {
-  const __m512 zero = _mm512_setzero_ps();
-  __m512 c0 = _mm512_load_ps(A + (k - 1) * QP), c1 = _mm512_load_ps(A + (k - 1) * QP + 16);
+static void close_avx512(float *restrict G, float *restrict A, uint8_t *has, const uint8_t *prev, int q,
+                         int64_t k, int64_t d0, const float *restrict rr) {
+  __m512 c0 = _mm512_load_ps(rr), c1 = _mm512_load_ps(rr + 16);
   for (int64_t d = k - 1; d >= d0; d--) {
+    if (has[d]) {
+      c0 = _mm512_add_ps(_mm512_load_ps(A + d * QP), c0);
+      c1 = _mm512_add_ps(_mm512_load_ps(A + d * QP + 16), c1);
+      has[d] = 0;
+    }
     float *gr = G + (d * q + prev[d]) * QP;
     _mm512_store_ps(gr, _mm512_add_ps(_mm512_load_ps(gr), c0));
     _mm512_store_ps(gr + 16, _mm512_add_ps(_mm512_load_ps(gr + 16), c1));
-    _mm512_store_ps(A + d * QP, zero);
-    _mm512_store_ps(A + d * QP + 16, zero);
-    if (d > d0) {
-      c0 = _mm512_add_ps(_mm512_load_ps(A + (d - 1) * QP), c0);
-      c1 = _mm512_add_ps(_mm512_load_ps(A + (d - 1) * QP + 16), c1);
-    }
   }
   if (d0 > 0) {
     float *ap = A + (d0 - 1) * QP;
-    _mm512_store_ps(ap, _mm512_add_ps(_mm512_load_ps(ap), c0));
-    _mm512_store_ps(ap + 16, _mm512_add_ps(_mm512_load_ps(ap + 16), c1));
+    if (has[d0 - 1]) {
+      c0 = _mm512_add_ps(_mm512_load_ps(ap), c0);
+      c1 = _mm512_add_ps(_mm512_load_ps(ap + 16), c1);
+    }
+    _mm512_store_ps(ap, c0);
+    _mm512_store_ps(ap + 16, c1);
+    has[d0 - 1] = 1;
   }
 }
 
@@ -347,23 +374,25 @@ static inline __attribute__((always_inline)) double site_pass(const site_prob *p
   const int64_t k = p->k, L = p->R->L;
   const uint8_t *P = p->R->P;
   float *restrict G = p->G, *restrict S = p->S, *restrict A = p->A;
+  uint8_t *has = p->has;
   const float *restrict K = p->K;
   memset(G, 0, (size_t)(k * q * QP) * sizeof(float));
-  memset(A, 0, (size_t)(k * QP) * sizeof(float));
-  for (int a = 0; a < QP; a++) S[a] = p->H[a];
-  float e[QP] __attribute__((aligned(64))), rr[QP] __attribute__((aligned(64)));
+  memset(has, 0, (size_t)k + 1);
+  memcpy(S, p->H, QP * sizeof(float));
+  float lg[QP] __attribute__((aligned(64))), e[QP] __attribute__((aligned(64)));
+  float rr[QP] __attribute__((aligned(64)));
   double fx = 0.0;
   const uint8_t *prev = NULL;
   for (int64_t g = 0; g < p->ng; g++) {
     const ar_group *gr = p->grp + g;
     const uint8_t *row = P + gr->row * L;
+    const int64_t d0 = gr->depth, keep = g + 1 < p->ng ? gr[1].depth : 0;
     if (prev) {
-      if (avx) close_avx512(G, A, prev, q, k, gr->depth);
-      else close_plain(G, A, prev, q, k, gr->depth);
+      if (avx) close_avx512(G, A, has, prev, q, k, d0, rr);
+      else close_plain(G, A, has, prev, q, k, d0, rr);
     }
-    if (avx) fwd_avx512(S, K, row, q, gr->depth, k);
-    else fwd_plain(S, K, row, q, gr->depth, k);
-    const float *lg = S + k * QP;
+    if (avx) fwd_avx512(S + d0 * QP, S, K, row, q, d0, k, keep, lg);
+    else fwd_plain(S + d0 * QP, S, K, row, q, d0, k, keep, lg);
     float mx;
     const float z = fit_softmax(lg, q, e, &mx);
     fx += gr->C * ((double)mx + log((double)z));
@@ -374,13 +403,11 @@ static inline __attribute__((always_inline)) double site_pass(const site_prob *p
       rr[p->tst[t]] -= (float)p->tw[t];
     }
     for (int a = 0; a < q; a++) gh[a] += rr[a];
-    if (k > 0)
-      for (int a = 0; a < QP; a++) A[(k - 1) * QP + a] = rr[a];
     prev = row;
   }
   if (prev && k > 0) {
-    if (avx) close_avx512(G, A, prev, q, k, 0);
-    else close_plain(G, A, prev, q, k, 0);
+    if (avx) close_avx512(G, A, has, prev, q, k, 0, rr);
+    else close_plain(G, A, has, prev, q, k, 0, rr);
   }
   return fx;
 }
@@ -428,13 +455,14 @@ static int site_progress(void *inst, int it, int n_evals, double fx, double xnor
  * trie path, the groups. */
 typedef struct site_scratch {
   float *K, *G, *S, *A;
+  uint8_t *has;
   ar_group *grp;
   uint8_t *tst;
   double *tw;
 } site_scratch;
 
 static void scratch_free(site_scratch *w) {
-  free(w->K); free(w->G); free(w->S); free(w->A); free(w->grp); free(w->tst); free(w->tw);
+  free(w->K); free(w->G); free(w->S); free(w->A); free(w->has); free(w->grp); free(w->tst); free(w->tw);
   memset(w, 0, sizeof *w);
 }
 
@@ -447,10 +475,11 @@ static int scratch_alloc(site_scratch *w, int64_t L, int q, int64_t n) {
   if (posix_memalign(&ps, 64, sb)) ps = NULL;
   if (posix_memalign(&pa, 64, sb)) pa = NULL;
   w->K = pk; w->G = pg; w->S = ps; w->A = pa;
+  w->has = malloc((size_t)L + 1);
   w->grp = malloc((size_t)(n ? n : 1) * sizeof *w->grp);
   w->tst = malloc((size_t)(n ? n : 1));
   w->tw = malloc((size_t)(n ? n : 1) * sizeof *w->tw);
-  if (!w->K || !w->G || !w->S || !w->A || !w->grp || !w->tst || !w->tw) {
+  if (!w->K || !w->G || !w->S || !w->A || !w->has || !w->grp || !w->tst || !w->tw) {
     scratch_free(w);
     return -1;
   }
@@ -474,6 +503,7 @@ static void site_setup(site_prob *p, const ar_rows *R, site_scratch *w, int64_t 
   p->G = w->G;
   p->S = w->S;
   p->A = w->A;
+  p->has = w->has;
   p->avx512 = avx512;
 }
 
