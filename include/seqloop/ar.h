@@ -47,7 +47,7 @@ typedef struct sl_ar_report {
   double neg_loglk;       /* sum over sites of the fitted weighted NLL (weights sum to 1), nats */
   double objective;       /* the same plus the penalties */
   int64_t evaluations;    /* summed over sites */
-  int64_t iterations;
+  int64_t iterations;     /* L-BFGS iterations, summed over sites */
   double seconds;
   int n_not_converged;    /* sites whose L-BFGS stopped for another reason than convergence */
 } sl_ar_report;
@@ -60,7 +60,9 @@ SL_MUSTCHECK int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts 
 /* sl_ar_site_objective()
  * Purpose:  The regression objective of order position k and its gradient
  *           at x (q fields, then k blocks J_{order[k], order[l]}(a, b), a-major),
- *           with the weights w normalised to sum to 1. For tests.
+ *           with the weights w normalised to sum to 1, computed by the fit's
+ *           own kernel (the prefix-trie walk in float, the objective summed
+ *           in double; the best twin this CPU has). For tests.
  */
 SL_MUSTCHECK int sl_ar_site_objective(const sl_msa *msa, const double *w, const int64_t *order,
                                       int64_t k, double lambda_h, double lambda_J,
