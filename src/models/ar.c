@@ -402,7 +402,7 @@ static inline __attribute__((always_inline)) double site_pass(const site_prob *p
       fx -= p->tw[t] * (double)lg[p->tst[t]];
       rr[p->tst[t]] -= (float)p->tw[t];
     }
-    for (int a = 0; a < q; a++) gh[a] += rr[a];
+    for (int a = 0; a < QP; a++) gh[a] += rr[a]; /* padding lanes add 0: one vector loop */
     prev = row;
   }
   if (prev && k > 0) {
