@@ -111,12 +111,14 @@ static int ar_rows_build(const sl_msa *msa, const double *w, double sum, const i
   for (int64_t r = 0; r < N; r++) m += (float)(w[r] / sum) > 0;
   uint8_t *P0 = malloc((size_t)(m * L) + 1);
   int64_t *idx = malloc((size_t)(m ? m : 1) * sizeof *idx);
+  int64_t *rowof = malloc((size_t)(m ? m : 1) * sizeof *rowof); /* each kept row's msa row */
   R->P = malloc((size_t)(m * L) + 1);
   R->w = malloc((size_t)(m ? m : 1) * sizeof *R->w);
   R->lcp = malloc((size_t)(m ? m : 1) * sizeof *R->lcp);
-  if (!P0 || !idx || !R->P || !R->w || !R->lcp) {
+  if (!P0 || !idx || !rowof || !R->P || !R->w || !R->lcp) {
     free(P0);
     free(idx);
+    free(rowof);
     ar_rows_free(R);
     return sl_fail(err, SL_ENOMEM, "out of memory for the ar fit's rows");
   }
@@ -126,24 +128,13 @@ static int ar_rows_build(const sl_msa *msa, const double *w, double sum, const i
     const uint8_t *s = sl_msa_row(msa, r);
     for (int64_t d = 0; d < L; d++) P0[t * L + d] = s[order[d]];
     idx[t] = t;
-    t++;
+    rowof[t++] = r;
   }
-  /* idx[] holds positions among the kept rows, in row order, so ties (identical
-   * rows) sort by row index */
+  /* idx[] holds positions among the kept rows, in row order, so ties
+   * (identical rows) sort by row index and merge in that order */
   row_cmp_ctx ctx = {P0, L};
   qsort_r(idx, (size_t)m, sizeof *idx, row_cmp, &ctx);
   int64_t n = 0;
-  /* each kept position's msa row, for its weight */
-  int64_t *rowof = malloc((size_t)(m ? m : 1) * sizeof *rowof);
-  if (!rowof) {
-    free(P0);
-    free(idx);
-    ar_rows_free(R);
-    return sl_fail(err, SL_ENOMEM, "out of memory for the ar fit's rows");
-  }
-  t = 0;
-  for (int64_t r = 0; r < N; r++)
-    if ((float)(w[r] / sum) > 0) rowof[t++] = r;
   for (int64_t j = 0; j < m; j++) {
     const uint8_t *s = P0 + idx[j] * L;
     int64_t c = 0;
