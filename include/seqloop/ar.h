@@ -37,7 +37,7 @@ typedef struct sl_ar_opts {
   int threads;
   int max_iter;           /* per site L-BFGS iterations (0: until converged) */
   double epsilon;         /* per site L-BFGS convergence (1e-4) */
-  int portable;           /* unused by ar; kept for symmetry with potts */
+  int portable;           /* 1: the fit's plain kernel, not the AVX-512 twin (the same bits; for tests) */
   struct sl_progress *progress; /* sites fitted, on a terminal (seqloop/progress.h); NULL: silent */
 } sl_ar_opts;
 
@@ -47,7 +47,7 @@ typedef struct sl_ar_report {
   double neg_loglk;       /* sum over sites of the fitted weighted NLL (weights sum to 1), nats */
   double objective;       /* the same plus the penalties */
   int64_t evaluations;    /* summed over sites */
-  int64_t iterations;
+  int64_t iterations;     /* L-BFGS iterations, summed over sites */
   double seconds;
   int n_not_converged;    /* sites whose L-BFGS stopped for another reason than convergence */
 } sl_ar_report;
@@ -60,11 +60,21 @@ SL_MUSTCHECK int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts 
 /* sl_ar_site_objective()
  * Purpose:  The regression objective of order position k and its gradient
  *           at x (q fields, then k blocks J_{order[k], order[l]}(a, b), a-major),
- *           with the weights w normalised to sum to 1. For tests.
+ *           with the weights w normalised to sum to 1, computed by the fit's
+ *           own kernel (the prefix-trie walk in float, the objective summed
+ *           in double; the best twin this CPU has). For tests.
  */
 SL_MUSTCHECK int sl_ar_site_objective(const sl_msa *msa, const double *w, const int64_t *order,
                                       int64_t k, double lambda_h, double lambda_J,
                                       const double *x, double *ret_fx, double *g, sl_error *err);
+
+/* sl_ar_site_objective_kernel(): the same with the fit kernel's twin chosen:
+ * SL_KERN_AVX512 (SL_EUSAGE if this CPU lacks it), SL_KERN_AUTO (the best
+ * this CPU has, what sl_ar_fit uses) or anything else for the plain twin.
+ * Both give the same bits; for tests. g may be NULL. */
+SL_MUSTCHECK int sl_ar_site_objective_kernel(const sl_msa *msa, const double *w, const int64_t *order,
+                                             int64_t k, double lambda_h, double lambda_J, int kernel,
+                                             const double *x, double *ret_fx, double *g, sl_error *err);
 
 /* sl_ar_prepare(): build the sampling/likelihood layout into m->cache if it
  * is not there (sl_ar_fit and sl_model_read do it; sl_model_prepare rebuilds
