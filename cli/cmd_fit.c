@@ -145,7 +145,7 @@ int cmd_fit(int argc, char **argv) {
   const char *order = "entropy";
   double *init_x = NULL;
   int64_t *ar_order = NULL;
-  double lh = NAN, lj = NAN, seq_cov = NAN, col_cov = NAN;
+  double lh = NAN, lj = NAN, eps = NAN, seq_cov = NAN, col_cov = NAN;
   int64_t seed = 0;
   sl_plm_opts o;
   sl_plm_opts_init(&o);
@@ -174,7 +174,8 @@ int cmd_fit(int argc, char **argv) {
     CLI_DOUBLE("lambda-j", 0, &lj, 0, HUGE_VAL, "X", "override the preset's lambda_J", NULL),
     CLI_FLAG("gaps-missing", 'g', &o.gap_missing, "gaps are missing data, not a state (plmc -g)", NULL),
     CLI_INT("max-iter", 'm', &o.max_iter, 0, INT32_MAX, "N", "L-BFGS iterations (0: until converged)", NULL),
-    CLI_DOUBLE_POS("epsilon", 0, &o.epsilon, HUGE_VAL, "X", "L-BFGS convergence |g|/max(1,|x|) < X (plmc)", NULL),
+    CLI_OPT_("epsilon", 0, CLI_T_DOUBLE, &eps, 0, HUGE_VAL, NULL, "X", "L-BFGS convergence |g|/max(1,|x|) < X\n"
+             "(default: potts 1e-3 as plmc; ar 1e-4 at each site)", NULL, CLI_F_NODEFAULT, NULL, NULL),
     CLI_INT("lbfgs-m", 0, &o.lbfgs_m, 1, 1000, "N", "L-BFGS memory; memory use is about\n"
             "(5 + 2m) x 8 bytes per parameter", NULL),
     CLI_OPT_("stop-at", 0, CLI_T_DOUBLE, &o.stop_at, -HUGE_VAL, HUGE_VAL, NULL, "F",
@@ -187,6 +188,7 @@ int cmd_fit(int argc, char **argv) {
     CLI_END};
   int rc = cli_common_parse(&c, &info, opts, &optind);
   if (rc >= 0) return rc;
+  if (!isnan(eps)) o.epsilon = eps; /* potts; the ar branch applies it to its own options */
   cli_input(&c, "alignment", optind < argc ? argv[optind] : NULL);
   cli_input(&c, "init", init);
   if (eval_only && (!init || (model && strcmp(model, "potts") != 0)))
@@ -292,6 +294,7 @@ int cmd_fit(int argc, char **argv) {
     if (!isnan(lj)) ao.lambda_J = lj;
     ao.threads = c.w.threads;
     ao.max_iter = o.max_iter;
+    if (!isnan(eps)) ao.epsilon = eps;
     if (o.gap_missing) { status = sl_fail(&err, SL_EUSAGE, "ar models treat gaps as a state (no -g)"); goto DONE; }
     if (strcmp(order, "natural") == 0) ao.order_kind = SL_ORDER_NATURAL;
     else if (strcmp(order, "entropy") != 0) {

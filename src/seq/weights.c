@@ -29,6 +29,7 @@ void sl_weights_opts_init(sl_weights_opts *o) {
   o->theta = 0.2;
   o->threads = 1;
   o->kernel = SL_KERN_AUTO;
+  o->progress = NULL;
 }
 
 int sl_weights_convention_parse(const char *s) {
