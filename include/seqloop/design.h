@@ -234,7 +234,9 @@ SL_MUSTCHECK int sl_conformal_ridge_sets(const sl_conformal_ridge *pr, const int
 
 /* ---- the loop ------------------------------------------------------------------ */
 enum { SL_PROPOSE_MUTATE = 0, SL_PROPOSE_GA = 1, SL_PROPOSE_RANDOM = 2, SL_PROPOSE_WALK = 3,
-       SL_PROPOSE_PRIOR = 4, SL_PROPOSE_CBAS = 5, SL_PROPOSE_CBAS_AR = 6 };
+       SL_PROPOSE_PRIOR = 4, SL_PROPOSE_CBAS = 5, SL_PROPOSE_CBAS_AR = 6,
+       SL_PROPOSE_ALL = 7 /* every unmeasured sequence of a small design space (<= SL_PROPOSE_ALL_MAX) */ };
+#define SL_PROPOSE_ALL_MAX 4194304
 enum { SL_ACQ_GREEDY = 0, SL_ACQ_UCB = 1, SL_ACQ_EI = 2, SL_ACQ_THOMPSON = 3 };
 
 typedef struct sl_design_opts {
