@@ -194,6 +194,15 @@ done
 check "all + thompson: 33 measurements, the same ledger with -t 1 and -t 2" \
   test "$(tail -1 "$TMP/pall1/rounds.csv" | cut -d, -f2)" = 33 -a -s "$TMP/pall1.export" -a \
   "$(grep -v '"cmdline"' "$TMP/pall1.export" | md5sum)" = "$(grep -v '"cmdline"' "$TMP/pall2.export" | md5sum)"
+# kill -9 inside round 3 of the 1-thread campaign above, then resume with --ledger alone
+mkdir -p "$TMP/pallk"
+(cd "$TMP/pallk" && SEQLOOP_TEST_CRASH_ROUND=3 exec "$BIN" design run -q -t 1 --ledger l.db --oracle "$ES" --proposer all \
+  --pairwise --acquisition thompson --init-random 8 --batch 8 --budget 33 --rounds 100 --seed 5 -o rounds.csv) 2>/dev/null
+rc=$?
+(cd "$TMP/pallk" && exec "$BIN" design run -q -t 1 --ledger l.db -o rounds.csv)
+export_of "$TMP/pallk/l.db" "$TMP/pallk.export"
+check "all + thompson killed by SIGKILL in round 3 (status $rc) and resumed: identical export" \
+  test "$rc" = 137 -a "$(grep -v '"cmdline"' "$TMP/pallk.export" | md5sum)" = "$(grep -v '"cmdline"' "$TMP/pall1.export" | md5sum)"
 expect_error 2 "--proposer all needs a design space of at most 4194304 sequences \\(this one has 4\\^32\\)" \
   design run --ledger "$TMP/pbig.db" --oracle "ehrlich:v=4,c=4,k=4,L=32,q=4,seed=1" --proposer all --rounds 1
 
