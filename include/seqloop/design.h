@@ -143,6 +143,14 @@ void sl_predictor_opts_init(sl_predictor_opts *o);
 SL_MUSTCHECK int sl_predictor_fit(const sl_predictor_opts *o, int64_t L, const uint8_t *x,
                                   const double *y, const double *prior, int64_t n, sl_rng *rng,
                                   sl_predictor **ret_p, sl_error *err);
+/* sl_predictor_fit_counts(): the same, where y[i] is the mean of count[i] >= 1
+ * replicate measurements of x_i (NULL: one each). Equal to fitting every
+ * replicate as its own row when the ensemble has one member (no resampling):
+ * point i's penalty is lambda / count[i] and the centring mean is weighted by
+ * the counts. A count below 1 is SL_EINPUT. */
+SL_MUSTCHECK int sl_predictor_fit_counts(const sl_predictor_opts *o, int64_t L, const uint8_t *x,
+                                         const double *y, const double *count, const double *prior,
+                                         int64_t n, sl_rng *rng, sl_predictor **ret_p, sl_error *err);
 /* Mean and sd over members, and (if member_out) each member's prediction (B values). */
 void sl_predictor_predict(const sl_predictor *p, const uint8_t *x, double prior, double *ret_mean,
                           double *ret_sd, double *member_out);
