@@ -13,6 +13,8 @@
  *            independent softmaxes), ancestral for an ar model covering the
  *            whole design
  *   cbas, cbas-ar  samples of the round's CbAS search distribution (cbas.c)
+ *   all      every unmeasured sequence of a small design space, in order
+ *            (generate_all; no random draw)
  * Each child then passes novelty (not in the ledger, not yet tried this
  * round: skipped without counting) and the filters (--max-edits from the
  * start, --min-prior against the start's prior log P). The filters accept a
@@ -91,8 +93,9 @@ static int64_t tournament(const sl_design_state *st, int64_t top, sl_rng *r) {
  * codes, through the same filters as the other proposers. No random draw:
  * the candidates are a function of the ledger alone. For a small
  * combinatorial space (GB1 four-site: 20^4 = 160,000) the acquisition then
- * ranks the whole space, which is what ALDE and ftMLDE do; a proposer that
- * samples around the best measured stays in the basin it found first. */
+ * ranks the whole space, as ALDE and ftMLDE do, instead of a sample around
+ * the best measured. (On GB1 it was no better than mutate-and-select:
+ * docs/benchmarks.md; with --max-edits it is an exhaustive trust region.) */
 static int generate_all(const sl_design_state *st, sl_oracle *o, const sl_design_opts *op,
                         const sl_design_prior *prior, sl_design_cands *c, sl_design_gen_report *rep, sl_error *err) {
   int64_t L = o->L, total = 1;
@@ -102,7 +105,7 @@ static int generate_all(const sl_design_state *st, sl_oracle *o, const sl_design
       return sl_fail(err, SL_EUSAGE, "--proposer all needs a design space of at most %d sequences (this one has "
                      "%d^%lld)", SL_PROPOSE_ALL_MAX, o->q, (long long)L);
   }
-  seqset seen;
+  seqset seen = {0};
   c->L = L;
   c->cap = total;
   c->x = malloc((size_t)(total * L) + 1);
@@ -110,7 +113,7 @@ static int generate_all(const sl_design_state *st, sl_oracle *o, const sl_design
   c->prior = malloc((size_t)(total + 1) * sizeof *c->prior);
   uint8_t *child = calloc((size_t)L + 1, 1), *work = prior && prior->m ? malloc((size_t)prior->m->L) : NULL;
   if (!c->x || !c->parent || !c->prior || !child || (prior && prior->m && !work) || seqset_init(&seen, st->s.n, L)) {
-    free(child); free(work);
+    free(child); free(work); free(seen.slot); /* c's arrays: sl_design_cands_free() */
     return sl_fail(err, SL_ENOMEM, "out of memory");
   }
   for (int64_t k = 0; k < st->s.n; k++) seqset_add(&seen, st->x + k * L);
