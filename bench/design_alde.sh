@@ -18,10 +18,18 @@
 #   alde-jab   the same campaign with --conformal jab: intervals never change a choice
 #              (no random draw), so its curve must equal alde's (checked) and only the
 #              intervals differ
-# Usage: bench/design_alde.sh [SEEDS]   (default 50); METHODS="..." runs a subset;
-#        ALDE="..." replaces alde's options; SUFFIX=_x names other output files.
+#   new        the stronger loop of session 4 (NEW="..." replaces its options; default
+#              below), intervals by --conformal recent
+# Usage: bench/design_alde.sh [SEEDS]   (default 50); METHODS="..." runs a subset
+#        (default: random loop8 alde alde-jab new);
+#        ALDE="..." replaces alde's options; SUFFIX=_x names other output files;
+#        SEED_FROM=K runs seeds K..SEEDS only.
+#        SUMMARY="_a _b" runs nothing and summarises the files of those suffixes together
+#        (two halves run at once on a 2-core machine: METHODS=alde SUFFIX=_a ... &
+#        METHODS="random new" SUFFIX=_b ...; then SUMMARY="_a _b" SUFFIX=_ab merges them).
 # Output: bench/results/design_alde_curves.csv (method,seed,n_measured,best),
 #         bench/results/design_alde_coverage.csv (method,seed,round,coverage90,conformal_coverage,conformal_width),
+#         bench/results/design_alde_hit470.csv (method,seed,best within the first 470 designed),
 #         a Markdown summary on stdout. Not a test: never timed in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,45 +40,62 @@ SEEDS=${1:-50}
 [ -e "$GB1" ] || { echo "design_alde: skipped: data absent ($GB1)"; exit 0; }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/seqloop-bench.XXXXXX"); trap 'rm -rf "$TMP"' EXIT
 mkdir -p bench/results
-METHODS=" ${METHODS:-random loop8 alde alde-jab} "
+METHODS=" ${METHODS:-random loop8 alde alde-jab new} "
 want() { case "$METHODS" in *" $1 "*) return 0 ;; esac; return 1; }
 CUR=bench/results/design_alde_curves${SUFFIX:-}.csv
 COV=bench/results/design_alde_coverage${SUFFIX:-}.csv
+HIT=bench/results/design_alde_hit470${SUFFIX:-}.csv
+if [ -n "${SUMMARY:-}" ]; then # merge the files of several suffixes, run nothing
+  first=1
+  for x in $SUMMARY; do
+    for f in curves coverage hit470; do
+      if [ $first = 1 ]; then cat "bench/results/design_alde_$f$x.csv"; else tail -n +2 "bench/results/design_alde_$f$x.csv"; fi \
+        >> "$TMP/$f.csv"
+    done
+    first=0
+  done
+  mv "$TMP/curves.csv" "$CUR"; mv "$TMP/coverage.csv" "$COV"; mv "$TMP/hit470.csv" "$HIT"
+else
 echo "method,seed,n_measured,best" > "$CUR"
 echo "method,seed,round,coverage90,conformal_coverage,conformal_width" > "$COV"
-echo "method,seed,order,value" > "$TMP/meas.csv"
+echo "method,seed,best470" > "$HIT"
 ALDE=${ALDE:-"--init-random 96 --batch 96 --proposer mutate --mutations 2 --candidates 5000 --acquisition ei --pairwise"}
+NEW=${NEW:-"--init-random 96 --batch 96 --proposer mutate --mutations 2 --candidates 5000 --acquisition ucb --pairwise --members 30"}
 run() { # run METHOD SEED ARGS...
   local m=$1 s=$2; shift 2
   "$BIN" design run -q --ledger "$TMP/$m-$s.db" --oracle "table:$GB1" --start VDGV --budget 481 --rounds 1000 \
     --seed "$s" "$@" -o "$TMP/$m-$s.csv" || { echo "design_alde: $m seed $s failed" >&2; return; }
   tail -n +2 "$TMP/$m-$s.csv" | awk -F, -v m="$m" -v s="$s" '{print m "," s "," $2 "," $3}' >> "$CUR"
   tail -n +2 "$TMP/$m-$s.csv" | awk -F, -v m="$m" -v s="$s" '{print m "," s "," $1 "," $9 "," $12 "," $13}' >> "$COV"
-  # measurements in id order (round 0's wild type first): for the best within 470
+  # measurements in id order (round 0's wild type first): the best within the first 470 designed
   "$BIN" ledger export --ledger "$TMP/$m-$s.db" --table measurements | tail -n +2 |
-    awk -F, -v m="$m" -v s="$s" '{print m "," s "," NR - 1 "," $4}' >> "$TMP/meas.csv"
+    awk -F, -v m="$m" -v s="$s" 'NR >= 2 && NR <= 471 && $4 != "" && (b == "" || $4 + 0 > b + 0) {b = $4}
+      END {print m "," s "," b}' >> "$HIT"
+  rm -f "$TMP/$m-$s.db"
 }
 echo "# load before: $(uptime)" >&2
 start=$(date +%s)
-for s in $(seq 1 "$SEEDS"); do
+for s in $(seq "${SEED_FROM:-1}" "$SEEDS"); do
   want random && run random "$s" --proposer random --no-predictor --batch 96
   want loop8 && run loop8 "$s" --batch 8
   # shellcheck disable=SC2086
   want alde && run alde "$s" $ALDE --conformal recent
   # shellcheck disable=SC2086
   want alde-jab && run alde-jab "$s" $ALDE --conformal jab
+  # shellcheck disable=SC2086
+  want new && run new "$s" $NEW --conformal recent
 done
 echo "# $SEEDS seeds in $(( $(date +%s) - start )) s; load after: $(uptime)" >&2
-/usr/bin/python3 - "$CUR" "$COV" "$TMP/meas.csv" <<'PY'
+fi
+/usr/bin/python3 - "$CUR" "$COV" "$HIT" <<'PY'
 import csv, sys, collections
 GMAX = 8.761965656
 cur = collections.defaultdict(dict)
 for r in csv.DictReader(open(sys.argv[1])):
     cur[(r["method"], int(r["seed"]))][int(r["n_measured"])] = float(r["best"]) if r["best"] else 0.0
-meas = collections.defaultdict(list)
-for r in csv.DictReader(open(sys.argv[3])):
-    meas[(r["method"], int(r["seed"]))].append(float(r["value"]) if r["value"] else float("-inf"))
-methods = [m for m in ["random", "loop8", "alde", "alde-jab"] if any(k[0] == m for k in cur)]
+b470 = {(r["method"], int(r["seed"])): float(r["best470"]) if r["best470"] else 0.0
+        for r in csv.DictReader(open(sys.argv[3]))}
+methods = [m for m in ["random", "loop8", "alde", "alde-jab", "new"] if any(k[0] == m for k in cur)]
 if "alde" in methods and "alde-jab" in methods:
     same = all(cur[("alde", s)] == cur[("alde-jab", s)] for (m, s) in cur if m == "alde" and ("alde-jab", s) in cur)
     print(f"alde and alde-jab curves identical (intervals change no choice): {same}\n")
@@ -81,7 +106,7 @@ for m in methods:
     def at(c, b): return max(v for n, v in c.items() if n <= b + 1) / GMAX  # + 1: the wild type
     f = {b: [at(c, b) for c in rows.values()] for b in (96, 192, 384, 480)}
     hit = {b: sum(x > 0.9999 for x in f[b]) for b in (384, 480)}
-    h470 = sum(max(v[1:471]) / GMAX > 0.9999 for (mm, s), v in meas.items() if mm == m)
+    h470 = sum(v / GMAX > 0.9999 for (mm, s), v in b470.items() if mm == m)
     n = len(rows)
     print(f"| {m} | {n} | " + " | ".join(f"{sum(f[b])/n:.3f}" for b in (96, 192, 384, 480)) +
           f" | {hit[384]}/{n} | {hit[480]}/{n} | {h470}/{n} |")
@@ -92,7 +117,7 @@ cov = collections.defaultdict(list)
 for r in csv.DictReader(open(sys.argv[2])):
     cov[(r["method"], int(r["round"]))].append(r)
 for (m, k), rs in sorted(cov.items()):
-    if m not in ("alde", "alde-jab", "loop8") or k == 0: continue
+    if m not in ("alde", "alde-jab", "loop8", "new") or k == 0: continue
     cc = [float(r["conformal_coverage"]) for r in rs if r["conformal_coverage"]]
     ww = [float(r["conformal_width"]) for r in rs if r["conformal_width"]]
     g = [float(r["coverage90"]) for r in rs if r["coverage90"]]

@@ -147,6 +147,14 @@ void sl_predictor_opts_init(sl_predictor_opts *o);
 SL_MUSTCHECK int sl_predictor_fit(const sl_predictor_opts *o, int64_t L, const uint8_t *x,
                                   const double *y, const double *prior, int64_t n, sl_rng *rng,
                                   sl_predictor **ret_p, sl_error *err);
+/* sl_predictor_fit_counts(): the same, where y[i] is the mean of count[i] >= 1
+ * replicate measurements of x_i (NULL: one each). Equal to fitting every
+ * replicate as its own row when the ensemble has one member (no resampling):
+ * point i's penalty is lambda / count[i] and the centring mean is weighted by
+ * the counts. A count below 1 is SL_EINPUT. */
+SL_MUSTCHECK int sl_predictor_fit_counts(const sl_predictor_opts *o, int64_t L, const uint8_t *x,
+                                         const double *y, const double *count, const double *prior,
+                                         int64_t n, sl_rng *rng, sl_predictor **ret_p, sl_error *err);
 /* Mean and sd over members, and (if member_out) each member's prediction (B values). */
 void sl_predictor_predict(const sl_predictor *p, const uint8_t *x, double prior, double *ret_mean,
                           double *ret_sd, double *member_out);
@@ -238,7 +246,9 @@ SL_MUSTCHECK int sl_conformal_ridge_sets(const sl_conformal_ridge *pr, const int
 
 /* ---- the loop ------------------------------------------------------------------ */
 enum { SL_PROPOSE_MUTATE = 0, SL_PROPOSE_GA = 1, SL_PROPOSE_RANDOM = 2, SL_PROPOSE_WALK = 3,
-       SL_PROPOSE_PRIOR = 4, SL_PROPOSE_CBAS = 5, SL_PROPOSE_CBAS_AR = 6 };
+       SL_PROPOSE_PRIOR = 4, SL_PROPOSE_CBAS = 5, SL_PROPOSE_CBAS_AR = 6,
+       SL_PROPOSE_ALL = 7 /* every unmeasured sequence of a small design space (<= SL_PROPOSE_ALL_MAX) */ };
+#define SL_PROPOSE_ALL_MAX 4194304
 enum { SL_ACQ_GREEDY = 0, SL_ACQ_UCB = 1, SL_ACQ_EI = 2, SL_ACQ_THOMPSON = 3 };
 
 typedef struct sl_design_opts {

@@ -36,16 +36,16 @@ void sl_design_opts_init(sl_design_opts *o) {
   o->oracle_noise = 0;
 }
 
-static const char *const proposer_names[] = {"mutate", "ga", "random", "walk", "prior", "cbas", "cbas-ar"};
+static const char *const proposer_names[] = {"mutate", "ga", "random", "walk", "prior", "cbas", "cbas-ar", "all"};
 static const char *const acq_names[] = {"greedy", "ucb", "ei", "thompson"};
 
 int sl_design_proposer_parse(const char *s) {
-  for (int k = 0; k < 7; k++) if (strcmp(s, proposer_names[k]) == 0) return k;
+  for (int k = 0; k < 8; k++) if (strcmp(s, proposer_names[k]) == 0) return k;
   return -1;
 }
 int sl_design_acquisition_parse(const char *s) {
   for (int k = 0; k < 4; k++) if (strcmp(s, acq_names[k]) == 0) return k;
   return -1;
 }
-const char *sl_design_proposer_name(int p) { return p >= 0 && p < 7 ? proposer_names[p] : "?"; }
+const char *sl_design_proposer_name(int p) { return p >= 0 && p < 8 ? proposer_names[p] : "?"; }
 const char *sl_design_acquisition_name(int a) { return a >= 0 && a < 4 ? acq_names[a] : "?"; }

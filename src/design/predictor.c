@@ -67,8 +67,25 @@ static double kern(const sl_predictor *p, const uint8_t *a, double za, const uin
 
 int sl_predictor_fit(const sl_predictor_opts *o, int64_t L, const uint8_t *x, const double *y,
                      const double *prior, int64_t n, sl_rng *rng, sl_predictor **ret_p, sl_error *err) {
+  return sl_predictor_fit_counts(o, L, x, y, NULL, prior, n, rng, ret_p, err);
+}
+
+/* Replicates: point i is the mean of count[i] measurements. Kernel ridge on
+ * c duplicated rows with values y_1..y_c has the objective of one row at
+ * their mean weighted by c (sum_r (y_r - f)^2 = c (ybar - f)^2 + const), so
+ * the weighted problem is (K + lambda C^-1) alpha = y - mean, with the
+ * weighted mean: the penalty of point i, which the Gaussian-process reading
+ * makes its noise variance, is divided by its count. count NULL: all 1,
+ * and then every number is the unweighted fit's (x / 1.0 is x). */
+int sl_predictor_fit_counts(const sl_predictor_opts *o, int64_t L, const uint8_t *x, const double *y,
+                            const double *count, const double *prior, int64_t n, sl_rng *rng,
+                            sl_predictor **ret_p, sl_error *err) {
   *ret_p = NULL;
   if (n < 1) return sl_fail(err, SL_EINPUT, "predictor: no training data");
+  for (int64_t i = 0; count && i < n; i++)
+    if (!(count[i] >= 1) || !isfinite(count[i]))
+      return sl_fail(err, SL_EINPUT, "predictor: point %lld has replicate count %g (must be >= 1)", (long long)i,
+                     count[i]);
   if (o->members < 1 || !(o->lambda > 0)) return sl_fail(err, SL_EUSAGE, "predictor: members >= 1 and lambda > 0 required");
   sl_predictor *p = calloc(1, sizeof *p);
   if (!p) return sl_fail(err, SL_ENOMEM, "out of memory");
@@ -108,9 +125,13 @@ int sl_predictor_fit(const sl_predictor_opts *o, int64_t L, const uint8_t *x, co
     int64_t *ix = p->idx + (int64_t)b * n;
     /* Member 0 of a one-member ensemble sees the data as is. */
     for (int64_t i = 0; i < n; i++) ix[i] = p->B == 1 ? i : (int64_t)(sl_rng_u64(rng) % (uint64_t)n);
-    double s = 0, ss = 0;
-    for (int64_t i = 0; i < n; i++) s += y[ix[i]];
-    p->ybar[b] = s / n;
+    double s = 0, ss = 0, cs = 0;
+    for (int64_t i = 0; i < n; i++) {
+      double c = count ? count[ix[i]] : 1.0;
+      s += c * y[ix[i]];
+      cs += c;
+    }
+    p->ybar[b] = s / cs;
     for (int64_t i = 0; i < n; i++) ss += (y[ix[i]] - p->ybar[b]) * (y[ix[i]] - p->ybar[b]);
     p->ysd[b] = n > 1 && ss > 0 ? sqrt(ss / (n - 1)) : 1.0;
     for (int64_t i = 0; i < n; i++) {
@@ -119,7 +140,8 @@ int sl_predictor_fit(const sl_predictor_opts *o, int64_t L, const uint8_t *x, co
        * the scaled problem: kernel ridge is the mean of a Gaussian process
        * whose noise variance is the penalty, so noisier data are smoothed
        * more instead of interpolated. */
-      G[i * n + i] += o->lambda + (o->noise_sd > 0 ? o->noise_sd * o->noise_sd / (p->ysd[b] * p->ysd[b]) : 0.0);
+      G[i * n + i] += (o->lambda + (o->noise_sd > 0 ? o->noise_sd * o->noise_sd / (p->ysd[b] * p->ysd[b]) : 0.0)) /
+                      (count ? count[ix[i]] : 1.0);
       rhs[i] = (y[ix[i]] - p->ybar[b]) / p->ysd[b];
     }
     if (sl_cholesky_solve(G, rhs, n)) { status = sl_fail(err, SL_EINTERNAL, "predictor: Gram matrix not positive definite"); goto DONE; }

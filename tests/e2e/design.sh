@@ -165,6 +165,47 @@ check "design run -t 3 runs (exit $RC; the loop is single-threaded, the ledger i
 CASE="neither: 10 rounds"
 run_sl design run --ledger "$TMP/nn.db" --oracle "$EH" --batch 2 -o "$TMP/nn.csv"
 check "no limit given: rounds 0..10 (21 measurements)" test "$(tail -1 "$TMP/nn.csv" | cut -d, -f1,2)" = "10,21"
+# ---- --proposer all: every unmeasured sequence of a small design space ------------
+CASE="--proposer all"
+ES="ehrlich:v=4,c=2,k=2,L=6,q=2,seed=1" # 4^6 = 4,096 sequences
+run_sl design run --ledger "$TMP/pa.db" --oracle "$ES" --proposer all --max-edits 1 --batch 8 --budget 40 \
+  --rounds 100 -o "$TMP/pa.csv"
+# The Hamming ball of radius 1 around the start holds 1 + 6 x 3 = 19 sequences:
+# all of them are measured, each once, and then nothing new passes the filter.
+check "all + --max-edits 1: the whole ball of 19 measured in rounds 0..3 ($(tail -1 "$TMP/pa.csv" | cut -d, -f1,2))" \
+  test "$(tail -1 "$TMP/pa.csv" | cut -d, -f1,2)" = "3,19"
+check "all: 19 distinct sequences, each within 1 edit of the start" \
+  test "$(/usr/bin/python3 -c "
+import sqlite3
+d = sqlite3.connect('$TMP/pa.db'); s = [r[0] for r in d.execute('SELECT seq FROM sequences ORDER BY id')]; st = s[0]
+print(len(s), len(set(s)), max(sum(a != b for a, b in zip(x, st)) for x in s))")" = "19 19 1"
+check "all: every round generated the whole space (4,096) and accepted 18/4,095 in round 1" \
+  test "$(table_of "$TMP/pa.db" round_stats | awk -F, '$3 == "generated" && $2 >= 1 {print $4}' | sort -u)" = 4096 -a \
+  "$(table_of "$TMP/pa.db" round_stats | awk -F, '$2 == 1 && $3 == "acceptance" {printf "%.9f", $4}')" = "$(awk 'BEGIN{printf "%.9f", 18/4095}')"
+check "stderr says the campaign is stuck: nothing new passes the filters" grep -q "no new candidate passed the filters" "$TMP/err"
+# With a model: the same seed gives the same ledger for 1 and 2 threads (the
+# exports compared without the recorded command line, which names -t).
+for t in 1 2; do
+  mkdir -p "$TMP/pall$t"
+  (cd "$TMP/pall$t" && exec "$BIN" design run -q -t $t --ledger l.db --oracle "$ES" --proposer all --pairwise \
+    --acquisition thompson --init-random 8 --batch 8 --budget 33 --rounds 100 --seed 5 -o rounds.csv)
+  export_of "$TMP/pall$t/l.db" "$TMP/pall$t.export"
+done
+check "all + thompson: 33 measurements, the same ledger with -t 1 and -t 2" \
+  test "$(tail -1 "$TMP/pall1/rounds.csv" | cut -d, -f2)" = 33 -a -s "$TMP/pall1.export" -a \
+  "$(grep -v '"cmdline"' "$TMP/pall1.export" | md5sum)" = "$(grep -v '"cmdline"' "$TMP/pall2.export" | md5sum)"
+# kill -9 inside round 3 of the 1-thread campaign above, then resume with --ledger alone
+mkdir -p "$TMP/pallk"
+(cd "$TMP/pallk" && SEQLOOP_TEST_CRASH_ROUND=3 exec "$BIN" design run -q -t 1 --ledger l.db --oracle "$ES" --proposer all \
+  --pairwise --acquisition thompson --init-random 8 --batch 8 --budget 33 --rounds 100 --seed 5 -o rounds.csv) 2>/dev/null
+rc=$?
+(cd "$TMP/pallk" && exec "$BIN" design run -q -t 1 --ledger l.db -o rounds.csv)
+export_of "$TMP/pallk/l.db" "$TMP/pallk.export"
+check "all + thompson killed by SIGKILL in round 3 (status $rc) and resumed: identical export" \
+  test "$rc" = 137 -a "$(grep -v '"cmdline"' "$TMP/pallk.export" | md5sum)" = "$(grep -v '"cmdline"' "$TMP/pall1.export" | md5sum)"
+expect_error 2 "--proposer all needs a design space of at most 4194304 sequences \\(this one has 4\\^32\\)" \
+  design run --ledger "$TMP/pbig.db" --oracle "ehrlich:v=4,c=4,k=4,L=32,q=4,seed=1" --proposer all --rounds 1
+
 CASE="unknown oracle"; expect_error 2 "expected ehrlich" design run --ledger "$TMP/u.db" --oracle "nosuch:1"
 CASE="bad ehrlich parameter"; expect_error 2 "unknown parameter 'z'" design oracle --oracle "ehrlich:z=3"
 

@@ -283,6 +283,47 @@ static void test_predictor(void) {
   sl_predictor_predict(p, xt, 0, &mu, &s1, member);
   CHECK(s1 == 0 && member[0] == mu, "one member: sd 0, member equals mean");
   sl_predictor_destroy(p);
+  /* Replicates: 20 sequences measured twice (y +- d, d differing per pair)
+   * and 20 once. One row per replicate and one row per sequence (the mean,
+   * with its count) are the same ridge problem, so a one-member ensemble
+   * predicts the same everywhere; the counts matter (the means with counts of
+   * 1 predict otherwise); a count below 1 is refused. */
+  {
+    enum { NR = 40, ND = 20 };
+    static uint8_t xr[(NR + ND) * L];
+    double yr[NR + ND], ym[NR], cnt[NR], one[NR], maxd = 0, maxm = 0;
+    for (int i = 0; i < NR; i++) {
+      memcpy(xr + i * L, x + i * L, L);
+      double d = i < ND ? 0.3 + 0.05 * i : 0.0;
+      yr[i] = y[i] + d;
+      ym[i] = y[i];
+      cnt[i] = i < ND ? 2 : 1;
+      one[i] = 1;
+      if (i < ND) { memcpy(xr + (NR + i) * L, x + i * L, L); yr[NR + i] = y[i] - d; }
+    }
+    sl_predictor *pr = NULL, *pm = NULL, *p1 = NULL;
+    o.members = 1;
+    o.pairwise = 1;
+    o.lambda = 0.5;
+    CHECK(sl_predictor_fit(&o, L, xr, yr, NULL, NR + ND, &r, &pr, &err) == SL_OK &&
+          sl_predictor_fit_counts(&o, L, x, ym, cnt, NULL, NR, &r, &pm, &err) == SL_OK &&
+          sl_predictor_fit_counts(&o, L, x, ym, one, NULL, NR, &r, &p1, &err) == SL_OK, "replicate fits");
+    for (int m = 0; pr && pm && p1 && m < M; m++) {
+      double a, b, c, sdd;
+      sl_predictor_predict(pr, xt + m * L, 0, &a, &sdd, NULL);
+      sl_predictor_predict(pm, xt + m * L, 0, &b, &sdd, NULL);
+      sl_predictor_predict(p1, xt + m * L, 0, &c, &sdd, NULL);
+      if (fabs(a - b) > maxd) maxd = fabs(a - b);
+      if (fabs(b - c) > maxm) maxm = fabs(b - c);
+    }
+    CHECK(maxd < 1e-9, "replicates as rows = means with counts: max difference %.3g over %d held-out points", maxd, M);
+    CHECK(maxm > 1e-3, "the counts matter: means with counts 1 differ by up to %.3g", maxm);
+    sl_predictor_destroy(pr); sl_predictor_destroy(pm); sl_predictor_destroy(p1);
+    cnt[3] = 0.5;
+    sl_predictor *pb = NULL;
+    CHECK(sl_predictor_fit_counts(&o, L, x, ym, cnt, NULL, NR, &r, &pb, &err) == SL_EINPUT && !pb &&
+          strstr(err.msg, "point 3 has replicate count 0.5"), "a count below 1 is refused, naming the point: %s", err.msg);
+  }
 }
 
 /* The loop through the library: two campaigns with one seed, same ledger. */
