@@ -117,19 +117,26 @@ static inline int64_t pair_off(int64_t L, int q, int64_t i, int64_t j) {
 #define PLM_BLOCK 32 /* rows between full recomputations (rounding drift bound) */
 #endif
 
+typedef struct plm_change {
+  uint16_t j;          /* column */
+  uint8_t so, sn;      /* its old and new state (q: missing) */
+} plm_change;
+
 typedef struct plm_ctx {
   int64_t N, L;        /* distinct rows with nonzero weight (chain order), columns */
   int q;
   int64_t np;          /* parameters: L q fields + pairs */
   int8_t *S;           /* N*L model states in chain order; q for a missing gap */
   float *w;            /* N weights (identical rows merged: their weights summed) */
-  int64_t *cp;         /* N+1: changes of row n against row n-1 are co/cn[cp[n] .. cp[n+1]) */
-  int32_t *co, *cn;    /* j (q+1) + old state, j (q+1) + new state */
+  int64_t *cp;         /* N+1: changes of row n against row n-1 are ch[cp[n] .. cp[n+1]) */
+  plm_change *ch;      /* 4 bytes each: they stream through the cache once per site */
+  int8_t *ST;          /* L*N: S transposed (site i's own states, contiguous) */
   float *T;            /* pair blocks transposed: T[off(i,j) + b q + a] = J_ij(a, b) */
   float *GT;           /* site i's (i < j) gradient, in T's layout, folded onto g afterwards */
   float *GH;           /* L*q field gradients */
   const float **Kp;    /* per thread: L (q+1) row pointers into x / T (zero row for missing) */
   float **Gp;          /* per thread: L (q+1) row pointers into g / GT (a dummy row for missing) */
+  float *Rs;           /* per thread: L rows of 32 floats, R at the start of column j's run */
   float *dummy;        /* per thread: L rows of 32 floats that missing states' gradients go to
                           (one per column, so they do not chain stores to one address) */
   double *site_fx;     /* L per-site objectives */
@@ -148,7 +155,7 @@ typedef struct plm_ctx {
 static const float zero_row[32] __attribute__((aligned(64)));
 
 static void ctx_free(plm_ctx *c) {
-  free(c->S); free(c->w); free(c->cp); free(c->co); free(c->cn); free(c->T); free(c->GT);
+  free(c->S); free(c->w); free(c->cp); free(c->ch); free(c->ST); free(c->Rs); free(c->T); free(c->GT);
   free(c->GH); free(c->Kp); free(c->Gp); free(c->dummy); free(c->site_fx); free(c->pair_reg);
   free(c->xf); free(c->gf);
   memset(c, 0, sizeof *c);
@@ -229,13 +236,12 @@ static int chain_rows(plm_ctx *c, const int8_t *S0, const double *w0, int64_t n0
     const int8_t *a = P + ord[k - 1] * Lp, *b = P + ord[k] * Lp;
     for (int64_t j = 0; j < L; j++) nch += a[j] != b[j];
   }
-  c->co = malloc((size_t)(nch ? nch : 1) * sizeof *c->co);
-  c->cn = malloc((size_t)(nch ? nch : 1) * sizeof *c->cn);
-  if (!c->S || !c->w || !c->cp || !c->co || !c->cn) {
+  c->ch = malloc((size_t)(nch ? nch : 1) * sizeof *c->ch);
+  c->ST = malloc((size_t)(n ? n : 1) * (size_t)L);
+  if (!c->S || !c->w || !c->cp || !c->ch || !c->ST) {
     free(rem); free(wsum); free(ord); free(P);
     return sl_fail(err, SL_ENOMEM, "out of memory ordering %lld rows", (long long)n0);
   }
-  const int q1 = c->q + 1;
   int64_t t = 0;
   c->cp[0] = 0;
   for (int64_t k = 0; k < n; k++) {
@@ -245,10 +251,12 @@ static int chain_rows(plm_ctx *c, const int8_t *S0, const double *w0, int64_t n0
     if (k > 0) {
       const int8_t *a = P + ord[k - 1] * Lp;
       for (int64_t j = 0; j < L; j++)
-        if (a[j] != b[j]) { c->co[t] = (int32_t)(j * q1 + a[j]); c->cn[t++] = (int32_t)(j * q1 + b[j]); }
+        if (a[j] != b[j]) c->ch[t++] = (plm_change){(uint16_t)j, (uint8_t)a[j], (uint8_t)b[j]};
     }
     c->cp[k + 1] = t;
   }
+  for (int64_t k = 0; k < n; k++)
+    for (int64_t j = 0; j < L; j++) c->ST[j * n + k] = c->S[k * L + j];
   c->n_changes = nch;
   free(rem); free(wsum); free(ord); free(P);
   return SL_OK;
@@ -266,6 +274,7 @@ static int ctx_init(plm_ctx *c, const sl_msa *msa, const double *w, const sl_plm
   c->use_avx512 = !o->portable && __builtin_cpu_supports("avx512f");
 #endif
   if (c->q > 32) return sl_fail(err, SL_EUSAGE, "alphabet too large for the Potts kernel (q = %d)", c->q);
+  if (c->L > 65535) return sl_fail(err, SL_EUSAGE, "too many columns for the Potts kernel (L = %lld)", (long long)c->L);
   const int64_t L = c->L;
   const int q = c->q, q1 = q + 1;
   c->np = sl_potts_nparams(L, q);
@@ -295,13 +304,14 @@ static int ctx_init(plm_ctx *c, const sl_msa *msa, const double *w, const sl_plm
   c->Kp = malloc((size_t)c->threads * (size_t)(L * q1) * sizeof *c->Kp);
   c->Gp = malloc((size_t)c->threads * (size_t)(L * q1) * sizeof *c->Gp);
   c->dummy = aligned_floats((size_t)c->threads * (size_t)L * 32);
+  c->Rs = aligned_floats((size_t)c->threads * (size_t)L * 32);
   c->site_fx = malloc((size_t)L * sizeof *c->site_fx);
   c->pair_reg = malloc((size_t)L * sizeof *c->pair_reg);
   if (need_xg) {
     c->xf = aligned_floats((size_t)c->np);
     c->gf = aligned_floats((size_t)c->np);
   }
-  if (!c->T || !c->GT || !c->GH || !c->Kp || !c->Gp || !c->dummy || !c->site_fx || !c->pair_reg ||
+  if (!c->T || !c->GT || !c->GH || !c->Kp || !c->Gp || !c->dummy || !c->Rs || !c->site_fx || !c->pair_reg ||
       (need_xg && (!c->xf || !c->gf))) {
     status = sl_fail(err, SL_ENOMEM, "out of memory for a Potts model of %lld x %lld x %d states "
                      "(%.1f GB of working space)", (long long)msa->N, (long long)L, q,
@@ -426,7 +436,8 @@ static inline void add_row(float *g, __m512 v0, __m512 v1, int q) {
 
 /* The q <= 32 states of a row in two 512-bit registers (lanes >= q masked). */
 __attribute__((target("avx512f")))
-static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const float **Kp, float **Gp) {
+static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const float **Kp, float **Gp,
+                          float *Rs) {
   const int64_t L = c->L, N = c->N;
   const int q = c->q, q1 = q + 1;
   const __mmask16 m0 = (__mmask16)(q >= 16 ? 0xFFFFu : (1u << q) - 1u);
@@ -436,10 +447,10 @@ static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const flo
   __m512 gh0 = _mm512_setzero_ps(), gh1 = _mm512_setzero_ps();
   float lb[32] __attribute__((aligned(64)));
   double fx = 0.0;
+  const int8_t *sic = c->ST + i * N;
   for (int64_t b0 = 0; b0 < N; b0 += PLM_BLOCK) {
     const int64_t b1 = N - b0 < PLM_BLOCK ? N : b0 + PLM_BLOCK;
     __m512 l0 = h0, l1 = h1, R0 = _mm512_setzero_ps(), R1 = _mm512_setzero_ps();
-    __m512 nR0 = R0, nR1 = R1; /* -R */
     {
       const int8_t *s = c->S + b0 * L;
       for (int64_t j = 0; j < L; j++) {
@@ -451,14 +462,18 @@ static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const flo
     for (int64_t n = b0; n < b1; n++) {
       if (n > b0)
         for (int64_t t = c->cp[n]; t < c->cp[n + 1]; t++) {
-          const float *ko = Kp[c->co[t]], *kn = Kp[c->cn[t]];
-          float *go = Gp[c->co[t]], *gn = Gp[c->cn[t]];
-          l0 = _mm512_add_ps(_mm512_sub_ps(l0, LD(m0, ko)), LD(m0, kn));
-          l1 = _mm512_add_ps(_mm512_sub_ps(l1, LD(m1, ko + 16)), LD(m1, kn + 16));
-          add_row(go, R0, R1, q);
-          add_row(gn, nR0, nR1, q);
+          const plm_change ct = c->ch[t];
+          const int64_t jq = (int64_t)ct.j * q1;
+          const float *ko = Kp[jq + ct.so], *kn = Kp[jq + ct.sn];
+          float *rs = Rs + (int64_t)ct.j * 32;
+          /* one add on the logits' dependency chain per change */
+          l0 = _mm512_add_ps(l0, _mm512_sub_ps(LD(m0, kn), LD(m0, ko)));
+          l1 = _mm512_add_ps(l1, _mm512_sub_ps(LD(m1, kn + 16), LD(m1, ko + 16)));
+          add_row(Gp[jq + ct.so], _mm512_sub_ps(R0, _mm512_load_ps(rs)), _mm512_sub_ps(R1, _mm512_load_ps(rs + 16)), q);
+          _mm512_store_ps(rs, R0);
+          _mm512_store_ps(rs + 16, R1);
         }
-      const int si = c->S[n * L + i];
+      const int si = sic[n];
       if (si == q) continue; /* missing: no conditional at this site */
       const float mx = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_mask_mov_ps(ninf, m0, l0),
                                                           _mm512_mask_mov_ps(ninf, m1, l1)));
@@ -475,12 +490,14 @@ static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const flo
       if (si < 16) r0 = _mm512_mask_sub_ps(r0, (__mmask16)(1u << si), r0, wv);
       else r1 = _mm512_mask_sub_ps(r1, (__mmask16)(1u << (si - 16)), r1, wv);
       R0 = _mm512_add_ps(R0, r0); R1 = _mm512_add_ps(R1, r1);
-      nR0 = _mm512_sub_ps(_mm512_setzero_ps(), R0); nR1 = _mm512_sub_ps(_mm512_setzero_ps(), R1);
       gh0 = _mm512_add_ps(gh0, r0); gh1 = _mm512_add_ps(gh1, r1);
     }
     const int8_t *s = c->S + (b1 - 1) * L;
     for (int64_t j = 0; j < L; j++) {
-      add_row(Gp[j * q1 + s[j]], R0, R1, q);
+      float *rs = Rs + j * 32;
+      add_row(Gp[j * q1 + s[j]], _mm512_sub_ps(R0, _mm512_load_ps(rs)), _mm512_sub_ps(R1, _mm512_load_ps(rs + 16)), q);
+      _mm512_store_ps(rs, _mm512_setzero_ps());
+      _mm512_store_ps(rs + 16, _mm512_setzero_ps());
     }
   }
   _mm512_store_ps(lb, gh0);
@@ -492,11 +509,13 @@ static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const flo
 #endif
 
 /* The same computation in plain loops (other machines; o->portable). */
-static double site_portable(const plm_ctx *c, int64_t i, const float *x, const float **Kp, float **Gp) {
+static double site_portable(const plm_ctx *c, int64_t i, const float *x, const float **Kp, float **Gp,
+                            float *Rs) {
   const int64_t L = c->L, N = c->N;
   const int q = c->q, q1 = q + 1;
   float l[32], R[32], gh[32] = {0}, e[32];
   double fx = 0.0;
+  const int8_t *sic = c->ST + i * N;
   for (int64_t b0 = 0; b0 < N; b0 += PLM_BLOCK) {
     const int64_t b1 = N - b0 < PLM_BLOCK ? N : b0 + PLM_BLOCK;
     const int8_t *s = c->S + b0 * L;
@@ -508,15 +527,17 @@ static double site_portable(const plm_ctx *c, int64_t i, const float *x, const f
     for (int64_t n = b0; n < b1; n++) {
       if (n > b0)
         for (int64_t t = c->cp[n]; t < c->cp[n + 1]; t++) {
-          const float *ko = Kp[c->co[t]], *kn = Kp[c->cn[t]];
-          float *go = Gp[c->co[t]], *gn = Gp[c->cn[t]];
+          const plm_change ct = c->ch[t];
+          const int64_t jq = (int64_t)ct.j * q1;
+          const float *ko = Kp[jq + ct.so], *kn = Kp[jq + ct.sn];
+          float *go = Gp[jq + ct.so], *rs = Rs + (int64_t)ct.j * 32;
           for (int a = 0; a < q; a++) {
-            l[a] = (l[a] - ko[a]) + kn[a];
-            go[a] += R[a];
-            gn[a] -= R[a];
+            l[a] += kn[a] - ko[a];
+            go[a] += R[a] - rs[a];
+            rs[a] = R[a];
           }
         }
-      const int si = c->S[n * L + i];
+      const int si = sic[n];
       if (si == q) continue;
       float mx = l[0];
       for (int a = 1; a < q; a++) mx = l[a] > mx ? l[a] : mx;
@@ -533,8 +554,8 @@ static double site_portable(const plm_ctx *c, int64_t i, const float *x, const f
     }
     s = c->S + (b1 - 1) * L;
     for (int64_t j = 0; j < L; j++) {
-      float *g = Gp[j * q1 + s[j]];
-      for (int a = 0; a < q; a++) g[a] += R[a];
+      float *g = Gp[j * q1 + s[j]], *rs = Rs + j * 32;
+      for (int a = 0; a < q; a++) { g[a] += R[a] - rs[a]; rs[a] = 0.0f; }
     }
   }
   for (int a = 0; a < q; a++) c->GH[i * q + a] = gh[a];
@@ -557,14 +578,16 @@ static double evaluate(plm_ctx *c, const float *x, float *g) {
     const float **Kp = c->Kp + (size_t)tid * (size_t)(L * q1);
     float **Gp = c->Gp + (size_t)tid * (size_t)(L * q1);
     float *dummy = c->dummy + (size_t)tid * (size_t)(L * 32);
+    float *Rs = c->Rs + (size_t)tid * (size_t)(L * 32);
 #pragma omp for schedule(dynamic, 1)
     for (int64_t i = 0; i < L; i++) {
       site_pointers(c, i, x, g, Kp, Gp, dummy);
+      memset(Rs, 0, (size_t)(L * 32) * sizeof *Rs);
 #if defined(__x86_64__)
-      if (c->use_avx512) c->site_fx[i] = site_avx512(c, i, x, Kp, Gp);
+      if (c->use_avx512) c->site_fx[i] = site_avx512(c, i, x, Kp, Gp, Rs);
       else
 #endif
-        c->site_fx[i] = site_portable(c, i, x, Kp, Gp);
+        c->site_fx[i] = site_portable(c, i, x, Kp, Gp, Rs);
     }
   }
   double nll = 0.0;
