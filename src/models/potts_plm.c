@@ -31,7 +31,6 @@
  * register accumulation over all neighbours (couplings then stream from L2
  * for every row: 2x slower than the blocked forward).
  */
-#include <lbfgs.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,6 +43,7 @@
 #include <immintrin.h>
 #endif
 
+#include "seqloop/lbfgs.h"
 #include "seqloop/potts.h"
 
 
@@ -736,11 +736,9 @@ typedef struct fit_state {
   int iter;
 } fit_state;
 
-static lbfgsfloatval_t lbfgs_eval(void *inst, const lbfgsfloatval_t *x, lbfgsfloatval_t *g,
-                                  const int n, const lbfgsfloatval_t step) {
-  (void)n; (void)step;
+static double fit_eval(void *inst, const float *x, float *g) {
   fit_state *fs = inst;
-  return evaluate_d(fs->c, x, g);
+  return evaluate(fs->c, x, g);
 }
 
 static double elapsed(const struct timespec *t0) {
@@ -749,11 +747,9 @@ static double elapsed(const struct timespec *t0) {
   return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
 }
 
-static int lbfgs_progress(void *inst, const lbfgsfloatval_t *x, const lbfgsfloatval_t *g,
-                          const lbfgsfloatval_t fx, const lbfgsfloatval_t xnorm,
-                          const lbfgsfloatval_t gnorm, const lbfgsfloatval_t step, int n, int k,
-                          int ls) {
-  (void)x; (void)g; (void)step; (void)n; (void)ls;
+static int fit_progress(void *inst, int k, int n_evals, double fx, double xnorm, double gnorm,
+                        double step) {
+  (void)n_evals; (void)step;
   fit_state *fs = inst;
   const sl_plm_opts *o = fs->c->o;
   fs->iter = k;
@@ -764,20 +760,22 @@ static int lbfgs_progress(void *inst, const lbfgsfloatval_t *x, const lbfgsfloat
   return stop;
 }
 
-static const char *lbfgs_message(int ret) {
-  switch (ret) {
-    case LBFGS_SUCCESS: return "converged";
-    case LBFGS_STOP: return "stopped: no further progress";
-    case LBFGS_ALREADY_MINIMIZED: return "already at a minimum";
-    case LBFGSERR_CANCELED: return "stopped (target reached or cancelled)";
-    case LBFGSERR_MAXIMUMITERATION: return "reached the maximum number of iterations";
-    case LBFGSERR_ROUNDING_ERROR: return "stopped: rounding errors prevent further progress";
-    case LBFGSERR_MAXIMUMLINESEARCH: return "stopped: line search reached its maximum evaluations";
-    case LBFGSERR_MINIMUMSTEP: return "stopped: line search step below its minimum";
-    case LBFGSERR_MAXIMUMSTEP: return "stopped: line search step above its maximum";
-    case LBFGSERR_WIDTHTOOSMALL: return "stopped: interval of uncertainty too small";
-    case LBFGSERR_OUTOFMEMORY: return "out of memory";
-    default: return "stopped by the line search";
+/* Model <- float parameter vector (sl_potts_unpack's float twin). */
+static void unpack_float(const float *x, sl_model *m) {
+  const int64_t L = m->L;
+  const int q = m->q;
+  for (int64_t k = 0; k < L * q; k++) m->h[k] = x[k];
+  const float *p = x + L * q;
+  for (int64_t i = 0; i < L; i++) {
+    memset(sl_model_J(m, i, i), 0, (size_t)q * (size_t)q * sizeof(float));
+    for (int64_t j = i + 1; j < L; j++, p += q * q) {
+      float *Jij = sl_model_J(m, i, j), *Jji = sl_model_J(m, j, i);
+      for (int a = 0; a < q; a++)
+        for (int b = 0; b < q; b++) {
+          Jij[a * q + b] = p[a * q + b];
+          Jji[b * q + a] = p[a * q + b];
+        }
+    }
   }
 }
 
@@ -786,7 +784,7 @@ int sl_potts_fit_plm(const sl_msa *msa, const double *w, const sl_plm_opts *o, s
   plm_ctx c;
   sl_model *m = NULL;
   double *f = NULL;
-  lbfgsfloatval_t *x = NULL;
+  float *x = NULL, *g = NULL;
   int status;
   *ret_m = NULL;
   memset(rep, 0, sizeof *rep);
@@ -794,59 +792,66 @@ int sl_potts_fit_plm(const sl_msa *msa, const double *w, const sl_plm_opts *o, s
   if (!(o->epsilon > 0) || o->lbfgs_m < 1 || o->max_iter < 0)
     return sl_fail(err, SL_EUSAGE, "bad L-BFGS settings (epsilon %g, m %d, max_iter %d)", o->epsilon,
                    o->lbfgs_m, o->max_iter);
-  if ((status = ctx_init(&c, msa, w, o, 1, err))) return status;
-  const int64_t L = c.L, np = sl_potts_nparams(L, c.q);
+  if ((status = ctx_init(&c, msa, w, o, 0, err))) return status;
+  const int64_t L = c.L, np = c.np;
   const int q = c.q;
-  m = sl_model_create("potts", L, msa->abc, o->gap_missing);
   f = malloc((size_t)(L * q) * sizeof *f);
-  x = lbfgs_malloc((int)np);
-  if (!m || !f || !x || np > INT32_MAX) {
-    status = sl_fail(err, np > INT32_MAX ? SL_EUSAGE : SL_ENOMEM,
-                     np > INT32_MAX ? "too many parameters (%lld) for libLBFGS" : "out of memory (%lld parameters)",
-                     (long long)np);
+  x = aligned_floats((size_t)np);
+  if (!f || !x) {
+    status = sl_fail(err, SL_ENOMEM, "out of memory (%lld parameters)", (long long)np);
     goto DONE;
   }
   /* plmc's start: h_i(a) = log(f_i(a) Neff + 1), zero-sum; J = 0. */
   double neff = 0.0;
   for (int64_t n = 0; n < msa->N; n++) neff += w[n];
   if ((status = sl_site_frequencies(msa, w, o->gap_missing, f, err))) goto DONE;
-  memset(x, 0, (size_t)np * sizeof *x);
-  for (int64_t i = 0; i < L; i++) {
-    double sum = 0.0;
-    for (int a = 0; a < q; a++) sum += (x[i * q + a] = log(f[i * q + a] * neff + 1.0));
-    for (int a = 0; a < q; a++) x[i * q + a] -= sum / q;
+  if (o->init) {
+    for (int64_t k = 0; k < np; k++) x[k] = (float)o->init[k];
+  } else {
+    memset(x, 0, (size_t)np * sizeof *x);
+    for (int64_t i = 0; i < L; i++) {
+      double sum = 0.0, h[32];
+      for (int a = 0; a < q; a++) sum += (h[a] = log(f[i * q + a] * neff + 1.0));
+      for (int a = 0; a < q; a++) x[i * q + a] = (float)(h[a] - sum / q);
+    }
   }
-  if (o->init) memcpy(x, o->init, (size_t)np * sizeof *x);
-  lbfgs_parameter_t param;
-  lbfgs_parameter_init(&param);
-  param.epsilon = o->epsilon;
-  param.max_iterations = o->max_iter;
-  param.m = o->lbfgs_m;
+  free(f);
+  f = NULL;
+  /* The project's L-BFGS in single precision with libLBFGS's algorithm and
+   * defaults (as plmc's float build): (3 + 2m) vectors of np floats, x
+   * included, threaded with thread-count-independent results. */
+  sl_lbfgs_opts lo;
+  sl_lbfgs_opts_init(&lo);
+  lo.m = o->lbfgs_m;
+  lo.epsilon = o->epsilon;
+  lo.max_iter = o->max_iter;
+  lo.threads = c.threads;
+  sl_lbfgs_result res;
   fit_state fs = {&c, 0};
   clock_gettime(CLOCK_MONOTONIC, &c.t0);
-  lbfgsfloatval_t fx = 0;
-  int ret = lbfgs((int)np, x, &fx, lbfgs_eval, lbfgs_progress, &fs, &param);
-  rep->lbfgs_status = ret;
-  rep->lbfgs_message = lbfgs_message(ret);
-  if (ret == LBFGSERR_OUTOFMEMORY) {
-    status = sl_fail(err, SL_ENOMEM, "out of memory in L-BFGS (%lld parameters, m = %d)",
-                     (long long)np, o->lbfgs_m);
+  if ((status = sl_lbfgs_float(np, x, fit_eval, fit_progress, &fs, &lo, &res, err))) goto DONE;
+  rep->lbfgs_status = res.status;
+  rep->lbfgs_message = res.message;
+  if (res.status >= SL_LBFGS_LS_MAX_EVALS && res.iterations == 0) {
+    status = sl_fail(err, SL_EINTERNAL, "L-BFGS failed before the first iteration: %s", res.message);
     goto DONE;
   }
-  if (ret < 0 && ret != LBFGSERR_CANCELED && ret != LBFGSERR_MAXIMUMITERATION && fs.iter == 0) {
-    status = sl_fail(err, SL_EINTERNAL, "L-BFGS failed before the first iteration: %s (code %d)",
-                     lbfgs_message(ret), ret);
-    goto DONE;
-  }
-  /* libLBFGS leaves x at the last accepted point; report its exact objective. */
-  fx = evaluate_d(&c, x, NULL);
-  rep->fx = fx;
+  /* x is the last accepted point; its exact objective and likelihood part
+   * (the last evaluation may have been a rejected line-search trial). */
+  g = aligned_floats((size_t)np);
+  if (!g) { status = sl_fail(err, SL_ENOMEM, "out of memory (%lld parameters)", (long long)np); goto DONE; }
+  rep->fx = evaluate(&c, x, g);
   rep->neg_loglk = c.neg_loglk;
-  rep->iterations = fs.iter;
+  rep->iterations = res.iterations;
   rep->evaluations = c.n_evals;
   rep->seconds = elapsed(&c.t0);
   rep->n_params = np;
-  sl_potts_unpack(x, m);
+  free(g);
+  g = NULL;
+  ctx_free(&c); /* before the model's L^2 q^2 couplings, to keep the peak low */
+  m = sl_model_create("potts", L, msa->abc, o->gap_missing);
+  if (!m) { status = sl_fail(err, SL_ENOMEM, "out of memory for the model"); goto DONE; }
+  unpack_float(x, m);
   m->neff = neff;
   m->n_train = msa->N;
   if ((status = sl_model_prepare(m, err))) goto DONE; /* derived layouts, once (none for potts today) */
@@ -855,7 +860,8 @@ int sl_potts_fit_plm(const sl_msa *msa, const double *w, const sl_plm_opts *o, s
 DONE:
   sl_model_destroy(m);
   free(f);
-  if (x) lbfgs_free(x);
+  free(x);
+  free(g);
   ctx_free(&c);
   return status;
 }
