@@ -1,8 +1,10 @@
 /* test_potts.c: the pseudo-likelihood objective (fast kernel against the
  * plain twin and finite differences), packing, the fit, and the profile. */
+#include <lbfgs.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "seqloop/lbfgs.h"
 #include "seqloop/potts.h"
 #include "seqloop/weights.h"
 #include "tap.h"
@@ -178,7 +180,102 @@ static void real_checks(void) {
   sl_msa_destroy(m);
 }
 
+/* The fit's optimiser (the project's float L-BFGS) against libLBFGS (double,
+ * the library plmc embeds) run here on the same objective: the objective
+ * after each of the first iterations agrees to float rounding. */
+typedef struct ref_run {
+  const sl_msa *m;
+  const double *w;
+  const sl_plm_opts *o;
+  double fx[64];
+  int n;
+} ref_run;
+
+static lbfgsfloatval_t ref_eval(void *inst, const lbfgsfloatval_t *x, lbfgsfloatval_t *g, const int n,
+                                const lbfgsfloatval_t step) {
+  (void)n; (void)step;
+  ref_run *r = inst;
+  sl_error err;
+  double f = NAN;
+  if (sl_plm_objective(r->m, r->w, r->o, x, &f, g, &err) != SL_OK) return NAN;
+  return f;
+}
+
+static int ref_progress(void *inst, const lbfgsfloatval_t *x, const lbfgsfloatval_t *g, const lbfgsfloatval_t fx,
+                        const lbfgsfloatval_t xnorm, const lbfgsfloatval_t gnorm, const lbfgsfloatval_t step, int n,
+                        int k, int ls) {
+  (void)x; (void)g; (void)xnorm; (void)gnorm; (void)step; (void)n; (void)ls;
+  ref_run *r = inst;
+  if (k <= 64) r->fx[k - 1] = fx;
+  r->n = k;
+  return 0;
+}
+
+static int fit_progress_rec(void *ctx, int iter, int n_evals, double fx, double gnorm, double xnorm,
+                            double seconds) {
+  (void)n_evals; (void)gnorm; (void)xnorm; (void)seconds;
+  ref_run *r = ctx;
+  if (iter <= 64) r->fx[iter - 1] = fx;
+  r->n = iter;
+  return 0;
+}
+
+static void optimiser_vs_liblbfgs(void) {
+  sl_error err;
+  sl_msa *m = random_msa(70, 10, 0.1);
+  if (!m) { CHECK(0, "random alignment"); return; }
+  double *w = malloc((size_t)m->N * sizeof *w);
+  for (int64_t n = 0; n < m->N; n++) w[n] = 0.2 + urand();
+  sl_plm_opts o;
+  sl_plm_opts_init(&o);
+  o.lambda_J = 0.5;
+  o.max_iter = 12;
+  o.threads = 2;
+  const int q = m->abc->q;
+  const int64_t np = sl_potts_nparams(m->L, q);
+  /* The fit's start (plmc's), rebuilt here for libLBFGS. */
+  double *x = calloc((size_t)np, sizeof *x), *f = malloc((size_t)(m->L * q) * sizeof *f), neff = 0;
+  for (int64_t n = 0; n < m->N; n++) neff += w[n];
+  int st = sl_site_frequencies(m, w, 0, f, &err);
+  for (int64_t i = 0; i < m->L; i++) {
+    double sum = 0;
+    for (int a = 0; a < q; a++) sum += (x[i * q + a] = log(f[i * q + a] * neff + 1.0));
+    for (int a = 0; a < q; a++) x[i * q + a] = (double)(float)(x[i * q + a] - sum / q);
+  }
+  ref_run a = {m, w, &o, {0}, 0}, b = {m, w, &o, {0}, 0};
+  lbfgs_parameter_t param;
+  lbfgs_parameter_init(&param);
+  param.epsilon = o.epsilon;
+  param.max_iterations = o.max_iter;
+  param.m = o.lbfgs_m;
+  lbfgsfloatval_t fx;
+  int ret = lbfgs((int)np, x, &fx, ref_eval, ref_progress, &a, &param);
+  o.progress = fit_progress_rec;
+  o.progress_ctx = &b;
+  sl_model *fit = NULL;
+  sl_plm_report rep;
+  st |= sl_potts_fit_plm(m, w, &o, &fit, &rep, &err);
+  double worst = 0;
+  for (int k = 0; k < a.n && k < b.n; k++) worst = fmax(worst, fabs(a.fx[k] - b.fx[k]) / fabs(a.fx[k]));
+  CHECK(st == SL_OK && ret == LBFGSERR_MAXIMUMITERATION && a.n == 12 && b.n == 12 && worst < 1e-4,
+        "float L-BFGS fit follows libLBFGS for 12 iterations (max relative objective difference %.2g; "
+        "final %.9g vs %.9g)", worst, b.fx[11], a.fx[11]);
+  sl_model_destroy(fit);
+  fit = NULL;
+  /* --stop-at: the fit stops at the first iteration reaching the target. */
+  o.progress = NULL;
+  o.stop_at = b.fx[4];
+  st = sl_potts_fit_plm(m, w, &o, &fit, &rep, &err);
+  CHECK(st == SL_OK && fit && rep.iterations == 5 && rep.fx <= o.stop_at && rep.lbfgs_status == SL_LBFGS_STOPPED &&
+        rep.lbfgs_message && rep.lbfgs_message[0],
+        "stop_at: the fit stops after 5 iterations at f %.9g <= %.9g (%s)", rep.fx, o.stop_at, rep.lbfgs_message);
+  sl_model_destroy(fit);
+  free(x); free(f); free(w);
+  sl_msa_destroy(m);
+}
+
 int main(void) {
+  optimiser_vs_liblbfgs();
   objective_checks(0);
   objective_checks(1);
   real_checks();
