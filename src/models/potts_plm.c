@@ -45,7 +45,8 @@
  * on DHFR), and per-row register accumulation over all neighbours
  * (couplings then stream from L2 for every row: 2x slower than a blocked
  * forward). In this kernel: masked 512-bit stores for the gradient rows of
- * q = 20 floats (3x slower on AMD Zen 4 than unmasked 512 + 128-bit stores);
+ * q = 20 floats (the whole kernel 3x slower on the development machine, an
+ * Intel Xeon with AVX-512, than with unmasked 512 + 128-bit stores);
  * PLM_BLOCK 16 or 64 instead of 32 (within 3%, measurement noise).
  */
 #include <math.h>
@@ -424,9 +425,10 @@ static inline __m512 exp_avx512(__m512 x) {
 
 #define LD(m, p) _mm512_maskz_loadu_ps((m), (p))
 
-/* g[0..r) += v[0..r), r < 16, with unmasked stores: 512-bit masked stores
- * are slow on AMD Zen 4 (a masked read-modify-write of the gradient rows
- * made the whole kernel 3x slower than this). */
+/* g[0..r) += v[0..r), r < 16, with unmasked stores: with 512-bit masked
+ * read-modify-writes of the gradient rows the whole kernel was 3x slower on
+ * the development machine (Intel Xeon, AVX-512; a load after a masked store
+ * to the same address is not forwarded and waits for the store). */
 __attribute__((target("avx512f"), always_inline))
 static inline void add_tail(float *g, __m512 v, int r) {
   float t[16] __attribute__((aligned(64)));
