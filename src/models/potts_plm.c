@@ -22,11 +22,13 @@
  * pair (i, j), so each evaluation first writes the transposed pair blocks T
  * (one copy, L^2 q^2 / 2 floats). The gradient of pair (j, i) in x's
  * orientation is written straight into g by site i (its only writer); site
- * j's terms (the other orientation) go to GT, laid out as T, and are folded
- * onto g afterwards with the regulariser, pair by pair. Missing (gap) states
- * read a zero row and write a per-column dummy row, so the loops have no
- * branches. Working memory beyond x and g: 2 (L^2 q^2 / 2) floats (T, GT;
- * 38 MiB for DHFR) plus N L bytes of states.
+ * j's terms (the other orientation, j < i) go to a per-thread buffer laid
+ * out as T's blocks (j, .), which are copied over those blocks when site j
+ * is done (only site j reads them), and folded onto g afterwards with the
+ * regulariser, pair by pair. Missing (gap) states read a zero row and write
+ * a per-column dummy row, so the loops have no branches. Working memory
+ * beyond x and g: L^2 q^2 / 2 floats (T; 19 MiB for DHFR), (L - 1) q^2
+ * floats per thread, and N L bytes of states.
  *
  * Costs per evaluation, per site and row: 2 gathered rows and one
  * read-modify-write of a gradient row per changed column (about 4 N L^2 / 5
@@ -150,10 +152,12 @@ typedef struct plm_ctx {
   plm_change *ch;      /* 4 bytes each: they stream through the cache once per site */
   int8_t *ST;          /* L*N: S transposed (site i's own states, contiguous) */
   float *T;            /* pair blocks transposed: T[off(i,j) + b q + a] = J_ij(a, b) */
-  float *GT;           /* site i's (i < j) gradient, in T's layout, folded onto g afterwards */
+  float *GB;           /* per thread: (L - 1) q^2 floats, site i's gradient for its pairs
+                          (i, j > i) in T's layout; copied over T's blocks (i, .) once site i
+                          is done (only site i reads them), and folded onto g from there */
   float *GH;           /* L*q field gradients */
   const float **Kp;    /* per thread: L (q+1) row pointers into x / T (zero row for missing) */
-  float **Gp;          /* per thread: L (q+1) row pointers into g / GT (a dummy row for missing) */
+  float **Gp;          /* per thread: L (q+1) row pointers into g / GB (a dummy row for missing) */
   float *Rs;           /* per thread: L rows of 32 floats, R at the start of column j's run */
   float *dummy;        /* per thread: L rows of 32 floats that missing states' gradients go to
                           (one per column, so they do not chain stores to one address) */
@@ -173,7 +177,7 @@ typedef struct plm_ctx {
 static const float zero_row[32] __attribute__((aligned(64)));
 
 static void ctx_free(plm_ctx *c) {
-  free(c->S); free(c->w); free(c->cp); free(c->ch); free(c->ST); free(c->Rs); free(c->T); free(c->GT);
+  free(c->S); free(c->w); free(c->cp); free(c->ch); free(c->ST); free(c->Rs); free(c->T); free(c->GB);
   free(c->GH); free(c->Kp); free(c->Gp); free(c->dummy); free(c->site_fx); free(c->pair_reg);
   free(c->xf); free(c->gf);
   memset(c, 0, sizeof *c);
@@ -317,7 +321,7 @@ static int ctx_init(plm_ctx *c, const sl_msa *msa, const double *w, const sl_plm
   if ((status = chain_rows(c, S0, w0, n0, err))) goto FAIL;
   free(S0); free(w0); S0 = NULL; w0 = NULL;
   c->T = aligned_floats(npair);
-  c->GT = aligned_floats(npair);
+  c->GB = aligned_floats((size_t)c->threads * (size_t)(L - 1) * (size_t)(q * q));
   c->GH = aligned_floats((size_t)(L * q));
   c->Kp = malloc((size_t)c->threads * (size_t)(L * q1) * sizeof *c->Kp);
   c->Gp = malloc((size_t)c->threads * (size_t)(L * q1) * sizeof *c->Gp);
@@ -329,7 +333,7 @@ static int ctx_init(plm_ctx *c, const sl_msa *msa, const double *w, const sl_plm
     c->xf = aligned_floats((size_t)c->np);
     c->gf = aligned_floats((size_t)c->np);
   }
-  if (!c->T || !c->GT || !c->GH || !c->Kp || !c->Gp || !c->dummy || !c->Rs || !c->site_fx || !c->pair_reg ||
+  if (!c->T || !c->GB || !c->GH || !c->Kp || !c->Gp || !c->dummy || !c->Rs || !c->site_fx || !c->pair_reg ||
       (need_xg && (!c->xf || !c->gf))) {
     status = sl_fail(err, SL_ENOMEM, "out of memory for a Potts model of %lld x %lld x %d states "
                      "(%.1f GB of working space)", (long long)msa->N, (long long)L, q,
@@ -362,10 +366,11 @@ static void expand(plm_ctx *c, const float *x) {
  * vector J_ij(., s) over i's q states and Gp the same entry of the gradient;
  * j < i reads pair (j, i) of x (row s, contiguous) and writes g directly
  * (site i is the only writer of that orientation), j > i reads T and writes
- * GT. j = i and missing states read zeros and write the thread's dummy row,
- * so the kernels have no branches. Zeroes the gradient blocks site i owns. */
+ * the thread's GB (block j - i - 1). j = i and missing states read zeros and
+ * write the thread's dummy row, so the kernels have no branches. Zeroes the
+ * gradient blocks site i owns. */
 static void site_pointers(const plm_ctx *c, int64_t i, const float *x, float *g, const float **Kp,
-                          float **Gp, float *dummy) {
+                          float **Gp, float *dummy, float *GB) {
   const int64_t L = c->L;
   const int q = c->q, q1 = q + 1;
   for (int64_t j = 0; j < L; j++) {
@@ -378,7 +383,7 @@ static void site_pointers(const plm_ctx *c, int64_t i, const float *x, float *g,
     } else if (j > i) {
       const int64_t o = pair_off(L, q, i, j);
       kb = c->T + o;
-      gb = c->GT + o;
+      gb = GB + (j - i - 1) * (int64_t)q * q;
     }
     if (gb) memset(gb, 0, (size_t)(q * q) * sizeof *gb);
     for (int s = 0; s < q; s++) {
@@ -598,15 +603,18 @@ static double evaluate(plm_ctx *c, const float *x, float *g) {
     float **Gp = c->Gp + (size_t)tid * (size_t)(L * q1);
     float *dummy = c->dummy + (size_t)tid * (size_t)(L * 32);
     float *Rs = c->Rs + (size_t)tid * (size_t)(L * 32);
+    float *GB = c->GB + (size_t)tid * (size_t)(L - 1) * (size_t)(q * q);
 #pragma omp for schedule(dynamic, 1)
     for (int64_t i = 0; i < L; i++) {
-      site_pointers(c, i, x, g, Kp, Gp, dummy);
+      site_pointers(c, i, x, g, Kp, Gp, dummy, GB);
       memset(Rs, 0, (size_t)(L * 32) * sizeof *Rs);
 #if defined(__x86_64__)
       if (c->use_avx512) c->site_fx[i] = site_avx512(c, i, x, Kp, Gp, Rs);
       else
 #endif
         c->site_fx[i] = site_portable(c, i, x, Kp, Gp, Rs);
+      /* T's blocks (i, .) are read by site i only: they now take its gradient. */
+      memcpy(c->T + pair_off(L, q, i, i + 1), GB, (size_t)(L - 1 - i) * (size_t)(q * q) * sizeof *GB);
     }
   }
   double nll = 0.0;
@@ -617,12 +625,12 @@ static double evaluate(plm_ctx *c, const float *x, float *g) {
     reg_h += v * v;
     g[k] = (float)((double)c->GH[k] + 2.0 * lh * v);
   }
-  /* Fold: g(pair i<j) already holds site j's terms; add site i's (GT,
+  /* Fold: g(pair i<j) already holds site j's terms; add site i's (in T,
    * transposed) and the regulariser. */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(c->threads)
   for (int64_t i = 0; i < L; i++) {
     const int64_t o0 = pair_off(L, q, i, i + 1);
-    const float *p = x + L * q + o0, *gt = c->GT + o0;
+    const float *p = x + L * q + o0, *gt = c->T + o0;
     float *gp = g + L * q + o0;
     double reg = 0.0;
     for (int64_t j = i + 1; j < L; j++, p += q * q, gp += q * q, gt += q * q)
