@@ -49,7 +49,12 @@
  * forward). In this kernel: masked 512-bit stores for the gradient rows of
  * q = 20 floats (the whole kernel 3x slower on the development machine, an
  * Intel Xeon with AVX-512, than with unmasked 512 + 128-bit stores);
- * PLM_BLOCK 16 or 64 instead of 32 (within 3%, measurement noise).
+ * PLM_BLOCK 16 or 64 instead of 32 (within 3%, measurement noise); two
+ * passes over a row's changes (logits, then the gradient rows after the
+ * row's softmax, to take the softmax off the gradient updates' dependency
+ * chain): no gain, the loop is bound by the scattered coupling and gradient
+ * rows (L2, not L1); improving the chain by 2-opt (34.0 -> 33.2 changes per
+ * row on DHFR: not worth its O(N^2) passes).
  */
 #include <math.h>
 #include <stdint.h>
