@@ -43,7 +43,7 @@ typedef struct sl_plm_opts {
   sl_plm_progress_fn progress;
   void *progress_ctx;
   const double *init;     /* starting parameter vector, or NULL for plmc's start */
-  int portable;           /* 1: never use the AVX-512 forward (tests compare both) */
+  int portable;           /* 1: never use the AVX-512 kernel (tests compare both) */
 } sl_plm_opts;
 
 void sl_plm_opts_init(sl_plm_opts *o);
