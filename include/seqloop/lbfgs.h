@@ -2,9 +2,10 @@
  * precision, threaded, with a small memory footprint.
  *
  * Algorithm: the same as libLBFGS 1.10 with its defaults (the minimiser that
- * plmc and seqloop's fits used), so that on small problems the iterates agree
- * with it to rounding (tests/unit/test_lbfgs.c checks this against the real
- * libLBFGS, iteration by iteration):
+ * plmc and seqloop's fits used), down to the rounding of Debian's build of
+ * it, so that for n <= 16384 (one chunk, below) the iterates are libLBFGS's
+ * bit for bit, and close to them beyond (tests/unit/test_lbfgs.c checks both
+ * against the real libLBFGS, iteration by iteration):
  *   - the direction is -H g from the two-loop recursion (Nocedal 1980) over
  *     the last m pairs s = x_k+1 - x_k, y = g_k+1 - g_k, with the initial
  *     matrix H0 = gamma I, gamma = s'y / y'y of the newest pair;
@@ -69,7 +70,10 @@ typedef struct sl_lbfgs_opts {
   double xtol;        /* relative width of the interval of uncertainty below which the
                          line search gives up (default 1e-16); >= 0 */
   int threads;        /* threads for the vector passes; 0 = sl_threads_default().
-                         Results are identical for any count. */
+                         Results are identical for any count. Vectors of up to
+                         16384 values take one chunk and run on the calling
+                         thread; from inside a parallel region (one fit per
+                         thread) pass 1. */
 } sl_lbfgs_opts;
 
 /* sl_lbfgs_opts_init(): libLBFGS 1.10's defaults (above), threads = 0. */
@@ -105,8 +109,10 @@ enum {
   SL_LBFGS_LS_MAX_STEP,        /* the step reached max_step (LBFGSERR_MAXIMUMSTEP) */
   SL_LBFGS_LS_WIDTH,           /* interval of uncertainty below xtol (LBFGSERR_WIDTHTOOSMALL) */
   SL_LBFGS_LS_NOT_DESCENT,     /* the direction is not a descent direction (LBFGSERR_INCREASEGRADIENT) */
-  SL_LBFGS_LS_INTERVAL         /* the trial step left the interval of uncertainty
+  SL_LBFGS_LS_INTERVAL,        /* the trial step left the interval of uncertainty
                                   (LBFGSERR_OUTOFINTERVAL, LBFGSERR_INCORRECT_TMINMAX) */
+  SL_LBFGS_NONFINITE           /* f returned a non-finite objective or gradient (the call
+                                  returns SL_EINTERNAL; libLBFGS would go on with it) */
 };
 
 typedef struct sl_lbfgs_result {
@@ -130,7 +136,8 @@ const char *sl_lbfgs_message(int status);
  *           objective. SL_EUSAGE for bad arguments or options (nothing
  *           evaluated), SL_ENOMEM (nothing evaluated), SL_EINTERNAL when f
  *           returned a non-finite objective or gradient (err says which and
- *           where; x is the last accepted point, res filled).
+ *           where; x is the last accepted point, res filled with status
+ *           SL_LBFGS_NONFINITE). res is filled for SL_OK and SL_EINTERNAL.
  *           prog may be NULL; res must not.
  */
 int sl_lbfgs_float(int64_t n, float *x, sl_lbfgs_eval_f f, sl_lbfgs_progress_fn prog, void *ctx,

@@ -66,6 +66,7 @@ const char *sl_lbfgs_message(int status) {
     case SL_LBFGS_LS_WIDTH: return "stopped: interval of uncertainty too small";
     case SL_LBFGS_LS_NOT_DESCENT: return "stopped: the search direction is not a descent direction";
     case SL_LBFGS_LS_INTERVAL: return "stopped: line search step left the interval of uncertainty";
+    case SL_LBFGS_NONFINITE: return "stopped: the objective or its gradient was not finite";
     default: return "unknown L-BFGS status";
   }
 }

@@ -322,8 +322,12 @@ static int LB_SFX(lbfgs_run)(int64_t n, LB_T *x_user, double (*fn)(void *, const
     if (ls != LB_LS_OK) { /* back to the last accepted point */
       LB_SWAP(X, S[end]);
       LB_SWAP(G, Y[end]);
-      if (ls == LB_LS_EINTERNAL) status = SL_EINTERNAL;
-      else res->status = ls;
+      if (ls == LB_LS_EINTERNAL) {
+        status = SL_EINTERNAL;
+        res->status = SL_LBFGS_NONFINITE;
+      } else {
+        res->status = ls;
+      }
       break;
     }
     fx = fnew;
@@ -396,6 +400,7 @@ NOMEM:
                    (long long)n, m, (long long)sl_lbfgs_bytes(n, m, (int)sizeof(LB_T)));
   goto FREE;
 DONE:
+  if (status == SL_EINTERNAL) res->status = SL_LBFGS_NONFINITE;
   res->message = sl_lbfgs_message(res->status);
 FREE:
   if (own)

@@ -410,6 +410,8 @@ int main(void) {
     st = sl_lbfgs_double(100, x, ev_d, prog_ours, &p, &o, &res, &err);
     CHECK(st == SL_EINTERNAL && strstr(err.msg, "objective returned nan") && strstr(err.msg, "evaluation 6"),
           "NaN objective -> SL_EINTERNAL: %s", err.msg);
+    CHECK(res.status == SL_LBFGS_NONFINITE && strstr(res.message, "not finite"), "NaN objective: status %s",
+          res.message);
     CHECK(p.rec_n >= 1 && res.iterations == p.rec_n && memcmp(x, p.rec_x + (p.rec_n - 1) * 100, sizeof x) == 0 &&
               res.fx == p.rec_fx[p.rec_n - 1],
           "NaN objective: x and fx at the last accepted point (iteration %d)", res.iterations);
@@ -419,7 +421,7 @@ int main(void) {
     double x0[100];
     memcpy(x0, x, sizeof x);
     st = sl_lbfgs_double(100, x, ev_d, prog_ours, &p, &o, &res, &err);
-    CHECK(st == SL_EINTERNAL && res.iterations == 0 && memcmp(x, x0, sizeof x) == 0,
+    CHECK(st == SL_EINTERNAL && res.iterations == 0 && res.status == SL_LBFGS_NONFINITE && memcmp(x, x0, sizeof x) == 0,
           "NaN objective at the start: SL_EINTERNAL, x unchanged");
     prob_reset(&p);
     p.nan_at = 0;
@@ -489,7 +491,20 @@ int main(void) {
     prob_free(&p);
   }
 
-  /* Out of memory: SL_ENOMEM before any evaluation. */
+  /* Out of memory: SL_ENOMEM before any evaluation. (AddressSanitizer
+   * aborts on such a request instead of returning NULL, so not there; once
+   * the fits call this minimiser, the allocation-failure sweep, tests/fault/,
+   * fails each of its allocations in turn through them.) */
+#if defined(__SANITIZE_ADDRESS__)
+#define LB_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LB_TEST_ASAN 1
+#endif
+#endif
+#ifdef LB_TEST_ASAN
+  printf("skip 2^50 parameters -> SL_ENOMEM: AddressSanitizer build\n");
+#else
   {
     prob p;
     prob_init(&p, QUAD, 4, 1);
@@ -500,6 +515,7 @@ int main(void) {
           err.msg);
     prob_free(&p);
   }
+#endif
 
   /* Memory: (2 + 2m) vectors beside the caller's x, and the chunk sums. */
   CHECK(sl_lbfgs_bytes(5000000, 6, 4) == 14LL * 5000000 * 4 + 306LL * 3 * 8, "bytes: 56 per float parameter beside x");
