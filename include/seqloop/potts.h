@@ -8,7 +8,8 @@
  * With gap_missing (plmc -g) a conditional is evaluated only where s_i is a
  * residue, and gapped neighbours contribute nothing.
  *
- * Parameter vector x (doubles, the L-BFGS variables): L*q fields h_i(a)
+ * Parameter vector x (doubles in this interface; the fit keeps it in float):
+ * L*q fields h_i(a)
  * (site-major), then for each pair i < j in lexicographic order q*q
  * couplings J_ij(a, b) (a-major). sl_potts_pack/unpack convert.
  */
@@ -42,7 +43,7 @@ typedef struct sl_plm_opts {
   sl_plm_progress_fn progress;
   void *progress_ctx;
   const double *init;     /* starting parameter vector, or NULL for plmc's start */
-  int portable;           /* 1: never use the AVX-512 forward (tests compare both) */
+  int portable;           /* 1: never use the AVX-512 kernel (tests compare both) */
 } sl_plm_opts;
 
 void sl_plm_opts_init(sl_plm_opts *o);
@@ -63,17 +64,22 @@ typedef struct sl_plm_report {
   double neg_loglk;       /* its pseudo-likelihood part */
   int iterations;
   int evaluations;
-  int lbfgs_status;       /* libLBFGS return code */
+  int lbfgs_status;       /* the optimiser's outcome: SL_LBFGS_* (seqloop/lbfgs.h) */
   const char *lbfgs_message;
   double seconds;
   int64_t n_params;
 } sl_plm_report;
 
 /* sl_potts_fit_plm()
- * Purpose:  Fit a Potts model to msa with weights w by L-BFGS (libLBFGS) on
- *           the objective above. Initial h_i(a) = log(f_i(a) Neff + 1),
- *           shifted to zero sum (f_i over residues only when gap_missing),
- *           J = 0, as plmc; or o->init if given.
+ * Purpose:  Fit a Potts model to msa with weights w by L-BFGS on
+ *           the objective above: the project's single-precision L-BFGS
+ *           (sl_lbfgs_float: libLBFGS's algorithm and defaults, as plmc's
+ *           float build; x and g in float, the objective in double), with
+ *           (3 + 2 lbfgs_m) vectors of parameters in memory. Initial
+ *           h_i(a) = log(f_i(a) Neff + 1), shifted to zero sum (f_i over
+ *           residues only when gap_missing), J = 0, as plmc; or o->init
+ *           if given (rounded to float). Results are identical for any
+ *           thread count.
  * Returns:  SL_OK with *ret_m (caller destroys) and rep filled; SL_EUSAGE for
  *           bad options; SL_ENOMEM. Stopping by max_iter, stop_at or the
  *           progress callback is success.

@@ -2,48 +2,78 @@
  *
  * Contents:
  *   1. Options, presets, parameter packing
- *   2. The evaluation context: states, weights, the per-site coupling layout
+ *   2. The evaluation context: rows in chain order, their changes, layouts
  *   3. The site kernel (float terms, double sums) and the evaluation
  *   4. The plain twin (double, straight loops) for tests
- *   5. The fit: libLBFGS (the L-BFGS plmc embeds) with plmc's settings
+ *   5. The fit: the project's float L-BFGS (seqloop/lbfgs.h) with plmc's settings
  *
- * Layout. For site i the kernel needs, for every other site j and every
- * state b of s_j, the vector J_ij(., b) over the q states of s_i. The
- * parameter vector holds each pair once (i < j, a-major), so each
- * evaluation first expands it into K[i][j][b][0..QP) = J_ij(., b), padded to
- * QP = 32 floats (two 512-bit vectors) plus one all-zero row b = q that
- * missing (gap) states point to, so the inner loops have no branches. The
- * gradient is accumulated in the same layout (G) by the thread that owns
- * site i, then folded back onto the pair: dJ_ij(a, b) = G[i][j][b][a] +
- * G[j][i][a][b] + 2 lambda_J J_ij(a, b). Costs per evaluation: about
- * 2 N L^2 (QP/16) vector loads, adds and stores, N L q exponentials, and
- * 2 (L^2 (q+1) QP) floats of memory for K and G.
+ * Rows. Rows of nonzero weight are put once in the order of a greedy
+ * nearest-neighbour chain (from the first row, each step takes the closest
+ * unvisited row) and identical rows are merged (weights summed: exact).
+ * Consecutive DHFR rows then differ at 34 of 159 columns (3616 rows, 3469
+ * distinct), so the kernel updates each row's logits and gradient from the
+ * previous row's for the changed columns only (section 3), with a full
+ * recomputation every PLM_BLOCK rows to bound the rounding drift.
+ *
+ * Layout. x (float, the optimiser's vector) keeps the public packing: L q
+ * fields, then each pair i < j once, J_ij(a, b) a-major. For site i and
+ * neighbour j the kernel needs J_ij(., s_j) over i's states: for j < i that
+ * is row s_j of pair (j, i) in x, read in place; for j > i it is a column of
+ * pair (i, j), so each evaluation first writes the transposed pair blocks T
+ * (one copy, L^2 q^2 / 2 floats). The gradient of pair (j, i) in x's
+ * orientation is written straight into g by site i (its only writer); site
+ * j's terms (the other orientation, j < i) go to a per-thread buffer laid
+ * out as T's blocks (j, .), which are copied over those blocks when site j
+ * is done (only site j reads them), and folded onto g afterwards with the
+ * regulariser, pair by pair. Missing (gap) states read a zero row and write
+ * a per-column dummy row, so the loops have no branches. Working memory
+ * beyond x and g: L^2 q^2 / 2 floats (T; 19 MiB for DHFR), (L - 1) q^2
+ * floats per thread, and N L bytes of states.
+ *
+ * Costs per evaluation, per site and row: 2 gathered rows and one
+ * read-modify-write of a gradient row per changed column (for DHFR 3 x 0.21
+ * N L^2 row operations instead of the full kernel's 2 N L^2), a softmax of q
+ * exponentials (a vectorised expf), and a full row every PLM_BLOCK rows:
+ * 0.19 s of one core per DHFR evaluation against 0.36 s for the full kernel
+ * (docs/performance.md, "Potts fit"). Once per fit: the chain, O(N^2 L / 64)
+ * byte-vector comparisons (0.1 s for DHFR).
  *
  * Determinism: every site's objective is summed in double by one thread in
- * row order, and sites and pairs are combined in index order, so results
+ * chain order, and sites and pairs are combined in index order, so results
  * are identical for any thread count.
  *
  * Rejected: a dense GEMM formulation (one-hot N x Lq times Lq x q per site):
  * q times more arithmetic than the gather, since the one-hot rows are 1/q full.
- * Also measured and rejected: a backward pass that sorts each block's rows by
- * state and sums equal-state residuals before one store (fewer stores, but
- * the per-state loop overhead made it 25% slower on DHFR), and per-row
- * register accumulation over all neighbours (couplings then stream from L2
- * for every row: 2x slower than the blocked forward).
+ * Also measured and rejected, with the earlier full (non-incremental) kernel:
+ * a backward pass that sorts each block's rows by state and sums equal-state
+ * residuals before one store (the per-state loop overhead made it 25% slower
+ * on DHFR), and per-row register accumulation over all neighbours
+ * (couplings then stream from L2 for every row: 2x slower than a blocked
+ * forward). In this kernel: masked 512-bit stores for the gradient rows of
+ * q = 20 floats (the whole kernel 3x slower on the development machine, an
+ * Intel Xeon with AVX-512, than with unmasked 512 + 128-bit stores);
+ * PLM_BLOCK 16 or 64 instead of 32 (within 3%, measurement noise); two
+ * passes over a row's changes (logits, then the gradient rows after the
+ * row's softmax, to take the softmax off the gradient updates' dependency
+ * chain): no gain, the loop is bound by the scattered coupling and gradient
+ * rows (L2, not L1); improving the chain by 2-opt (34.0 -> 33.2 changes per
+ * row on DHFR: not worth its O(N^2) passes).
  */
-#include <lbfgs.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
+#include "seqloop/lbfgs.h"
 #include "seqloop/potts.h"
 
-#define QP 32 /* padded state stride; q <= 31 (protein 21, nucleic 5) */
-#define NB 64 /* rows per block in the site kernel: 2 * NB * QP floats = 16 KiB of L1 */
 
 /* 1. Options, presets, packing ------------------------------------------- */
 
@@ -106,32 +136,59 @@ void sl_potts_unpack(const double *x, sl_model *m) {
 
 /* 2. Evaluation context ---------------------------------------------------- */
 
+/* Offset of pair (i, j), i < j, among the pair blocks (add L q for x). */
+static inline int64_t pair_off(int64_t L, int q, int64_t i, int64_t j) {
+  return (i * (2 * L - i - 1) / 2 + (j - i - 1)) * (int64_t)q * q;
+}
+
+#ifndef PLM_BLOCK
+#define PLM_BLOCK 32 /* rows between full recomputations (rounding drift bound) */
+#endif
+
+typedef struct plm_change {
+  uint16_t j;          /* column */
+  uint8_t so, sn;      /* its old and new state (q: missing) */
+} plm_change;
+
 typedef struct plm_ctx {
-  int64_t N, L;        /* rows with nonzero weight, columns */
+  int64_t N, L;        /* distinct rows with nonzero weight (chain order), columns */
   int q;
-  int64_t KS;          /* floats per (i, j) block: (q + 1) * QP */
-  int8_t *S;           /* N*L model states; q for a missing gap */
-  int8_t *ST;          /* the same, transposed: L*N (column j of all rows is contiguous) */
-  float *work;         /* per thread: 2 * NB * QP floats (logits and residuals of a row block) */
-  float *w;            /* N weights */
-  float *K;            /* L*L*KS expanded couplings */
-  float *G;            /* L*L*KS gradient accumulators */
-  float *H;            /* L*QP fields */
-  float *GH;           /* L*QP field gradients */
+  int64_t np;          /* parameters: L q fields + pairs */
+  int8_t *S;           /* N*L model states in chain order; q for a missing gap */
+  float *w;            /* N weights (identical rows merged: their weights summed) */
+  int64_t *cp;         /* N+1: changes of row n against row n-1 are ch[cp[n] .. cp[n+1]) */
+  plm_change *ch;      /* 4 bytes each: they stream through the cache once per site */
+  int8_t *ST;          /* L*N: S transposed (site i's own states, contiguous) */
+  float *T;            /* pair blocks transposed: T[off(i,j) + b q + a] = J_ij(a, b) */
+  float *GB;           /* per thread: (L - 1) q^2 floats, site i's gradient for its pairs
+                          (i, j > i) in T's layout; copied over T's blocks (i, .) once site i
+                          is done (only site i reads them), and folded onto g from there */
+  float *GH;           /* L*q field gradients */
+  const float **Kp;    /* per thread: L (q+1) row pointers into x / T (zero row for missing) */
+  float **Gp;          /* per thread: L (q+1) row pointers into g / GB (a dummy row for missing) */
+  float *Rs;           /* per thread: L rows of 32 floats, R at the start of column j's run */
+  float *dummy;        /* per thread: L rows of 32 floats that missing states' gradients go to
+                          (one per column, so they do not chain stores to one address) */
   double *site_fx;     /* L per-site objectives */
   double *pair_reg;    /* L per-row regulariser sums, combined in order */
+  float *xf, *gf;      /* float copies of x and g when the optimiser works in double */
   const sl_plm_opts *o;
   int threads;
-  int use_avx512;      /* the tiled AVX-512 forward (else the portable loops) */
+  int use_avx512;      /* the AVX-512 kernel (else the portable loops) */
+  int64_t n_rows_in, n_changes; /* diagnostics: rows before merging, changed columns in all */
   /* progress bookkeeping */
   int n_evals;
   double neg_loglk;
   struct timespec t0;
 } plm_ctx;
 
+static const float zero_row[32] __attribute__((aligned(64)));
+
 static void ctx_free(plm_ctx *c) {
-  free(c->S); free(c->ST); free(c->work); free(c->w); free(c->K); free(c->G); free(c->H); free(c->GH);
-  free(c->site_fx); free(c->pair_reg);
+  free(c->S); free(c->w); free(c->cp); free(c->ch); free(c->ST); free(c->Rs); free(c->T); free(c->GB);
+  free(c->GH); free(c->Kp); free(c->Gp); free(c->dummy); free(c->site_fx); free(c->pair_reg);
+  free(c->xf); free(c->gf);
+  memset(c, 0, sizeof *c);
 }
 
 static void *aligned_floats(size_t n) {
@@ -140,8 +197,103 @@ static void *aligned_floats(size_t n) {
   return p;
 }
 
+/* Differing columns of two rows of Lp bytes (Lp a multiple of 64). */
+#if defined(__x86_64__)
+__attribute__((target("avx512bw")))
+static int64_t row_dist_avx512(const int8_t *a, const int8_t *b, int64_t Lp) {
+  int64_t d = 0;
+  for (int64_t k = 0; k < Lp; k += 64)
+    d += __builtin_popcountll(_mm512_cmpneq_epi8_mask(_mm512_load_si512(a + k), _mm512_load_si512(b + k)));
+  return d;
+}
+#endif
+static int64_t row_dist_plain(const int8_t *a, const int8_t *b, int64_t Lp) {
+  int64_t d = 0;
+  for (int64_t k = 0; k < Lp; k++) d += a[k] != b[k];
+  return d;
+}
+
+/* The row order: a greedy nearest-neighbour chain from the first row (each
+ * step takes the unvisited row with the fewest differing columns, the lowest
+ * index on ties), so consecutive rows differ in few columns; a row equal to
+ * the previous one is merged into it (weights summed). Deterministic, one
+ * thread, O(N^2 L / 64) byte comparisons (0.1 s for DHFR). */
+static int chain_rows(plm_ctx *c, const int8_t *S0, const double *w0, int64_t n0, sl_error *err) {
+  const int64_t L = c->L, Lp = (L + 63) / 64 * 64;
+  int8_t *P = NULL;
+  int64_t *rem = malloc((size_t)(n0 ? n0 : 1) * sizeof *rem);
+  double *wsum = malloc((size_t)(n0 ? n0 : 1) * sizeof *wsum);
+  int64_t *ord = malloc((size_t)(n0 ? n0 : 1) * sizeof *ord);
+  if (posix_memalign((void **)&P, 64, (size_t)(n0 ? n0 : 1) * (size_t)Lp) != 0) P = NULL;
+  if (!rem || !wsum || !ord || !P) {
+    free(rem); free(wsum); free(ord); free(P);
+    return sl_fail(err, SL_ENOMEM, "out of memory ordering %lld rows", (long long)n0);
+  }
+  for (int64_t r = 0; r < n0; r++) {
+    memcpy(P + r * Lp, S0 + r * L, (size_t)L);
+    memset(P + r * Lp + L, 0, (size_t)(Lp - L));
+    rem[r] = r;
+  }
+  int avx = 0;
+#if defined(__x86_64__)
+  avx = c->use_avx512 && __builtin_cpu_supports("avx512bw");
+#endif
+  int64_t n = 0, nrem = n0;
+  if (n0 > 0) { ord[n] = 0; wsum[n++] = w0[0]; rem[0] = rem[--nrem]; }
+  while (nrem > 0) {
+    const int8_t *cur = P + ord[n - 1] * Lp;
+    int64_t best = -1, bd = INT64_MAX;
+    for (int64_t k = 0; k < nrem; k++) {
+      int64_t r = rem[k];
+#if defined(__x86_64__)
+      int64_t d = avx ? row_dist_avx512(cur, P + r * Lp, Lp) : row_dist_plain(cur, P + r * Lp, Lp);
+#else
+      int64_t d = row_dist_plain(cur, P + r * Lp, Lp);
+#endif
+      if (d < bd || (d == bd && r < rem[best])) { bd = d; best = k; }
+    }
+    int64_t r = rem[best];
+    rem[best] = rem[--nrem];
+    if (bd == 0) wsum[n - 1] += w0[r]; /* an identical row: same terms, summed weight */
+    else { ord[n] = r; wsum[n++] = w0[r]; }
+  }
+  c->N = n;
+  c->S = malloc((size_t)(n ? n : 1) * (size_t)L);
+  c->w = malloc((size_t)(n ? n : 1) * sizeof *c->w);
+  c->cp = malloc((size_t)(n + 1) * sizeof *c->cp);
+  int64_t nch = 0;
+  for (int64_t k = 1; k < n; k++) {
+    const int8_t *a = P + ord[k - 1] * Lp, *b = P + ord[k] * Lp;
+    for (int64_t j = 0; j < L; j++) nch += a[j] != b[j];
+  }
+  c->ch = malloc((size_t)(nch ? nch : 1) * sizeof *c->ch);
+  c->ST = malloc((size_t)(n ? n : 1) * (size_t)L);
+  if (!c->S || !c->w || !c->cp || !c->ch || !c->ST) {
+    free(rem); free(wsum); free(ord); free(P);
+    return sl_fail(err, SL_ENOMEM, "out of memory ordering %lld rows", (long long)n0);
+  }
+  int64_t t = 0;
+  c->cp[0] = 0;
+  for (int64_t k = 0; k < n; k++) {
+    const int8_t *b = P + ord[k] * Lp;
+    memcpy(c->S + k * L, b, (size_t)L);
+    c->w[k] = (float)wsum[k];
+    if (k > 0) {
+      const int8_t *a = P + ord[k - 1] * Lp;
+      for (int64_t j = 0; j < L; j++)
+        if (a[j] != b[j]) c->ch[t++] = (plm_change){(uint16_t)j, (uint8_t)a[j], (uint8_t)b[j]};
+    }
+    c->cp[k + 1] = t;
+  }
+  for (int64_t k = 0; k < n; k++)
+    for (int64_t j = 0; j < L; j++) c->ST[j * n + k] = c->S[k * L + j];
+  c->n_changes = nch;
+  free(rem); free(wsum); free(ord); free(P);
+  return SL_OK;
+}
+
 static int ctx_init(plm_ctx *c, const sl_msa *msa, const double *w, const sl_plm_opts *o,
-                    sl_error *err) {
+                    int need_xg, sl_error *err) {
   memset(c, 0, sizeof *c);
   c->L = msa->L;
   c->q = msa->abc->q - (o->gap_missing ? 1 : 0);
@@ -151,233 +303,351 @@ static int ctx_init(plm_ctx *c, const sl_msa *msa, const double *w, const sl_plm
   __builtin_cpu_init();
   c->use_avx512 = !o->portable && __builtin_cpu_supports("avx512f");
 #endif
-  if (c->q + 1 > QP) return sl_fail(err, SL_EUSAGE, "alphabet too large for the Potts kernel (q = %d)", c->q);
-  c->KS = (int64_t)(c->q + 1) * QP;
-  int64_t n = 0;
-  for (int64_t r = 0; r < msa->N; r++) n += w[r] > 0.0;
-  c->N = n;
-  size_t LL = (size_t)c->L * (size_t)c->L;
-  c->S = malloc((size_t)(n ? n : 1) * (size_t)c->L);
-  c->ST = malloc((size_t)(n ? n : 1) * (size_t)c->L);
-  c->work = aligned_floats((size_t)c->threads * 2 * NB * QP);
-  c->w = malloc((size_t)(n ? n : 1) * sizeof *c->w);
-  c->K = aligned_floats(LL * (size_t)c->KS);
-  c->G = aligned_floats(LL * (size_t)c->KS);
-  c->H = aligned_floats((size_t)c->L * QP);
-  c->GH = aligned_floats((size_t)c->L * QP);
-  c->site_fx = malloc((size_t)c->L * sizeof *c->site_fx);
-  c->pair_reg = malloc((size_t)c->L * sizeof *c->pair_reg);
-  if (!c->S || !c->ST || !c->work || !c->w || !c->K || !c->G || !c->H || !c->GH || !c->site_fx || !c->pair_reg) {
-    ctx_free(c);
-    return sl_fail(err, SL_ENOMEM, "out of memory for a Potts model of %lld x %lld x %d states "
-                   "(%.1f GB of working space)", (long long)msa->N, (long long)c->L, c->q,
-                   2.0 * (double)LL * (double)c->KS * 4.0 / 1e9);
-  }
+  if (c->q > 32) return sl_fail(err, SL_EUSAGE, "alphabet too large for the Potts kernel (q = %d)", c->q);
+  if (c->L > 65535) return sl_fail(err, SL_EUSAGE, "too many columns for the Potts kernel (L = %lld)", (long long)c->L);
+  const int64_t L = c->L;
+  const int q = c->q, q1 = q + 1;
+  c->np = sl_potts_nparams(L, q);
+  const size_t npair = (size_t)(c->np - L * q);
+  int64_t n0 = 0;
+  for (int64_t r = 0; r < msa->N; r++) n0 += w[r] > 0.0;
+  c->n_rows_in = n0;
+  int8_t *S0 = malloc((size_t)(n0 ? n0 : 1) * (size_t)L);
+  double *w0 = malloc((size_t)(n0 ? n0 : 1) * sizeof *w0);
+  int status = SL_OK;
+  if (!S0 || !w0) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto FAIL; }
   int64_t k = 0;
   for (int64_t r = 0; r < msa->N; r++) {
     if (!(w[r] > 0.0)) continue;
     const uint8_t *row = sl_msa_row(msa, r);
-    for (int64_t i = 0; i < c->L; i++) {
+    for (int64_t i = 0; i < L; i++) {
       int s = o->gap_missing ? (int)row[i] - 1 : (int)row[i];
-      c->S[k * c->L + i] = (int8_t)(s < 0 ? c->q : s);
+      S0[k * L + i] = (int8_t)(s < 0 ? q : s);
     }
-    c->w[k++] = (float)w[r];
+    w0[k++] = w[r];
   }
-  for (int64_t r = 0; r < n; r++)
-    for (int64_t i = 0; i < c->L; i++) c->ST[i * n + r] = c->S[r * c->L + i];
-  /* Diagonal blocks and the missing-state rows stay zero in K forever. */
-  memset(c->K, 0, LL * (size_t)c->KS * sizeof(float));
-  memset(c->H, 0, (size_t)c->L * QP * sizeof(float));
+  if ((status = chain_rows(c, S0, w0, n0, err))) goto FAIL;
+  free(S0); free(w0); S0 = NULL; w0 = NULL;
+  c->T = aligned_floats(npair);
+  c->GB = aligned_floats((size_t)c->threads * (size_t)(L - 1) * (size_t)(q * q));
+  c->GH = aligned_floats((size_t)(L * q));
+  c->Kp = malloc((size_t)c->threads * (size_t)(L * q1) * sizeof *c->Kp);
+  c->Gp = malloc((size_t)c->threads * (size_t)(L * q1) * sizeof *c->Gp);
+  c->dummy = aligned_floats((size_t)c->threads * (size_t)L * 32);
+  c->Rs = aligned_floats((size_t)c->threads * (size_t)L * 32);
+  c->site_fx = malloc((size_t)L * sizeof *c->site_fx);
+  c->pair_reg = malloc((size_t)L * sizeof *c->pair_reg);
+  if (need_xg) {
+    c->xf = aligned_floats((size_t)c->np);
+    c->gf = aligned_floats((size_t)c->np);
+  }
+  if (!c->T || !c->GB || !c->GH || !c->Kp || !c->Gp || !c->dummy || !c->Rs || !c->site_fx || !c->pair_reg ||
+      (need_xg && (!c->xf || !c->gf))) {
+    status = sl_fail(err, SL_ENOMEM, "out of memory for a Potts model of %lld x %lld x %d states "
+                     "(%.1f GB of working space)", (long long)msa->N, (long long)L, q,
+                     2.0 * (double)npair * 4.0 / 1e9);
+    goto FAIL;
+  }
   return SL_OK;
+FAIL:
+  free(S0); free(w0);
+  ctx_free(c);
+  return status;
 }
 
-/* Expand x into H and K (the off-diagonal blocks; rows b < q). */
-static void expand(plm_ctx *c, const double *x) {
-  const int64_t L = c->L, KS = c->KS;
+/* Transpose the pair blocks of x into T (the orientation of the smaller site). */
+static void expand(plm_ctx *c, const float *x) {
+  const int64_t L = c->L;
   const int q = c->q;
-  for (int64_t i = 0; i < L; i++)
-    for (int a = 0; a < q; a++) c->H[i * QP + a] = (float)x[i * q + a];
 #pragma omp parallel for schedule(dynamic, 1) num_threads(c->threads)
   for (int64_t i = 0; i < L; i++) {
-    const double *p = x + L * q + (i * (2 * L - i - 1) / 2) * (int64_t)q * q; /* pair (i, i+1) */
-    for (int64_t j = i + 1; j < L; j++, p += q * q) {
-      float *Kij = c->K + (i * L + j) * KS, *Kji = c->K + (j * L + i) * KS;
+    const int64_t o0 = pair_off(L, q, i, i + 1);
+    const float *p = x + L * q + o0;
+    float *t = c->T + o0;
+    for (int64_t j = i + 1; j < L; j++, p += q * q, t += q * q)
       for (int a = 0; a < q; a++)
-        for (int b = 0; b < q; b++) {
-          float v = (float)p[a * q + b];
-          Kij[b * QP + a] = v; /* K[i][j][b][a] = J_ij(a, b) */
-          Kji[a * QP + b] = v; /* K[j][i][a][b] = J_ji(b, a) = J_ij(a, b) */
-        }
+        for (int b = 0; b < q; b++) t[b * q + a] = p[a * q + b];
+  }
+}
+
+/* Site i's row pointers: for neighbour j and state s, Kp[j (q+1) + s] is the
+ * vector J_ij(., s) over i's q states and Gp the same entry of the gradient;
+ * j < i reads pair (j, i) of x (row s, contiguous) and writes g directly
+ * (site i is the only writer of that orientation), j > i reads T and writes
+ * the thread's GB (block j - i - 1). j = i and missing states read zeros and
+ * write the thread's dummy row, so the kernels have no branches. Zeroes the
+ * gradient blocks site i owns. */
+static void site_pointers(const plm_ctx *c, int64_t i, const float *x, float *g, const float **Kp,
+                          float **Gp, float *dummy, float *GB) {
+  const int64_t L = c->L;
+  const int q = c->q, q1 = q + 1;
+  for (int64_t j = 0; j < L; j++) {
+    const float *kb = NULL;
+    float *gb = NULL;
+    if (j < i) {
+      const int64_t o = pair_off(L, q, j, i);
+      kb = x + L * q + o;
+      gb = g + L * q + o;
+    } else if (j > i) {
+      const int64_t o = pair_off(L, q, i, j);
+      kb = c->T + o;
+      gb = GB + (j - i - 1) * (int64_t)q * q;
     }
+    if (gb) memset(gb, 0, (size_t)(q * q) * sizeof *gb);
+    for (int s = 0; s < q; s++) {
+      Kp[j * q1 + s] = kb ? kb + s * q : zero_row;
+      Gp[j * q1 + s] = gb ? gb + s * q : dummy + j * 32;
+    }
+    Kp[j * q1 + q] = zero_row;
+    Gp[j * q1 + q] = dummy + j * 32;
   }
 }
 
 /* 3. The site kernel --------------------------------------------------------
- * Rows are processed in blocks of NB. Forward: for each neighbour j, the
- * block K[i][j] (2.7 KiB) is brought to L1 once and NB rows gather their
- * row of it into their logits (also in L1); then a softmax per row over the
- * q real states gives the weighted negative log-likelihood and the residual
- * r = w (P - e_{s_i}). Backward: for each j, the residuals are added into the
- * gradient block G[i][j] in the same order. Every inner loop is over QP
- * lanes (two 512-bit or four 256-bit operations); target_clones builds an
- * AVX-512, an AVX2 and a baseline version and picks one at load time.
- * Rows whose site i is a missing gap get r = 0 and contribute nothing. */
+ * Rows are visited in chain order. Forward: the logits of row n at site i
+ * are those of row n-1 plus, for each column j that changed, J_ij(., new) -
+ * J_ij(., old); every PLM_BLOCK rows they are recomputed in full (h_i plus
+ * all L rows), which bounds the rounding drift. Then a softmax gives the
+ * weighted negative log-likelihood and the residual r_n = w_n (P - e_{s_i}).
+ * Backward, by prefix sums: the gradient block of neighbour j receives, for
+ * each run of rows where s_j keeps one state, the sum of the run's residuals.
+ * With R the running sum of r since the block's first row, a change of s_j
+ * at row n adds R_{n-1} to the old state's gradient row and subtracts it from
+ * the new state's; at the block's end R is added to every column's current
+ * state's row and reset. So a row costs about 4 row operations per changed
+ * column (DHFR: 20% of the columns change between neighbours in the chain)
+ * instead of 2 per column. Rows whose site i is a missing gap get r = 0. */
 #if defined(__x86_64__)
-#include <immintrin.h>
-/* Forward for one block, AVX-512: tiles of 4 rows x 8 neighbours with the
- * logits of the 4 rows held in 8 registers, so each gathered row costs two
- * loads and two adds and the logits are stored once per 8 neighbours. About
- * 1.4x faster than the portable loop below on the development machine
- * (docs/performance.md). nb must be a multiple of 4 (the caller pads). */
+/* expf for x <= 0 (Cephes' polynomial, within 2 ulp), 16 lanes. */
 __attribute__((target("avx512f")))
-static void forward_avx512(const float *restrict Ki, const int8_t *restrict ST, int64_t N, int64_t L,
-                           int64_t KS, float *restrict lg, int64_t n0, int64_t nb) {
-  for (int64_t j0 = 0; j0 < L; j0 += 8) {
-    const int64_t j1 = j0 + 8 < L ? j0 + 8 : L;
-    for (int64_t k = 0; k < nb; k += 4) {
-      float *l0 = lg + k * QP, *l1 = l0 + QP, *l2 = l1 + QP, *l3 = l2 + QP;
-      __m512 a0 = _mm512_load_ps(l0), a1 = _mm512_load_ps(l0 + 16);
-      __m512 b0 = _mm512_load_ps(l1), b1 = _mm512_load_ps(l1 + 16);
-      __m512 c0 = _mm512_load_ps(l2), c1 = _mm512_load_ps(l2 + 16);
-      __m512 d0 = _mm512_load_ps(l3), d1 = _mm512_load_ps(l3 + 16);
-      for (int64_t j = j0; j < j1; j++) {
-        const float *Kj = Ki + j * KS;
-        const int8_t *sj = ST + j * N + n0 + k;
-        const float *ra = Kj + sj[0] * QP, *rb = Kj + sj[1] * QP;
-        const float *rc = Kj + sj[2] * QP, *rd = Kj + sj[3] * QP;
-        a0 = _mm512_add_ps(a0, _mm512_load_ps(ra)); a1 = _mm512_add_ps(a1, _mm512_load_ps(ra + 16));
-        b0 = _mm512_add_ps(b0, _mm512_load_ps(rb)); b1 = _mm512_add_ps(b1, _mm512_load_ps(rb + 16));
-        c0 = _mm512_add_ps(c0, _mm512_load_ps(rc)); c1 = _mm512_add_ps(c1, _mm512_load_ps(rc + 16));
-        d0 = _mm512_add_ps(d0, _mm512_load_ps(rd)); d1 = _mm512_add_ps(d1, _mm512_load_ps(rd + 16));
-      }
-      _mm512_store_ps(l0, a0); _mm512_store_ps(l0 + 16, a1);
-      _mm512_store_ps(l1, b0); _mm512_store_ps(l1 + 16, b1);
-      _mm512_store_ps(l2, c0); _mm512_store_ps(l2 + 16, c1);
-      _mm512_store_ps(l3, d0); _mm512_store_ps(l3 + 16, d1);
-    }
+static inline __m512 exp_avx512(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(p, n);
+}
+
+#define LD(m, p) _mm512_maskz_loadu_ps((m), (p))
+
+/* g[0..r) += v[0..r), r < 16, with unmasked stores: with 512-bit masked
+ * read-modify-writes of the gradient rows the whole kernel was 3x slower on
+ * the development machine (Intel Xeon, AVX-512; a load after a masked store
+ * to the same address is not forwarded and waits for the store). */
+__attribute__((target("avx512f"), always_inline))
+static inline void add_tail(float *g, __m512 v, int r) {
+  float t[16] __attribute__((aligned(64)));
+  int a = 0;
+  if (r >= 4) { _mm_storeu_ps(g, _mm_add_ps(_mm_loadu_ps(g), _mm512_castps512_ps128(v))); a = 4; }
+  if (r >= 8) { _mm_storeu_ps(g + 4, _mm_add_ps(_mm_loadu_ps(g + 4), _mm512_extractf32x4_ps(v, 1))); a = 8; }
+  if (r >= 12) { _mm_storeu_ps(g + 8, _mm_add_ps(_mm_loadu_ps(g + 8), _mm512_extractf32x4_ps(v, 2))); a = 12; }
+  if (a < r) {
+    _mm512_store_ps(t, v);
+    for (; a < r; a++) g[a] += t[a];
   }
 }
-#endif
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
-static double site_kernel(const plm_ctx *c, int64_t i, float *restrict lg, float *restrict r) {
-  const int64_t L = c->L, KS = c->KS, N = c->N;
-  const int q = c->q;
-  const float *Ki = c->K + i * L * KS;
-  float *Gi = c->G + i * L * KS;
-  const float *hi = c->H + i * QP;
-  const int8_t *si_col = c->ST + i * N;
-  float gh[QP] = {0};
+/* g[0..q) += (v0, v1)[0..q). */
+__attribute__((target("avx512f"), always_inline))
+static inline void add_row(float *g, __m512 v0, __m512 v1, int q) {
+  if (q >= 16) {
+    _mm512_storeu_ps(g, _mm512_add_ps(_mm512_loadu_ps(g), v0));
+    if (q > 16) add_tail(g + 16, v1, q - 16);
+  } else {
+    add_tail(g, v0, q);
+  }
+}
+
+/* The q <= 32 states of a row in two 512-bit registers (lanes >= q masked). */
+__attribute__((target("avx512f")))
+static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const float **Kp, float **Gp,
+                          float *Rs) {
+  const int64_t L = c->L, N = c->N;
+  const int q = c->q, q1 = q + 1;
+  const __mmask16 m0 = (__mmask16)(q >= 16 ? 0xFFFFu : (1u << q) - 1u);
+  const __mmask16 m1 = (__mmask16)(q > 16 ? (1u << (q - 16)) - 1u : 0u);
+  const __m512 h0 = LD(m0, x + i * q), h1 = LD(m1, x + i * q + 16);
+  const __m512 ninf = _mm512_set1_ps(-INFINITY);
+  __m512 gh0 = _mm512_setzero_ps(), gh1 = _mm512_setzero_ps();
+  float lb[32] __attribute__((aligned(64)));
   double fx = 0.0;
-  memset(Gi, 0, (size_t)(L * KS) * sizeof(float));
-  for (int64_t n0 = 0; n0 < N; n0 += NB) {
-    const int64_t nb = N - n0 < NB ? N - n0 : NB;
-    for (int64_t k = 0; k < nb; k++)
-      for (int a = 0; a < QP; a++) lg[k * QP + a] = hi[a];
-#if defined(__x86_64__)
-    if (c->use_avx512 && nb % 4 == 0) {
-      forward_avx512(Ki, c->ST, N, L, KS, lg, n0, nb);
-    } else
-#endif
+  const int8_t *sic = c->ST + i * N;
+  for (int64_t b0 = 0; b0 < N; b0 += PLM_BLOCK) {
+    const int64_t b1 = N - b0 < PLM_BLOCK ? N : b0 + PLM_BLOCK;
+    __m512 l0 = h0, l1 = h1, R0 = _mm512_setzero_ps(), R1 = _mm512_setzero_ps();
     {
-    /* Forward, four neighbours at a time: one read-modify-write of the
-     * logits per four gathered rows (stores, not loads, bound this loop). */
-    int64_t j = 0;
-    for (; j + 4 <= L; j += 4) { /* j == i adds the zero diagonal block */
-      const float *K0 = Ki + j * KS, *K1 = K0 + KS, *K2 = K1 + KS, *K3 = K2 + KS;
-      const int8_t *s0 = c->ST + j * N + n0, *s1 = s0 + N, *s2 = s1 + N, *s3 = s2 + N;
-      for (int64_t k = 0; k < nb; k++) {
-        const float *restrict r0 = K0 + s0[k] * QP, *restrict r1 = K1 + s1[k] * QP;
-        const float *restrict r2 = K2 + s2[k] * QP, *restrict r3 = K3 + s3[k] * QP;
-        float *restrict acc = lg + k * QP;
-        for (int a = 0; a < QP; a++) acc[a] += (r0[a] + r1[a]) + (r2[a] + r3[a]);
+      const int8_t *s = c->S + b0 * L;
+      for (int64_t j = 0; j < L; j++) {
+        const float *k = Kp[j * q1 + s[j]];
+        l0 = _mm512_add_ps(l0, LD(m0, k));
+        l1 = _mm512_add_ps(l1, LD(m1, k + 16));
       }
     }
-    for (; j < L; j++) {
-      const float *Kij = Ki + j * KS;
-      const int8_t *sj = c->ST + j * N + n0;
-      for (int64_t k = 0; k < nb; k++) {
-        const float *restrict row = Kij + sj[k] * QP;
-        float *restrict acc = lg + k * QP;
-        for (int a = 0; a < QP; a++) acc[a] += row[a];
-      }
+    for (int64_t n = b0; n < b1; n++) {
+      if (n > b0)
+        for (int64_t t = c->cp[n]; t < c->cp[n + 1]; t++) {
+          const plm_change ct = c->ch[t];
+          const int64_t jq = (int64_t)ct.j * q1;
+          const float *ko = Kp[jq + ct.so], *kn = Kp[jq + ct.sn];
+          float *rs = Rs + (int64_t)ct.j * 32;
+          /* one add on the logits' dependency chain per change */
+          l0 = _mm512_add_ps(l0, _mm512_sub_ps(LD(m0, kn), LD(m0, ko)));
+          l1 = _mm512_add_ps(l1, _mm512_sub_ps(LD(m1, kn + 16), LD(m1, ko + 16)));
+          add_row(Gp[jq + ct.so], _mm512_sub_ps(R0, _mm512_load_ps(rs)), _mm512_sub_ps(R1, _mm512_load_ps(rs + 16)), q);
+          _mm512_store_ps(rs, R0);
+          _mm512_store_ps(rs + 16, R1);
+        }
+      const int si = sic[n];
+      if (si == q) continue; /* missing: no conditional at this site */
+      const float mx = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_mask_mov_ps(ninf, m0, l0),
+                                                          _mm512_mask_mov_ps(ninf, m1, l1)));
+      const __m512 mv = _mm512_set1_ps(mx);
+      const __m512 e0 = _mm512_maskz_mov_ps(m0, exp_avx512(_mm512_sub_ps(l0, mv)));
+      const __m512 e1 = _mm512_maskz_mov_ps(m1, exp_avx512(_mm512_sub_ps(l1, mv)));
+      const float z = _mm512_reduce_add_ps(_mm512_add_ps(e0, e1));
+      _mm512_store_ps(lb, l0);
+      _mm512_store_ps(lb + 16, l1);
+      const float wn = c->w[n];
+      fx -= (double)wn * ((double)lb[si] - (double)mx - log((double)z));
+      const __m512 sc = _mm512_set1_ps(wn / z), wv = _mm512_set1_ps(wn);
+      __m512 r0 = _mm512_mul_ps(e0, sc), r1 = _mm512_mul_ps(e1, sc);
+      if (si < 16) r0 = _mm512_mask_sub_ps(r0, (__mmask16)(1u << si), r0, wv);
+      else r1 = _mm512_mask_sub_ps(r1, (__mmask16)(1u << (si - 16)), r1, wv);
+      R0 = _mm512_add_ps(R0, r0); R1 = _mm512_add_ps(R1, r1);
+      gh0 = _mm512_add_ps(gh0, r0); gh1 = _mm512_add_ps(gh1, r1);
     }
-    }
-    for (int64_t k = 0; k < nb; k++) {
-      float *rk = r + k * QP;
-      const float *lk = lg + k * QP;
-      const int si = si_col[n0 + k];
-      if (si == q) { /* missing: no conditional at this site */
-        for (int a = 0; a < QP; a++) rk[a] = 0.0f;
-        continue;
-      }
-      float mx = lk[0];
-      for (int a = 1; a < q; a++) mx = lk[a] > mx ? lk[a] : mx;
-      float z = 0.0f;
-      for (int a = 0; a < q; a++) z += (rk[a] = expf(lk[a] - mx));
-      const float wn = c->w[n0 + k];
-      fx -= (double)wn * ((double)lk[si] - (double)mx - log((double)z));
-      const float scale = wn / z;
-      for (int a = 0; a < QP; a++) rk[a] = a < q ? rk[a] * scale : 0.0f;
-      rk[si] -= wn;
-      for (int a = 0; a < QP; a++) gh[a] += rk[a];
-    }
-    /* Backward: residuals added into the gradient rows of their states. */
-    for (int64_t jj = 0; jj < L; jj++) {
-      float *Gij = Gi + jj * KS;
-      const int8_t *sj = c->ST + jj * N + n0;
-      for (int64_t k = 0; k < nb; k++) {
-        float *restrict row = Gij + sj[k] * QP;
-        const float *restrict rk = r + k * QP;
-        for (int a = 0; a < QP; a++) row[a] += rk[a];
-      }
+    const int8_t *s = c->S + (b1 - 1) * L;
+    for (int64_t j = 0; j < L; j++) {
+      float *rs = Rs + j * 32;
+      add_row(Gp[j * q1 + s[j]], _mm512_sub_ps(R0, _mm512_load_ps(rs)), _mm512_sub_ps(R1, _mm512_load_ps(rs + 16)), q);
+      _mm512_store_ps(rs, _mm512_setzero_ps());
+      _mm512_store_ps(rs + 16, _mm512_setzero_ps());
     }
   }
-  for (int a = 0; a < QP; a++) c->GH[i * QP + a] = gh[a];
+  _mm512_store_ps(lb, gh0);
+  _mm512_store_ps(lb + 16, gh1);
+  for (int a = 0; a < q; a++) c->GH[i * q + a] = lb[a];
+  return fx;
+}
+#undef LD
+#endif
+
+/* The same computation in plain loops (other machines; o->portable). */
+static double site_portable(const plm_ctx *c, int64_t i, const float *x, const float **Kp, float **Gp,
+                            float *Rs) {
+  const int64_t L = c->L, N = c->N;
+  const int q = c->q, q1 = q + 1;
+  float l[32], R[32], gh[32] = {0}, e[32];
+  double fx = 0.0;
+  const int8_t *sic = c->ST + i * N;
+  for (int64_t b0 = 0; b0 < N; b0 += PLM_BLOCK) {
+    const int64_t b1 = N - b0 < PLM_BLOCK ? N : b0 + PLM_BLOCK;
+    const int8_t *s = c->S + b0 * L;
+    for (int a = 0; a < q; a++) { l[a] = x[i * q + a]; R[a] = 0.0f; }
+    for (int64_t j = 0; j < L; j++) {
+      const float *k = Kp[j * q1 + s[j]];
+      for (int a = 0; a < q; a++) l[a] += k[a];
+    }
+    for (int64_t n = b0; n < b1; n++) {
+      if (n > b0)
+        for (int64_t t = c->cp[n]; t < c->cp[n + 1]; t++) {
+          const plm_change ct = c->ch[t];
+          const int64_t jq = (int64_t)ct.j * q1;
+          const float *ko = Kp[jq + ct.so], *kn = Kp[jq + ct.sn];
+          float *go = Gp[jq + ct.so], *rs = Rs + (int64_t)ct.j * 32;
+          for (int a = 0; a < q; a++) {
+            l[a] += kn[a] - ko[a];
+            go[a] += R[a] - rs[a];
+            rs[a] = R[a];
+          }
+        }
+      const int si = sic[n];
+      if (si == q) continue;
+      float mx = l[0];
+      for (int a = 1; a < q; a++) mx = l[a] > mx ? l[a] : mx;
+      float z = 0.0f;
+      for (int a = 0; a < q; a++) z += (e[a] = expf(l[a] - mx));
+      const float wn = c->w[n];
+      fx -= (double)wn * ((double)l[si] - (double)mx - log((double)z));
+      const float sc = wn / z;
+      for (int a = 0; a < q; a++) {
+        float r = e[a] * sc - (a == si ? wn : 0.0f);
+        R[a] += r;
+        gh[a] += r;
+      }
+    }
+    s = c->S + (b1 - 1) * L;
+    for (int64_t j = 0; j < L; j++) {
+      float *g = Gp[j * q1 + s[j]], *rs = Rs + j * 32;
+      for (int a = 0; a < q; a++) { g[a] += R[a] - rs[a]; rs[a] = 0.0f; }
+    }
+  }
+  for (int a = 0; a < q; a++) c->GH[i * q + a] = gh[a];
   return fx;
 }
 
-/* One evaluation: f(x) and g(x) (g may be NULL). */
-static double evaluate(plm_ctx *c, const double *x, double *g) {
-  const int64_t L = c->L, KS = c->KS;
+/* One evaluation at x (float, np values): returns f, fills g (np floats). */
+static double evaluate(plm_ctx *c, const float *x, float *g) {
+  const int64_t L = c->L, q1 = c->q + 1;
   const int q = c->q;
   const double lh = c->o->lambda_h, lJ = c->o->lambda_J;
   expand(c, x);
 #pragma omp parallel num_threads(c->threads)
   {
 #ifdef _OPENMP
-    float *lg = c->work + (size_t)omp_get_thread_num() * 2 * NB * QP;
+    const int tid = omp_get_thread_num();
 #else
-    float *lg = c->work;
+    const int tid = 0;
 #endif
+    const float **Kp = c->Kp + (size_t)tid * (size_t)(L * q1);
+    float **Gp = c->Gp + (size_t)tid * (size_t)(L * q1);
+    float *dummy = c->dummy + (size_t)tid * (size_t)(L * 32);
+    float *Rs = c->Rs + (size_t)tid * (size_t)(L * 32);
+    float *GB = c->GB + (size_t)tid * (size_t)(L - 1) * (size_t)(q * q);
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t i = 0; i < L; i++) c->site_fx[i] = site_kernel(c, i, lg, lg + NB * QP);
+    for (int64_t i = 0; i < L; i++) {
+      site_pointers(c, i, x, g, Kp, Gp, dummy, GB);
+      memset(Rs, 0, (size_t)(L * 32) * sizeof *Rs);
+#if defined(__x86_64__)
+      if (c->use_avx512) c->site_fx[i] = site_avx512(c, i, x, Kp, Gp, Rs);
+      else
+#endif
+        c->site_fx[i] = site_portable(c, i, x, Kp, Gp, Rs);
+      /* T's blocks (i, .) are read by site i only: they now take its gradient. */
+      memcpy(c->T + pair_off(L, q, i, i + 1), GB, (size_t)(L - 1 - i) * (size_t)(q * q) * sizeof *GB);
+    }
   }
   double nll = 0.0;
   for (int64_t i = 0; i < L; i++) nll += c->site_fx[i];
   double reg_h = 0.0;
-  for (int64_t i = 0; i < L; i++)
-    for (int a = 0; a < q; a++) {
-      double v = x[i * q + a];
-      reg_h += v * v;
-      if (g) g[i * q + a] = (double)c->GH[i * QP + a] + 2.0 * lh * v;
-    }
+  for (int64_t k = 0; k < L * q; k++) {
+    const double v = x[k];
+    reg_h += v * v;
+    g[k] = (float)((double)c->GH[k] + 2.0 * lh * v);
+  }
+  /* Fold: g(pair i<j) already holds site j's terms; add site i's (in T,
+   * transposed) and the regulariser. */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(c->threads)
   for (int64_t i = 0; i < L; i++) {
-    const int64_t off = L * q + (i * (2 * L - i - 1) / 2) * (int64_t)q * q;
-    const double *p = x + off;
-    double *gp = g ? g + off : NULL;
+    const int64_t o0 = pair_off(L, q, i, i + 1);
+    const float *p = x + L * q + o0, *gt = c->T + o0;
+    float *gp = g + L * q + o0;
     double reg = 0.0;
-    for (int64_t j = i + 1; j < L; j++, p += q * q) {
-      const float *Gij = c->G + (i * L + j) * KS, *Gji = c->G + (j * L + i) * KS;
+    for (int64_t j = i + 1; j < L; j++, p += q * q, gp += q * q, gt += q * q)
       for (int a = 0; a < q; a++)
         for (int b = 0; b < q; b++) {
-          double v = p[a * q + b];
+          const double v = p[a * q + b];
           reg += v * v;
-          if (gp) gp[a * q + b] = (double)Gij[b * QP + a] + (double)Gji[a * QP + b] + 2.0 * lJ * v;
+          gp[a * q + b] = (float)((double)gp[a * q + b] + (double)gt[b * q + a] + 2.0 * lJ * v);
         }
-      if (gp) gp += q * q;
-    }
     c->pair_reg[i] = reg;
   }
   double reg_J = 0.0;
@@ -385,6 +655,15 @@ static double evaluate(plm_ctx *c, const double *x, double *g) {
   c->neg_loglk = nll;
   c->n_evals++;
   return nll + lh * reg_h + lJ * reg_J;
+}
+
+/* The double-precision boundary (sl_plm_objective). */
+static double evaluate_d(plm_ctx *c, const double *x, double *g) {
+  for (int64_t k = 0; k < c->np; k++) c->xf[k] = (float)x[k];
+  const double f = evaluate(c, c->xf, c->gf);
+  if (g)
+    for (int64_t k = 0; k < c->np; k++) g[k] = c->gf[k];
+  return f;
 }
 
 static int check_opts(const sl_msa *msa, const sl_plm_opts *o, sl_error *err) {
@@ -400,8 +679,8 @@ int sl_plm_objective(const sl_msa *msa, const double *w, const sl_plm_opts *o, c
   plm_ctx c;
   int status = check_opts(msa, o, err);
   if (status) return status;
-  if ((status = ctx_init(&c, msa, w, o, err))) return status;
-  *ret_fx = evaluate(&c, x, g);
+  if ((status = ctx_init(&c, msa, w, o, 1, err))) return status;
+  *ret_fx = evaluate_d(&c, x, g);
   ctx_free(&c);
   return SL_OK;
 }
@@ -490,13 +769,15 @@ int sl_site_frequencies(const sl_msa *msa, const double *w, int gap_missing, dou
 typedef struct fit_state {
   plm_ctx *c;
   int iter;
+  double last_f, last_nll; /* the latest evaluation */
+  double acc_f, acc_nll;   /* the latest accepted point's (NAN: none seen) */
 } fit_state;
 
-static lbfgsfloatval_t lbfgs_eval(void *inst, const lbfgsfloatval_t *x, lbfgsfloatval_t *g,
-                                  const int n, const lbfgsfloatval_t step) {
-  (void)n; (void)step;
+static double fit_eval(void *inst, const float *x, float *g) {
   fit_state *fs = inst;
-  return evaluate(fs->c, x, g);
+  fs->last_f = evaluate(fs->c, x, g);
+  fs->last_nll = fs->c->neg_loglk;
+  return fs->last_f;
 }
 
 static double elapsed(const struct timespec *t0) {
@@ -505,14 +786,15 @@ static double elapsed(const struct timespec *t0) {
   return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
 }
 
-static int lbfgs_progress(void *inst, const lbfgsfloatval_t *x, const lbfgsfloatval_t *g,
-                          const lbfgsfloatval_t fx, const lbfgsfloatval_t xnorm,
-                          const lbfgsfloatval_t gnorm, const lbfgsfloatval_t step, int n, int k,
-                          int ls) {
-  (void)x; (void)g; (void)step; (void)n; (void)ls;
+static int fit_progress(void *inst, int k, int n_evals, double fx, double xnorm, double gnorm,
+                        double step) {
+  (void)n_evals; (void)step;
   fit_state *fs = inst;
   const sl_plm_opts *o = fs->c->o;
   fs->iter = k;
+  /* The accepted point is the line search's last evaluation; kept so the
+   * report needs no extra evaluation at the end. */
+  if (fx == fs->last_f) { fs->acc_f = fx; fs->acc_nll = fs->last_nll; }
   int stop = 0;
   if (o->progress)
     stop = o->progress(o->progress_ctx, k, fs->c->n_evals, fx, gnorm, xnorm, elapsed(&fs->c->t0));
@@ -520,20 +802,22 @@ static int lbfgs_progress(void *inst, const lbfgsfloatval_t *x, const lbfgsfloat
   return stop;
 }
 
-static const char *lbfgs_message(int ret) {
-  switch (ret) {
-    case LBFGS_SUCCESS: return "converged";
-    case LBFGS_STOP: return "stopped: no further progress";
-    case LBFGS_ALREADY_MINIMIZED: return "already at a minimum";
-    case LBFGSERR_CANCELED: return "stopped (target reached or cancelled)";
-    case LBFGSERR_MAXIMUMITERATION: return "reached the maximum number of iterations";
-    case LBFGSERR_ROUNDING_ERROR: return "stopped: rounding errors prevent further progress";
-    case LBFGSERR_MAXIMUMLINESEARCH: return "stopped: line search reached its maximum evaluations";
-    case LBFGSERR_MINIMUMSTEP: return "stopped: line search step below its minimum";
-    case LBFGSERR_MAXIMUMSTEP: return "stopped: line search step above its maximum";
-    case LBFGSERR_WIDTHTOOSMALL: return "stopped: interval of uncertainty too small";
-    case LBFGSERR_OUTOFMEMORY: return "out of memory";
-    default: return "stopped by the line search";
+/* Model <- float parameter vector (sl_potts_unpack's float twin). */
+static void unpack_float(const float *x, sl_model *m) {
+  const int64_t L = m->L;
+  const int q = m->q;
+  for (int64_t k = 0; k < L * q; k++) m->h[k] = x[k];
+  const float *p = x + L * q;
+  for (int64_t i = 0; i < L; i++) {
+    memset(sl_model_J(m, i, i), 0, (size_t)q * (size_t)q * sizeof(float));
+    for (int64_t j = i + 1; j < L; j++, p += q * q) {
+      float *Jij = sl_model_J(m, i, j), *Jji = sl_model_J(m, j, i);
+      for (int a = 0; a < q; a++)
+        for (int b = 0; b < q; b++) {
+          Jij[a * q + b] = p[a * q + b];
+          Jji[b * q + a] = p[a * q + b];
+        }
+    }
   }
 }
 
@@ -542,7 +826,7 @@ int sl_potts_fit_plm(const sl_msa *msa, const double *w, const sl_plm_opts *o, s
   plm_ctx c;
   sl_model *m = NULL;
   double *f = NULL;
-  lbfgsfloatval_t *x = NULL;
+  float *x = NULL, *g = NULL;
   int status;
   *ret_m = NULL;
   memset(rep, 0, sizeof *rep);
@@ -550,59 +834,72 @@ int sl_potts_fit_plm(const sl_msa *msa, const double *w, const sl_plm_opts *o, s
   if (!(o->epsilon > 0) || o->lbfgs_m < 1 || o->max_iter < 0)
     return sl_fail(err, SL_EUSAGE, "bad L-BFGS settings (epsilon %g, m %d, max_iter %d)", o->epsilon,
                    o->lbfgs_m, o->max_iter);
-  if ((status = ctx_init(&c, msa, w, o, err))) return status;
-  const int64_t L = c.L, np = sl_potts_nparams(L, c.q);
+  if ((status = ctx_init(&c, msa, w, o, 0, err))) return status;
+  const int64_t L = c.L, np = c.np;
   const int q = c.q;
-  m = sl_model_create("potts", L, msa->abc, o->gap_missing);
   f = malloc((size_t)(L * q) * sizeof *f);
-  x = lbfgs_malloc((int)np);
-  if (!m || !f || !x || np > INT32_MAX) {
-    status = sl_fail(err, np > INT32_MAX ? SL_EUSAGE : SL_ENOMEM,
-                     np > INT32_MAX ? "too many parameters (%lld) for libLBFGS" : "out of memory (%lld parameters)",
-                     (long long)np);
+  x = aligned_floats((size_t)np);
+  if (!f || !x) {
+    status = sl_fail(err, SL_ENOMEM, "out of memory (%lld parameters)", (long long)np);
     goto DONE;
   }
   /* plmc's start: h_i(a) = log(f_i(a) Neff + 1), zero-sum; J = 0. */
   double neff = 0.0;
   for (int64_t n = 0; n < msa->N; n++) neff += w[n];
   if ((status = sl_site_frequencies(msa, w, o->gap_missing, f, err))) goto DONE;
-  memset(x, 0, (size_t)np * sizeof *x);
-  for (int64_t i = 0; i < L; i++) {
-    double sum = 0.0;
-    for (int a = 0; a < q; a++) sum += (x[i * q + a] = log(f[i * q + a] * neff + 1.0));
-    for (int a = 0; a < q; a++) x[i * q + a] -= sum / q;
+  if (o->init) {
+    for (int64_t k = 0; k < np; k++) x[k] = (float)o->init[k];
+  } else {
+    memset(x, 0, (size_t)np * sizeof *x);
+    for (int64_t i = 0; i < L; i++) {
+      double sum = 0.0, h[32];
+      for (int a = 0; a < q; a++) sum += (h[a] = log(f[i * q + a] * neff + 1.0));
+      for (int a = 0; a < q; a++) x[i * q + a] = (float)(h[a] - sum / q);
+    }
   }
-  if (o->init) memcpy(x, o->init, (size_t)np * sizeof *x);
-  lbfgs_parameter_t param;
-  lbfgs_parameter_init(&param);
-  param.epsilon = o->epsilon;
-  param.max_iterations = o->max_iter;
-  param.m = o->lbfgs_m;
-  fit_state fs = {&c, 0};
+  free(f);
+  f = NULL;
+  /* The project's L-BFGS in single precision with libLBFGS's algorithm and
+   * defaults (as plmc's float build): (3 + 2m) vectors of np floats, x
+   * included, threaded with thread-count-independent results. */
+  sl_lbfgs_opts lo;
+  sl_lbfgs_opts_init(&lo);
+  lo.m = o->lbfgs_m;
+  lo.epsilon = o->epsilon;
+  lo.max_iter = o->max_iter;
+  lo.threads = c.threads;
+  sl_lbfgs_result res;
+  fit_state fs = {&c, 0, NAN, NAN, NAN, NAN};
   clock_gettime(CLOCK_MONOTONIC, &c.t0);
-  lbfgsfloatval_t fx = 0;
-  int ret = lbfgs((int)np, x, &fx, lbfgs_eval, lbfgs_progress, &fs, &param);
-  rep->lbfgs_status = ret;
-  rep->lbfgs_message = lbfgs_message(ret);
-  if (ret == LBFGSERR_OUTOFMEMORY) {
-    status = sl_fail(err, SL_ENOMEM, "out of memory in L-BFGS (%lld parameters, m = %d)",
-                     (long long)np, o->lbfgs_m);
+  if ((status = sl_lbfgs_float(np, x, fit_eval, fit_progress, &fs, &lo, &res, err))) goto DONE;
+  rep->lbfgs_status = res.status;
+  rep->lbfgs_message = res.message;
+  if (res.status >= SL_LBFGS_LS_MAX_EVALS && res.iterations == 0) {
+    status = sl_fail(err, SL_EINTERNAL, "L-BFGS failed before the first iteration: %s", res.message);
     goto DONE;
   }
-  if (ret < 0 && ret != LBFGSERR_CANCELED && ret != LBFGSERR_MAXIMUMITERATION && fs.iter == 0) {
-    status = sl_fail(err, SL_EINTERNAL, "L-BFGS failed before the first iteration: %s (code %d)",
-                     lbfgs_message(ret), ret);
-    goto DONE;
+  /* x is the last accepted point, whose objective res.fx the progress
+   * callback saw with its likelihood part; otherwise (no step accepted)
+   * evaluate it once more. */
+  if (res.fx == fs.acc_f) {
+    rep->fx = fs.acc_f;
+    rep->neg_loglk = fs.acc_nll;
+  } else {
+    g = aligned_floats((size_t)np);
+    if (!g) { status = sl_fail(err, SL_ENOMEM, "out of memory (%lld parameters)", (long long)np); goto DONE; }
+    rep->fx = evaluate(&c, x, g);
+    rep->neg_loglk = c.neg_loglk;
   }
-  /* libLBFGS leaves x at the last accepted point; report its exact objective. */
-  fx = evaluate(&c, x, NULL);
-  rep->fx = fx;
-  rep->neg_loglk = c.neg_loglk;
-  rep->iterations = fs.iter;
+  rep->iterations = res.iterations;
   rep->evaluations = c.n_evals;
   rep->seconds = elapsed(&c.t0);
   rep->n_params = np;
-  sl_potts_unpack(x, m);
+  free(g);
+  g = NULL;
+  ctx_free(&c); /* before the model's L^2 q^2 couplings, to keep the peak low */
+  m = sl_model_create("potts", L, msa->abc, o->gap_missing);
+  if (!m) { status = sl_fail(err, SL_ENOMEM, "out of memory for the model"); goto DONE; }
+  unpack_float(x, m);
   m->neff = neff;
   m->n_train = msa->N;
   if ((status = sl_model_prepare(m, err))) goto DONE; /* derived layouts, once (none for potts today) */
@@ -611,7 +908,8 @@ int sl_potts_fit_plm(const sl_msa *msa, const double *w, const sl_plm_opts *o, s
 DONE:
   sl_model_destroy(m);
   free(f);
-  if (x) lbfgs_free(x);
+  free(x);
+  free(g);
   ctx_free(&c);
   return status;
 }
