@@ -176,8 +176,8 @@ int cmd_fit(int argc, char **argv) {
     CLI_INT("max-iter", 'm', &o.max_iter, 0, INT32_MAX, "N", "L-BFGS iterations (0: until converged)", NULL),
     CLI_OPT_("epsilon", 0, CLI_T_DOUBLE, &eps, 0, HUGE_VAL, NULL, "X", "L-BFGS convergence |g|/max(1,|x|) < X\n"
              "(default: potts 1e-3 as plmc; ar 1e-4 at each site)", NULL, CLI_F_NODEFAULT, NULL, NULL),
-    CLI_INT("lbfgs-m", 0, &o.lbfgs_m, 1, 1000, "N", "L-BFGS memory; memory use is about\n"
-            "(5 + 2m) x 8 bytes per parameter", NULL),
+    CLI_INT("lbfgs-m", 0, &o.lbfgs_m, 1, 1000, "N", "L-BFGS memory (pairs); the potts fit needs\n"
+            "about (3 + 2m) x 4 + 4 bytes per parameter", NULL),
     CLI_OPT_("stop-at", 0, CLI_T_DOUBLE, &o.stop_at, -HUGE_VAL, HUGE_VAL, NULL, "F",
              "stop once the objective is <= F (benchmarks)", NULL, CLI_F_NODEFAULT, NULL, NULL),
     CLI_STRING("plmc-out", 0, &plmc_out, "FILE", "also write plmc's binary parameter file", NULL),

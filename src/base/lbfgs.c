@@ -25,15 +25,16 @@
  * for any number of threads. */
 #define LB_CHUNK 16384
 
-/* Accumulators per chunk for dot products. 1 (the default) adds left to
- * right as libLBFGS does, so for n <= LB_CHUNK the iterates are libLBFGS's
- * bit for bit (tests/unit/test_lbfgs.c asserts it). Several independent
- * chains would lift the bound of one addition's latency per value, but the
- * passes over 5-40 million values are bound by memory bandwidth about as
- * much (docs in the header), and 4 lanes drift from libLBFGS by ~1e-11 on
- * Rosenbrock; kept as a build option (-DLB_LANES=4). */
+/* Accumulators per chunk for dot products. A problem of one chunk
+ * (n <= LB_CHUNK) adds left to right with one accumulator, as libLBFGS does,
+ * so its iterates are libLBFGS's bit for bit (tests/unit/test_lbfgs.c
+ * asserts it). Larger problems use LB_LANES independent accumulators per
+ * chunk, added in lane order: still one fixed order, so the results do not
+ * depend on the thread count, but no longer one addition's latency per value
+ * (one chain of dependent adds made each pass over the Potts fit's 5 million
+ * values latency-bound; with 8 lanes the passes vectorise). */
 #ifndef LB_LANES
-#define LB_LANES 1
+#define LB_LANES 8
 #endif
 
 void sl_lbfgs_opts_init(sl_lbfgs_opts *o) {

@@ -12,6 +12,7 @@
 typedef struct LB_SFX(lb_ws) {
   int64_t n, nchunks;
   int nt;
+  int lanes;    /* accumulators per chunk: LB_LANES when nchunks > 1, else 1 */
   double *part; /* 3 partial sums per chunk */
 } LB_SFX(lb_ws);
 
@@ -28,18 +29,28 @@ typedef struct LB_SFX(lb_ws) {
     }                                                                                          \
   } while (0)
 
-/* Within a chunk: the body runs for index ii with lane l (ii - b mod LB_LANES). */
+/* Within a chunk: the body runs for index ii with lane l (ii - b mod
+ * LB_LANES) when the workspace uses LB_LANES accumulators (several chunks),
+ * else with l = 0 throughout (one chunk: libLBFGS's left-to-right sums). */
 #define LB_LANE_LOOP(b, e, ...)                                                                \
   do {                                                                                         \
     int64_t i_ = (b);                                                                          \
-    for (; i_ + LB_LANES <= (e); i_ += LB_LANES)                                               \
-      for (int l = 0; l < LB_LANES; l++) {                                                     \
-        const int64_t ii = i_ + l;                                                             \
+    if (w->lanes == LB_LANES) {                                                                \
+      for (; i_ + LB_LANES <= (e); i_ += LB_LANES)                                             \
+        for (int l = 0; l < LB_LANES; l++) {                                                   \
+          const int64_t ii = i_ + l;                                                           \
+          __VA_ARGS__                                                                          \
+        }                                                                                      \
+      for (int l = 0; i_ < (e); i_++, l++) {                                                   \
+        const int64_t ii = i_;                                                                 \
         __VA_ARGS__                                                                            \
       }                                                                                        \
-    for (int l = 0; i_ < (e); i_++, l++) {                                                     \
-      const int64_t ii = i_;                                                                   \
-      __VA_ARGS__                                                                              \
+    } else {                                                                                   \
+      for (; i_ < (e); i_++) {                                                                 \
+        const int l = 0;                                                                       \
+        const int64_t ii = i_;                                                                 \
+        __VA_ARGS__                                                                            \
+      }                                                                                        \
     }                                                                                          \
   } while (0)
 
@@ -67,88 +78,118 @@ static void LB_SFX(pass_init)(LB_SFX(lb_ws) *w, const LB_T *x, const LB_T *g, LB
   });
 }
 
-/* Line-search trial: x = xp + stp d; part 0 = x'x (of the rounded x). */
-static void LB_SFX(pass_trial)(LB_SFX(lb_ws) *w, LB_T *x, const LB_T *xp, const LB_T *d, double stp) {
-  LB_CHUNKS(w, {
-    double a0[LB_LANES] = {0};
-    LB_LANE_LOOP(b, e, {
-      LB_T t = (LB_T)((double)xp[ii] + stp * (double)d[ii]);
-      x[ii] = t;
-      a0[l] += (double)t * (double)t;
-    });
-    pc[0] = lane_sum(a0);
+/* Line-search trial: x = xp + stp d; part 0 = x'x (of the rounded x). The
+ * chunk kernels below are cloned per instruction set as twoloop_chunk is
+ * (the reason is given there). */
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
+static double LB_SFX(trial_chunk)(LB_T *restrict x, const LB_T *restrict xp, const LB_T *restrict d,
+                                  double stp, int64_t b, int64_t e, int lanes) {
+  const struct { int lanes; } ws_ = {lanes}, *w = &ws_;
+  double a0[LB_LANES] = {0};
+  LB_LANE_LOOP(b, e, {
+    LB_T t = (LB_T)((double)xp[ii] + stp * (double)d[ii]);
+    x[ii] = t;
+    a0[l] += (double)t * (double)t;
   });
+  return lane_sum(a0);
+}
+
+static void LB_SFX(pass_trial)(LB_SFX(lb_ws) *w, LB_T *x, const LB_T *xp, const LB_T *d, double stp) {
+  const int lanes = w->lanes;
+  LB_CHUNKS(w, { pc[0] = LB_SFX(trial_chunk)(x, xp, d, stp, b, e, lanes); });
 }
 
 /* After an evaluation: part 0 = g'd (the slope along d), part 1 = g'g. */
-static void LB_SFX(pass_slope)(LB_SFX(lb_ws) *w, const LB_T *g, const LB_T *d) {
-  LB_CHUNKS(w, {
-    double a0[LB_LANES] = {0}, a1[LB_LANES] = {0};
-    LB_LANE_LOOP(b, e, {
-      double gi = (double)g[ii];
-      a0[l] += gi * (double)d[ii];
-      a1[l] += gi * gi;
-    });
-    pc[0] = lane_sum(a0);
-    pc[1] = lane_sum(a1);
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
+static void LB_SFX(slope_chunk)(const LB_T *restrict g, const LB_T *restrict d, int64_t b, int64_t e,
+                                int lanes, double *pc) {
+  const struct { int lanes; } ws_ = {lanes}, *w = &ws_;
+  double a0[LB_LANES] = {0}, a1[LB_LANES] = {0};
+  LB_LANE_LOOP(b, e, {
+    double gi = (double)g[ii];
+    a0[l] += gi * (double)d[ii];
+    a1[l] += gi * gi;
   });
+  pc[0] = lane_sum(a0);
+  pc[1] = lane_sum(a1);
+}
+
+static void LB_SFX(pass_slope)(LB_SFX(lb_ws) *w, const LB_T *g, const LB_T *d) {
+  const int lanes = w->lanes;
+  LB_CHUNKS(w, { LB_SFX(slope_chunk)(g, d, b, e, lanes, pc); });
 }
 
 /* The new pair, in place over the previous point and gradient: s = x - s,
  * y = g - y; part 0 = y's, part 1 = y'y, part 2 = s'(-g) (the first dot
  * product of the two-loop recursion, where the direction starts at -g). */
-static void LB_SFX(pass_pair)(LB_SFX(lb_ws) *w, const LB_T *x, const LB_T *g, LB_T *s, LB_T *y) {
-  LB_CHUNKS(w, {
-    double a0[LB_LANES] = {0}, a1[LB_LANES] = {0}, a2[LB_LANES] = {0};
-    LB_LANE_LOOP(b, e, {
-      double gi = (double)g[ii];
-      LB_T si = (LB_T)((double)x[ii] - (double)s[ii]);
-      LB_T yi = (LB_T)(gi - (double)y[ii]);
-      s[ii] = si;
-      y[ii] = yi;
-      a0[l] += (double)yi * (double)si;
-      a1[l] += (double)yi * (double)yi;
-      a2[l] += (double)si * (-gi);
-    });
-    pc[0] = lane_sum(a0);
-    pc[1] = lane_sum(a1);
-    pc[2] = lane_sum(a2);
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
+static void LB_SFX(pair_chunk)(const LB_T *restrict x, const LB_T *restrict g, LB_T *restrict s,
+                               LB_T *restrict y, int64_t b, int64_t e, int lanes, double *pc) {
+  const struct { int lanes; } ws_ = {lanes}, *w = &ws_;
+  double a0[LB_LANES] = {0}, a1[LB_LANES] = {0}, a2[LB_LANES] = {0};
+  LB_LANE_LOOP(b, e, {
+    double gi = (double)g[ii];
+    LB_T si = (LB_T)((double)x[ii] - (double)s[ii]);
+    LB_T yi = (LB_T)(gi - (double)y[ii]);
+    s[ii] = si;
+    y[ii] = yi;
+    a0[l] += (double)yi * (double)si;
+    a1[l] += (double)yi * (double)yi;
+    a2[l] += (double)si * (-gi);
   });
+  pc[0] = lane_sum(a0);
+  pc[1] = lane_sum(a1);
+  pc[2] = lane_sum(a2);
+}
+
+static void LB_SFX(pass_pair)(LB_SFX(lb_ws) *w, const LB_T *x, const LB_T *g, LB_T *s, LB_T *y) {
+  const int lanes = w->lanes;
+  LB_CHUNKS(w, { LB_SFX(pair_chunk)(x, g, s, y, b, e, lanes, pc); });
 }
 
 /* One step of the two-loop recursion fused with the dot product the next
  * step needs: d = (g ? -g : d) + c v, then d *= scale when scale != 0;
- * part 0 = u'd (the new d). */
+ * returns u'd (the new d) over [b, e). Most of an iteration's passes (2m of
+ * about 2m + 3) are this one, so it is compiled for AVX-512, AVX2 and the
+ * baseline and picked at load time; every clone does the same operations in
+ * the same order per lane (no contraction: ISO C), so the bits are equal. */
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
+static double LB_SFX(twoloop_chunk)(LB_T *restrict d, const LB_T *restrict g, double c,
+                                    const LB_T *restrict v, double scale, const LB_T *restrict u,
+                                    int64_t b, int64_t e, int lanes) {
+  const struct { int lanes; } ws_ = {lanes}, *w = &ws_;
+  double a0[LB_LANES] = {0};
+  if (g && scale != 0.0)
+    LB_LANE_LOOP(b, e, {
+      LB_T t = (LB_T)((-(double)g[ii] + c * (double)v[ii]) * scale);
+      d[ii] = t;
+      a0[l] += (double)u[ii] * (double)t;
+    });
+  else if (g)
+    LB_LANE_LOOP(b, e, {
+      LB_T t = (LB_T)(-(double)g[ii] + c * (double)v[ii]);
+      d[ii] = t;
+      a0[l] += (double)u[ii] * (double)t;
+    });
+  else if (scale != 0.0)
+    LB_LANE_LOOP(b, e, {
+      LB_T t = (LB_T)(((double)d[ii] + c * (double)v[ii]) * scale);
+      d[ii] = t;
+      a0[l] += (double)u[ii] * (double)t;
+    });
+  else
+    LB_LANE_LOOP(b, e, {
+      LB_T t = (LB_T)((double)d[ii] + c * (double)v[ii]);
+      d[ii] = t;
+      a0[l] += (double)u[ii] * (double)t;
+    });
+  return lane_sum(a0);
+}
+
 static void LB_SFX(pass_twoloop)(LB_SFX(lb_ws) *w, LB_T *d, const LB_T *g, double c, const LB_T *v,
                                  double scale, const LB_T *u) {
-  LB_CHUNKS(w, {
-    double a0[LB_LANES] = {0};
-    if (g && scale != 0.0)
-      LB_LANE_LOOP(b, e, {
-        LB_T t = (LB_T)((-(double)g[ii] + c * (double)v[ii]) * scale);
-        d[ii] = t;
-        a0[l] += (double)u[ii] * (double)t;
-      });
-    else if (g)
-      LB_LANE_LOOP(b, e, {
-        LB_T t = (LB_T)(-(double)g[ii] + c * (double)v[ii]);
-        d[ii] = t;
-        a0[l] += (double)u[ii] * (double)t;
-      });
-    else if (scale != 0.0)
-      LB_LANE_LOOP(b, e, {
-        LB_T t = (LB_T)(((double)d[ii] + c * (double)v[ii]) * scale);
-        d[ii] = t;
-        a0[l] += (double)u[ii] * (double)t;
-      });
-    else
-      LB_LANE_LOOP(b, e, {
-        LB_T t = (LB_T)((double)d[ii] + c * (double)v[ii]);
-        d[ii] = t;
-        a0[l] += (double)u[ii] * (double)t;
-      });
-    pc[0] = lane_sum(a0);
-  });
+  const int lanes = w->lanes;
+  LB_CHUNKS(w, { pc[0] = LB_SFX(twoloop_chunk)(d, g, c, v, scale, u, b, e, lanes); });
 }
 
 /* The first non-finite gradient value (the sums only say that there is one). */
@@ -275,7 +316,8 @@ static int LB_SFX(lbfgs_run)(int64_t n, LB_T *x_user, double (*fn)(void *, const
                              sl_lbfgs_progress_fn prog, void *ctx, const sl_lbfgs_opts *o,
                              sl_lbfgs_result *res, sl_error *err) {
   const int m = o->m;
-  LB_SFX(lb_ws) w = {n, (n + LB_CHUNK - 1) / LB_CHUNK, nthreads_for(o), NULL};
+  const int64_t nchunks = (n + LB_CHUNK - 1) / LB_CHUNK;
+  LB_SFX(lb_ws) w = {n, nchunks, nthreads_for(o), nchunks > 1 ? LB_LANES : 1, NULL};
   /* own[]: every vector allocated here (freed at the end); the working
    * pointers below are permuted among these and x_user. */
   LB_T **own = calloc((size_t)(2 + 2 * m), sizeof *own);

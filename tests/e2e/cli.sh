@@ -42,8 +42,9 @@ for cmd in audit "audit cycle" weights ingest fit "fit --model tfm" score contac
 assert n["threads"]["type"] == "int" and n["threads"]["min"] == 1 and n["help"]["type"] == "builtin"
 assert all("help" in o for o in d["options"])' "$TMP/oj"
 done
-check "-h shows the live default from the code (fit --epsilon 0.001, --lbfgs-m 6)" \
-  bash -c '"$1" fit -h | grep -Eq -- "--epsilon X .*\(default 0.001\)" && "$1" fit -h | grep -Eq -- "--lbfgs-m N .*"' _ "$BIN"
+check "-h shows the live default from the code (fit --max-iter 0, --lbfgs-m 6); --epsilon names both kinds' defaults" \
+  bash -c '"$1" fit -h | grep -Eq -- "--max-iter N .*\(default 0\)" && "$1" fit -h | grep -A1 -- "--lbfgs-m N" | grep -q "(default 6)" &&
+           "$1" fit -h | grep -A1 -- "--epsilon X" | grep -q "potts 1e-3 as plmc; ar 1e-4"' _ "$BIN"
 check "fit -h: --preset's default is the code's (evcouplings)" bash -c '"$1" fit -h | grep -q "(default evcouplings)"' _ "$BIN"
 
 # ---- option errors name the option --------------------------------------------
