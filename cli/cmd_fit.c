@@ -343,6 +343,8 @@ int cmd_fit(int argc, char **argv) {
   memcpy(m->pos, msa->pos, (size_t)msa->L * sizeof *m->pos);
   if (msa->focus < 0)
     for (int64_t i = 0; i < msa->L; i++) m->pos[i] = i + 1;
+  free(m->focus_name); /* some kinds' fits (lor, gemme) set it already */
+  m->focus_name = NULL;
   if (msa->focus >= 0 && !(m->focus_name = sl_strdup(msa->name[msa->focus]))) {
     status = sl_fail(&err, SL_ENOMEM, "out of memory");
     goto DONE;
