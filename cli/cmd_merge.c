@@ -25,7 +25,6 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include <nettle/sha2.h>
 
 #include "shard.h"
 
@@ -71,23 +70,6 @@ static char *read_all(const char *path, size_t *ret_len) {
   fclose(fp);
   if (buf) { buf[len] = 0; *ret_len = len; }
   return buf;
-}
-
-/* hex SHA-256 of a file's bytes, streamed (pieces may be large); 0 ok, -1 unreadable */
-static int sha256_file(const char *path, char hex[SL_SHA256_HEX]) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return -1;
-  struct sha256_ctx ctx;
-  uint8_t buf[1 << 16], digest[32];
-  size_t n;
-  sha256_init(&ctx);
-  while ((n = fread(buf, 1, sizeof buf, fp)) > 0) sha256_update(&ctx, n, buf);
-  int bad = ferror(fp);
-  fclose(fp);
-  if (bad) return -1;
-  sha256_digest(&ctx, 32, digest);
-  sl_sha256_hex(digest, hex);
-  return 0;
 }
 
 static const char *jstr(const cJSON *o, const char *k) {
@@ -157,7 +139,7 @@ static int load_piece(piece *p, sl_error *err) {
 /* The piece, checked against the SHA-256 it recorded when written. */
 static int check_piece(piece *p, sl_error *err) {
   char hex[SL_SHA256_HEX];
-  if (sha256_file(p->path, hex)) return sl_fail(err, SL_EIO, "%s: %s", p->path, strerror(errno));
+  if (sl_sha256_file(p->path, hex)) return sl_fail(err, SL_EIO, "%s: %s", p->path, strerror(errno));
   const char *want = jstr(p->shard, "output_sha256");
   if (!want || strcmp(want, hex))
     return sl_fail(err, SL_EINPUT, "%s: changed since it was written (SHA-256 %.12s..., its sidecar says "

@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <nettle/sha2.h>
 
 #include "cli.h"
 
@@ -60,19 +59,7 @@ void cli_input(cli_common *c, const char *role, const char *path) {
  * 0 ok, -1 unreadable. stdin ("-") cannot be read twice: -1. */
 static int file_sha256(const char *path, char hex[SL_SHA256_HEX]) {
   if (strcmp(path, "-") == 0) return -1;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return -1;
-  struct sha256_ctx ctx;
-  uint8_t buf[1 << 16], digest[32];
-  size_t n;
-  sha256_init(&ctx);
-  while ((n = fread(buf, 1, sizeof buf, fp)) > 0) sha256_update(&ctx, n, buf);
-  int bad = ferror(fp);
-  fclose(fp);
-  if (bad) return -1;
-  sha256_digest(&ctx, 32, digest);
-  sl_sha256_hex(digest, hex);
-  return 0;
+  return sl_sha256_file(path, hex);
 }
 
 cJSON *cli_prov_json(const cli_common *c, const char *out, const cJSON *extra) {

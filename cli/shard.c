@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <nettle/sha2.h>
 
 #include "shard.h"
 
@@ -19,23 +18,6 @@ int cli_shard_need_file(const cli_cmdinfo *info, const sl_shard *s, const char *
     return cli_usage_error(info, "--shard needs -o FILE: `seqloop merge` reads each piece and its "
                            "provenance sidecar");
   return -1;
-}
-
-/* hex SHA-256 of a file's bytes; 0 ok, -1 unreadable */
-static int sha256_file(const char *path, char hex[SL_SHA256_HEX]) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return -1;
-  struct sha256_ctx ctx;
-  uint8_t buf[1 << 16], digest[32];
-  size_t n;
-  sha256_init(&ctx);
-  while ((n = fread(buf, 1, sizeof buf, fp)) > 0) sha256_update(&ctx, n, buf);
-  int bad = ferror(fp);
-  fclose(fp);
-  if (bad) return -1;
-  sha256_digest(&ctx, 32, digest);
-  sl_sha256_hex(digest, hex);
-  return 0;
 }
 
 /* The arguments of custom options as given ("--arms self,mix",
@@ -62,7 +44,7 @@ int cli_piece_prov_write(const cli_common *c, const char *out, const cJSON *extr
                          sl_error *err) {
   if (!p || p->s.n <= 0) return cli_prov_write(c, out, extra, err);
   char hex[SL_SHA256_HEX];
-  if (sha256_file(out, hex)) return sl_fail(err, SL_EIO, "%s: cannot read back the piece", out);
+  if (sl_sha256_file(out, hex)) return sl_fail(err, SL_EIO, "%s: cannot read back the piece", out);
   cJSON *j = cli_prov_json(c, out, extra);
   if (!j) return sl_fail(err, SL_ENOMEM, "out of memory");
   cJSON *opts = cJSON_GetObjectItemCaseSensitive(j, "options");

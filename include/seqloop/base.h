@@ -100,6 +100,9 @@ void sl_outfile_abort(sl_outfile *of);
 
 /* sl_sha256_hex(): hex SHA-256 of a 32-byte digest into buf (SL_SHA256_HEX). */
 void sl_sha256_hex(const uint8_t digest[32], char *buf);
+/* sl_sha256_file(): hex SHA-256 of a file's bytes, streamed in 64 KiB reads, into hex
+ * (SL_SHA256_HEX); 0, or -1 when the file cannot be opened or read. */
+int sl_sha256_file(const char *path, char *hex);
 
 /* ---- Threads ----------------------------------------------------------- */
 /* sl_threads_default(): OMP_NUM_THREADS, else SLURM_CPUS_PER_TASK, else the cores online. */

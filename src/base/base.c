@@ -15,6 +15,8 @@
  */
 #include "seqloop/base.h"
 
+#include <nettle/sha2.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -251,6 +253,22 @@ void sl_sha256_hex(const uint8_t digest[32], char *buf) {
     buf[2 * i + 1] = hx[digest[i] & 15];
   }
   buf[64] = '\0';
+}
+
+int sl_sha256_file(const char *path, char *hex) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return -1;
+  struct sha256_ctx ctx;
+  uint8_t buf[1 << 16], digest[32];
+  size_t n;
+  sha256_init(&ctx);
+  while ((n = fread(buf, 1, sizeof buf, fp)) > 0) sha256_update(&ctx, n, buf);
+  int bad = ferror(fp);
+  fclose(fp);
+  if (bad) return -1;
+  sha256_digest(&ctx, sizeof digest, digest);
+  sl_sha256_hex(digest, hex);
+  return 0;
 }
 
 /* The default thread count, in this order: OMP_NUM_THREADS (what the user

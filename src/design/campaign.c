@@ -26,7 +26,6 @@
  * older seqloop compares equal as long as its values are equal.
  */
 #include <math.h>
-#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,27 +256,10 @@ DONE:
 }
 
 /* ---- 2. open --------------------------------------------------------------------- */
-/* SHA-256 of a file's bytes into hex; -1 if unreadable. */
-static int hash_file(const char *path, char *hex) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return -1;
-  struct sha256_ctx ctx;
-  uint8_t buf[65536], dig[32];
-  size_t n;
-  sha256_init(&ctx);
-  while ((n = fread(buf, 1, sizeof buf, fp)) > 0) sha256_update(&ctx, n, buf);
-  int bad = ferror(fp);
-  fclose(fp);
-  if (bad) return -1;
-  sha256_digest(&ctx, sizeof dig, dig);
-  sl_sha256_hex(dig, hex);
-  return 0;
-}
-
 /* Record an input file's hash in the run's inputs (path -> SHA-256). */
 static void add_input(cJSON *inputs, const char *path) {
   char hex[SL_SHA256_HEX];
-  if (path && hash_file(path, hex) == 0) cJSON_AddStringToObject(inputs, path, hex);
+  if (path && sl_sha256_file(path, hex) == 0) cJSON_AddStringToObject(inputs, path, hex);
 }
 
 static int parse_int(const char *s, long long *ret) {
