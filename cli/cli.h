@@ -119,6 +119,8 @@ int cli_prov_write_files(const cli_common *c, const char *out, const cJSON *extr
 int cli_prov_exit(const cli_common *c, const char *out);
 /* The sidecar's object (caller deletes): what cli_prov_write writes. */
 cJSON *cli_prov_json(const cli_common *c, const char *out, const cJSON *extra);
+/* The sidecar's path: --provenance if given, else OUT.prov.json; malloc'd (NULL: out of memory). */
+char *cli_prov_path(const cli_common *c, const char *out);
 
 /* A progress line for a long step ("seqloop CMD: STEP  n UNIT ..."): only
  * on a terminal and without -q, else NULL (silence). Caller destroys it. */

@@ -442,9 +442,7 @@ static int write_prov(const cli_common *c, piece **by_i, int N, const char *out,
   strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   cJSON_ReplaceItemInObjectCaseSensitive(j, "created_utc", cJSON_CreateString(buf));
   cJSON_AddItemToObject(j, "merged", m);
-  char *path = NULL;
-  if (c->prov) path = sl_strdup(c->prov);
-  else if ((path = malloc(strlen(out) + 16))) sprintf(path, "%s.prov.json", out);
+  char *path = cli_prov_path(c, out);
   int status = path ? cli_write_json(path, j, err) : sl_fail(err, SL_ENOMEM, "out of memory");
   free(path);
   cJSON_Delete(j);

@@ -131,15 +131,17 @@ static int is_special(const char *path) {
   return lstat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
+char *cli_prov_path(const cli_common *c, const char *out) {
+  if (c->prov) return sl_strdup(c->prov);
+  size_t n = strlen(out) + 16;
+  char *path = malloc(n);
+  if (path) snprintf(path, n, "%s.prov.json", out);
+  return path;
+}
+
 static int prov_write(const cli_common *c, const char *out, const cJSON *extra, sl_error *err) {
-  char *path = NULL;
-  if (c->prov) path = sl_strdup(c->prov);
-  else if (out && strcmp(out, "-") != 0 && !is_special(out)) {
-    size_t n = strlen(out) + 16;
-    if ((path = malloc(n))) snprintf(path, n, "%s.prov.json", out);
-  } else {
-    return SL_OK;
-  }
+  if (!c->prov && (!out || strcmp(out, "-") == 0 || is_special(out))) return SL_OK;
+  char *path = cli_prov_path(c, out);
   if (!path) return sl_fail(err, SL_ENOMEM, "out of memory");
   cJSON *p = cli_prov_json(c, out, extra);
   int status = p ? cli_write_json(path, p, err) : sl_fail(err, SL_ENOMEM, "out of memory");

@@ -60,9 +60,7 @@ int cli_piece_prov_write(const cli_common *c, const char *out, const cJSON *extr
   cJSON_AddNumberToObject(s, "lead_lines", p->lead_lines);
   cJSON_AddStringToObject(s, "merge", p->merge);
   cJSON_AddStringToObject(s, "output_sha256", hex);
-  char *path = NULL;
-  if (c->prov) path = sl_strdup(c->prov);
-  else if ((path = malloc(strlen(out) + 16))) sprintf(path, "%s.prov.json", out);
+  char *path = cli_prov_path(c, out);
   int status = path ? cli_write_json(path, j, err) : sl_fail(err, SL_ENOMEM, "out of memory");
   free(path);
   cJSON_Delete(j);

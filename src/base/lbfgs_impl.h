@@ -32,10 +32,10 @@ typedef struct LB_SFX(lb_ws) {
 /* Within a chunk: the body runs for index ii with lane l (ii - b mod
  * LB_LANES) when the workspace uses LB_LANES accumulators (several chunks),
  * else with l = 0 throughout (one chunk: libLBFGS's left-to-right sums). */
-#define LB_LANE_LOOP(b, e, ...)                                                                \
+#define LB_LANE_LOOP(lanes, b, e, ...)                                                         \
   do {                                                                                         \
     int64_t i_ = (b);                                                                          \
-    if (w->lanes == LB_LANES) {                                                                \
+    if ((lanes) == LB_LANES) {                                                                 \
       for (; i_ + LB_LANES <= (e); i_ += LB_LANES)                                             \
         for (int l = 0; l < LB_LANES; l++) {                                                   \
           const int64_t ii = i_ + l;                                                           \
@@ -67,7 +67,7 @@ static inline double lane_sum(const double *a) {
 static void LB_SFX(pass_init)(LB_SFX(lb_ws) *w, const LB_T *x, const LB_T *g, LB_T *d) {
   LB_CHUNKS(w, {
     double a0[LB_LANES] = {0}, a1[LB_LANES] = {0};
-    LB_LANE_LOOP(b, e, {
+    LB_LANE_LOOP(w->lanes, b, e, {
       double gi = (double)g[ii], xi = (double)x[ii];
       d[ii] = (LB_T)(-gi);
       a0[l] += gi * gi;
@@ -84,9 +84,8 @@ static void LB_SFX(pass_init)(LB_SFX(lb_ws) *w, const LB_T *x, const LB_T *g, LB
 __attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
 static double LB_SFX(trial_chunk)(LB_T *restrict x, const LB_T *restrict xp, const LB_T *restrict d,
                                   double stp, int64_t b, int64_t e, int lanes) {
-  const struct { int lanes; } ws_ = {lanes}, *w = &ws_;
   double a0[LB_LANES] = {0};
-  LB_LANE_LOOP(b, e, {
+  LB_LANE_LOOP(lanes, b, e, {
     LB_T t = (LB_T)((double)xp[ii] + stp * (double)d[ii]);
     x[ii] = t;
     a0[l] += (double)t * (double)t;
@@ -103,9 +102,8 @@ static void LB_SFX(pass_trial)(LB_SFX(lb_ws) *w, LB_T *x, const LB_T *xp, const 
 __attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
 static void LB_SFX(slope_chunk)(const LB_T *restrict g, const LB_T *restrict d, int64_t b, int64_t e,
                                 int lanes, double *pc) {
-  const struct { int lanes; } ws_ = {lanes}, *w = &ws_;
   double a0[LB_LANES] = {0}, a1[LB_LANES] = {0};
-  LB_LANE_LOOP(b, e, {
+  LB_LANE_LOOP(lanes, b, e, {
     double gi = (double)g[ii];
     a0[l] += gi * (double)d[ii];
     a1[l] += gi * gi;
@@ -125,9 +123,8 @@ static void LB_SFX(pass_slope)(LB_SFX(lb_ws) *w, const LB_T *g, const LB_T *d) {
 __attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
 static void LB_SFX(pair_chunk)(const LB_T *restrict x, const LB_T *restrict g, LB_T *restrict s,
                                LB_T *restrict y, int64_t b, int64_t e, int lanes, double *pc) {
-  const struct { int lanes; } ws_ = {lanes}, *w = &ws_;
   double a0[LB_LANES] = {0}, a1[LB_LANES] = {0}, a2[LB_LANES] = {0};
-  LB_LANE_LOOP(b, e, {
+  LB_LANE_LOOP(lanes, b, e, {
     double gi = (double)g[ii];
     LB_T si = (LB_T)((double)x[ii] - (double)s[ii]);
     LB_T yi = (LB_T)(gi - (double)y[ii]);
@@ -157,28 +154,27 @@ __attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
 static double LB_SFX(twoloop_chunk)(LB_T *restrict d, const LB_T *restrict g, double c,
                                     const LB_T *restrict v, double scale, const LB_T *restrict u,
                                     int64_t b, int64_t e, int lanes) {
-  const struct { int lanes; } ws_ = {lanes}, *w = &ws_;
   double a0[LB_LANES] = {0};
   if (g && scale != 0.0)
-    LB_LANE_LOOP(b, e, {
+    LB_LANE_LOOP(lanes, b, e, {
       LB_T t = (LB_T)((-(double)g[ii] + c * (double)v[ii]) * scale);
       d[ii] = t;
       a0[l] += (double)u[ii] * (double)t;
     });
   else if (g)
-    LB_LANE_LOOP(b, e, {
+    LB_LANE_LOOP(lanes, b, e, {
       LB_T t = (LB_T)(-(double)g[ii] + c * (double)v[ii]);
       d[ii] = t;
       a0[l] += (double)u[ii] * (double)t;
     });
   else if (scale != 0.0)
-    LB_LANE_LOOP(b, e, {
+    LB_LANE_LOOP(lanes, b, e, {
       LB_T t = (LB_T)(((double)d[ii] + c * (double)v[ii]) * scale);
       d[ii] = t;
       a0[l] += (double)u[ii] * (double)t;
     });
   else
-    LB_LANE_LOOP(b, e, {
+    LB_LANE_LOOP(lanes, b, e, {
       LB_T t = (LB_T)((double)d[ii] + c * (double)v[ii]);
       d[ii] = t;
       a0[l] += (double)u[ii] * (double)t;
