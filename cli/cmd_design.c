@@ -221,6 +221,9 @@ int cmd_design(int argc, char **argv) {
     CLI_DOUBLE("alpha", 0, &c.o.alpha, 1e-6, 0.999999, "A", "conformal: miscoverage (intervals of nominal 1 - A)", NULL),
     CLI_DOUBLE("oracle-noise", 0, &c.o.oracle_noise, 0, HUGE_VAL, "SD",
                "design run: add Gaussian noise of sd SD to every measurement (a simulated assay)", NULL),
+    CLI_INT("replicates", 0, &c.o.replicates, 1, 100, "R",
+            "measurements per designed sequence: design run measures each R times;\n"
+            "design ingest takes up to R rows of one sequence (their mean trains the predictor)", NULL),
     CLI_INT("init-random", 0, &c.o.init_random, 0, 1000000, "N",
             "round 1: N uniform random sequences, no model (ALDE's first batch; 0: off)", NULL),
     /* limits, then the rest */

@@ -88,6 +88,11 @@ SL_MUSTCHECK int sl_oracle_measure(sl_oracle *o, const uint8_t *x, int64_t n, do
  */
 SL_MUSTCHECK int sl_design_results_read(const char *path, const sl_oracle *o, char ***ret_seqs,
                                         double **ret_values, int64_t *ret_n, sl_error *err);
+/* sl_design_results_read_rep(): the same, where a sequence may have up to
+ * max_rep rows (its replicate measurements, in file order); more is
+ * SL_EINPUT naming the line. max_rep 1 is sl_design_results_read(). */
+SL_MUSTCHECK int sl_design_results_read_rep(const char *path, const sl_oracle *o, int max_rep, char ***ret_seqs,
+                                            double **ret_values, int64_t *ret_n, sl_error *err);
 
 /* Text <-> codes in the oracle's space; encode fails (SL_EINPUT) on a wrong
  * length or symbol, with the reason in err. */
@@ -271,6 +276,8 @@ typedef struct sl_design_opts {
   double alpha;         /* their miscoverage (0.1) */
   int init_random;      /* round 1 is this many uniform random sequences (ALDE's first batch; 0: off) */
   double oracle_noise;  /* automated runs: add N(0, oracle_noise^2) to each measurement (0: off) */
+  int replicates;       /* measurements per designed sequence: design run measures each this many
+                           times; design ingest takes up to this many rows of one sequence (1) */
   int crash_after;      /* tests: raise SIGKILL inside round crash_after's transaction (-1: never) */
 } sl_design_opts;
 void sl_design_opts_init(sl_design_opts *o);

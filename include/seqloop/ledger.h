@@ -5,7 +5,7 @@
  * options as JSON, seed, program version, input hashes), each round (status,
  * summary), every sequence it saw (natural, sampled or designed, with its
  * parent), every prediction and every measurement. A measurement is UNIQUE
- * per (sequence, oracle), so nothing is ever counted twice.
+ * per (sequence, oracle, replicate), so nothing is ever counted twice.
  *
  * Durability: WAL journal, PRAGMA foreign_keys = ON, synchronous = FULL (a
  * committed round survives power loss, not only a killed process; it costs
@@ -18,6 +18,7 @@
  *   v1  runs, rounds, sequences, predictions, measurements (no round column)
  *   v2  measurements.round; round_stats
  *   v3  intervals (conformal prediction intervals)
+ *   v4  measurements.replicate (0, 1, ...; UNIQUE (seq, oracle, replicate))
  *
  * The handle is not thread-safe; the library never opens one on its own
  * (architecture.md: the ledger handle is passed in).
@@ -34,7 +35,7 @@
 extern "C" {
 #endif
 
-#define SL_LEDGER_SCHEMA 3
+#define SL_LEDGER_SCHEMA 4
 
 typedef struct sl_ledger sl_ledger;
 
@@ -127,8 +128,10 @@ typedef struct sl_ledger_seqs {
   char **seq;
   int *origin;
   int64_t *round;
-  double *value;      /* measured value; NAN if not (or not measurable) */
-  int *measured;      /* 1 if a measurement row exists (value may be NAN = failed) */
+  double *value;      /* measured value, the mean over replicates with a value;
+                         NAN if none (not measured, or not measurable) */
+  int *measured;      /* measurement rows (replicates), failed ones included; 0: none */
+  int *nval;          /* replicates with a value (the mean's count) */
 } sl_ledger_seqs;
 void sl_ledger_seqs_free(sl_ledger_seqs *s);
 /* sl_ledger_seqs_get(): every sequence of a run in insertion order, with its
@@ -154,6 +157,11 @@ SL_MUSTCHECK int sl_ledger_prediction_get(sl_ledger *l, int64_t seq_id, int64_t 
  */
 SL_MUSTCHECK int sl_ledger_measurement_add(sl_ledger *l, int64_t seq_id, const char *oracle,
                                            double value, int64_t round, sl_error *err);
+/* sl_ledger_measurement_add_rep(): the same for replicate number replicate
+ * (>= 0; sl_ledger_measurement_add() is replicate 0). SL_EINPUT if this
+ * replicate of the sequence by this oracle exists already. */
+SL_MUSTCHECK int sl_ledger_measurement_add_rep(sl_ledger *l, int64_t seq_id, const char *oracle,
+                                               double value, int64_t round, int replicate, sl_error *err);
 
 /* sl_ledger_interval_add()
  * Purpose:  Record a prediction interval [lower, upper] of seq_id made in

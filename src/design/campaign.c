@@ -104,6 +104,7 @@ char *sl_design_campaign_opts_json(const sl_design_campaign_opts *c) {
   }
   if (c->o.init_random > 0) cJSON_AddNumberToObject(j, "init_random", c->o.init_random);
   if (c->o.oracle_noise > 0) cJSON_AddNumberToObject(j, "oracle_noise", c->o.oracle_noise);
+  if (c->o.replicates > 1) cJSON_AddNumberToObject(j, "replicates", c->o.replicates);
   if (c->o.rounds >= 0) cJSON_AddNumberToObject(j, "rounds", c->o.rounds);
   else cJSON_AddNullToObject(j, "rounds"); /* no round limit: the budget decides */
   cJSON_AddNumberToObject(j, "budget", (double)c->o.budget);
@@ -161,6 +162,7 @@ int sl_design_campaign_opts_from_json(const char *text, sl_design_campaign_opts 
   n.o.alpha = get_num(j, "alpha", 0.1);
   n.o.init_random = (int)get_num(j, "init_random", 0);
   n.o.oracle_noise = get_num(j, "oracle_noise", 0);
+  n.o.replicates = (int)get_num(j, "replicates", 1);
   cJSON_Delete(j);
   if (n.o.conformal < 0 || (cf && n.o.conformal != SL_CONF_JAB && n.o.conformal != SL_CONF_RECENT)) {
     int st = sl_fail(err, SL_EINPUT, "the stored campaign options name an unknown conformal method '%s'", cf);
@@ -173,6 +175,8 @@ int sl_design_campaign_opts_from_json(const char *text, sl_design_campaign_opts 
   if (n.o.proposer < 0 || n.o.acquisition < 0)
     status = sl_fail(err, SL_EINPUT, "the stored campaign options name an unknown proposer '%s' or acquisition '%s'",
                      p ? p : "", a ? a : "");
+  else if (n.o.replicates < 1 || n.o.replicates > 100)
+    status = sl_fail(err, SL_EINPUT, "the stored campaign options give %d replicates (1 to 100)", n.o.replicates);
   free(p);
   free(a);
   if (status) { sl_design_campaign_opts_free(&n); return status; }
@@ -574,7 +578,7 @@ int sl_design_campaign_ingest(sl_design_campaign *c, const char *path, sl_design
   double *vals = NULL;
   int64_t n = 0, k;
   char rs[16];
-  int status = sl_design_results_read(path, c->oracle, &seqs, &vals, &n, err);
+  int status = sl_design_results_read_rep(path, c->oracle, c->opts.o.replicates, &seqs, &vals, &n, err);
   if (status) return status;
   if ((status = sl_ledger_round_last(c->ledger, c->run, &k, rs, err))) goto DONE;
   if ((status = sl_ledger_begin(c->ledger, err))) goto DONE;

@@ -104,22 +104,29 @@ static int fit_predictor(const sl_design_state *st, const sl_oracle *o, const sl
   int64_t n = st->ntrain;
   uint8_t *xtr = malloc((size_t)(n * o->L));
   double *ytr = malloc((size_t)n * sizeof *ytr), *ptr = malloc((size_t)n * sizeof *ptr);
-  int status;
-  if (!xtr || !ytr || !ptr) {
+  double *cnt = malloc((size_t)n * sizeof *cnt);
+  int status, replicated = 0;
+  if (!xtr || !ytr || !ptr || !cnt) {
     status = sl_fail(err, SL_ENOMEM, "out of memory");
   } else {
     for (int64_t i = 0; i < n; i++) {
       memcpy(xtr + i * o->L, st->x + st->train[i] * o->L, (size_t)o->L);
       ytr[i] = st->s.value[st->train[i]];
       ptr[i] = st->prior[st->train[i]];
+      cnt[i] = st->s.nval[st->train[i]];
+      replicated |= cnt[i] != 1;
     }
     int have_prior = prior && prior->m;
-    /* The predictor knows the simulated assay's noise (--oracle-noise). */
+    /* The predictor knows the simulated assay's noise (--oracle-noise) and
+     * how many replicates each mean averages (a mean of c replicates has
+     * 1/c of the noise variance); without replicates the plain fit, so
+     * campaigns of one measurement per sequence keep their bits. */
     sl_predictor_opts po = op->pred;
     po.noise_sd = op->oracle_noise;
-    status = sl_predictor_fit(&po, o->L, xtr, ytr, have_prior ? ptr : NULL, n, r, ret, err);
+    status = sl_predictor_fit_counts(&po, o->L, xtr, ytr, replicated ? cnt : NULL, have_prior ? ptr : NULL, n, r,
+                                     ret, err);
   }
-  free(xtr); free(ytr); free(ptr);
+  free(xtr); free(ytr); free(ptr); free(cnt);
   return status;
 }
 
@@ -201,7 +208,11 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
   int64_t B = op->batch;
   if (op->budget > 0) {
     if (st.n_measured >= op->budget) { sl_design_state_free(&st); return SL_OK; }
-    if (B > op->budget - st.n_measured) B = op->budget - st.n_measured;
+    /* The budget counts measurements: with R replicates a sequence costs R
+     * (the last batch may then end up to R - 1 past the budget rather than
+     * measure a sequence fewer times than the others). */
+    const int64_t R = op->replicates > 1 ? op->replicates : 1, left = (op->budget - st.n_measured + R - 1) / R;
+    if (B > left) B = left;
   }
   sl_rng r;
   round_rng(&r, op->seed, k);
@@ -341,12 +352,26 @@ int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_op
   if ((status = sl_design_state_load(l, run, o, prior, &st, err))) return status;
   /* Every sequence must have been proposed in this round, every value must
    * be finite or NAN (not measurable), and the UNIQUE constraint refuses a
-   * second measurement of the same sequence (also twice in one file). */
+   * second measurement of the same sequence (also twice in one file). With
+   * op->replicates R > 1 a sequence may have up to R rows: its replicates,
+   * numbered in the order of the rows. */
   double cov_in = 0, cov_n = 0, bsum = 0, bn = 0, bbest = -INFINITY, ci_in = 0, ci_n = 0, ci_w = 0, ci_wn = 0;
+  const int R_max = op->replicates > 1 ? op->replicates : 1;
   for (int64_t j = 0; j < n; j++) {
     int64_t idx = -1;
     for (int64_t i = 0; i < st.s.n && idx < 0; i++) if (strcmp(st.s.seq[i], seqs[j]) == 0) idx = i;
     if (idx < 0) { status = sl_fail(err, SL_EINPUT, "sequence %.80s was never proposed", seqs[j]); goto FAIL; }
+    int rep = 0, first = 1;
+    if (R_max > 1) {
+      rep = st.s.measured[idx];
+      for (int64_t i = 0; i < j; i++)
+        if (strcmp(seqs[i], seqs[j]) == 0) { rep++; first = 0; }
+      if (rep >= R_max) {
+        status = sl_fail(err, SL_EINPUT, "sequence %.80s has more than %d measurements (the campaign takes at most "
+                         "--replicates %d per sequence)", seqs[j], R_max, R_max);
+        goto FAIL;
+      }
+    }
     if (st.s.round[idx] != k || (st.s.origin[idx] == SL_ORIGIN_NATURAL && k > 0)) {
       status = sl_fail(err, SL_EINPUT, "sequence %.80s was not proposed in the open round %lld (it is a %s "
                        "sequence of round %lld)", seqs[j], (long long)k, sl_ledger_origin_name(st.s.origin[idx]),
@@ -354,13 +379,21 @@ int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_op
       goto FAIL;
     }
     if (isinf(values[j])) { status = sl_fail(err, SL_EINPUT, "sequence %.80s: value is infinite", seqs[j]); goto FAIL; }
-    if ((status = sl_ledger_measurement_add(l, st.s.id[idx], o->name, values[j], k, err))) goto FAIL;
+    if ((status = sl_ledger_measurement_add_rep(l, st.s.id[idx], o->name, values[j], k, rep, err))) goto FAIL;
     double mean, sd;
     int found = 0;
     if ((status = sl_ledger_prediction_get(l, st.s.id[idx], k, &mean, &sd, &found, err))) goto FAIL;
+    /* The best is over sequences' means (the maximum of noisy replicates
+     * would be biased upwards); without replicates the value itself. */
+    if (first) {
+      double m = 0;
+      int c = 0;
+      for (int64_t i = j; i < (R_max > 1 ? n : j + 1); i++)
+        if (isfinite(values[i]) && (i == j || strcmp(seqs[i], seqs[j]) == 0)) { m += values[i]; c++; }
+      if (c && m / c > bbest) bbest = m / c;
+    }
     if (isfinite(values[j])) {
       bsum += values[j]; bn++;
-      if (values[j] > bbest) bbest = values[j];
       if (found) { cov_n++; cov_in += fabs(values[j] - mean) <= 1.6448536269514722 * sd; }
       double lo, hi;
       int ifound = 0;
@@ -437,6 +470,7 @@ int sl_design_step(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts
                    const sl_design_prior *prior, sl_design_round *R, sl_error *err) {
   int64_t k = -1, n = 0;
   char **seqs = NULL;
+  const char **rows = NULL;
   double *y = NULL;
   uint8_t *x = NULL;
   R->k = -1;
@@ -444,24 +478,34 @@ int sl_design_step(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts
   if (status) return status;
   if ((status = sl_design_propose(l, run, o, op, prior, &k, err)) || k < 0) { R->k = k; goto DONE; }
   if ((status = sl_design_batch(l, run, k, &seqs, NULL, NULL, &n, err))) goto DONE;
-  x = malloc((size_t)(n * o->L) + 1);
-  y = malloc((size_t)(n + 1) * sizeof *y);
-  if (!x || !y) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
-  for (int64_t j = 0; j < n && !status; j++) status = sl_design_encode(o, seqs[j], x + j * o->L, err);
-  if (status || (status = sl_oracle_measure(o, x, n, y, err))) goto DONE;
+  /* Round 0 measures the start once; designed sequences op->replicates
+   * times, as rows j R .. j R + R - 1 (one oracle call for the batch). */
+  const int64_t reps = k > 0 && op->replicates > 1 ? op->replicates : 1, nr_rows = n * reps;
+  x = malloc((size_t)(nr_rows * o->L) + 1);
+  y = malloc((size_t)(nr_rows + 1) * sizeof *y);
+  rows = malloc((size_t)(nr_rows + 1) * sizeof *rows);
+  if (!x || !y || !rows) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
+  for (int64_t j = 0; j < n && !status; j++) status = sl_design_encode(o, seqs[j], x + j * reps * o->L, err);
+  for (int64_t j = 0; j < n && !status; j++)
+    for (int64_t t = 0; t < reps; t++) {
+      rows[j * reps + t] = seqs[j];
+      if (t) memcpy(x + (j * reps + t) * o->L, x + j * reps * o->L, (size_t)o->L);
+    }
+  if (status || (status = sl_oracle_measure(o, x, nr_rows, y, err))) goto DONE;
   if (op->oracle_noise > 0) {
     /* Simulated assay noise: its own stream, seeded from (seed, k) and
      * independent of the round's proposal stream, so a resumed run draws
-     * the same noise and a noiseless campaign the same proposals. */
+     * the same noise and a noiseless campaign the same proposals. One draw
+     * per measurement, replicates included, in row order. */
     sl_rng nr;
     round_rng(&nr, op->seed ^ 0x6e6f6973655f7364ULL, k);
-    for (int64_t j = 0; j < n; j++) {
+    for (int64_t j = 0; j < nr_rows; j++) {
       double u1 = sl_rng_uniform(&nr), u2 = sl_rng_uniform(&nr);
       double g = sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2);
       if (isfinite(y[j])) y[j] += op->oracle_noise * g;
     }
   }
-  if ((status = sl_design_record(l, run, o, op, k, (const char *const *)seqs, y, n, prior, R, err))) goto DONE;
+  if ((status = sl_design_record(l, run, o, op, k, rows, y, nr_rows, prior, R, err))) goto DONE;
   /* Fault injection for the resume test: die the hard way with every write
    * of the round made and nothing committed. */
   if (op->crash_after == k) raise(SIGKILL);
@@ -469,6 +513,6 @@ int sl_design_step(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts
 DONE:
   if (status || k < 0) sl_ledger_rollback(l);
   for (int64_t j = 0; j < n; j++) free(seqs[j]);
-  free(seqs); free(x); free(y);
+  free(seqs); free(rows); free(x); free(y);
   return status;
 }

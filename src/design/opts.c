@@ -34,6 +34,7 @@ void sl_design_opts_init(sl_design_opts *o) {
   o->alpha = 0.1;
   o->init_random = 0;
   o->oracle_noise = 0;
+  o->replicates = 1;
 }
 
 static const char *const proposer_names[] = {"mutate", "ga", "random", "walk", "prior", "cbas", "cbas-ar", "all"};

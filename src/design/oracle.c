@@ -810,6 +810,11 @@ static int lab_create(int64_t L, const char *symbols, sl_oracle **ret_o, sl_erro
 
 int sl_design_results_read(const char *path, const sl_oracle *o, char ***ret_seqs, double **ret_values,
                            int64_t *ret_n, sl_error *err) {
+  return sl_design_results_read_rep(path, o, 1, ret_seqs, ret_values, ret_n, err);
+}
+
+int sl_design_results_read_rep(const char *path, const sl_oracle *o, int max_rep, char ***ret_seqs,
+                               double **ret_values, int64_t *ret_n, sl_error *err) {
   sl_csv *csv = NULL;
   *ret_seqs = NULL;
   *ret_values = NULL;
@@ -843,12 +848,20 @@ int sl_design_results_read(const char *path, const sl_oracle *o, char ***ret_seq
       status = sl_fail(err, SL_EINPUT, "%s line %lld: value '%.40s' %s", path, (long long)csv->line[r], v, why);
       goto DONE;
     }
+    int64_t seen = 0, first = -1;
     for (int64_t j = 0; j < r; j++)
-      if (strcmp(seqs[j], s) == 0) {
-        status = sl_fail(err, SL_EINPUT, "%s line %lld: sequence %.80s is repeated (first on line %lld)", path,
-                         (long long)csv->line[r], s, (long long)csv->line[j]);
-        goto DONE;
-      }
+      if (strcmp(seqs[j], s) == 0 && seen++ == 0) first = j;
+    if (seen >= (max_rep > 1 ? max_rep : 1)) {
+      if (max_rep > 1)
+        status = sl_fail(err, SL_EINPUT, "%s line %lld: sequence %.80s has more than %d rows (first on line %lld; "
+                         "the campaign takes --replicates %d)", path, (long long)csv->line[r], s, max_rep,
+                         (long long)csv->line[first], max_rep);
+      else
+        status = sl_fail(err, SL_EINPUT, "%s line %lld: sequence %.80s is repeated (first on line %lld; a campaign "
+                         "created with --replicates R takes up to R rows of a sequence)", path,
+                         (long long)csv->line[r], s, (long long)csv->line[first]);
+      goto DONE;
+    }
     if (!(seqs[r] = sl_strdup(s))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
     vals[r] = val;
   }

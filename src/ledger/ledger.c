@@ -102,6 +102,23 @@ static const char *const migrations[] = {
   "  lower REAL,"
   "  upper REAL,"
   "  PRIMARY KEY (seq, round, predictor, method, alpha));",
+  /* 3 -> 4: replicate measurements. A measurement is UNIQUE per (sequence,
+   * oracle, replicate): replicates are numbered 0, 1, ... and still nothing
+   * is counted twice. SQLite cannot drop a UNIQUE constraint in place, so
+   * the table is rebuilt (ids kept; every v3 row is replicate 0). */
+  "CREATE TABLE measurements_v4 ("
+  "  id INTEGER PRIMARY KEY,"
+  "  seq INTEGER NOT NULL REFERENCES sequences(id),"
+  "  oracle TEXT NOT NULL,"
+  "  value REAL,"
+  "  time TEXT NOT NULL,"
+  "  round INTEGER NOT NULL DEFAULT -1,"
+  "  replicate INTEGER NOT NULL DEFAULT 0 CHECK (replicate >= 0),"
+  "  UNIQUE (seq, oracle, replicate));"
+  "INSERT INTO measurements_v4 (id, seq, oracle, value, time, round, replicate) "
+  "  SELECT id, seq, oracle, value, time, round, 0 FROM measurements;"
+  "DROP TABLE measurements;"
+  "ALTER TABLE measurements_v4 RENAME TO measurements;",
 };
 
 static int db_fail(sl_ledger *l, sl_error *err, int status, const char *what) {
@@ -515,46 +532,69 @@ int sl_ledger_seq_add(sl_ledger *l, int64_t run, const char *seq, int origin, in
 void sl_ledger_seqs_free(sl_ledger_seqs *s) {
   if (!s) return;
   for (int64_t k = 0; k < s->n; k++) free(s->seq[k]);
-  free(s->id); free(s->seq); free(s->origin); free(s->round); free(s->value); free(s->measured);
+  free(s->id); free(s->seq); free(s->origin); free(s->round); free(s->value); free(s->measured); free(s->nval);
   memset(s, 0, sizeof *s);
 }
 
+/* One row per (sequence, replicate measurement) in id and replicate order;
+ * consecutive rows of one sequence are folded into its mean in C, in
+ * replicate order, so the mean is the same bytes on every platform (a
+ * single measurement is its own mean exactly). */
 int sl_ledger_seqs_get(sl_ledger *l, int64_t run, const char *oracle, sl_ledger_seqs *ret,
                        sl_error *err) {
   sqlite3_stmt *st = NULL;
   int64_t cap = 0;
   memset(ret, 0, sizeof *ret);
-  int status = prepare(l, "SELECT s.id, s.seq, s.origin, s.round, m.id, m.value FROM sequences s "
-                          "LEFT JOIN measurements m ON m.seq = s.id AND m.oracle = ? "
-                          "WHERE s.run = ? ORDER BY s.id", &st, err);
+  const char *sql = l->version >= 4
+      ? "SELECT s.id, s.seq, s.origin, s.round, m.id, m.value FROM sequences s "
+        "LEFT JOIN measurements m ON m.seq = s.id AND m.oracle = ? "
+        "WHERE s.run = ? ORDER BY s.id, m.replicate"
+      : "SELECT s.id, s.seq, s.origin, s.round, m.id, m.value FROM sequences s "
+        "LEFT JOIN measurements m ON m.seq = s.id AND m.oracle = ? "
+        "WHERE s.run = ? ORDER BY s.id";
+  int status = prepare(l, sql, &st, err);
   if (status) return status;
   sqlite3_bind_text(st, 1, oracle ? oracle : "", -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, run);
   int rc;
+  double sum = 0.0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const int64_t id = sqlite3_column_int64(st, 0);
+    const int has_row = sqlite3_column_type(st, 4) != SQLITE_NULL, has_val = sqlite3_column_type(st, 5) != SQLITE_NULL;
+    const double v = has_val ? sqlite3_column_double(st, 5) : 0.0;
+    if (ret->n > 0 && ret->id[ret->n - 1] == id) { /* another replicate of the last sequence */
+      int64_t k = ret->n - 1;
+      ret->measured[k] += has_row;
+      if (has_val) { sum += v; ret->nval[k]++; ret->value[k] = sum / ret->nval[k]; }
+      continue;
+    }
     if (ret->n == cap) {
       cap = cap ? 2 * cap : 256;
-      int64_t *id = sl_realloc(ret->id, (size_t)cap, sizeof *id);
-      if (id) ret->id = id;
+      int64_t *idp = sl_realloc(ret->id, (size_t)cap, sizeof *idp);
+      if (idp) ret->id = idp;
       char **sq = sl_realloc(ret->seq, (size_t)cap, sizeof *sq);
       if (sq) ret->seq = sq;
       int *og = sl_realloc(ret->origin, (size_t)cap, sizeof *og);
       if (og) ret->origin = og;
       int64_t *rd = sl_realloc(ret->round, (size_t)cap, sizeof *rd);
       if (rd) ret->round = rd;
-      double *v = sl_realloc(ret->value, (size_t)cap, sizeof *v);
-      if (v) ret->value = v;
+      double *vv = sl_realloc(ret->value, (size_t)cap, sizeof *vv);
+      if (vv) ret->value = vv;
       int *ms = sl_realloc(ret->measured, (size_t)cap, sizeof *ms);
       if (ms) ret->measured = ms;
-      if (!id || !sq || !og || !rd || !v || !ms) { status = sl_fail(err, SL_ENOMEM, "out of memory"); break; }
+      int *nv = sl_realloc(ret->nval, (size_t)cap, sizeof *nv);
+      if (nv) ret->nval = nv;
+      if (!idp || !sq || !og || !rd || !vv || !ms || !nv) { status = sl_fail(err, SL_ENOMEM, "out of memory"); break; }
     }
     int64_t k = ret->n;
-    ret->id[k] = sqlite3_column_int64(st, 0);
+    ret->id[k] = id;
     if (!(ret->seq[k] = col_text(st, 1))) { status = sl_fail(err, SL_ENOMEM, "out of memory"); break; }
     ret->origin[k] = origin_parse((const char *)sqlite3_column_text(st, 2));
     ret->round[k] = sqlite3_column_int64(st, 3);
-    ret->measured[k] = sqlite3_column_type(st, 4) != SQLITE_NULL;
-    ret->value[k] = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
+    ret->measured[k] = has_row;
+    ret->nval[k] = has_val;
+    sum = v;
+    ret->value[k] = has_val ? v : NAN;
     ret->n++;
   }
   if (!status && rc != SQLITE_DONE) status = db_fail(l, err, SL_EIO, "reading sequences");
@@ -605,13 +645,21 @@ int sl_ledger_prediction_get(sl_ledger *l, int64_t seq_id, int64_t round, double
 
 int sl_ledger_measurement_add(sl_ledger *l, int64_t seq_id, const char *oracle, double value,
                               int64_t round, sl_error *err) {
+  return sl_ledger_measurement_add_rep(l, seq_id, oracle, value, round, 0, err);
+}
+
+int sl_ledger_measurement_add_rep(sl_ledger *l, int64_t seq_id, const char *oracle, double value,
+                                  int64_t round, int replicate, sl_error *err) {
   if (isinf(value))
     return sl_fail(err, SL_EINPUT, "%s: ledger: measurement of sequence %lld is infinite",
                    l->path, (long long)seq_id);
+  if (replicate < 0)
+    return sl_fail(err, SL_EINTERNAL, "%s: ledger: replicate %d of sequence %lld is negative", l->path, replicate,
+                   (long long)seq_id);
   sqlite3_stmt *st = NULL;
   char now[32];
-  int status = prepare(l, "INSERT INTO measurements (seq, oracle, value, time, round) VALUES (?, ?, ?, ?, ?)",
-                       &st, err);
+  int status = prepare(l, "INSERT INTO measurements (seq, oracle, value, time, round, replicate) "
+                          "VALUES (?, ?, ?, ?, ?, ?)", &st, err);
   if (status) return status;
   now_iso(now);
   sqlite3_bind_int64(st, 1, seq_id);
@@ -620,11 +668,16 @@ int sl_ledger_measurement_add(sl_ledger *l, int64_t seq_id, const char *oracle, 
   else sqlite3_bind_double(st, 3, value);
   sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(st, 5, round);
+  sqlite3_bind_int(st, 6, replicate);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_CONSTRAINT) {
-    status = sl_fail(err, SL_EINPUT, "%s: ledger: sequence %lld already has a measurement by "
-                     "oracle '%s' (a measurement is never counted twice)", l->path,
-                     (long long)seq_id, oracle);
+    if (replicate == 0)
+      status = sl_fail(err, SL_EINPUT, "%s: ledger: sequence %lld already has a measurement by "
+                       "oracle '%s' (a measurement is never counted twice)", l->path,
+                       (long long)seq_id, oracle);
+    else
+      status = sl_fail(err, SL_EINPUT, "%s: ledger: sequence %lld already has replicate %d by oracle '%s' "
+                       "(a measurement is never counted twice)", l->path, (long long)seq_id, replicate, oracle);
   } else if (rc != SQLITE_DONE) {
     status = db_fail(l, err, SL_EIO, "adding a measurement");
   }
@@ -646,12 +699,21 @@ static const export_table tables[] = {
   {"rounds", "SELECT run, k, status, summary FROM rounds ORDER BY run, k", NULL},
   {"sequences", "SELECT id, run, seq, origin, round, parent FROM sequences ORDER BY id", NULL},
   {"predictions", "SELECT seq, round, predictor, mean, sd FROM predictions ORDER BY seq, round, predictor", NULL},
-  {"measurements", "SELECT id, seq, oracle, value, round FROM measurements ORDER BY id",
-   "SELECT id, seq, oracle, value, round, time FROM measurements ORDER BY id"},
+  {"measurements", "SELECT id, seq, oracle, value, round, replicate FROM measurements ORDER BY id",
+   "SELECT id, seq, oracle, value, round, replicate, time FROM measurements ORDER BY id"},
   {"round_stats", "SELECT run, k, name, value FROM round_stats ORDER BY run, k, name", NULL},
   {"intervals", "SELECT seq, round, predictor, method, alpha, lower, upper FROM intervals "
                 "ORDER BY seq, round, predictor, method, alpha", NULL},
 };
+
+/* The query of table t. A ledger older than v4 opened read-only (it is not
+ * migrated) has no replicate column: every measurement is replicate 0. */
+static const char *table_sql(const sl_ledger *l, size_t t, int with_times) {
+  if (l->version < 4 && !strcmp(tables[t].table, "measurements"))
+    return with_times ? "SELECT id, seq, oracle, value, round, 0 AS replicate, time FROM measurements ORDER BY id"
+                      : "SELECT id, seq, oracle, value, round, 0 AS replicate FROM measurements ORDER BY id";
+  return with_times && tables[t].sql_times ? tables[t].sql_times : tables[t].sql;
+}
 
 static void csv_field(FILE *fp, const char *s) {
   if (!strpbrk(s, ",\"\n\r")) { fputs(s, fp); return; }
@@ -682,7 +744,7 @@ int sl_ledger_export_table_csv(sl_ledger *l, const char *table, FILE *fp, int wi
     return sl_fail(err, SL_EUSAGE, "ledger: no table '%s' (runs, rounds, sequences, predictions, measurements, "
                    "round_stats, intervals)", table);
   sqlite3_stmt *st = NULL;
-  const char *sql = with_times && tables[t].sql_times ? tables[t].sql_times : tables[t].sql;
+  const char *sql = table_sql(l, t, with_times);
   int status = prepare(l, sql, &st, err);
   if (status) return status;
   int nc = sqlite3_column_count(st);
@@ -755,7 +817,7 @@ int sl_ledger_export_json(sl_ledger *l, char **ret_text, int with_times, sl_erro
   cJSON_AddNumberToObject(root, "schema_version", l->version);
   for (size_t t = 0; t < sizeof tables / sizeof *tables && !status; t++) {
     sqlite3_stmt *st = NULL;
-    const char *sql = with_times && tables[t].sql_times ? tables[t].sql_times : tables[t].sql;
+    const char *sql = table_sql(l, t, with_times);
     if ((status = prepare(l, sql, &st, err))) break;
     cJSON *arr = cJSON_AddArrayToObject(root, tables[t].table);
     int nc = sqlite3_column_count(st), rc;

@@ -793,7 +793,7 @@ int sl_report_design(sl_report *r, const char *path, sl_ledger *l, sl_error *err
   double maxid = 0;
   cJSON_ArrayForEach(it, seqs) maxid = jnum(it, "id") > maxid ? jnum(it, "id") : maxid;
   int64_t nid = (int64_t)maxid + 1;
-  double *val = malloc((size_t)nid * sizeof *val), *dnat = NULL;
+  double *val = malloc((size_t)nid * 2 * sizeof *val), *vn = val ? val + nid : NULL, *dnat = NULL;
   int8_t *inrun = calloc((size_t)nid, 1);
   double *mx = malloc((size_t)(nm + 1) * 3 * sizeof *mx), *my = mx + nm + 1, *best = my + nm + 1;
   double *px = malloc((size_t)(np + 1) * 4 * sizeof *px), *py = px + np + 1, *plo = py + np + 1, *pround = plo + np + 1;
@@ -802,7 +802,7 @@ int sl_report_design(sl_report *r, const char *path, sl_ledger *l, sl_error *err
   if (!val || !inrun || !mx || !px || !rk) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   (void)nseq;
   (void)dnat;
-  for (int64_t t = 0; t < nid; t++) val[t] = NAN;
+  for (int64_t t = 0; t < nid; t++) { val[t] = NAN; vn[t] = 0; }
   cJSON_ArrayForEach(it, seqs) if (jnum(it, "run") == run) inrun[(int64_t)jnum(it, "id")] = 1;
   int64_t k = 0;
   double b_so_far = -HUGE_VAL;
@@ -810,7 +810,10 @@ int sl_report_design(sl_report *r, const char *path, sl_ledger *l, sl_error *err
     int64_t s = (int64_t)jnum(it, "seq");
     if (s < 0 || s >= nid || !inrun[s]) continue;
     double v = jnum(it, "value");
-    val[s] = v;
+    /* Replicates (ledger v4): a sequence's value is the mean of its
+     * replicates with a value, as the loop trains on; each measurement is
+     * still its own point of the best-so-far curve. */
+    if (isfinite(v)) { val[s] = vn[s] ? val[s] + v : v; vn[s]++; }
     mx[k] = (double)(k + 1);
     my[k] = v;
     if (isfinite(v) && v > b_so_far) b_so_far = v;
@@ -846,7 +849,7 @@ int sl_report_design(sl_report *r, const char *path, sl_ledger *l, sl_error *err
   cJSON_ArrayForEach(it, preds) {
     int64_t s = (int64_t)jnum(it, "seq");
     if (s < 0 || s >= nid || !inrun[s] || !isfinite(val[s])) continue;
-    px[k] = val[s];
+    px[k] = val[s] / vn[s];
     py[k] = jnum(it, "mean");
     plo[k] = jnum(it, "sd");
     pround[k] = jnum(it, "round");

@@ -316,8 +316,8 @@ CASE="ledger export of an unknown table"; expect_error 2 "no table 'nosuch'" led
 
 CASE="ledger export JSON"
 "$BIN" ledger export --ledger "$TMP/lab.db" --json -o "$TMP/lab.json"
-check "JSON export: schema 3, 5 measurements (start + round 1), none NULL" \
-  test "$(json_get "$TMP/lab.json" "(d['schema_version'], len(d['measurements']), sum(m['value'] is None for m in d['measurements']))")" = "(3, 5, 0)"
+check "JSON export: schema 4, 5 measurements (start + round 1), none NULL" \
+  test "$(json_get "$TMP/lab.json" "(d['schema_version'], len(d['measurements']), sum(m['value'] is None for m in d['measurements']))")" = "(4, 5, 0)"
 CASE="export of a missing ledger"; expect_error 1 "cannot open the ledger" ledger export --ledger "$TMP/none.db" -o "$TMP/none"
 
 # ---- a seqloop model as ground truth ----------------------------------------------

@@ -85,7 +85,7 @@ static void test_basic(void) {
   CHECK(s.n == 2 && s.value[0] == 1.5 && s.measured[0] && isnan(s.value[1]) && s.measured[1] &&
         s.origin[1] == SL_ORIGIN_DESIGNED, "values, failed measurement and origins read back");
   sl_ledger_seqs_free(&s);
-  CHECK(before && strstr(before, "# table: measurements\nid,seq,oracle,value,round\n1,1,table,1.5,0\n2,2,table,,1\n"),
+  CHECK(before && strstr(before, "# table: measurements\nid,seq,oracle,value,round,replicate\n1,1,table,1.5,0,0\n2,2,table,,1,0\n"),
         "CSV export of measurements (NULL as empty, no wall-clock time)");
   CHECK(before && strstr(before, "\"{\"\"batch\"\":4}\""), "JSON options are quoted as a CSV field");
   {
@@ -95,7 +95,7 @@ static void test_basic(void) {
     int st2 = sl_ledger_export_table_csv(l, "measurements", fp, 1, &err);
     fclose(fp);
     CHECK(st2 == SL_OK && buf && !strchr(buf, '#') &&
-          !strncmp(buf, "id,seq,oracle,value,round,time\n1,1,table,1.5,0,", 47),
+          !strncmp(buf, "id,seq,oracle,value,round,replicate,time\n1,1,table,1.5,0,0,", 59),
           "one table's CSV: the header first, no comment line, times on request");
     free(buf);
     fp = open_memstream(&buf, &len);
@@ -192,7 +192,8 @@ static void test_migration_v3(void) {
   CHECK(rc == SQLITE_OK, "v2 rows inserted with the v2 columns");
   CHECK(count_rows(path, "SELECT count(*) FROM sqlite_master WHERE name = 'intervals'") == 0, "v2 has no intervals table");
   sl_ledger *l = NULL;
-  CHECK(sl_ledger_open(path, &l, &err) == SL_OK && sl_ledger_version(l) == 3, "opening it migrates to version 3");
+  CHECK(sl_ledger_open(path, &l, &err) == SL_OK && sl_ledger_version(l) == SL_LEDGER_SCHEMA,
+        "opening it migrates to version %d", SL_LEDGER_SCHEMA);
   CHECK(count_rows(path, "SELECT count(*) FROM predictions") == 1 && count_rows(path, "SELECT count(*) FROM round_stats") == 1 &&
         count_rows(path, "SELECT count(*) FROM measurements") == 1, "v2 rows kept");
   CHECK(sl_ledger_interval_add(l, 2, 1, "ridge-bootstrap", "split", 0.1, 0.25, 0.75, &err) == SL_OK &&
@@ -209,8 +210,64 @@ static void test_migration_v3(void) {
   CHECK(sl_ledger_interval_add(l, 99, 1, "x", "split", 0.1, 0, 1, &err) != SL_OK, "an interval of an unknown sequence is refused");
   char *json = NULL;
   CHECK(sl_ledger_export_json(l, &json, 0, &err) == SL_OK && json && strstr(json, "\"intervals\"") &&
-        strstr(json, "\"schema_version\":\t3") , "the JSON export has the intervals table");
+        strstr(json, "\"schema_version\":\t4") , "the JSON export has the intervals table");
   free(json);
+  sl_ledger_close(l);
+}
+
+
+/* v3 -> v4: replicates. A v3 ledger's measurements become replicate 0 with
+ * their ids; a second replicate is accepted, a repeated replicate number is
+ * refused; sl_ledger_seqs_get() returns the mean over replicates with a
+ * value, the number of rows and of values; a v3 ledger opened read-only
+ * (not migrated) exports the same columns. */
+static void test_migration_v4(void) {
+  char path[256], ro[256];
+  snprintf(path, sizeof path, "%s/v3.db", dir);
+  snprintf(ro, sizeof ro, "%s/v3ro.db", dir);
+  sl_error err;
+  for (int f = 0; f < 2; f++) {
+    const char *p = f ? ro : path;
+    CHECK(sl_ledger_migrate_to(p, 3, &err) == SL_OK && count_rows(p, "PRAGMA user_version") == 3, "a version-3 ledger is made");
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open(p, &db);
+    rc |= sqlite3_exec(db, "INSERT INTO runs VALUES (1, '2026-01-01T00:00:00Z', 'old', '{}', 3, '0.1.0', '{}');"
+                           "INSERT INTO sequences VALUES (1, 1, 'AAAA', 'natural', 0, NULL);"
+                           "INSERT INTO sequences VALUES (2, 1, 'AAAC', 'designed', 1, 1);"
+                           "INSERT INTO sequences VALUES (3, 1, 'AAAD', 'designed', 1, 1);"
+                           "INSERT INTO measurements VALUES (7, 1, 'lab', 0.25, 't', 0);"
+                           "INSERT INTO measurements VALUES (8, 2, 'lab', NULL, 't', 1);", NULL, NULL, NULL);
+    sqlite3_close(db);
+    CHECK(rc == SQLITE_OK, "v3 rows inserted with the v3 columns");
+  }
+  sl_ledger *l = NULL;
+  CHECK(sl_ledger_open_readonly(ro, &l, &err) == SL_OK && sl_ledger_version(l) == 3, "a v3 ledger opens read-only, unmigrated");
+  char *txt = l ? export_text(l, 0) : NULL;
+  CHECK(txt && strstr(txt, "id,seq,oracle,value,round,replicate\n7,1,lab,0.25,0,0\n8,2,lab,,1,0\n"),
+        "its export has the replicate column, 0 for every row: %s", txt ? txt : "(none)");
+  free(txt);
+  sl_ledger_close(l);
+  CHECK(sl_ledger_open(path, &l, &err) == SL_OK && sl_ledger_version(l) == 4, "opening it read-write migrates to v4");
+  CHECK(count_rows(path, "SELECT count(*) FROM measurements WHERE replicate = 0 AND id IN (7, 8)") == 2,
+        "v3 measurements keep their ids and become replicate 0");
+  CHECK(sl_ledger_measurement_add(l, 2, "lab", 1.0, 1, &err) == SL_EINPUT && strstr(err.msg, "never counted twice"),
+        "replicate 0 twice is refused: %s", err.msg);
+  CHECK(sl_ledger_measurement_add_rep(l, 2, "lab", 1.0, 1, 1, &err) == SL_OK &&
+        sl_ledger_measurement_add_rep(l, 2, "lab", 2.5, 1, 2, &err) == SL_OK, "replicates 1 and 2 are recorded");
+  CHECK(sl_ledger_measurement_add_rep(l, 2, "lab", 9.0, 1, 2, &err) == SL_EINPUT && strstr(err.msg, "replicate 2"),
+        "replicate 2 twice is refused, naming it: %s", err.msg);
+  CHECK(sl_ledger_measurement_add_rep(l, 3, "lab", 0.5, 1, -1, &err) == SL_EINTERNAL, "a negative replicate is refused");
+  CHECK(sl_ledger_measurement_add_rep(l, 3, "other", 4.0, 1, 0, &err) == SL_OK, "another oracle's measurement is separate");
+  sl_ledger_seqs s;
+  CHECK(sl_ledger_seqs_get(l, 1, "lab", &s, &err) == SL_OK && s.n == 3, "three sequences read back");
+  CHECK(s.measured[0] == 1 && s.nval[0] == 1 && s.value[0] == 0.25, "one measurement: its value");
+  CHECK(s.measured[1] == 3 && s.nval[1] == 2 && s.value[1] == 1.75,
+        "a failed replicate and two values: 3 rows, the mean of the two values (%g)", s.value[1]);
+  CHECK(s.measured[2] == 0 && s.nval[2] == 0 && isnan(s.value[2]), "another oracle's measurement is not this one's");
+  sl_ledger_seqs_free(&s);
+  txt = export_text(l, 0);
+  CHECK(txt && strstr(txt, "8,2,lab,,1,0\n") && strstr(txt, ",2,lab,2.5,1,2\n"), "the export lists every replicate");
+  free(txt);
   sl_ledger_close(l);
 }
 
@@ -219,6 +276,7 @@ int main(void) {
   test_basic();
   test_migration();
   test_migration_v3();
+  test_migration_v4();
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd)) {}
