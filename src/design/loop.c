@@ -117,6 +117,7 @@ static int fit_predictor(const sl_design_state *st, const sl_oracle *o, const sl
     /* The predictor knows the simulated assay's noise (--oracle-noise). */
     sl_predictor_opts po = op->pred;
     po.noise_sd = op->oracle_noise;
+    po.symbols = o->symbols;
     status = sl_predictor_fit(&po, o->L, xtr, ytr, have_prior ? ptr : NULL, n, r, ret, err);
   }
   free(xtr); free(ytr); free(ptr);
