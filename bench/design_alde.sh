@@ -20,6 +20,8 @@
 #              intervals differ
 #   new        the stronger loop of session 4 (NEW="..." replaces its options; default
 #              below), intervals by --conformal recent
+#   new-desc   new + --descriptors 1: residue-descriptor features and their site-pair
+#              products (session 5; docs/design.md, "Predictor"); DESC="..." replaces its options
 # Usage: bench/design_alde.sh [SEEDS]   (default 50); METHODS="..." runs a subset
 #        (default: random loop8 alde alde-jab new);
 #        ALDE="..." replaces alde's options; SUFFIX=_x names other output files;
@@ -84,6 +86,8 @@ for s in $(seq "${SEED_FROM:-1}" "$SEEDS"); do
   want alde-jab && run alde-jab "$s" $ALDE --conformal jab
   # shellcheck disable=SC2086
   want new && run new "$s" $NEW --conformal recent
+  # shellcheck disable=SC2086
+  want new-desc && run new-desc "$s" ${DESC:-$NEW --descriptors 1} --conformal recent
 done
 echo "# $SEEDS seeds in $(( $(date +%s) - start )) s; load after: $(uptime)" >&2
 fi
@@ -95,7 +99,7 @@ for r in csv.DictReader(open(sys.argv[1])):
     cur[(r["method"], int(r["seed"]))][int(r["n_measured"])] = float(r["best"]) if r["best"] else 0.0
 b470 = {(r["method"], int(r["seed"])): float(r["best470"]) if r["best470"] else 0.0
         for r in csv.DictReader(open(sys.argv[3]))}
-methods = [m for m in ["random", "loop8", "alde", "alde-jab", "new"] if any(k[0] == m for k in cur)]
+methods = [m for m in ["random", "loop8", "alde", "alde-jab", "new", "new-desc"] if any(k[0] == m for k in cur)]
 if "alde" in methods and "alde-jab" in methods:
     same = all(cur[("alde", s)] == cur[("alde-jab", s)] for (m, s) in cur if m == "alde" and ("alde-jab", s) in cur)
     print(f"alde and alde-jab curves identical (intervals change no choice): {same}\n")
@@ -117,7 +121,7 @@ cov = collections.defaultdict(list)
 for r in csv.DictReader(open(sys.argv[2])):
     cov[(r["method"], int(r["round"]))].append(r)
 for (m, k), rs in sorted(cov.items()):
-    if m not in ("alde", "alde-jab", "loop8", "new") or k == 0: continue
+    if m not in ("alde", "alde-jab", "loop8", "new", "new-desc") or k == 0: continue
     cc = [float(r["conformal_coverage"]) for r in rs if r["conformal_coverage"]]
     ww = [float(r["conformal_width"]) for r in rs if r["conformal_width"]]
     g = [float(r["coverage90"]) for r in rs if r["coverage90"]]
