@@ -25,7 +25,8 @@
 # Usage: bench/design_alde.sh [SEEDS]   (default 50); METHODS="..." runs a subset
 #        (default: random loop8 alde alde-jab new);
 #        ALDE="..." replaces alde's options; SUFFIX=_x names other output files;
-#        SEED_FROM=K runs seeds K..SEEDS only.
+#        SEED_FROM=K runs seeds K..SEEDS only. KEEP=DIR keeps each campaign's ledger there
+#        (DIR/METHOD-SEED.db; bench/conformal_rules.py reads them).
 #        SUMMARY="_a _b" runs nothing and summarises the files of those suffixes together
 #        (two halves run at once on a 2-core machine: METHODS=alde SUFFIX=_a ... &
 #        METHODS="random new" SUFFIX=_b ...; then SUMMARY="_a _b" SUFFIX=_ab merges them).
@@ -73,7 +74,7 @@ run() { # run METHOD SEED ARGS...
   "$BIN" ledger export --ledger "$TMP/$m-$s.db" --table measurements | tail -n +2 |
     awk -F, -v m="$m" -v s="$s" 'NR >= 2 && NR <= 471 && $4 != "" && (b == "" || $4 + 0 > b + 0) {b = $4}
       END {print m "," s "," b}' >> "$HIT"
-  rm -f "$TMP/$m-$s.db"
+  if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && mv "$TMP/$m-$s.db" "$KEEP/"; else rm -f "$TMP/$m-$s.db"; fi
 }
 echo "# load before: $(uptime)" >&2
 start=$(date +%s)
