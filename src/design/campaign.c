@@ -96,7 +96,9 @@ char *sl_design_campaign_opts_json(const sl_design_campaign_opts *c) {
   cJSON_AddNumberToObject(j, "lambda", c->o.pred.lambda);
   cJSON_AddBoolToObject(j, "pairwise", c->o.pred.pairwise);
   cJSON_AddNumberToObject(j, "prior_weight", c->o.pred.prior_weight);
-  cJSON_AddNumberToObject(j, "descriptors", c->o.pred.descriptors);
+  /* stored only when on, like init_random: ledgers made before the option
+   * existed (and campaigns without it) keep the same options and resume */
+  if (c->o.pred.descriptors > 0) cJSON_AddNumberToObject(j, "descriptors", c->o.pred.descriptors);
   /* Options added after campaigns existed are stored only when not at their
    * defaults, so an older ledger's options still compare equal. */
   if (c->o.conformal != SL_CONF_NONE) {

@@ -410,6 +410,8 @@ for k in (3, 4): assert 0 <= float(r[k]['conformal_coverage']) <= 1 and float(r[
   p0=$(/usr/bin/python3 -c "import sqlite3; print(sqlite3.connect('$TMP/galde.db').execute('SELECT group_concat(mean) FROM (SELECT mean FROM predictions WHERE round = 2 ORDER BY seq)').fetchone()[0])")
   check "round 1 is the same random batch, round 2's predictions differ from the one-hot model's" \
     test -n "$pd" -a "$pd" != "$p0" -a "$(sed -n 2,3p "$TMP/gdesc.csv")" = "$(sed -n 2,3p "$TMP/galde.csv")"
+  check "a campaign without descriptors stores no such key (older ledgers resume unchanged)" \
+    test "$(/usr/bin/python3 -c "import sqlite3, json; print('descriptors' in json.loads(sqlite3.connect('$TMP/galde.db').execute('SELECT options FROM runs').fetchone()[0]))")" = False
   expect_error 2 "--descriptors: the ledger's run used 1, this command line says 2" \
     design run --ledger "$TMP/gdesc.db" --oracle "table:$GB1" --start VDGV --budget 121 --rounds 100 --seed 1 \
     --init-random 24 --batch 24 --proposer mutate --acquisition ei --pairwise --conformal recent --descriptors 2
