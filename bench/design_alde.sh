@@ -20,10 +20,13 @@
 #              intervals differ
 #   new        the stronger loop of session 4 (NEW="..." replaces its options; default
 #              below), intervals by --conformal recent
+#   new-desc   new + --descriptors 1: residue-descriptor features and their site-pair
+#              products (session 5; docs/design.md, "Predictor"); DESC="..." replaces its options
 # Usage: bench/design_alde.sh [SEEDS]   (default 50); METHODS="..." runs a subset
 #        (default: random loop8 alde alde-jab new);
 #        ALDE="..." replaces alde's options; SUFFIX=_x names other output files;
-#        SEED_FROM=K runs seeds K..SEEDS only.
+#        SEED_FROM=K runs seeds K..SEEDS only. KEEP=DIR keeps each campaign's ledger there
+#        (DIR/METHOD-SEED.db; bench/conformal_rules.py reads them).
 #        SUMMARY="_a _b" runs nothing and summarises the files of those suffixes together
 #        (two halves run at once on a 2-core machine: METHODS=alde SUFFIX=_a ... &
 #        METHODS="random new" SUFFIX=_b ...; then SUMMARY="_a _b" SUFFIX=_ab merges them).
@@ -71,7 +74,7 @@ run() { # run METHOD SEED ARGS...
   "$BIN" ledger export --ledger "$TMP/$m-$s.db" --table measurements | tail -n +2 |
     awk -F, -v m="$m" -v s="$s" 'NR >= 2 && NR <= 471 && $4 != "" && (b == "" || $4 + 0 > b + 0) {b = $4}
       END {print m "," s "," b}' >> "$HIT"
-  rm -f "$TMP/$m-$s.db"
+  if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && mv "$TMP/$m-$s.db" "$KEEP/"; else rm -f "$TMP/$m-$s.db"; fi
 }
 echo "# load before: $(uptime)" >&2
 start=$(date +%s)
@@ -84,6 +87,8 @@ for s in $(seq "${SEED_FROM:-1}" "$SEEDS"); do
   want alde-jab && run alde-jab "$s" $ALDE --conformal jab
   # shellcheck disable=SC2086
   want new && run new "$s" $NEW --conformal recent
+  # shellcheck disable=SC2086
+  want new-desc && run new-desc "$s" ${DESC:-$NEW --descriptors 1} --conformal recent
 done
 echo "# $SEEDS seeds in $(( $(date +%s) - start )) s; load after: $(uptime)" >&2
 fi
@@ -95,7 +100,7 @@ for r in csv.DictReader(open(sys.argv[1])):
     cur[(r["method"], int(r["seed"]))][int(r["n_measured"])] = float(r["best"]) if r["best"] else 0.0
 b470 = {(r["method"], int(r["seed"])): float(r["best470"]) if r["best470"] else 0.0
         for r in csv.DictReader(open(sys.argv[3]))}
-methods = [m for m in ["random", "loop8", "alde", "alde-jab", "new"] if any(k[0] == m for k in cur)]
+methods = [m for m in ["random", "loop8", "alde", "alde-jab", "new", "new-desc"] if any(k[0] == m for k in cur)]
 if "alde" in methods and "alde-jab" in methods:
     same = all(cur[("alde", s)] == cur[("alde-jab", s)] for (m, s) in cur if m == "alde" and ("alde-jab", s) in cur)
     print(f"alde and alde-jab curves identical (intervals change no choice): {same}\n")
@@ -117,7 +122,7 @@ cov = collections.defaultdict(list)
 for r in csv.DictReader(open(sys.argv[2])):
     cov[(r["method"], int(r["round"]))].append(r)
 for (m, k), rs in sorted(cov.items()):
-    if m not in ("alde", "alde-jab", "loop8", "new") or k == 0: continue
+    if m not in ("alde", "alde-jab", "loop8", "new", "new-desc") or k == 0: continue
     cc = [float(r["conformal_coverage"]) for r in rs if r["conformal_coverage"]]
     ww = [float(r["conformal_width"]) for r in rs if r["conformal_width"]]
     g = [float(r["coverage90"]) for r in rs if r["coverage90"]]

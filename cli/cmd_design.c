@@ -214,6 +214,9 @@ int cmd_design(int argc, char **argv) {
     CLI_FLAG("pairwise", 0, &c.o.pred.pairwise, "predictor: add one-hot site pairs", NULL),
     CLI_DOUBLE("prior-weight", 0, &c.o.pred.prior_weight, -HUGE_VAL, HUGE_VAL, "W",
                "predictor: weight of the standardised prior feature", NULL),
+    CLI_DOUBLE("descriptors", 0, &c.o.pred.descriptors, 0, HUGE_VAL, "W",
+               "predictor: weight of residue-descriptor features (5 published scales per site,\n"
+               "their products across site pairs with --pairwise; protein only; 0: off)", NULL),
     CLI_CHOICE("conformal", 0, &c.o.conformal, conf_choices, "M",
                "none|jab|recent: a conformal interval for every prediction, in the ledger\n"
                "(jab: jackknife+-after-bootstrap on the ensemble's out-of-bag residuals;\n"

@@ -146,6 +146,11 @@ typedef struct sl_predictor_opts {
   double prior_weight; /* weight of the standardised prior feature (1.0; 0 = none) */
   double noise_sd;    /* known measurement noise sd (0: none): adds noise_sd^2 / var(y) to the
                        * penalty of each member's scaled problem */
+  double descriptors; /* weight w of residue-descriptor features (0: off): five published
+                       * per-residue scales per site (+ their products across site pairs with
+                       * pairwise), kernel w^2 (sum_i s_i + sum_{i<j} s_i s_j), s_i = <d(x_i), d(x'_i)>;
+                       * protein alphabets only (SL_EUSAGE otherwise) */
+  const char *symbols; /* the alphabet of the codes (NULL: SL_DESIGN_PROTEIN); read at fit only */
 } sl_predictor_opts;
 void sl_predictor_opts_init(sl_predictor_opts *o);
 /* Fit on n sequences x (n*L codes) with values y and prior scores (NULL if none). */
@@ -164,6 +169,11 @@ SL_MUSTCHECK int sl_predictor_fit_counts(const sl_predictor_opts *o, int64_t L, 
 void sl_predictor_predict(const sl_predictor *p, const uint8_t *x, double prior, double *ret_mean,
                           double *ret_sd, double *member_out);
 int sl_predictor_members(const sl_predictor *p);
+/* sl_predictor_descriptors(): the descriptor vector of amino acid aa (5 values:
+ * Kyte-Doolittle hydropathy, Zamyatnin volume, charge, Grantham polarity, Pace-Scholtz
+ * helix propensity, each standardised over the 20 amino acids and divided by sqrt(5)).
+ * Returns 5, or -1 if aa is not one of ACDEFGHIKLMNPQRSTVWY. */
+int sl_predictor_descriptors(char aa, double *out);
 /* sl_predictor_oob(): mean and sd over the members whose bootstrap resample
  * left training point j (0-based, the order of fit) out; returns how many
  * (sd is NAN below 2, mean below 1; -1: out of memory). */

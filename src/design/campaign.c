@@ -96,6 +96,9 @@ char *sl_design_campaign_opts_json(const sl_design_campaign_opts *c) {
   cJSON_AddNumberToObject(j, "lambda", c->o.pred.lambda);
   cJSON_AddBoolToObject(j, "pairwise", c->o.pred.pairwise);
   cJSON_AddNumberToObject(j, "prior_weight", c->o.pred.prior_weight);
+  /* stored only when on, like init_random: ledgers made before the option
+   * existed (and campaigns without it) keep the same options and resume */
+  if (c->o.pred.descriptors > 0) cJSON_AddNumberToObject(j, "descriptors", c->o.pred.descriptors);
   /* Options added after campaigns existed are stored only when not at their
    * defaults, so an older ledger's options still compare equal. */
   if (c->o.conformal != SL_CONF_NONE) {
@@ -157,6 +160,7 @@ int sl_design_campaign_opts_from_json(const char *text, sl_design_campaign_opts 
   n.o.pred.lambda = get_num(j, "lambda", 1);
   n.o.pred.pairwise = (int)get_num(j, "pairwise", 0);
   n.o.pred.prior_weight = get_num(j, "prior_weight", 1);
+  n.o.pred.descriptors = get_num(j, "descriptors", 0);
   char *cf = get_str(j, "conformal");
   n.o.conformal = cf ? sl_conformal_method_parse(cf) : SL_CONF_NONE;
   n.o.alpha = get_num(j, "alpha", 0.1);
@@ -445,6 +449,18 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
     status = sl_fail(err, SL_EUSAGE, "--start SEQ is required with oracle '%s'", c->oracle->name);
     goto ERROR;
   }
+  /* refused before the ledger gets a run, not at the first fit */
+  if (op->o.pred.descriptors > 0 && op->o.use_predictor)
+    for (const char *q = c->oracle->symbols; *q; q++) {
+      double d[8];
+      if (sl_predictor_descriptors(*q, d) < 0) {
+        status = sl_fail(err, SL_EUSAGE,
+                         "--descriptors: residue descriptors need a protein alphabet; symbol '%c' of the oracle's '%s' "
+                         "is not one of the 20 amino acids",
+                         *q, c->oracle->symbols);
+        goto ERROR;
+      }
+    }
   if ((status = load_prior(op, c->oracle, &c->prior, err))) goto ERROR;
   if (!(opts_json = sl_design_campaign_opts_json(op)) || !(inputs = cJSON_CreateObject())) {
     status = sl_fail(err, SL_ENOMEM, "out of memory");

@@ -123,6 +123,7 @@ static int fit_predictor(const sl_design_state *st, const sl_oracle *o, const sl
      * campaigns of one measurement per sequence keep their bits. */
     sl_predictor_opts po = op->pred;
     po.noise_sd = op->oracle_noise;
+    po.symbols = o->symbols;
     status = sl_predictor_fit_counts(&po, o->L, xtr, ytr, replicated ? cnt : NULL, have_prior ? ptr : NULL, n, r,
                                      ret, err);
   }

@@ -16,6 +16,18 @@
  * uncertainty (Lakshminarayanan-style ensembles; the bootstrap is what makes
  * the members disagree away from the data).
  *
+ * Residue descriptors (weight w > 0, protein alphabets only): each site
+ * also carries d(a), five published per-residue scales standardised over
+ * the 20 amino acids and divided by sqrt(5) (so <d(a), d(a)> averages 1,
+ * like a one-hot site), and with pairs the products d(x_i) (x) d(x_j) of
+ * every site pair. With s_i = <d(x_i), d(x'_i)> their kernel is
+ * w^2 (sum_i s_i + sum_{i<j} s_i s_j), the pair sum being
+ * ((sum s_i)^2 - sum s_i^2) / 2. WHY: one-hot pair features of a pair that
+ * no measured sequence holds get zero weight, so the model cannot predict
+ * (nor be uncertain about) an unseen combination; descriptor products are
+ * shared across residues, so A41+A54 borrows from measured small-residue
+ * pairs (GB1's FWAA, docs/benchmarks.md).
+ *
  * Rejected: Gaussian processes with fitted hyperparameters (more code, no
  * better calibrated on a few hundred points without care), and the primal
  * form (L q + L^2 q^2 / 2 unknowns for the pairwise model).
@@ -32,6 +44,8 @@ struct sl_predictor {
   int B;
   int64_t L, n;
   int pairwise;
+  double dw2;           /* descriptor weight squared (0: off) */
+  double sdesc[64 * 64]; /* <d(a), d(b)> for codes a, b (descriptors on) */
   double pw;            /* prior feature weight */
   double zmean, zsd;    /* standardisation of the prior score */
   uint8_t *x;           /* n*L training sequences */
@@ -47,6 +61,40 @@ void sl_predictor_opts_init(sl_predictor_opts *o) {
   o->pairwise = 0;
   o->prior_weight = 1.0;
   o->noise_sd = 0.0;
+  o->descriptors = 0.0;
+  o->symbols = NULL;
+}
+
+/* Per-residue scales, amino acids in the order ACDEFGHIKLMNPQRSTVWY:
+ *   hydropathy: Kyte & Doolittle, J Mol Biol 157:105 (1982);
+ *   volume (A^3): Zamyatnin, Prog Biophys Mol Biol 24:107 (1972);
+ *   charge at pH 7: +1 K R, -1 D E, 0 otherwise (H taken as neutral);
+ *   polarity: Grantham, Science 185:862 (1974);
+ *   helix propensity (kcal/mol, 0 = Ala): Pace & Scholtz, Biophys J 75:422 (1998).
+ * Typed in from the papers' tables; the unit test checks a few entries. */
+#define SL_NDESC 5
+static const char desc_aa[] = "ACDEFGHIKLMNPQRSTVWY";
+static const double desc_raw[SL_NDESC][20] = {
+  {1.8, 2.5, -3.5, -3.5, 2.8, -0.4, -3.2, 4.5, -3.9, 3.8, 1.9, -3.5, -1.6, -3.5, -4.5, -0.8, -0.7, 4.2, -0.9, -1.3},
+  {88.6, 108.5, 111.1, 138.4, 189.9, 60.1, 153.2, 166.7, 168.6, 166.7, 162.9, 114.1, 112.7, 143.8, 173.4, 89.0, 116.1,
+   140.0, 227.8, 193.6},
+  {0, 0, -1, -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0},
+  {8.1, 5.5, 13.0, 12.3, 5.2, 9.0, 10.4, 5.2, 11.3, 4.9, 5.7, 11.6, 8.0, 10.5, 10.5, 9.2, 8.6, 5.9, 5.4, 6.2},
+  {0, 0.68, 0.69, 0.40, 0.54, 1.00, 0.61, 0.41, 0.26, 0.21, 0.24, 0.65, 3.16, 0.39, 0.21, 0.50, 0.66, 0.61, 0.49, 0.53},
+};
+
+int sl_predictor_descriptors(char aa, double *out) {
+  const char *c = aa ? strchr(desc_aa, aa) : NULL;
+  if (!c) return -1;
+  int a = (int)(c - desc_aa);
+  for (int d = 0; d < SL_NDESC; d++) {
+    double m = 0, v = 0;
+    for (int b = 0; b < 20; b++) m += desc_raw[d][b];
+    m /= 20;
+    for (int b = 0; b < 20; b++) v += (desc_raw[d][b] - m) * (desc_raw[d][b] - m);
+    out[d] = (desc_raw[d][a] - m) / sqrt(v / 20) / sqrt((double)SL_NDESC);
+  }
+  return SL_NDESC;
 }
 
 int sl_predictor_members(const sl_predictor *p) { return p->B; }
@@ -62,6 +110,16 @@ static double kern(const sl_predictor *p, const uint8_t *a, double za, const uin
   for (int64_t i = 0; i < p->L; i++) m += a[i] == b[i];
   double k = (double)m;
   if (p->pairwise) k += 0.5 * (double)m * (double)(m - 1);
+  if (p->dw2 > 0) {
+    double s1 = 0, s2 = 0;
+    for (int64_t i = 0; i < p->L; i++) {
+      /* codes outside the fitted alphabet (never produced by the loop) carry no descriptor */
+      double s = (a[i] | b[i]) < 64 ? p->sdesc[a[i] * 64 + b[i]] : 0.0;
+      s1 += s;
+      s2 += s * s;
+    }
+    k += p->dw2 * (s1 + (p->pairwise ? 0.5 * (s1 * s1 - s2) : 0.0));
+  }
   return k + p->pw * p->pw * za * zb;
 }
 
@@ -87,12 +145,40 @@ int sl_predictor_fit_counts(const sl_predictor_opts *o, int64_t L, const uint8_t
       return sl_fail(err, SL_EINPUT, "predictor: point %lld has replicate count %g (must be >= 1)", (long long)i,
                      count[i]);
   if (o->members < 1 || !(o->lambda > 0)) return sl_fail(err, SL_EUSAGE, "predictor: members >= 1 and lambda > 0 required");
+  if (!(o->descriptors >= 0) || !isfinite(o->descriptors))
+    return sl_fail(err, SL_EUSAGE, "predictor: descriptor weight %g (must be a finite number >= 0)", o->descriptors);
+  const char *sym = o->symbols ? o->symbols : SL_DESIGN_PROTEIN;
+  if (o->descriptors > 0) {
+    if (strlen(sym) > 64) return sl_fail(err, SL_EUSAGE, "predictor: more than 64 symbols");
+    for (const char *c = sym; *c; c++)
+      if (!strchr(desc_aa, *c))
+        return sl_fail(err, SL_EUSAGE,
+                       "predictor: residue descriptors need a protein alphabet; symbol '%c' of '%s' is not one of the 20 "
+                       "amino acids",
+                       *c, sym);
+    size_t q = strlen(sym);
+    for (int64_t i = 0; i < n * L; i++)
+      if ((size_t)x[i] >= q)
+        return sl_fail(err, SL_EINPUT, "predictor: code %d beyond the alphabet '%s'", (int)x[i], sym);
+  }
   sl_predictor *p = calloc(1, sizeof *p);
   if (!p) return sl_fail(err, SL_ENOMEM, "out of memory");
   p->B = o->members;
   p->L = L;
   p->n = n;
   p->pairwise = o->pairwise;
+  if (o->descriptors > 0) {
+    p->dw2 = o->descriptors * o->descriptors;
+    int q = (int)strlen(sym);
+    double d[64][SL_NDESC];
+    for (int a = 0; a < q; a++) (void)sl_predictor_descriptors(sym[a], d[a]);
+    for (int a = 0; a < q; a++)
+      for (int b = 0; b < q; b++) {
+        double v = 0;
+        for (int e = 0; e < SL_NDESC; e++) v += d[a][e] * d[b][e];
+        p->sdesc[a * 64 + b] = v;
+      }
+  }
   p->pw = prior ? o->prior_weight : 0.0;
   p->x = malloc((size_t)(n * L));
   p->z = calloc((size_t)n, sizeof *p->z);

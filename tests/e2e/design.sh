@@ -126,6 +126,12 @@ for acq in greedy ucb ei thompson; do
   done
 done
 
+CASE="--descriptors (residue descriptors) on a non-protein oracle"
+expect_error 2 "residue descriptors need a protein alphabet; symbol '0' of the oracle's '01234567' is not one of the 20 amino acids" \
+  design run --ledger "$TMP/desc.db" --oracle "$EH" --rounds 3 --batch 4 --descriptors 1
+check "the refusal comes before the ledger holds a run" \
+  bash -c '[ ! -e "$1" ] || [ -z "$("$2" ledger export --ledger "$1" --table measurements 2>/dev/null | tail -n +2)" ]' _ "$TMP/desc.db" "$BIN"
+
 CASE="resume with other options"
 expect_error 2 "other options.*--batch: the ledger's run used 4, this command line says 5" \
   design run --ledger "$TMP/a/l.db" --oracle "$EH" --batch 5 --seed 3
@@ -393,6 +399,22 @@ for k in (3, 4): assert 0 <= float(r[k]['conformal_coverage']) <= 1 and float(r[
 "
   check "an interval for each of the 72 predictions, unbounded exactly in round 2" \
     test "$(/usr/bin/python3 -c "import sqlite3; d = sqlite3.connect('$TMP/galde.db'); print(d.execute('SELECT count(*), sum(lower IS NULL AND round = 2), sum(lower IS NULL) FROM intervals WHERE method = \"recent\" AND alpha = 0.1').fetchone())")" = "(72, 24, 24)"
+  CASE="GB1 with residue descriptors (--descriptors)"
+  run_sl design run --ledger "$TMP/gdesc.db" --oracle "table:$GB1" --start VDGV --budget 97 --rounds 100 --seed 1 \
+    --init-random 24 --batch 24 --proposer mutate --acquisition ei --pairwise --conformal recent --descriptors 1 \
+    -o "$TMP/gdesc.csv"
+  check "the campaign runs (exit $RC) to 97 measurements and stores descriptors 1 among its options" \
+    test "$RC" = 0 -a "$(tail -1 "$TMP/gdesc.csv" | cut -d, -f1,2)" = "4,97" -a \
+    "$(/usr/bin/python3 -c "import sqlite3, json; print(json.loads(sqlite3.connect('$TMP/gdesc.db').execute('SELECT options FROM runs').fetchone()[0])['descriptors'])")" = 1
+  pd=$(/usr/bin/python3 -c "import sqlite3; print(sqlite3.connect('$TMP/gdesc.db').execute('SELECT group_concat(mean) FROM (SELECT mean FROM predictions WHERE round = 2 ORDER BY seq)').fetchone()[0])")
+  p0=$(/usr/bin/python3 -c "import sqlite3; print(sqlite3.connect('$TMP/galde.db').execute('SELECT group_concat(mean) FROM (SELECT mean FROM predictions WHERE round = 2 ORDER BY seq)').fetchone()[0])")
+  check "round 1 is the same random batch, round 2's predictions differ from the one-hot model's" \
+    test -n "$pd" -a "$pd" != "$p0" -a "$(sed -n 2,3p "$TMP/gdesc.csv")" = "$(sed -n 2,3p "$TMP/galde.csv")"
+  check "a campaign without descriptors stores no such key (older ledgers resume unchanged)" \
+    test "$(/usr/bin/python3 -c "import sqlite3, json; print('descriptors' in json.loads(sqlite3.connect('$TMP/galde.db').execute('SELECT options FROM runs').fetchone()[0]))")" = False
+  expect_error 2 "--descriptors: the ledger's run used 1, this command line says 2" \
+    design run --ledger "$TMP/gdesc.db" --oracle "table:$GB1" --start VDGV --budget 121 --rounds 100 --seed 1 \
+    --init-random 24 --batch 24 --proposer mutate --acquisition ei --pairwise --conformal recent --descriptors 2
   CASE="GB1 CbAS with an ar search distribution"
   for k in 1 2; do # same ledger name in two directories, so that whole exports compare
     mkdir -p "$TMP/gca$k"

@@ -368,6 +368,93 @@ DONE:
   return out;
 }
 
+/* Residue descriptors: the published scales are standardised and ordered as
+ * the papers say, and a model of descriptor products predicts residue pairs
+ * that no training sequence holds, where one-hot pair features cannot. */
+static void test_descriptors(void) {
+  const char *aa = SL_DESIGN_PROTEIN;
+  double d[20][5], sum[5] = {0}, ss[5] = {0};
+  for (int a = 0; a < 20; a++) {
+    CHECK(sl_predictor_descriptors(aa[a], d[a]) == 5, "descriptors of %c", aa[a]);
+    for (int e = 0; e < 5; e++) sum[e] += d[a][e], ss[e] += d[a][e] * d[a][e];
+  }
+  for (int e = 0; e < 5; e++)
+    CHECK(fabs(sum[e]) < 1e-9 && fabs(ss[e] - 4.0) < 1e-9, "scale %d standardised over the 20 (sum %.3g, ss %.6f = 20/5)",
+          e, sum[e], ss[e]);
+  int I = 7, R = 14, K = 8, D = 2, G = 5, W = 18, A = 0, P = 12, L = 9;
+  for (int a = 0; a < 20; a++) {
+    CHECK(d[I][0] >= d[a][0] && d[R][0] <= d[a][0], "Kyte-Doolittle: I the most (4.5), R the least (-4.5) hydropathic vs %c", aa[a]);
+    CHECK(d[W][1] >= d[a][1] && d[G][1] <= d[a][1], "Zamyatnin volume: W the largest, G the smallest vs %c", aa[a]);
+    CHECK(d[P][4] >= d[a][4] && d[A][4] <= d[a][4], "Pace-Scholtz: P the least helical, A the most vs %c", aa[a]);
+  }
+  CHECK(d[K][2] > 0 && d[D][2] < 0 && fabs(d[A][2] - d[L][2]) < 1e-12, "charge: K +, D -, A = L");
+  /* Grantham polarity of D (13.0) standardised by hand: mean 8.325, population sd 2.62238 */
+  CHECK(fabs(d[D][3] * sqrt(5.0) - (13.0 - 8.325) / 2.6223796445) < 1e-6, "Grantham polarity of D: %.4f",
+        d[D][3] * sqrt(5.0));
+  double tmp[5];
+  CHECK(sl_predictor_descriptors('X', tmp) == -1 && sl_predictor_descriptors('B', tmp) == -1, "no descriptors for X or B");
+  enum { N = 300, M = 60, LL = 3 };
+  sl_rng r;
+  sl_rng_seed(&r, 9);
+  static uint8_t x[N * LL], xt[M * LL];
+  double y[N], yt[M], y1[M], y2[M], sd;
+  /* truth: the product of the volumes of sites 0 and 1 plus hydropathy of site 2;
+   * training never holds the same residue at sites 0 and 1 (the 20 diagonal pairs),
+   * the test set holds only those */
+  for (int n = 0; n < N + M; n++) {
+    uint8_t *s = n < N ? x + n * LL : xt + (n - N) * LL;
+    for (int i = 0; i < LL; i++) s[i] = (uint8_t)(sl_rng_u64(&r) % 20);
+    if (n < N) while (s[1] == s[0]) s[1] = (uint8_t)(sl_rng_u64(&r) % 20);
+    else s[1] = s[0];
+    double v = 5 * d[s[0]][1] * d[s[1]][1] + d[s[2]][0];
+    if (n < N) y[n] = v; else yt[n - N] = v;
+  }
+  sl_predictor_opts o;
+  sl_predictor_opts_init(&o);
+  o.pairwise = 1;
+  o.lambda = 0.1;
+  sl_predictor *p1 = NULL, *p2 = NULL;
+  sl_error err;
+  sl_rng_seed(&r, 3);
+  CHECK(sl_predictor_fit(&o, LL, x, y, NULL, N, &r, &p1, &err) == SL_OK, "one-hot pairwise fit");
+  o.descriptors = 1;
+  sl_rng_seed(&r, 3);
+  CHECK(sl_predictor_fit(&o, LL, x, y, NULL, N, &r, &p2, &err) == SL_OK, "descriptor fit");
+  if (p1 && p2) {
+    for (int m = 0; m < M; m++) {
+      sl_predictor_predict(p1, xt + m * LL, 0, &y1[m], &sd, NULL);
+      sl_predictor_predict(p2, xt + m * LL, 0, &y2[m], &sd, NULL);
+    }
+    double r1 = corr(y1, yt, M), r2 = corr(y2, yt, M);
+    CHECK(r2 > 0.9 && r2 > r1 + 0.3, "descriptor products predict unseen residue pairs: r %.3f vs one-hot pairs %.3f", r2, r1);
+  }
+  sl_predictor_destroy(p1);
+  sl_predictor_destroy(p2);
+  /* weight 0 is the one-hot model exactly; a non-protein alphabet is refused */
+  {
+    sl_predictor *a = NULL, *b = NULL;
+    o.descriptors = 0;
+    sl_rng_seed(&r, 4);
+    CHECK(sl_predictor_fit(&o, LL, x, y, NULL, N, &r, &a, &err) == SL_OK, "fit, descriptors 0");
+    o.symbols = "0123456789ABCDEFGHIJ";
+    sl_rng_seed(&r, 4);
+    CHECK(sl_predictor_fit(&o, LL, x, y, NULL, N, &r, &b, &err) == SL_OK, "fit, descriptors 0, any alphabet");
+    if (a && b) {
+      double ma, mb, sa, sb;
+      sl_predictor_predict(a, xt, 0, &ma, &sa, NULL);
+      sl_predictor_predict(b, xt, 0, &mb, &sb, NULL);
+      CHECK(ma == mb && sa == sb, "descriptors 0 ignore the alphabet");
+    }
+    sl_predictor_destroy(a);
+    sl_predictor_destroy(b);
+    o.descriptors = 1;
+    sl_predictor *c = NULL;
+    CHECK(sl_predictor_fit(&o, LL, x, y, NULL, N, &r, &c, &err) == SL_EUSAGE && strstr(err.msg, "protein alphabet"),
+          "descriptors on a non-protein alphabet: SL_EUSAGE naming the cause");
+    sl_predictor_destroy(c);
+  }
+}
+
 static void test_loop(void) {
   char *a = campaign("a", 7), *b = campaign("b", 7), *c = campaign("c", 8);
   CHECK(a && b && strcmp(a, b) == 0, "same seed: identical ledger exports (GA + Thompson + edit budget)");
@@ -635,6 +722,7 @@ int main(void) {
   test_ehrlich();
   test_table();
   test_predictor();
+  test_descriptors();
   test_loop();
   test_campaign();
   test_conformal();
