@@ -57,7 +57,17 @@
  * row's softmax, to take the softmax off the gradient updates' dependency
  * chain): no gain, the loop is bound by the scattered coupling and gradient
  * rows (L2, not L1); improving the chain by 2-opt (34.0 -> 33.2 changes per
- * row on DHFR: not worth its O(N^2) passes).
+ * row on DHFR: not worth its O(N^2) passes). Issue 17, round 5: a
+ * column-ordered kernel (rows in tiles of 128; per tile, each column's
+ * changes add J_ij(., new) - J_ij(., old) to per-row deltas, so the
+ * column's q coupling rows stay in L1, then a row pass for the softmax, then
+ * each column's runs of equal state add their residual sums to its
+ * gradient rows): per DHFR evaluation, one thread, thread CPU time at load
+ * 6-7, 0.197-0.202 s against 0.198-0.206 s for this kernel (forward 0.072
+ * vs 0.086 s, gradient 0.085 vs 0.07 s: consecutive changes of one column
+ * hit the same few gradient rows, so their read-modify-writes chain through
+ * store forwarding). No gain: the per-change cost is the instructions
+ * (about 30 per change), not where the rows live. Not kept.
  */
 #include <math.h>
 #include <stdint.h>
