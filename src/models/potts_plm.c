@@ -66,8 +66,9 @@
  * 6-7, 0.197-0.202 s against 0.198-0.206 s for this kernel (forward 0.072
  * vs 0.086 s, gradient 0.085 vs 0.07 s: consecutive changes of one column
  * hit the same few gradient rows, so their read-modify-writes chain through
- * store forwarding). No gain: the per-change cost is the instructions
- * (about 30 per change), not where the rows live. Not kept.
+ * store forwarding); a hybrid (that forward, this kernel's gradient) was
+ * inside the noise too. So the L2 placement above costs ~15% of the forward
+ * half at most; the rest is the ~30 instructions per change. Not kept.
  */
 #include <math.h>
 #include <stdint.h>
