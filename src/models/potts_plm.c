@@ -477,12 +477,21 @@ static inline void add_row(float *g, __m512 v0, __m512 v1, int q) {
   }
 }
 
-/* The q <= 32 states of a row in two 512-bit registers (lanes >= q masked). */
-__attribute__((target("avx512f")))
-static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const float **Kp, float **Gp,
-                          float *Rs) {
+/* The q <= 32 states of a row in two 512-bit registers (lanes >= q masked).
+ * Inlined into site_avx512 once per common alphabet size (q = 20, gaps
+ * missing; q = 21) and once for any q, so that q is a constant where it
+ * matters: add_row's branches on q and the masks then fold away, and the
+ * change loop keeps its bounds and pointers in registers (as a generic
+ * function it reloaded c->ch, cp[n + 1], both masks and Rs from memory and
+ * took five branches on q per change). The arithmetic is the same in every
+ * instance, so the results are the same bits. */
+__attribute__((target("avx512f"), always_inline))
+static inline double site_avx512_q(const plm_ctx *c, int64_t i, const float *x, const float **Kp,
+                                   float **Gp, float *Rs, const int q) {
   const int64_t L = c->L, N = c->N;
-  const int q = c->q, q1 = q + 1;
+  const int q1 = q + 1;
+  const plm_change *const ch = c->ch;
+  const int64_t *const cp = c->cp;
   const __mmask16 m0 = (__mmask16)(q >= 16 ? 0xFFFFu : (1u << q) - 1u);
   const __mmask16 m1 = (__mmask16)(q > 16 ? (1u << (q - 16)) - 1u : 0u);
   const __m512 h0 = LD(m0, x + i * q), h1 = LD(m1, x + i * q + 16);
@@ -504,8 +513,8 @@ static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const flo
     }
     for (int64_t n = b0; n < b1; n++) {
       if (n > b0)
-        for (int64_t t = c->cp[n]; t < c->cp[n + 1]; t++) {
-          const plm_change ct = c->ch[t];
+        for (int64_t t = cp[n], te = cp[n + 1]; t < te; t++) {
+          const plm_change ct = ch[t];
           const int64_t jq = (int64_t)ct.j * q1;
           const float *ko = Kp[jq + ct.so], *kn = Kp[jq + ct.sn];
           float *rs = Rs + (int64_t)ct.j * 32;
@@ -547,6 +556,13 @@ static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const flo
   _mm512_store_ps(lb + 16, gh1);
   for (int a = 0; a < q; a++) c->GH[i * q + a] = lb[a];
   return fx;
+}
+__attribute__((target("avx512f")))
+static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const float **Kp, float **Gp,
+                          float *Rs) {
+  if (c->q == 20) return site_avx512_q(c, i, x, Kp, Gp, Rs, 20);
+  if (c->q == 21) return site_avx512_q(c, i, x, Kp, Gp, Rs, 21);
+  return site_avx512_q(c, i, x, Kp, Gp, Rs, c->q);
 }
 #undef LD
 #endif
