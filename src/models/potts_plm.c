@@ -34,8 +34,9 @@
  * read-modify-write of a gradient row per changed column (for DHFR 3 x 0.21
  * N L^2 row operations instead of the full kernel's 2 N L^2), a softmax of q
  * exponentials (a vectorised expf), and a full row every PLM_BLOCK rows:
- * 0.19 s of one core per DHFR evaluation against 0.36 s for the full kernel
- * (docs/performance.md, "Potts fit"). Once per fit: the chain, O(N^2 L / 64)
+ * 0.17-0.18 s of one core per DHFR evaluation (0.19-0.20 s before the
+ * kernel was compiled per alphabet size, issue 17 round 5) against 0.36 s
+ * for the full kernel (docs/performance.md, "Potts fit"). Once per fit: the chain, O(N^2 L / 64)
  * byte-vector comparisons (0.1 s for DHFR).
  *
  * Determinism: every site's objective is summed in double by one thread in
@@ -69,6 +70,8 @@
  * store forwarding); a hybrid (that forward, this kernel's gradient) was
  * inside the noise too. So the L2 placement above costs ~15% of the forward
  * half at most; the rest is the ~30 instructions per change. Not kept.
+ * Nor change entries pre-decoded to the pointer tables' indices (8 bytes
+ * instead of 4, 4 fewer integer operations per change): no measurable gain.
  */
 #include <math.h>
 #include <stdint.h>
