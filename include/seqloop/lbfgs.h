@@ -39,6 +39,18 @@
  * (libLBFGS: about 4m + 14) and copies nothing: the previous point and
  * gradient change places with the oldest pair by pointer.
  *
+ * sl_lbfgs_float on more than one chunk (n > 16384, m <= 32) takes the same
+ * direction from the compact representation of Byrd, Nocedal & Schnabel
+ * (1994) instead of the two-loop recursion: one pass makes the new pair and
+ * all the dot products with g and the history (u = S'g, v = Y'g, the new
+ * column of S'Y and Y'Y), small m x m triangular solves give the
+ * coefficients, and one pass writes d = -gamma g - S p + gamma Y q. An
+ * iteration then reads or writes about 35 vectors of n values instead of 59
+ * (m = 6). Equal in exact arithmetic; the rounding differs, so these
+ * iterates follow libLBFGS's to float rounding (tested), still identical
+ * for any thread count. sl_lbfgs_double and problems of one chunk keep the
+ * two-loop recursion.
+ *
  * The float minimiser keeps x, g, d and the pairs in float but does all
  * scalar work (objective, line search, dot products) in double, and forms
  * each updated value in double before rounding it to float once.

@@ -34,8 +34,9 @@
  * read-modify-write of a gradient row per changed column (for DHFR 3 x 0.21
  * N L^2 row operations instead of the full kernel's 2 N L^2), a softmax of q
  * exponentials (a vectorised expf), and a full row every PLM_BLOCK rows:
- * 0.19 s of one core per DHFR evaluation against 0.36 s for the full kernel
- * (docs/performance.md, "Potts fit"). Once per fit: the chain, O(N^2 L / 64)
+ * 0.17-0.18 s of one core per DHFR evaluation (0.19-0.20 s before the
+ * kernel was compiled per alphabet size, issue 17 round 5) against 0.36 s
+ * for the full kernel (docs/performance.md, "Potts fit"). Once per fit: the chain, O(N^2 L / 64)
  * byte-vector comparisons (0.1 s for DHFR).
  *
  * Determinism: every site's objective is summed in double by one thread in
@@ -57,7 +58,20 @@
  * row's softmax, to take the softmax off the gradient updates' dependency
  * chain): no gain, the loop is bound by the scattered coupling and gradient
  * rows (L2, not L1); improving the chain by 2-opt (34.0 -> 33.2 changes per
- * row on DHFR: not worth its O(N^2) passes).
+ * row on DHFR: not worth its O(N^2) passes). Issue 17, round 5: a
+ * column-ordered kernel (rows in tiles of 128; per tile, each column's
+ * changes add J_ij(., new) - J_ij(., old) to per-row deltas, so the
+ * column's q coupling rows stay in L1, then a row pass for the softmax, then
+ * each column's runs of equal state add their residual sums to its
+ * gradient rows): per DHFR evaluation, one thread, thread CPU time at load
+ * 6-7, 0.197-0.202 s against 0.198-0.206 s for this kernel (forward 0.072
+ * vs 0.086 s, gradient 0.085 vs 0.07 s: consecutive changes of one column
+ * hit the same few gradient rows, so their read-modify-writes chain through
+ * store forwarding); a hybrid (that forward, this kernel's gradient) was
+ * inside the noise too. So the L2 placement above costs ~15% of the forward
+ * half at most; the rest is the ~30 instructions per change. Not kept.
+ * Nor change entries pre-decoded to the pointer tables' indices (8 bytes
+ * instead of 4, 4 fewer integer operations per change): no measurable gain.
  */
 #include <math.h>
 #include <stdint.h>
@@ -466,12 +480,21 @@ static inline void add_row(float *g, __m512 v0, __m512 v1, int q) {
   }
 }
 
-/* The q <= 32 states of a row in two 512-bit registers (lanes >= q masked). */
-__attribute__((target("avx512f")))
-static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const float **Kp, float **Gp,
-                          float *Rs) {
+/* The q <= 32 states of a row in two 512-bit registers (lanes >= q masked).
+ * Inlined into site_avx512 once per common alphabet size (q = 20, gaps
+ * missing; q = 21) and once for any q, so that q is a constant where it
+ * matters: add_row's branches on q and the masks then fold away, and the
+ * change loop keeps its bounds and pointers in registers (as a generic
+ * function it reloaded c->ch, cp[n + 1], both masks and Rs from memory and
+ * took five branches on q per change). The arithmetic is the same in every
+ * instance, so the results are the same bits. */
+__attribute__((target("avx512f"), always_inline))
+static inline double site_avx512_q(const plm_ctx *c, int64_t i, const float *x, const float **Kp,
+                                   float **Gp, float *Rs, const int q) {
   const int64_t L = c->L, N = c->N;
-  const int q = c->q, q1 = q + 1;
+  const int q1 = q + 1;
+  const plm_change *const ch = c->ch;
+  const int64_t *const cp = c->cp;
   const __mmask16 m0 = (__mmask16)(q >= 16 ? 0xFFFFu : (1u << q) - 1u);
   const __mmask16 m1 = (__mmask16)(q > 16 ? (1u << (q - 16)) - 1u : 0u);
   const __m512 h0 = LD(m0, x + i * q), h1 = LD(m1, x + i * q + 16);
@@ -493,8 +516,8 @@ static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const flo
     }
     for (int64_t n = b0; n < b1; n++) {
       if (n > b0)
-        for (int64_t t = c->cp[n]; t < c->cp[n + 1]; t++) {
-          const plm_change ct = c->ch[t];
+        for (int64_t t = cp[n], te = cp[n + 1]; t < te; t++) {
+          const plm_change ct = ch[t];
           const int64_t jq = (int64_t)ct.j * q1;
           const float *ko = Kp[jq + ct.so], *kn = Kp[jq + ct.sn];
           float *rs = Rs + (int64_t)ct.j * 32;
@@ -536,6 +559,13 @@ static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const flo
   _mm512_store_ps(lb + 16, gh1);
   for (int a = 0; a < q; a++) c->GH[i * q + a] = lb[a];
   return fx;
+}
+__attribute__((target("avx512f")))
+static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const float **Kp, float **Gp,
+                          float *Rs) {
+  if (c->q == 20) return site_avx512_q(c, i, x, Kp, Gp, Rs, 20);
+  if (c->q == 21) return site_avx512_q(c, i, x, Kp, Gp, Rs, 21);
+  return site_avx512_q(c, i, x, Kp, Gp, Rs, c->q);
 }
 #undef LD
 #endif
