@@ -23,8 +23,22 @@ run gl gemme+lor
 run lor_rsa lor@rsa
 run gemme_rsa gemme@rsa
 run gl_rsa gemme@rsa+lor@rsa
+run stab stab
+run gS gemme@rsa+stab
+run glS gemme@rsa+lor@rsa+stab
+# seqloop's Potts over the 21 + BLAT (the long pole; resumable), then the
+# Potts ensembles from the runs' scores (no refit)
+LANES=$T bench/zeroshot_potts.sh "$OUT" ./seqloop
+PY=/usr/bin/python3
+$PY bench/zeroshot_ensemble.py "$OUT/gp" "$OUT/gemme" "$OUT/potts" > /dev/null
+$PY bench/zeroshot_ensemble.py "$OUT/glp" "$OUT/gemme" "$OUT/lor" "$OUT/potts" > /dev/null
+# summaries over the assays each finished (benchmark skips them all: nothing is refitted)
+for nr in potts:potts gp:gemme+potts glp:gemme+lor+potts; do
+  n=${nr%%:*}; ids=$(ls "$OUT/$n" | sed -n 's/\.result\.csv$//p' | paste -sd,)
+  [ -n "$ids" ] && ./seqloop benchmark -q --only "$ids" --models "${nr#*:}" --reference "$REF" -o "$OUT/$n" "$P" || true
+done
 STAB=$(ls "$P" | grep Tsuboyama | paste -sd,)
-for pair in gemme:lor gemme:profile gl_rsa:lor_rsa gemme_rsa:lor_rsa gl_rsa:gemme; do
+for pair in gemme:lor gemme:profile gl_rsa:lor_rsa gemme_rsa:lor_rsa gl_rsa:gemme glS:gl_rsa glS:gemme_rsa glS:gemme; do
   a=${pair%%:*}; b=${pair##*:}
   r=$(head -1 "$(ls "$OUT/$a"/*.scores.csv | head -1)" | cut -d, -f3- | sed 's/,score,n_outside//; s/,/+/g')
   mkdir -p "$OUT/cmp_$a-$b"; cp "$OUT/$a"/*.result.csv "$OUT/cmp_$a-$b/"
@@ -44,6 +58,14 @@ for r in profile lor gemme gemme+lor; do
   ./seqloop benchmark -q -t "$T" --boot 0 --models "$r" -o "$OUT/blat_$r" "$OUT/blat"
   echo "BLAT $r: $(tail -1 "$OUT/blat_$r/BLAT_ECOLX_Stiffler_2015.result.csv" | cut -d, -f4)"
 done
+$PY bench/zeroshot_ensemble.py "$OUT/blat_gp" "$OUT/blat_gemme" "$OUT/blat_potts"
+$PY bench/zeroshot_ensemble.py "$OUT/blat_glp" "$OUT/blat_gemme" "$OUT/blat_lor" "$OUT/blat_potts"
+$PY bench/zeroshot_stab_cv.py "$P" "$OUT/glS" > "$OUT/stab_cv.txt"
+$PY bench/zeroshot_goals.py "$OUT" > "$OUT/goals.md"
 /usr/bin/python3 bench/zeroshot_table.py "$P" profile="$OUT/profile" lor="$OUT/lor" gemme="$OUT/gemme" \
-  gemme+lor="$OUT/gl" lor@rsa="$OUT/lor_rsa" gemme@rsa="$OUT/gemme_rsa" gemme@rsa+lor@rsa="$OUT/gl_rsa" > "$OUT/table.md"
+  gemme+lor="$OUT/gl" potts="$OUT/potts" gemme+potts="$OUT/gp" gemme+lor+potts="$OUT/glp" \
+  --refs=LORw,GEMME_ind,GEMME_epi,ArDCA,EVCouplings_epi > "$OUT/table.md"
+/usr/bin/python3 bench/zeroshot_table.py --only-stability --no-pg --refs=RSA*LORw,RSA*GEMME_ind,PoPMuSiC "$P" \
+  lor@rsa="$OUT/lor_rsa" gemme@rsa="$OUT/gemme_rsa" gemme@rsa+lor@rsa="$OUT/gl_rsa" stab="$OUT/stab" \
+  gemme@rsa+stab="$OUT/gS" gemme@rsa+lor@rsa+stab="$OUT/glS" > "$OUT/table_rsa.md"
 echo "table: $OUT/table.md"
