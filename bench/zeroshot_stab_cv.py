@@ -60,3 +60,7 @@ print(f'best variant in hindsight: {R.mean().idxmax()} mean {R.mean().max():.4f}
 print(f'leave-one-assay-out CV: mean {np.mean([v for _, v in loo.values()]):.4f}')
 for a, (b, v) in loo.items():
     print(f'  {a}: chose {b}, held-out {v:.3f} (default {R.loc[a, d]:.3f})')
+print('ablation (equal weight, Fauchere-Pliska, burial^1; mean over the assays):')
+for name, c in [('hydrophobic only', ('FP', 1, 0, 'none', 0, 1.0)), ('+ cavity', ('FP', 1, 1, 'none', 0, 1.0)),
+                ('+ cavity + Pace-Scholtz backbone (the kind)', default), ('hydrophobic + backbone, no cavity', ('FP', 1, 0, 'PS', 0, 1.0))]:
+    print(f'  {name}: {R[str(c)].mean():.4f}')
