@@ -4,7 +4,8 @@
 # proteingym_subset and the BLAT_ECOLX assay folder (as bench/zeroshot_run.sh
 # lays it out), one assay per `seqloop benchmark --only` call so that the
 # order is ours: LANES workers (default 2, one thread each) take assays from a
-# shared queue, most expensive (N x L^2) first. Resumable: a finished assay's
+# shared queue, cheapest (N x L^2) first, so that a deadline leaves only the
+# deepest alignments undone. Resumable: a finished assay's
 # result file makes benchmark skip it, so rerunning picks up where a killed
 # run stopped.
 # usage: bench/zeroshot_potts.sh OUTDIR [SEQLOOP_BIN]
@@ -22,7 +23,7 @@ import pandas as pd, sys
 d = pd.read_csv(sys.argv[1]); d = d[d.mutant.str[-1] != '*']
 d[['mutant']].assign(DMS_score=d['2500']).to_csv(sys.argv[2], index=False)" \
   "$DATA/blat_ecolx/BLAT_ECOLX_Ranganathan2015.csv" "$B/BLAT_ECOLX_Stiffler_2015.csv"
-# queue: "datadir outdir id", by N * L^2 (rows x focus columns squared), largest first
+# queue: "datadir outdir id", by N * L^2 (rows x focus columns squared), cheapest first
 Q=$OUT/potts.queue
 {
   for d in "$P"/*/; do id=$(basename "$d"); echo "$P $OUT/potts $id $d$id.a2m"; done
@@ -30,7 +31,7 @@ Q=$OUT/potts.queue
 } | while read -r dd od id a; do
   n=$(grep -c '>' "$a"); l=$(awk '/^>/{if(s!="")exit; next}{s=s $0}END{gsub(/[^A-Z]/,"",s); print length(s)}' "$a")
   echo "$((n * l * l)) $dd $od $id"
-done | sort -rn | cut -d' ' -f2- > "$Q"
+done | sort -n | cut -d' ' -f2- > "$Q"
 lane() {
   local line dd od id
   while :; do
