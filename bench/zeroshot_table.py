@@ -4,15 +4,23 @@
 same-alignment references of EvoStability (*_EvoStability_raw.csv: Spearman
 of DMS_score with the negated score, per assay) and ProteinGym's published
 numbers (INDEX.csv: SI, EVm, GEMME on ProteinGym's own alignments).
-usage: zeroshot_table.py DATADIR NAME=OUTDIR ...   (prints Markdown)"""
+usage: zeroshot_table.py [--refs=COL,COL] [--only-stability] DATADIR NAME=OUTDIR ...
+(prints Markdown; --no-pg drops ProteinGym's columns; --refs picks the EvoStability reference columns, default all)"""
 import glob, os, sys
 import pandas as pd
 from scipy.stats import spearmanr
 
-data = sys.argv[1]
-runs = [a.split('=', 1) for a in sys.argv[2:]]
+opts = [a for a in sys.argv[1:] if a.startswith('--')]
+args = [a for a in sys.argv[1:] if not a.startswith('--')]
+data = args[0]
+runs = [a.split('=', 1) for a in args[1:]]
 idx = pd.read_csv(f'{data}/INDEX.csv').set_index('dataset')
 refcols = ['LORw', 'GEMME_ind', 'GEMME_epi', 'ArDCA', 'EVCouplings_epi', 'RSA*LORw', 'RSA*GEMME_ind', 'PoPMuSiC']
+for o in opts:
+    if o.startswith('--refs='):
+        refcols = [c for c in o[len('--refs='):].split(',') if c]
+    if o == '--only-stability':
+        idx = idx[idx.selection == 'Stability']
 rows = []
 for a in idx.index:
     row = {'assay': a.split('_Tsuboyama')[0], 'n': idx.loc[a, 'variants'], 'sel': idx.loc[a, 'selection']}
@@ -29,7 +37,7 @@ for a in idx.index:
         row['PG ' + c] = idx.loc[a, c]
     rows.append(row)
 df = pd.DataFrame(rows)
-cols = ['assay', 'n'] + [n for n, _ in runs] + refcols + ['PG SI', 'PG EVm', 'PG GEMME']
+cols = ['assay', 'n'] + [n for n, _ in runs] + refcols + ([] if '--no-pg' in opts else ['PG SI', 'PG EVm', 'PG GEMME'])
 def fmt(v):
     return '' if isinstance(v, float) and v != v else (f'{v:.3f}' if isinstance(v, float) else str(v))
 print('| ' + ' | '.join(cols) + ' |')
@@ -38,4 +46,5 @@ for _, r in df.iterrows():
     print('| ' + ' | '.join(fmt(r.get(c, float('nan'))) for c in cols) + ' |')
 st = df[df.sel == 'Stability']
 print('| **mean, 20 stability** | | ' + ' | '.join(fmt(st[c].mean()) for c in cols[2:]) + ' |')
-print('| **mean, all 21** | | ' + ' | '.join(fmt(df[c].mean()) if c not in refcols and df[c].notna().all() else '' for c in cols[2:]) + ' |')
+if '--only-stability' not in opts:
+  print('| **mean, all 21** | | ' + ' | '.join(fmt(df[c].mean()) if c not in refcols and df[c].notna().all() else '' for c in cols[2:]) + ' |')

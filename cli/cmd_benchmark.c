@@ -184,7 +184,7 @@ int cmd_benchmark(int argc, char **argv) {
   sl_shard shard = {0, 0};
   int optind_;
   cli_opt opts[] = {
-    CLI_STRING("models", 0, &models, "RECIPE", "models, '+'-joined with optional :weight (lor, gemme, profile, potts)", "recipe"),
+    CLI_STRING("models", 0, &models, "RECIPE", "models, '+'-joined with optional :weight (lor, gemme, profile, potts, stab)", "recipe"),
     CLI_STRING("ensemble", 0, &ensemble, "E", "rank|z: how several models are combined within an assay", NULL),
     CLI_FLAG("rsa", 0, &rsa, "scale field-only models by 1 - min(RSA,100)/100 (CSV column RSA)", NULL),
     CLI_DOUBLE("theta", 0, &theta, -1, 1, "X", "sequence weights: plmc convention, neighbour at identity >= 1-X (negative: all weights 1)", NULL),

@@ -29,7 +29,7 @@ typedef struct sl_bench_recipe {
   char comp[SL_BENCH_MAX_MODELS][16];    /* model of each component: lor, gemme, profile, potts */
   double weight[SL_BENCH_MAX_MODELS];    /* ensemble weights (> 0) */
   int ensemble;                          /* SL_ENS_RANK (default) or SL_ENS_Z */
-  int rsa;                               /* 1: every component scaled by RSA (--rsa) */
+  int rsa;                               /* 1: the CSV's RSA column is needed (--rsa, an @rsa or a stab component) */
   int comp_rsa[SL_BENCH_MAX_MODELS];     /* component scaled by 1 - min(RSA,100)/100 ("kind@rsa") */
   double theta;                          /* weights: plmc convention, 0.2 */
   int threads;                           /* threads inside one assay (weights, potts) */
@@ -39,7 +39,9 @@ typedef struct sl_bench_recipe {
 /* sl_bench_recipe_parse()
  * Purpose:  "lor", "lor+gemme", "gemme@rsa:0.6+lor:0.4" (kind[@rsa][:weight]
  *           joined by '+'; @rsa scales that component by the RSA factor, rsa
- *           = 1 scales all); ensemble "rank" or "z"; defaults theta 0.2,
+ *           = 1 scales all but stab, which is built from the burial and
+ *           needs the RSA column: "stab@rsa" is refused); ensemble "rank" or
+ *           "z"; kinds lor, gemme, profile, potts, stab; defaults theta 0.2,
  *           threads 1.
  * Returns:  SL_OK; SL_EUSAGE naming the bad part.
  */

@@ -11,7 +11,10 @@
  *          nearest sequence carrying the mutant residue, an independent term
  *          over residues and residue classes, combined 0.6 / 0.4 as GEMME
  *          does. Additive over multi-mutants.
- * Both are field-only kinds (J NULL, q = 21 with the gap a state) whose
+ *   stab   a burial-weighted physical stability term (no alignment
+ *          statistics): hydrophobicity and cavity loss scaled by burial,
+ *          plus the Pro/Gly backbone cost (sl_stab_fit below).
+ * All are field-only kinds (J NULL, q = 21 with the gap a state) whose
  * fields are the single-mutant scores, so sl_mutant_delta scores any number
  * of mutations as a sum. An optional per-column factor (RSA: 1 - min(RSA,
  * 100) / 100, as RSALOR) multiplies the fields; the model's meta records it.
@@ -47,6 +50,26 @@ SL_MUSTCHECK int sl_lor_fit(const sl_msa *msa, const double *w, double reg, sl_m
  */
 SL_MUSTCHECK int sl_gemme_fit(const sl_msa *msa, const double *w, double alpha, sl_model **ret_m,
                               sl_error *err);
+
+/* sl_stab_fit()
+ * Purpose:  The stab kind (stab.c, docs/scoring.md): a physical stability
+ *           term from the focus sequence alone and a burial factor per
+ *           column, burial[i] in [0, 1] (the RSA factor 1 - min(RSA,100)/100):
+ *           h_i(a) = -sl_stab_ddg(wt_i, a, burial[i]). Literature constants
+ *           only (nothing fitted). The weights are not needed; the alignment
+ *           gives the focus and the columns.
+ * Returns:  SL_OK; SL_EUSAGE (no focus, not protein, burial NULL),
+ *           SL_EINPUT (a burial outside [0, 1]), SL_ENOMEM.
+ */
+SL_MUSTCHECK int sl_stab_fit(const sl_msa *msa, const double *burial, sl_model **ret_m,
+                             sl_error *err);
+
+/* sl_stab_ddg(): the stab kind's destabilisation (kcal/mol, >= 0) of wt -> mt
+ * at a column of burial b in [0, 1]: b (1.36 max(0, pi_wt - pi_mt) + 0.024
+ * max(0, V_wt - V_mt)) + max(0, P_mt - P_wt), pi Fauchere-Pliska, V
+ * Zamyatnin, P Pace-Scholtz helix propensity; NAN if a letter is not one of
+ * the 20 amino acids. */
+double sl_stab_ddg(char wt, char mt, double burial);
 
 /* sl_profile_fit_evc()
  * Purpose:  The site-independent model as EVcouplings' to_independent_model

@@ -12,6 +12,7 @@
   X(ar)          \
   X(lor)         \
   X(gemme)       \
+  X(stab)        \
   X(tfm)
 
 #define DECLARE(k) extern const sl_model_ops sl_##k##_ops;

@@ -19,7 +19,7 @@
 #include "seqloop/weights.h"
 #include "seqloop/zeroshot.h"
 
-static const char *const known_kinds[] = {"lor", "gemme", "profile", "potts"};
+static const char *const known_kinds[] = {"lor", "gemme", "profile", "potts", "stab"};
 
 int sl_bench_recipe_parse(const char *models, const char *ensemble, int rsa, sl_bench_recipe *r,
                           sl_error *err) {
@@ -61,9 +61,17 @@ int sl_bench_recipe_parse(const char *models, const char *ensemble, int rsa, sl_
     }
     int ok = 0;
     for (size_t k = 0; k < sizeof known_kinds / sizeof *known_kinds; k++) ok |= strcmp(part, known_kinds[k]) == 0;
-    if (!ok) return sl_fail(err, SL_EUSAGE, "recipe '%s': unknown model '%s' (lor, gemme, profile, potts)", models, part);
+    if (!ok) return sl_fail(err, SL_EUSAGE, "recipe '%s': unknown model '%s' (lor, gemme, profile, potts, stab)", models, part);
     if (crsa && strcmp(part, "potts") == 0)
       return sl_fail(err, SL_EUSAGE, "recipe '%s': the RSA factor needs field-only models; potts has couplings", models);
+    /* stab is built from the burial itself: it needs the RSA column, and a
+     * second factor would scale it twice */
+    if (strcmp(part, "stab") == 0) {
+      if (at)
+        return sl_fail(err, SL_EUSAGE, "recipe '%s': stab is already weighted by burial; write stab, not stab@rsa", models);
+      crsa = 0; /* --rsa scales the others */
+      r->rsa = 1;
+    }
     snprintf(r->comp[r->n], sizeof r->comp[0], "%.15s", part);
     r->comp_rsa[r->n] = crsa;
     if (crsa) r->rsa = 1;
@@ -73,9 +81,10 @@ int sl_bench_recipe_parse(const char *models, const char *ensemble, int rsa, sl_
   return SL_OK;
 }
 
-static int fit_one(const char *kind, const sl_msa *msa, const double *w, int threads, sl_model **m,
-                   sl_error *err) {
+static int fit_one(const char *kind, const sl_msa *msa, const double *w, const double *burial,
+                   int threads, sl_model **m, sl_error *err) {
   if (strcmp(kind, "lor") == 0) return sl_lor_fit(msa, w, 0.01, m, err);
+  if (strcmp(kind, "stab") == 0) return sl_stab_fit(msa, burial, m, err);
   if (strcmp(kind, "gemme") == 0) return sl_gemme_fit(msa, w, 0.6, m, err);
   int status;
   if (strcmp(kind, "profile") == 0) {
@@ -140,9 +149,12 @@ static int save_model(sl_model *m, const sl_bench_recipe *r, int c, const double
                           "\"weights\": \"plmc\", \"theta\": %.17g, \"constants\": \"%s\", \"rsa_factor\": ",
                           id, r->comp[c], r->theta,
                           strcmp(r->comp[c], "lor") == 0 ? "r=0.01" : strcmp(r->comp[c], "gemme") == 0 ? "alpha=0.6 r=0.01" :
-                          strcmp(r->comp[c], "profile") == 0 ? "lambda_h=0.01" : "preset evcouplings");
-  if (r->comp_rsa[c]) {
-    len += (size_t)snprintf(meta + len, cap - len, "{\"source\": \"CSV column RSA\", \"formula\": \"1 - min(RSA,100)/100\", \"factors\": [");
+                          strcmp(r->comp[c], "profile") == 0 ? "lambda_h=0.01" :
+                          strcmp(r->comp[c], "stab") == 0 ? "Fauchere-Pliska 1.36/pi, cavity 0.024/A3, Pace-Scholtz helix" :
+                          "preset evcouplings");
+  if (r->comp_rsa[c] || strcmp(r->comp[c], "stab") == 0) {
+    len += (size_t)snprintf(meta + len, cap - len, "{\"source\": \"CSV column RSA\", \"formula\": \"1 - min(RSA,100)/100\", \"%s\": [",
+                            r->comp_rsa[c] ? "factors" : "burial");
     for (int64_t i = 0; i < m->L; i++) len += (size_t)snprintf(meta + len, cap - len, "%s%.6g", i ? ", " : "", fac[i]);
     len += (size_t)snprintf(meta + len, cap - len, "]}}}");
   } else {
@@ -259,22 +271,24 @@ int sl_bench_assay(const char *dir, const char *id, const sl_bench_recipe *r, co
       bin[k] = strcmp(b, "1") == 0 || strcmp(b, "1.0") == 0 ? 1 : strcmp(b, "0") == 0 || strcmp(b, "0.0") == 0 ? 0 : -1;
     }
   }
-  for (int c = 0; c < r->n; c++) {
-    if ((status = fit_one(r->comp[c], msa, w, r->threads, &m[c], err))) goto done;
-    if (r->comp_rsa[c]) {
-      /* per-column factor from the CSV's RSA of single mutants at that position;
-       * a column without one keeps factor 1 (documented) */
-      for (int64_t i = 0; i < L; i++) fac[i] = 1.0;
-      for (int64_t k = 0; k < n; k++) {
-        const char *mt = csv->cell[k][cm];
-        if (strchr(mt, ':')) continue;
-        long pos = strtol(mt + 1, NULL, 10);
-        double rsa = strtod(csv->cell[k][cr], NULL);
-        for (int64_t i = 0; i < L; i++)
-          if (m[c]->pos[i] == pos && isfinite(rsa)) fac[i] = sl_rsa_factor(rsa);
-      }
-      if ((status = sl_model_scale_columns(m[c], fac, err))) goto done;
+  if (r->rsa) {
+    /* per-column factor from the CSV's RSA of single mutants at that position
+     * (the residue numbers fit_one gives the models); a column without one
+     * keeps factor 1 (documented). The same factors scale the @rsa
+     * components and are stab's burial. */
+    for (int64_t i = 0; i < L; i++) fac[i] = 1.0;
+    for (int64_t k = 0; k < n; k++) {
+      const char *mt = csv->cell[k][cm];
+      if (strchr(mt, ':')) continue;
+      long pos = strtol(mt + 1, NULL, 10);
+      double rsa = strtod(csv->cell[k][cr], NULL);
+      for (int64_t i = 0; i < L; i++)
+        if ((msa->pos[i] > 0 ? msa->pos[i] : i + 1) == pos && isfinite(rsa)) fac[i] = sl_rsa_factor(rsa);
     }
+  }
+  for (int c = 0; c < r->n; c++) {
+    if ((status = fit_one(r->comp[c], msa, w, fac, r->threads, &m[c], err))) goto done;
+    if (r->comp_rsa[c] && (status = sl_model_scale_columns(m[c], fac, err))) goto done;
     if (r->save_models && (status = save_model(m[c], r, c, fac, out, id, err))) goto done;
     for (int64_t k = 0; k < n; k++) {
       char buf[4096];

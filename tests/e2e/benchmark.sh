@@ -96,5 +96,18 @@ if need $P/AMFR_HUMAN_Tsuboyama_2023_4G3O/AMFR_HUMAN_Tsuboyama_2023_4G3O.a2m; th
   check "the RSA factors are recorded in the saved model" grep -aq '"source": *"CSV column RSA"' $TMP/real2/AMFR_HUMAN_Tsuboyama_2023_4G3O.gemme@rsa.model
   check "AMFR gemme x RSA runs and improves on gemme alone" \
     awk -F, 'NR==2 && $4>0.55{f=1} END{exit !f}' $TMP/real2/AMFR_HUMAN_Tsuboyama_2023_4G3O.result.csv
+  # stab: the physical term from the RSA column; with gemme@rsa+lor@rsa
+  # (equal-weight ranks) AMFR goes from 0.630 to 0.719 (docs/benchmarks.md)
+  run_sl benchmark -q --save-models --models gemme@rsa+lor@rsa+stab --only AMFR_HUMAN_Tsuboyama_2023_4G3O --boot 0 -o $TMP/real3 $P
+  check "AMFR gemme@rsa+lor@rsa+stab Spearman 0.719" \
+    awk -F, 'NR==2 && $4>0.714 && $4<0.724{f=1} END{exit !f}' $TMP/real3/AMFR_HUMAN_Tsuboyama_2023_4G3O.result.csv
+  check "stab's saved model records its burial" grep -aq '"burial": *\[' $TMP/real3/AMFR_HUMAN_Tsuboyama_2023_4G3O.stab.model
+  run_sl score -m $TMP/real3/AMFR_HUMAN_Tsuboyama_2023_4G3O.stab.model -o $TMP/real3/s.csv $P/AMFR_HUMAN_Tsuboyama_2023_4G3O/AMFR_HUMAN_Tsuboyama_2023_4G3O.csv
+  check "the saved stab model scores as the benchmark did" /usr/bin/python3 -c "
+import pandas as pd, sys
+a = pd.read_csv(sys.argv[1]); b = pd.read_csv(sys.argv[2])
+sys.exit(not (abs(a.stab.values - b[b.columns[-1]].values).max() < 1e-5))" $TMP/real3/AMFR_HUMAN_Tsuboyama_2023_4G3O.scores.csv $TMP/real3/s.csv
+  set +e; $SEQLOOP_BIN benchmark -q --models stab@rsa --boot 0 -o $TMP/real4 $P 2>/dev/null; rc=$?; set -e
+  check "stab@rsa is a usage error (exit 2)" [ $rc -eq 2 ]
 fi
 exit $FAILED

@@ -22,17 +22,18 @@ static float rnd(float scale) {
 }
 
 static void check_registry(void) {
-  const char *names[] = {"profile", "potts", "ar", "tfm", "lor", "gemme"};
+  const char *names[] = {"profile", "potts", "ar", "tfm", "lor", "gemme", "stab"};
   unsigned want[] = {SL_CAP_NORMALISED | SL_CAP_CONDITIONALS | SL_CAP_ALIGNED | SL_CAP_INDEPENDENT,
                      SL_CAP_COUPLINGS | SL_CAP_CONDITIONALS | SL_CAP_ALIGNED,
                      SL_CAP_NORMALISED | SL_CAP_EXACT_SAMPLE | SL_CAP_ALIGNED,
                      SL_CAP_NORMALISED | SL_CAP_EXACT_SAMPLE,
                      SL_CAP_CONDITIONALS | SL_CAP_ALIGNED | SL_CAP_INDEPENDENT,
+                     SL_CAP_CONDITIONALS | SL_CAP_ALIGNED | SL_CAP_INDEPENDENT,
                      SL_CAP_CONDITIONALS | SL_CAP_ALIGNED | SL_CAP_INDEPENDENT};
   int n = 0;
   while (sl_model_kind_at(n)) n++;
-  CHECK(n == 6, "registry: six kinds (%d)", n);
-  for (int k = 0; k < 6; k++) {
+  CHECK(n == 7, "registry: seven kinds (%d)", n);
+  for (int k = 0; k < 7; k++) {
     const sl_model_ops *o = sl_model_kind(names[k]);
     CHECK(o && !strcmp(o->name, names[k]) && o->caps == want[k] && o->energy,
           "registry: '%s' found by name, its capabilities %#x", names[k], o ? o->caps : 0);

@@ -1,4 +1,4 @@
-/* test_zeroshot.c: the zero-shot kinds (lor, gemme), the column scaling
+/* test_zeroshot.c: the zero-shot kinds (lor, gemme, stab), the column scaling
  * (RSA), the benchmark's recipe parser and ProteinGym aggregation, and
  * Shrake-Rupley SASA, on hand-computed cases. */
 #include <math.h>
@@ -92,6 +92,41 @@ static void test_gemme(void) {
   sl_msa_destroy(a);
 }
 
+static void test_stab(void) {
+  /* the table values, by hand: L -> A fully buried loses Fauchere-Pliska
+   * 1.70 - 0.31 = 1.39 (x 1.36) and Zamyatnin 166.7 - 88.6 = 78.1 A^3 (x
+   * 0.024); its helix propensity improves (0.21 -> 0), so no backbone term */
+  CHECK_NEAR(sl_stab_ddg('L', 'A', 1.0), 1.36 * 1.39 + 0.024 * 78.1, 1e-9, "L->A buried: 3.7648 kcal/mol");
+  CHECK_NEAR(sl_stab_ddg('L', 'A', 0.5), 0.5 * (1.36 * 1.39 + 0.024 * 78.1), 1e-9, "half buried: half");
+  CHECK_NEAR(sl_stab_ddg('L', 'A', 0.0), 0, 1e-12, "exposed L->A: 0");
+  CHECK_NEAR(sl_stab_ddg('A', 'P', 0.0), 3.16, 1e-12, "A->P exposed: Pace-Scholtz 3.16");
+  CHECK_NEAR(sl_stab_ddg('A', 'L', 1.0), 0.21, 1e-12, "A->L buried: gains hydrophobicity and volume; helix 0.21 only");
+  CHECK_NEAR(sl_stab_ddg('Y', 'C', 0.0), 0.68 - 0.53, 1e-12, "Y->C exposed: helix 0.68 - 0.53");
+  CHECK_NEAR(sl_stab_ddg('K', 'E', 1.0), 0.024 * (168.6 - 138.4) + (0.40 - 0.26), 1e-9,
+             "K->E buried: cavity and helix; E (-0.64) is not less hydrophobic than K (-0.99)");
+  CHECK_NEAR(sl_stab_ddg('E', 'K', 1.0), 1.36 * (-0.64 + 0.99), 1e-9, "E->K buried: hydrophobic term only");
+  CHECK_NEAR(sl_stab_ddg('G', 'G', 1.0), 0, 1e-12, "wild type: 0");
+  CHECK(isnan(sl_stab_ddg('X', 'A', 1.0)) && isnan(sl_stab_ddg('A', '-', 1.0)), "not an amino acid: NAN");
+  sl_msa *a = mk(">f/1-2\nLA\n>b\nLA\n>c\nIS\n");
+  double bur[2] = {1.0, 0.25};
+  sl_model *m;
+  sl_error err;
+  CHECK(sl_stab_fit(a, bur, &m, &err) == SL_OK, "stab fit");
+  CHECK(strcmp(sl_model_name(m), "stab") == 0 && m->J == NULL, "a field-only stab model");
+  CHECK_NEAR(delta(m, "L1A"), -(1.36 * 1.39 + 0.024 * 78.1), 1e-5, "L1A = -ddg (column 1 buried)");
+  CHECK_NEAR(delta(m, "A2P"), -3.16, 1e-5, "A2P: backbone term, burial-independent");
+  CHECK_NEAR(delta(m, "A2G"), -(0.25 * (1.36 * 0.31 + 0.024 * 28.5) + 1.0), 1e-5, "A2G at burial 0.25");
+  CHECK_NEAR(delta(m, "L1A:A2P"), delta(m, "L1A") + delta(m, "A2P"), 1e-6, "additive");
+  double lo = 0;
+  for (int64_t k = 0; k < 2 * m->q; k++) lo = fmin(lo, m->h[k]);
+  CHECK(m->h[0] == (float)lo && m->h[m->q] == (float)lo, "the gap gets the matrix's lowest value");
+  sl_model_destroy(m);
+  double bad[2] = {1.0, 1.5};
+  CHECK(sl_stab_fit(a, bad, &m, &err) == SL_EINPUT && strstr(err.msg, "column 2"), "burial > 1 refused, naming the column");
+  CHECK(sl_stab_fit(a, NULL, &m, &err) == SL_EUSAGE, "no burial refused");
+  sl_msa_destroy(a);
+}
+
 static void test_recipe(void) {
   sl_bench_recipe r;
   sl_error err;
@@ -103,6 +138,14 @@ static void test_recipe(void) {
   CHECK(sl_bench_recipe_parse("lor:-1", NULL, 0, &r, &err) == SL_EUSAGE, "negative weight refused");
   CHECK(sl_bench_recipe_parse("potts", NULL, 1, &r, &err) == SL_EUSAGE, "RSA with couplings refused");
   CHECK(sl_bench_recipe_parse("lor", "mean", 0, &r, &err) == SL_EUSAGE, "unknown ensemble refused");
+  CHECK(sl_bench_recipe_parse("gemme@rsa+lor+stab", NULL, 0, &r, &err) == SL_OK && r.n == 3 && r.rsa &&
+        r.comp_rsa[0] && !r.comp_rsa[1] && !r.comp_rsa[2] && strcmp(r.comp[2], "stab") == 0,
+        "gemme@rsa+lor+stab: stab needs RSA, is not scaled");
+  CHECK(sl_bench_recipe_parse("lor+stab", NULL, 1, &r, &err) == SL_OK && r.comp_rsa[0] && !r.comp_rsa[1],
+        "--rsa scales lor but not stab");
+  CHECK(sl_bench_recipe_parse("stab", NULL, 0, &r, &err) == SL_OK && r.rsa, "stab alone needs the RSA column");
+  CHECK(sl_bench_recipe_parse("stab@rsa", NULL, 0, &r, &err) == SL_EUSAGE && strstr(err.msg, "already"),
+        "stab@rsa refused (would scale twice)");
 }
 
 static void test_aggregate(void) {
@@ -169,6 +212,7 @@ static void test_sasa(void) {
 int main(void) {
   test_lor();
   test_gemme();
+  test_stab();
   test_recipe();
   test_aggregate();
   test_sasa();
