@@ -160,7 +160,9 @@ int cmd_ingest(int argc, char **argv);
  * MPI_Init and the world's sl_dist; else NULL (one process).
  * cli_dist_finish(d, code): code 0: MPI_Finalize; else MPI_Abort(code),
  * which ends every rank (never returns); returns code. cli_dist_mpi(): 1 in
- * the MPI build. */
+ * the MPI build. cli_dist_same(): SL_EUSAGE unless every rank passes the
+ * same string s (argv, an input's SHA-256), named by what. */
+int cli_dist_same(const sl_dist *d, const char *what, const char *s, sl_error *err);
 int cli_dist_launched(void);
 const sl_dist *cli_dist_start(void);
 int cli_dist_finish(const sl_dist *d, int code);

@@ -245,7 +245,19 @@ int cmd_fit(int argc, char **argv) {
   double *w = NULL, neff = 0;
   sl_plm_report rep;
   memset(&rep, 0, sizeof rep);
-  int status = cli_load(&c, argv[optind], &msa, &w, &neff, &err);
+  int status = SL_OK;
+  if (sl_dist_ranks(dist) > 1) { /* ranks must run one fit: the same arguments, then the same input */
+    size_t n = 1;
+    for (int k = 0; k < argc; k++) n += strlen(argv[k]) + 1;
+    char *all = calloc(n, 1);
+    if (!all) status = sl_fail(&err, SL_ENOMEM, "out of memory");
+    for (int k = 0; all && k < argc; k++) strcat(strcat(all, argv[k]), "\x1f");
+    if (!status) status = cli_dist_same(dist, "command lines", all, &err);
+    free(all);
+    if (status) goto DONE;
+  }
+  status = cli_load(&c, argv[optind], &msa, &w, &neff, &err);
+  if (!status) status = cli_dist_same(dist, "alignments (SHA-256)", msa->sha256, &err);
   if (status) goto DONE;
   int q = msa->abc->q - o.gap_missing;
   if ((status = sl_plm_preset(pgym ? "evcouplings" : preset, msa->L, q, &o, &err))) goto DONE;

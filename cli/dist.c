@@ -12,6 +12,7 @@
  * MPI_Abort: the other ranks would otherwise wait forever in their next
  * collective, and rank 0 must never write a model then.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +20,25 @@
 #include "cli.h"
 
 /* Ranks the launcher says this process belongs to (1: none). Open MPI's
- * mpirun sets OMPI_COMM_WORLD_SIZE, MPICH's PMI_SIZE, Slurm's srun
- * SLURM_STEP_NUM_TASKS (for every plugin, pmix included). */
+ * mpirun sets OMPI_COMM_WORLD_SIZE, MPICH's and srun --mpi=pmi2 PMI_SIZE;
+ * srun --mpi=pmix sets PMIX_RANK, and then the step's SLURM_STEP_NUM_TASKS
+ * counts the ranks. A plain multi-task srun (no MPI plugin) is not an MPI
+ * job: its tasks may run different commands. */
 int cli_dist_launched(void) {
   const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"};
   for (size_t k = 0; k < sizeof vars / sizeof *vars; k++) {
+    if (k == 2 && !getenv("PMIX_RANK")) break;
     const char *v = getenv(vars[k]);
     if (v && atoi(v) > 1) return atoi(v);
   }
   return 1;
+}
+
+/* FNV-1a: a fingerprint of a string, for comparing it across ranks. */
+static uint64_t fingerprint(const char *s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return h;
 }
 
 #ifdef SEQLOOP_MPI
@@ -112,12 +123,29 @@ int cli_dist_finish(const sl_dist *d, int code) {
   return code;
 }
 
+int cli_dist_same(const sl_dist *d, const char *what, const char *s, sl_error *err) {
+  if (sl_dist_ranks(d) < 2) return SL_OK;
+  uint64_t h = fingerprint(s), lo = h, hi = h;
+  if (MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_UINT64_T, MPI_MIN, world) != MPI_SUCCESS ||
+      MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_UINT64_T, MPI_MAX, world) != MPI_SUCCESS)
+    return sl_fail(err, SL_EIO, "comparing the ranks' %s failed", what);
+  if (lo != hi)
+    return sl_fail(err, SL_EUSAGE, "the ranks differ in their %s: every rank of one fit must run "
+                   "the same command on the same input (docs/scale.md)", what);
+  return SL_OK;
+}
+
 int cli_dist_mpi(void) { return 1; }
 
 #else /* the default build: one process */
 
 const sl_dist *cli_dist_start(void) { return NULL; }
 int cli_dist_finish(const sl_dist *d, int code) { (void)d; return code; }
+int cli_dist_same(const sl_dist *d, const char *what, const char *s, sl_error *err) {
+  (void)d; (void)what; (void)s; (void)err;
+  (void)fingerprint;
+  return SL_OK;
+}
 int cli_dist_mpi(void) { return 0; }
 
 #endif

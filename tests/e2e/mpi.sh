@@ -93,6 +93,20 @@ check "mpi: lor across ranks is refused (exit 2, says which models run across ra
 check "mpi: the default build under mpirun refuses (exit 2: built without MPI)" \
   bash -c "[ $rc -eq 2 ] && grep -q 'built without MPI: build it with make MPI=1' '$TMP/def.log' && [ ! -e '$TMP/d.model' ]"
 
+# Ranks of one fit must run one command on one input (Open MPI's MPMD syntax
+# gives each rank its own command line; -wdir its own folder).
+( cd "$TMP" && OMP_NUM_THREADS=1 timeout 300 mpirun --oversubscribe -np 1 "$MPIBIN" fit -q --model profile \
+    -o a.model syn.fa : -np 1 "$MPIBIN" fit -q --model profile -o b.model syn.fa ) > "$TMP/mpmd.log" 2>&1; rc=$?
+check "mpi: ranks with different command lines: exit 2, said, no model" \
+  bash -c "[ $rc -eq 2 ] && grep -q 'ranks differ in their command lines' '$TMP/mpmd.log' && [ ! -e '$TMP/a.model' ]"
+mkdir -p "$TMP/w1" "$TMP/w2"
+cp "$TMP/syn.fa" "$TMP/w1/in.fa"
+sed '2s/^./W/' "$TMP/syn.fa" > "$TMP/w2/in.fa"
+( cd "$TMP" && OMP_NUM_THREADS=1 timeout 300 mpirun --oversubscribe -np 1 -wdir w1 "$MPIBIN" fit -q --model profile \
+    -o o.model in.fa : -np 1 -wdir w2 "$MPIBIN" fit -q --model profile -o o.model in.fa ) > "$TMP/wdir.log" 2>&1; rc=$?
+check "mpi: ranks reading different alignments under one path: exit 2, said, no model" \
+  bash -c "[ $rc -eq 2 ] && grep -q 'ranks differ in their alignments (SHA-256)' '$TMP/wdir.log' && [ ! -e '$TMP/w1/o.model' ]"
+
 # kill -9 of rank 1 mid-fit: a long fit (no convergence test), killed once rank
 # 0 has reported iteration 3; rank 1 is found by its environment.
 awk 'BEGIN { srand(9); a = "ACDEFGHIKLMNPQRSTVWY-"; b = "";
