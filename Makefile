@@ -12,6 +12,7 @@
 #                         man pages, bash completion, the Python package (docs/install.md)
 #   make uninstall        removes exactly what install put there
 #   make python           the Python bindings in the build tree (python/seqloop; docs/python.md)
+#   make MPI=1            also the MPI binary $(B)/mpi/seqloop: fit across ranks (docs/scale.md)
 CC      ?= gcc
 SAN     ?=
 OPT     ?= -O2
@@ -37,6 +38,19 @@ CLI_OBJ = $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
+# MPI=1: the binary is $(B)/mpi/seqloop, linked from the same library and CLI
+# objects (the library has no MPI in it, so a fit runs the same machine code
+# as the default build's) and cli/dist.c compiled with Open MPI's flags
+# (mpicc --showme) and -DSEQLOOP_MPI. Without MPI=1 nothing of MPI is built.
+MPI ?=
+ifeq ($(MPI),1)
+  MPI_CFLAGS := $(shell mpicc --showme:compile 2>/dev/null)
+  MPI_LIBS := $(shell mpicc --showme:link 2>/dev/null)
+  $(if $(MPI_LIBS),,$(error make MPI=1 needs Open MPI (mpicc): scripts/setup.sh installs openmpi-bin and libopenmpi-dev))
+  BIN = $(B)/mpi/seqloop
+  CLI_OBJ := $(filter-out $(B)/cli/dist.o,$(CLI_OBJ)) $(B)/mpi/dist.o
+endif
+
 .PHONY: all test check fuzz fuzz-long bench validate demo demo-run clean headers fault install uninstall python
 all: $(BIN) $(B)/libseqloop.a $(B)/libseqloop.so $(UNIT_BIN)
 
@@ -57,7 +71,11 @@ $(B)/libseqloop.so: $(LIB_OBJ)
 	ln -sf libseqloop.so.$(VERSION) $@.$(SOMAJOR) && ln -sf libseqloop.so.$(SOMAJOR) $@
 
 $(BIN): $(CLI_OBJ) $(B)/libseqloop.a
-	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $(CLI_OBJ) $(B)/libseqloop.a $(LDLIBS)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $(CLI_OBJ) $(B)/libseqloop.a $(LDLIBS) $(MPI_LIBS)
+
+$(B)/mpi/dist.o: cli/dist.c $(wildcard include/seqloop/*.h cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CPPFLAGS) -DSEQLOOP_MPI $(MPI_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libseqloop.a
 	@mkdir -p $(dir $@)

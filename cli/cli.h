@@ -154,6 +154,19 @@ int cli_write_json(const char *path, const cJSON *json, sl_error *err);
 int cmd_audit(int argc, char **argv);
 int cmd_weights(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
+/* Fits across MPI ranks (cli/dist.c; seqloop/dist.h). cli_dist_launched():
+ * the ranks a launcher (mpirun, srun) started, from its environment (1:
+ * none; any build). cli_dist_start(): in the MPI build under a launcher,
+ * MPI_Init and the world's sl_dist; else NULL (one process).
+ * cli_dist_finish(d, code): code 0: MPI_Finalize; else MPI_Abort(code),
+ * which ends every rank (never returns); returns code. cli_dist_mpi(): 1 in
+ * the MPI build. cli_dist_same(): SL_EUSAGE unless every rank passes the
+ * same string s (argv, an input's SHA-256), named by what. */
+int cli_dist_same(const sl_dist *d, const char *what, const char *s, sl_error *err);
+int cli_dist_launched(void);
+const sl_dist *cli_dist_start(void);
+int cli_dist_finish(const sl_dist *d, int code);
+int cli_dist_mpi(void);
 int cmd_fit(int argc, char **argv);
 int cmd_fit_tfm(int argc, char **argv); /* `fit --model tfm` (cmd_fit_tfm.c) */
 /* --structure FILE[:CHAIN] on fit and score: RSA-weight a field-only model (cmd_fit.c) */

@@ -220,6 +220,24 @@ int cmd_fit(int argc, char **argv) {
   }
   if (!isnan(seq_cov)) c.msa.evc_min_seq_cov = seq_cov;
   if (!isnan(col_cov)) c.msa.evc_min_col_cov = col_cov;
+  /* Across MPI ranks (cli/dist.c, docs/scale.md): every rank reads the
+   * input and fits its share; rank 0 alone writes, after the last exchange. */
+  const int launched = cli_dist_launched();
+  if (launched > 1 && !cli_dist_mpi())
+    return cli_usage_error(&info, "started as %d ranks (mpirun or srun), but this seqloop was built "
+                           "without MPI: build it with make MPI=1 (docs/scale.md)", launched);
+  if (launched > 1 && (eval_only || (!is_potts && !is_ar && strcmp(model, "profile") != 0)))
+    return cli_usage_error(&info, "%s runs in one process; fits across ranks: --model potts, ar "
+                           "or profile", eval_only ? "--evaluate" : model);
+  const sl_dist *dist = cli_dist_start();
+  char rank_cmd[64];
+  if (sl_dist_rank(dist) > 0) { /* ranks > 0: no progress, errors named by rank */
+    c.quiet = 1;
+    snprintf(rank_cmd, sizeof rank_cmd, "fit (rank %d of %d)", dist->rank, dist->size);
+    c.cmd = rank_cmd;
+  }
+  c.w.dist = dist;
+  o.dist = dist;
   sl_error err;
   sl_error_clear(&err);
   sl_msa *msa = NULL;
@@ -227,7 +245,19 @@ int cmd_fit(int argc, char **argv) {
   double *w = NULL, neff = 0;
   sl_plm_report rep;
   memset(&rep, 0, sizeof rep);
-  int status = cli_load(&c, argv[optind], &msa, &w, &neff, &err);
+  int status = SL_OK;
+  if (sl_dist_ranks(dist) > 1) { /* ranks must run one fit: the same arguments, then the same input */
+    size_t n = 1;
+    for (int k = 0; k < argc; k++) n += strlen(argv[k]) + 1;
+    char *all = calloc(n, 1);
+    if (!all) status = sl_fail(&err, SL_ENOMEM, "out of memory");
+    for (int k = 0; all && k < argc; k++) strcat(strcat(all, argv[k]), "\x1f");
+    if (!status) status = cli_dist_same(dist, "command lines", all, &err);
+    free(all);
+    if (status) goto DONE;
+  }
+  status = cli_load(&c, argv[optind], &msa, &w, &neff, &err);
+  if (!status) status = cli_dist_same(dist, "alignments (SHA-256)", msa->sha256, &err);
   if (status) goto DONE;
   int q = msa->abc->q - o.gap_missing;
   if ((status = sl_plm_preset(pgym ? "evcouplings" : preset, msa->L, q, &o, &err))) goto DONE;
@@ -293,6 +323,7 @@ int cmd_fit(int argc, char **argv) {
     if (!isnan(lh)) ao.lambda_h = lh;
     if (!isnan(lj)) ao.lambda_J = lj;
     ao.threads = c.w.threads;
+    ao.dist = dist;
     ao.max_iter = o.max_iter;
     if (!isnan(eps)) ao.epsilon = eps;
     if (o.gap_missing) { status = sl_fail(&err, SL_EUSAGE, "ar models treat gaps as a state (no -g)"); goto DONE; }
@@ -352,6 +383,7 @@ int cmd_fit(int argc, char **argv) {
   if (structure && (status = cli_structure_scale("fit", structure, m, c.quiet, &rsa, &err))) goto DONE;
   m->meta = meta_json(&c, msa, model, preset, &o, is_potts ? &rep : NULL, seed, rsa);
   rsa = NULL; /* owned by the meta's JSON, freed there */
+  if (sl_dist_rank(dist) > 0) goto DONE; /* rank 0 writes */
   if ((status = sl_model_write(c.out, m, &err)) || (status = cli_prov_write(&c, c.out, NULL, &err))) goto DONE;
   if (plmc_out) /* complete: weights, f_i and f_ij as plmc writes them (src/models/modelfile.c) */
     status = sl_model_write_plmc_msa(plmc_out, m, msa, w, c.w.theta, o.lambda_h, o.lambda_J, o.max_iter, &err);
@@ -362,5 +394,5 @@ DONE:
   sl_model_destroy(m);
   free(w);
   sl_msa_destroy(msa);
-  return status ? cli_error(&c, status, &err) : 0;
+  return cli_dist_finish(dist, status ? cli_error(&c, status, &err) : 0);
 }

@@ -26,6 +26,8 @@ PKGS=(
   python3-cffi
   python3-pytest
   pkgconf
+  openmpi-bin
+  libopenmpi-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "seqloop/base.h"
+#include "seqloop/dist.h"
 #include "seqloop/model.h"
 #include "seqloop/msa.h"
 #include "seqloop/rng.h"
@@ -39,6 +40,7 @@ typedef struct sl_ar_opts {
   double epsilon;         /* per site L-BFGS convergence (1e-4) */
   int portable;           /* 1: the fit's plain kernel, not the AVX-512 twin (the same bits; for tests) */
   struct sl_progress *progress; /* sites fitted, on a terminal (seqloop/progress.h); NULL: silent */
+  const struct sl_dist *dist; /* ranks sharing the sites (seqloop/dist.h); NULL: one process */
 } sl_ar_opts;
 
 void sl_ar_opts_init(sl_ar_opts *o);
@@ -53,7 +55,9 @@ typedef struct sl_ar_report {
 } sl_ar_report;
 
 /* sl_ar_fit(): fit an ar model to msa with weights w (any scale; normalised
- * internally). */
+ * internally). With o->dist each rank fits its share of the sites (dealt
+ * cyclically in the site order) and receives the others' parameters: every
+ * rank returns the one-process model (docs/scale.md). */
 SL_MUSTCHECK int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o,
                            sl_model **ret_m, sl_ar_report *rep, sl_error *err);
 

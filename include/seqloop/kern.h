@@ -47,6 +47,16 @@ SL_MUSTCHECK int sl_neighbours_count_mult(const uint8_t *x, int64_t N, int64_t L
                                           const int32_t *min_match, const int32_t *mult, int threads,
                                           int kernel, struct sl_progress *progress, int64_t *ret_count,
                                           sl_error *err);
+/* sl_neighbours_count_part(): one part of nparts of the pairs (row blocks of
+ * 4 rows dealt cyclically, each against every later row): the counts of the
+ * pairs this part compares. The sum over parts 0 .. nparts-1 of their counts
+ * is exactly sl_neighbours_count_mult's (integers): weights computed across
+ * ranks (seqloop/dist.h) add them up. */
+SL_MUSTCHECK int sl_neighbours_count_part(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
+                                          const int32_t *min_match, const int32_t *mult, int part,
+                                          int nparts, int threads, int kernel,
+                                          struct sl_progress *progress, int64_t *ret_count,
+                                          sl_error *err);
 
 /* ---- nearest-neighbour identity (leakage audits and splits) ---------------
  * Identity of two aligned rows is Easel's (esl_dst_XPairId): identical

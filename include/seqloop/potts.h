@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "seqloop/base.h"
+#include "seqloop/dist.h"
 #include "seqloop/model.h"
 #include "seqloop/msa.h"
 
@@ -44,6 +45,7 @@ typedef struct sl_plm_opts {
   void *progress_ctx;
   const double *init;     /* starting parameter vector, or NULL for plmc's start */
   int portable;           /* 1: never use the AVX-512 kernel (tests compare both) */
+  const struct sl_dist *dist; /* ranks sharing the sites (seqloop/dist.h); NULL: one process */
 } sl_plm_opts;
 
 void sl_plm_opts_init(sl_plm_opts *o);
@@ -79,7 +81,9 @@ typedef struct sl_plm_report {
  *           h_i(a) = log(f_i(a) Neff + 1), shifted to zero sum (f_i over
  *           residues only when gap_missing), J = 0, as plmc; or o->init
  *           if given (rounded to float). Results are identical for any
- *           thread count.
+ *           thread count, and with o->dist for any number of ranks: each
+ *           rank evaluates a block of sites and receives the others' (every
+ *           rank then holds the one-process model; docs/scale.md).
  * Returns:  SL_OK with *ret_m (caller destroys) and rep filled; SL_EUSAGE for
  *           bad options; SL_ENOMEM. Stopping by max_iter, stop_at or the
  *           progress callback is success.

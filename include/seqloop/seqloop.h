@@ -6,6 +6,7 @@
 #include "seqloop/ar.h"
 #include "seqloop/audit.h"
 #include "seqloop/base.h"
+#include "seqloop/dist.h"
 #include "seqloop/shard.h"
 #include "seqloop/progress.h"
 #include "seqloop/gibbs.h"

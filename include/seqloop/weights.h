@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "seqloop/base.h"
+#include "seqloop/dist.h"
 #include "seqloop/kern.h"
 #include "seqloop/msa.h"
 
@@ -33,6 +34,7 @@ typedef struct sl_weights_opts {
   int threads;     /* >= 1 */
   int kernel;      /* SL_KERN_AUTO */
   struct sl_progress *progress; /* row pairs compared, on a terminal (seqloop/progress.h); NULL: silent */
+  const struct sl_dist *dist; /* ranks sharing the pairs (seqloop/dist.h); NULL: one process */
 } sl_weights_opts;
 
 void sl_weights_opts_init(sl_weights_opts *o);
@@ -46,6 +48,10 @@ const char *sl_weights_convention_name(int c);
  * Returns:  SL_OK, SL_EUSAGE (bad kernel on this CPU), SL_ENOMEM.
  * Cost:     N^2/2 row comparisons of ceil(L/64) SIMD steps each; threads
  *           split rows; the result does not depend on the thread count.
+ *           With o->dist, each rank compares its share of the pairs and
+ *           the integer neighbour counts are summed across ranks (exact):
+ *           every rank gets the one-process weights; SL_EIO if the
+ *           collective fails.
  */
 SL_MUSTCHECK int sl_weights_compute(const sl_msa *msa, const sl_weights_opts *o, double *ret_w,
                                     double *ret_neff, sl_error *err);

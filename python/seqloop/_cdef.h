@@ -54,7 +54,7 @@ unsigned sl_model_caps(const sl_model *m);
 typedef int (*sl_plm_progress_fn)(void *ctx, int iter, int n_evals, double fx, double gnorm, double xnorm, double seconds);
 typedef struct sl_plm_opts { double lambda_h; double lambda_J; int gap_missing; int max_iter; double epsilon;
   int lbfgs_m; int threads; double stop_at; sl_plm_progress_fn progress; void *progress_ctx; const double *init;
-  int portable; } sl_plm_opts;
+  int portable; ...; } sl_plm_opts;
 typedef struct sl_plm_report { double fx; double neg_loglk; int iterations; int evaluations; int lbfgs_status;
   double seconds; ...; } sl_plm_report;
 void sl_plm_opts_init(sl_plm_opts *o);

@@ -202,6 +202,19 @@ int sl_neighbours_count(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
 int sl_neighbours_count_mult(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
                              const int32_t *min_match, const int32_t *mult, int threads, int kernel,
                              sl_progress *progress, int64_t *ret_count, sl_error *err) {
+  return sl_neighbours_count_part(x, N, L, gaps_match, min_match, mult, 0, 1, threads, kernel,
+                                  progress, ret_count, err);
+}
+
+/* A part takes the row blocks b (rows [b BLK, (b + 1) BLK)) with b % nparts
+ * == part, each against every later row: cyclic, so the triangle's heavy
+ * early blocks are dealt evenly. */
+int sl_neighbours_count_part(const uint8_t *x, int64_t N, int64_t L, int gaps_match,
+                             const int32_t *min_match, const int32_t *mult, int part, int nparts,
+                             int threads, int kernel, sl_progress *progress, int64_t *ret_count,
+                             sl_error *err) {
+  if (nparts < 1 || part < 0 || part >= nparts)
+    return sl_fail(err, SL_EUSAGE, "bad part %d of %d for the identity kernel", part, nparts);
   kernel = sl_kernel_resolve(kernel);
   if (!sl_kernel_supported(kernel))
     return sl_fail(err, SL_EUSAGE, "the %s identity kernel is not supported by this CPU",
@@ -237,7 +250,10 @@ int sl_neighbours_count_mult(const uint8_t *x, int64_t N, int64_t L, int gaps_ma
   }
   counts = calloc((size_t)threads * (size_t)(N ? N : 1), sizeof *counts);
   if (!counts) { status = sl_fail(err, SL_ENOMEM, "out of memory for identity counts"); goto DONE; }
-  sl_progress_start(progress, NULL, N * (N - 1) / 2); /* row pairs: row i costs N - 1 - i */
+  int64_t pairs = N * (N - 1) / 2; /* row pairs: row i costs N - 1 - i */
+  if (nparts > 1)
+    for (int64_t i = pairs = 0; i < N; i++) pairs += (i / BLK) % nparts == part ? N - 1 - i : 0;
+  sl_progress_start(progress, NULL, pairs);
 
 #pragma omp parallel num_threads(threads)
   {
@@ -249,12 +265,14 @@ int sl_neighbours_count_mult(const uint8_t *x, int64_t N, int64_t L, int gaps_ma
     if (kernel == SL_KERN_PLAIN) {
 #pragma omp for schedule(dynamic, 16)
       for (int64_t i = 0; i < N; i++) {
+        if ((i / BLK) % nparts != part) continue;
         rows_plain(rows, N, L, gaps_match, mm, w, i, cnt);
         sl_progress_add(progress, N - 1 - i);
       }
     } else {
 #pragma omp for schedule(dynamic, 4)
       for (int64_t i0 = 0; i0 < N; i0 += BLK) {
+        if ((i0 / BLK) % nparts != part) continue;
         if (kernel == SL_KERN_AVX512) block_avx512(rows, N, Lp, gaps_match, mm, w, i0, cnt);
         else block_avx2(rows, N, Lp, gaps_match, mm, w, i0, cnt);
         for (int64_t i = i0; i < i0 + BLK && i < N; i++) sl_progress_add(progress, N - 1 - i);

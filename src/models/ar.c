@@ -17,7 +17,10 @@
  * (seqloop/lbfgs.h: libLBFGS's algorithm and defaults, fewer passes over
  * memory; tests compare the fit with libLBFGS's); sites run in parallel
  * (largest problems first) and each writes only its own parameters, so the
- * result does not depend on the thread count. The objective walks the
+ * result does not depend on the thread count; across ranks (seqloop/dist.h)
+ * each rank fits the sites k with k % ranks == rank and the sites' results
+ * are then copied to every rank (ar_gather), the same bytes for any number
+ * of ranks. The objective walks the
  * prefix trie of the rows (section 2): the rows, permuted into the site
  * order, are sorted once; site k's regression sees only the first k states,
  * so rows sharing them form one group (one softmax, the targets' weights
@@ -535,6 +538,9 @@ int sl_ar_site_objective(const sl_msa *msa, const double *w, const int64_t *orde
   return sl_ar_site_objective_kernel(msa, w, order, k, lambda_h, lambda_J, SL_KERN_AUTO, x, ret_fx, g, err);
 }
 
+static int ar_gather(const sl_dist *d, sl_model *m, double *site_nll, double *site_obj, int64_t *site_ev,
+                     int64_t *site_it, int *site_ret, sl_error *err);
+
 int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o, sl_model **ret_m,
               sl_ar_report *rep, sl_error *err) {
   const int64_t L = msa->L, N = msa->N;
@@ -599,13 +605,14 @@ int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o, sl_model 
     goto DONE;
   }
   const int avx512 = !o->portable && sl_kernel_resolve(SL_KERN_AUTO) == SL_KERN_AVX512;
-  sl_progress_start(o->progress, NULL, L);
+  sl_progress_start(o->progress, NULL, (L - sl_dist_rank(o->dist) + sl_dist_ranks(o->dist) - 1) / sl_dist_ranks(o->dist));
 #pragma omp parallel num_threads(threads) reduction(+ : failed)
   {
     site_scratch ws;
     const int ok = scratch_alloc(&ws, L, q, R.n) == 0;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t kk = L - 1; kk >= 0; kk--) { /* largest problems first */
+      if (kk % sl_dist_ranks(o->dist) != sl_dist_rank(o->dist)) continue; /* another rank's */
       if (!ok) { failed++; continue; }
       const int64_t nv = q + kk * q * q;
       double *x = calloc((size_t)nv, sizeof *x), *g = malloc((size_t)nv * sizeof *g);
@@ -646,6 +653,17 @@ int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o, sl_model 
   }
   sl_progress_end(o->progress);
   ar_rows_free(&R);
+  if (sl_dist_ranks(o->dist) > 1) { /* every rank learns of a failure, then the sites */
+    int64_t nf = failed;
+    if (o->dist->sum_i64(o->dist->ctx, &nf, 1) != 0)
+      status = sl_fail(err, SL_EIO, "ar: the exchange between %d ranks failed", o->dist->size);
+    else if (!(failed = (int)nf))
+      status = ar_gather(o->dist, m, site_nll, site_obj, site_ev, site_it, site_ret, err);
+    if (status) {
+      free(site_nll); free(site_obj); free(site_ev); free(site_it); free(site_ret);
+      goto DONE;
+    }
+  }
   clock_gettime(CLOCK_MONOTONIC, &t1);
   for (int64_t k = 0; k < L; k++) {
     nll += site_nll[k];
@@ -671,6 +689,57 @@ int sl_ar_fit(const sl_msa *msa, const double *w, const sl_ar_opts *o, sl_model 
 DONE:
   sl_model_destroy(m);
   free(keys);
+  return status;
+}
+
+/* Ranks: the sites of the other ranks, from their owners. Site kk's record:
+ * its NLL, objective, evaluations, iterations and L-BFGS status (5 x 8
+ * bytes), then its fields and couplings to the kk earlier sites (floats, as
+ * the model holds them). Each rank packs its sites in increasing kk. */
+static int64_t ar_rec_bytes(int64_t kk, int q) { return 40 + 4 * (q + kk * (int64_t)q * q); }
+
+static int ar_gather(const sl_dist *d, sl_model *m, double *site_nll, double *site_obj, int64_t *site_ev,
+                     int64_t *site_it, int *site_ret, sl_error *err) {
+  const int64_t L = m->L;
+  const int q = m->q, nr = d->size;
+  int64_t *cnt = calloc((size_t)nr, sizeof *cnt), tot = 0;
+  if (!cnt) return sl_fail(err, SL_ENOMEM, "out of memory");
+  for (int64_t kk = 0; kk < L; kk++) cnt[kk % nr] += ar_rec_bytes(kk, q);
+  for (int r = 0; r < nr; r++) tot += cnt[r];
+  char *send = malloc((size_t)cnt[d->rank] + 1), *recv = malloc((size_t)tot + 1);
+  if (!send || !recv) { free(cnt); free(send); free(recv); return sl_fail(err, SL_ENOMEM, "out of memory"); }
+  char *p = send;
+  for (int64_t kk = d->rank; kk < L; kk += nr) {
+    const int64_t i = m->order[kk], ret = site_ret[kk];
+    memcpy(p, &site_nll[kk], 8); memcpy(p + 8, &site_obj[kk], 8);
+    memcpy(p + 16, &site_ev[kk], 8); memcpy(p + 24, &site_it[kk], 8); memcpy(p + 32, &ret, 8);
+    p += 40;
+    memcpy(p, m->h + i * q, (size_t)q * 4);
+    p += 4 * q;
+    for (int64_t l = 0; l < kk; l++, p += 4 * q * q) memcpy(p, sl_model_J(m, i, m->order[l]), (size_t)(q * q) * 4);
+  }
+  int status = SL_OK;
+  if (d->allgatherv(d->ctx, send, recv, cnt) != 0) {
+    status = sl_fail(err, SL_EIO, "ar: the exchange of the sites between %d ranks failed", nr);
+  } else {
+    for (int r = 0; r < nr; r++) {
+      p = recv;
+      for (int s = 0; s < r; s++) p += cnt[s];
+      for (int64_t kk = r; kk < L; kk += nr) {
+        if (r == d->rank) break; /* ours: in place */
+        const int64_t i = m->order[kk];
+        int64_t ret;
+        memcpy(&site_nll[kk], p, 8); memcpy(&site_obj[kk], p + 8, 8);
+        memcpy(&site_ev[kk], p + 16, 8); memcpy(&site_it[kk], p + 24, 8); memcpy(&ret, p + 32, 8);
+        site_ret[kk] = (int)ret;
+        p += 40;
+        memcpy(m->h + i * q, p, (size_t)q * 4);
+        p += 4 * q;
+        for (int64_t l = 0; l < kk; l++, p += 4 * q * q) memcpy(sl_model_J(m, i, m->order[l]), p, (size_t)(q * q) * 4);
+      }
+    }
+  }
+  free(cnt); free(send); free(recv);
   return status;
 }
 

@@ -43,6 +43,13 @@
  * chain order, and sites and pairs are combined in index order, so results
  * are identical for any thread count.
  *
+ * Ranks (o->dist, seqloop/dist.h): rank r evaluates a contiguous block of
+ * sites, then every rank receives from each site's owner exactly what the
+ * site wrote (its objective, its field gradient row, g's pair blocks (j, i)
+ * for j < i and T's blocks (i, .)); the fold and the optimiser then run on
+ * every rank on the one-process bytes, so every rank holds the one-process
+ * model. Splitting rows instead would change the order of each site's sums.
+ *
  * Rejected: a dense GEMM formulation (one-hot N x Lq times Lq x q per site):
  * q times more arithmetic than the gather, since the one-hot rows are 1/q full.
  * Also measured and rejected, with the earlier full (non-incremental) kernel:
@@ -194,6 +201,10 @@ typedef struct plm_ctx {
   int n_evals;
   double neg_loglk;
   struct timespec t0;
+  int64_t site_lo, site_hi; /* this rank's sites (all: one process) */
+  float *dsend, *drecv; /* ranks > 1: this rank's sites' outputs, all sites' (gather_sites) */
+  int64_t *dcount;      /* ranks > 1: bytes from each rank */
+  int dist_failed;      /* a collective failed */
 } plm_ctx;
 
 static const float zero_row[32] __attribute__((aligned(64)));
@@ -202,6 +213,7 @@ static void ctx_free(plm_ctx *c) {
   free(c->S); free(c->w); free(c->cp); free(c->ch); free(c->ST); free(c->Rs); free(c->T); free(c->GB);
   free(c->GH); free(c->Kp); free(c->Gp); free(c->dummy); free(c->site_fx); free(c->pair_reg);
   free(c->xf); free(c->gf);
+  free(c->dsend); free(c->drecv); free(c->dcount);
   memset(c, 0, sizeof *c);
 }
 
@@ -306,6 +318,62 @@ static int chain_rows(plm_ctx *c, const int8_t *S0, const double *w0, int64_t n0
   return SL_OK;
 }
 
+/* Ranks: what site i writes in one evaluation, in floats: its objective
+ * (a double), its field gradient row, g's pair blocks (j, i) for j < i and
+ * T's blocks (i, j) for j > i. */
+static int64_t site_floats(const plm_ctx *c) {
+  return 2 + c->q + (c->L - 1) * (int64_t)c->q * c->q;
+}
+
+static int dist_init(plm_ctx *c, sl_error *err) {
+  const sl_dist *d = c->o->dist;
+  sl_dist_block(c->L, d->rank, d->size, &c->site_lo, &c->site_hi);
+  c->dcount = malloc((size_t)d->size * sizeof *c->dcount);
+  c->dsend = malloc((size_t)((c->site_hi - c->site_lo) * site_floats(c) + 1) * sizeof(float));
+  c->drecv = malloc((size_t)(c->L * site_floats(c)) * sizeof(float));
+  if (!c->dcount || !c->dsend || !c->drecv)
+    return sl_fail(err, SL_ENOMEM, "out of memory for the exchange between ranks (%.1f GB)",
+                   (double)c->L * (double)site_floats(c) * 4e-9);
+  for (int r = 0; r < d->size; r++) {
+    int64_t lo, hi;
+    sl_dist_block(c->L, r, d->size, &lo, &hi);
+    c->dcount[r] = (hi - lo) * site_floats(c) * (int64_t)sizeof(float);
+  }
+  return SL_OK;
+}
+
+/* Ranks: every site's outputs from its owner, copied into place (sites in
+ * rank order are sites in index order: the blocks are contiguous). */
+static int gather_sites(plm_ctx *c, float *g) {
+  const int64_t L = c->L, qq = (int64_t)c->q * c->q, per = site_floats(c);
+  const int q = c->q;
+  float *p = c->dsend;
+  for (int64_t i = c->site_lo; i < c->site_hi; i++) {
+    memcpy(p, &c->site_fx[i], sizeof(double));
+    memcpy(p + 2, c->GH + i * q, (size_t)q * sizeof *p);
+    p += 2 + q;
+    for (int64_t j = 0; j < i; j++, p += qq) memcpy(p, g + L * q + pair_off(L, q, j, i), (size_t)qq * sizeof *p);
+    if (i + 1 < L) memcpy(p, c->T + pair_off(L, q, i, i + 1), (size_t)((L - 1 - i) * qq) * sizeof *p);
+    p += (L - 1 - i) * qq;
+  }
+  const sl_dist *d = c->o->dist;
+  if (d->allgatherv(d->ctx, c->dsend, c->drecv, c->dcount) != 0) {
+    c->dist_failed = 1;
+    return -1;
+  }
+  p = c->drecv;
+  for (int64_t i = 0; i < L; i++, p += per) {
+    if (i >= c->site_lo && i < c->site_hi) continue; /* ours: in place already */
+    const float *s = p;
+    memcpy(&c->site_fx[i], s, sizeof(double));
+    memcpy(c->GH + i * q, s + 2, (size_t)q * sizeof *s);
+    s += 2 + q;
+    for (int64_t j = 0; j < i; j++, s += qq) memcpy(g + L * q + pair_off(L, q, j, i), s, (size_t)qq * sizeof *s);
+    if (i + 1 < L) memcpy(c->T + pair_off(L, q, i, i + 1), s, (size_t)((L - 1 - i) * qq) * sizeof *s);
+  }
+  return 0;
+}
+
 static int ctx_init(plm_ctx *c, const sl_msa *msa, const double *w, const sl_plm_opts *o,
                     int need_xg, sl_error *err) {
   memset(c, 0, sizeof *c);
@@ -355,6 +423,9 @@ static int ctx_init(plm_ctx *c, const sl_msa *msa, const double *w, const sl_plm
     c->xf = aligned_floats((size_t)c->np);
     c->gf = aligned_floats((size_t)c->np);
   }
+  c->site_lo = 0;
+  c->site_hi = L;
+  if (sl_dist_ranks(o->dist) > 1 && (status = dist_init(c, err))) goto FAIL;
   if (!c->T || !c->GB || !c->GH || !c->Kp || !c->Gp || !c->dummy || !c->Rs || !c->site_fx || !c->pair_reg ||
       (need_xg && (!c->xf || !c->gf))) {
     status = sl_fail(err, SL_ENOMEM, "out of memory for a Potts model of %lld x %lld x %d states "
@@ -643,7 +714,7 @@ static double evaluate(plm_ctx *c, const float *x, float *g) {
     float *Rs = c->Rs + (size_t)tid * (size_t)(L * 32);
     float *GB = c->GB + (size_t)tid * (size_t)(L - 1) * (size_t)(q * q);
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t i = 0; i < L; i++) {
+    for (int64_t i = c->site_lo; i < c->site_hi; i++) {
       site_pointers(c, i, x, g, Kp, Gp, dummy, GB);
       memset(Rs, 0, (size_t)(L * 32) * sizeof *Rs);
 #if defined(__x86_64__)
@@ -655,6 +726,7 @@ static double evaluate(plm_ctx *c, const float *x, float *g) {
       memcpy(c->T + pair_off(L, q, i, i + 1), GB, (size_t)(L - 1 - i) * (size_t)(q * q) * sizeof *GB);
     }
   }
+  if (c->dcount && gather_sites(c, g)) return NAN;
   double nll = 0.0;
   for (int64_t i = 0; i < L; i++) nll += c->site_fx[i];
   double reg_h = 0.0;
@@ -711,8 +783,9 @@ int sl_plm_objective(const sl_msa *msa, const double *w, const sl_plm_opts *o, c
   if (status) return status;
   if ((status = ctx_init(&c, msa, w, o, 1, err))) return status;
   *ret_fx = evaluate_d(&c, x, g);
+  status = c.dist_failed ? sl_fail(err, SL_EIO, "the exchange between ranks failed") : SL_OK;
   ctx_free(&c);
-  return SL_OK;
+  return status;
 }
 
 /* 4. The plain twin -------------------------------------------------------- */
@@ -901,7 +974,9 @@ int sl_potts_fit_plm(const sl_msa *msa, const double *w, const sl_plm_opts *o, s
   sl_lbfgs_result res;
   fit_state fs = {&c, 0, NAN, NAN, NAN, NAN};
   clock_gettime(CLOCK_MONOTONIC, &c.t0);
-  if ((status = sl_lbfgs_float(np, x, fit_eval, fit_progress, &fs, &lo, &res, err))) goto DONE;
+  status = sl_lbfgs_float(np, x, fit_eval, fit_progress, &fs, &lo, &res, err);
+  if (c.dist_failed) status = sl_fail(err, SL_EIO, "the exchange between ranks failed");
+  if (status) goto DONE;
   rep->lbfgs_status = res.status;
   rep->lbfgs_message = res.message;
   if (res.status >= SL_LBFGS_LS_MAX_EVALS && res.iterations == 0) {
@@ -919,6 +994,7 @@ int sl_potts_fit_plm(const sl_msa *msa, const double *w, const sl_plm_opts *o, s
     if (!g) { status = sl_fail(err, SL_ENOMEM, "out of memory (%lld parameters)", (long long)np); goto DONE; }
     rep->fx = evaluate(&c, x, g);
     rep->neg_loglk = c.neg_loglk;
+    if (c.dist_failed) { status = sl_fail(err, SL_EIO, "the exchange between ranks failed"); goto DONE; }
   }
   rep->iterations = res.iterations;
   rep->evaluations = c.n_evals;

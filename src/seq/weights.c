@@ -14,6 +14,10 @@
  * the weights are the same bytes; deep alignments restricted to the focus
  * columns repeat many rows (ProteinGym's MYO3: 35,458 distinct of 92,471
  * rows, 6.8x fewer pairs).
+ *
+ * Across ranks (seqloop/dist.h), the distinct rows' pairs are split by row
+ * blocks (sl_neighbours_count_part) and the counts summed: integers, so the
+ * weights are the same bytes for any number of ranks.
  */
 #include "seqloop/weights.h"
 
@@ -30,6 +34,7 @@ void sl_weights_opts_init(sl_weights_opts *o) {
   o->threads = 1;
   o->kernel = SL_KERN_AUTO;
   o->progress = NULL;
+  o->dist = NULL;
 }
 
 int sl_weights_convention_parse(const char *s) {
@@ -134,8 +139,14 @@ int sl_weights_compute(const sl_msa *msa, const sl_weights_opts *o, double *ret_
     ucnt = malloc((size_t)(U ? U : 1) * sizeof *ucnt);
     if (!umm || !ucnt) status = sl_fail(err, SL_ENOMEM, "out of memory for weights");
     for (int64_t k = 0; !status && k < U; k++) umm[k] = mm[first[k]];
+    /* Across ranks: each compares its row blocks (against all later rows),
+     * and the integer counts are summed: the same integers as one process. */
+    const int nr = sl_dist_ranks(o->dist);
     if (!status)
-      status = sl_neighbours_count_mult(ux, U, L, gm, umm, mult, o->threads, o->kernel, o->progress, ucnt, err);
+      status = sl_neighbours_count_part(ux, U, L, gm, umm, mult, sl_dist_rank(o->dist), nr, o->threads,
+                                        o->kernel, o->progress, ucnt, err);
+    if (!status && nr > 1 && o->dist->sum_i64(o->dist->ctx, ucnt, U) != 0)
+      status = sl_fail(err, SL_EIO, "weights: summing the neighbour counts across %d ranks failed", nr);
     for (int64_t n = 0; !status && n < N; n++) {
       const int64_t k = rep[n], self = gm ? L : lng[first[k]];
       cnt[n] = ucnt[k] + (self >= umm[k] ? mult[k] - 1 : 0);
