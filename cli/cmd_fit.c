@@ -46,8 +46,52 @@ static int progress(void *ctx, int iter, int n_evals, double fx, double gnorm, d
  * 1 - min(RSA, 100)/100 multiplies the column's fields. The chain follows the
  * last ':' when what follows is a short id without '/' (default A). The
  * returned JSON says what was done; the fit records it in the model. */
+static int structure_factors(const char *cmd, const char *spec, const sl_model *m, int quiet, double *fac,
+                             cJSON **ret, sl_error *err);
+
 int cli_structure_scale(const char *cmd, const char *spec, sl_model *m, int quiet, cJSON **ret,
                         sl_error *err) {
+  *ret = NULL;
+  if (m->J)
+    return sl_fail(err, SL_EUSAGE, "--structure scales field-only models (lor, gemme, profile); "
+                   "the %s model has couplings", sl_model_name(m));
+  if (m->meta && (strstr(m->meta, "\"rsa\":{") || strstr(m->meta, "\"rsa_factor\": {")))
+    return sl_fail(err, SL_EUSAGE, "--structure: the model is already scaled by RSA (its metadata "
+                   "records it); scale an unscaled model");
+  if (!strcmp(sl_model_name(m), "stab"))
+    return sl_fail(err, SL_EUSAGE, "--structure: a stab model takes its burial from a structure when it is "
+                   "fitted (seqloop fit --model stab --structure), not as a scale afterwards");
+  double *fac = malloc((size_t)(m->L ? m->L : 1) * sizeof *fac);
+  if (!fac) return sl_fail(err, SL_ENOMEM, "out of memory");
+  int status = structure_factors(cmd, spec, m, quiet, fac, ret, err);
+  if (!status && (status = sl_model_scale_columns(m, fac, err))) { cJSON_Delete(*ret); *ret = NULL; }
+  free(fac);
+  return status;
+}
+
+/* --structure for --model stab: the burial of each column, 1 - min(RSA,100)/100
+ * (the same factors), is the stab term's input, not a scale of its fields:
+ * a first stab model with zero burial carries the focus that the chain is
+ * aligned to, the second is the fit. */
+static int fit_stab(const sl_msa *msa, const char *spec, int quiet, sl_model **ret_m, cJSON **ret, sl_error *err) {
+  *ret_m = NULL;
+  *ret = NULL;
+  double *b = calloc((size_t)(msa->L ? msa->L : 1), sizeof *b);
+  sl_model *m0 = NULL;
+  if (!b) return sl_fail(err, SL_ENOMEM, "out of memory");
+  int status = sl_stab_fit(msa, b, &m0, err);
+  if (!status) status = structure_factors("fit", spec, m0, quiet, b, ret, err);
+  if (!status) status = sl_stab_fit(msa, b, ret_m, err);
+  if (status) { cJSON_Delete(*ret); *ret = NULL; }
+  sl_model_destroy(m0);
+  free(b);
+  return status;
+}
+
+/* The RSA factor of each column of m (its focus aligned to the chain), and
+ * the JSON that records what was done. */
+static int structure_factors(const char *cmd, const char *spec, const sl_model *m, int quiet, double *fac,
+                             cJSON **ret, sl_error *err) {
   *ret = NULL;
   char path[4096], chain[16] = "A";
   snprintf(path, sizeof path, "%s", spec);
@@ -56,18 +100,9 @@ int cli_structure_scale(const char *cmd, const char *spec, sl_model *m, int quie
     snprintf(chain, sizeof chain, "%s", colon + 1);
     *colon = 0;
   }
-  if (m->J)
-    return sl_fail(err, SL_EUSAGE, "--structure scales field-only models (lor, gemme, profile); "
-                   "the %s model has couplings", sl_model_name(m));
-  if (m->meta && (strstr(m->meta, "\"rsa\":{") || strstr(m->meta, "\"rsa_factor\": {")))
-    return sl_fail(err, SL_EUSAGE, "--structure: the model is already scaled by RSA (its metadata "
-                   "records it); scale an unscaled model");
-  double *fac = malloc((size_t)(m->L ? m->L : 1) * sizeof *fac);
-  if (!fac) return sl_fail(err, SL_ENOMEM, "out of memory");
   sl_rsa_map rm;
   int status = sl_rsa_model_factors(m, path, chain, 100, 0.5, fac, &rm, err);
-  if (!status) status = sl_model_scale_columns(m, fac, err);
-  if (status) { free(fac); return status; }
+  if (status) return status;
   if (!quiet)
     fprintf(stderr, "seqloop %s: %s chain %s: %lld residues; %lld of %lld model columns aligned "
             "(identity %.1f%%), %lld weighted by RSA (the rest keep factor 1)\n", cmd, path, chain,
@@ -84,7 +119,6 @@ int cli_structure_scale(const char *cmd, const char *spec, sl_model *m, int quie
   cJSON_AddNumberToObject(j, "identity", rm.identity);
   cJSON *f = cJSON_AddArrayToObject(j, "factors");
   for (int64_t i = 0; i < m->L; i++) cJSON_AddItemToArray(f, cJSON_CreateNumber(fac[i]));
-  free(fac);
   *ret = j;
   return SL_OK;
 }
@@ -154,10 +188,12 @@ int cmd_fit(int argc, char **argv) {
     CLI_STRING("model", 0, &model, "M", "potts (pseudo-likelihood, plmc's objective), profile\n"
                "(site-independent, L2-regularised maximum likelihood), ar\n"
                "(autoregressive DCA: exact likelihood and sampling), lor or gemme\n"
-               "(zero-shot scorers, docs/scoring.md); tfm: see --model tfm -h", "options"),
+               "(zero-shot scorers, docs/scoring.md), stab (a physical stability\n"
+               "term; needs --structure); tfm: see --model tfm -h", "options"),
     CLI_STRING("structure", 0, &structure, "FILE[:CHAIN]", "lor, gemme, profile: weight each column's fields\n"
                "by 1 - min(RSA,100)/100 from the chain's Shrake-Rupley RSA\n"
-               "(RSALOR; chain default A), recorded in the model", NULL),
+               "(RSALOR; chain default A), recorded in the model; stab: the\n"
+               "columns' burial, the same factor", NULL),
     CLI_STRING("order", 0, &order, "O", "ar site order: entropy (increasing column entropy),\n"
                "natural, or a comma-separated permutation of 1..L", NULL),
     CLI_STRING("preset", 0, &preset, "P", "regularisation convention: evcouplings (lambda_h 0.01,\n"
@@ -197,12 +233,14 @@ int cmd_fit(int argc, char **argv) {
   if (optind != argc - 1 || !model || (!c.out && !eval_only))
     return cli_usage_error(&info, "expected --model, -o MODEL and one alignment");
   int is_potts = strcmp(model, "potts") == 0, is_ar = strcmp(model, "ar") == 0;
-  int is_lor = strcmp(model, "lor") == 0, is_gemme = strcmp(model, "gemme") == 0;
-  if (!is_potts && !is_ar && !is_lor && !is_gemme && strcmp(model, "profile") != 0)
-    return cli_usage_error(&info, "--model: expected potts, profile, ar, lor, gemme or tfm, not '%s'", model);
+  int is_lor = strcmp(model, "lor") == 0, is_gemme = strcmp(model, "gemme") == 0, is_stab = strcmp(model, "stab") == 0;
+  if (!is_potts && !is_ar && !is_lor && !is_gemme && !is_stab && strcmp(model, "profile") != 0)
+    return cli_usage_error(&info, "--model: expected potts, profile, ar, lor, gemme, stab or tfm, not '%s'", model);
+  if (is_stab && !structure)
+    return cli_usage_error(&info, "--model stab needs --structure FILE[:CHAIN] (the burial of each column)");
   if (structure && (is_potts || is_ar))
     return cli_usage_error(&info, "--structure weights field-only models (lor, gemme, profile), not %s", model);
-  if ((is_lor || is_gemme) && (o.gap_missing || strcmp(preset, "evcouplings") != 0 || !isnan(lh) || !isnan(lj)))
+  if ((is_lor || is_gemme || is_stab) && (o.gap_missing || strcmp(preset, "evcouplings") != 0 || !isnan(lh) || !isnan(lj)))
     return cli_usage_error(&info, "--model %s has fixed constants (docs/scoring.md): no --preset, "
                            "--lambda-h, --lambda-j or -g", model);
   cli_input(&c, "structure", structure);
@@ -365,6 +403,8 @@ int cmd_fit(int argc, char **argv) {
     status = sl_lor_fit(msa, w, 0.01, &m, &err);
   } else if (is_gemme) {
     status = sl_gemme_fit(msa, w, 0.6, &m, &err);
+  } else if (is_stab) {
+    status = fit_stab(msa, structure, c.quiet, &m, &rsa, &err);
   } else {
     status = pgym ? sl_profile_fit_evc(msa, w, o.lambda_h, o.gap_missing, &m, &err)
                   : sl_profile_fit(msa, w, o.lambda_h, o.gap_missing, &m, &err);
@@ -380,7 +420,7 @@ int cmd_fit(int argc, char **argv) {
     status = sl_fail(&err, SL_ENOMEM, "out of memory");
     goto DONE;
   }
-  if (structure && (status = cli_structure_scale("fit", structure, m, c.quiet, &rsa, &err))) goto DONE;
+  if (structure && !is_stab && (status = cli_structure_scale("fit", structure, m, c.quiet, &rsa, &err))) goto DONE;
   m->meta = meta_json(&c, msa, model, preset, &o, is_potts ? &rep : NULL, seed, rsa);
   rsa = NULL; /* owned by the meta's JSON, freed there */
   if (sl_dist_rank(dist) > 0) goto DONE; /* rank 0 writes */

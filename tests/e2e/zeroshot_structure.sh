@@ -19,6 +19,7 @@ A2M
 expect_error 2 "fixed constants" fit --model lor -g --focus-first -o $TMP/x.model $TMP/toy.a2m
 expect_error 2 "field-only models \(lor, gemme, profile\), not potts" fit --model potts --structure x.pdb --focus-first -o $TMP/x.model $TMP/toy.a2m
 expect_error 2 "needs a focus|focus sequence" fit --model gemme -o $TMP/x.model $TMP/toy.a2m
+expect_error 2 "--model stab needs --structure FILE\[:CHAIN\]" fit --model stab --focus-first -o $TMP/x.model $TMP/toy.a2m
 run_sl fit -q --model lor --focus-first -o $TMP/toy.lor $TMP/toy.a2m
 run_sl score -q -m $TMP/toy.lor --mutants K2R,V3I -o $TMP/toy.csv
 # lor by hand: weights 1 each (no two rows 80% identical), Neff 3; column 2 has K K R:
@@ -84,6 +85,25 @@ assert r["chain"] == "A" and r["structure"].endswith("2qmt.pdb") and len(r["fact
 assert r["weighted"] == 56 and sum(f < 1 for f in r["factors"]) > 30
 PY
   expect_error 2 "already scaled" score -m $TMP/lor.rsa.model --structure "$P" -o $TMP/x.csv $TMP/b/GB1OL/GB1OL.csv
+  # stab: the burial of each column from the structure (fit --model stab --structure) gives
+  # the benchmark's stab scores (burial from the CSV's RSA column, from the same structure)
+  run_sl benchmark -q -t 1 --models stab --boot 0 -o $TMP/bstab $TMP/b
+  check "benchmark --models stab on the GB1 assay (exit $RC)" [ "$RC" -eq 0 ]
+  run_sl fit --model stab --nonstandard gap --focus-first --structure "$P:A" -o $TMP/stab.model $TMP/b/GB1OL/GB1OL.a2m
+  check "fit --model stab --structure (exit $RC): 56 columns from 2QMT" \
+    bash -c '[ "$1" -eq 0 ] && grep -q "56 of 409 model columns aligned (identity 98.2%), 56 weighted" "$2"' _ "$RC" $TMP/err
+  "$BIN" score -q -m $TMP/stab.model -o $TMP/stab.csv $TMP/b/GB1OL/GB1OL.csv
+  check "stab from the structure: the benchmark's stab singles (RSA from the CSV, 3 decimals)" \
+    $PY - $TMP/bstab/GB1OL.scores.csv $TMP/stab.csv <<'PY'
+import csv, sys
+b = list(csv.DictReader(open(sys.argv[1])))
+d = list(csv.DictReader(open(sys.argv[2])))
+assert len(d) == len(b) == 1045
+worst = max(abs(float(x["seqloop_score"]) - float(y["stab"])) for x, y in zip(d, b))
+assert worst < 2e-4, worst
+assert len({round(float(x["seqloop_score"]), 3) for x in d}) > 100  # not constant
+PY
+  expect_error 2 "already scaled|burial from a structure" score -m $TMP/stab.model --structure "$P" -o $TMP/x.csv $TMP/b/GB1OL/GB1OL.csv
   if need "$DATA/dlg4_pdz3/1be9.cif"; then
     expect_error 1 "identity \(at least 50% expected\)" score -m $TMP/lor.model --structure "$DATA/dlg4_pdz3/1be9.cif:A" -o $TMP/x.csv $TMP/b/GB1OL/GB1OL.csv
   fi
