@@ -55,12 +55,10 @@ int cli_structure_scale(const char *cmd, const char *spec, sl_model *m, int quie
   if (m->J)
     return sl_fail(err, SL_EUSAGE, "--structure scales field-only models (lor, gemme, profile); "
                    "the %s model has couplings", sl_model_name(m));
+  /* A stab model (fit --structure, or benchmark's) records its burial here too. */
   if (m->meta && (strstr(m->meta, "\"rsa\":{") || strstr(m->meta, "\"rsa_factor\": {")))
     return sl_fail(err, SL_EUSAGE, "--structure: the model is already scaled by RSA (its metadata "
                    "records it); scale an unscaled model");
-  if (!strcmp(sl_model_name(m), "stab"))
-    return sl_fail(err, SL_EUSAGE, "--structure: a stab model takes its burial from a structure when it is "
-                   "fitted (seqloop fit --model stab --structure), not as a scale afterwards");
   double *fac = malloc((size_t)(m->L ? m->L : 1) * sizeof *fac);
   if (!fac) return sl_fail(err, SL_ENOMEM, "out of memory");
   int status = structure_factors(cmd, spec, m, quiet, fac, ret, err);
