@@ -15,14 +15,9 @@ DATA=${SEQLOOP_DATA:-../shared/data}
 P=$DATA/proteingym_subset
 LANES=${LANES:-2}
 mkdir -p "$OUT/potts" "$OUT/blat_potts"
+. "$(dirname "$0")/blat_assay.sh"
+blat_assay_folder "$OUT"
 B=$OUT/blat/BLAT_ECOLX_Stiffler_2015
-mkdir -p "$B"
-ln -sf "$(realpath "$DATA/blat_ecolx/BLAT_ECOLX.a2m")" "$B/BLAT_ECOLX_Stiffler_2015.a2m"
-/usr/bin/python3 -c "
-import pandas as pd, sys
-d = pd.read_csv(sys.argv[1]); d = d[d.mutant.str[-1] != '*']
-d[['mutant']].assign(DMS_score=d['2500']).to_csv(sys.argv[2], index=False)" \
-  "$DATA/blat_ecolx/BLAT_ECOLX_Ranganathan2015.csv" "$B/BLAT_ECOLX_Stiffler_2015.csv"
 # queue: "datadir outdir id", by N * L^2 (rows x focus columns squared), cheapest first
 Q=$OUT/potts.queue
 {

@@ -46,14 +46,9 @@ for pair in gemme:lor gemme:profile gl_rsa:lor_rsa gemme_rsa:lor_rsa gl_rsa:gemm
   echo "$a - $b (20 stability): $(grep '^spearman,paired' "$OUT/cmp_$a-$b/summary.csv" | cut -d, -f7,12)"
 done
 # BLAT_ECOLX as an assay folder
+. "$(dirname "$0")/blat_assay.sh"
+blat_assay_folder "$OUT"
 B=$OUT/blat/BLAT_ECOLX_Stiffler_2015
-mkdir -p "$B"
-ln -sf "$(realpath "$DATA/blat_ecolx/BLAT_ECOLX.a2m")" "$B/BLAT_ECOLX_Stiffler_2015.a2m"
-/usr/bin/python3 -c "
-import pandas as pd, sys
-d = pd.read_csv(sys.argv[1]); d = d[d.mutant.str[-1] != '*']
-d[['mutant']].assign(DMS_score=d['2500']).to_csv(sys.argv[2], index=False)" \
-  "$DATA/blat_ecolx/BLAT_ECOLX_Ranganathan2015.csv" "$B/BLAT_ECOLX_Stiffler_2015.csv"
 for r in profile lor gemme gemme+lor; do
   ./seqloop benchmark -q -t "$T" --boot 0 --models "$r" -o "$OUT/blat_$r" "$OUT/blat"
   echo "BLAT $r: $(tail -1 "$OUT/blat_$r/BLAT_ECOLX_Stiffler_2015.result.csv" | cut -d, -f4)"
