@@ -698,6 +698,29 @@ DONE:
  * the model holds them). Each rank packs its sites in increasing kk. */
 static int64_t ar_rec_bytes(int64_t kk, int q) { return 40 + 4 * (q + kk * (int64_t)q * q); }
 
+/* Copy n bytes between a record and their place: into rec when out. */
+static void xfer(char *rec, void *mem, size_t n, int out) {
+  if (out) memcpy(rec, mem, n);
+  else memcpy(mem, rec, n);
+}
+
+/* Site kk's record to or from rec; one walk for both directions, so packing
+ * and unpacking cannot disagree. Returns the end of the record. */
+static char *ar_record(sl_model *m, int64_t kk, double *site_nll, double *site_obj, int64_t *site_ev,
+                       int64_t *site_it, int *site_ret, char *rec, int out) {
+  const int64_t i = m->order[kk];
+  const int q = m->q;
+  int64_t ret = site_ret[kk];
+  xfer(rec, &site_nll[kk], 8, out); xfer(rec + 8, &site_obj[kk], 8, out);
+  xfer(rec + 16, &site_ev[kk], 8, out); xfer(rec + 24, &site_it[kk], 8, out); xfer(rec + 32, &ret, 8, out);
+  site_ret[kk] = (int)ret;
+  rec += 40;
+  xfer(rec, m->h + i * q, (size_t)q * 4, out);
+  rec += 4 * q;
+  for (int64_t l = 0; l < kk; l++, rec += 4 * q * q) xfer(rec, sl_model_J(m, i, m->order[l]), (size_t)(q * q) * 4, out);
+  return rec;
+}
+
 static int ar_gather(const sl_dist *d, sl_model *m, double *site_nll, double *site_obj, int64_t *site_ev,
                      int64_t *site_it, int *site_ret, sl_error *err) {
   const int64_t L = m->L;
@@ -709,34 +732,16 @@ static int ar_gather(const sl_dist *d, sl_model *m, double *site_nll, double *si
   char *send = malloc((size_t)cnt[d->rank] + 1), *recv = malloc((size_t)tot + 1);
   if (!send || !recv) { free(cnt); free(send); free(recv); return sl_fail(err, SL_ENOMEM, "out of memory"); }
   char *p = send;
-  for (int64_t kk = d->rank; kk < L; kk += nr) {
-    const int64_t i = m->order[kk], ret = site_ret[kk];
-    memcpy(p, &site_nll[kk], 8); memcpy(p + 8, &site_obj[kk], 8);
-    memcpy(p + 16, &site_ev[kk], 8); memcpy(p + 24, &site_it[kk], 8); memcpy(p + 32, &ret, 8);
-    p += 40;
-    memcpy(p, m->h + i * q, (size_t)q * 4);
-    p += 4 * q;
-    for (int64_t l = 0; l < kk; l++, p += 4 * q * q) memcpy(p, sl_model_J(m, i, m->order[l]), (size_t)(q * q) * 4);
-  }
+  for (int64_t kk = d->rank; kk < L; kk += nr)
+    p = ar_record(m, kk, site_nll, site_obj, site_ev, site_it, site_ret, p, 1);
   int status = SL_OK;
   if (d->allgatherv(d->ctx, send, recv, cnt) != 0) {
     status = sl_fail(err, SL_EIO, "ar: the exchange of the sites between %d ranks failed", nr);
   } else {
+    p = recv; /* rank r's records follow ranks 0..r-1's */
     for (int r = 0; r < nr; r++) {
-      p = recv;
-      for (int s = 0; s < r; s++) p += cnt[s];
-      for (int64_t kk = r; kk < L; kk += nr) {
-        if (r == d->rank) break; /* ours: in place */
-        const int64_t i = m->order[kk];
-        int64_t ret;
-        memcpy(&site_nll[kk], p, 8); memcpy(&site_obj[kk], p + 8, 8);
-        memcpy(&site_ev[kk], p + 16, 8); memcpy(&site_it[kk], p + 24, 8); memcpy(&ret, p + 32, 8);
-        site_ret[kk] = (int)ret;
-        p += 40;
-        memcpy(m->h + i * q, p, (size_t)q * 4);
-        p += 4 * q;
-        for (int64_t l = 0; l < kk; l++, p += 4 * q * q) memcpy(sl_model_J(m, i, m->order[l]), p, (size_t)(q * q) * 4);
-      }
+      if (r == d->rank) { p += cnt[r]; continue; } /* ours: in place */
+      for (int64_t kk = r; kk < L; kk += nr) p = ar_record(m, kk, site_nll, site_obj, site_ev, site_it, site_ret, p, 0);
     }
   }
   free(cnt); free(send); free(recv);

@@ -342,35 +342,37 @@ static int dist_init(plm_ctx *c, sl_error *err) {
   return SL_OK;
 }
 
+/* Copy n bytes between a site's record in buf and its place in the context:
+ * into buf when out, else out of it. */
+static void xfer(float *buf, void *mem, size_t n, int out) {
+  if (out) memcpy(buf, mem, n);
+  else memcpy(mem, buf, n);
+}
+
+/* Site i's record (site_floats(c) floats, the layout above) to or from rec;
+ * one walk for both directions, so packing and unpacking cannot disagree. */
+static void site_record(plm_ctx *c, float *g, int64_t i, float *rec, int out) {
+  const int64_t L = c->L, qq = (int64_t)c->q * c->q;
+  const int q = c->q;
+  xfer(rec, &c->site_fx[i], sizeof(double), out);
+  xfer(rec + 2, c->GH + i * q, (size_t)q * sizeof *rec, out);
+  rec += 2 + q;
+  for (int64_t j = 0; j < i; j++, rec += qq) xfer(rec, g + L * q + pair_off(L, q, j, i), (size_t)qq * sizeof *rec, out);
+  if (i + 1 < L) xfer(rec, c->T + pair_off(L, q, i, i + 1), (size_t)((L - 1 - i) * qq) * sizeof *rec, out);
+}
+
 /* Ranks: every site's outputs from its owner, copied into place (sites in
  * rank order are sites in index order: the blocks are contiguous). */
 static int gather_sites(plm_ctx *c, float *g) {
-  const int64_t L = c->L, qq = (int64_t)c->q * c->q, per = site_floats(c);
-  const int q = c->q;
-  float *p = c->dsend;
-  for (int64_t i = c->site_lo; i < c->site_hi; i++) {
-    memcpy(p, &c->site_fx[i], sizeof(double));
-    memcpy(p + 2, c->GH + i * q, (size_t)q * sizeof *p);
-    p += 2 + q;
-    for (int64_t j = 0; j < i; j++, p += qq) memcpy(p, g + L * q + pair_off(L, q, j, i), (size_t)qq * sizeof *p);
-    if (i + 1 < L) memcpy(p, c->T + pair_off(L, q, i, i + 1), (size_t)((L - 1 - i) * qq) * sizeof *p);
-    p += (L - 1 - i) * qq;
-  }
+  const int64_t per = site_floats(c);
+  for (int64_t i = c->site_lo; i < c->site_hi; i++) site_record(c, g, i, c->dsend + (i - c->site_lo) * per, 1);
   const sl_dist *d = c->o->dist;
   if (d->allgatherv(d->ctx, c->dsend, c->drecv, c->dcount) != 0) {
     c->dist_failed = 1;
     return -1;
   }
-  p = c->drecv;
-  for (int64_t i = 0; i < L; i++, p += per) {
-    if (i >= c->site_lo && i < c->site_hi) continue; /* ours: in place already */
-    const float *s = p;
-    memcpy(&c->site_fx[i], s, sizeof(double));
-    memcpy(c->GH + i * q, s + 2, (size_t)q * sizeof *s);
-    s += 2 + q;
-    for (int64_t j = 0; j < i; j++, s += qq) memcpy(g + L * q + pair_off(L, q, j, i), s, (size_t)qq * sizeof *s);
-    if (i + 1 < L) memcpy(c->T + pair_off(L, q, i, i + 1), s, (size_t)((L - 1 - i) * qq) * sizeof *s);
-  }
+  for (int64_t i = 0; i < c->L; i++)
+    if (i < c->site_lo || i >= c->site_hi) site_record(c, g, i, c->drecv + i * per, 0); /* ours: in place */
   return 0;
 }
 
