@@ -2,6 +2,7 @@
 #ifndef SEQLOOP_H
 #define SEQLOOP_H
 
+#include "seqloop/aaprops.h"
 #include "seqloop/alphabet.h"
 #include "seqloop/ar.h"
 #include "seqloop/audit.h"

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "seqloop/aaprops.h"
 #include "seqloop/design.h"
 
 #include "seqloop/base.h"
@@ -65,28 +66,16 @@ void sl_predictor_opts_init(sl_predictor_opts *o) {
   o->symbols = NULL;
 }
 
-/* Per-residue scales, amino acids in the order ACDEFGHIKLMNPQRSTVWY:
- *   hydropathy: Kyte & Doolittle, J Mol Biol 157:105 (1982);
- *   volume (A^3): Zamyatnin, Prog Biophys Mol Biol 24:107 (1972);
- *   charge at pH 7: +1 K R, -1 D E, 0 otherwise (H taken as neutral);
- *   polarity: Grantham, Science 185:862 (1974);
- *   helix propensity (kcal/mol, 0 = Ala): Pace & Scholtz, Biophys J 75:422 (1998).
- * Typed in from the papers' tables; the unit test checks a few entries. */
+/* The five scales (seqloop/aaprops.h has their citations): hydropathy
+ * (Kyte-Doolittle), volume (Zamyatnin), charge, polarity (Grantham), helix
+ * propensity (Pace-Scholtz). */
 #define SL_NDESC 5
-static const char desc_aa[] = "ACDEFGHIKLMNPQRSTVWY";
-static const double desc_raw[SL_NDESC][20] = {
-  {1.8, 2.5, -3.5, -3.5, 2.8, -0.4, -3.2, 4.5, -3.9, 3.8, 1.9, -3.5, -1.6, -3.5, -4.5, -0.8, -0.7, 4.2, -0.9, -1.3},
-  {88.6, 108.5, 111.1, 138.4, 189.9, 60.1, 153.2, 166.7, 168.6, 166.7, 162.9, 114.1, 112.7, 143.8, 173.4, 89.0, 116.1,
-   140.0, 227.8, 193.6},
-  {0, 0, -1, -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0},
-  {8.1, 5.5, 13.0, 12.3, 5.2, 9.0, 10.4, 5.2, 11.3, 4.9, 5.7, 11.6, 8.0, 10.5, 10.5, 9.2, 8.6, 5.9, 5.4, 6.2},
-  {0, 0.68, 0.69, 0.40, 0.54, 1.00, 0.61, 0.41, 0.26, 0.21, 0.24, 0.65, 3.16, 0.39, 0.21, 0.50, 0.66, 0.61, 0.49, 0.53},
-};
+static const double *const desc_raw[SL_NDESC] = {sl_aa_hydropathy_kd, sl_aa_volume, sl_aa_charge, sl_aa_polarity,
+                                                 sl_aa_helix};
 
 int sl_predictor_descriptors(char aa, double *out) {
-  const char *c = aa ? strchr(desc_aa, aa) : NULL;
-  if (!c) return -1;
-  int a = (int)(c - desc_aa);
+  const int a = sl_aa20_index(aa);
+  if (a < 0) return -1;
   for (int d = 0; d < SL_NDESC; d++) {
     double m = 0, v = 0;
     for (int b = 0; b < 20; b++) m += desc_raw[d][b];
@@ -151,7 +140,7 @@ int sl_predictor_fit_counts(const sl_predictor_opts *o, int64_t L, const uint8_t
   if (o->descriptors > 0) {
     if (strlen(sym) > 64) return sl_fail(err, SL_EUSAGE, "predictor: more than 64 symbols");
     for (const char *c = sym; *c; c++)
-      if (!strchr(desc_aa, *c))
+      if (sl_aa20_index(*c) < 0)
         return sl_fail(err, SL_EUSAGE,
                        "predictor: residue descriptors need a protein alphabet; symbol '%c' of '%s' is not one of the 20 "
                        "amino acids",

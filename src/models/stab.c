@@ -19,34 +19,18 @@
  * gemme), a column whose focus residue is not one of the 20 gets zeros.
  * A field-only model; multi-mutants score as sums. */
 #include <math.h>
-#include <string.h>
 
+#include "seqloop/aaprops.h"
 #include "seqloop/zeroshot.h"
 
 #include "kinds.h"
 
-static const char aa20[] = "ACDEFGHIKLMNPQRSTVWY";
-/* Fauchere & Pliska 1983, Eur J Med Chem 18:369, pi = log10 P(octanol/water) */
-static const double fp_pi[20] = {0.31, 1.54, -0.77, -0.64, 1.79, 0.00, 0.13, 1.80, -0.99, 1.70,
-                                 1.23, -0.60, 0.72, -0.22, -1.01, -0.04, 0.26, 1.22, 2.25, 0.96};
-/* Zamyatnin 1972, Prog Biophys Mol Biol 24:107, residue volumes in A^3 */
-static const double vol[20] = {88.6, 108.5, 111.1, 138.4, 189.9, 60.1, 153.2, 166.7, 168.6, 166.7,
-                               162.9, 114.1, 112.7, 143.8, 173.4, 89.0, 116.1, 140.0, 227.8, 193.6};
-/* Pace & Scholtz 1998, Biophys J 75:422, helix propensity, kcal/mol vs Ala */
-static const double helix[20] = {0.00, 0.68, 0.69, 0.40, 0.54, 1.00, 0.61, 0.41, 0.26, 0.21,
-                                 0.24, 0.65, 3.16, 0.39, 0.21, 0.50, 0.66, 0.61, 0.49, 0.53};
-
-static int aa_index(char c) {
-  const char *p = c ? strchr(aa20, c) : NULL;
-  return p ? (int)(p - aa20) : -1;
-}
-
 double sl_stab_ddg(char wt, char mt, double burial) {
-  int w = aa_index(wt), a = aa_index(mt);
+  int w = sl_aa20_index(wt), a = sl_aa20_index(mt);
   if (w < 0 || a < 0) return NAN;
-  double hyd = 1.36 * fmax(0, fp_pi[w] - fp_pi[a]);
-  double cav = 0.024 * fmax(0, vol[w] - vol[a]);
-  return burial * (hyd + cav) + fmax(0, helix[a] - helix[w]);
+  double hyd = 1.36 * fmax(0, sl_aa_hydrophobicity_fp[w] - sl_aa_hydrophobicity_fp[a]);
+  double cav = 0.024 * fmax(0, sl_aa_volume[w] - sl_aa_volume[a]);
+  return burial * (hyd + cav) + fmax(0, sl_aa_helix[a] - sl_aa_helix[w]);
 }
 
 int sl_stab_fit(const sl_msa *msa, const double *burial, sl_model **ret_m, sl_error *err) {
