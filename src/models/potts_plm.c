@@ -171,24 +171,51 @@ typedef struct plm_change {
   uint8_t so, sn;      /* its old and new state (q: missing) */
 } plm_change;
 
+#ifndef PLM_GROUP
+#define PLM_GROUP 4 /* sites evaluated together in one pass over the changes */
+#endif
+#define PLM_NV (2 * PLM_GROUP + 1) /* 512-bit registers for a group's vector, tail included (q <= 32) */
+#ifndef PLM_CHUNK
+#define PLM_CHUNK 512 /* rows whose running sums are kept for the gradient pass (a multiple of PLM_BLOCK) */
+#endif
+
+/* A run of one state in one column, within a block of rows: the gradient
+ * vector of (column, state) receives R_e - R_s, the running sums of the
+ * residuals at the run's last row and before its first (rows of the chunk;
+ * PLM_CHUNK stands for zero: the run starts the block). */
+typedef struct plm_run {
+  uint16_t e, s;
+} plm_run;
+
 typedef struct plm_ctx {
   int64_t N, L;        /* distinct rows with nonzero weight (chain order), columns */
   int q;
   int64_t np;          /* parameters: L q fields + pairs */
+  int64_t ng;          /* groups of PLM_GROUP consecutive sites (the last may be short) */
+  int64_t W;           /* a group's vector: PLM_GROUP q floats, site k's states at k q */
   int8_t *S;           /* N*L model states in chain order; q for a missing gap */
   float *w;            /* N weights (identical rows merged: their weights summed) */
   int64_t *cp;         /* N+1: changes of row n against row n-1 are ch[cp[n] .. cp[n+1]) */
-  plm_change *ch;      /* 4 bytes each: they stream through the cache once per site */
+  plm_change *ch;      /* 4 bytes each: they stream through the cache once per group */
   int8_t *ST;          /* L*N: S transposed (site i's own states, contiguous) */
-  float *T;            /* pair blocks transposed: T[off(i,j) + b q + a] = J_ij(a, b) */
-  float *GB;           /* per thread: (L - 1) q^2 floats, site i's gradient for its pairs
-                          (i, j > i) in T's layout; copied over T's blocks (i, .) once site i
-                          is done (only site i reads them), and folded onto g from there */
+  int64_t nchunk;      /* chunks of PLM_CHUNK rows */
+  plm_run *run;        /* every run of a non-missing state, by chunk, then (column, state),
+                          then chain order: the gradient's additions in the one-pass order */
+  int64_t *roff;       /* nchunk L q + 1: runs of chunk u, column j, state b are
+                          run[roff[(u L + j) q + b] .. roff[(u L + j) q + b + 1]) */
+  float *KG;           /* ng L q vectors of W floats: the gradient of site i = g PLM_GROUP + k
+                          for J_ij(a, b) at KG[((g L + j) q + b) W + k q + a] */
+  float *JB;           /* per thread: L q vectors of W floats, the couplings in the same
+                          layout for the group at hand (J_ij(a, b); 0 for i = j, beyond L) */
   float *GH;           /* L*q field gradients */
-  const float **Kp;    /* per thread: L (q+1) row pointers into x / T (zero row for missing) */
-  float **Gp;          /* per thread: L (q+1) row pointers into g / GB (a dummy row for missing) */
-  float *Rs;           /* per thread: L rows of 32 floats, R at the start of column j's run */
-  float *dummy;        /* per thread: L rows of 32 floats that missing states' gradients go to
+  const float **Kp;    /* per thread: L (q+1) vector pointers into KG (zeros for missing) */
+  float **Gp;          /* per thread: L (q+1) vector pointers into GG (a dummy for missing) */
+  float *Rs;           /* per thread: L vectors, R at the start of column j's run */
+  float *Rh;           /* per thread: PLM_CHUNK + 1 vectors, the chunk's running sums R_n
+                          (the last one zero) */
+  float *LZ;           /* per thread: N PLM_GROUP triples (l_n(s_i), max_a l_n(a), z_n) of the
+                          group's softmaxes, whose logs are taken after the rows (below) */
+  float *dummy;        /* per thread: L vectors that missing states' gradients go to
                           (one per column, so they do not chain stores to one address) */
   double *site_fx;     /* L per-site objectives */
   double *pair_reg;    /* L per-row regulariser sums, combined in order */
@@ -201,16 +228,17 @@ typedef struct plm_ctx {
   int n_evals;
   double neg_loglk;
   struct timespec t0;
-  int64_t site_lo, site_hi; /* this rank's sites (all: one process) */
-  float *dsend, *drecv; /* ranks > 1: this rank's sites' outputs, all sites' (gather_sites) */
+  int64_t grp_lo, grp_hi; /* this rank's groups (all: one process) */
+  float *dsend, *drecv; /* ranks > 1: this rank's groups' outputs, all groups' (gather_groups) */
   int64_t *dcount;      /* ranks > 1: bytes from each rank */
   int dist_failed;      /* a collective failed */
 } plm_ctx;
 
-static const float zero_row[32] __attribute__((aligned(64)));
+/* Zeros for missing states and the padding of a group's vectors. */
+static const float zero_vec[PLM_GROUP * 32 + 32] __attribute__((aligned(64)));
 
 static void ctx_free(plm_ctx *c) {
-  free(c->S); free(c->w); free(c->cp); free(c->ch); free(c->ST); free(c->Rs); free(c->T); free(c->GB);
+  free(c->S); free(c->w); free(c->cp); free(c->ch); free(c->ST); free(c->Rs); free(c->KG); free(c->JB); free(c->LZ); free(c->Rh); free(c->run); free(c->roff);
   free(c->GH); free(c->Kp); free(c->Gp); free(c->dummy); free(c->site_fx); free(c->pair_reg);
   free(c->xf); free(c->gf);
   free(c->dsend); free(c->drecv); free(c->dcount);
@@ -318,61 +346,120 @@ static int chain_rows(plm_ctx *c, const int8_t *S0, const double *w0, int64_t n0
   return SL_OK;
 }
 
-/* Ranks: what site i writes in one evaluation, in floats: its objective
- * (a double), its field gradient row, g's pair blocks (j, i) for j < i and
- * T's blocks (i, j) for j > i. */
-static int64_t site_floats(const plm_ctx *c) {
-  return 2 + c->q + (c->L - 1) * (int64_t)c->q * c->q;
+/* The runs (plm_run) of every chunk, sorted by (column, state) by counting,
+ * which keeps each list in chain order. A run ends where its column changes
+ * (at the row before) or at its block's last row; it starts after the
+ * previous change in its block, or at the block's first row. */
+static int build_runs(plm_ctx *c, sl_error *err) {
+  const int64_t L = c->L, N = c->N, Lq = L * c->q;
+  const int q = c->q;
+  c->nchunk = (N + PLM_CHUNK - 1) / PLM_CHUNK;
+  int64_t nrun = 0;
+  for (int64_t j = 0; j < L; j++) /* every change ends a run; every block ends one per column */
+    for (int64_t n = 0; n < N; n++) {
+      const int s = c->ST[j * N + n];
+      const int last = n + 1 == N || (n + 1) % PLM_BLOCK == 0 || c->ST[j * N + n + 1] != s;
+      nrun += last && s != q;
+    }
+  c->run = malloc((size_t)(nrun ? nrun : 1) * sizeof *c->run);
+  c->roff = calloc((size_t)(c->nchunk * Lq + 1), sizeof *c->roff);
+  uint16_t *start = malloc((size_t)L * sizeof *start);
+  if (!c->run || !c->roff || !start) {
+    free(start);
+    return sl_fail(err, SL_ENOMEM, "out of memory for %lld runs", (long long)nrun);
+  }
+  /* Twice over each chunk: count runs per (column, state), then place them. */
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == 1) {
+      int64_t acc = 0;
+      for (int64_t k = 0; k <= c->nchunk * Lq; k++) {
+        const int64_t n_k = k < c->nchunk * Lq ? c->roff[k] : 0;
+        c->roff[k] = acc;
+        acc += n_k;
+      }
+    }
+    int64_t *fill = pass ? malloc((size_t)(c->nchunk * Lq) * sizeof *fill) : NULL;
+    if (pass && !fill) { free(start); return sl_fail(err, SL_ENOMEM, "out of memory for the runs"); }
+    if (fill) memcpy(fill, c->roff, (size_t)(c->nchunk * Lq) * sizeof *fill);
+    for (int64_t n = 0; n < N; n++) {
+      const int64_t u = n / PLM_CHUNK, nl = n - u * PLM_CHUNK;
+      const int8_t *row = c->S + n * L;
+      if (n % PLM_BLOCK == 0)
+        for (int64_t j = 0; j < L; j++) start[j] = PLM_CHUNK;
+      const int blast = n + 1 == N || (n + 1) % PLM_BLOCK == 0;
+      for (int64_t j = 0; j < L; j++) {
+        const int s = row[j];
+        if (!blast && row[L + j] == s) continue; /* the run goes on */
+        if (s != q) {
+          const int64_t k = (u * L + j) * q + s;
+          if (pass == 0) c->roff[k]++;
+          else c->run[fill[k]++] = (plm_run){(uint16_t)nl, start[j]};
+        }
+        start[j] = (uint16_t)nl;
+      }
+    }
+    free(fill);
+  }
+  free(start);
+  return SL_OK;
+}
+
+/* Ranks: what group g writes in one evaluation, in floats: its sites'
+ * objectives (PLM_GROUP doubles), their field gradient rows (PLM_GROUP q)
+ * and its gradient vectors (KG's L q vectors of the group). */
+static int64_t group_floats(const plm_ctx *c) {
+  return PLM_GROUP * (2 + c->q) + c->L * c->q * c->W;
 }
 
 static int dist_init(plm_ctx *c, sl_error *err) {
   const sl_dist *d = c->o->dist;
-  sl_dist_block(c->L, d->rank, d->size, &c->site_lo, &c->site_hi);
+  sl_dist_block(c->ng, d->rank, d->size, &c->grp_lo, &c->grp_hi);
   c->dcount = malloc((size_t)d->size * sizeof *c->dcount);
-  c->dsend = malloc((size_t)((c->site_hi - c->site_lo) * site_floats(c) + 1) * sizeof(float));
-  c->drecv = malloc((size_t)(c->L * site_floats(c)) * sizeof(float));
+  c->dsend = malloc((size_t)((c->grp_hi - c->grp_lo) * group_floats(c) + 1) * sizeof(float));
+  c->drecv = malloc((size_t)(c->ng * group_floats(c)) * sizeof(float));
   if (!c->dcount || !c->dsend || !c->drecv)
     return sl_fail(err, SL_ENOMEM, "out of memory for the exchange between ranks (%.1f GB)",
-                   (double)c->L * (double)site_floats(c) * 4e-9);
+                   (double)c->ng * (double)group_floats(c) * 4e-9);
   for (int r = 0; r < d->size; r++) {
     int64_t lo, hi;
-    sl_dist_block(c->L, r, d->size, &lo, &hi);
-    c->dcount[r] = (hi - lo) * site_floats(c) * (int64_t)sizeof(float);
+    sl_dist_block(c->ng, r, d->size, &lo, &hi);
+    c->dcount[r] = (hi - lo) * group_floats(c) * (int64_t)sizeof(float);
   }
   return SL_OK;
 }
 
-/* Copy n bytes between a site's record in buf and its place in the context:
+/* Copy n bytes between a group's record in buf and its place in the context:
  * into buf when out, else out of it. */
 static void xfer(float *buf, void *mem, size_t n, int out) {
   if (out) memcpy(buf, mem, n);
   else memcpy(mem, buf, n);
 }
 
-/* Site i's record (site_floats(c) floats, the layout above) to or from rec;
- * one walk for both directions, so packing and unpacking cannot disagree. */
-static void site_record(plm_ctx *c, float *g, int64_t i, float *rec, int out) {
-  const int64_t L = c->L, qq = (int64_t)c->q * c->q;
-  const int q = c->q;
-  xfer(rec, &c->site_fx[i], sizeof(double), out);
-  xfer(rec + 2, c->GH + i * q, (size_t)q * sizeof *rec, out);
-  rec += 2 + q;
-  for (int64_t j = 0; j < i; j++, rec += qq) xfer(rec, g + L * q + pair_off(L, q, j, i), (size_t)qq * sizeof *rec, out);
-  if (i + 1 < L) xfer(rec, c->T + pair_off(L, q, i, i + 1), (size_t)((L - 1 - i) * qq) * sizeof *rec, out);
+/* Group g's record (group_floats(c) floats, the layout above) to or from
+ * rec; one walk for both directions, so packing and unpacking cannot
+ * disagree. A short last group sends padding in its absent sites' places. */
+static void group_record(plm_ctx *c, int64_t g, float *rec, int out) {
+  const int64_t L = c->L, q = c->q, i0 = g * PLM_GROUP;
+  const int64_t nk = L - i0 < PLM_GROUP ? L - i0 : PLM_GROUP;
+  xfer(rec, &c->site_fx[i0], (size_t)nk * sizeof(double), out);
+  xfer(rec + 2 * PLM_GROUP, c->GH + i0 * q, (size_t)(nk * q) * sizeof *rec, out);
+  rec += PLM_GROUP * (2 + q);
+  xfer(rec, c->KG + g * L * q * c->W, (size_t)(L * q * c->W) * sizeof *rec, out);
 }
 
-/* Ranks: every site's outputs from its owner, copied into place (sites in
- * rank order are sites in index order: the blocks are contiguous). */
-static int gather_sites(plm_ctx *c, float *g) {
-  const int64_t per = site_floats(c);
-  for (int64_t i = c->site_lo; i < c->site_hi; i++) site_record(c, g, i, c->dsend + (i - c->site_lo) * per, 1);
+/* Ranks: every group's outputs from its owner, copied into place (groups in
+ * rank order are groups in index order: the blocks are contiguous). */
+static int gather_groups(plm_ctx *c) {
+  const int64_t per = group_floats(c);
+  memset(c->dsend, 0, (size_t)((c->grp_hi - c->grp_lo) * per) * sizeof *c->dsend);
+  for (int64_t g = c->grp_lo; g < c->grp_hi; g++) group_record(c, g, c->dsend + (g - c->grp_lo) * per, 1);
   const sl_dist *d = c->o->dist;
   if (d->allgatherv(d->ctx, c->dsend, c->drecv, c->dcount) != 0) {
     c->dist_failed = 1;
     return -1;
   }
-  for (int64_t i = 0; i < c->L; i++)
-    if (i < c->site_lo || i >= c->site_hi) site_record(c, g, i, c->drecv + i * per, 0); /* ours: in place */
+  for (int64_t g = 0; g < c->ng; g++)
+    if (g < c->grp_lo || g >= c->grp_hi) group_record(c, g, c->drecv + g * per, 0); /* ours: in place */
   return 0;
 }
 
@@ -392,7 +479,9 @@ static int ctx_init(plm_ctx *c, const sl_msa *msa, const double *w, const sl_plm
   const int64_t L = c->L;
   const int q = c->q, q1 = q + 1;
   c->np = sl_potts_nparams(L, q);
-  const size_t npair = (size_t)(c->np - L * q);
+  c->ng = (L + PLM_GROUP - 1) / PLM_GROUP;
+  c->W = (int64_t)PLM_GROUP * q;
+  const int64_t W = c->W;
   int64_t n0 = 0;
   for (int64_t r = 0; r < msa->N; r++) n0 += w[r] > 0.0;
   c->n_rows_in = n0;
@@ -410,29 +499,32 @@ static int ctx_init(plm_ctx *c, const sl_msa *msa, const double *w, const sl_plm
     }
     w0[k++] = w[r];
   }
-  if ((status = chain_rows(c, S0, w0, n0, err))) goto FAIL;
+  if ((status = chain_rows(c, S0, w0, n0, err)) || (status = build_runs(c, err))) goto FAIL;
   free(S0); free(w0); S0 = NULL; w0 = NULL;
-  c->T = aligned_floats(npair);
-  c->GB = aligned_floats((size_t)c->threads * (size_t)(L - 1) * (size_t)(q * q));
+  const size_t nkg = (size_t)c->ng * (size_t)(L * q) * (size_t)W;
+  c->KG = aligned_floats(nkg);
+  c->JB = aligned_floats((size_t)c->threads * (size_t)(L * q) * (size_t)W);
   c->GH = aligned_floats((size_t)(L * q));
   c->Kp = malloc((size_t)c->threads * (size_t)(L * q1) * sizeof *c->Kp);
   c->Gp = malloc((size_t)c->threads * (size_t)(L * q1) * sizeof *c->Gp);
-  c->dummy = aligned_floats((size_t)c->threads * (size_t)L * 32);
-  c->Rs = aligned_floats((size_t)c->threads * (size_t)L * 32);
+  c->dummy = aligned_floats((size_t)c->threads * (size_t)L * (size_t)((W + 15) / 16 * 16));
+  c->Rs = aligned_floats((size_t)c->threads * (size_t)L * (size_t)((W + 15) / 16 * 16));
+  c->Rh = aligned_floats((size_t)c->threads * (PLM_CHUNK + 1) * (size_t)((W + 15) / 16 * 16));
+  c->LZ = aligned_floats((size_t)c->threads * (size_t)(c->N ? c->N : 1) * PLM_GROUP * 3);
   c->site_fx = malloc((size_t)L * sizeof *c->site_fx);
   c->pair_reg = malloc((size_t)L * sizeof *c->pair_reg);
   if (need_xg) {
     c->xf = aligned_floats((size_t)c->np);
     c->gf = aligned_floats((size_t)c->np);
   }
-  c->site_lo = 0;
-  c->site_hi = L;
+  c->grp_lo = 0;
+  c->grp_hi = c->ng;
   if (sl_dist_ranks(o->dist) > 1 && (status = dist_init(c, err))) goto FAIL;
-  if (!c->T || !c->GB || !c->GH || !c->Kp || !c->Gp || !c->dummy || !c->Rs || !c->site_fx || !c->pair_reg ||
+  if (!c->KG || !c->JB || !c->LZ || !c->Rh || !c->GH || !c->Kp || !c->Gp || !c->dummy || !c->Rs || !c->site_fx || !c->pair_reg ||
       (need_xg && (!c->xf || !c->gf))) {
     status = sl_fail(err, SL_ENOMEM, "out of memory for a Potts model of %lld x %lld x %d states "
                      "(%.1f GB of working space)", (long long)msa->N, (long long)L, q,
-                     2.0 * (double)npair * 4.0 / 1e9);
+                     (double)nkg * 4.0 / 1e9);
     goto FAIL;
   }
   return SL_OK;
@@ -442,68 +534,84 @@ FAIL:
   return status;
 }
 
-/* Transpose the pair blocks of x into T (the orientation of the smaller site). */
-static void expand(plm_ctx *c, const float *x) {
-  const int64_t L = c->L;
+/* Group g's couplings into JB: for neighbour j and state b, the vector of
+ * J_ij(., b) over the group's sites i (k q + a), read from pair (j, i) of x
+ * (row b, contiguous) for j < i and from pair (i, j) (column b) for j > i;
+ * zeros for i = j and for sites beyond L. Done by the thread that evaluates
+ * the group, right before, so the 1 MB (DHFR) it then reads at random is
+ * still in that core's L2: expanding all groups first, to memory, and
+ * copying each group's gradient out of a thread buffer afterwards cost 10%
+ * more per evaluation (DHFR, one thread). */
+static void expand_group(const plm_ctx *c, int64_t g, const float *x, float *JB) {
+  const int64_t L = c->L, W = c->W;
   const int q = c->q;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(c->threads)
-  for (int64_t i = 0; i < L; i++) {
-    const int64_t o0 = pair_off(L, q, i, i + 1);
-    const float *p = x + L * q + o0;
-    float *t = c->T + o0;
-    for (int64_t j = i + 1; j < L; j++, p += q * q, t += q * q)
-      for (int a = 0; a < q; a++)
-        for (int b = 0; b < q; b++) t[b * q + a] = p[a * q + b];
-  }
-}
-
-/* Site i's row pointers: for neighbour j and state s, Kp[j (q+1) + s] is the
- * vector J_ij(., s) over i's q states and Gp the same entry of the gradient;
- * j < i reads pair (j, i) of x (row s, contiguous) and writes g directly
- * (site i is the only writer of that orientation), j > i reads T and writes
- * the thread's GB (block j - i - 1). j = i and missing states read zeros and
- * write the thread's dummy row, so the kernels have no branches. Zeroes the
- * gradient blocks site i owns. */
-static void site_pointers(const plm_ctx *c, int64_t i, const float *x, float *g, const float **Kp,
-                          float **Gp, float *dummy, float *GB) {
-  const int64_t L = c->L;
-  const int q = c->q, q1 = q + 1;
+  const float *xp = x + L * q;
   for (int64_t j = 0; j < L; j++) {
-    const float *kb = NULL;
-    float *gb = NULL;
-    if (j < i) {
-      const int64_t o = pair_off(L, q, j, i);
-      kb = x + L * q + o;
-      gb = g + L * q + o;
-    } else if (j > i) {
-      const int64_t o = pair_off(L, q, i, j);
-      kb = c->T + o;
-      gb = GB + (j - i - 1) * (int64_t)q * q;
+    float *v = JB + j * q * W;
+    for (int k = 0; k < PLM_GROUP; k++) {
+      const int64_t i = g * PLM_GROUP + k;
+      if (i >= L || i == j) {
+        for (int b = 0; b < q; b++) memset(v + b * W + k * q, 0, (size_t)q * sizeof *v);
+      } else if (j < i) {
+        const float *p = xp + pair_off(L, q, j, i);
+        for (int b = 0; b < q; b++) memcpy(v + b * W + k * q, p + b * q, (size_t)q * sizeof *v);
+      } else {
+        const float *p = xp + pair_off(L, q, i, j);
+        for (int b = 0; b < q; b++)
+          for (int a = 0; a < q; a++) v[b * W + k * q + a] = p[a * q + b];
+      }
     }
-    if (gb) memset(gb, 0, (size_t)(q * q) * sizeof *gb);
-    for (int s = 0; s < q; s++) {
-      Kp[j * q1 + s] = kb ? kb + s * q : zero_row;
-      Gp[j * q1 + s] = gb ? gb + s * q : dummy + j * 32;
-    }
-    Kp[j * q1 + q] = zero_row;
-    Gp[j * q1 + q] = dummy + j * 32;
   }
 }
 
-/* 3. The site kernel --------------------------------------------------------
- * Rows are visited in chain order. Forward: the logits of row n at site i
- * are those of row n-1 plus, for each column j that changed, J_ij(., new) -
- * J_ij(., old); every PLM_BLOCK rows they are recomputed in full (h_i plus
- * all L rows), which bounds the rounding drift. Then a softmax gives the
- * weighted negative log-likelihood and the residual r_n = w_n (P - e_{s_i}).
- * Backward, by prefix sums: the gradient block of neighbour j receives, for
- * each run of rows where s_j keeps one state, the sum of the run's residuals.
- * With R the running sum of r since the block's first row, a change of s_j
- * at row n adds R_{n-1} to the old state's gradient row and subtracts it from
- * the new state's; at the block's end R is added to every column's current
- * state's row and reset. So a row costs about 4 row operations per changed
- * column (DHFR: 20% of the columns change between neighbours in the chain)
- * instead of 2 per column. Rows whose site i is a missing gap get r = 0. */
+/* Group g's vector pointers: Kp[j (q+1) + s] is the vector J_ij(., s) over
+ * the group's sites (in JB), Gp the same entry of the group's gradient in
+ * KG; missing states read zeros and write the thread's dummy vector of
+ * column j, so the kernels have no branches. Zeroes the group's gradient. */
+static void group_pointers(const plm_ctx *c, int64_t g, const float **Kp, float **Gp, float *dummy,
+                           const float *JB) {
+  const int64_t L = c->L, W = c->W;
+  const int q = c->q, q1 = q + 1;
+  float *G = c->KG + g * L * q * W;
+  memset(G, 0, (size_t)(L * q * W) * sizeof *G);
+  for (int64_t j = 0; j < L; j++) {
+    for (int s = 0; s < q; s++) {
+      Kp[j * q1 + s] = JB + (j * q + s) * W;
+      Gp[j * q1 + s] = G + (j * q + s) * W;
+    }
+    Kp[j * q1 + q] = zero_vec;
+    Gp[j * q1 + q] = dummy + j * W;
+  }
+}
+
+/* A group's fields, x[i q + a] for its sites (contiguous in x), zeros
+ * beyond L. */
+static void group_fields(const plm_ctx *c, int64_t g, const float *x, float *h) {
+  const int64_t i0 = g * PLM_GROUP, nk = c->L - i0 < PLM_GROUP ? c->L - i0 : PLM_GROUP;
+  memset(h, 0, (size_t)c->W * sizeof *h);
+  memcpy(h, x + i0 * c->q, (size_t)(nk * c->q) * sizeof *h);
+}
+
+/* 3. The group kernel -------------------------------------------------------
+ * Rows are visited in chain order, for PLM_GROUP consecutive sites at once
+ * (their states side by side in one vector of W = PLM_GROUP q floats, so
+ * each change is decoded once for the group and its rows are whole 512-bit
+ * registers: q = 20 gives 5 of them, no masked lanes). Forward: the logits
+ * of row n at site i are those of row n-1 plus, for each column j that
+ * changed, J_ij(., new) - J_ij(., old); every PLM_BLOCK rows they are
+ * recomputed in full (h_i plus all L rows), which bounds the rounding drift.
+ * Then a softmax per site gives the weighted negative log-likelihood and the
+ * residual r_n = w_n (P - e_{s_i}). Backward, by prefix sums: the gradient
+ * vector of neighbour j receives, for each run of rows where s_j keeps one
+ * state, the sum of the run's residuals. With R the running sum of r since
+ * the block's first row, a change of s_j at row n adds R_{n-1} minus R at the
+ * start of the run (Rs) to the old state's gradient vector; at the block's
+ * end R is added likewise to every column's current state's vector and Rs
+ * reset. So a row costs about 3 vector operations per changed column (DHFR:
+ * 20% of the columns change between neighbours in the chain) instead of 2
+ * per column. Rows whose site i is a missing gap get r = 0. Every site's
+ * lanes see the same operations in the same order whatever the group size,
+ * so the results do not depend on PLM_GROUP. */
 #if defined(__x86_64__)
 /* expf for x <= 0 (Cephes' polynomial, within 2 ulp), 16 lanes. */
 __attribute__((target("avx512f")))
@@ -542,122 +650,167 @@ static inline void add_tail(float *g, __m512 v, int r) {
   }
 }
 
-/* g[0..q) += (v0, v1)[0..q). */
+/* One group's evaluation. A group's vector is NF full registers and a tail
+ * of TL lanes (q = 20: 5 and 0; q = 21: 5 and 4). Inlined once per common
+ * alphabet size (q = 20, gaps missing; q = 21) and once for any q, so that
+ * the loop bounds fold away and the group's logits and running sums stay in
+ * registers; the arithmetic is the same in every instance. fx receives the
+ * group's sites' objectives, gh their field gradients (lane k q + a). */
 __attribute__((target("avx512f"), always_inline))
-static inline void add_row(float *g, __m512 v0, __m512 v1, int q) {
-  if (q >= 16) {
-    _mm512_storeu_ps(g, _mm512_add_ps(_mm512_loadu_ps(g), v0));
-    if (q > 16) add_tail(g + 16, v1, q - 16);
-  } else {
-    add_tail(g, v0, q);
-  }
-}
-
-/* The q <= 32 states of a row in two 512-bit registers (lanes >= q masked).
- * Inlined into site_avx512 once per common alphabet size (q = 20, gaps
- * missing; q = 21) and once for any q, so that q is a constant where it
- * matters: add_row's branches on q and the masks then fold away, and the
- * change loop keeps its bounds and pointers in registers (as a generic
- * function it reloaded c->ch, cp[n + 1], both masks and Rs from memory and
- * took five branches on q per change). The arithmetic is the same in every
- * instance, so the results are the same bits. */
-__attribute__((target("avx512f"), always_inline))
-static inline double site_avx512_q(const plm_ctx *c, int64_t i, const float *x, const float **Kp,
-                                   float **Gp, float *Rs, const int q) {
-  const int64_t L = c->L, N = c->N;
-  const int q1 = q + 1;
+static inline void group_avx512_q(const plm_ctx *c, int64_t g, const float *h, const float **Kp,
+                                  float *G, float *Rh, float *LZ, double *fx, float *gh, const int q) {
+  const int64_t L = c->L, N = c->N, i0 = g * PLM_GROUP;
+  const int nk = (int)(L - i0 < PLM_GROUP ? L - i0 : PLM_GROUP);
+  const int q1 = q + 1, W = PLM_GROUP * q, NF = W / 16, TL = W % 16, RW = (W + 15) / 16 * 16;
   const plm_change *const ch = c->ch;
   const int64_t *const cp = c->cp;
+  const __mmask16 mt = (__mmask16)((1u << TL) - 1u);
   const __mmask16 m0 = (__mmask16)(q >= 16 ? 0xFFFFu : (1u << q) - 1u);
   const __mmask16 m1 = (__mmask16)(q > 16 ? (1u << (q - 16)) - 1u : 0u);
-  const __m512 h0 = LD(m0, x + i * q), h1 = LD(m1, x + i * q + 16);
-  const __m512 ninf = _mm512_set1_ps(-INFINITY);
-  __m512 gh0 = _mm512_setzero_ps(), gh1 = _mm512_setzero_ps();
-  float lb[32] __attribute__((aligned(64)));
-  double fx = 0.0;
-  const int8_t *sic = c->ST + i * N;
-  for (int64_t b0 = 0; b0 < N; b0 += PLM_BLOCK) {
-    const int64_t b1 = N - b0 < PLM_BLOCK ? N : b0 + PLM_BLOCK;
-    __m512 l0 = h0, l1 = h1, R0 = _mm512_setzero_ps(), R1 = _mm512_setzero_ps();
-    {
-      const int8_t *s = c->S + b0 * L;
-      for (int64_t j = 0; j < L; j++) {
-        const float *k = Kp[j * q1 + s[j]];
-        l0 = _mm512_add_ps(l0, LD(m0, k));
-        l1 = _mm512_add_ps(l1, LD(m1, k + 16));
+  const __m512 ninf = _mm512_set1_ps(-INFINITY), zero = _mm512_setzero_ps();
+  __m512 hv[PLM_NV], ghv[PLM_NV], l[PLM_NV], R[PLM_NV];
+  for (int v = 0; v < PLM_NV; v++) hv[v] = ghv[v] = l[v] = R[v] = zero; /* the generic instance's NF varies */
+#pragma GCC unroll 17
+  for (int v = 0; v <= NF; v++) hv[v] = v < NF ? _mm512_loadu_ps(h + 16 * v) : LD(mt, h + 16 * v);
+  float lb[PLM_GROUP * 32 + 32] __attribute__((aligned(64)));
+  float rb[PLM_GROUP * 32 + 32] __attribute__((aligned(64)));
+  const int8_t *sic[PLM_GROUP];
+  for (int k = 0; k < PLM_GROUP; k++) {
+    sic[k] = c->ST + (i0 + (k < nk ? k : 0)) * N;
+    fx[k] = 0.0;
+  }
+#pragma GCC unroll 17
+  for (int v = 0; v < RW / 16; v++) _mm512_store_ps(Rh + PLM_CHUNK * RW + 16 * v, zero);
+  for (int64_t u = 0; u * PLM_CHUNK < N; u++) {
+    const int64_t c0 = u * PLM_CHUNK, c1 = N - c0 < PLM_CHUNK ? N : c0 + PLM_CHUNK;
+    /* Forward over the chunk's rows: logits, softmax, running sums R_n into Rh. */
+    for (int64_t b0 = c0; b0 < c1; b0 += PLM_BLOCK) {
+      const int64_t b1 = c1 - b0 < PLM_BLOCK ? c1 : b0 + PLM_BLOCK;
+#pragma GCC unroll 17
+      for (int v = 0; v <= NF; v++) { l[v] = hv[v]; R[v] = zero; }
+      {
+        const int8_t *s = c->S + b0 * L;
+        for (int64_t j = 0; j < L; j++) {
+          const float *kv = Kp[j * q1 + s[j]];
+#pragma GCC unroll 17
+          for (int v = 0; v < NF; v++) l[v] = _mm512_add_ps(l[v], _mm512_loadu_ps(kv + 16 * v));
+          if (TL) l[NF] = _mm512_add_ps(l[NF], LD(mt, kv + 16 * NF));
+        }
+      }
+      for (int64_t n = b0; n < b1; n++) {
+        if (n > b0)
+          for (int64_t t = cp[n], te = cp[n + 1]; t < te; t++) {
+            const plm_change ct = ch[t];
+            const int64_t jq = (int64_t)ct.j * q1;
+            const float *ko = Kp[jq + ct.so], *kn = Kp[jq + ct.sn];
+#pragma GCC unroll 17
+            for (int v = 0; v < NF; v++)
+              l[v] = _mm512_add_ps(l[v], _mm512_sub_ps(_mm512_loadu_ps(kn + 16 * v), _mm512_loadu_ps(ko + 16 * v)));
+            if (TL) l[NF] = _mm512_add_ps(l[NF], _mm512_sub_ps(LD(mt, kn + 16 * NF), LD(mt, ko + 16 * NF)));
+          }
+#pragma GCC unroll 17
+        for (int v = 0; v <= NF; v++) _mm512_store_ps(lb + 16 * v, l[v]);
+        const float wn = c->w[n];
+        /* Sites in order: each writes its q lanes of rb and zeros after them,
+         * which the next site overwrites. */
+        for (int k = 0; k < PLM_GROUP; k++) {
+          float *rk = rb + k * q;
+          const int si = k < nk ? sic[k][n] : q;
+          if (si == q) { /* missing (or beyond L): no conditional at this site */
+            LZ[(n * PLM_GROUP + k) * 3 + 2] = 0.0f;
+            _mm512_storeu_ps(rk, zero);
+            _mm512_storeu_ps(rk + 16, zero);
+            continue;
+          }
+          const __m512 l0 = LD(m0, lb + k * q), l1 = LD(m1, lb + k * q + 16);
+          const float mx = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_mask_mov_ps(ninf, m0, l0),
+                                                              _mm512_mask_mov_ps(ninf, m1, l1)));
+          const __m512 mv = _mm512_set1_ps(mx);
+          const __m512 e0 = _mm512_maskz_mov_ps(m0, exp_avx512(_mm512_sub_ps(l0, mv)));
+          const __m512 e1 = _mm512_maskz_mov_ps(m1, exp_avx512(_mm512_sub_ps(l1, mv)));
+          const float z = _mm512_reduce_add_ps(_mm512_add_ps(e0, e1));
+          float *lz = LZ + (n * PLM_GROUP + k) * 3;
+          lz[0] = lb[k * q + si];
+          lz[1] = mx;
+          lz[2] = z;
+          const __m512 sc = _mm512_set1_ps(wn / z), wv = _mm512_set1_ps(wn);
+          __m512 r0 = _mm512_mul_ps(e0, sc), r1 = _mm512_mul_ps(e1, sc);
+          if (si < 16) r0 = _mm512_mask_sub_ps(r0, (__mmask16)(1u << si), r0, wv);
+          else r1 = _mm512_mask_sub_ps(r1, (__mmask16)(1u << (si - 16)), r1, wv);
+          _mm512_storeu_ps(rk, r0);
+          _mm512_storeu_ps(rk + 16, r1);
+        }
+        float *rn = Rh + (n - c0) * RW;
+#pragma GCC unroll 17
+        for (int v = 0; v <= NF; v++) {
+          const __m512 r = v < NF ? _mm512_load_ps(rb + 16 * v) : LD(mt, rb + 16 * v);
+          R[v] = _mm512_add_ps(R[v], r);
+          ghv[v] = _mm512_add_ps(ghv[v], r);
+          if (v < RW / 16) _mm512_store_ps(rn + 16 * v, R[v]);
+        }
       }
     }
-    for (int64_t n = b0; n < b1; n++) {
-      if (n > b0)
-        for (int64_t t = cp[n], te = cp[n + 1]; t < te; t++) {
-          const plm_change ct = ch[t];
-          const int64_t jq = (int64_t)ct.j * q1;
-          const float *ko = Kp[jq + ct.so], *kn = Kp[jq + ct.sn];
-          float *rs = Rs + (int64_t)ct.j * 32;
-          /* one add on the logits' dependency chain per change */
-          l0 = _mm512_add_ps(l0, _mm512_sub_ps(LD(m0, kn), LD(m0, ko)));
-          l1 = _mm512_add_ps(l1, _mm512_sub_ps(LD(m1, kn + 16), LD(m1, ko + 16)));
-          add_row(Gp[jq + ct.so], _mm512_sub_ps(R0, _mm512_load_ps(rs)), _mm512_sub_ps(R1, _mm512_load_ps(rs + 16)), q);
-          _mm512_store_ps(rs, R0);
-          _mm512_store_ps(rs + 16, R1);
-        }
-      const int si = sic[n];
-      if (si == q) continue; /* missing: no conditional at this site */
-      const float mx = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_mask_mov_ps(ninf, m0, l0),
-                                                          _mm512_mask_mov_ps(ninf, m1, l1)));
-      const __m512 mv = _mm512_set1_ps(mx);
-      const __m512 e0 = _mm512_maskz_mov_ps(m0, exp_avx512(_mm512_sub_ps(l0, mv)));
-      const __m512 e1 = _mm512_maskz_mov_ps(m1, exp_avx512(_mm512_sub_ps(l1, mv)));
-      const float z = _mm512_reduce_add_ps(_mm512_add_ps(e0, e1));
-      _mm512_store_ps(lb, l0);
-      _mm512_store_ps(lb + 16, l1);
-      const float wn = c->w[n];
-      fx -= (double)wn * ((double)lb[si] - (double)mx - log((double)z));
-      const __m512 sc = _mm512_set1_ps(wn / z), wv = _mm512_set1_ps(wn);
-      __m512 r0 = _mm512_mul_ps(e0, sc), r1 = _mm512_mul_ps(e1, sc);
-      if (si < 16) r0 = _mm512_mask_sub_ps(r0, (__mmask16)(1u << si), r0, wv);
-      else r1 = _mm512_mask_sub_ps(r1, (__mmask16)(1u << (si - 16)), r1, wv);
-      R0 = _mm512_add_ps(R0, r0); R1 = _mm512_add_ps(R1, r1);
-      gh0 = _mm512_add_ps(gh0, r0); gh1 = _mm512_add_ps(gh1, r1);
-    }
-    const int8_t *s = c->S + (b1 - 1) * L;
-    for (int64_t j = 0; j < L; j++) {
-      float *rs = Rs + j * 32;
-      add_row(Gp[j * q1 + s[j]], _mm512_sub_ps(R0, _mm512_load_ps(rs)), _mm512_sub_ps(R1, _mm512_load_ps(rs + 16)), q);
-      _mm512_store_ps(rs, _mm512_setzero_ps());
-      _mm512_store_ps(rs + 16, _mm512_setzero_ps());
+    /* Gradient: each (column, state) vector takes its runs' sums in chain
+     * order, in registers, with one load and one store per chunk. */
+    const plm_run *const run = c->run;
+    const int64_t *ro = c->roff + u * L * q;
+    for (int64_t jb = 0; jb < L * q; jb++) {
+      const int64_t t0 = ro[jb], t1 = ro[jb + 1];
+      if (t0 == t1) continue;
+      float *gv = G + jb * W;
+      __m512 acc[PLM_NV];
+#pragma GCC unroll 17
+      for (int v = 0; v <= NF; v++) acc[v] = v < NF ? _mm512_loadu_ps(gv + 16 * v) : LD(mt, gv + 16 * v);
+      for (int64_t t = t0; t < t1; t++) {
+        const float *re = Rh + (int64_t)run[t].e * RW, *rs = Rh + (int64_t)run[t].s * RW;
+#pragma GCC unroll 17
+        for (int v = 0; v < RW / 16; v++)
+            acc[v] = _mm512_add_ps(acc[v], _mm512_sub_ps(_mm512_load_ps(re + 16 * v), _mm512_load_ps(rs + 16 * v)));
+      }
+#pragma GCC unroll 17
+      for (int v = 0; v < NF; v++) _mm512_storeu_ps(gv + 16 * v, acc[v]);
+      if (TL) _mm512_mask_storeu_ps(gv + 16 * NF, mt, acc[NF]);
     }
   }
-  _mm512_store_ps(lb, gh0);
-  _mm512_store_ps(lb + 16, gh1);
-  for (int a = 0; a < q; a++) c->GH[i * q + a] = lb[a];
-  return fx;
+#pragma GCC unroll 17
+  for (int v = 0; v <= NF; v++) _mm512_storeu_ps(gh + 16 * v, ghv[v]);
+  /* The objective, in row order as if summed inside the row loop: a call
+   * to log() there made the compiler spill and reload every live 512-bit
+   * register (logits, running sums, fields) around it, once per site and
+   * row. */
+  for (int k = 0; k < nk; k++)
+    for (int64_t n = 0; n < N; n++) {
+      const float *lz = LZ + (n * PLM_GROUP + k) * 3;
+      if (lz[2] == 0.0f) continue; /* missing */
+      fx[k] -= (double)c->w[n] * ((double)lz[0] - (double)lz[1] - log((double)lz[2]));
+    }
 }
 __attribute__((target("avx512f")))
-static double site_avx512(const plm_ctx *c, int64_t i, const float *x, const float **Kp, float **Gp,
-                          float *Rs) {
-  if (c->q == 20) return site_avx512_q(c, i, x, Kp, Gp, Rs, 20);
-  if (c->q == 21) return site_avx512_q(c, i, x, Kp, Gp, Rs, 21);
-  return site_avx512_q(c, i, x, Kp, Gp, Rs, c->q);
+static void group_avx512(const plm_ctx *c, int64_t g, const float *h, const float **Kp, float *G,
+                         float *Rh, float *LZ, double *fx, float *gh) {
+  if (c->q == 20) group_avx512_q(c, g, h, Kp, G, Rh, LZ, fx, gh, 20);
+  else if (c->q == 21) group_avx512_q(c, g, h, Kp, G, Rh, LZ, fx, gh, 21);
+  else group_avx512_q(c, g, h, Kp, G, Rh, LZ, fx, gh, c->q);
 }
 #undef LD
 #endif
 
 /* The same computation in plain loops (other machines; o->portable). */
-static double site_portable(const plm_ctx *c, int64_t i, const float *x, const float **Kp, float **Gp,
-                            float *Rs) {
-  const int64_t L = c->L, N = c->N;
+static void group_portable(const plm_ctx *c, int64_t g, const float *h, const float **Kp, float **Gp,
+                           float *Rs, double *fx, float *gh) {
+  const int64_t L = c->L, N = c->N, i0 = g * PLM_GROUP, W = c->W, RW = (W + 15) / 16 * 16;
+  const int nk = (int)(L - i0 < PLM_GROUP ? L - i0 : PLM_GROUP);
   const int q = c->q, q1 = q + 1;
-  float l[32], R[32], gh[32] = {0}, e[32];
-  double fx = 0.0;
-  const int8_t *sic = c->ST + i * N;
+  float l[PLM_GROUP * 32], R[PLM_GROUP * 32], e[32];
+  for (int64_t v = 0; v < W; v++) gh[v] = 0.0f;
+  for (int k = 0; k < PLM_GROUP; k++) fx[k] = 0.0;
   for (int64_t b0 = 0; b0 < N; b0 += PLM_BLOCK) {
     const int64_t b1 = N - b0 < PLM_BLOCK ? N : b0 + PLM_BLOCK;
     const int8_t *s = c->S + b0 * L;
-    for (int a = 0; a < q; a++) { l[a] = x[i * q + a]; R[a] = 0.0f; }
+    for (int64_t v = 0; v < W; v++) { l[v] = h[v]; R[v] = 0.0f; }
     for (int64_t j = 0; j < L; j++) {
-      const float *k = Kp[j * q1 + s[j]];
-      for (int a = 0; a < q; a++) l[a] += k[a];
+      const float *kv = Kp[j * q1 + s[j]];
+      for (int64_t v = 0; v < W; v++) l[v] += kv[v];
     }
     for (int64_t n = b0; n < b1; n++) {
       if (n > b0)
@@ -665,44 +818,44 @@ static double site_portable(const plm_ctx *c, int64_t i, const float *x, const f
           const plm_change ct = c->ch[t];
           const int64_t jq = (int64_t)ct.j * q1;
           const float *ko = Kp[jq + ct.so], *kn = Kp[jq + ct.sn];
-          float *go = Gp[jq + ct.so], *rs = Rs + (int64_t)ct.j * 32;
-          for (int a = 0; a < q; a++) {
-            l[a] += kn[a] - ko[a];
-            go[a] += R[a] - rs[a];
-            rs[a] = R[a];
+          float *go = Gp[jq + ct.so], *rs = Rs + (int64_t)ct.j * RW;
+          for (int64_t v = 0; v < W; v++) {
+            l[v] += kn[v] - ko[v];
+            go[v] += R[v] - rs[v];
+            rs[v] = R[v];
           }
         }
-      const int si = sic[n];
-      if (si == q) continue;
-      float mx = l[0];
-      for (int a = 1; a < q; a++) mx = l[a] > mx ? l[a] : mx;
-      float z = 0.0f;
-      for (int a = 0; a < q; a++) z += (e[a] = expf(l[a] - mx));
       const float wn = c->w[n];
-      fx -= (double)wn * ((double)l[si] - (double)mx - log((double)z));
-      const float sc = wn / z;
-      for (int a = 0; a < q; a++) {
-        float r = e[a] * sc - (a == si ? wn : 0.0f);
-        R[a] += r;
-        gh[a] += r;
+      for (int k = 0; k < nk; k++) {
+        const int si = c->ST[(i0 + k) * N + n];
+        if (si == q) continue;
+        const float *lk = l + k * q;
+        float mx = lk[0];
+        for (int a = 1; a < q; a++) mx = lk[a] > mx ? lk[a] : mx;
+        float z = 0.0f;
+        for (int a = 0; a < q; a++) z += (e[a] = expf(lk[a] - mx));
+        fx[k] -= (double)wn * ((double)lk[si] - (double)mx - log((double)z));
+        const float sc = wn / z;
+        for (int a = 0; a < q; a++) {
+          float r = e[a] * sc - (a == si ? wn : 0.0f);
+          R[k * q + a] += r;
+          gh[k * q + a] += r;
+        }
       }
     }
     s = c->S + (b1 - 1) * L;
     for (int64_t j = 0; j < L; j++) {
-      float *g = Gp[j * q1 + s[j]], *rs = Rs + j * 32;
-      for (int a = 0; a < q; a++) { g[a] += R[a] - rs[a]; rs[a] = 0.0f; }
+      float *go = Gp[j * q1 + s[j]], *rs = Rs + j * RW;
+      for (int64_t v = 0; v < W; v++) { go[v] += R[v] - rs[v]; rs[v] = 0.0f; }
     }
   }
-  for (int a = 0; a < q; a++) c->GH[i * q + a] = gh[a];
-  return fx;
 }
 
 /* One evaluation at x (float, np values): returns f, fills g (np floats). */
 static double evaluate(plm_ctx *c, const float *x, float *g) {
-  const int64_t L = c->L, q1 = c->q + 1;
+  const int64_t L = c->L, q1 = c->q + 1, W = c->W, RW = (W + 15) / 16 * 16;
   const int q = c->q;
   const double lh = c->o->lambda_h, lJ = c->o->lambda_J;
-  expand(c, x);
 #pragma omp parallel num_threads(c->threads)
   {
 #ifdef _OPENMP
@@ -712,23 +865,33 @@ static double evaluate(plm_ctx *c, const float *x, float *g) {
 #endif
     const float **Kp = c->Kp + (size_t)tid * (size_t)(L * q1);
     float **Gp = c->Gp + (size_t)tid * (size_t)(L * q1);
-    float *dummy = c->dummy + (size_t)tid * (size_t)(L * 32);
-    float *Rs = c->Rs + (size_t)tid * (size_t)(L * 32);
-    float *GB = c->GB + (size_t)tid * (size_t)(L - 1) * (size_t)(q * q);
+    float *dummy = c->dummy + (size_t)tid * (size_t)(L * RW);
+    float *Rs = c->Rs + (size_t)tid * (size_t)(L * RW);
+    float *JB = c->JB + (size_t)tid * (size_t)(L * q * W);
+    float *LZ = c->LZ + (size_t)tid * (size_t)c->N * PLM_GROUP * 3;
+    float *Rh = c->Rh + (size_t)tid * (PLM_CHUNK + 1) * (size_t)RW;
+    float h[PLM_GROUP * 32 + 16] __attribute__((aligned(64)));
+    float gh[PLM_GROUP * 32 + 16] __attribute__((aligned(64)));
+    double fx[PLM_GROUP];
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t i = c->site_lo; i < c->site_hi; i++) {
-      site_pointers(c, i, x, g, Kp, Gp, dummy, GB);
-      memset(Rs, 0, (size_t)(L * 32) * sizeof *Rs);
+    for (int64_t gi = c->grp_lo; gi < c->grp_hi; gi++) {
+      expand_group(c, gi, x, JB);
+      group_pointers(c, gi, Kp, Gp, dummy, JB);
+      group_fields(c, gi, x, h);
+      memset(Rs, 0, (size_t)(L * RW) * sizeof *Rs);
 #if defined(__x86_64__)
-      if (c->use_avx512) c->site_fx[i] = site_avx512(c, i, x, Kp, Gp, Rs);
+      if (c->use_avx512) group_avx512(c, gi, h, Kp, c->KG + gi * L * q * W, Rh, LZ, fx, gh);
       else
 #endif
-        c->site_fx[i] = site_portable(c, i, x, Kp, Gp, Rs);
-      /* T's blocks (i, .) are read by site i only: they now take its gradient. */
-      memcpy(c->T + pair_off(L, q, i, i + 1), GB, (size_t)(L - 1 - i) * (size_t)(q * q) * sizeof *GB);
+        group_portable(c, gi, h, Kp, Gp, Rs, fx, gh);
+      const int64_t i0 = gi * PLM_GROUP;
+      for (int64_t k = 0; k < PLM_GROUP && i0 + k < L; k++) {
+        c->site_fx[i0 + k] = fx[k];
+        memcpy(c->GH + (i0 + k) * q, gh + k * q, (size_t)q * sizeof *gh);
+      }
     }
   }
-  if (c->dcount && gather_sites(c, g)) return NAN;
+  if (c->dcount && gather_groups(c)) return NAN;
   double nll = 0.0;
   for (int64_t i = 0; i < L; i++) nll += c->site_fx[i];
   double reg_h = 0.0;
@@ -737,21 +900,24 @@ static double evaluate(plm_ctx *c, const float *x, float *g) {
     reg_h += v * v;
     g[k] = (float)((double)c->GH[k] + 2.0 * lh * v);
   }
-  /* Fold: g(pair i<j) already holds site j's terms; add site i's (in T,
-   * transposed) and the regulariser. */
+  /* Fold: pair i < j's gradient is site j's terms (its vectors of column
+   * i), plus site i's (its vectors of column j), plus the regulariser. */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(c->threads)
   for (int64_t i = 0; i < L; i++) {
-    const int64_t o0 = pair_off(L, q, i, i + 1);
-    const float *p = x + L * q + o0, *gt = c->T + o0;
+    const int64_t o0 = pair_off(L, q, i, i + 1), gi = i / PLM_GROUP, ki = i % PLM_GROUP;
+    const float *p = x + L * q + o0;
     float *gp = g + L * q + o0;
     double reg = 0.0;
-    for (int64_t j = i + 1; j < L; j++, p += q * q, gp += q * q, gt += q * q)
+    for (int64_t j = i + 1; j < L; j++, p += q * q, gp += q * q) {
+      const float *Gi = c->KG + (gi * L + j) * q * W + ki * q;                         /* [b W + a] */
+      const float *Gj = c->KG + ((j / PLM_GROUP) * L + i) * q * W + (j % PLM_GROUP) * q; /* [a W + b] */
       for (int a = 0; a < q; a++)
         for (int b = 0; b < q; b++) {
           const double v = p[a * q + b];
           reg += v * v;
-          gp[a * q + b] = (float)((double)gp[a * q + b] + (double)gt[b * q + a] + 2.0 * lJ * v);
+          gp[a * q + b] = (float)((double)Gj[a * W + b] + (double)Gi[b * W + a] + 2.0 * lJ * v);
         }
+    }
     c->pair_reg[i] = reg;
   }
   double reg_J = 0.0;
