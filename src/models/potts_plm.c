@@ -3,7 +3,7 @@
  * Contents:
  *   1. Options, presets, parameter packing
  *   2. The evaluation context: rows in chain order, their changes, layouts
- *   3. The site kernel (float terms, double sums) and the evaluation
+ *   3. The group kernel (float terms, double sums) and the evaluation
  *   4. The plain twin (double, straight loops) for tests
  *   5. The fit: the project's float L-BFGS (seqloop/lbfgs.h) with plmc's settings
  *
@@ -16,39 +16,46 @@
  * recomputation every PLM_BLOCK rows to bound the rounding drift.
  *
  * Layout. x (float, the optimiser's vector) keeps the public packing: L q
- * fields, then each pair i < j once, J_ij(a, b) a-major. For site i and
- * neighbour j the kernel needs J_ij(., s_j) over i's states: for j < i that
- * is row s_j of pair (j, i) in x, read in place; for j > i it is a column of
- * pair (i, j), so each evaluation first writes the transposed pair blocks T
- * (one copy, L^2 q^2 / 2 floats). The gradient of pair (j, i) in x's
- * orientation is written straight into g by site i (its only writer); site
- * j's terms (the other orientation, j < i) go to a per-thread buffer laid
- * out as T's blocks (j, .), which are copied over those blocks when site j
- * is done (only site j reads them), and folded onto g afterwards with the
- * regulariser, pair by pair. Missing (gap) states read a zero row and write
- * a per-column dummy row, so the loops have no branches. Working memory
- * beyond x and g: L^2 q^2 / 2 floats (T; 19 MiB for DHFR), (L - 1) q^2
- * floats per thread, and N L bytes of states.
+ * fields, then each pair i < j once, J_ij(a, b) a-major. The kernel works on
+ * groups of four consecutive sites (PLM_GROUP): for neighbour j and state b
+ * a group needs J_ij(., b) for its four sites i, and it keeps them side by
+ * side in one vector of W = 4 q floats, state-major (state a of the group's
+ * site k in lane 4 a + k): a change of column j is then decoded once for
+ * four sites, its rows are whole 512-bit registers (q = 20: 5 of them, no
+ * masked lanes), and the softmax of the four sites runs on the same
+ * registers (the four values of one state fill one 128-bit lane). The
+ * thread that evaluates a group first copies its couplings out of x into
+ * that layout (JB, L q vectors: 1 MB for DHFR, which then stays in the
+ * core's L2 while the group's rows read it); the group's gradient goes to
+ * its own region of KG in the same layout, and the fold adds, for each pair
+ * i < j, site i's and site j's terms and the regulariser into g. Missing
+ * (gap) states read a zero vector and add nothing, so the loops have no
+ * branches. Working memory beyond x and g: KG, L^2 q^2 floats (2 x the
+ * couplings: 40 MiB for DHFR; the previous kernel's transposed copy was 1 x),
+ * per thread JB (L q W floats), the running sums of one chunk of rows and N
+ * x 12 floats of softmax terms, and N L bytes of states.
  *
- * Costs per evaluation, per site and row: 2 gathered rows and one
- * read-modify-write of a gradient row per changed column (for DHFR 3 x 0.21
- * N L^2 row operations instead of the full kernel's 2 N L^2), a softmax of q
- * exponentials (a vectorised expf), and a full row every PLM_BLOCK rows:
- * 0.17-0.18 s of one core per DHFR evaluation (0.19-0.20 s before the
- * kernel was compiled per alphabet size, issue 17 round 5) against 0.36 s
- * for the full kernel (docs/performance.md, "Potts fit"). Once per fit: the chain, O(N^2 L / 64)
- * byte-vector comparisons (0.1 s for DHFR).
+ * Costs per evaluation, per group of four sites and row: 2 vector loads
+ * and adds per changed column for the logits, a softmax of 4 q exponentials
+ * in q / 4 registers, a full row every PLM_BLOCK rows; the gradient then in
+ * a second pass per chunk of PLM_CHUNK rows, from each run of one state in
+ * one column (two loads of running sums, in registers, one store per
+ * (column, state) and chunk). DHFR, one thread (thread CPU, load 2-3): the
+ * kernel 0.065-0.07 s of the 0.10 s evaluation (expanding 0.009, fold 0.019)
+ * against 0.172-0.177 s for the one-site kernel it replaced (issue 17, round
+ * 6; docs/performance.md). Once per fit: the chain, O(N^2 L / 64)
+ * byte-vector comparisons (0.1 s for DHFR), and the runs.
  *
  * Determinism: every site's objective is summed in double by one thread in
  * chain order, and sites and pairs are combined in index order, so results
  * are identical for any thread count.
  *
  * Ranks (o->dist, seqloop/dist.h): rank r evaluates a contiguous block of
- * sites, then every rank receives from each site's owner exactly what the
- * site wrote (its objective, its field gradient row, g's pair blocks (j, i)
- * for j < i and T's blocks (i, .)); the fold and the optimiser then run on
- * every rank on the one-process bytes, so every rank holds the one-process
- * model. Splitting rows instead would change the order of each site's sums.
+ * groups, then every rank receives from each group's owner exactly what it
+ * wrote (its sites' objectives, their field gradient rows, its region of
+ * KG); the fold and the optimiser then run on every rank on the one-process
+ * bytes, so every rank holds the one-process model. Splitting rows instead
+ * would change the order of each site's sums.
  *
  * Rejected: a dense GEMM formulation (one-hot N x Lq times Lq x q per site):
  * q times more arithmetic than the gather, since the one-hot rows are 1/q full.
@@ -57,28 +64,17 @@
  * residuals before one store (the per-state loop overhead made it 25% slower
  * on DHFR), and per-row register accumulation over all neighbours
  * (couplings then stream from L2 for every row: 2x slower than a blocked
- * forward). In this kernel: masked 512-bit stores for the gradient rows of
- * q = 20 floats (the whole kernel 3x slower on the development machine, an
- * Intel Xeon with AVX-512, than with unmasked 512 + 128-bit stores);
- * PLM_BLOCK 16 or 64 instead of 32 (within 3%, measurement noise); two
- * passes over a row's changes (logits, then the gradient rows after the
- * row's softmax, to take the softmax off the gradient updates' dependency
- * chain): no gain, the loop is bound by the scattered coupling and gradient
- * rows (L2, not L1); improving the chain by 2-opt (34.0 -> 33.2 changes per
- * row on DHFR: not worth its O(N^2) passes). Issue 17, round 5: a
- * column-ordered kernel (rows in tiles of 128; per tile, each column's
- * changes add J_ij(., new) - J_ij(., old) to per-row deltas, so the
- * column's q coupling rows stay in L1, then a row pass for the softmax, then
- * each column's runs of equal state add their residual sums to its
- * gradient rows): per DHFR evaluation, one thread, thread CPU time at load
- * 6-7, 0.197-0.202 s against 0.198-0.206 s for this kernel (forward 0.072
- * vs 0.086 s, gradient 0.085 vs 0.07 s: consecutive changes of one column
- * hit the same few gradient rows, so their read-modify-writes chain through
- * store forwarding); a hybrid (that forward, this kernel's gradient) was
- * inside the noise too. So the L2 placement above costs ~15% of the forward
- * half at most; the rest is the ~30 instructions per change. Not kept.
- * Nor change entries pre-decoded to the pointer tables' indices (8 bytes
- * instead of 4, 4 fewer integer operations per change): no measurable gain.
+ * forward). With the one-site incremental kernel (issue 17, rounds 4-5):
+ * masked 512-bit stores for gradient rows of q = 20 floats (3x slower: a
+ * load after a masked store to the same address waits for the store);
+ * PLM_BLOCK 16 or 64 (within 3%); a column-ordered kernel keeping every
+ * coupling row it touches in L1 (no faster as a whole); 2-opt on the chain
+ * (34.0 -> 33.2 changes per DHFR row, not worth its O(N^2) passes); a
+ * minimum spanning tree instead of the chain (30.6 changes per row, -10%,
+ * but the gradient of a tree needs two updates per change). Round 6: groups
+ * of 2 and 8 sites (10% and 7% slower than 4 over a whole 10-iteration fit,
+ * one thread: 2 amortises less, 8 needs 4 MB of couplings and gradient per
+ * group, more than L2).
  */
 #include <math.h>
 #include <stdint.h>
@@ -179,6 +175,7 @@ typedef struct plm_change {
 #ifndef PLM_CHUNK
 #define PLM_CHUNK 512 /* rows whose running sums are kept for the gradient pass (a multiple of PLM_BLOCK) */
 #endif
+_Static_assert(PLM_CHUNK % PLM_BLOCK == 0 && PLM_CHUNK <= 65535, "a chunk holds whole blocks; runs index it in 16 bits");
 
 /* A run of one state in one column, within a block of rows: the gradient
  * vector of (column, state) receives R_e - R_s, the running sums of the
@@ -595,25 +592,22 @@ static void group_fields(const plm_ctx *c, int64_t g, const float *x, float *h) 
 }
 
 /* 3. The group kernel -------------------------------------------------------
- * Rows are visited in chain order, for PLM_GROUP consecutive sites at once
- * (their states side by side in one vector of W = PLM_GROUP q floats, so
- * each change is decoded once for the group and its rows are whole 512-bit
- * registers: q = 20 gives 5 of them, no masked lanes). Forward: the logits
- * of row n at site i are those of row n-1 plus, for each column j that
- * changed, J_ij(., new) - J_ij(., old); every PLM_BLOCK rows they are
- * recomputed in full (h_i plus all L rows), which bounds the rounding drift.
- * Then a softmax per site gives the weighted negative log-likelihood and the
- * residual r_n = w_n (P - e_{s_i}). Backward, by prefix sums: the gradient
- * vector of neighbour j receives, for each run of rows where s_j keeps one
- * state, the sum of the run's residuals. With R the running sum of r since
- * the block's first row, a change of s_j at row n adds R_{n-1} minus R at the
- * start of the run (Rs) to the old state's gradient vector; at the block's
- * end R is added likewise to every column's current state's vector and Rs
- * reset. So a row costs about 3 vector operations per changed column (DHFR:
- * 20% of the columns change between neighbours in the chain) instead of 2
- * per column. Rows whose site i is a missing gap get r = 0. Every site's
- * lanes see the same operations in the same order whatever the group size,
- * so the results do not depend on PLM_GROUP. */
+ * Rows are visited in chain order, four sites at once (a group's vector,
+ * section 2), in chunks of PLM_CHUNK rows. Forward: the logits of row n at
+ * site i are those of row n-1 plus, for each column j that changed,
+ * J_ij(., new) - J_ij(., old); every PLM_BLOCK rows they are recomputed in
+ * full (h_i plus all L rows), which bounds the rounding drift. Then the
+ * softmax gives the weighted negative log-likelihood and the residual r_n =
+ * w_n (P - e_{s_i}), and R_n, the running sum of r since the block's first
+ * row, is kept for every row of the chunk. Gradient: the vector of (column
+ * j, state b) receives, for each run of rows of its block where s_j = b,
+ * the run's residual sum R_last - R_before-first (zero before a block's
+ * first row). The runs are listed once per fit by chunk, (column, state)
+ * and chain order (build_runs), so each vector sums its runs in registers
+ * and is stored once per chunk: the one-site kernel before it did a
+ * read-modify-write of a gradient row and of a run-start table per change,
+ * which bound it to the core's L2 bandwidth. Rows whose site i is a missing
+ * gap get r = 0. */
 #if defined(__x86_64__)
 /* expf for x <= 0 (Cephes' polynomial, within 2 ulp), 16 lanes. */
 __attribute__((target("avx512f")))
