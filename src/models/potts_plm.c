@@ -533,7 +533,7 @@ FAIL:
 }
 
 /* Group g's couplings into JB: for neighbour j and state b, the vector of
- * J_ij(., b) over the group's sites i (k q + a), read from pair (j, i) of x
+ * J_ij(., b) over the group's sites i (lane 4 a + k), read from pair (j, i) of x
  * (row b, contiguous) for j < i and from pair (i, j) (column b) for j > i;
  * zeros for i = j and for sites beyond L. Done by the thread that evaluates
  * the group, right before, so the 1 MB (DHFR) it then reads at random is
@@ -541,13 +541,45 @@ FAIL:
  * copying each group's gradient out of a thread buffer afterwards cost 10%
  * more per evaluation (DHFR, one thread). */
 static void expand_group(const plm_ctx *c, int64_t g, const float *x, float *JB) {
-  const int64_t L = c->L, W = c->W;
-  const int q = c->q;
+  const int64_t L = c->L, W = c->W, i0 = g * PLM_GROUP;
+  const int q = c->q, q4 = q / 4 * 4;
   const float *xp = x + L * q;
   for (int64_t j = 0; j < L; j++) {
     float *v = JB + j * q * W;
+#if defined(__x86_64__)
+    /* A neighbour outside a full group: the four sites' rows (j before the
+     * group) or columns (j after it) interleaved by 4 x 4 transposes (SSE,
+     * in every x86-64); the scalar loops below do the rest. */
+    if (i0 + PLM_GROUP <= L && (j < i0 || j >= i0 + PLM_GROUP)) {
+      const float *P[PLM_GROUP];
+      for (int k = 0; k < PLM_GROUP; k++)
+        P[k] = xp + (j < i0 ? pair_off(L, q, j, i0 + k) : pair_off(L, q, i0 + k, j));
+      for (int r = 0; r < q; r++) /* j < i0: r is b, t the state a; else r is a, t the state b */
+        for (int t = 0; t < q; t++) {
+          if (t < q4 && t % 4 == 0) {
+            __m128 r0 = _mm_loadu_ps(P[0] + r * q + t), r1 = _mm_loadu_ps(P[1] + r * q + t);
+            __m128 r2 = _mm_loadu_ps(P[2] + r * q + t), r3 = _mm_loadu_ps(P[3] + r * q + t);
+            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+            if (j < i0) { /* v[b W + 4 a + k] = P_k[b q + a], a = t..t+3 */
+              float *o = v + r * W + 4 * t;
+              _mm_storeu_ps(o, r0); _mm_storeu_ps(o + 4, r1); _mm_storeu_ps(o + 8, r2); _mm_storeu_ps(o + 12, r3);
+            } else { /* v[b W + 4 a + k] = P_k[a q + b], b = t..t+3 */
+              float *o = v + t * W + 4 * r;
+              _mm_storeu_ps(o, r0); _mm_storeu_ps(o + W, r1); _mm_storeu_ps(o + 2 * W, r2); _mm_storeu_ps(o + 3 * W, r3);
+            }
+            t += 3;
+            continue;
+          }
+          for (int k = 0; k < PLM_GROUP; k++) {
+            if (j < i0) v[r * W + 4 * t + k] = P[k][r * q + t];
+            else v[t * W + 4 * r + k] = P[k][r * q + t];
+          }
+        }
+      continue;
+    }
+#endif
     for (int k = 0; k < PLM_GROUP; k++) {
-      const int64_t i = g * PLM_GROUP + k;
+      const int64_t i = i0 + k;
       if (i >= L || i == j) {
         for (int b = 0; b < q; b++)
           for (int a = 0; a < q; a++) v[b * W + a * PLM_GROUP + k] = 0.0f;
