@@ -135,26 +135,24 @@ static void objective_checks(int gap_missing) {
   sl_msa_destroy(m);
 }
 
-/* More rows than two of the kernel's chunks (512 rows: the gradient is
- * summed by runs within a chunk) and a column count that leaves the last
- * group of four sites short: the fast objective against the plain twin, 1,
- * 2 and 3 threads bit for bit, and the portable loops, in both gap modes. */
-static void chunk_checks(void) {
+/* The fast objective at a random x (scaled by xscale) against the plain
+ * twin, 1, 2 and 3 threads bit for bit, and the portable loops, in both gap
+ * modes; weights 0.2 + U(0, 1). */
+static void kernel_vs_twin(const sl_msa *m, const char *what, double lambda_J, double xscale) {
   sl_error err;
-  sl_msa *m = random_msa(1400, 13, 0.1);
-  if (!m) { CHECK(0, "random alignment"); return; }
   double *w = malloc((size_t)m->N * sizeof *w);
   for (int64_t n = 0; n < m->N; n++) w[n] = 0.2 + urand();
   for (int gm = 0; gm <= 1; gm++) {
+    const char *gaps = gm ? "gaps missing" : "gaps as state";
     sl_plm_opts o;
     sl_plm_opts_init(&o);
     o.gap_missing = gm;
-    o.lambda_J = 0.2;
+    o.lambda_J = lambda_J;
     const int q = m->abc->q - gm;
     const int64_t np = sl_potts_nparams(m->L, q);
     double *x = malloc((size_t)np * sizeof *x), *g[5], f[5];
     for (int t = 0; t < 5; t++) g[t] = malloc((size_t)np * sizeof *g[t]);
-    for (int64_t k = 0; k < np; k++) x[k] = (urand() - 0.5) * 0.8;
+    for (int64_t k = 0; k < np; k++) x[k] = (urand() - 0.5) * xscale;
     int st = sl_plm_objective_ref(m, w, &o, x, &f[0], g[0], &err);
     for (int t = 1; t <= 3; t++) {
       o.threads = t;
@@ -169,24 +167,30 @@ static void chunk_checks(void) {
       gport = fmax(gport, fabs(g[4][k] - g[0][k]));
     }
     CHECK(st == SL_OK && fabs(f[1] - f[0]) <= 1e-6 * fabs(f[0]) && gerr <= 1e-5 * gmax,
-          "%lld rows x %lld columns (%s): fast kernel equals the plain twin (f %.9g vs %.9g, max dg %.3g of %.3g)",
-          (long long)m->N, (long long)m->L, gm ? "gaps missing" : "gaps as state", f[1], f[0], gerr, gmax);
+          "%s (%lld x %lld, %s): fast kernel equals the plain twin (f %.9g vs %.9g, max dg %.3g of %.3g)", what,
+          (long long)m->N, (long long)m->L, gaps, f[1], f[0], gerr, gmax);
     CHECK(f[1] == f[2] && f[1] == f[3] && memcmp(g[1], g[2], (size_t)np * sizeof *x) == 0 &&
           memcmp(g[1], g[3], (size_t)np * sizeof *x) == 0,
-          "%lld rows (%s): 1, 2 and 3 threads give identical objective and gradient", (long long)m->N,
-          gm ? "gaps missing" : "gaps as state");
+          "%s (%s): 1, 2 and 3 threads give identical objective and gradient", what, gaps);
     CHECK(fabs(f[4] - f[0]) <= 1e-6 * fabs(f[0]) && gport <= 1e-5 * gmax,
-          "%lld rows (%s): the portable loops equal the plain twin (max dg %.3g)", (long long)m->N,
-          gm ? "gaps missing" : "gaps as state", gport);
+          "%s (%s): the portable loops equal the plain twin (max dg %.3g)", what, gaps, gport);
     free(x);
     for (int t = 0; t < 5; t++) free(g[t]);
   }
   free(w);
+}
+
+/* More rows than two of the kernel's chunks (512 rows: the gradient is
+ * summed by runs within a chunk) and a column count that leaves the last
+ * group of four sites short. */
+static void chunk_checks(void) {
+  sl_msa *m = random_msa(1400, 13, 0.1);
+  if (!m) { CHECK(0, "random alignment"); return; }
+  kernel_vs_twin(m, "1400 random rows", 0.2, 0.8);
   sl_msa_destroy(m);
 }
 
-/* A real alignment (the PDZ Pfam seed): the fast objective against the plain
- * twin in both gap modes, and 1, 2 and 3 threads bit for bit. */
+/* A real alignment (the PDZ Pfam seed). */
 static void real_checks(void) {
   char path[4096];
   snprintf(path, sizeof path, "%s/pfam_seeds_contacts/PF00595_seed_hmmalign_no_inserts.fasta", tap_data());
@@ -198,41 +202,10 @@ static void real_checks(void) {
   if (!fp) { printf("skip - PDZ seed: data absent (%s)\n", path); return; }
   fclose(fp);
   if (sl_msa_read(path, &mo, &m, &err) != SL_OK) { CHECK(0, "PDZ seed read: %s", err.msg); return; }
-  double *w = malloc((size_t)m->N * sizeof *w);
-  for (int64_t n = 0; n < m->N; n++) w[n] = 0.3 + urand();
-  for (int gm = 0; gm <= 1; gm++) {
-    sl_plm_opts o;
-    sl_plm_opts_init(&o);
-    o.gap_missing = gm;
-    o.lambda_J = 0.3;
-    const int q = m->abc->q - gm;
-    const int64_t np = sl_potts_nparams(m->L, q);
-    double *x = malloc((size_t)np * sizeof *x), *g[4];
-    for (int t = 0; t < 4; t++) g[t] = malloc((size_t)np * sizeof *g[t]);
-    for (int64_t k = 0; k < np; k++) x[k] = (urand() - 0.5) * 0.6;
-    double f[4];
-    int st = sl_plm_objective_ref(m, w, &o, x, &f[0], g[0], &err);
-    for (int t = 1; t <= 3; t++) {
-      o.threads = t;
-      st |= sl_plm_objective(m, w, &o, x, &f[t], g[t], &err);
-    }
-    double gmax = 0, gerr = 0;
-    for (int64_t k = 0; k < np; k++) {
-      gmax = fmax(gmax, fabs(g[0][k]));
-      gerr = fmax(gerr, fabs(g[1][k] - g[0][k]));
-    }
-    CHECK(st == SL_OK && fabs(f[1] - f[0]) <= 1e-6 * fabs(f[0]) && gerr <= 1e-5 * gmax,
-          "PDZ seed (%lld x %lld, %s): fast kernel equals the plain twin (f %.9g vs %.9g, max dg %.3g of %.3g)",
-          (long long)m->N, (long long)m->L, gm ? "gaps missing" : "gaps as state", f[1], f[0], gerr, gmax);
-    CHECK(f[1] == f[2] && f[1] == f[3] && memcmp(g[1], g[2], (size_t)np * sizeof *x) == 0 &&
-          memcmp(g[1], g[3], (size_t)np * sizeof *x) == 0,
-          "PDZ seed (%s): 1, 2 and 3 threads give identical objective and gradient", gm ? "gaps missing" : "gaps as state");
-    free(x);
-    for (int t = 0; t < 4; t++) free(g[t]);
-  }
-  free(w);
+  kernel_vs_twin(m, "PDZ seed", 0.3, 0.6);
   sl_msa_destroy(m);
 }
+
 
 /* The fit's optimiser (the project's float L-BFGS) against libLBFGS (double,
  * the library plmc embeds) run here on the same objective: the objective
