@@ -180,13 +180,13 @@ static void kernel_vs_twin(const sl_msa *m, const char *what, double lambda_J, d
   free(w);
 }
 
-/* More rows than two of the kernel's chunks (512 rows: the gradient is
- * summed by runs within a chunk) and a column count that leaves the last
- * group of four sites short. */
+/* More distinct rows than two of the kernel's chunks (PLM_CHUNK, 2048
+ * rows: the gradient is summed by runs within a chunk) and a column count
+ * that leaves the last group of four sites short. */
 static void chunk_checks(void) {
-  sl_msa *m = random_msa(1400, 13, 0.1);
+  sl_msa *m = random_msa(5400, 13, 0.1);
   if (!m) { CHECK(0, "random alignment"); return; }
-  kernel_vs_twin(m, "1400 random rows", 0.2, 0.8);
+  kernel_vs_twin(m, "5400 random rows", 0.2, 0.8);
   sl_msa_destroy(m);
 }
 
