@@ -28,6 +28,14 @@
  * shared across residues, so A41+A54 borrows from measured small-residue
  * pairs (GB1's FWAA, docs/benchmarks.md).
  *
+ * All orders (order weight c > 0): the indicator of x_S for every non-empty
+ * site set S, weighted c^(|S|-1), has inner product sum_k c^(k-1) binom(m, k)
+ * = ((1 + c)^m - 1) / c, and the descriptor tensor products of every S give
+ * w^2 (prod_i (1 + c s_i) - 1) / c (a sum of products of PSD kernels). WHY:
+ * GB1's maximum needs several sites at once, which no pairwise feature holds;
+ * the cost stays that of the pairwise kernel. Measured: no better on GB1
+ * (docs/benchmarks.md, session 6), so off by default.
+ *
  * Rejected: Gaussian processes with fitted hyperparameters (more code, no
  * better calibrated on a few hundred points without care), and the primal
  * form (L q + L^2 q^2 / 2 unknowns for the pairwise model).
