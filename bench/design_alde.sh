@@ -22,6 +22,9 @@
 #              below), intervals by --conformal recent
 #   new-desc   new + --descriptors 1: residue-descriptor features and their site-pair
 #              products (session 5; docs/design.md, "Predictor"); DESC="..." replaces its options
+#   new-ord    new-desc + --order-weight 0.3: the all-orders kernel (every interaction order k
+#              of the one-hot sites and of the descriptors weighted 0.3^(k-1); session 6;
+#              docs/design.md, "Predictor"); ORD="..." replaces its options
 # Usage: bench/design_alde.sh [SEEDS]   (default 50); METHODS="..." runs a subset
 #        (default: random loop8 alde alde-jab new);
 #        ALDE="..." replaces alde's options; SUFFIX=_x names other output files;
@@ -89,6 +92,8 @@ for s in $(seq "${SEED_FROM:-1}" "$SEEDS"); do
   want new && run new "$s" $NEW --conformal recent
   # shellcheck disable=SC2086
   want new-desc && run new-desc "$s" ${DESC:-$NEW --descriptors 1} --conformal recent
+  # shellcheck disable=SC2086
+  want new-ord && run new-ord "$s" ${ORD:-$NEW --descriptors 1 --order-weight 0.3} --conformal recent
 done
 echo "# $SEEDS seeds in $(( $(date +%s) - start )) s; load after: $(uptime)" >&2
 fi
@@ -100,7 +105,7 @@ for r in csv.DictReader(open(sys.argv[1])):
     cur[(r["method"], int(r["seed"]))][int(r["n_measured"])] = float(r["best"]) if r["best"] else 0.0
 b470 = {(r["method"], int(r["seed"])): float(r["best470"]) if r["best470"] else 0.0
         for r in csv.DictReader(open(sys.argv[3]))}
-methods = [m for m in ["random", "loop8", "alde", "alde-jab", "new", "new-desc"] if any(k[0] == m for k in cur)]
+methods = [m for m in ["random", "loop8", "alde", "alde-jab", "new", "new-desc", "new-ord"] if any(k[0] == m for k in cur)]
 if "alde" in methods and "alde-jab" in methods:
     same = all(cur[("alde", s)] == cur[("alde-jab", s)] for (m, s) in cur if m == "alde" and ("alde-jab", s) in cur)
     print(f"alde and alde-jab curves identical (intervals change no choice): {same}\n")
@@ -122,7 +127,7 @@ cov = collections.defaultdict(list)
 for r in csv.DictReader(open(sys.argv[2])):
     cov[(r["method"], int(r["round"]))].append(r)
 for (m, k), rs in sorted(cov.items()):
-    if m not in ("alde", "alde-jab", "loop8", "new", "new-desc") or k == 0: continue
+    if m not in ("alde", "alde-jab", "loop8", "new", "new-desc", "new-ord") or k == 0: continue
     cc = [float(r["conformal_coverage"]) for r in rs if r["conformal_coverage"]]
     ww = [float(r["conformal_width"]) for r in rs if r["conformal_width"]]
     g = [float(r["coverage90"]) for r in rs if r["coverage90"]]

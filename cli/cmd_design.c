@@ -217,6 +217,9 @@ int cmd_design(int argc, char **argv) {
     CLI_DOUBLE("descriptors", 0, &c.o.pred.descriptors, 0, HUGE_VAL, "W",
                "predictor: weight of residue-descriptor features (5 published scales per site,\n"
                "their products across site pairs with --pairwise; protein only; 0: off)", NULL),
+    CLI_DOUBLE("order-weight", 0, &c.o.pred.order_weight, 0, HUGE_VAL, "C",
+               "predictor: the all-orders kernel ((1 + C)^m - 1) / C over m agreeing sites:\n"
+               "every interaction order k weighted C^(k-1), pairs included (0: off)", NULL),
     CLI_CHOICE("conformal", 0, &c.o.conformal, conf_choices, "M",
                "none|jab|recent: a conformal interval for every prediction, in the ledger\n"
                "(jab: jackknife+-after-bootstrap on the ensemble's out-of-bag residuals;\n"

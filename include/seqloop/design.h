@@ -150,6 +150,11 @@ typedef struct sl_predictor_opts {
                        * per-residue scales per site (+ their products across site pairs with
                        * pairwise), kernel w^2 (sum_i s_i + sum_{i<j} s_i s_j), s_i = <d(x_i), d(x'_i)>;
                        * protein alphabets only (SL_EUSAGE otherwise) */
+  double order_weight; /* c > 0: the all-orders kernel (0: off, the additive or pairwise one).
+                        * Every interaction order k = 1..L of one-hot sites, weighted c^(k-1):
+                        * k(x, x') = ((1 + c)^m - 1) / c, m = agreeing sites (c -> 0: additive;
+                        * implies pairs, so pairwise is ignored); with descriptors
+                        * + w^2 (prod_i (1 + c s_i) - 1) / c. SL_EUSAGE if (1 + c)^L > e^690. */
   const char *symbols; /* the alphabet of the codes (NULL: SL_DESIGN_PROTEIN); read at fit only */
 } sl_predictor_opts;
 void sl_predictor_opts_init(sl_predictor_opts *o);

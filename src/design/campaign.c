@@ -99,6 +99,7 @@ char *sl_design_campaign_opts_json(const sl_design_campaign_opts *c) {
   /* stored only when on, like init_random: ledgers made before the option
    * existed (and campaigns without it) keep the same options and resume */
   if (c->o.pred.descriptors > 0) cJSON_AddNumberToObject(j, "descriptors", c->o.pred.descriptors);
+  if (c->o.pred.order_weight > 0) cJSON_AddNumberToObject(j, "order_weight", c->o.pred.order_weight);
   /* Options added after campaigns existed are stored only when not at their
    * defaults, so an older ledger's options still compare equal. */
   if (c->o.conformal != SL_CONF_NONE) {
@@ -161,6 +162,7 @@ int sl_design_campaign_opts_from_json(const char *text, sl_design_campaign_opts 
   n.o.pred.pairwise = (int)get_num(j, "pairwise", 0);
   n.o.pred.prior_weight = get_num(j, "prior_weight", 1);
   n.o.pred.descriptors = get_num(j, "descriptors", 0);
+  n.o.pred.order_weight = get_num(j, "order_weight", 0);
   char *cf = get_str(j, "conformal");
   n.o.conformal = cf ? sl_conformal_method_parse(cf) : SL_CONF_NONE;
   n.o.alpha = get_num(j, "alpha", 0.1);

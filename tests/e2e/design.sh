@@ -415,6 +415,22 @@ for k in (3, 4): assert 0 <= float(r[k]['conformal_coverage']) <= 1 and float(r[
   expect_error 2 "--descriptors: the ledger's run used 1, this command line says 2" \
     design run --ledger "$TMP/gdesc.db" --oracle "table:$GB1" --start VDGV --budget 121 --rounds 100 --seed 1 \
     --init-random 24 --batch 24 --proposer mutate --acquisition ei --pairwise --conformal recent --descriptors 2
+  CASE="GB1 with the all-orders kernel (--order-weight)"
+  run_sl design run --ledger "$TMP/gord.db" --oracle "table:$GB1" --start VDGV --budget 97 --rounds 100 --seed 1 \
+    --init-random 24 --batch 24 --proposer mutate --acquisition ei --pairwise --conformal recent --descriptors 1 \
+    --order-weight 0.3 -o "$TMP/gord.csv"
+  check "the campaign runs (exit $RC) to 97 measurements and stores order weight 0.3 among its options" \
+    test "$RC" = 0 -a "$(tail -1 "$TMP/gord.csv" | cut -d, -f1,2)" = "4,97" -a \
+    "$(/usr/bin/python3 -c "import sqlite3, json; print(json.loads(sqlite3.connect('$TMP/gord.db').execute('SELECT options FROM runs').fetchone()[0])['order_weight'])")" = 0.3
+  po=$(/usr/bin/python3 -c "import sqlite3; print(sqlite3.connect('$TMP/gord.db').execute('SELECT group_concat(mean) FROM (SELECT mean FROM predictions WHERE round = 2 ORDER BY seq)').fetchone()[0])")
+  check "round 1 is the same random batch, round 2's predictions differ from the pairwise kernel's" \
+    test -n "$po" -a "$po" != "$pd" -a "$(sed -n 2,3p "$TMP/gord.csv")" = "$(sed -n 2,3p "$TMP/gdesc.csv")"
+  check "a campaign without an order weight stores no such key (older ledgers resume unchanged)" \
+    test "$(/usr/bin/python3 -c "import sqlite3, json; print('order_weight' in json.loads(sqlite3.connect('$TMP/gdesc.db').execute('SELECT options FROM runs').fetchone()[0]))")" = False
+  expect_error 2 "--order-weight: the ledger's run used 0.3, this command line says 1" \
+    design run --ledger "$TMP/gord.db" --oracle "table:$GB1" --start VDGV --budget 121 --rounds 100 --seed 1 \
+    --init-random 24 --batch 24 --proposer mutate --acquisition ei --pairwise --conformal recent --descriptors 1 \
+    --order-weight 1
   CASE="GB1 CbAS with an ar search distribution"
   for k in 1 2; do # same ledger name in two directories, so that whole exports compare
     mkdir -p "$TMP/gca$k"

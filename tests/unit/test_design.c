@@ -455,6 +455,109 @@ static void test_descriptors(void) {
   }
 }
 
+/* The all-orders kernel (order weight c) against a brute-force feature
+ * expansion: for every non-empty site set S, the one-hot indicator of x_S
+ * and the tensor product of the descriptors of x_S (5^|S| values), both
+ * weighted sqrt(c^(|S|-1)), and w times the latter. Kernel ridge with one
+ * member (no resampling) on those explicit inner products, solved here,
+ * must give the predictor's predictions; c -> 0 is the additive model. */
+static void test_order_weight(void) {
+  enum { N = 14, T = 5, LL = 3 };
+  const double c = 0.7, w = 0.8, lam = 0.5;
+  sl_rng r;
+  sl_rng_seed(&r, 21);
+  uint8_t x[(N + T) * LL];
+  double y[N], d[20][5];
+  for (int a = 0; a < 20; a++) (void)sl_predictor_descriptors(SL_DESIGN_PROTEIN[a], d[a]);
+  for (int i = 0; i < (N + T) * LL; i++) x[i] = (uint8_t)(sl_rng_u64(&r) % 4); /* A C D E: many agreements */
+  for (int i = 0; i < N; i++) y[i] = sl_rng_uniform(&r) * 3 + (x[i * LL] == x[i * LL + 1] ? 2 : 0);
+  /* brute force: sum over site sets S (bit masks) of c^(|S|-1) times the
+   * inner product of that set's explicit features */
+  double K[(N + T) * (N + T)];
+  for (int a = 0; a < N + T; a++)
+    for (int b = 0; b < N + T; b++) {
+      const uint8_t *u = x + a * LL, *v = x + b * LL;
+      double k = 0;
+      for (int S = 1; S < (1 << LL); S++) {
+        int sz = 0, onehot = 1;
+        for (int i = 0; i < LL; i++)
+          if (S >> i & 1) sz++, onehot &= u[i] == v[i];
+        double desc = 0; /* enumerate every descriptor index tuple of S */
+        int ntup = 1;
+        for (int t = 0; t < sz; t++) ntup *= 5;
+        for (int t = 0; t < ntup; t++) {
+          double f = 1;
+          for (int i = 0, rest = t; i < LL; i++)
+            if (S >> i & 1) f *= d[u[i]][rest % 5] * d[v[i]][rest % 5], rest /= 5;
+          desc += f;
+        }
+        k += pow(c, sz - 1) * (onehot + w * w * desc);
+      }
+      K[a * (N + T) + b] = k;
+    }
+  double G[N * N], al[N], ybar = 0, ss = 0;
+  for (int i = 0; i < N; i++) ybar += y[i] / N;
+  for (int i = 0; i < N; i++) ss += (y[i] - ybar) * (y[i] - ybar);
+  const double ysd = sqrt(ss / (N - 1));
+  for (int i = 0; i < N; i++) {
+    for (int j = 0; j < N; j++) G[i * N + j] = K[i * (N + T) + j] + (i == j ? lam : 0);
+    al[i] = (y[i] - ybar) / ysd;
+  }
+  CHECK(sl_cholesky_solve(G, al, N) == 0, "brute-force Gram positive definite");
+  sl_predictor_opts o;
+  sl_predictor_opts_init(&o);
+  o.members = 1;
+  o.lambda = lam;
+  o.order_weight = c;
+  o.descriptors = w;
+  o.pairwise = 1; /* implied by the order weight: no effect */
+  sl_predictor *p = NULL, *q = NULL;
+  sl_error err;
+  CHECK(sl_predictor_fit(&o, LL, x, y, NULL, N, &r, &p, &err) == SL_OK, "order-weight fit");
+  double worst = 0;
+  for (int t = 0; p && t < N + T; t++) {
+    double f = 0, m, sd;
+    for (int i = 0; i < N; i++) f += K[t * (N + T) + i] * al[i];
+    f = ybar + ysd * f;
+    sl_predictor_predict(p, x + t * LL, 0, &m, &sd, NULL);
+    worst = fmax(worst, fabs(m - f));
+  }
+  CHECK(p && worst < 1e-9, "all-orders kernel = brute-force feature expansion (max |diff| %.3g)", worst);
+  sl_predictor_destroy(p);
+  /* c -> 0: the additive model (one-hot sites and descriptors, no pairs) */
+  o.order_weight = 1e-9;
+  o.pairwise = 1;
+  p = NULL;
+  CHECK(sl_predictor_fit(&o, LL, x, y, NULL, N, &r, &p, &err) == SL_OK, "order weight 1e-9");
+  o.order_weight = 0;
+  o.pairwise = 0;
+  CHECK(sl_predictor_fit(&o, LL, x, y, NULL, N, &r, &q, &err) == SL_OK, "additive fit");
+  worst = 0;
+  for (int t = 0; p && q && t < N + T; t++) {
+    double m1, m2, sd;
+    sl_predictor_predict(p, x + t * LL, 0, &m1, &sd, NULL);
+    sl_predictor_predict(q, x + t * LL, 0, &m2, &sd, NULL);
+    worst = fmax(worst, fabs(m1 - m2));
+  }
+  CHECK(p && q && worst < 1e-6, "order weight -> 0 is the additive model (max |diff| %.3g)", worst);
+  sl_predictor_destroy(p);
+  sl_predictor_destroy(q);
+  /* refusals name the cause: a negative weight; (1 + c)^L past e^690 */
+  o.order_weight = -1;
+  p = NULL;
+  CHECK(sl_predictor_fit(&o, LL, x, y, NULL, N, &r, &p, &err) == SL_EUSAGE && strstr(err.msg, "order weight"),
+        "negative order weight: SL_EUSAGE");
+  sl_predictor_destroy(p);
+  static uint8_t big[2 * 1000];
+  double yb[2] = {0, 1};
+  o.order_weight = 1;
+  o.descriptors = 0;
+  p = NULL;
+  CHECK(sl_predictor_fit(&o, 1000, big, yb, NULL, 2, &r, &p, &err) == SL_EUSAGE && strstr(err.msg, "overflows"),
+        "order weight 1 over 1000 sites: SL_EUSAGE naming the overflow (%s)", err.msg);
+  sl_predictor_destroy(p);
+}
+
 static void test_loop(void) {
   char *a = campaign("a", 7), *b = campaign("b", 7), *c = campaign("c", 8);
   CHECK(a && b && strcmp(a, b) == 0, "same seed: identical ledger exports (GA + Thompson + edit budget)");
@@ -723,6 +826,7 @@ int main(void) {
   test_table();
   test_predictor();
   test_descriptors();
+  test_order_weight();
   test_loop();
   test_campaign();
   test_conformal();
