@@ -399,38 +399,34 @@ for k in (3, 4): assert 0 <= float(r[k]['conformal_coverage']) <= 1 and float(r[
 "
   check "an interval for each of the 72 predictions, unbounded exactly in round 2" \
     test "$(/usr/bin/python3 -c "import sqlite3; d = sqlite3.connect('$TMP/galde.db'); print(d.execute('SELECT count(*), sum(lower IS NULL AND round = 2), sum(lower IS NULL) FROM intervals WHERE method = \"recent\" AND alpha = 0.1').fetchone())")" = "(72, 24, 24)"
-  CASE="GB1 with residue descriptors (--descriptors)"
-  run_sl design run --ledger "$TMP/gdesc.db" --oracle "table:$GB1" --start VDGV --budget 97 --rounds 100 --seed 1 \
-    --init-random 24 --batch 24 --proposer mutate --acquisition ei --pairwise --conformal recent --descriptors 1 \
-    -o "$TMP/gdesc.csv"
-  check "the campaign runs (exit $RC) to 97 measurements and stores descriptors 1 among its options" \
-    test "$RC" = 0 -a "$(tail -1 "$TMP/gdesc.csv" | cut -d, -f1,2)" = "4,97" -a \
-    "$(/usr/bin/python3 -c "import sqlite3, json; print(json.loads(sqlite3.connect('$TMP/gdesc.db').execute('SELECT options FROM runs').fetchone()[0])['descriptors'])")" = 1
-  pd=$(/usr/bin/python3 -c "import sqlite3; print(sqlite3.connect('$TMP/gdesc.db').execute('SELECT group_concat(mean) FROM (SELECT mean FROM predictions WHERE round = 2 ORDER BY seq)').fetchone()[0])")
-  p0=$(/usr/bin/python3 -c "import sqlite3; print(sqlite3.connect('$TMP/galde.db').execute('SELECT group_concat(mean) FROM (SELECT mean FROM predictions WHERE round = 2 ORDER BY seq)').fetchone()[0])")
-  check "round 1 is the same random batch, round 2's predictions differ from the one-hot model's" \
-    test -n "$pd" -a "$pd" != "$p0" -a "$(sed -n 2,3p "$TMP/gdesc.csv")" = "$(sed -n 2,3p "$TMP/galde.csv")"
-  check "a campaign without descriptors stores no such key (older ledgers resume unchanged)" \
-    test "$(/usr/bin/python3 -c "import sqlite3, json; print('descriptors' in json.loads(sqlite3.connect('$TMP/galde.db').execute('SELECT options FROM runs').fetchone()[0]))")" = False
-  expect_error 2 "--descriptors: the ledger's run used 1, this command line says 2" \
-    design run --ledger "$TMP/gdesc.db" --oracle "table:$GB1" --start VDGV --budget 121 --rounds 100 --seed 1 \
-    --init-random 24 --batch 24 --proposer mutate --acquisition ei --pairwise --conformal recent --descriptors 2
-  CASE="GB1 with the all-orders kernel (--order-weight)"
-  run_sl design run --ledger "$TMP/gord.db" --oracle "table:$GB1" --start VDGV --budget 97 --rounds 100 --seed 1 \
-    --init-random 24 --batch 24 --proposer mutate --acquisition ei --pairwise --conformal recent --descriptors 1 \
-    --order-weight 0.3 -o "$TMP/gord.csv"
-  check "the campaign runs (exit $RC) to 97 measurements and stores order weight 0.3 among its options" \
-    test "$RC" = 0 -a "$(tail -1 "$TMP/gord.csv" | cut -d, -f1,2)" = "4,97" -a \
-    "$(/usr/bin/python3 -c "import sqlite3, json; print(json.loads(sqlite3.connect('$TMP/gord.db').execute('SELECT options FROM runs').fetchone()[0])['order_weight'])")" = 0.3
-  po=$(/usr/bin/python3 -c "import sqlite3; print(sqlite3.connect('$TMP/gord.db').execute('SELECT group_concat(mean) FROM (SELECT mean FROM predictions WHERE round = 2 ORDER BY seq)').fetchone()[0])")
-  check "round 1 is the same random batch, round 2's predictions differ from the pairwise kernel's" \
-    test -n "$po" -a "$po" != "$pd" -a "$(sed -n 2,3p "$TMP/gord.csv")" = "$(sed -n 2,3p "$TMP/gdesc.csv")"
-  check "a campaign without an order weight stores no such key (older ledgers resume unchanged)" \
-    test "$(/usr/bin/python3 -c "import sqlite3, json; print('order_weight' in json.loads(sqlite3.connect('$TMP/gdesc.db').execute('SELECT options FROM runs').fetchone()[0]))")" = False
-  expect_error 2 "--order-weight: the ledger's run used 0.3, this command line says 1" \
-    design run --ledger "$TMP/gord.db" --oracle "table:$GB1" --start VDGV --budget 121 --rounds 100 --seed 1 \
-    --init-random 24 --batch 24 --proposer mutate --acquisition ei --pairwise --conformal recent --descriptors 1 \
-    --order-weight 1
+  # gb1_option_case NAME CASE FLAG VALUE OTHER KEY REF OPTION...: a GB1 campaign in ALDE's
+  # protocol with OPTION... and FLAG VALUE runs to 97 measurements and stores KEY = VALUE among
+  # its options; its round 1 is REF's random batch and its round-2 predictions differ from
+  # REF's (REF: the same campaign without FLAG, which stores no KEY, so older ledgers resume
+  # unchanged); resuming with FLAG OTHER is refused.
+  gb1_option_case() {
+    local name=$1 flag=$3 val=$4 other=$5 key=$6 ref=$7
+    CASE=$2
+    shift 7
+    local base=(--oracle "table:$GB1" --start VDGV --rounds 100 --seed 1 --init-random 24 --batch 24
+      --proposer mutate --acquisition ei --pairwise --conformal recent "$@")
+    run_sl design run --ledger "$TMP/$name.db" "${base[@]}" "$flag" "$val" --budget 97 -o "$TMP/$name.csv"
+    check "the campaign runs (exit $RC) to 97 measurements and stores $key $val among its options" \
+      test "$RC" = 0 -a "$(tail -1 "$TMP/$name.csv" | cut -d, -f1,2)" = "4,97" -a \
+      "$(/usr/bin/python3 -c "import sqlite3, json; print(json.loads(sqlite3.connect('$TMP/$name.db').execute('SELECT options FROM runs').fetchone()[0])['$key'])")" = "$val"
+    local q='SELECT group_concat(mean) FROM (SELECT mean FROM predictions WHERE round = 2 ORDER BY seq)' pn pr
+    pn=$(/usr/bin/python3 -c "import sqlite3; print(sqlite3.connect('$TMP/$name.db').execute('$q').fetchone()[0])")
+    pr=$(/usr/bin/python3 -c "import sqlite3; print(sqlite3.connect('$TMP/$ref.db').execute('$q').fetchone()[0])")
+    check "round 1 is the same random batch, round 2's predictions differ from those without $flag" \
+      test -n "$pn" -a "$pn" != "$pr" -a "$(sed -n 2,3p "$TMP/$name.csv")" = "$(sed -n 2,3p "$TMP/$ref.csv")"
+    check "a campaign without $flag stores no $key key (older ledgers resume unchanged)" \
+      test "$(/usr/bin/python3 -c "import sqlite3, json; print('$key' in json.loads(sqlite3.connect('$TMP/$ref.db').execute('SELECT options FROM runs').fetchone()[0]))")" = False
+    expect_error 2 "$flag: the ledger's run used $val, this command line says $other" \
+      design run --ledger "$TMP/$name.db" "${base[@]}" "$flag" "$other" --budget 121
+  }
+  gb1_option_case gdesc "GB1 with residue descriptors (--descriptors)" --descriptors 1 2 descriptors galde
+  gb1_option_case gord "GB1 with the all-orders kernel (--order-weight)" --order-weight 0.3 1 order_weight gdesc \
+    --descriptors 1
   CASE="GB1 CbAS with an ar search distribution"
   for k in 1 2; do # same ledger name in two directories, so that whole exports compare
     mkdir -p "$TMP/gca$k"
