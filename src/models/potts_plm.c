@@ -40,10 +40,12 @@
  * in q / 4 registers, a full row every PLM_BLOCK rows; the gradient then in
  * a second pass per chunk of PLM_CHUNK rows, from each run of one state in
  * one column (two loads of running sums, in registers, one store per
- * (column, state) and chunk). DHFR, one thread (thread CPU, load 2-3): the
- * kernel 0.065-0.07 s of the 0.10 s evaluation (expanding 0.009, fold 0.019)
- * against 0.172-0.177 s for the one-site kernel it replaced (issue 17, round
- * 6; docs/performance.md). Once per fit: the chain, O(N^2 L / 64)
+ * (column, state) and chunk). DHFR, one thread (load 2-3): the kernel
+ * 0.062 s of the 0.085 s evaluation (expanding 0.006, fold 0.017) against
+ * 0.172-0.177 s for the one-site kernel alone that it replaced (issue 17,
+ * round 6; docs/performance.md). The portable loops (no AVX-512) use the
+ * same layout but update the gradient per change, as the one-site kernel
+ * did. Once per fit: the chain, O(N^2 L / 64)
  * byte-vector comparisons (0.1 s for DHFR), and the runs.
  *
  * Determinism: every site's objective is summed in double by one thread in
@@ -206,14 +208,16 @@ typedef struct plm_ctx {
   float *JB;           /* per thread: L q vectors of W floats, the couplings in the same
                           layout for the group at hand (J_ij(a, b); 0 for i = j, beyond L) */
   float *GH;           /* L*q field gradients */
-  const float **Kp;    /* per thread: L (q+1) vector pointers into KG (zeros for missing) */
-  float **Gp;          /* per thread: L (q+1) vector pointers into GG (a dummy for missing) */
-  float *Rs;           /* per thread: L vectors, R at the start of column j's run */
+  const float **Kp;    /* per thread: L (q+1) vector pointers into JB (zeros for missing) */
+  float **Gp;          /* per thread, portable loops only: L (q+1) vector pointers into the
+                          group's gradient (a dummy for missing) */
+  float *Rs;           /* per thread, portable loops only: L vectors, R at the start of
+                          column j's run */
   float *Rh;           /* per thread: PLM_CHUNK + 1 vectors, the chunk's running sums R_n
                           (the last one zero) */
   float *LZ;           /* per thread: N PLM_GROUP triples (l_n(s_i), max_a l_n(a), z_n) of the
                           group's softmaxes, whose logs are taken after the rows (below) */
-  float *dummy;        /* per thread: L vectors that missing states' gradients go to
+  float *dummy;        /* per thread, portable loops: L vectors that missing states' gradients go to
                           (one per column, so they do not chain stores to one address) */
   double *site_fx;     /* L per-site objectives */
   double *pair_reg;    /* L per-row regulariser sums, combined in order */
