@@ -541,9 +541,9 @@ FAIL:
  * (row b, contiguous) for j < i and from pair (i, j) (column b) for j > i;
  * zeros for i = j and for sites beyond L. Done by the thread that evaluates
  * the group, right before, so the 1 MB (DHFR) it then reads at random is
- * still in that core's L2: expanding all groups first, to memory, and
- * copying each group's gradient out of a thread buffer afterwards cost 10%
- * more per evaluation (DHFR, one thread). */
+ * still in that core's L2 (expanding all groups first, to memory, and
+ * copying each group's gradient out of a thread buffer afterwards was no
+ * faster at one thread and moves 80 MB more per DHFR evaluation). */
 static void expand_group(const plm_ctx *c, int64_t g, const float *x, float *JB) {
   const int64_t L = c->L, W = c->W, i0 = g * PLM_GROUP;
   const int q = c->q, q4 = q / 4 * 4;
@@ -602,8 +602,8 @@ static void expand_group(const plm_ctx *c, int64_t g, const float *x, float *JB)
 
 /* Group g's vector pointers: Kp[j (q+1) + s] is the vector J_ij(., s) over
  * the group's sites (in JB), Gp the same entry of the group's gradient in
- * KG; missing states read zeros and write the thread's dummy vector of
- * column j, so the kernels have no branches. */
+ * KG (for the portable loops); missing states read zeros and write the
+ * thread's dummy vector of column j, so the kernels have no branches. */
 static void group_pointers(const plm_ctx *c, int64_t g, const float **Kp, float **Gp, float *dummy,
                            const float *JB) {
   const int64_t L = c->L, W = c->W;
@@ -691,7 +691,7 @@ static inline void add_tail(float *g, __m512 v, int r) {
  * alphabet size (q = 20, gaps missing; q = 21) and once for any q, so that
  * the loop bounds fold away and the group's logits and running sums stay in
  * registers; the arithmetic is the same in every instance. fx receives the
- * group's sites' objectives, gh their field gradients (lane k q + a). */
+ * group's sites' objectives, gh their field gradients (lane 4 a + k). */
 __attribute__((target("avx512f"), always_inline))
 static inline void group_avx512_q(const plm_ctx *c, int64_t g, const float *h, const float **Kp,
                                   float *G, float *Rh, float *LZ, double *fx, float *gh, const int q) {
