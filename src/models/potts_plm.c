@@ -758,13 +758,12 @@ static inline void group_avx512_q(const plm_ctx *c, int64_t g, const float *h, c
         if (TL) mx = _mm512_max_ps(mx, _mm512_mask_mov_ps(ninf, mt, l[NF]));
         mx = _mm512_max_ps(mx, _mm512_shuffle_f32x4(mx, mx, 0x4E));
         mx = _mm512_max_ps(mx, _mm512_shuffle_f32x4(mx, mx, 0xB1));
-        /* The normaliser z summed in double (then rounded once): with z
-         * summed in float, in this kernel's order, the DHFR fit after 100
-         * iterations landed 14 higher on average over five rounding
-         * perturbations (mean +- standard error 165,894.7 +- 3.1 against
-         * 165,871.9 +- 6.4 with this
-         * sum; the one-site kernel's order: 165,881.0 +- 4.0); docs/
-         * performance.md, round 6. */
+        /* The normaliser z summed in double (then rounded once). DHFR fits
+         * of 100 iterations under five rounding perturbations (PLM_BLOCK 8
+         * to 128) ended, mean +- standard error, at 165,871.9 +- 6.4 with
+         * this sum, 165,894.7 +- 3.1 with z summed in float in this
+         * kernel's order, and 165,881.0 +- 4.0 with the one-site kernel's
+         * float order (docs/performance.md, round 6); no slower. */
         __m512 e[PLM_NV];
         __m512d zlo = _mm512_setzero_pd(), zhi = _mm512_setzero_pd();
 #pragma GCC unroll 17
