@@ -356,33 +356,23 @@ static int build_runs(plm_ctx *c, sl_error *err) {
   const int64_t L = c->L, N = c->N, Lq = L * c->q;
   const int q = c->q;
   c->nchunk = (N + PLM_CHUNK - 1) / PLM_CHUNK;
-  int64_t nrun = 0;
-  for (int64_t j = 0; j < L; j++) /* every change ends a run; every block ends one per column */
-    for (int64_t n = 0; n < N; n++) {
-      const int s = c->ST[j * N + n];
-      const int last = n + 1 == N || (n + 1) % PLM_BLOCK == 0 || c->ST[j * N + n + 1] != s;
-      nrun += last && s != q;
-    }
-  c->run = malloc((size_t)(nrun ? nrun : 1) * sizeof *c->run);
   c->roff = calloc((size_t)(c->nchunk * Lq + 1), sizeof *c->roff);
   uint16_t *start = malloc((size_t)L * sizeof *start);
-  if (!c->run || !c->roff || !start) {
-    free(start);
-    return sl_fail(err, SL_ENOMEM, "out of memory for %lld runs", (long long)nrun);
-  }
-  /* Twice over each chunk: count runs per (column, state), then place them. */
+  int64_t *fill = malloc((size_t)(c->nchunk * Lq + 1) * sizeof *fill);
+  int status = SL_OK;
+  if (!c->roff || !start || !fill) { status = sl_fail(err, SL_ENOMEM, "out of memory for the runs"); goto DONE; }
+  /* Twice over the rows: count runs per (chunk, column, state), then place them. */
   for (int pass = 0; pass < 2; pass++) {
     if (pass == 1) {
       int64_t acc = 0;
       for (int64_t k = 0; k <= c->nchunk * Lq; k++) {
         const int64_t n_k = k < c->nchunk * Lq ? c->roff[k] : 0;
-        c->roff[k] = acc;
+        c->roff[k] = fill[k] = acc;
         acc += n_k;
       }
+      c->run = malloc((size_t)(acc ? acc : 1) * sizeof *c->run);
+      if (!c->run) { status = sl_fail(err, SL_ENOMEM, "out of memory for %lld runs", (long long)acc); goto DONE; }
     }
-    int64_t *fill = pass ? malloc((size_t)(c->nchunk * Lq) * sizeof *fill) : NULL;
-    if (pass && !fill) { free(start); return sl_fail(err, SL_ENOMEM, "out of memory for the runs"); }
-    if (fill) memcpy(fill, c->roff, (size_t)(c->nchunk * Lq) * sizeof *fill);
     for (int64_t n = 0; n < N; n++) {
       const int64_t u = n / PLM_CHUNK, nl = n - u * PLM_CHUNK;
       const int8_t *row = c->S + n * L;
@@ -400,10 +390,11 @@ static int build_runs(plm_ctx *c, sl_error *err) {
         start[j] = (uint16_t)nl;
       }
     }
-    free(fill);
   }
+DONE:
   free(start);
-  return SL_OK;
+  free(fill);
+  return status;
 }
 
 /* Ranks: what group g writes in one evaluation, in floats: its sites'
@@ -1068,13 +1059,13 @@ static double evaluate(plm_ctx *c, const float *x, float *g) {
       expand_group(c, gi, x, JB);
       group_pointers(c, gi, Kp, Gp, dummy, JB);
       group_fields(c, gi, x, h);
-      memset(Rs, 0, (size_t)(L * RW) * sizeof *Rs);
 #if defined(__x86_64__)
       if (c->use_avx512) group_avx512(c, gi, h, Kp, c->KG + gi * L * q * W, Rh, LZ, fx, gh);
       else
 #endif
-      {
+      { /* the portable loops add into the group's gradient and the run-start table */
         memset(c->KG + gi * L * q * W, 0, (size_t)(L * q * W) * sizeof *c->KG);
+        memset(Rs, 0, (size_t)(L * RW) * sizeof *Rs);
         group_portable(c, gi, h, Kp, Gp, Rs, fx, gh);
       }
       const int64_t i0 = gi * PLM_GROUP;
