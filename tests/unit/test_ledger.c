@@ -39,6 +39,16 @@ static int count_rows(const char *path, const char *sql) {
   return n;
 }
 
+/* Runs SQL on the database file at path (an old schema's rows, a forged
+ * version) behind the library's back; SQLITE_OK or an error code. */
+static int exec_sql(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open(path, &db);
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+  sqlite3_close(db);
+  return rc;
+}
+
 static void test_basic(void) {
   char path[256];
   snprintf(path, sizeof path, "%s/a.db", dir);
@@ -132,15 +142,12 @@ static void test_migration(void) {
   CHECK(sl_ledger_migrate_to(path, 1, &err) == SL_OK, "a version-1 ledger is made");
   CHECK(count_rows(path, "PRAGMA user_version") == 1, "its user_version is 1");
   /* Fill it the way seqloop v1 did (no measurements.round, no round_stats). */
-  sqlite3 *db = NULL;
-  int rc = sqlite3_open(path, &db);
-  rc |= sqlite3_exec(db, "INSERT INTO runs VALUES (1, '2026-01-01T00:00:00Z', 'old', '{}', 3, '0.0.9', '{}');"
-                         "INSERT INTO rounds VALUES (1, 0, 'done', '{}');"
-                         "INSERT INTO sequences VALUES (1, 1, 'AAAA', 'natural', 0, NULL);"
-                         "INSERT INTO sequences VALUES (2, 1, 'AAAC', 'designed', 2, 1);"
-                         "INSERT INTO measurements VALUES (1, 1, 'lab', 0.25, 't');"
-                         "INSERT INTO measurements VALUES (2, 2, 'lab', 0.75, 't');", NULL, NULL, NULL);
-  sqlite3_close(db);
+  int rc = exec_sql(path, "INSERT INTO runs VALUES (1, '2026-01-01T00:00:00Z', 'old', '{}', 3, '0.0.9', '{}');"
+                          "INSERT INTO rounds VALUES (1, 0, 'done', '{}');"
+                          "INSERT INTO sequences VALUES (1, 1, 'AAAA', 'natural', 0, NULL);"
+                          "INSERT INTO sequences VALUES (2, 1, 'AAAC', 'designed', 2, 1);"
+                          "INSERT INTO measurements VALUES (1, 1, 'lab', 0.25, 't');"
+                          "INSERT INTO measurements VALUES (2, 2, 'lab', 0.75, 't');");
   CHECK(rc == SQLITE_OK, "v1 rows inserted with the v1 columns");
   sl_ledger *l = NULL;
   CHECK(sl_ledger_open(path, &l, &err) == SL_OK && sl_ledger_version(l) == SL_LEDGER_SCHEMA,
@@ -155,10 +162,7 @@ static void test_migration(void) {
         "reopening a current ledger is a no-op");
   sl_ledger_close(l);
   /* A ledger from the future is refused. */
-  db = NULL;
-  sqlite3_open(path, &db);
-  sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
-  sqlite3_close(db);
+  exec_sql(path, "PRAGMA user_version = 99");
   int st = sl_ledger_open(path, &l, &err);
   CHECK(st == SL_EINPUT && strstr(err.msg, "newer than this seqloop") && !l, "a newer schema is refused: %s", err.msg);
   /* A file that is not a database. */
@@ -179,16 +183,13 @@ static void test_migration_v3(void) {
   sl_error err;
   CHECK(sl_ledger_migrate_to(path, 2, &err) == SL_OK && count_rows(path, "PRAGMA user_version") == 2,
         "a version-2 ledger is made");
-  sqlite3 *db = NULL;
-  int rc = sqlite3_open(path, &db);
-  rc |= sqlite3_exec(db, "INSERT INTO runs VALUES (1, '2026-01-01T00:00:00Z', 'old', '{}', 3, '0.1.0', '{}');"
-                         "INSERT INTO rounds VALUES (1, 0, 'done', '{}');"
-                         "INSERT INTO sequences VALUES (1, 1, 'AAAA', 'natural', 0, NULL);"
-                         "INSERT INTO sequences VALUES (2, 1, 'AAAC', 'designed', 1, 1);"
-                         "INSERT INTO predictions VALUES (2, 1, 'ridge-bootstrap', 0.5, 0.1);"
-                         "INSERT INTO measurements VALUES (1, 1, 'lab', 0.25, 't', 0);"
-                         "INSERT INTO round_stats VALUES (1, 1, 'coverage90', 1.0);", NULL, NULL, NULL);
-  sqlite3_close(db);
+  int rc = exec_sql(path, "INSERT INTO runs VALUES (1, '2026-01-01T00:00:00Z', 'old', '{}', 3, '0.1.0', '{}');"
+                          "INSERT INTO rounds VALUES (1, 0, 'done', '{}');"
+                          "INSERT INTO sequences VALUES (1, 1, 'AAAA', 'natural', 0, NULL);"
+                          "INSERT INTO sequences VALUES (2, 1, 'AAAC', 'designed', 1, 1);"
+                          "INSERT INTO predictions VALUES (2, 1, 'ridge-bootstrap', 0.5, 0.1);"
+                          "INSERT INTO measurements VALUES (1, 1, 'lab', 0.25, 't', 0);"
+                          "INSERT INTO round_stats VALUES (1, 1, 'coverage90', 1.0);");
   CHECK(rc == SQLITE_OK, "v2 rows inserted with the v2 columns");
   CHECK(count_rows(path, "SELECT count(*) FROM sqlite_master WHERE name = 'intervals'") == 0, "v2 has no intervals table");
   sl_ledger *l = NULL;
@@ -229,15 +230,12 @@ static void test_migration_v4(void) {
   for (int f = 0; f < 2; f++) {
     const char *p = f ? ro : path;
     CHECK(sl_ledger_migrate_to(p, 3, &err) == SL_OK && count_rows(p, "PRAGMA user_version") == 3, "a version-3 ledger is made");
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open(p, &db);
-    rc |= sqlite3_exec(db, "INSERT INTO runs VALUES (1, '2026-01-01T00:00:00Z', 'old', '{}', 3, '0.1.0', '{}');"
-                           "INSERT INTO sequences VALUES (1, 1, 'AAAA', 'natural', 0, NULL);"
-                           "INSERT INTO sequences VALUES (2, 1, 'AAAC', 'designed', 1, 1);"
-                           "INSERT INTO sequences VALUES (3, 1, 'AAAD', 'designed', 1, 1);"
-                           "INSERT INTO measurements VALUES (7, 1, 'lab', 0.25, 't', 0);"
-                           "INSERT INTO measurements VALUES (8, 2, 'lab', NULL, 't', 1);", NULL, NULL, NULL);
-    sqlite3_close(db);
+    int rc = exec_sql(p, "INSERT INTO runs VALUES (1, '2026-01-01T00:00:00Z', 'old', '{}', 3, '0.1.0', '{}');"
+                         "INSERT INTO sequences VALUES (1, 1, 'AAAA', 'natural', 0, NULL);"
+                         "INSERT INTO sequences VALUES (2, 1, 'AAAC', 'designed', 1, 1);"
+                         "INSERT INTO sequences VALUES (3, 1, 'AAAD', 'designed', 1, 1);"
+                         "INSERT INTO measurements VALUES (7, 1, 'lab', 0.25, 't', 0);"
+                         "INSERT INTO measurements VALUES (8, 2, 'lab', NULL, 't', 1);");
     CHECK(rc == SQLITE_OK, "v3 rows inserted with the v3 columns");
   }
   sl_ledger *l = NULL;
