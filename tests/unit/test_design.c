@@ -191,6 +191,12 @@ static void test_table(void) {
         "unknown table parameter: %s", err.msg);
 }
 
+/* The ensemble means of p for the M rows of xt (L sites each). */
+static void predict_rows(const sl_predictor *p, const uint8_t *xt, int M, int L, double *y) {
+  double sd;
+  for (int m = 0; m < M; m++) sl_predictor_predict(p, xt + m * L, 0, &y[m], &sd, NULL);
+}
+
 static double corr(const double *a, const double *b, int n) {
   double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
   for (int i = 0; i < n; i++) { ma += a[i]; mb += b[i]; }
@@ -266,10 +272,8 @@ static void test_predictor(void) {
   o.pairwise = 1;
   CHECK(sl_predictor_fit(&o, L, x, yep, NULL, N, &r, &pp, &err) == SL_OK, "pairwise fit of a pairwise truth");
   if (pa && pp) {
-    for (int m = 0; m < M; m++) {
-      sl_predictor_predict(pa, xt + m * L, 0, &yadd[m], &sd, NULL);
-      sl_predictor_predict(pp, xt + m * L, 0, &ypair[m], &sd, NULL);
-    }
+    predict_rows(pa, xt, M, L, yadd);
+    predict_rows(pp, xt, M, L, ypair);
     double ra = corr(yadd, yept, M), rp = corr(ypair, yept, M);
     CHECK(rp > 0.9 && rp > ra + 0.3, "pairwise features capture epistasis: r %.3f vs additive %.3f", rp, ra);
   }
@@ -397,7 +401,7 @@ static void test_descriptors(void) {
   sl_rng r;
   sl_rng_seed(&r, 9);
   static uint8_t x[N * LL], xt[M * LL];
-  double y[N], yt[M], y1[M], y2[M], sd;
+  double y[N], yt[M], y1[M], y2[M];
   /* truth: the product of the volumes of sites 0 and 1 plus hydropathy of site 2;
    * training never holds the same residue at sites 0 and 1 (the 20 diagonal pairs),
    * the test set holds only those */
@@ -421,10 +425,8 @@ static void test_descriptors(void) {
   sl_rng_seed(&r, 3);
   CHECK(sl_predictor_fit(&o, LL, x, y, NULL, N, &r, &p2, &err) == SL_OK, "descriptor fit");
   if (p1 && p2) {
-    for (int m = 0; m < M; m++) {
-      sl_predictor_predict(p1, xt + m * LL, 0, &y1[m], &sd, NULL);
-      sl_predictor_predict(p2, xt + m * LL, 0, &y2[m], &sd, NULL);
-    }
+    predict_rows(p1, xt, M, LL, y1);
+    predict_rows(p2, xt, M, LL, y2);
     double r1 = corr(y1, yt, M), r2 = corr(y2, yt, M);
     CHECK(r2 > 0.9 && r2 > r1 + 0.3, "descriptor products predict unseen residue pairs: r %.3f vs one-hot pairs %.3f", r2, r1);
   }
