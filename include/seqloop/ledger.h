@@ -19,6 +19,7 @@
  *   v2  measurements.round; round_stats
  *   v3  intervals (conformal prediction intervals)
  *   v4  measurements.replicate (0, 1, ...; UNIQUE (seq, oracle, replicate))
+ *   v5  draws (sampled batches: part, count, log query density)
  *
  * The handle is not thread-safe; the library never opens one on its own
  * (architecture.md: the ledger handle is passed in).
@@ -35,7 +36,7 @@
 extern "C" {
 #endif
 
-#define SL_LEDGER_SCHEMA 4
+#define SL_LEDGER_SCHEMA 5
 
 typedef struct sl_ledger sl_ledger;
 
@@ -177,6 +178,42 @@ SL_MUSTCHECK int sl_ledger_interval_add(sl_ledger *l, int64_t seq_id, int64_t ro
  * *ret_found = 0 if none. ret_alpha may be NULL. */
 SL_MUSTCHECK int sl_ledger_interval_get(sl_ledger *l, int64_t seq_id, int64_t round, double *ret_lower,
                                         double *ret_upper, double *ret_alpha, int *ret_found, sl_error *err);
+
+/* ---- draws -----------------------------------------------------------------
+ * A round whose batch is sampled i.i.d. (with replacement) from a known query
+ * density q records each distinct sequence drawn once per part of the batch
+ * ("train" or "cal"), with how many times it was drawn and log q(x): the
+ * batch is the multiset, so importance weights and effective sample sizes
+ * can be recomputed from the ledger. */
+
+/* sl_ledger_draw_add()
+ * Purpose:  Record that seq_id was drawn count times for part ("train" or
+ *           "cal") of round's batch, with log query density logq.
+ * Returns:  SL_EUSAGE if part is neither "train" nor "cal"; SL_EINPUT if
+ *           count < 1, logq is not finite, seq_id is not in the ledger, or
+ *           the (seq_id, round, part) row exists already (a plain insert: a
+ *           draw is never counted twice). Nothing is written on error.
+ */
+SL_MUSTCHECK int sl_ledger_draw_add(sl_ledger *l, int64_t seq_id, int64_t round, const char *part,
+                                    int64_t count, double logq, sl_error *err);
+
+typedef struct sl_ledger_draws {
+  int64_t n;
+  int64_t *seq;      /* sequence ids */
+  int *cal;          /* 1: part 'cal', 0: 'train' */
+  int64_t *count;    /* times drawn (>= 1) */
+  double *logq;      /* log query density */
+} sl_ledger_draws;
+
+/* sl_ledger_draws_get()
+ * Purpose:  The draw rows of run's round, ordered by sequence id, then part
+ *           ('cal' before 'train'). A ledger older than v5 (opened read-only,
+ *           not migrated) has none: *ret is empty, SL_OK.
+ * Args:     ret - RETURN: the rows (caller frees with sl_ledger_draws_free)
+ */
+SL_MUSTCHECK int sl_ledger_draws_get(sl_ledger *l, int64_t run, int64_t round, sl_ledger_draws *ret,
+                                     sl_error *err);
+void sl_ledger_draws_free(sl_ledger_draws *d);
 
 /* ---- export ----------------------------------------------------------------
  * Every table of every run, deterministically ordered. Wall-clock columns

@@ -4,7 +4,7 @@
  *   1. schema: the migrations, applied in order from PRAGMA user_version
  *   2. open/close, transactions
  *   3. runs, rounds, round statistics
- *   4. sequences, predictions, measurements
+ *   4. sequences, predictions, measurements, draws
  *   5. export (one CSV per table, or one JSON document)
  *
  * Why SQLite: one file, transactions that survive kill -9 and power loss,
@@ -119,6 +119,20 @@ static const char *const migrations[] = {
   "  SELECT id, seq, oracle, value, time, round, 0 FROM measurements;"
   "DROP TABLE measurements;"
   "ALTER TABLE measurements_v4 RENAME TO measurements;",
+  /* 4 -> 5: sampled batches. A round whose batch is drawn i.i.d. (with
+   * replacement) from a known query density records each distinct sequence
+   * once per part of the batch ('train' or 'cal'), with how many times it
+   * was drawn and its log query density: what an importance-weighted
+   * estimate needs, and what the distinct sequences alone lose. The key
+   * makes a second row for one draw impossible (never counted twice).
+   * Nothing to fill in: older campaigns sampled no batches. */
+  "CREATE TABLE draws ("
+  "  seq INTEGER NOT NULL REFERENCES sequences(id),"
+  "  round INTEGER NOT NULL,"
+  "  part TEXT NOT NULL CHECK (part IN ('train', 'cal')),"
+  "  count INTEGER NOT NULL CHECK (count >= 1),"
+  "  logq REAL NOT NULL,"
+  "  PRIMARY KEY (seq, round, part));",
 };
 
 static int db_fail(sl_ledger *l, sl_error *err, int status, const char *what) {
@@ -685,6 +699,84 @@ int sl_ledger_measurement_add_rep(sl_ledger *l, int64_t seq_id, const char *orac
   return status;
 }
 
+/* Checked here rather than left to the CHECK constraints so that the caller
+ * gets a message naming the value, and nothing is written on bad input. */
+int sl_ledger_draw_add(sl_ledger *l, int64_t seq_id, int64_t round, const char *part, int64_t count, double logq,
+                       sl_error *err) {
+  if (!part || (strcmp(part, "train") != 0 && strcmp(part, "cal") != 0))
+    return sl_fail(err, SL_EUSAGE, "%s: ledger: draw part '%s' of sequence %lld: expected 'train' or 'cal'", l->path,
+                   part ? part : "(null)", (long long)seq_id);
+  if (count < 1)
+    return sl_fail(err, SL_EINPUT, "%s: ledger: draw count %lld of sequence %lld: expected >= 1", l->path,
+                   (long long)count, (long long)seq_id);
+  if (!isfinite(logq))
+    return sl_fail(err, SL_EINPUT, "%s: ledger: log query density of sequence %lld is not finite (%g)", l->path,
+                   (long long)seq_id, logq);
+  sqlite3_stmt *st = NULL;
+  int status = prepare(l, "INSERT INTO draws (seq, round, part, count, logq) VALUES (?, ?, ?, ?, ?)", &st, err);
+  if (status) return status;
+  sqlite3_bind_int64(st, 1, seq_id);
+  sqlite3_bind_int64(st, 2, round);
+  sqlite3_bind_text(st, 3, part, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, count);
+  sqlite3_bind_double(st, 5, logq);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_CONSTRAINT && sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+    status = sl_fail(err, SL_EINPUT, "%s: ledger: draw of sequence %lld: no such sequence in the ledger", l->path,
+                     (long long)seq_id);
+  } else if (rc == SQLITE_CONSTRAINT) {
+    status = sl_fail(err, SL_EINPUT, "%s: ledger: sequence %lld already has a '%s' draw row in round %lld (a draw "
+                     "is never counted twice)", l->path, (long long)seq_id, part, (long long)round);
+  } else if (rc != SQLITE_DONE) {
+    status = db_fail(l, err, SL_EIO, "adding a draw");
+  }
+  sqlite3_finalize(st);
+  return status;
+}
+
+void sl_ledger_draws_free(sl_ledger_draws *d) {
+  if (!d) return;
+  free(d->seq); free(d->cal); free(d->count); free(d->logq);
+  memset(d, 0, sizeof *d);
+}
+
+int sl_ledger_draws_get(sl_ledger *l, int64_t run, int64_t round, sl_ledger_draws *ret, sl_error *err) {
+  memset(ret, 0, sizeof *ret);
+  if (l->version < 5) return SL_OK; /* an older ledger opened read-only: no draws table, no draws */
+  sqlite3_stmt *st = NULL;
+  int64_t cap = 0;
+  int status = prepare(l, "SELECT d.seq, d.part, d.count, d.logq FROM draws d JOIN sequences s ON s.id = d.seq "
+                          "WHERE s.run = ? AND d.round = ? ORDER BY d.seq, d.part", &st, err);
+  if (status) return status;
+  sqlite3_bind_int64(st, 1, run);
+  sqlite3_bind_int64(st, 2, round);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (ret->n == cap) {
+      cap = cap ? 2 * cap : 256;
+      int64_t *sq = sl_realloc(ret->seq, (size_t)cap, sizeof *sq);
+      if (sq) ret->seq = sq;
+      int *ca = sl_realloc(ret->cal, (size_t)cap, sizeof *ca);
+      if (ca) ret->cal = ca;
+      int64_t *ct = sl_realloc(ret->count, (size_t)cap, sizeof *ct);
+      if (ct) ret->count = ct;
+      double *lq = sl_realloc(ret->logq, (size_t)cap, sizeof *lq);
+      if (lq) ret->logq = lq;
+      if (!sq || !ca || !ct || !lq) { status = sl_fail(err, SL_ENOMEM, "out of memory"); break; }
+    }
+    const unsigned char *part = sqlite3_column_text(st, 1);
+    int64_t k = ret->n++;
+    ret->seq[k] = sqlite3_column_int64(st, 0);
+    ret->cal[k] = part && !strcmp((const char *)part, "cal");
+    ret->count[k] = sqlite3_column_int64(st, 2);
+    ret->logq[k] = sqlite3_column_double(st, 3);
+  }
+  if (!status && rc != SQLITE_DONE) status = db_fail(l, err, SL_EIO, "reading draws");
+  sqlite3_finalize(st);
+  if (status) sl_ledger_draws_free(ret);
+  return status;
+}
+
 /* ---- 5. export ------------------------------------------------------------------
  * One query per table; the column lists decide what is exported. */
 typedef struct {
@@ -704,11 +796,16 @@ static const export_table tables[] = {
   {"round_stats", "SELECT run, k, name, value FROM round_stats ORDER BY run, k, name", NULL},
   {"intervals", "SELECT seq, round, predictor, method, alpha, lower, upper FROM intervals "
                 "ORDER BY seq, round, predictor, method, alpha", NULL},
+  {"draws", "SELECT seq, round, part, count, logq FROM draws ORDER BY seq, round, part", NULL},
 };
 
 /* The query of table t. A ledger older than v4 opened read-only (it is not
- * migrated) has no replicate column: every measurement is replicate 0. */
+ * migrated) has no replicate column: every measurement is replicate 0; one
+ * older than v5 has no draws table: it exports the header alone (zero rows,
+ * the same columns). */
 static const char *table_sql(const sl_ledger *l, size_t t, int with_times) {
+  if (l->version < 5 && !strcmp(tables[t].table, "draws"))
+    return "SELECT NULL AS seq, NULL AS round, NULL AS part, NULL AS count, NULL AS logq WHERE 0";
   if (l->version < 4 && !strcmp(tables[t].table, "measurements"))
     return with_times ? "SELECT id, seq, oracle, value, round, 0 AS replicate, time FROM measurements ORDER BY id"
                       : "SELECT id, seq, oracle, value, round, 0 AS replicate FROM measurements ORDER BY id";
@@ -727,7 +824,7 @@ static void csv_field(FILE *fp, const char *s) {
 
 int sl_ledger_export_tables(const char *const **ret_names) {
   static const char *const names[] = {"runs", "rounds", "sequences", "predictions", "measurements", "round_stats",
-                                      "intervals"};
+                                      "intervals", "draws"};
   static_assert(sizeof names / sizeof *names == sizeof tables / sizeof *tables, "one name per table");
   if (ret_names) *ret_names = names;
   return (int)(sizeof names / sizeof *names);
@@ -742,7 +839,7 @@ int sl_ledger_export_table_csv(sl_ledger *l, const char *table, FILE *fp, int wi
   while (t < sizeof tables / sizeof *tables && strcmp(tables[t].table, table) != 0) t++;
   if (t == sizeof tables / sizeof *tables)
     return sl_fail(err, SL_EUSAGE, "ledger: no table '%s' (runs, rounds, sequences, predictions, measurements, "
-                   "round_stats, intervals)", table);
+                   "round_stats, intervals, draws)", table);
   sqlite3_stmt *st = NULL;
   const char *sql = table_sql(l, t, with_times);
   int status = prepare(l, sql, &st, err);
