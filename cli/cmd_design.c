@@ -133,7 +133,7 @@ static const cli_choice acq_choices[] = {
   {"greedy", SL_ACQ_GREEDY}, {"ucb", SL_ACQ_UCB}, {"ei", SL_ACQ_EI}, {"thompson", SL_ACQ_THOMPSON}, {NULL, 0}};
 
 static const cli_choice conf_choices[] = {{"none", SL_CONF_NONE}, {"jab", SL_CONF_JAB}, {"recent", SL_CONF_RECENT},
-                                            {NULL, 0}};
+                                            {"weighted", SL_CONF_WEIGHTED}, {NULL, 0}};
 
 static const cli_cmdinfo info = {
   "design",
@@ -221,10 +221,21 @@ int cmd_design(int argc, char **argv) {
                "predictor: the all-orders kernel ((1 + C)^m - 1) / C over m agreeing sites:\n"
                "every interaction order k weighted C^(k-1), pairs included (0: off)", NULL),
     CLI_CHOICE("conformal", 0, &c.o.conformal, conf_choices, "M",
-               "none|jab|recent: a conformal interval for every prediction, in the ledger\n"
+               "none|jab|recent|weighted: a conformal interval for every prediction, in the ledger\n"
                "(jab: jackknife+-after-bootstrap on the ensemble's out-of-bag residuals;\n"
-               "recent: calibrated on the latest designed batches' errors)", NULL),
+               "recent: calibrated on the latest designed batches' errors; weighted: each batch\n"
+               "drawn from a softmax of the acquisition over the whole space (--proposer all),\n"
+               "intervals weighted by the query densities: coverage >= 1 - alpha per draw)", NULL),
     CLI_DOUBLE("alpha", 0, &c.o.alpha, 1e-6, 0.999999, "A", "conformal: miscoverage (intervals of nominal 1 - A)", NULL),
+    CLI_DOUBLE("query-lambda", 0, &c.o.query_lambda, 0, 1e6, "X",
+               "--conformal weighted: each batch drawn from exp(X * acquisition) over the\n"
+               "design space (X in 1 / the measurement's units; larger: greedier)", NULL),
+    CLI_DOUBLE("cal-lambda", 0, &c.o.cal_lambda, 0, 1e6, "X",
+               "--conformal weighted: the held-out (cal) draws from exp(X * acquisition),\n"
+               "broader, so that the next round's draws find calibration points nearby", NULL),
+    CLI_DOUBLE("cal-fraction", 0, &c.o.cal_fraction, 1e-6, 0.999999, "F",
+               "--conformal weighted: share of each batch's draws held out of the next fit\n"
+               "to calibrate the next round's intervals", NULL),
     CLI_DOUBLE("oracle-noise", 0, &c.o.oracle_noise, 0, HUGE_VAL, "SD",
                "design run: add Gaussian noise of sd SD to every measurement (a simulated assay)", NULL),
     CLI_INT("replicates", 0, &c.o.replicates, 1, 100, "R",

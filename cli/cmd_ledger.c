@@ -14,10 +14,10 @@ static const cli_cmdinfo info = {
   "       seqloop ledger export --ledger FILE [--with-times] --table NAME [-o FILE]\n"
   "       seqloop ledger export --ledger FILE [--with-times] --json [-o FILE]",
   "Writes every table of the ledger (runs, rounds, sequences, predictions, measurements,\n"
-  "round_stats, intervals): one CSV per table, PREFIX.NAME.csv (a trailing '.csv' on PREFIX is dropped),\n"
-  "each readable by pandas.read_csv or R's read.csv with no options; or one table; or one\n"
-  "JSON object with an array per table. Provenance: a JSON sidecar PREFIX.prov.json (or\n"
-  "FILE.prov.json; none for stdout).",
+  "round_stats, intervals, draws): one CSV per table, PREFIX.NAME.csv (a trailing '.csv' on\n"
+  "PREFIX is dropped), each readable by pandas.read_csv or R's read.csv with no options; or one\n"
+  "table; or one JSON object with an array per table. Provenance: a JSON sidecar\n"
+  "PREFIX.prov.json (or FILE.prov.json; none for stdout).",
   NULL};
 
 /* Write tables as CSV: to one file (out) when there is one table, else to
@@ -25,9 +25,11 @@ static const cli_cmdinfo info = {
  * so a failure leaves none of them behind. */
 static int export_tables(sl_ledger *l, const char *const *names, int nt, const char *out, const char *prefix,
                          int times, cJSON *files, sl_error *err) {
-  sl_outfile *of[8] = {0};
+  sl_outfile *of[16] = {0};
   char path[4200];
   int status = SL_OK, k;
+  if (nt > (int)(sizeof of / sizeof *of)) return sl_fail(err, SL_EINTERNAL, "ledger export: %d tables, room for %d", nt,
+                                                         (int)(sizeof of / sizeof *of));
   for (k = 0; k < nt && !status; k++) {
     if (prefix) snprintf(path, sizeof path, "%s.%s.csv", prefix, names[k]);
     cJSON_AddItemToArray(files, cJSON_CreateString(prefix ? path : out));
@@ -70,7 +72,7 @@ int cmd_ledger(int argc, char **argv) {
   if (!path || optind_ != argc) return cli_usage_error(&info, "expected --ledger FILE and no other arguments");
   if (c.json && table) return cli_usage_error(&info, "--json and --table exclude each other");
   if (!c.json && !table && !strcmp(c.out, "-"))
-    return cli_usage_error(&info, "seven tables need -o PREFIX (PREFIX.runs.csv, ...); for stdout give --table NAME "
+    return cli_usage_error(&info, "every table's CSV needs -o PREFIX (PREFIX.runs.csv, ...); for stdout give --table NAME "
                            "or --json");
   sl_error err;
   sl_error_clear(&err);

@@ -287,12 +287,18 @@ typedef struct sl_design_opts {
   int min_distance;     /* diversity: minimum Hamming distance within a batch (1) */
   int population;       /* GA: parents = top this many measured (32) */
   sl_predictor_opts pred;
-  int conformal;        /* SL_CONF_NONE, _JAB or _RECENT: intervals for every prediction (none) */
+  int conformal;        /* SL_CONF_NONE, _JAB, _RECENT or _WEIGHTED: intervals for every prediction (none);
+                           _WEIGHTED samples each batch from a known density (query.c) */
   double alpha;         /* their miscoverage (0.1) */
   int init_random;      /* round 1 is this many uniform random sequences (ALDE's first batch; 0: off) */
   double oracle_noise;  /* automated runs: add N(0, oracle_noise^2) to each measurement (0: off) */
   int replicates;       /* measurements per designed sequence: design run measures each this many
                            times; design ingest takes up to this many rows of one sequence (1) */
+  double query_lambda;  /* --conformal weighted: each batch drawn from exp(query_lambda * acquisition) over
+                           the design space (10) */
+  double cal_lambda;    /* --conformal weighted: the held-out (cal) draws from exp(cal_lambda * acquisition) (2) */
+  double cal_fraction;  /* --conformal weighted: share of each batch's draws held out to calibrate the next
+                           round's intervals (0.5) */
   int crash_after;      /* tests: raise SIGKILL inside round crash_after's transaction (-1: never) */
 } sl_design_opts;
 void sl_design_opts_init(sl_design_opts *o);

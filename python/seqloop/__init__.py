@@ -852,7 +852,8 @@ def design(ledger, oracle, start=None, budget=None, rounds=None, batch=8, seed=1
 
 def ledger_tables(path, with_times=False):
     """Every table of a design ledger as a pandas DataFrame, keyed by name
-    (runs, rounds, sequences, predictions, measurements, round_stats): the
+    (runs, rounds, sequences, predictions, measurements, round_stats,
+    intervals, draws): the
     same CSV as `seqloop ledger export`, read by pandas.read_csv."""
     import io
 

@@ -105,6 +105,11 @@ char *sl_design_campaign_opts_json(const sl_design_campaign_opts *c) {
   if (c->o.conformal != SL_CONF_NONE) {
     cJSON_AddStringToObject(j, "conformal", sl_conformal_method_name(c->o.conformal));
     cJSON_AddNumberToObject(j, "alpha", c->o.alpha);
+    if (c->o.conformal == SL_CONF_WEIGHTED) {
+      cJSON_AddNumberToObject(j, "query_lambda", c->o.query_lambda);
+      cJSON_AddNumberToObject(j, "cal_fraction", c->o.cal_fraction);
+      cJSON_AddNumberToObject(j, "cal_lambda", c->o.cal_lambda);
+    }
   }
   if (c->o.init_random > 0) cJSON_AddNumberToObject(j, "init_random", c->o.init_random);
   if (c->o.oracle_noise > 0) cJSON_AddNumberToObject(j, "oracle_noise", c->o.oracle_noise);
@@ -166,11 +171,15 @@ int sl_design_campaign_opts_from_json(const char *text, sl_design_campaign_opts 
   char *cf = get_str(j, "conformal");
   n.o.conformal = cf ? sl_conformal_method_parse(cf) : SL_CONF_NONE;
   n.o.alpha = get_num(j, "alpha", 0.1);
+  n.o.query_lambda = get_num(j, "query_lambda", 10.0);
+  n.o.cal_fraction = get_num(j, "cal_fraction", 0.5);
+  n.o.cal_lambda = get_num(j, "cal_lambda", 2.0);
   n.o.init_random = (int)get_num(j, "init_random", 0);
   n.o.oracle_noise = get_num(j, "oracle_noise", 0);
   n.o.replicates = (int)get_num(j, "replicates", 1);
   cJSON_Delete(j);
-  if (n.o.conformal < 0 || (cf && n.o.conformal != SL_CONF_JAB && n.o.conformal != SL_CONF_RECENT)) {
+  if (n.o.conformal < 0 || (cf && n.o.conformal != SL_CONF_JAB && n.o.conformal != SL_CONF_RECENT &&
+                               n.o.conformal != SL_CONF_WEIGHTED)) {
     int st = sl_fail(err, SL_EINPUT, "the stored campaign options name an unknown conformal method '%s'", cf);
     free(cf); free(p); free(a);
     sl_design_campaign_opts_free(&n);
@@ -357,6 +366,24 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
   }
   c->run = -1;
   sl_design_campaign_opts *op = &c->opts;
+  /* Refused before the ledger file exists: a sampled batch (--conformal
+   * weighted) needs the whole space and an acquisition that is a function
+   * of the predictor (Thompson draws a member per slot: no density). */
+  if (given->given && given->o.conformal == SL_CONF_WEIGHTED) {
+    const sl_design_opts *g = &given->o;
+    if (g->proposer != SL_PROPOSE_ALL)
+      status = sl_fail(err, SL_EUSAGE, "--conformal weighted draws each batch from the whole design space: use "
+                       "--proposer all");
+    else if (g->acquisition == SL_ACQ_THOMPSON)
+      status = sl_fail(err, SL_EUSAGE, "--conformal weighted draws from a softmax of the acquisition: Thompson "
+                       "sampling has no such density (use ucb, ei or greedy)");
+    else if (!(g->cal_fraction > 0 && g->cal_fraction < 1) || !(g->query_lambda >= 0) || !isfinite(g->query_lambda) ||
+             !(g->cal_lambda >= 0) || !isfinite(g->cal_lambda))
+      status = sl_fail(err, SL_EUSAGE, "--conformal weighted: --cal-fraction must be in (0, 1), --query-lambda and "
+                       "--cal-lambda finite numbers >= 0 (given %g, %g, %g)", g->cal_fraction, g->query_lambda,
+                       g->cal_lambda);
+    if (status) goto ERROR;
+  }
   if ((status = sl_ledger_open(ledger_path, &c->ledger, err))) goto ERROR;
 
   /* The limits in force: given now, else stored, else the defaults; a
@@ -449,6 +476,13 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
   }
   if (!op->start) {
     status = sl_fail(err, SL_EUSAGE, "--start SEQ is required with oracle '%s'", c->oracle->name);
+    goto ERROR;
+  }
+  /* A sampled batch needs the whole space (its density is normalised over
+   * it; the options were checked before the ledger was opened). */
+  if (op->o.conformal == SL_CONF_WEIGHTED && pow((double)c->oracle->q, (double)c->oracle->L) > SL_PROPOSE_ALL_MAX) {
+    status = sl_fail(err, SL_EUSAGE, "--conformal weighted needs a design space of at most %d sequences (this one "
+                     "has %d^%lld)", SL_PROPOSE_ALL_MAX, c->oracle->q, (long long)c->oracle->L);
     goto ERROR;
   }
   /* refused before the ledger gets a run, not at the first fit */
@@ -621,7 +655,7 @@ DONE:
 int sl_design_rounds_write(sl_ledger *l, FILE *fp, sl_error *err) {
   static const char *cols[] = {"n_measured", "best", "regret", "batch_mean", "batch_best", "prior_logp",
                                "dist_natural", "coverage90", "acceptance", "bits_injected",
-                               "conformal_coverage", "conformal_width"};
+                               "conformal_coverage", "conformal_width", "conformal_unbounded"};
   enum { NC = sizeof cols / sizeof *cols };
   char *json = NULL;
   int status = sl_ledger_export_json(l, &json, 0, err);

@@ -23,7 +23,7 @@
 
 #include "loop_impl.h"
 
-static void round_rng(sl_rng *r, uint64_t seed, int64_t k) {
+void sl_design_round_rng(sl_rng *r, uint64_t seed, int64_t k) {
   sl_rng_seed(r, seed);
   for (int64_t j = 0; j < k; j++) sl_rng_jump(r);
 }
@@ -98,9 +98,9 @@ ERROR:
   return status;
 }
 
-/* Fit the round's predictor on every finite measurement. */
-static int fit_predictor(const sl_design_state *st, const sl_oracle *o, const sl_design_opts *op, const sl_design_prior *prior,
-                         sl_rng *r, sl_predictor **ret, sl_error *err) {
+/* Fit the round's predictor on every finite measurement of st->train. */
+int sl_design_fit_predictor(const sl_design_state *st, const sl_oracle *o, const sl_design_opts *op,
+                            const sl_design_prior *prior, sl_rng *r, sl_predictor **ret, sl_error *err) {
   int64_t n = st->ntrain;
   uint8_t *xtr = malloc((size_t)(n * o->L));
   double *ytr = malloc((size_t)n * sizeof *ytr), *ptr = malloc((size_t)n * sizeof *ptr);
@@ -216,7 +216,7 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
     if (B > left) B = left;
   }
   sl_rng r;
-  round_rng(&r, op->seed, k);
+  sl_design_round_rng(&r, op->seed, k);
   sl_design_cands c = {0};
   sl_design_gen_report rep;
   sl_predictor *pred = NULL;
@@ -225,20 +225,30 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
   uint8_t *inbag = NULL;
   double *oob_res = NULL, *work = NULL, q_recent = NAN;
   if (!chosen || !text) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
-  int can_pred = op->use_predictor && st.ntrain >= 2;
+  int can_pred = op->use_predictor && st.ntrain >= 2, use_pred = 0;
+  int64_t nb = 0;
+  if (op->conformal == SL_CONF_WEIGHTED) {
+    /* A batch drawn from a known density (query.c): its own candidates,
+     * draws, predictions and intervals. */
+    int64_t support = 0;
+    if ((status = sl_design_query_round(l, run, o, op, prior, &st, k, B, &nb, &support, &rep, &use_pred, err))) goto DONE;
+    if (support == 0) { *ret_k = -2; goto DONE; }
+    c.n = support;
+    goto STATS;
+  }
   /* CbAS needs the predictor to build its candidates; every other proposer
    * fits it after generating (the order fixes the round's random stream). */
   if ((op->proposer == SL_PROPOSE_CBAS || op->proposer == SL_PROPOSE_CBAS_AR) && can_pred &&
-      (status = fit_predictor(&st, o, op, prior, &r, &pred, err)))
+      (status = sl_design_fit_predictor(&st, o, op, prior, &r, &pred, err)))
     goto DONE;
   if ((status = sl_design_generate(&st, o, op, prior, pred, &r, &c, &rep, err))) goto DONE;
-  int use_pred = can_pred && c.n > 0;
+  use_pred = can_pred && c.n > 0;
   c.mean = calloc((size_t)c.n + 1, sizeof *c.mean);
   c.sd = calloc((size_t)c.n + 1, sizeof *c.sd);
   c.score = calloc((size_t)c.n + 1, sizeof *c.score);
   if (!c.mean || !c.sd || !c.score) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   if (use_pred) {
-    if (!pred && (status = fit_predictor(&st, o, op, prior, &r, &pred, err))) goto DONE;
+    if (!pred && (status = sl_design_fit_predictor(&st, o, op, prior, &r, &pred, err))) goto DONE;
     c.B = sl_predictor_members(pred);
     c.member = malloc((size_t)(c.n * c.B + 1) * sizeof *c.member);
     if (!c.member) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
@@ -253,7 +263,7 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
   }
   sl_design_opts o2 = *op;
   if (!use_pred) o2.acquisition = SL_ACQ_GREEDY;
-  int64_t nb = sl_design_select_batch(&c, &o2, B, &r, chosen);
+  nb = sl_design_select_batch(&c, &o2, B, &r, chosen);
   if (nb < 0) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   if (nb == 0) { /* nothing new passes the filters: the campaign cannot go on */
     *ret_k = -2;
@@ -281,6 +291,7 @@ int sl_design_propose(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_o
         goto DONE;
     }
   }
+STATS:;
   double acc = rep.filter_tested ? (double)rep.filtered_in / (double)rep.filter_tested : 1.0;
   if ((status = sl_ledger_round_stat(l, run, k, "generated", (double)rep.generated, err)) ||
       (status = sl_ledger_round_stat(l, run, k, "acceptance", acc, err)) ||
@@ -419,6 +430,13 @@ int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_op
       }
     if (dmin >= 0) { dsum += dmin; dn++; }
   }
+  /* Sampled batches: coverage over the round's draws, each as often as
+   * drawn (a repeat of a measured sequence included), which is what the
+   * weighted interval promises (query.c). */
+  double ci_unb = 0;
+  if (op->conformal == SL_CONF_WEIGHTED &&
+      (status = sl_design_query_coverage(l, run, k, &st, seqs, values, n, &ci_in, &ci_n, &ci_w, &ci_wn, &ci_unb, err)))
+    goto FAIL;
   double prev_best = st.ntrain ? st.s.value[st.train[0]] : -INFINITY;
   int64_t prev_n = st.n_measured;
   sl_design_state_free(&st);
@@ -448,6 +466,9 @@ int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_op
   if (ci_n && ((status = sl_ledger_round_stat(l, run, k, "conformal_coverage", R->conformal_coverage, err)) ||
                (status = sl_ledger_round_stat(l, run, k, "conformal_width", R->conformal_width, err)) ||
                (status = sl_ledger_round_stat(l, run, k, "conformal_n", ci_n, err))))
+    return status;
+  if (ci_n && op->conformal == SL_CONF_WEIGHTED &&
+      (status = sl_ledger_round_stat(l, run, k, "conformal_unbounded", ci_unb / ci_n, err)))
     return status;
   cJSON *sum = cJSON_CreateObject();
   if (!sum) return sl_fail(err, SL_ENOMEM, "out of memory");
@@ -499,7 +520,7 @@ int sl_design_step(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts
      * the same noise and a noiseless campaign the same proposals. One draw
      * per measurement, replicates included, in row order. */
     sl_rng nr;
-    round_rng(&nr, op->seed ^ 0x6e6f6973655f7364ULL, k);
+    sl_design_round_rng(&nr, op->seed ^ 0x6e6f6973655f7364ULL, k);
     for (int64_t j = 0; j < nr_rows; j++) {
       double u1 = sl_rng_uniform(&nr), u2 = sl_rng_uniform(&nr);
       double g = sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2);

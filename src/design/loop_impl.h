@@ -8,6 +8,7 @@
  *              the filters of the trust region
  *   cbas.c     CbAS search distributions (cbas, cbas-ar)
  *   acquire.c  acquisition functions and the diverse batch
+ *   query.c    sampled batches with a known density (--conformal weighted)
  *   loop.c     the round: setup, propose, record, step
  *   campaign.c a campaign: stored options, resume checks, run/propose/ingest
  * Everything here is internal to src/design; the public API is
@@ -95,5 +96,32 @@ SL_MUSTCHECK int sl_design_cbas_ar_fit(const sl_oracle *o, const sl_design_prior
 void sl_design_acquire(sl_design_cands *c, const sl_design_opts *op, double best);
 int64_t sl_design_select_batch(sl_design_cands *c, const sl_design_opts *op, int64_t B, sl_rng *r,
                                int64_t *chosen);
+
+/* ---- shared by the round (loop.c) and the sampled batches (query.c) ---------- */
+/* The generator of round k: seeded with seed, advanced by k jumps. */
+void sl_design_round_rng(sl_rng *r, uint64_t seed, int64_t k);
+/* Fit the round's predictor on the state's training set (st->train). */
+SL_MUSTCHECK int sl_design_fit_predictor(const sl_design_state *st, const sl_oracle *o, const sl_design_opts *op,
+                                         const sl_design_prior *prior, sl_rng *r, sl_predictor **ret, sl_error *err);
+
+/* ---- sampled batches (query.c) --------------------------------------------------
+ * sl_design_query_round(): round k of a --conformal weighted campaign: B
+ * draws from q_k over the design space, written to the ledger (new
+ * sequences, predictions, draws, weighted intervals, query_* statistics).
+ * *ret_nb: new sequences (the batch to measure); *ret_support: |S_k| (0: the
+ * campaign is stuck). */
+SL_MUSTCHECK int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *op,
+                                       const sl_design_prior *prior, const sl_design_state *st, int64_t k, int64_t B,
+                                       int64_t *ret_nb, int64_t *ret_support, sl_design_gen_report *rep,
+                                       int *ret_use_pred, sl_error *err);
+/* sl_design_query_coverage(): realised coverage of round k's intervals over
+ * its draws, each counted as often as drawn: ret_in of ret_n draws with a
+ * value were inside; ret_w / ret_wn the mean width of the bounded ones;
+ * ret_unbounded draws had an unbounded interval. seqs/values: the round's
+ * measurement rows (the state was loaded before they were written). */
+SL_MUSTCHECK int sl_design_query_coverage(sl_ledger *l, int64_t run, int64_t k, const sl_design_state *st,
+                                          const char *const *seqs, const double *values, int64_t n, double *ret_in,
+                                          double *ret_n, double *ret_w, double *ret_wn, double *ret_unbounded,
+                                          sl_error *err);
 
 #endif

@@ -35,6 +35,9 @@ void sl_design_opts_init(sl_design_opts *o) {
   o->init_random = 0;
   o->oracle_noise = 0;
   o->replicates = 1;
+  o->query_lambda = 10.0;
+  o->cal_lambda = 2.0;
+  o->cal_fraction = 0.5;
 }
 
 static const char *const proposer_names[] = {"mutate", "ga", "random", "walk", "prior", "cbas", "cbas-ar", "all"};

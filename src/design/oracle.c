@@ -248,20 +248,29 @@ static int table_measure(sl_oracle *o, const uint8_t *x, int64_t n, double *y, s
 }
 
 static int table_create(const char *args, sl_oracle **ret_o, sl_error *err) {
-  char path[4096], seqcol[256], valcol[256], missing[32];
+  char path[4096], seqcol[256], valcol[256], missing[32], symbols[128];
   const char *comma = strchr(args, ',');
   size_t pl = comma ? (size_t)(comma - args) : strlen(args);
-  if (pl == 0 || pl >= sizeof path) return sl_fail(err, SL_EUSAGE, "table: expected table:FILE[,seq=COL][,value=COL][,missing=na|error]");
+  if (pl == 0 || pl >= sizeof path) return sl_fail(err, SL_EUSAGE, "table: expected table:FILE[,seq=COL][,value=COL][,missing=na|error][,symbols=S]");
   memcpy(path, args, pl);
   path[pl] = '\0';
   const char *opts = comma ? comma + 1 : "";
-  int status = kv_check("table", opts, "seq value missing", err);
+  int status = kv_check("table", opts, "seq value missing symbols", err);
   if (status) return status;
   if (!kv(opts, "seq", seqcol, sizeof seqcol)) snprintf(seqcol, sizeof seqcol, "Variants");
   if (!kv(opts, "value", valcol, sizeof valcol)) snprintf(valcol, sizeof valcol, "Fitness");
   if (!kv(opts, "missing", missing, sizeof missing)) snprintf(missing, sizeof missing, "na");
   if (strcmp(missing, "na") && strcmp(missing, "error"))
     return sl_fail(err, SL_EUSAGE, "table: missing=%s: expected na or error", missing);
+  /* The alphabet of the table's sequences: the 20 amino acids unless
+   * symbols=S names another (e.g. symbols=01 for a binary landscape such as
+   * Poelwijk et al. 2019's 2^13 genotypes). */
+  if (!kv(opts, "symbols", symbols, sizeof symbols)) snprintf(symbols, sizeof symbols, "%s", SL_DESIGN_PROTEIN);
+  size_t nsym = strlen(symbols);
+  if (nsym < 2 || nsym > 62) return sl_fail(err, SL_EUSAGE, "table: symbols=%s: expected 2..62 characters", symbols);
+  for (size_t i = 0; i < nsym; i++)
+    if (strchr(symbols + i + 1, symbols[i]) || symbols[i] == ',' || (unsigned char)symbols[i] <= ' ')
+      return sl_fail(err, SL_EUSAGE, "table: symbols=%s: '%c' is repeated or not a printable symbol", symbols, symbols[i]);
   sl_csv *csv = NULL;
   if ((status = sl_csv_read(path, &csv, err))) return status;
   sl_oracle *o = oracle_new("table");
@@ -283,8 +292,8 @@ static int table_create(const char *args, sl_oracle **ret_o, sl_error *err) {
   t->value = malloc((size_t)csv->nrows * sizeof *t->value);
   t->path = sl_strdup(path);
   if (!t->key || !t->value || !t->path) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto ERROR; }
-  memcpy(o->symbols, SL_DESIGN_PROTEIN, 20);
-  o->q = 20;
+  memcpy(o->symbols, symbols, nsym);
+  o->q = (int)nsym;
   o->L = (int64_t)strlen(csv->cell[0][sc]);
   if (o->L < 1) { status = sl_fail(err, SL_EINPUT, "%s line %lld: empty sequence", path, (long long)csv->line[0]); goto ERROR; }
   uint8_t *x = malloc((size_t)o->L);

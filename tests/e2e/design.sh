@@ -290,12 +290,12 @@ check "refused, ledger unchanged" cmp -s "$TMP/lab2.csv" "$TMP/lab2b.csv"
 
 CASE="ledger export: one CSV per table"
 "$BIN" ledger export --ledger "$TMP/lab.db" -o "$TMP/exp"
-check "seven files PREFIX.TABLE.csv" test "$(ls "$TMP"/exp.*.csv | wc -l)" = 7
+check "eight files PREFIX.TABLE.csv" test "$(ls "$TMP"/exp.*.csv | wc -l)" = 8
 cat > "$TMP/readall.py" <<'EOF'
 import json, sys
 import pandas as pd
 prefix, js = sys.argv[1], json.load(open(sys.argv[2]))
-for t in ["runs", "rounds", "sequences", "predictions", "measurements", "round_stats", "intervals"]:
+for t in ["runs", "rounds", "sequences", "predictions", "measurements", "round_stats", "intervals", "draws"]:
     df = pd.read_csv(f"{prefix}.{t}.csv")  # no options
     assert len(df) == len(js[t]), (t, len(df), len(js[t]))
     if len(js[t]): assert list(df.columns) == list(js[t][0].keys()), (t, list(df.columns))
@@ -306,24 +306,24 @@ print("values", ",".join(f"{v:g}" for v in m["value"]), "options", json.loads(r[
 EOF
 "$BIN" ledger export --ledger "$TMP/lab.db" --json -o "$TMP/exp.json"
 /usr/bin/python3 "$TMP/readall.py" "$TMP/exp" "$TMP/exp.json" > "$TMP/readall.out" 2>&1
-check "pandas.read_csv reads every table with no options; rows and columns as in the JSON export: $(head -7 "$TMP/readall.out" | tr '\n' ' ')" \
-  test "$(head -7 "$TMP/readall.out" | tr '\n' ' ')" = "runs 1 rounds 3 sequences 9 predictions 4 measurements 5 round_stats 27 intervals 0 "
+check "pandas.read_csv reads every table with no options; rows and columns as in the JSON export: $(head -8 "$TMP/readall.out" | tr '\n' ' ')" \
+  test "$(head -8 "$TMP/readall.out" | tr '\n' ' ')" = "runs 1 rounds 3 sequences 9 predictions 4 measurements 5 round_stats 27 intervals 0 draws 0 "
 check "the measurements and the stored options (a JSON cell) read back: $(tail -1 "$TMP/readall.out")" \
   test "$(tail -1 "$TMP/readall.out")" = "values 1,1,1.5,2,2.5 options 4"
 "$BIN" ledger export --ledger "$TMP/lab.db" -o "$TMP/exp2.csv"
 check "-o PREFIX.csv drops the .csv: exp2.runs.csv" test -s "$TMP/exp2.runs.csv" -a ! -e "$TMP/exp2.csv.runs.csv"
 check "the same tables either way" cmp -s "$TMP/exp.rounds.csv" "$TMP/exp2.rounds.csv"
-check "the export's provenance: PREFIX.prov.json names the seven files and the ledger's SHA-256" \
-  test "$(json_get "$TMP/exp.prov.json" "(len(d['extra']['files']), d['extra']['files'][0].endswith('exp.runs.csv'), d['inputs'][0]['role'], len(d['inputs'][0]['sha256']))")" = "(7, True, 'ledger', 64)"
+check "the export's provenance: PREFIX.prov.json names the eight files and the ledger's SHA-256" \
+  test "$(json_get "$TMP/exp.prov.json" "(len(d['extra']['files']), d['extra']['files'][0].endswith('exp.runs.csv'), d['inputs'][0]['role'], len(d['inputs'][0]['sha256']))")" = "(8, True, 'ledger', 64)"
 run_sl ledger export -t 2 --ledger "$TMP/lab.db" --table rounds -o "$TMP/exp_t.csv"
 check "ledger export takes -t (exit $RC) and --table writes one table" cmp -s "$TMP/exp_t.csv" "$TMP/exp.rounds.csv"
-CASE="ledger export CSV to stdout"; expect_error 2 "seven tables need -o PREFIX" ledger export --ledger "$TMP/lab.db"
+CASE="ledger export CSV to stdout"; expect_error 2 "every table's CSV needs -o PREFIX" ledger export --ledger "$TMP/lab.db"
 CASE="ledger export of an unknown table"; expect_error 2 "no table 'nosuch'" ledger export --ledger "$TMP/lab.db" --table nosuch
 
 CASE="ledger export JSON"
 "$BIN" ledger export --ledger "$TMP/lab.db" --json -o "$TMP/lab.json"
-check "JSON export: schema 4, 5 measurements (start + round 1), none NULL" \
-  test "$(json_get "$TMP/lab.json" "(d['schema_version'], len(d['measurements']), sum(m['value'] is None for m in d['measurements']))")" = "(4, 5, 0)"
+check "JSON export: schema 5, 5 measurements (start + round 1), none NULL" \
+  test "$(json_get "$TMP/lab.json" "(d['schema_version'], len(d['measurements']), sum(m['value'] is None for m in d['measurements']))")" = "(5, 5, 0)"
 CASE="export of a missing ledger"; expect_error 1 "cannot open the ledger" ledger export --ledger "$TMP/none.db" -o "$TMP/none"
 
 # ---- a seqloop model as ground truth ----------------------------------------------

@@ -1,0 +1,142 @@
+# tests/e2e/weighted.sh: --conformal weighted end to end (docs/design.md,
+# "Conformal intervals"): batches drawn from a known density, the draws
+# table, intervals for every drawn sequence from round 2 on, the held-out
+# calibration draws kept out of the next fit, refusals, determinism and
+# kill -9 then resume; then a GB1 campaign in ALDE's protocol.
+. "$(dirname "$0")/lib.sh"
+
+ES="ehrlich:v=4,c=2,k=2,L=6,q=2,seed=1" # 4^6 = 4,096 sequences
+export_of() { "$BIN" ledger export --ledger "$1" --json -o "$2"; }
+sql() { /usr/bin/python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone())" "$@"; }
+W=(--oracle "$ES" --proposer all --pairwise --conformal weighted --init-random 16 --batch 16 --budget 81 --rounds 100)
+
+CASE="weighted: a sampled campaign on an Ehrlich function"
+mkdir -p "$TMP/a" "$TMP/b" "$TMP/k"
+for d in a b; do
+  (cd "$TMP/$d" && exec "$BIN" design run -q --ledger l.db "${W[@]}" --seed 3 -o rounds.csv)
+  export_of "$TMP/$d/l.db" "$TMP/$d.json"
+done
+check "it runs to the budget (81 measurements or a few past it: a round measures about 16 new sequences)" \
+  awk -F, 'END { exit !($2 >= 81 && $2 <= 100) }' "$TMP/a/rounds.csv"
+check "the same seed gives the same ledger" cmp -s "$TMP/a.json" "$TMP/b.json"
+check "options stored: conformal weighted with its inverse temperatures and calibration share" \
+  test "$(sql "$TMP/a/l.db" "SELECT json_extract(options, '\$.conformal'), json_extract(options, '\$.query_lambda'), json_extract(options, '\$.cal_lambda'), json_extract(options, '\$.cal_fraction') FROM runs")" = "('weighted', 10, 2, 0.5)"
+check "round 1 is uniform (lambda 0, log Z = log 4095: the space less the start) with 8 + 8 new draws wanted" \
+  /usr/bin/python3 -c "
+import sqlite3, math
+d = sqlite3.connect('$TMP/a/l.db')
+st = dict(d.execute('SELECT name, value FROM round_stats WHERE k = 1').fetchall())
+assert st['query_lambda'] == 0 and st['query_model'] == 0 and abs(st['query_logz'] - math.log(4095)) < 1e-12, st
+lq = d.execute('SELECT min(logq), max(logq) FROM draws WHERE round = 1').fetchone()
+assert abs(lq[0] + math.log(4095)) < 1e-12 and lq[0] == lq[1], lq
+"
+check "every round's draws: counts sum to query_draws, the cal part to query_draws_cal; later rounds at lambda 10 and 2" \
+  /usr/bin/python3 -c "
+import sqlite3
+d = sqlite3.connect('$TMP/a/l.db')
+ks = [k for (k,) in d.execute('SELECT DISTINCT round FROM draws ORDER BY round')]
+assert len(ks) >= 4, ks
+for k in ks:
+    st = dict(d.execute('SELECT name, value FROM round_stats WHERE k = ?', (k,)).fetchall())
+    tot, cal = d.execute('SELECT sum(count), sum(CASE WHEN part = \"cal\" THEN count ELSE 0 END) FROM draws WHERE round = ?', (k,)).fetchone()
+    assert tot == st['query_draws'] and cal == st['query_draws_cal'], (k, tot, cal, st)
+    if k >= 2: assert st['query_lambda'] == 10 and st['query_lambda_cal'] == 2 and st['query_model'] == 1, st
+"
+check "from round 2 on, a weighted interval for every drawn sequence (and none before)" \
+  test "$(sql "$TMP/a/l.db" "SELECT sum(d.round >= 2 AND i.seq IS NULL), sum(d.round = 1 AND i.seq IS NOT NULL), sum(d.round = 1), (SELECT count(*) FROM intervals) = sum(d.round >= 2) FROM (SELECT DISTINCT seq, round FROM draws) d LEFT JOIN intervals i USING (seq, round)")" = "(0, 0, 16, 1)"
+check "each round with intervals records coverage, width and the unbounded share" \
+  test "$(sql "$TMP/a/l.db" "SELECT count(DISTINCT k) >= 3 FROM round_stats WHERE name = 'conformal_unbounded'")" = "(1,)"
+# The held-out split: E_{k-1}, the sequences new in round k-1 with only
+# cal draws, stay in round k's support (the space less every other ledger
+# sequence), and only they may be drawn again.
+check "round k's support is the space less the ledger's sequences but E_{k-1}; only E_{k-1} is drawn again" \
+  /usr/bin/python3 -c "
+import sqlite3
+d = sqlite3.connect('$TMP/a/l.db')
+ks = [k for (k,) in d.execute('SELECT DISTINCT round FROM draws WHERE round >= 2 ORDER BY round')]
+for k in ks:
+    E = {s for (s,) in d.execute('SELECT s.id FROM sequences s WHERE s.round = ? AND s.origin = \"designed\" AND NOT EXISTS (SELECT 1 FROM draws t WHERE t.seq = s.id AND t.round = ? AND t.part = \"train\")', (k - 1, k - 1))}
+    before = d.execute('SELECT count(*) FROM sequences WHERE round < ?', (k,)).fetchone()[0]
+    sup = d.execute('SELECT value FROM round_stats WHERE k = ? AND name = \"query_support\"', (k,)).fetchone()[0]
+    assert sup == 4096 - (before - len(E)), (k, sup, before, len(E))
+    old = {s for (s,) in d.execute('SELECT d.seq FROM draws d JOIN sequences s ON s.id = d.seq WHERE d.round = ? AND s.round < ?', (k, k))}
+    assert old <= E, (k, old - E)
+"
+
+CASE="weighted: kill -9 inside round 3, then resume"
+(cd "$TMP/k" && SEQLOOP_TEST_CRASH_ROUND=3 exec "$BIN" design run -q --ledger l.db "${W[@]}" --seed 3 -o rounds.csv) 2>/dev/null
+rc=$?
+(cd "$TMP/k" && exec "$BIN" design run -q --ledger l.db -o rounds.csv)
+export_of "$TMP/k/l.db" "$TMP/k.json"
+check "killed by SIGKILL (status $rc) and resumed with --ledger alone: the uninterrupted ledger, draws and intervals included" \
+  test "$rc" = 137 -a "$(md5sum < "$TMP/k.json")" = "$(md5sum < "$TMP/a.json")"
+
+CASE="weighted: refusals"
+expect_error 2 "draws each batch from the whole design space: use --proposer all" \
+  design run --ledger "$TMP/r1.db" --oracle "$ES" --conformal weighted --proposer mutate --rounds 1
+expect_error 2 "Thompson sampling has no such density" \
+  design run --ledger "$TMP/r2.db" --oracle "$ES" --conformal weighted --proposer all --acquisition thompson --rounds 1
+expect_error 2 "needs a design space of at most 4194304 sequences \\(this one has 4\\^32\\)" \
+  design run --ledger "$TMP/r3.db" --oracle "ehrlich:v=4,c=4,k=4,L=32,q=4,seed=1" --conformal weighted --proposer all --rounds 1
+expect_error 2 "--query-lambda: expected a number in \\[0," \
+  design run --ledger "$TMP/r4.db" --oracle "$ES" --conformal weighted --proposer all --query-lambda -1 --rounds 1
+check "a refused option creates no ledger" test ! -e "$TMP/r1.db" -a ! -e "$TMP/r2.db"
+expect_error 2 "--query-lambda: the ledger's run used 10, this command line says 3" \
+  design run --ledger "$TMP/a/l.db" "${W[@]}" --seed 3 --query-lambda 3
+
+CASE="table oracle with symbols= (a binary landscape)"
+printf 's,v\n000,0.1\n001,0.2\n010,0.3\n011,0.4\n100,0.5\n101,0.6\n110,0.7\n111,0.9\n' > "$TMP/bin.csv"
+run_sl design oracle --oracle "table:$TMP/bin.csv,seq=s,value=v,symbols=01" -o "$TMP/bin.json"
+check "design oracle: L 3, symbols 01, optimum 0.9 at 111 (exit $RC)" \
+  test "$RC" = 0 -a "$(json_get "$TMP/bin.json" "(d['L'], d['symbols'], d['optimum'], d['optimum_sequence'])")" = "(3, '01', 0.9, '111')"
+expect_error 2 "symbols=001: '0' is repeated" design oracle --oracle "table:$TMP/bin.csv,seq=s,value=v,symbols=001"
+expect_error 2 "symbols=0: expected 2..62 characters" design oracle --oracle "table:$TMP/bin.csv,seq=s,value=v,symbols=0"
+printf 's,v\n000,0.1\n021,0.2\n' > "$TMP/bad.csv"
+expect_error 1 "bad.csv line 3: .*'2'" design oracle --oracle "table:$TMP/bad.csv,seq=s,value=v,symbols=01"
+
+CASE="weighted: Poelwijk 2019 (2^13 genotypes, blue brightness)"
+PW=$DATA/poelwijk2019/supp_data_3.csv
+if need "$PW"; then
+  # genotype (quotes stripped) and combined blue brightness, as bench/design_weighted.sh does
+  /usr/bin/python3 -c "
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))[2:]
+with open(sys.argv[2], 'w') as f:
+    f.write('genotype,brightness\n')
+    for r in rows: f.write(r[0].strip(\"'\") + ',' + r[7] + '\n')
+" "$PW" "$TMP/pw.csv"
+  run_sl design run --ledger "$TMP/pw.db" --oracle "table:$TMP/pw.csv,seq=genotype,value=brightness,symbols=01" \
+    --start 0000000000000 --budget 193 --rounds 100 --seed 2 --init-random 48 --batch 48 --proposer all --pairwise \
+    --conformal weighted -o "$TMP/pw.out"
+  check "the campaign runs (exit $RC) on the 8,192 genotypes; rounds 2.. record coverage and bounded widths" \
+    /usr/bin/python3 -c "
+import csv
+r = [x for x in csv.DictReader(open('$TMP/pw.out')) if int(x['round']) >= 2 and x['conformal_coverage']]
+assert $RC == 0 and len(r) >= 2 and all(0 < float(x['conformal_coverage']) <= 1 for x in r), r
+assert any(x['conformal_width'] for x in r), r
+"
+fi
+
+CASE="weighted: GB1 in ALDE's protocol"
+GB1=$DATA/gb1/wu2016_four_site_fitness.DERIVED.csv
+if need "$GB1"; then
+  run_sl design run --ledger "$TMP/g.db" --oracle "table:$GB1" --start VDGV --budget 193 --rounds 100 --seed 1 \
+    --init-random 48 --batch 48 --proposer all --acquisition ucb --pairwise --conformal weighted -o "$TMP/g.csv"
+  check "the campaign runs (exit $RC) over the 160,000 variants to the budget" \
+    awk -F, -v rc="$RC" 'END { exit !(rc == 0 && $2 >= 193 && $2 <= 230) }' "$TMP/g.csv"
+  check "round 2's support is the space less the 24 sequences of round 1 that trained (and the start)" \
+    /usr/bin/python3 -c "
+import sqlite3
+d = sqlite3.connect('$TMP/g.db')
+trained = d.execute('SELECT count(DISTINCT seq) FROM draws WHERE round = 1 AND part = \"train\"').fetchone()[0]
+sup = d.execute('SELECT value FROM round_stats WHERE k = 2 AND name = \"query_support\"').fetchone()[0]
+assert sup == 160000 - 1 - trained, (sup, trained)
+"
+  check "rounds 2.. have intervals; realised coverage and width recorded" \
+    /usr/bin/python3 -c "
+import csv
+r = [x for x in csv.DictReader(open('$TMP/g.csv')) if int(x['round']) >= 2 and x['conformal_coverage']]
+assert len(r) >= 2 and all(0 <= float(x['conformal_coverage']) <= 1 for x in r), r
+"
+fi
+finish
