@@ -25,6 +25,10 @@
 #   new-ord    new-desc + --order-weight 0.3: the all-orders kernel (every interaction order k
 #              of the one-hot sites and of the descriptors weighted 0.3^(k-1); session 6;
 #              docs/design.md, "Predictor"); ORD="..." replaces its options
+#   weighted   --conformal weighted (session 7): each batch drawn from exp(10 UCB) over the
+#              160,000 variants, half of it (cal draws, from exp(2 UCB)) held out one round to
+#              calibrate intervals with a coverage guarantee (docs/design.md, "Conformal
+#              intervals"); WTD="..." replaces its options
 # Usage: bench/design_alde.sh [SEEDS]   (default 50); METHODS="..." runs a subset
 #        (default: random loop8 alde alde-jab new);
 #        ALDE="..." replaces alde's options; SUFFIX=_x names other output files;
@@ -34,7 +38,8 @@
 #        (two halves run at once on a 2-core machine: METHODS=alde SUFFIX=_a ... &
 #        METHODS="random new" SUFFIX=_b ...; then SUMMARY="_a _b" SUFFIX=_ab merges them).
 # Output: bench/results/design_alde_curves.csv (method,seed,n_measured,best),
-#         bench/results/design_alde_coverage.csv (method,seed,round,coverage90,conformal_coverage,conformal_width),
+#         bench/results/design_alde_coverage.csv (method,seed,round,coverage90,conformal_coverage,conformal_width,
+#         conformal_unbounded),
 #         bench/results/design_alde_hit470.csv (method,seed,best within the first 470 designed),
 #         a Markdown summary on stdout. Not a test: never timed in CI.
 set -euo pipefail
@@ -51,28 +56,29 @@ want() { case "$METHODS" in *" $1 "*) return 0 ;; esac; return 1; }
 CUR=bench/results/design_alde_curves${SUFFIX:-}.csv
 COV=bench/results/design_alde_coverage${SUFFIX:-}.csv
 HIT=bench/results/design_alde_hit470${SUFFIX:-}.csv
+HEAD_CUR="method,seed,n_measured,best"
+HEAD_COV="method,seed,round,coverage90,conformal_coverage,conformal_width,conformal_unbounded"
+HEAD_HIT="method,seed,best470"
 if [ -n "${SUMMARY:-}" ]; then # merge the files of several suffixes, run nothing
-  first=1
+  echo "$HEAD_CUR" > "$TMP/curves.csv"; echo "$HEAD_COV" > "$TMP/coverage.csv"; echo "$HEAD_HIT" > "$TMP/hit470.csv"
   for x in $SUMMARY; do
-    for f in curves coverage hit470; do
-      if [ $first = 1 ]; then cat "bench/results/design_alde_$f$x.csv"; else tail -n +2 "bench/results/design_alde_$f$x.csv"; fi \
-        >> "$TMP/$f.csv"
-    done
-    first=0
+    tail -n +2 "bench/results/design_alde_curves$x.csv" >> "$TMP/curves.csv"
+    tail -n +2 "bench/results/design_alde_hit470$x.csv" >> "$TMP/hit470.csv"
+    # coverage files before session 7 lack conformal_unbounded: an empty cell
+    tail -n +2 "bench/results/design_alde_coverage$x.csv" | awk -F, '{print $0 (NF == 6 ? "," : "")}' >> "$TMP/coverage.csv"
   done
   mv "$TMP/curves.csv" "$CUR"; mv "$TMP/coverage.csv" "$COV"; mv "$TMP/hit470.csv" "$HIT"
 else
-echo "method,seed,n_measured,best" > "$CUR"
-echo "method,seed,round,coverage90,conformal_coverage,conformal_width" > "$COV"
-echo "method,seed,best470" > "$HIT"
+echo "$HEAD_CUR" > "$CUR"; echo "$HEAD_COV" > "$COV"; echo "$HEAD_HIT" > "$HIT"
 ALDE=${ALDE:-"--init-random 96 --batch 96 --proposer mutate --mutations 2 --candidates 5000 --acquisition ei --pairwise"}
+WTD=${WTD:-"--init-random 96 --batch 96 --proposer all --acquisition ucb --pairwise --members 30 --query-lambda 10 --cal-lambda 2"}
 NEW=${NEW:-"--init-random 96 --batch 96 --proposer mutate --mutations 2 --candidates 5000 --acquisition ucb --pairwise --members 30"}
 run() { # run METHOD SEED ARGS...
   local m=$1 s=$2; shift 2
   "$BIN" design run -q --ledger "$TMP/$m-$s.db" --oracle "table:$GB1" --start VDGV --budget 481 --rounds 1000 \
     --seed "$s" "$@" -o "$TMP/$m-$s.csv" || { echo "design_alde: $m seed $s failed" >&2; return; }
   tail -n +2 "$TMP/$m-$s.csv" | awk -F, -v m="$m" -v s="$s" '{print m "," s "," $2 "," $3}' >> "$CUR"
-  tail -n +2 "$TMP/$m-$s.csv" | awk -F, -v m="$m" -v s="$s" '{print m "," s "," $1 "," $9 "," $12 "," $13}' >> "$COV"
+  tail -n +2 "$TMP/$m-$s.csv" | awk -F, -v m="$m" -v s="$s" '{print m "," s "," $1 "," $9 "," $12 "," $13 "," $14}' >> "$COV"
   # measurements in id order (round 0's wild type first): the best within the first 470 designed
   "$BIN" ledger export --ledger "$TMP/$m-$s.db" --table measurements | tail -n +2 |
     awk -F, -v m="$m" -v s="$s" 'NR >= 2 && NR <= 471 && $4 != "" && (b == "" || $4 + 0 > b + 0) {b = $4}
@@ -94,6 +100,8 @@ for s in $(seq "${SEED_FROM:-1}" "$SEEDS"); do
   want new-desc && run new-desc "$s" ${DESC:-$NEW --descriptors 1} --conformal recent
   # shellcheck disable=SC2086
   want new-ord && run new-ord "$s" ${ORD:-$NEW --descriptors 1 --order-weight 0.3} --conformal recent
+  # shellcheck disable=SC2086
+  want weighted && run weighted "$s" $WTD --conformal weighted
 done
 echo "# $SEEDS seeds in $(( $(date +%s) - start )) s; load after: $(uptime)" >&2
 fi
@@ -105,7 +113,7 @@ for r in csv.DictReader(open(sys.argv[1])):
     cur[(r["method"], int(r["seed"]))][int(r["n_measured"])] = float(r["best"]) if r["best"] else 0.0
 b470 = {(r["method"], int(r["seed"])): float(r["best470"]) if r["best470"] else 0.0
         for r in csv.DictReader(open(sys.argv[3]))}
-methods = [m for m in ["random", "loop8", "alde", "alde-jab", "new", "new-desc", "new-ord"] if any(k[0] == m for k in cur)]
+methods = [m for m in ["random", "loop8", "alde", "alde-jab", "new", "new-desc", "new-ord", "weighted"] if any(k[0] == m for k in cur)]
 if "alde" in methods and "alde-jab" in methods:
     same = all(cur[("alde", s)] == cur[("alde-jab", s)] for (m, s) in cur if m == "alde" and ("alde-jab", s) in cur)
     print(f"alde and alde-jab curves identical (intervals change no choice): {same}\n")
@@ -121,20 +129,22 @@ for m in methods:
     print(f"| {m} | {n} | " + " | ".join(f"{sum(f[b])/n:.3f}" for b in (96, 192, 384, 480)) +
           f" | {hit[384]}/{n} | {hit[480]}/{n} | {h470}/{n} |")
 print("\nRealised coverage of nominal 90% intervals per round (mean over seeds; width: mean over bounded intervals):\n")
-print("| method | round | seeds with intervals | conformal coverage | conformal width | bootstrap Gaussian 90% coverage |")
-print("|---|---|---|---|---|---|")
+print("| method | round | seeds with intervals | conformal coverage | conformal width | unbounded share | bootstrap Gaussian 90% coverage |")
+print("|---|---|---|---|---|---|---|")
 cov = collections.defaultdict(list)
 for r in csv.DictReader(open(sys.argv[2])):
     cov[(r["method"], int(r["round"]))].append(r)
 for (m, k), rs in sorted(cov.items()):
-    if m not in ("alde", "alde-jab", "loop8", "new", "new-desc", "new-ord") or k == 0: continue
+    if m not in ("alde", "alde-jab", "loop8", "new", "new-desc", "new-ord", "weighted") or k == 0: continue
     cc = [float(r["conformal_coverage"]) for r in rs if r["conformal_coverage"]]
     ww = [float(r["conformal_width"]) for r in rs if r["conformal_width"]]
     g = [float(r["coverage90"]) for r in rs if r["coverage90"]]
+    ub = [float(r["conformal_unbounded"]) for r in rs if r.get("conformal_unbounded")]
     if not cc and not g: continue
     if m == "loop8" and k % 8: continue
+    if m == "weighted" and k > 8: continue  # rounds of few new draws at the end: see the all-rounds line
     fmt = lambda v: f"{sum(v)/len(v):.3f}" if v else "-"
-    print(f"| {m} | {k} | {len(cc)} | {fmt(cc)} | {fmt(ww)} | {fmt(g)} |")
+    print(f"| {m} | {k} | {len(cc)} | {fmt(cc)} | {fmt(ww)} | {fmt(ub)} | {fmt(g)} |")
 allc = collections.defaultdict(list)
 for (m, k), rs in cov.items():
     if k >= 2: allc[m] += [float(r["conformal_coverage"]) for r in rs if r["conformal_coverage"]]

@@ -22,6 +22,7 @@ static void print_round(const sl_design_round *R, void *arg) {
   if (isfinite(R->coverage90)) fprintf(stderr, ", 90%% coverage %.2f", R->coverage90);
   if (isfinite(R->conformal_coverage))
     fprintf(stderr, ", conformal coverage %.2f width %.3g", R->conformal_coverage, R->conformal_width);
+  if (isfinite(R->conformal_unbounded)) fprintf(stderr, " (%.2f unbounded)", R->conformal_unbounded);
   fprintf(stderr, ", acceptance %.3g (%.2f bits)\n", R->acceptance, R->bits_injected);
 }
 

@@ -338,6 +338,7 @@ typedef struct sl_design_round {
   double bits_injected;   /* log2(1 / acceptance) */
   double conformal_coverage; /* fraction of measurements inside their conformal interval (NAN: none) */
   double conformal_width;    /* mean width of the bounded conformal intervals (NAN: none) */
+  double conformal_unbounded; /* --conformal weighted: share of unbounded intervals (NAN: other methods) */
 } sl_design_round;
 
 /* sl_design_setup()

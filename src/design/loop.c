@@ -463,12 +463,13 @@ int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_op
    * ledgers stay as they were). Width: the mean over bounded intervals. */
   R->conformal_coverage = ci_n ? ci_in / ci_n : NAN;
   R->conformal_width = ci_wn ? ci_w / ci_wn : NAN;
+  R->conformal_unbounded = ci_n && op->conformal == SL_CONF_WEIGHTED ? ci_unb / ci_n : NAN;
   if (ci_n && ((status = sl_ledger_round_stat(l, run, k, "conformal_coverage", R->conformal_coverage, err)) ||
                (status = sl_ledger_round_stat(l, run, k, "conformal_width", R->conformal_width, err)) ||
                (status = sl_ledger_round_stat(l, run, k, "conformal_n", ci_n, err))))
     return status;
   if (ci_n && op->conformal == SL_CONF_WEIGHTED &&
-      (status = sl_ledger_round_stat(l, run, k, "conformal_unbounded", ci_unb / ci_n, err)))
+      (status = sl_ledger_round_stat(l, run, k, "conformal_unbounded", R->conformal_unbounded, err)))
     return status;
   cJSON *sum = cJSON_CreateObject();
   if (!sum) return sl_fail(err, SL_ENOMEM, "out of memory");

@@ -797,7 +797,8 @@ int sl_report_design(sl_report *r, const char *path, sl_ledger *l, sl_error *err
   int8_t *inrun = calloc((size_t)nid, 1);
   double *mx = malloc((size_t)(nm + 1) * 3 * sizeof *mx), *my = mx + nm + 1, *best = my + nm + 1;
   double *px = malloc((size_t)(np + 1) * 4 * sizeof *px), *py = px + np + 1, *plo = py + np + 1, *pround = plo + np + 1;
-  double *rk = malloc((size_t)nr * 3 * sizeof *rk), *rbits = rk + nr, *rdist = rbits + nr;
+  double *rk = malloc((size_t)nr * 6 * sizeof *rk), *rbits = rk + nr, *rdist = rbits + nr, *rcov = rdist + nr,
+         *rwid = rcov + nr, *runb = rwid + nr;
   cJSON *j;
   if (!val || !inrun || !mx || !px || !rk) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   (void)nseq;
@@ -830,7 +831,7 @@ int sl_report_design(sl_report *r, const char *path, sl_ledger *l, sl_error *err
     double reg = jnum(sm, "regret"), bst = jnum(sm, "best");
     if (isfinite(reg) && isfinite(bst)) gmax = bst + reg;
   }
-  for (int64_t t = 0; t < nr; t++) rk[t] = rbits[t] = rdist[t] = NAN;
+  for (int64_t t = 0; t < nr; t++) rk[t] = rbits[t] = rdist[t] = rcov[t] = rwid[t] = runb[t] = NAN;
   cJSON_ArrayForEach(it, rstats) {
     if (jnum(it, "run") != run) continue;
     int64_t rr = (int64_t)jnum(it, "k");
@@ -840,6 +841,9 @@ int sl_report_design(sl_report *r, const char *path, sl_ledger *l, sl_error *err
     rk[rr] = (double)rr;
     if (strcmp(nmj->valuestring, "bits_injected") == 0) rbits[rr] = jnum(it, "value");
     if (strcmp(nmj->valuestring, "dist_natural") == 0) rdist[rr] = jnum(it, "value");
+    if (strcmp(nmj->valuestring, "conformal_coverage") == 0) rcov[rr] = jnum(it, "value");
+    if (strcmp(nmj->valuestring, "conformal_width") == 0) rwid[rr] = jnum(it, "value");
+    if (strcmp(nmj->valuestring, "conformal_unbounded") == 0) runb[rr] = jnum(it, "value");
     nround = rr + 1 > nround ? rr + 1 : nround;
   }
   for (int64_t t = 0; t < nround; t++) rk[t] = (double)t;
@@ -870,6 +874,19 @@ int sl_report_design(sl_report *r, const char *path, sl_ledger *l, sl_error *err
     for (int64_t t = 1; t < nround && o < sizeof bits - 32; t++)
       o += (size_t)snprintf(bits + o, sizeof bits - o, "%s%.3g", t > 1 ? ", " : "", rbits[t]);
     if (nround > 1) kv(b, "bits injected, rounds 1..", "%s (log2 1/acceptance of the proposal filters)", bits);
+  }
+  {
+    /* Realised coverage of the conformal intervals on each measured batch;
+     * an unbounded interval covers trivially, so its share is shown too. */
+    char cov[1024] = "";
+    size_t o = 0;
+    for (int64_t t = 1; t < nround && o < sizeof cov - 96; t++) {
+      if (!isfinite(rcov[t])) continue;
+      o += (size_t)snprintf(cov + o, sizeof cov - o, "%sround %lld: %.3g (", o ? "; " : "", (long long)t, rcov[t]);
+      o += (size_t)snprintf(cov + o, sizeof cov - o, isfinite(rwid[t]) ? "width %.3g" : "none bounded", rwid[t]);
+      o += (size_t)snprintf(cov + o, sizeof cov - o, isfinite(runb[t]) ? ", %.2g unbounded)" : ")", runb[t]);
+    }
+    if (o) kv(b, "conformal coverage", "%s", cov);
   }
   sl_sb_puts(b, "</table>\n<div class=\"row\">\n");
   double lo, hi, lo2, hi2;
@@ -945,6 +962,9 @@ int sl_report_design(sl_report *r, const char *path, sl_ledger *l, sl_error *err
   cJSON_AddItemToObject(jp, "round", json_array(pround, npred));
   cJSON_AddItemToObject(j, "bits_injected_per_round", json_array(rbits, nround));
   cJSON_AddItemToObject(j, "dist_natural_per_round", json_array(rdist, nround));
+  cJSON_AddItemToObject(j, "conformal_coverage_per_round", json_array(rcov, nround));
+  cJSON_AddItemToObject(j, "conformal_width_per_round", json_array(rwid, nround));
+  cJSON_AddItemToObject(j, "conformal_unbounded_per_round", json_array(runb, nround));
   status = section_end(r, SL_REPORT_DESIGN, err);
 DONE:
   cJSON_Delete(root);

@@ -46,6 +46,34 @@ check "from round 2 on, a weighted interval for every drawn sequence (and none b
   test "$(sql "$TMP/a/l.db" "SELECT sum(d.round >= 2 AND i.seq IS NULL), sum(d.round = 1 AND i.seq IS NOT NULL), sum(d.round = 1), (SELECT count(*) FROM intervals) = sum(d.round >= 2) FROM (SELECT DISTINCT seq, round FROM draws) d LEFT JOIN intervals i USING (seq, round)")" = "(0, 0, 16, 1)"
 check "each round with intervals records coverage, width and the unbounded share" \
   test "$(sql "$TMP/a/l.db" "SELECT count(DISTINCT k) >= 3 FROM round_stats WHERE name = 'conformal_unbounded'")" = "(1,)"
+"$BIN" report -o "$TMP/a/rep.html" --ledger "$TMP/a/l.db" 2>/dev/null
+check "the report shows each round's conformal coverage with its unbounded share (the rounds CSV's values)" \
+  /usr/bin/python3 -c "
+import csv, json, math, re
+rows = list(csv.DictReader(open('$TMP/a/rounds.csv')))
+j = json.load(open('$TMP/a/rep.json'))
+def find(o):
+    if isinstance(o, dict):
+        if 'conformal_unbounded_per_round' in o: return o
+        for v in o.values():
+            r = find(v)
+            if r: return r
+    if isinstance(o, list):
+        for v in o:
+            r = find(v)
+            if r: return r
+d = find(j)
+ub, cv = d['conformal_unbounded_per_round'], d['conformal_coverage_per_round']
+n = 0
+for r in rows:
+    k = int(r['round'])
+    if r['conformal_unbounded']:
+        assert abs(ub[k] - float(r['conformal_unbounded'])) < 1e-9 and abs(cv[k] - float(r['conformal_coverage'])) < 1e-9, (k, r)
+        n += 1
+    else: assert ub[k] is None, (k, ub)
+html = open('$TMP/a/rep.html').read()
+assert n >= 3 and re.search(r'conformal coverage</th><td>round 2: [0-9.]+ \\((width [0-9.e+-]+|none bounded), [0-9.e+-]+ unbounded\\)', html), (n, html[:0])
+"
 # The held-out split: E_{k-1}, the sequences new in round k-1 with only
 # cal draws, stay in round k's support (the space less every other ledger
 # sequence), and only they may be drawn again.
