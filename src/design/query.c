@@ -201,9 +201,6 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
   if (!a || !mean || !sd || !cum) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
   if ((status = round_model(st, &sp, o, op, prior, op->seed, k, &pred, err))) goto DONE;
   if ((status = acquire_points(pred, st, &sp, op, prior, L, sx, ns, a, mean, sd, err))) goto DONE;
-  /* The two densities of the round: q_k (lambda, the train part: the
-   * design) and r_k (cal_lambda, the cal part: broader, so that the next
-   * round's draws find calibration points near them). */
   /* The two densities of the round: q_k = exp(lambda a) (the train part:
    * the design) and r_k = exp(cal_lambda a) (the cal part: broader, so
    * that the next round's draws find calibration points near them);
