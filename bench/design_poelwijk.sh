@@ -29,15 +29,7 @@ SEEDS=${1:-50}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/seqloop-bench.XXXXXX"); trap 'rm -rf "$TMP"' EXIT
 mkdir -p bench/results
 OUT=bench/results/design_poelwijk${SUFFIX:-}.csv
-# genotype (quotes stripped) and the combined blue brightness (column 8), the
-# values bench/conformal_poelwijk.sh uses
-/usr/bin/python3 -c "
-import csv, sys
-rows = list(csv.reader(open(sys.argv[1])))[2:]
-with open(sys.argv[2], 'w') as f:
-    f.write('genotype,brightness\n')
-    for r in rows: f.write(r[0].strip(\"'\") + ',' + r[7] + '\n')
-" "$PW" "$TMP/pw.csv"
+/usr/bin/python3 tools/poelwijk_table.py "$PW" "$TMP/pw.csv"
 echo "n,lambda,seed,round,coverage,width,unbounded,draws" > "$OUT"
 echo "# load before: $(uptime)" >&2
 start=$(date +%s)

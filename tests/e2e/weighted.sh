@@ -125,14 +125,8 @@ expect_error 1 "bad.csv line 3: .*'2'" design oracle --oracle "table:$TMP/bad.cs
 CASE="weighted: Poelwijk 2019 (2^13 genotypes, blue brightness)"
 PW=$DATA/poelwijk2019/supp_data_3.csv
 if need "$PW"; then
-  # genotype (quotes stripped) and combined blue brightness, as bench/design_weighted.sh does
-  /usr/bin/python3 -c "
-import csv, sys
-rows = list(csv.reader(open(sys.argv[1])))[2:]
-with open(sys.argv[2], 'w') as f:
-    f.write('genotype,brightness\n')
-    for r in rows: f.write(r[0].strip(\"'\") + ',' + r[7] + '\n')
-" "$PW" "$TMP/pw.csv"
+  # genotype and combined blue brightness, as bench/design_poelwijk.sh uses
+  /usr/bin/python3 tools/poelwijk_table.py "$PW" "$TMP/pw.csv"
   run_sl design run --ledger "$TMP/pw.db" --oracle "table:$TMP/pw.csv,seq=genotype,value=brightness,symbols=01" \
     --start 0000000000000 --budget 193 --rounds 100 --seed 2 --init-random 48 --batch 48 --proposer all --pairwise \
     --conformal weighted -o "$TMP/pw.out"
