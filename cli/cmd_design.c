@@ -193,7 +193,7 @@ int cmd_design(int argc, char **argv) {
                "(e.g. 265,266,267,280 for GB1 four-site in SPG1_STRSG numbering);\n"
                "default: the design sequence is the whole model", NULL),
     CLI_UINT64("seed", 0, &c.o.seed, 0, 9223372036854775807.0, "S", "random seed", NULL),
-    CLI_INT("batch", 0, &c.o.batch, 1, 1000000, "N", "measurements per round", NULL),
+    CLI_INT("batch", 0, &c.o.batch, 1, SL_DESIGN_BATCH_MAX, "N", "measurements per round", NULL),
     CLI_CHOICE("proposer", 0, &c.o.proposer, proposer_choices, "P",
                "mutate|ga|random|walk|prior|cbas|cbas-ar|all (prior: samples of a profile\n"
                "--prior, or of an ar --prior covering the whole design; cbas: CbAS in\n"
@@ -203,14 +203,14 @@ int cmd_design(int argc, char **argv) {
     CLI_CHOICE("acquisition", 0, &c.o.acquisition, acq_choices, "A", "greedy|ucb|ei|thompson", NULL),
     CLI_DOUBLE("beta", 0, &c.o.beta, -HUGE_VAL, HUGE_VAL, "B", "UCB: mean + B sd", NULL),
     CLI_FLAG("no-predictor", 0, &no_pred, "choose candidates at random (baselines: plain GA, random, walk)", NULL),
-    CLI_INT("candidates", 0, &c.o.candidates, 1, 10000000, "N", "candidates per round", NULL),
-    CLI_INT("mutations", 0, &c.o.mutations, 1, 1000, "N", "1..N substitutions per child", NULL),
-    CLI_INT("max-edits", 0, &c.o.max_edits, 0, 1000000, "N", "trust region: at most N differences from the start (0: none)", NULL),
+    CLI_INT("candidates", 0, &c.o.candidates, 1, SL_DESIGN_CANDIDATES_MAX, "N", "candidates per round", NULL),
+    CLI_INT("mutations", 0, &c.o.mutations, 1, SL_DESIGN_MUTATIONS_MAX, "N", "1..N substitutions per child", NULL),
+    CLI_INT("max-edits", 0, &c.o.max_edits, 0, SL_DESIGN_SITES_MAX, "N", "trust region: at most N differences from the start (0: none)", NULL),
     CLI_OPT_("min-prior", 0, CLI_T_DOUBLE, &c.o.min_prior, 0, HUGE_VAL, NULL, "D",
              "trust region: prior log P >= log P(start) - D", NULL, 0, "none", NULL),
-    CLI_INT("min-distance", 0, &c.o.min_distance, 0, 1000000, "N", "diversity: Hamming distance >= N within a batch", NULL),
-    CLI_INT("population", 0, &c.o.population, 2, 10000000, "N", "GA parents: the best N measured", NULL),
-    CLI_INT("members", 0, &c.o.pred.members, 1, 1000, "B", "predictor: bootstrap members", NULL),
+    CLI_INT("min-distance", 0, &c.o.min_distance, 0, SL_DESIGN_SITES_MAX, "N", "diversity: Hamming distance >= N within a batch", NULL),
+    CLI_INT("population", 0, &c.o.population, 2, SL_DESIGN_POPULATION_MAX, "N", "GA parents: the best N measured", NULL),
+    CLI_INT("members", 0, &c.o.pred.members, 1, SL_DESIGN_MEMBERS_MAX, "B", "predictor: bootstrap members", NULL),
     CLI_DOUBLE_POS("lambda", 0, &c.o.pred.lambda, HUGE_VAL, "X", "predictor: ridge penalty", NULL),
     CLI_FLAG("pairwise", 0, &c.o.pred.pairwise, "predictor: add one-hot site pairs", NULL),
     CLI_DOUBLE("prior-weight", 0, &c.o.pred.prior_weight, -HUGE_VAL, HUGE_VAL, "W",
@@ -227,25 +227,25 @@ int cmd_design(int argc, char **argv) {
                "recent: calibrated on the latest designed batches' errors; weighted: each batch\n"
                "drawn from a softmax of the acquisition over the whole space (--proposer all),\n"
                "intervals weighted by the query densities: coverage >= 1 - alpha per draw)", NULL),
-    CLI_DOUBLE("alpha", 0, &c.o.alpha, 1e-6, 0.999999, "A", "conformal: miscoverage (intervals of nominal 1 - A)", NULL),
-    CLI_DOUBLE("query-lambda", 0, &c.o.query_lambda, 0, 1e6, "X",
+    CLI_DOUBLE("alpha", 0, &c.o.alpha, SL_DESIGN_SHARE_MIN, 1 - SL_DESIGN_SHARE_MIN, "A", "conformal: miscoverage (intervals of nominal 1 - A)", NULL),
+    CLI_DOUBLE("query-lambda", 0, &c.o.query_lambda, 0, SL_DESIGN_QUERY_LAMBDA_MAX, "X",
                "--conformal weighted: each batch drawn from exp(X * acquisition) over the\n"
                "design space (X in 1 / the measurement's units; larger: greedier)", NULL),
-    CLI_DOUBLE("cal-lambda", 0, &c.o.cal_lambda, 0, 1e6, "X",
+    CLI_DOUBLE("cal-lambda", 0, &c.o.cal_lambda, 0, SL_DESIGN_QUERY_LAMBDA_MAX, "X",
                "--conformal weighted: the held-out (cal) draws from exp(X * acquisition),\n"
                "broader, so that the next round's draws find calibration points nearby", NULL),
-    CLI_DOUBLE("cal-fraction", 0, &c.o.cal_fraction, 1e-6, 0.999999, "F",
+    CLI_DOUBLE("cal-fraction", 0, &c.o.cal_fraction, SL_DESIGN_SHARE_MIN, 1 - SL_DESIGN_SHARE_MIN, "F",
                "--conformal weighted: share of each batch's draws held out of the next fit\n"
                "to calibrate the next round's intervals", NULL),
     CLI_DOUBLE("oracle-noise", 0, &c.o.oracle_noise, 0, HUGE_VAL, "SD",
                "design run: add Gaussian noise of sd SD to every measurement (a simulated assay)", NULL),
-    CLI_INT("replicates", 0, &c.o.replicates, 1, 100, "R",
+    CLI_INT("replicates", 0, &c.o.replicates, 1, SL_DESIGN_REPLICATES_MAX, "R",
             "measurements per designed sequence: design run measures each R times;\n"
             "design ingest takes up to R rows of one sequence (their mean trains the predictor)", NULL),
-    CLI_INT("init-random", 0, &c.o.init_random, 0, 1000000, "N",
+    CLI_INT("init-random", 0, &c.o.init_random, 0, SL_DESIGN_SITES_MAX, "N",
             "round 1: N uniform random sequences, no model (ALDE's first batch; 0: off)", NULL),
     /* limits, then the rest */
-    CLI_OPT_("rounds", 0, CLI_T_INT, &c.o.rounds, 0, 1000000, NULL, "N", "last round number", "limits (may change between calls)",
+    CLI_OPT_("rounds", 0, CLI_T_INT, &c.o.rounds, 0, SL_DESIGN_ROUNDS_MAX, NULL, "N", "last round number", "limits (may change between calls)",
              0, "10; none with --budget alone", NULL),
     CLI_OPT_("budget", 0, CLI_T_INT64, &c.o.budget, 1, 9223372036854775807.0, NULL, "N",
              "stop at N measurements, round 0 included", NULL, 0, "none", NULL),

@@ -302,6 +302,28 @@ typedef struct sl_design_opts {
   int crash_after;      /* tests: raise SIGKILL inside round crash_after's transaction (-1: never) */
 } sl_design_opts;
 void sl_design_opts_init(sl_design_opts *o);
+/* The ranges of the numeric options: one place for the library's check
+ * below and the command line's parser (cli/cmd_design.c). */
+#define SL_DESIGN_ROUNDS_MAX 1000000
+#define SL_DESIGN_BATCH_MAX 1000000
+#define SL_DESIGN_CANDIDATES_MAX 10000000
+#define SL_DESIGN_MUTATIONS_MAX 1000
+#define SL_DESIGN_SITES_MAX 1000000      /* --max-edits, --min-distance, --init-random */
+#define SL_DESIGN_POPULATION_MAX 10000000
+#define SL_DESIGN_MEMBERS_MAX 1000
+#define SL_DESIGN_REPLICATES_MAX 100
+#define SL_DESIGN_SHARE_MIN 1e-6         /* --alpha and --cal-fraction lie in [MIN, 1 - MIN] */
+#define SL_DESIGN_QUERY_LAMBDA_MAX 1e6   /* --query-lambda, --cal-lambda */
+/* sl_design_opts_check()
+ * Purpose:  Check every option of o against its range (and the codes of the
+ *           proposer, acquisition and conformal method), as the command line
+ *           does, for callers that fill the struct themselves (the Python
+ *           package, a stored campaign). rounds < 0 means no round limit;
+ *           budget 0 none.
+ * Returns:  SL_OK, or SL_EUSAGE naming the first option out of range with
+ *           its command-line spelling and the value given.
+ */
+SL_MUSTCHECK int sl_design_opts_check(const sl_design_opts *o, sl_error *err);
 int sl_design_proposer_parse(const char *s);
 int sl_design_acquisition_parse(const char *s);
 const char *sl_design_proposer_name(int p);

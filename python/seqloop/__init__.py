@@ -11,6 +11,7 @@ run with the GIL released; Ctrl-C is handled as docs/python.md describes.
     m = sl.fit(aln, "potts")                          # profile, potts, ar
     m.delta(["W17F", "Y28A:P31G"])                    # deltas of mutants
 """
+import numbers
 import os
 import signal
 import threading
@@ -796,9 +797,59 @@ def _py_oracle(ctx, seqs, n, y, err):
     return 0
 
 
+# design()'s other options: the keys of the campaign's stored options (the
+# ledger's runs.options; docs/design.md), each the field it sets and its
+# type. Ranges are checked by the library (sl_design_opts_check), as the
+# command line checks them.
+_DESIGN_OPTIONS = {
+    "beta": ("beta", float), "predictor": ("use_predictor", bool), "mutations": ("mutations", int),
+    "max_edits": ("max_edits", int), "min_prior": ("min_prior", float), "min_distance": ("min_distance", int),
+    "population": ("population", int), "members": ("pred.members", int), "lambda": ("pred.lambda", float),
+    "pairwise": ("pred.pairwise", bool), "prior_weight": ("pred.prior_weight", float),
+    "descriptors": ("pred.descriptors", float), "order_weight": ("pred.order_weight", float),
+    "conformal": ("conformal", str), "alpha": ("alpha", float), "query_lambda": ("query_lambda", float),
+    "cal_lambda": ("cal_lambda", float), "cal_fraction": ("cal_fraction", float),
+    "init_random": ("init_random", int), "oracle_noise": ("oracle_noise", float), "replicates": ("replicates", int),
+}
+
+
+def _set_design_options(o, options):
+    for key, value in options.items():
+        if key not in _DESIGN_OPTIONS:
+            raise UsageError("design(): unknown option %r (known: %s)" % (key, ", ".join(sorted(_DESIGN_OPTIONS))),
+                             lib.SL_EUSAGE)
+        path, kind = _DESIGN_OPTIONS[key]
+        if kind is str:
+            code = lib.sl_conformal_method_parse(str(value).encode())
+            if code < 0 or value == "split":  # split: the one-shot method, not a loop option
+                raise UsageError("design(): conformal %r: expected none, jab, recent or weighted" % (value,),
+                                 lib.SL_EUSAGE)
+            value = code
+        elif kind is bool:
+            if not isinstance(value, bool):
+                raise UsageError("design(): %s: expected True or False, not %r" % (key, value), lib.SL_EUSAGE)
+            value = int(value)
+        elif kind is int:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise UsageError("design(): %s: expected an integer, not %r" % (key, value), lib.SL_EUSAGE)
+            value = int(value)
+        else:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise UsageError("design(): %s: expected a number, not %r" % (key, value), lib.SL_EUSAGE)
+            value = float(value)
+        target = o
+        *parents, leaf = path.split(".")
+        for part in parents:
+            target = getattr(target, part)
+        try:
+            setattr(target, leaf, value)
+        except OverflowError:
+            raise UsageError("design(): %s: %r is out of range" % (key, value), lib.SL_EUSAGE) from None
+
+
 def design(ledger, oracle, start=None, budget=None, rounds=None, batch=8, seed=1, proposer="mutate",
            acquisition="ucb", symbols=None, prior=None, prior_sites=None, naturals=None, candidates=1000,
-           name="python"):
+           name="python", **options):
     """Run (or resume) a closed design loop in a ledger, as `seqloop design
     run`. oracle: a Python callable taking a list of sequences (str) and
     returning one value each (None or NaN: not measurable), or a spec string
@@ -806,9 +857,19 @@ def design(ledger, oracle, start=None, budget=None, rounds=None, batch=8, seed=1
     the callable once per batch; each round is one ledger transaction, so an
     exception (or Ctrl-C) in the callable rolls that round back and is
     re-raised here. A callable is stored in the ledger as "callback:NAME":
-    resume with the same name. Returns {"why", "last_round", "n_measured"}."""
+    resume with the same name. Returns {"why", "last_round", "n_measured"}.
+
+    options: the command line's other campaign options, named as the ledger
+    stores them (`--init-random 96` is init_random=96, `--no-predictor` is
+    predictor=False, `--lambda` is **{"lambda": 0.3}): beta, predictor,
+    mutations, max_edits, min_prior, min_distance, population, members,
+    lambda, pairwise, prior_weight, descriptors, order_weight, conformal
+    ("none", "jab", "recent", "weighted"), alpha, query_lambda, cal_lambda,
+    cal_fraction, init_random, oracle_noise, replicates. Out-of-range values
+    raise UsageError naming the option as the command line does."""
     o = ffi.new("sl_design_opts *")
     lib.sl_design_opts_init(o)
+    _set_design_options(o, options)
     p, a = lib.sl_design_proposer_parse(proposer.encode()), lib.sl_design_acquisition_parse(acquisition.encode())
     if p < 0 or a < 0:
         raise UsageError("unknown %s %r" % (("proposer", proposer) if p < 0 else ("acquisition", acquisition)),

@@ -190,8 +190,14 @@ int sl_design_campaign_opts_from_json(const char *text, sl_design_campaign_opts 
   if (n.o.proposer < 0 || n.o.acquisition < 0)
     status = sl_fail(err, SL_EINPUT, "the stored campaign options name an unknown proposer '%s' or acquisition '%s'",
                      p ? p : "", a ? a : "");
-  else if (n.o.replicates < 1 || n.o.replicates > 100)
-    status = sl_fail(err, SL_EINPUT, "the stored campaign options give %d replicates (1 to 100)", n.o.replicates);
+  else if (n.o.replicates < 1 || n.o.replicates > SL_DESIGN_REPLICATES_MAX)
+    status = sl_fail(err, SL_EINPUT, "the stored campaign options give %d replicates (1 to %d)", n.o.replicates,
+                     SL_DESIGN_REPLICATES_MAX);
+  else if (sl_design_opts_check(&n.o, err)) { /* a ledger edited or forged elsewhere */
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    status = sl_fail(err, SL_EINPUT, "the stored campaign options are out of range: %s", msg);
+  }
   free(p);
   free(a);
   if (status) { sl_design_campaign_opts_free(&n); return status; }
@@ -366,6 +372,9 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
   }
   c->run = -1;
   sl_design_campaign_opts *op = &c->opts;
+  /* Options filled by a caller other than the command line (the Python
+   * package) are checked as the command line checks its own. */
+  if (given->given && (status = sl_design_opts_check(&given->o, err))) goto ERROR;
   /* Refused before the ledger file exists: a sampled batch (--conformal
    * weighted) needs the whole space and an acquisition that is a function
    * of the predictor (Thompson draws a member per slot: no density). */

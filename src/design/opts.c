@@ -8,6 +8,7 @@
  * order of the SL_PROPOSE_* and SL_ACQ_* codes.
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "seqloop/design.h"
@@ -38,6 +39,77 @@ void sl_design_opts_init(sl_design_opts *o) {
   o->query_lambda = 10.0;
   o->cal_lambda = 2.0;
   o->cal_fraction = 0.5;
+}
+
+/* Each numeric option, its command-line name and its range (the CLI's
+ * parser uses the same SL_DESIGN_* limits). */
+typedef struct {
+  const char *name;
+  size_t off;
+  char type;         /* 'i' int, 'I' int64_t, 'd' double */
+  double min, max;
+  int min_open;      /* 1: the value must exceed min */
+} opt_range;
+#define R_(nm, field, t, mn, mx, op) {nm, offsetof(sl_design_opts, field), t, mn, mx, op}
+static const opt_range ranges[] = {
+  R_("--batch", batch, 'i', 1, SL_DESIGN_BATCH_MAX, 0),
+  R_("--budget", budget, 'I', 0, 9223372036854775807.0, 0),
+  R_("--beta", beta, 'd', -HUGE_VAL, HUGE_VAL, 0),
+  R_("--candidates", candidates, 'i', 1, SL_DESIGN_CANDIDATES_MAX, 0),
+  R_("--mutations", mutations, 'i', 1, SL_DESIGN_MUTATIONS_MAX, 0),
+  R_("--max-edits", max_edits, 'i', 0, SL_DESIGN_SITES_MAX, 0),
+  R_("--min-distance", min_distance, 'i', 0, SL_DESIGN_SITES_MAX, 0),
+  R_("--population", population, 'i', 2, SL_DESIGN_POPULATION_MAX, 0),
+  R_("--members", pred.members, 'i', 1, SL_DESIGN_MEMBERS_MAX, 0),
+  R_("--lambda", pred.lambda, 'd', 0, HUGE_VAL, 1),
+  R_("--prior-weight", pred.prior_weight, 'd', -HUGE_VAL, HUGE_VAL, 0),
+  R_("--descriptors", pred.descriptors, 'd', 0, HUGE_VAL, 0),
+  R_("--order-weight", pred.order_weight, 'd', 0, HUGE_VAL, 0),
+  R_("--alpha", alpha, 'd', SL_DESIGN_SHARE_MIN, 1 - SL_DESIGN_SHARE_MIN, 0),
+  R_("--query-lambda", query_lambda, 'd', 0, SL_DESIGN_QUERY_LAMBDA_MAX, 0),
+  R_("--cal-lambda", cal_lambda, 'd', 0, SL_DESIGN_QUERY_LAMBDA_MAX, 0),
+  R_("--cal-fraction", cal_fraction, 'd', SL_DESIGN_SHARE_MIN, 1 - SL_DESIGN_SHARE_MIN, 0),
+  R_("--oracle-noise", oracle_noise, 'd', 0, HUGE_VAL, 0),
+  R_("--replicates", replicates, 'i', 1, SL_DESIGN_REPLICATES_MAX, 0),
+  R_("--init-random", init_random, 'i', 0, SL_DESIGN_SITES_MAX, 0),
+};
+#undef R_
+
+int sl_design_opts_check(const sl_design_opts *o, sl_error *err) {
+  if (o->rounds > SL_DESIGN_ROUNDS_MAX)
+    return sl_fail(err, SL_EUSAGE, "--rounds: expected an integer in [0, %d], not %d", SL_DESIGN_ROUNDS_MAX, o->rounds);
+  for (size_t t = 0; t < sizeof ranges / sizeof *ranges; t++) {
+    const opt_range *r = &ranges[t];
+    const char *p = (const char *)o + r->off;
+    double v;
+    if (r->type == 'i') { int x; memcpy(&x, p, sizeof x); v = x; }
+    else if (r->type == 'I') { int64_t x; memcpy(&x, p, sizeof x); v = (double)x; }
+    else memcpy(&v, p, sizeof v);
+    /* NaN fails both comparisons; infinities only where the range is open-ended */
+    int ok = (r->min_open ? v > r->min : v >= r->min) && v <= r->max && (isfinite(v) || r->type != 'd' ? 1 : 0);
+    if (!ok) {
+      const char *what = r->type == 'd' ? "a finite number" : "an integer";
+      if (r->type != 'd')
+        return sl_fail(err, SL_EUSAGE, "%s: expected %s in [%.0f, %.0f], not %.0f", r->name, what, r->min, r->max, v);
+      if (isfinite(r->min) && isfinite(r->max))
+        return sl_fail(err, SL_EUSAGE, "%s: expected %s in [%g, %g], not %g", r->name, what, r->min, r->max, v);
+      if (isfinite(r->min))
+        return sl_fail(err, SL_EUSAGE, "%s: expected %s %s %g, not %g", r->name, what, r->min_open ? ">" : ">=",
+                       r->min, v);
+      return sl_fail(err, SL_EUSAGE, "%s: expected %s, not %g", r->name, what, v);
+    }
+  }
+  /* the trust region's prior bound may be infinite (off), not negative or NaN */
+  if (!(o->min_prior >= 0))
+    return sl_fail(err, SL_EUSAGE, "--min-prior: expected a number >= 0, not %g", o->min_prior);
+  if (o->proposer < 0 || o->proposer > SL_PROPOSE_ALL)
+    return sl_fail(err, SL_EUSAGE, "unknown proposer code %d", o->proposer);
+  if (o->acquisition < 0 || o->acquisition > SL_ACQ_THOMPSON)
+    return sl_fail(err, SL_EUSAGE, "unknown acquisition code %d", o->acquisition);
+  if (o->conformal != SL_CONF_NONE && o->conformal != SL_CONF_JAB && o->conformal != SL_CONF_RECENT &&
+      o->conformal != SL_CONF_WEIGHTED)
+    return sl_fail(err, SL_EUSAGE, "unknown conformal method code %d", o->conformal);
+  return SL_OK;
 }
 
 static const char *const proposer_names[] = {"mutate", "ga", "random", "walk", "prior", "cbas", "cbas-ar", "all"};

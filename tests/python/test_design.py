@@ -98,6 +98,34 @@ def test_spec_oracle_and_errors(sl, tmp_path):
         sl.design(tmp_path / "x.db", frac_a, start=START, budget=5, proposer="magic")
 
 
+def test_campaign_options_as_the_cli(sl, tmp_path):
+    """The command line's campaign options by their stored names: a sampled
+    campaign with weighted conformal intervals gives the CLI's ledger."""
+    es = "ehrlich:v=4,c=2,k=2,L=6,q=2,seed=1"
+    r = sl.design(tmp_path / "py.db", es, budget=81, batch=16, seed=3, proposer="all", pairwise=True,
+                  conformal="weighted", init_random=16, **{"lambda": 0.5})
+    assert r["n_measured"] == 81
+    cli("design", "run", "-q", "--ledger", tmp_path / "cli.db", "--oracle", es, "--budget", 81, "--batch", 16,
+        "--seed", 3, "--proposer", "all", "--pairwise", "--conformal", "weighted", "--init-random", 16,
+        "--lambda", 0.5, "-o", tmp_path / "rounds.csv")
+    py, cl = sl.ledger_tables(tmp_path / "py.db"), sl.ledger_tables(tmp_path / "cli.db")
+    assert py["runs"]["options"][0] == cl["runs"]["options"][0]
+    for t in ("sequences", "predictions", "measurements", "round_stats", "intervals", "draws"):
+        assert py[t].equals(cl[t]), t
+    assert len(py["intervals"]) > 0 and (py["intervals"]["method"] == "weighted").all()
+    # refused before a ledger exists, naming the option
+    for kw, msg in [({"members": 0}, "--members: expected an integer in \\[1, 1000\\], not 0"),
+                    ({"alpha": 1.5}, "--alpha"), ({"lambda": 0}, "--lambda: expected a finite number > 0"),
+                    ({"members": 2.5}, "members: expected an integer"), ({"pairwise": 1}, "pairwise: expected True"),
+                    ({"conformal": "split"}, "conformal 'split'"), ({"nosuch": 1}, "unknown option 'nosuch'"),
+                    ({"conformal": "weighted"}, "--proposer all")]:
+        with pytest.raises(sl.UsageError, match=msg):
+            sl.design(tmp_path / "bad.db", es, budget=20, **kw)
+        assert not (tmp_path / "bad.db").exists()
+    with pytest.raises(sl.UsageError, match="--batch: expected an integer"):
+        sl.design(tmp_path / "bad.db", es, budget=20, batch=0)
+
+
 def test_ctrl_c_interrupts_and_ledger_stays_consistent(tmp_path):
     """SIGINT while the C loop runs: KeyboardInterrupt reaches Python, the
     round in progress is rolled back, the ledger resumes to the budget."""

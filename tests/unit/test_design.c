@@ -822,6 +822,56 @@ static void test_conformal(void) {
         "conformal ridge sets equal brute force (standard %d, feedback %d grid values differ; %d in)", bad_std, bad_fcs, nin);
 }
 
+/* The library checks the options as the command line does: a caller that
+ * fills the struct (the Python package, a stored campaign) gets the same
+ * refusal, naming the option. */
+static void test_opts_check(void) {
+  sl_error err;
+  sl_design_opts o;
+  sl_design_opts_init(&o);
+  CHECK(sl_design_opts_check(&o, &err) == SL_OK, "the defaults pass the check");
+  o.rounds = -1;
+  o.min_prior = 0;
+  o.alpha = 1e-6;
+  CHECK(sl_design_opts_check(&o, &err) == SL_OK, "no round limit, min_prior 0 and alpha at its bound pass");
+  static const struct { const char *what, *msg; } bad[] = {
+    {"batch 0", "--batch: expected an integer in [1, 1000000], not 0"},
+    {"batch -3", "--batch: expected an integer in [1, 1000000], not -3"},
+    {"members 1001", "--members: expected an integer in [1, 1000], not 1001"},
+    {"lambda 0", "--lambda: expected a finite number > 0, not 0"},
+    {"alpha NaN", "--alpha: expected a finite number in [1e-06, 0.999999], not nan"},
+    {"beta inf", "--beta: expected a finite number, not inf"},
+    {"cal_fraction 1", "--cal-fraction: expected a finite number in [1e-06, 0.999999], not 1"},
+    {"replicates 101", "--replicates: expected an integer in [1, 100], not 101"},
+    {"min_prior -1", "--min-prior: expected a number >= 0, not -1"},
+    {"conformal 99", "unknown conformal method code 99"},
+    {"rounds 2000000", "--rounds: expected an integer in [0, 1000000], not 2000000"},
+  };
+  for (size_t t = 0; t < sizeof bad / sizeof *bad; t++) {
+    sl_design_opts_init(&o);
+    switch (t) {
+      case 0: o.batch = 0; break;
+      case 1: o.batch = -3; break;
+      case 2: o.pred.members = 1001; break;
+      case 3: o.pred.lambda = 0; break;
+      case 4: o.alpha = NAN; break;
+      case 5: o.beta = INFINITY; break;
+      case 6: o.cal_fraction = 1; break;
+      case 7: o.replicates = 101; break;
+      case 8: o.min_prior = -1; break;
+      case 9: o.conformal = 99; break;
+      default: o.rounds = 2000000; break;
+    }
+    memset(&err, 0, sizeof err);
+    int st = sl_design_opts_check(&o, &err);
+    CHECK(st == SL_EUSAGE && !strcmp(err.msg, bad[t].msg), "%s refused: %s", bad[t].what, err.msg);
+  }
+  /* a stored campaign out of range (a ledger edited elsewhere) is bad input */
+  sl_design_campaign_opts b;
+  CHECK(sl_design_campaign_opts_from_json("{\"oracle\":\"lab\",\"batch\":-3}", &b, &err) == SL_EINPUT &&
+        strstr(err.msg, "out of range: --batch"), "stored options out of range are refused: %s", err.msg);
+}
+
 int main(void) {
   if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
   test_ehrlich();
@@ -831,6 +881,7 @@ int main(void) {
   test_order_weight();
   test_loop();
   test_campaign();
+  test_opts_check();
   test_conformal();
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
