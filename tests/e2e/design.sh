@@ -439,6 +439,32 @@ for k in (3, 4): assert 0 <= float(r[k]['conformal_coverage']) <= 1 and float(r[
   check "cbas-ar: best after 49 measurements ($b) beats the wild type" awk -v b="$b" 'BEGIN{exit !(b > 1.0)}'
   expect_error 2 "cbas-ar needs a protein design space" design run --ledger "$TMP/gce.db" \
     --oracle "ehrlich:v=32,c=4,k=4,L=32,q=4,seed=1" --proposer cbas-ar --budget 40 --batch 8
+  # The trust region of a zero-shot prior (docs/design.md, "Filters"; docs/benchmarks.md, session 7):
+  # GEMME with GB1's structure, fitted on ProteinGym's alignment; the loop keeps only variants whose
+  # prior log P is within --min-prior of the wild type's, on the scale `seqloop score` reports.
+  CASE="GB1 with a zero-shot trust region (--prior gemme, --min-prior)"
+  GA=$DATA/gb1/SPG1_STRSG_full_11-26-2021_b07.a2m GP=$DATA/gb1/2qmt.pdb
+  if need "$GA" "$GP"; then
+    "$BIN" fit -q --model gemme --nonstandard gap --focus-first --structure "$GP:A" -o "$TMP/gemme.model" "$GA"
+    run_sl design run --ledger "$TMP/gzs.db" --oracle "table:$GB1" --start VDGV --rounds 100 --seed 1 \
+      --init-random 48 --batch 48 --proposer mutate --pairwise --prior "$TMP/gemme.model" \
+      --prior-sites 265,266,267,280 --min-prior 2.87 --budget 145 -o "$TMP/gzs.csv"
+    check "the campaign runs (exit $RC) to 145 measurements" test "$RC" = 0 -a "$(tail -1 "$TMP/gzs.csv" | cut -d, -f2)" = 145
+    # every designed variant as a mutant of VDGV in SPG1 numbering (sites 265-267, 280)
+    /usr/bin/python3 -c "
+import sqlite3, sys
+pos = [265, 266, 267, 280]
+rows = sqlite3.connect(sys.argv[1]).execute(\"SELECT seq FROM sequences WHERE origin = 'designed'\").fetchall()
+with open(sys.argv[2], 'w') as f:
+    f.write('mutant\\n')
+    for (s,) in rows: f.write(':'.join('%s%d%s' % (w, p, v) for w, p, v in zip('VDGV', pos, s) if v != w) + '\\n')
+" "$TMP/gzs.db" "$TMP/gzs_mut.csv"
+    "$BIN" score -q -m "$TMP/gemme.model" -o "$TMP/gzs_score.csv" "$TMP/gzs_mut.csv"
+    check "every one of the 144 designed variants scores >= -2.87 under the prior (seqloop score)" \
+      awk -F, 'NR > 1 { n++; if ($NF + 0 < -2.87) bad++ } END { exit !(n == 144 && !bad) }' "$TMP/gzs_score.csv"
+    check "the filter rejects candidates in every round; round 1's uniform ones kept at 0.35-0.47 (GEMME puts 41% of the space within 2.87)" \
+      awk -F, 'NR > 2 { n++; if ($10 >= 1 || (NR == 3 && ($10 < 0.35 || $10 > 0.47))) bad++ } END { exit !(n == 3 && !bad) }' "$TMP/gzs.csv"
+  fi
   CASE="GB1 unmeasured variant with missing=error"
   expect_error 1 "was not measured \\(missing=error\\)" design run --ledger "$TMP/gb1e.db" --oracle "table:$GB1,missing=error" \
     --start VDGV --proposer random --budget 400 --batch 200 --rounds 2
