@@ -386,11 +386,6 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
     else if (g->acquisition == SL_ACQ_THOMPSON)
       status = sl_fail(err, SL_EUSAGE, "--conformal weighted draws from a softmax of the acquisition: Thompson "
                        "sampling has no such density (use ucb, ei or greedy)");
-    else if (!(g->cal_fraction > 0 && g->cal_fraction < 1) || !(g->query_lambda >= 0) || !isfinite(g->query_lambda) ||
-             !(g->cal_lambda >= 0) || !isfinite(g->cal_lambda))
-      status = sl_fail(err, SL_EUSAGE, "--conformal weighted: --cal-fraction must be in (0, 1), --query-lambda and "
-                       "--cal-lambda finite numbers >= 0 (given %g, %g, %g)", g->cal_fraction, g->query_lambda,
-                       g->cal_lambda);
     if (status) goto ERROR;
   }
   if ((status = sl_ledger_open(ledger_path, &c->ledger, err))) goto ERROR;

@@ -86,7 +86,7 @@ int sl_design_opts_check(const sl_design_opts *o, sl_error *err) {
     else if (r->type == 'I') { int64_t x; memcpy(&x, p, sizeof x); v = (double)x; }
     else memcpy(&v, p, sizeof v);
     /* NaN fails both comparisons; infinities only where the range is open-ended */
-    int ok = (r->min_open ? v > r->min : v >= r->min) && v <= r->max && (isfinite(v) || r->type != 'd' ? 1 : 0);
+    int ok = (r->min_open ? v > r->min : v >= r->min) && v <= r->max && (r->type != 'd' || isfinite(v));
     if (!ok) {
       const char *what = r->type == 'd' ? "a finite number" : "an integer";
       if (r->type != 'd')
