@@ -208,6 +208,10 @@ int cmd_design(int argc, char **argv) {
     CLI_INT("max-edits", 0, &c.o.max_edits, 0, SL_DESIGN_SITES_MAX, "N", "trust region: at most N differences from the start (0: none)", NULL),
     CLI_OPT_("min-prior", 0, CLI_T_DOUBLE, &c.o.min_prior, 0, HUGE_VAL, NULL, "D",
              "trust region: prior log P >= log P(start) - D", NULL, 0, "none", NULL),
+    CLI_DOUBLE("prior-top", 0, &c.o.prior_top, 0, 1, "F",
+               "trust region as a share: keep the top F of the design space by the prior's log P\n"
+               "(ties included; needs --prior and a space of at most 4,194,304 sequences; the tighter\n"
+               "of this and --min-prior holds; 0: off)", NULL),
     CLI_INT("min-distance", 0, &c.o.min_distance, 0, SL_DESIGN_SITES_MAX, "N", "diversity: Hamming distance >= N within a batch", NULL),
     CLI_INT("population", 0, &c.o.population, 2, SL_DESIGN_POPULATION_MAX, "N", "GA parents: the best N measured", NULL),
     CLI_INT("members", 0, &c.o.pred.members, 1, SL_DESIGN_MEMBERS_MAX, "B", "predictor: bootstrap members", NULL),

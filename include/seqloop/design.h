@@ -284,6 +284,9 @@ typedef struct sl_design_opts {
   int mutations;        /* mutate/GA: substitutions per child, 1..mutations (2) */
   int max_edits;        /* trust region: Hamming distance to the start (0: L) */
   double min_prior;     /* trust region: prior log P(x) - log P(start) >= -min_prior (inf: off) */
+  double prior_top;     /* trust region as a share: the top prior_top of the (enumerable) design space by
+                           prior log P, ties included (0: off); a campaign resolves it into min_prior
+                           (sl_design_prior_top_cut; the tighter of the two holds) */
   int min_distance;     /* diversity: minimum Hamming distance within a batch (1) */
   int population;       /* GA: parents = top this many measured (32) */
   sl_predictor_opts pred;
@@ -344,6 +347,19 @@ typedef struct sl_design_prior {
 SL_MUSTCHECK int sl_design_prior_cache_create(sl_design_prior *p, int64_t L, int64_t max_entries,
                                               sl_error *err);
 void sl_design_prior_cache_destroy(sl_design_prior *p);
+/* sl_design_prior_top_cut()
+ * Purpose:  The --min-prior cut that keeps the top share (0, 1] of the design
+ *           space of o by prior log P: every sequence of the space is scored
+ *           (o->q^L <= SL_PROPOSE_ALL_MAX), v is the value at rank
+ *           ceil(share * size) from the top, and *ret_cut = log P(start) - v,
+ *           so that the filter log P(x) - log P(start) >= -cut keeps v's whole
+ *           tie block (at least the share; unscorable sequences rank last).
+ *           The cut may be negative when the start is outside the share.
+ * Returns:  SL_OK; SL_EUSAGE for a space too large or a share outside
+ *           (0, 1]; SL_ENOMEM.
+ */
+SL_MUSTCHECK int sl_design_prior_top_cut(const sl_design_prior *p, const sl_oracle *o, const uint8_t *start,
+                                         double share, double *ret_cut, sl_error *err);
 
 /* Per-round summary (also written to round_stats). */
 typedef struct sl_design_round {

@@ -803,7 +803,8 @@ def _py_oracle(ctx, seqs, n, y, err):
 # command line checks them.
 _DESIGN_OPTIONS = {
     "beta": ("beta", float), "predictor": ("use_predictor", bool), "mutations": ("mutations", int),
-    "max_edits": ("max_edits", int), "min_prior": ("min_prior", float), "min_distance": ("min_distance", int),
+    "max_edits": ("max_edits", int), "min_prior": ("min_prior", float), "prior_top": ("prior_top", float),
+    "min_distance": ("min_distance", int),
     "population": ("population", int), "members": ("pred.members", int), "lambda": ("pred.lambda", float),
     "pairwise": ("pred.pairwise", bool), "prior_weight": ("pred.prior_weight", float),
     "descriptors": ("pred.descriptors", float), "order_weight": ("pred.order_weight", float),
@@ -862,7 +863,7 @@ def design(ledger, oracle, start=None, budget=None, rounds=None, batch=8, seed=1
     options: the command line's other campaign options, named as the ledger
     stores them (`--init-random 96` is init_random=96, `--no-predictor` is
     predictor=False, `--lambda` is **{"lambda": 0.3}): beta, predictor,
-    mutations, max_edits, min_prior, min_distance, population, members,
+    mutations, max_edits, min_prior, prior_top, min_distance, population, members,
     lambda, pairwise, prior_weight, descriptors, order_weight, conformal
     ("none", "jab", "recent", "weighted"), alpha, query_lambda, cal_lambda,
     cal_fraction, init_random, oracle_noise, replicates. Out-of-range values

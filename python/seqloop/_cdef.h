@@ -112,7 +112,7 @@ int sl_split(const uint8_t *x, int64_t N, int64_t L, int64_t keep_in_train, cons
 typedef struct sl_predictor_opts { int members; double lambda; int pairwise; double prior_weight; double descriptors;
   double order_weight; ...; } sl_predictor_opts;
 typedef struct sl_design_opts { uint64_t seed; int rounds; int batch; int64_t budget; int proposer; int acquisition;
-  double beta; int use_predictor; int candidates; int mutations; int max_edits; double min_prior; int min_distance;
+  double beta; int use_predictor; int candidates; int mutations; int max_edits; double min_prior; double prior_top; int min_distance;
   int population; sl_predictor_opts pred; int conformal; double alpha; int init_random; double oracle_noise;
   int replicates; double query_lambda; double cal_lambda; double cal_fraction; ...; } sl_design_opts;
 int sl_conformal_method_parse(const char *s);

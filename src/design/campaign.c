@@ -114,6 +114,7 @@ char *sl_design_campaign_opts_json(const sl_design_campaign_opts *c) {
   if (c->o.init_random > 0) cJSON_AddNumberToObject(j, "init_random", c->o.init_random);
   if (c->o.oracle_noise > 0) cJSON_AddNumberToObject(j, "oracle_noise", c->o.oracle_noise);
   if (c->o.replicates > 1) cJSON_AddNumberToObject(j, "replicates", c->o.replicates);
+  if (c->o.prior_top > 0) cJSON_AddNumberToObject(j, "prior_top", c->o.prior_top);
   if (c->o.rounds >= 0) cJSON_AddNumberToObject(j, "rounds", c->o.rounds);
   else cJSON_AddNullToObject(j, "rounds"); /* no round limit: the budget decides */
   cJSON_AddNumberToObject(j, "budget", (double)c->o.budget);
@@ -177,6 +178,7 @@ int sl_design_campaign_opts_from_json(const char *text, sl_design_campaign_opts 
   n.o.init_random = (int)get_num(j, "init_random", 0);
   n.o.oracle_noise = get_num(j, "oracle_noise", 0);
   n.o.replicates = (int)get_num(j, "replicates", 1);
+  n.o.prior_top = get_num(j, "prior_top", 0);
   cJSON_Delete(j);
   if (n.o.conformal < 0 || (cf && n.o.conformal != SL_CONF_JAB && n.o.conformal != SL_CONF_RECENT &&
                                n.o.conformal != SL_CONF_WEIGHTED)) {
@@ -388,6 +390,10 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
                        "sampling has no such density (use ucb, ei or greedy)");
     if (status) goto ERROR;
   }
+  if (given->given && given->o.prior_top > 0 && !given->prior) {
+    status = sl_fail(err, SL_EUSAGE, "--prior-top keeps a share of the design space by the prior's log P: give --prior");
+    goto ERROR;
+  }
   if ((status = sl_ledger_open(ledger_path, &c->ledger, err))) goto ERROR;
 
   /* The limits in force: given now, else stored, else the defaults; a
@@ -526,6 +532,22 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
   }
   add_input(inputs, op->prior);
   inputs_json = cJSON_PrintUnformatted(inputs);
+  /* --prior-top: the share becomes a --min-prior cut, here, after the
+   * options were stored or compared as given (a resume computes the same
+   * cut from the same prior and space); the tighter of the two holds. */
+  if (op->o.prior_top > 0) {
+    uint8_t *sx = malloc((size_t)c->oracle->L + 1);
+    double cut = INFINITY;
+    if (!c->prior.m) /* a stored campaign with no prior (checked above for given options) */
+      status = sl_fail(err, SL_EINPUT, "the stored campaign keeps a share by the prior (prior_top) but names no prior");
+    else if (!sx)
+      status = sl_fail(err, SL_ENOMEM, "out of memory");
+    else if (!(status = sl_design_encode(c->oracle, op->start, sx, err)))
+      status = sl_design_prior_top_cut(&c->prior, c->oracle, sx, op->o.prior_top, &cut, err);
+    free(sx);
+    if (status) goto ERROR;
+    if (!(op->o.min_prior <= cut)) op->o.min_prior = cut;
+  }
   op->o.rounds = limit_rounds;
   op->o.budget = limit_budget;
   if ((status = sl_design_setup(c->ledger, c->oracle, &op->o, op->start, names, nat ? nat->n : 0, &c->prior,

@@ -459,6 +459,9 @@ int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_op
     {"dist_natural", R->dist_natural}, {"coverage90", R->coverage90}, {"measured_this_round", (double)n}};
   for (size_t j = 0; j < sizeof stats / sizeof *stats; j++)
     if ((status = sl_ledger_round_stat(l, run, k, stats[j].name, stats[j].v, err))) return status;
+  /* --prior-top: the --min-prior cut its share resolved to (campaign.c) */
+  if (op->prior_top > 0 && (status = sl_ledger_round_stat(l, run, k, "prior_top_cut", op->min_prior, err)))
+    return status;
   /* Conformal intervals (only rounds that have them: older campaigns'
    * ledgers stay as they were). Width: the mean over bounded intervals. */
   R->conformal_coverage = ci_n ? ci_in / ci_n : NAN;

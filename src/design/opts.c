@@ -27,6 +27,7 @@ void sl_design_opts_init(sl_design_opts *o) {
   o->mutations = 2;
   o->max_edits = 0;
   o->min_prior = INFINITY;
+  o->prior_top = 0;
   o->min_distance = 1;
   o->population = 32;
   sl_predictor_opts_init(&o->pred);
@@ -72,6 +73,7 @@ static const opt_range ranges[] = {
   R_("--oracle-noise", oracle_noise, 'd', 0, HUGE_VAL, 0),
   R_("--replicates", replicates, 'i', 1, SL_DESIGN_REPLICATES_MAX, 0),
   R_("--init-random", init_random, 'i', 0, SL_DESIGN_SITES_MAX, 0),
+  R_("--prior-top", prior_top, 'd', 0, 1, 0),
 };
 #undef R_
 

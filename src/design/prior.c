@@ -55,6 +55,42 @@ void sl_design_prior_cache_destroy(sl_design_prior *p) {
   p->cache = NULL;
 }
 
+static int desc_cmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x < y) - (x > y);
+}
+
+int sl_design_prior_top_cut(const sl_design_prior *p, const sl_oracle *o, const uint8_t *start, double share,
+                            double *ret_cut, sl_error *err) {
+  *ret_cut = INFINITY;
+  if (!(share > 0 && share <= 1)) return sl_fail(err, SL_EUSAGE, "--prior-top: expected a share in (0, 1], not %g", share);
+  const int64_t L = o->L;
+  int64_t total = 1;
+  for (int64_t i = 0; i < L; i++)
+    if ((total *= o->q) > SL_PROPOSE_ALL_MAX)
+      return sl_fail(err, SL_EUSAGE, "--prior-top scores the whole design space, which must hold at most %d sequences "
+                     "(this one has %d^%lld); give --min-prior instead", SL_PROPOSE_ALL_MAX, o->q, (long long)L);
+  double *v = malloc((size_t)total * sizeof *v);
+  uint8_t *x = calloc((size_t)L + 1, 1), *work = malloc((size_t)p->m->L + 1);
+  if (!v || !x || !work) { free(v); free(x); free(work); return sl_fail(err, SL_ENOMEM, "out of memory"); }
+  /* every sequence in enumeration order (site L-1 fastest); unscorable: -inf */
+  for (int64_t t = 0; t < total; t++) {
+    double lp = sl_design_prior_logp(p, L, x, work);
+    v[t] = isnan(lp) ? -INFINITY : lp;
+    for (int64_t i = L - 1; i >= 0 && ++x[i] == o->q; i--) x[i] = 0;
+  }
+  qsort(v, (size_t)total, sizeof *v, desc_cmp);
+  int64_t k = (int64_t)ceil(share * (double)total);
+  if (k < 1) k = 1;
+  double at = v[k - 1], s = sl_design_prior_logp(p, L, start, work);
+  free(v); free(x); free(work);
+  if (!isfinite(at) || !isfinite(s))
+    return sl_fail(err, SL_EUSAGE, "--prior-top %g: the prior cannot score %s", share,
+                   isfinite(s) ? "that share of the design space" : "the start sequence");
+  *ret_cut = s - at;
+  return SL_OK;
+}
+
 /* Prior log P of a design sequence: the model's focus with the design sites
  * replaced (design symbol a is alphabet code a + 1: the symbols are the
  * alphabet's without the gap). work: the model's L codes. */

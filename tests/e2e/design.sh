@@ -464,6 +464,26 @@ with open(sys.argv[2], 'w') as f:
       awk -F, 'NR > 1 { n++; if ($NF + 0 < -2.87) bad++ } END { exit !(n == 144 && !bad) }' "$TMP/gzs_score.csv"
     check "the filter rejects candidates in every round; round 1's uniform ones kept at 0.35-0.47 (GEMME puts 41% of the space within 2.87)" \
       awk -F, 'NR > 2 { n++; if ($10 >= 1 || (NR == 3 && ($10 < 0.35 || $10 > 0.47))) bad++ } END { exit !(n == 3 && !bad) }' "$TMP/gzs.csv"
+    # --prior-top: the same region as a share of the 160,000 variants (GEMME's tie block at
+    # -2.862 ends at 40.8% of them), resolved to the same cut: the same campaign
+    CASE="GB1 with the trust region as a share (--prior-top)"
+    zs=(--oracle "table:$GB1" --start VDGV --rounds 100 --seed 1 --init-random 48 --batch 48 --proposer mutate
+      --pairwise --prior "$TMP/gemme.model" --prior-sites 265,266,267,280)
+    run_sl design run --ledger "$TMP/gtop.db" "${zs[@]}" --prior-top 0.4 --budget 145 -o "$TMP/gtop.csv"
+    for t in sequences measurements; do
+      "$BIN" ledger export --ledger "$TMP/gzs.db" --table $t -o "$TMP/gzs.$t.csv"
+      "$BIN" ledger export --ledger "$TMP/gtop.db" --table $t -o "$TMP/gtop.$t.csv"
+    done
+    check "--prior-top 0.4 runs (exit $RC) the campaign of --min-prior 2.87: the same sequences and measurements" \
+      bash -c 'cmp -s "$1" "$2" && cmp -s "$3" "$4"' _ "$TMP/gzs.sequences.csv" "$TMP/gtop.sequences.csv" \
+      "$TMP/gzs.measurements.csv" "$TMP/gtop.measurements.csv"
+    check "rounds 1-3 record the cut the share resolved to (2.8622, the block's distance to the wild type)" \
+      test "$(/usr/bin/python3 -c "import sqlite3; print(sqlite3.connect('$TMP/gtop.db').execute(\"SELECT count(*), min(round(value, 4)), max(round(value, 4)) FROM round_stats WHERE name = 'prior_top_cut'\").fetchone())")" = "(3, 2.8622, 2.8622)"
+    expect_error 2 "--prior-top: the ledger's run used 0.4, this command line says 0.5" \
+      design run --ledger "$TMP/gtop.db" "${zs[@]}" --prior-top 0.5 --budget 193
+    expect_error 2 "--prior-top keeps a share of the design space by the prior's log P: give --prior" \
+      design run --ledger "$TMP/gtop2.db" --oracle "table:$GB1" --start VDGV --prior-top 0.4 --budget 20
+    check "refused before a ledger exists" test ! -e "$TMP/gtop2.db"
   fi
   CASE="GB1 unmeasured variant with missing=error"
   expect_error 1 "was not measured \\(missing=error\\)" design run --ledger "$TMP/gb1e.db" --oracle "table:$GB1,missing=error" \

@@ -118,6 +118,7 @@ def test_campaign_options_as_the_cli(sl, tmp_path):
                     ({"alpha": 1.5}, "--alpha"), ({"lambda": 0}, "--lambda: expected a finite number > 0"),
                     ({"members": 2.5}, "members: expected an integer"), ({"pairwise": 1}, "pairwise: expected True"),
                     ({"conformal": "split"}, "conformal 'split'"), ({"nosuch": 1}, "unknown option 'nosuch'"),
+                    ({"prior_top": 1.5}, "--prior-top: expected a finite number in \\[0, 1\\]"),
                     ({"conformal": "weighted"}, "--proposer all")]:
         with pytest.raises(sl.UsageError, match=msg):
             sl.design(tmp_path / "bad.db", es, budget=20, **kw)

@@ -845,6 +845,7 @@ static void test_opts_check(void) {
     {"replicates 101", "--replicates: expected an integer in [1, 100], not 101"},
     {"min_prior -1", "--min-prior: expected a number >= 0, not -1"},
     {"conformal 99", "unknown conformal method code 99"},
+    {"prior_top 1.5", "--prior-top: expected a finite number in [0, 1], not 1.5"},
     {"rounds 2000000", "--rounds: expected an integer in [0, 1000000], not 2000000"},
   };
   for (size_t t = 0; t < sizeof bad / sizeof *bad; t++) {
@@ -860,6 +861,7 @@ static void test_opts_check(void) {
       case 7: o.replicates = 101; break;
       case 8: o.min_prior = -1; break;
       case 9: o.conformal = 99; break;
+      case 10: o.prior_top = 1.5; break;
       default: o.rounds = 2000000; break;
     }
     memset(&err, 0, sizeof err);
