@@ -53,7 +53,7 @@ struct sl_oracle {
 /* sl_oracle_create()
  * Purpose:  Build an oracle from a specification:
  *             ehrlich:v=32,c=4,k=4,L=32,q=4,seed=1
- *             table:FILE[,seq=COL][,value=COL][,missing=na|error]
+ *             table:FILE[,seq=COL][,value=COL][,missing=na|error][,symbols=S]
  *             model:FILE            (H(s) = sl_model_energy; log P for ar)
  *             external:COMMAND      (JSON lines over stdin/stdout, see below)
  *             lab                   (measurements come from design ingest)
