@@ -490,7 +490,7 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
   }
   /* A sampled batch needs the whole space (its density is normalised over
    * it; the options were checked before the ledger was opened). */
-  if (op->o.conformal == SL_CONF_WEIGHTED && pow((double)c->oracle->q, (double)c->oracle->L) > SL_PROPOSE_ALL_MAX) {
+  if (op->o.conformal == SL_CONF_WEIGHTED && sl_design_space_size(c->oracle) < 0) {
     status = sl_fail(err, SL_EUSAGE, "--conformal weighted needs a design space of at most %d sequences (this one "
                      "has %d^%lld)", SL_PROPOSE_ALL_MAX, c->oracle->q, (long long)c->oracle->L);
     goto ERROR;

@@ -97,6 +97,13 @@ void sl_design_acquire(sl_design_cands *c, const sl_design_opts *op, double best
 int64_t sl_design_select_batch(sl_design_cands *c, const sl_design_opts *op, int64_t B, sl_rng *r,
                                int64_t *chosen);
 
+/* ---- the enumerable design space (propose.c) ------------------------------------
+ * Its size o->q^L, or -1 past SL_PROPOSE_ALL_MAX (--proposer all, --conformal
+ * weighted and --prior-top need the whole space). Sequence t of the
+ * enumeration is t in base q, site L-1 fastest. */
+int64_t sl_design_space_size(const sl_oracle *o);
+void sl_design_space_decode(const sl_oracle *o, int64_t t, uint8_t *x);
+
 /* ---- shared by the round (loop.c) and the sampled batches (query.c) ---------- */
 /* The generator of round k: seeded with seed, advanced by k jumps. */
 void sl_design_round_rng(sl_rng *r, uint64_t seed, int64_t k);

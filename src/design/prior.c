@@ -64,20 +64,18 @@ int sl_design_prior_top_cut(const sl_design_prior *p, const sl_oracle *o, const 
                             double *ret_cut, sl_error *err) {
   *ret_cut = INFINITY;
   if (!(share > 0 && share <= 1)) return sl_fail(err, SL_EUSAGE, "--prior-top: expected a share in (0, 1], not %g", share);
-  const int64_t L = o->L;
-  int64_t total = 1;
-  for (int64_t i = 0; i < L; i++)
-    if ((total *= o->q) > SL_PROPOSE_ALL_MAX)
-      return sl_fail(err, SL_EUSAGE, "--prior-top scores the whole design space, which must hold at most %d sequences "
-                     "(this one has %d^%lld); give --min-prior instead", SL_PROPOSE_ALL_MAX, o->q, (long long)L);
+  const int64_t L = o->L, total = sl_design_space_size(o);
+  if (total < 0)
+    return sl_fail(err, SL_EUSAGE, "--prior-top scores the whole design space, which must hold at most %d sequences "
+                   "(this one has %d^%lld); give --min-prior instead", SL_PROPOSE_ALL_MAX, o->q, (long long)L);
   double *v = malloc((size_t)total * sizeof *v);
-  uint8_t *x = calloc((size_t)L + 1, 1), *work = malloc((size_t)p->m->L + 1);
+  uint8_t *x = malloc((size_t)L + 1), *work = malloc((size_t)p->m->L + 1);
   if (!v || !x || !work) { free(v); free(x); free(work); return sl_fail(err, SL_ENOMEM, "out of memory"); }
-  /* every sequence in enumeration order (site L-1 fastest); unscorable: -inf */
+  /* every sequence of the space; unscorable: -inf (ranked last) */
   for (int64_t t = 0; t < total; t++) {
+    sl_design_space_decode(o, t, x);
     double lp = sl_design_prior_logp(p, L, x, work);
     v[t] = isnan(lp) ? -INFINITY : lp;
-    for (int64_t i = L - 1; i >= 0 && ++x[i] == o->q; i--) x[i] = 0;
   }
   qsort(v, (size_t)total, sizeof *v, desc_cmp);
   int64_t k = (int64_t)ceil(share * (double)total);

@@ -96,15 +96,23 @@ static int64_t tournament(const sl_design_state *st, int64_t top, sl_rng *r) {
  * ranks the whole space, as ALDE and ftMLDE do, instead of a sample around
  * the best measured. (On GB1 it was no better than mutate-and-select:
  * docs/benchmarks.md; with --max-edits it is an exhaustive trust region.) */
+int64_t sl_design_space_size(const sl_oracle *o) {
+  int64_t total = 1;
+  for (int64_t i = 0; i < o->L; i++)
+    if ((total *= o->q) > SL_PROPOSE_ALL_MAX) return -1;
+  return total;
+}
+
+void sl_design_space_decode(const sl_oracle *o, int64_t t, uint8_t *x) {
+  for (int64_t i = o->L - 1; i >= 0; i--, t /= o->q) x[i] = (uint8_t)(t % o->q);
+}
+
 static int generate_all(const sl_design_state *st, sl_oracle *o, const sl_design_opts *op,
                         const sl_design_prior *prior, sl_design_cands *c, sl_design_gen_report *rep, sl_error *err) {
-  int64_t L = o->L, total = 1;
-  for (int64_t i = 0; i < L; i++) {
-    total *= o->q;
-    if (total > SL_PROPOSE_ALL_MAX)
-      return sl_fail(err, SL_EUSAGE, "--proposer all needs a design space of at most %d sequences (this one has "
-                     "%d^%lld)", SL_PROPOSE_ALL_MAX, o->q, (long long)L);
-  }
+  int64_t L = o->L, total = sl_design_space_size(o);
+  if (total < 0)
+    return sl_fail(err, SL_EUSAGE, "--proposer all needs a design space of at most %d sequences (this one has "
+                   "%d^%lld)", SL_PROPOSE_ALL_MAX, o->q, (long long)L);
   seqset seen = {0};
   c->L = L;
   c->cap = total;
@@ -121,8 +129,7 @@ static int generate_all(const sl_design_state *st, sl_oracle *o, const sl_design
   double start_prior = st->prior[st->start];
   int max_edits = op->max_edits > 0 ? op->max_edits : (int)L;
   for (int64_t t = 0; t < total; t++) {
-    /* child = t in base q, site L-1 fastest */
-    for (int64_t i = L - 1, v = t; i >= 0; i--, v /= o->q) child[i] = (uint8_t)(v % o->q);
+    sl_design_space_decode(o, t, child);
     rep->generated++;
     if (seqset_has(&seen, child)) continue; /* in the ledger (each sequence of the space comes once) */
     rep->filter_tested++;

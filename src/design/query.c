@@ -41,20 +41,16 @@
 
 #include "loop_impl.h"
 
-/* Index of x in the enumeration of the space (site L-1 fastest, as
- * generate_all in propose.c). */
+/* Index of x in the enumeration of the space (sl_design_space_decode's
+ * inverse). */
 static int64_t space_index(const uint8_t *x, int64_t L, int q) {
   int64_t t = 0;
   for (int64_t i = 0; i < L; i++) t = t * q + x[i];
   return t;
 }
-static void space_decode(int64_t t, int64_t L, int q, uint8_t *x) {
-  for (int64_t i = L - 1; i >= 0; i--, t /= q) x[i] = (uint8_t)(t % q);
-}
 
 /* What round k of a sampled campaign is built from. */
 typedef struct {
-  int64_t total;       /* size of the design space */
   uint8_t *held;       /* per ledger index: 1 if in E_{k-1} (held out of f_k, kept in S_k) */
   int64_t *train;      /* f_k's training indices (the state's order) */
   int64_t ntrain;
@@ -151,13 +147,10 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
   *ret_support = 0;
   *ret_use_pred = 0;
   memset(rep, 0, sizeof *rep);
-  int64_t total = 1;
-  for (int64_t i = 0; i < L; i++) {
-    total *= q;
-    if (total > SL_PROPOSE_ALL_MAX)
-      return sl_fail(err, SL_EUSAGE, "--conformal weighted samples from the whole design space, which must hold at most "
-                     "%d sequences (this one has %d^%lld)", SL_PROPOSE_ALL_MAX, q, (long long)L);
-  }
+  const int64_t total = sl_design_space_size(o);
+  if (total < 0)
+    return sl_fail(err, SL_EUSAGE, "--conformal weighted samples from the whole design space, which must hold at most "
+                   "%d sequences (this one has %d^%lld)", SL_PROPOSE_ALL_MAX, q, (long long)L);
   round_split sp = {0}, spp = {0};
   sl_predictor *pred = NULL, *prev = NULL;
   uint8_t *excl = calloc((size_t)total, 1), *sx = NULL, *work = prior && prior->m ? malloc((size_t)prior->m->L) : NULL;
@@ -184,7 +177,7 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
     if (excl[t] == 1) continue;
     rep->filter_tested++;
     uint8_t *x = sx + ns * L;
-    space_decode(t, L, q, x);
+    sl_design_space_decode(o, t, x);
     if (sl_design_hamming(x, start, L) > max_edits) continue;
     if (isfinite(op->min_prior) && prior && prior->m &&
         !(sl_design_prior_logp(prior, L, x, work) - start_prior >= -op->min_prior))
