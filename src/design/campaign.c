@@ -192,9 +192,6 @@ int sl_design_campaign_opts_from_json(const char *text, sl_design_campaign_opts 
   if (n.o.proposer < 0 || n.o.acquisition < 0)
     status = sl_fail(err, SL_EINPUT, "the stored campaign options name an unknown proposer '%s' or acquisition '%s'",
                      p ? p : "", a ? a : "");
-  else if (n.o.replicates < 1 || n.o.replicates > SL_DESIGN_REPLICATES_MAX)
-    status = sl_fail(err, SL_EINPUT, "the stored campaign options give %d replicates (1 to %d)", n.o.replicates,
-                     SL_DESIGN_REPLICATES_MAX);
   else if (sl_design_opts_check(&n.o, err)) { /* a ledger edited or forged elsewhere */
     char msg[sizeof err->msg];
     snprintf(msg, sizeof msg, "%s", err->msg);
