@@ -29,6 +29,10 @@
 #              160,000 variants, half of it (cal draws, from exp(2 UCB)) held out one round to
 #              calibrate intervals with a coverage guarantee (docs/design.md, "Conformal
 #              intervals"); WTD="..." replaces its options
+#   w-cbas     --conformal weighted with CbAS's search distribution as the query density (session
+#              8): each batch drawn from the site-independent Q of --proposer cbas (cal draws from
+#              Q^(2/10)), normalised over the variants not yet measured; WCB="..." replaces its options
+#   w-cbas-ar  the same with cbas-ar's ar search distribution (cal draws at temperature 5)
 #   new-zs     new-desc + a zero-shot trust region (session 7): GEMME fitted with GB1's structure
 #              (2QMT) on ProteinGym's alignment is the --prior (sites 265-267, 280 in SPG1 numbering;
 #              also a predictor feature), and --min-prior ZS_D (default 2.87) keeps only variants
@@ -78,6 +82,7 @@ else
 echo "$HEAD_CUR" > "$CUR"; echo "$HEAD_COV" > "$COV"; echo "$HEAD_HIT" > "$HIT"
 ALDE=${ALDE:-"--init-random 96 --batch 96 --proposer mutate --mutations 2 --candidates 5000 --acquisition ei --pairwise"}
 WTD=${WTD:-"--init-random 96 --batch 96 --proposer all --acquisition ucb --pairwise --members 30 --query-lambda 10 --cal-lambda 2"}
+WCB=${WCB:-"--init-random 96 --batch 96 --acquisition ucb --pairwise --members 30 --query-lambda 10 --cal-lambda 2"}
 if want new-zs; then
   "$BIN" fit -q --model gemme --nonstandard gap --focus-first --structure "$DATA/gb1/2qmt.pdb:A" \
     -o "$TMP/gemme.model" "$DATA/gb1/SPG1_STRSG_full_11-26-2021_b07.a2m"
@@ -115,6 +120,10 @@ for s in $(seq "${SEED_FROM:-1}" "$SEEDS"); do
   want new-zs && run new-zs "$s" ${DESC:-$NEW --descriptors 1} $ZS --conformal recent
   # shellcheck disable=SC2086
   want weighted && run weighted "$s" $WTD --conformal weighted
+  # shellcheck disable=SC2086
+  want w-cbas && run w-cbas "$s" $WCB --proposer cbas --conformal weighted
+  # shellcheck disable=SC2086
+  want w-cbas-ar && run w-cbas-ar "$s" $WCB --proposer cbas-ar --conformal weighted
 done
 echo "# $SEEDS seeds in $(( $(date +%s) - start )) s; load after: $(uptime)" >&2
 fi
@@ -126,7 +135,7 @@ for r in csv.DictReader(open(sys.argv[1])):
     cur[(r["method"], int(r["seed"]))][int(r["n_measured"])] = float(r["best"]) if r["best"] else 0.0
 b470 = {(r["method"], int(r["seed"])): float(r["best470"]) if r["best470"] else 0.0
         for r in csv.DictReader(open(sys.argv[3]))}
-methods = [m for m in ["random", "loop8", "alde", "alde-jab", "new", "new-desc", "new-ord", "new-zs", "weighted"] if any(k[0] == m for k in cur)]
+methods = [m for m in ["random", "loop8", "alde", "alde-jab", "new", "new-desc", "new-ord", "new-zs", "weighted", "w-cbas", "w-cbas-ar"] if any(k[0] == m for k in cur)]
 if "alde" in methods and "alde-jab" in methods:
     same = all(cur[("alde", s)] == cur[("alde-jab", s)] for (m, s) in cur if m == "alde" and ("alde-jab", s) in cur)
     print(f"alde and alde-jab curves identical (intervals change no choice): {same}\n")
@@ -148,14 +157,14 @@ cov = collections.defaultdict(list)
 for r in csv.DictReader(open(sys.argv[2])):
     cov[(r["method"], int(r["round"]))].append(r)
 for (m, k), rs in sorted(cov.items()):
-    if m not in ("alde", "alde-jab", "loop8", "new", "new-desc", "new-ord", "new-zs", "weighted") or k == 0: continue
+    if m not in ("alde", "alde-jab", "loop8", "new", "new-desc", "new-ord", "new-zs", "weighted", "w-cbas", "w-cbas-ar") or k == 0: continue
     cc = [float(r["conformal_coverage"]) for r in rs if r["conformal_coverage"]]
     ww = [float(r["conformal_width"]) for r in rs if r["conformal_width"]]
     g = [float(r["coverage90"]) for r in rs if r["coverage90"]]
     ub = [float(r["conformal_unbounded"]) for r in rs if r.get("conformal_unbounded")]
     if not cc and not g: continue
     if m == "loop8" and k % 8: continue
-    if m == "weighted" and k > 8: continue  # rounds of few new draws at the end: see the all-rounds line
+    if m in ("weighted", "w-cbas", "w-cbas-ar") and k > 8: continue  # rounds of few new draws at the end: see the all-rounds line
     fmt = lambda v: f"{sum(v)/len(v):.3f}" if v else "-"
     print(f"| {m} | {k} | {len(cc)} | {fmt(cc)} | {fmt(ww)} | {fmt(ub)} | {fmt(g)} |")
 allc = collections.defaultdict(list)

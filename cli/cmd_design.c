@@ -229,7 +229,8 @@ int cmd_design(int argc, char **argv) {
                "none|jab|recent|weighted: a conformal interval for every prediction, in the ledger\n"
                "(jab: jackknife+-after-bootstrap on the ensemble's out-of-bag residuals;\n"
                "recent: calibrated on the latest designed batches' errors; weighted: each batch\n"
-               "drawn from a softmax of the acquisition over the whole space (--proposer all),\n"
+               "drawn from a known density (--proposer all: a softmax of the acquisition; prior:\n"
+               "the prior tilted by it; cbas, cbas-ar: CbAS's search distribution, any space),\n"
                "intervals weighted by the query densities: coverage >= 1 - alpha per draw)", NULL),
     CLI_DOUBLE("alpha", 0, &c.o.alpha, SL_DESIGN_SHARE_MIN, 1 - SL_DESIGN_SHARE_MIN, "A", "conformal: miscoverage (intervals of nominal 1 - A)", NULL),
     CLI_DOUBLE("query-lambda", 0, &c.o.query_lambda, 0, SL_DESIGN_QUERY_LAMBDA_MAX, "X",
@@ -237,7 +238,9 @@ int cmd_design(int argc, char **argv) {
                "design space (X in 1 / the measurement's units; larger: greedier)", NULL),
     CLI_DOUBLE("cal-lambda", 0, &c.o.cal_lambda, 0, SL_DESIGN_QUERY_LAMBDA_MAX, "X",
                "--conformal weighted: the held-out (cal) draws from exp(X * acquisition),\n"
-               "broader, so that the next round's draws find calibration points nearby", NULL),
+               "broader, so that the next round's draws find calibration points nearby\n"
+               "(cbas, cbas-ar: from the search distribution tempered to the power\n"
+               "X / --query-lambda)", NULL),
     CLI_DOUBLE("cal-fraction", 0, &c.o.cal_fraction, SL_DESIGN_SHARE_MIN, 1 - SL_DESIGN_SHARE_MIN, "F",
                "--conformal weighted: share of each batch's draws held out of the next fit\n"
                "to calibrate the next round's intervals", NULL),

@@ -97,6 +97,14 @@ SL_MUSTCHECK int sl_ar_set_kernel(sl_model *m, int kernel, sl_error *err);
  * status-returning sl_model_logp (model.h). */
 double sl_ar_logp(const sl_model *m, const uint8_t *s);
 
+/* sl_ar_logp_temp(): natural log of the probability that ancestral
+ * sampling at temperature T (sl_ar_sample's T: every conditional's logits
+ * / T, renormalised) draws s; T = 1 is sl_ar_logp. Exact in double (the
+ * sampler's own exponentials are float, relative error below 3e-7). NAN for
+ * T <= 0, another kind or an unprepared model. For densities of tempered
+ * proposals (the design loop's --conformal weighted with cbas-ar). */
+double sl_ar_logp_temp(const sl_model *m, const uint8_t *s, double T);
+
 /* sl_ar_sample()
  * Purpose:  Draw one sequence by ancestral sampling at temperature T
  *           (logits / T). If fixed is not NULL, sites with fixed[i] != 0xFF

@@ -379,9 +379,10 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
    * of the predictor (Thompson draws a member per slot: no density). */
   if (given->given && given->o.conformal == SL_CONF_WEIGHTED) {
     const sl_design_opts *g = &given->o;
-    if (g->proposer != SL_PROPOSE_ALL)
-      status = sl_fail(err, SL_EUSAGE, "--conformal weighted draws each batch from the whole design space: use "
-                       "--proposer all");
+    if (g->proposer != SL_PROPOSE_ALL && g->proposer != SL_PROPOSE_PRIOR && g->proposer != SL_PROPOSE_CBAS &&
+        g->proposer != SL_PROPOSE_CBAS_AR)
+      status = sl_fail(err, SL_EUSAGE, "--conformal weighted draws each batch from a density over the whole design "
+                       "space: use --proposer all, prior, cbas or cbas-ar");
     else if (g->acquisition == SL_ACQ_THOMPSON)
       status = sl_fail(err, SL_EUSAGE, "--conformal weighted draws from a softmax of the acquisition: Thompson "
                        "sampling has no such density (use ucb, ei or greedy)");
@@ -487,9 +488,12 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
   }
   /* A sampled batch needs the whole space (its density is normalised over
    * it; the options were checked before the ledger was opened). */
-  if (op->o.conformal == SL_CONF_WEIGHTED && sl_design_space_size(c->oracle) < 0) {
-    status = sl_fail(err, SL_EUSAGE, "--conformal weighted needs a design space of at most %d sequences (this one "
-                     "has %d^%lld)", SL_PROPOSE_ALL_MAX, c->oracle->q, (long long)c->oracle->L);
+  if (op->o.conformal == SL_CONF_WEIGHTED && sl_design_space_size(c->oracle) < 0 &&
+      op->o.proposer != SL_PROPOSE_CBAS && op->o.proposer != SL_PROPOSE_CBAS_AR) {
+    status = sl_fail(err, SL_EUSAGE, "--conformal weighted with --proposer %s needs a design space of at most %d "
+                     "sequences (this one has %d^%lld); cbas and cbas-ar sample any space",
+                     sl_design_proposer_name(op->o.proposer), SL_PROPOSE_ALL_MAX, c->oracle->q,
+                     (long long)c->oracle->L);
     goto ERROR;
   }
   /* refused before the ledger gets a run, not at the first fit */

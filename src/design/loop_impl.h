@@ -60,6 +60,20 @@ SL_MUSTCHECK int sl_design_state_load(sl_ledger *l, int64_t run, sl_oracle *o, c
                                       sl_design_state *st, sl_error *err);
 void sl_design_state_free(sl_design_state *st);
 
+/* ---- a set of sequences of L codes (propose.c): open addressing on the
+ * FNV-1a hash; the set points at the caller's codes, which must outlive it.
+ * Novelty filters and the ledger's sequences in a sampled round. */
+typedef struct sl_design_seqset {
+  int64_t cap, L;
+  const uint8_t **slot;
+} sl_design_seqset;
+/* room for n sequences; -1 when out of memory */
+int sl_design_seqset_init(sl_design_seqset *s, int64_t n, int64_t L);
+/* 1 if x was already there; else inserts it and returns 0 */
+int sl_design_seqset_add(sl_design_seqset *s, const uint8_t *x);
+/* 1 if x is in the set (no insertion) */
+int sl_design_seqset_has(const sl_design_seqset *s, const uint8_t *x);
+
 /* ---- candidates (propose.c, acquire.c) ----------------------------------------- */
 typedef struct sl_design_cands {
   int64_t n, cap, L;

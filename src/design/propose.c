@@ -36,20 +36,15 @@
 #include "loop_impl.h"
 
 /* A set of sequences (open addressing on FNV-1a; keys compared in full). */
-typedef struct {
-  int64_t cap, L;
-  const uint8_t **slot;
-} seqset;
-
-static int seqset_init(seqset *s, int64_t n, int64_t L) {
+int sl_design_seqset_init(sl_design_seqset *s, int64_t n, int64_t L) {
   s->cap = 64;
   while (s->cap < 2 * n + 16) s->cap *= 2;
   s->L = L;
   s->slot = calloc((size_t)s->cap, sizeof *s->slot);
   return s->slot ? 0 : -1;
 }
-/* 1 if x was already there; else inserts (x must outlive the set). */
-static int seqset_add(seqset *s, const uint8_t *x) {
+
+int sl_design_seqset_add(sl_design_seqset *s, const uint8_t *x) {
   uint64_t h = sl_design_fnv(x, s->L) & (uint64_t)(s->cap - 1);
   while (s->slot[h]) {
     if (memcmp(s->slot[h], x, (size_t)s->L) == 0) return 1;
@@ -59,8 +54,7 @@ static int seqset_add(seqset *s, const uint8_t *x) {
   return 0;
 }
 
-/* 1 if x is in the set (no insertion). */
-static int seqset_has(const seqset *s, const uint8_t *x) {
+int sl_design_seqset_has(const sl_design_seqset *s, const uint8_t *x) {
   uint64_t h = sl_design_fnv(x, s->L) & (uint64_t)(s->cap - 1);
   while (s->slot[h]) {
     if (memcmp(s->slot[h], x, (size_t)s->L) == 0) return 1;
@@ -113,25 +107,25 @@ static int generate_all(const sl_design_state *st, sl_oracle *o, const sl_design
   if (total < 0)
     return sl_fail(err, SL_EUSAGE, "--proposer all needs a design space of at most %d sequences (this one has "
                    "%d^%lld)", SL_PROPOSE_ALL_MAX, o->q, (long long)L);
-  seqset seen = {0};
+  sl_design_seqset seen = {0};
   c->L = L;
   c->cap = total;
   c->x = malloc((size_t)(total * L) + 1);
   c->parent = malloc((size_t)(total + 1) * sizeof *c->parent);
   c->prior = malloc((size_t)(total + 1) * sizeof *c->prior);
   uint8_t *child = calloc((size_t)L + 1, 1), *work = prior && prior->m ? malloc((size_t)prior->m->L) : NULL;
-  if (!c->x || !c->parent || !c->prior || !child || (prior && prior->m && !work) || seqset_init(&seen, st->s.n, L)) {
+  if (!c->x || !c->parent || !c->prior || !child || (prior && prior->m && !work) || sl_design_seqset_init(&seen, st->s.n, L)) {
     free(child); free(work); free(seen.slot); /* c's arrays: sl_design_cands_free() */
     return sl_fail(err, SL_ENOMEM, "out of memory");
   }
-  for (int64_t k = 0; k < st->s.n; k++) seqset_add(&seen, st->x + k * L);
+  for (int64_t k = 0; k < st->s.n; k++) sl_design_seqset_add(&seen, st->x + k * L);
   const uint8_t *start = st->x + st->start * L;
   double start_prior = st->prior[st->start];
   int max_edits = op->max_edits > 0 ? op->max_edits : (int)L;
   for (int64_t t = 0; t < total; t++) {
     sl_design_space_decode(o, t, child);
     rep->generated++;
-    if (seqset_has(&seen, child)) continue; /* in the ledger (each sequence of the space comes once) */
+    if (sl_design_seqset_has(&seen, child)) continue; /* in the ledger (each sequence of the space comes once) */
     rep->filter_tested++;
     if (sl_design_hamming(child, start, L) > max_edits) continue;
     double lp = sl_design_prior_logp(prior, L, child, work);
@@ -150,7 +144,7 @@ int sl_design_generate(const sl_design_state *st, sl_oracle *o, const sl_design_
                     const sl_predictor *pred, sl_rng *r, sl_design_cands *c, sl_design_gen_report *rep, sl_error *err) {
   int64_t L = o->L, want = op->candidates;
   memset(rep, 0, sizeof *rep);
-  seqset seen;
+  sl_design_seqset seen;
   if (op->proposer == SL_PROPOSE_ALL) return generate_all(st, o, op, prior, c, rep, err);
   if (op->proposer == SL_PROPOSE_WALK) want = L * (o->q - 1);
   c->L = L;
@@ -163,7 +157,7 @@ int sl_design_generate(const sl_design_state *st, sl_oracle *o, const sl_design_
   uint8_t *child = malloc((size_t)L), *work = prior && prior->m ? malloc((size_t)prior->m->L) : NULL;
   uint8_t *pool = malloc((size_t)(max_attempts * L));
   if (!c->x || !c->parent || !c->prior || !child || !pool || (prior && prior->m && !work) ||
-      seqset_init(&seen, st->s.n + max_attempts, L)) {
+      sl_design_seqset_init(&seen, st->s.n + max_attempts, L)) {
     free(child); free(work); free(pool);
     return sl_fail(err, SL_ENOMEM, "out of memory");
   }
@@ -222,7 +216,7 @@ int sl_design_generate(const sl_design_state *st, sl_oracle *o, const sl_design_
       return st2;
     }
   }
-  for (int64_t k = 0; k < st->s.n; k++) seqset_add(&seen, st->x + k * L);
+  for (int64_t k = 0; k < st->s.n; k++) sl_design_seqset_add(&seen, st->x + k * L);
   const uint8_t *start = st->x + st->start * L;
   double start_prior = st->prior[st->start];
   int max_edits = op->max_edits > 0 ? op->max_edits : (int)L;
@@ -320,7 +314,7 @@ int sl_design_generate(const sl_design_state *st, sl_oracle *o, const sl_design_
      * which define the information injected. */
     uint8_t *slot = pool + npool * L;
     memcpy(slot, child, (size_t)L);
-    if (seqset_add(&seen, slot)) continue;
+    if (sl_design_seqset_add(&seen, slot)) continue;
     npool++;
     rep->filter_tested++;
     if (outside || sl_design_hamming(child, start, L) > max_edits) continue;

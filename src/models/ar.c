@@ -849,10 +849,9 @@ static int ar_unprepared(sl_error *err) {
                  "once, at fit or read)");
 }
 
-static int ar_logp(const sl_model *m, void *ws, const uint8_t *s, double *ret, sl_error *err) {
-  (void)ws;
-  const ar_cache *c = m->cache;
-  if (!c) return ar_unprepared(err);
+/* log P(s) with every conditional's logits times beta (temperature 1 /
+ * beta), each conditional renormalised: beta 1 is the model's own log P. */
+static double ar_logp_beta(const ar_cache *c, const sl_model *m, const uint8_t *s, double beta) {
   const int q = m->q;
   double lp = 0.0;
   float lg[QP];
@@ -860,11 +859,24 @@ static int ar_logp(const sl_model *m, void *ws, const uint8_t *s, double *ret, s
     ar_logits(c, m->order, q, k, s, lg);
     double mx = lg[0], z = 0.0;
     for (int a = 1; a < q; a++) mx = lg[a] > mx ? lg[a] : mx;
-    for (int a = 0; a < q; a++) z += exp(lg[a] - mx);
-    lp += lg[s[m->order[k]]] - mx - log(z);
+    for (int a = 0; a < q; a++) z += exp((lg[a] - mx) * beta);
+    lp += (lg[s[m->order[k]]] - mx) * beta - log(z);
   }
-  *ret = lp;
+  return lp;
+}
+
+static int ar_logp(const sl_model *m, void *ws, const uint8_t *s, double *ret, sl_error *err) {
+  (void)ws;
+  const ar_cache *c = m->cache;
+  if (!c) return ar_unprepared(err);
+  *ret = ar_logp_beta(c, m, s, 1.0);
   return SL_OK;
+}
+
+double sl_ar_logp_temp(const sl_model *m, const uint8_t *s, double T) {
+  const ar_cache *c = m->ops == &sl_ar_ops ? m->cache : NULL;
+  if (!c || !(T > 0)) return NAN;
+  return ar_logp_beta(c, m, s, 1.0 / T);
 }
 
 double sl_ar_logp(const sl_model *m, const uint8_t *s) {

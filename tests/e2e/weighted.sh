@@ -21,12 +21,12 @@ check "it runs to the budget (81 measurements or a few past it: a round measures
 check "the same seed gives the same ledger" cmp -s "$TMP/a.json" "$TMP/b.json"
 check "options stored: conformal weighted with its inverse temperatures and calibration share" \
   test "$(sql "$TMP/a/l.db" "SELECT json_extract(options, '\$.conformal'), json_extract(options, '\$.query_lambda'), json_extract(options, '\$.cal_lambda'), json_extract(options, '\$.cal_fraction') FROM runs")" = "('weighted', 10, 2, 0.5)"
-check "round 1 is uniform (lambda 0, log Z = log 4095: the space less the start) with 8 + 8 new draws wanted" \
+check "round 1 is uniform (lambda 0, every log q = -log 4095: the space less the start; log Z = log(4095/4096), the uniform product's mass there)" \
   /usr/bin/python3 -c "
 import sqlite3, math
 d = sqlite3.connect('$TMP/a/l.db')
 st = dict(d.execute('SELECT name, value FROM round_stats WHERE k = 1').fetchall())
-assert st['query_lambda'] == 0 and st['query_model'] == 0 and abs(st['query_logz'] - math.log(4095)) < 1e-12, st
+assert st['query_lambda'] == 0 and st['query_model'] == 0 and abs(st['query_logz'] - math.log(4095 / 4096)) < 1e-12, st
 lq = d.execute('SELECT min(logq), max(logq) FROM draws WHERE round = 1').fetchone()
 assert abs(lq[0] + math.log(4095)) < 1e-12 and lq[0] == lq[1], lq
 "
@@ -100,17 +100,67 @@ check "killed by SIGKILL (status $rc) and resumed with --ledger alone: the unint
   test "$rc" = 137 -a "$(md5sum < "$TMP/k.json")" = "$(md5sum < "$TMP/a.json")"
 
 CASE="weighted: refusals"
-expect_error 2 "draws each batch from the whole design space: use --proposer all" \
+expect_error 2 "draws each batch from a density over the whole design space: use --proposer all, prior, cbas or cbas-ar" \
   design run --ledger "$TMP/r1.db" --oracle "$ES" --conformal weighted --proposer mutate --rounds 1
 expect_error 2 "Thompson sampling has no such density" \
   design run --ledger "$TMP/r2.db" --oracle "$ES" --conformal weighted --proposer all --acquisition thompson --rounds 1
-expect_error 2 "needs a design space of at most 4194304 sequences \\(this one has 4\\^32\\)" \
+expect_error 2 "with --proposer all needs a design space of at most 4194304 sequences \\(this one has 4\\^32\\); cbas and cbas-ar sample any space" \
   design run --ledger "$TMP/r3.db" --oracle "ehrlich:v=4,c=4,k=4,L=32,q=4,seed=1" --conformal weighted --proposer all --rounds 1
+expect_error 2 "cannot normalise a trust region \\(--min-prior, --prior-top, --max-edits\\) over a design space of 4\\^32" \
+  design run --ledger "$TMP/r5.db" --oracle "ehrlich:v=4,c=4,k=4,L=32,q=4,seed=1" --conformal weighted --proposer cbas \
+  --max-edits 3 --rounds 2 --init-random 8 --batch 8
+expect_error 2 "cbas-ar needs a protein design space" \
+  design run --ledger "$TMP/r6.db" --oracle "$ES" --conformal weighted --proposer cbas-ar --rounds 1
 expect_error 2 "--query-lambda: expected a number in \\[0," \
   design run --ledger "$TMP/r4.db" --oracle "$ES" --conformal weighted --proposer all --query-lambda -1 --rounds 1
 check "a refused option creates no ledger" test ! -e "$TMP/r1.db" -a ! -e "$TMP/r2.db"
 expect_error 2 "--query-lambda: the ledger's run used 10, this command line says 3" \
   design run --ledger "$TMP/a/l.db" "${W[@]}" --seed 3 --query-lambda 3
+
+# A space too large to enumerate (8^12 = 6.9e10): CbAS's search
+# distribution, a product of site probabilities, is drawn from by rejection
+# (the ledger less E_{k-1} redrawn), its normaliser estimated by a pilot.
+CASE="weighted: CbAS over a space too large to enumerate"
+EB="ehrlich:v=8,c=2,k=4,L=12,q=4,seed=1"
+WB=(--oracle "$EB" --proposer cbas --conformal weighted --init-random 48 --batch 48 --budget 240 --rounds 100 --members 10)
+mkdir -p "$TMP/c1" "$TMP/c2" "$TMP/ck"
+for d in c1 c2; do
+  (cd "$TMP/$d" && exec "$BIN" design run -q --ledger l.db "${WB[@]}" --seed 5 -o rounds.csv)
+  export_of "$TMP/$d/l.db" "$TMP/$d.json"
+done
+check "cbas on 8^12 runs to its budget; the same seed gives the same ledger" \
+  sh -c "awk -F, 'END { exit !(\$2 >= 240 && \$2 <= 270) }' '$TMP/c1/rounds.csv' && cmp -s '$TMP/c1.json' '$TMP/c2.json'"
+check "no draw repeats a sequence measured before its round but E_{k-1}; counts sum to the stored totals; no query_support" \
+  /usr/bin/python3 -c "
+import sqlite3
+d = sqlite3.connect('$TMP/c1/l.db')
+ks = [k for (k,) in d.execute('SELECT DISTINCT round FROM draws ORDER BY round')]
+assert len(ks) >= 4, ks
+for k in ks:
+    st = dict(d.execute('SELECT name, value FROM round_stats WHERE k = ?', (k,)).fetchall())
+    tot, cal = d.execute('SELECT sum(count), sum(CASE WHEN part = \"cal\" THEN count ELSE 0 END) FROM draws WHERE round = ?', (k,)).fetchone()
+    assert tot == st['query_draws'] and cal == st['query_draws_cal'] and 'query_support' not in st, (k, st)
+    assert st['query_logz'] <= 0 and st['query_logz_cal'] <= 0, st  # log Q(S_k): a share of Q's mass
+    E = {s for (s,) in d.execute('SELECT s.id FROM sequences s WHERE s.round = ? AND s.origin = \"designed\" AND NOT EXISTS (SELECT 1 FROM draws t WHERE t.seq = s.id AND t.round = ? AND t.part = \"train\")', (k - 1, k - 1))}
+    old = {s for (s,) in d.execute('SELECT d.seq FROM draws d JOIN sequences s ON s.id = d.seq WHERE d.round = ? AND s.round < ?', (k, k))}
+    assert old <= E, (k, old - E)
+"
+check "round 1 (--init-random) is uniform: every draw's log q is -12 log 8 less the pilot's log Z (0: no ledger mass)" \
+  /usr/bin/python3 -c "
+import sqlite3, math
+d = sqlite3.connect('$TMP/c1/l.db')
+lz = d.execute('SELECT value FROM round_stats WHERE k = 1 AND name = \"query_logz\"').fetchone()[0]
+lq = d.execute('SELECT min(logq), max(logq) FROM draws WHERE round = 1').fetchone()
+assert lz == 0 and abs(lq[0] + 12 * math.log(8)) < 1e-9 and abs(lq[1] - lq[0]) < 1e-9, (lz, lq)
+"
+check "from round 2 on, an interval for every drawn sequence; coverage recorded per round" \
+  test "$(sql "$TMP/c1/l.db" "SELECT sum(d.round >= 2 AND i.seq IS NULL), sum(d.round = 1 AND i.seq IS NOT NULL), (SELECT count(DISTINCT k) >= 3 FROM round_stats WHERE name = 'conformal_coverage') FROM (SELECT DISTINCT seq, round FROM draws) d LEFT JOIN intervals i USING (seq, round)")" = "(0, 0, 1)"
+(cd "$TMP/ck" && SEQLOOP_TEST_CRASH_ROUND=3 exec "$BIN" design run -q --ledger l.db "${WB[@]}" --seed 5 -o rounds.csv) 2>/dev/null
+rc=$?
+(cd "$TMP/ck" && exec "$BIN" design run -q --ledger l.db -o rounds.csv)
+export_of "$TMP/ck/l.db" "$TMP/ck.json"
+check "kill -9 inside round 3, resumed: the uninterrupted ledger (CbAS refitted, pilot and draws the same bits)" \
+  test "$rc" = 137 -a "$(md5sum < "$TMP/ck.json")" = "$(md5sum < "$TMP/c1.json")"
 
 CASE="table oracle with symbols= (a binary landscape)"
 printf 's,v\n000,0.1\n001,0.2\n010,0.3\n011,0.4\n100,0.5\n101,0.6\n110,0.7\n111,0.9\n' > "$TMP/bin.csv"

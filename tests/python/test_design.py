@@ -127,6 +127,26 @@ def test_campaign_options_as_the_cli(sl, tmp_path):
         sl.design(tmp_path / "bad.db", es, budget=20, batch=0)
 
 
+def test_weighted_cbas_as_the_cli(sl, tmp_path):
+    """A sampled campaign drawn from CbAS's search distribution over a space
+    too large to enumerate (8^12): Python's ledger is the CLI's, draws and
+    weighted intervals included."""
+    es = "ehrlich:v=8,c=2,k=4,L=12,q=4,seed=1"
+    kw = dict(budget=97, batch=24, seed=2, proposer="cbas", conformal="weighted", init_random=24, members=5)
+    r = sl.design(tmp_path / "py.db", es, **kw)
+    assert r["n_measured"] >= 97
+    cli("design", "run", "-q", "--ledger", tmp_path / "cli.db", "--oracle", es, "--budget", 97, "--batch", 24,
+        "--seed", 2, "--proposer", "cbas", "--conformal", "weighted", "--init-random", 24, "--members", 5,
+        "-o", tmp_path / "rounds.csv")
+    py, cl = sl.ledger_tables(tmp_path / "py.db"), sl.ledger_tables(tmp_path / "cli.db")
+    assert py["runs"]["options"][0] == cl["runs"]["options"][0]
+    for t in ("sequences", "predictions", "measurements", "round_stats", "intervals", "draws"):
+        assert py[t].equals(cl[t]), t
+    assert len(py["intervals"]) > 0 and (py["intervals"]["method"] == "weighted").all()
+    with pytest.raises(sl.UsageError, match="--proposer all needs a design space of at most 4194304"):
+        sl.design(tmp_path / "bad.db", es, budget=20, proposer="all", conformal="weighted")
+
+
 def test_ctrl_c_interrupts_and_ledger_stays_consistent(tmp_path):
     """SIGINT while the C loop runs: KeyboardInterrupt reaches Python, the
     round in progress is rolled back, the ledger resumes to the budget."""

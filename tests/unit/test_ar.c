@@ -339,6 +339,50 @@ int main(void) {
   }
   CHECK_NEAR(total, 1.0, 1e-6, "sum over all 625 sequences of P(s) is 1");
 
+  /* The tempered density (sl_ar_logp_temp): T = 1 is log P to the bit;
+   * at T = 0.4 and 3 it is normalised, it is what sl_ar_sample draws at T
+   * (chi-square), and T <= 0 is refused. */
+  {
+    int same = 1;
+    for (int code = 0; code < 625; code++) {
+      int c = code;
+      for (int i = 0; i < 4; i++) { s[i] = (uint8_t)(c % 5); c /= 5; }
+      same &= sl_ar_logp_temp(m, s, 1.0) == sl_ar_logp(m, s);
+    }
+    CHECK(same, "sl_ar_logp_temp at T = 1 equals sl_ar_logp on all 625 sequences");
+    const double Ts[2] = {0.4, 3.0};
+    for (int t = 0; t < 2; t++) {
+      double tot = 0;
+      for (int code = 0; code < 625; code++) {
+        int c = code;
+        for (int i = 0; i < 4; i++) { s[i] = (uint8_t)(c % 5); c /= 5; }
+        tot += exp(sl_ar_logp_temp(m, s, Ts[t]));
+      }
+      CHECK(fabs(tot - 1.0) < 1e-9, "tempered density at T = %g sums to 1 over the 625 sequences (%.12f)", Ts[t], tot);
+      sl_rng rt;
+      sl_rng_seed(&rt, 44 + (uint64_t)t);
+      int64_t ct[625] = {0};
+      const int64_t nt = 100000;
+      for (int64_t u = 0; u < nt; u++) {
+        sl_ar_sample(m, &rt, Ts[t], NULL, s, NULL);
+        ct[s[0] + 5 * s[1] + 25 * s[2] + 125 * s[3]]++;
+      }
+      double chit = 0;
+      int doft = 0;
+      for (int code = 0; code < 625; code++) {
+        int c = code;
+        for (int i = 0; i < 4; i++) { s[i] = (uint8_t)(c % 5); c /= 5; }
+        double e = nt * exp(sl_ar_logp_temp(m, s, Ts[t]));
+        if (e < 5) continue;
+        chit += (ct[code] - e) * (ct[code] - e) / e;
+        doft++;
+      }
+      CHECK(doft > 5 && chit < doft + 5 * sqrt(2.0 * doft), "samples at T = %g follow the tempered density (chi2 %.1f on %d cells)",
+            Ts[t], chit, doft - 1);
+    }
+    CHECK(isnan(sl_ar_logp_temp(m, s, 0.0)) && isnan(sl_ar_logp_temp(m, s, -1.0)), "T <= 0: NAN");
+  }
+
   /* Sampling frequencies match the exact probabilities. */
   sl_rng r;
   sl_rng_seed(&r, 42);
