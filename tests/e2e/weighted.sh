@@ -8,6 +8,21 @@
 ES="ehrlich:v=4,c=2,k=2,L=6,q=2,seed=1" # 4^6 = 4,096 sequences
 export_of() { "$BIN" ledger export --ledger "$1" --json -o "$2"; }
 sql() { /usr/bin/python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone())" "$@"; }
+# What every sampled campaign is checked against, round by round: its
+# stats, its draw totals (all, cal part), E_{k-1} (the sequences new in
+# round k-1 with cal draws only) and the earlier sequences it drew again.
+DRAWS_PY='
+import sqlite3
+def rounds(db):
+    d = sqlite3.connect(db)
+    for (k,) in d.execute("SELECT DISTINCT round FROM draws ORDER BY round").fetchall():
+        st = dict(d.execute("SELECT name, value FROM round_stats WHERE k = ?", (k,)).fetchall())
+        tot, cal = d.execute("SELECT sum(count), sum(CASE WHEN part = \"cal\" THEN count ELSE 0 END) FROM draws WHERE round = ?", (k,)).fetchone()
+        E = {s for (s,) in d.execute("SELECT s.id FROM sequences s WHERE s.round = ? AND s.origin = \"designed\" AND NOT EXISTS (SELECT 1 FROM draws t WHERE t.seq = s.id AND t.round = ? AND t.part = \"train\")", (k - 1, k - 1))}
+        old = {s for (s,) in d.execute("SELECT d.seq FROM draws d JOIN sequences s ON s.id = d.seq WHERE d.round = ? AND s.round < ?", (k, k))}
+        before = d.execute("SELECT count(*) FROM sequences WHERE round < ?", (k,)).fetchone()[0]
+        yield k, st, tot, cal, E, old, before
+'
 W=(--oracle "$ES" --proposer all --pairwise --conformal weighted --init-random 16 --batch 16 --budget 81 --rounds 100)
 
 CASE="weighted: a sampled campaign on an Ehrlich function"
@@ -31,14 +46,10 @@ lq = d.execute('SELECT min(logq), max(logq) FROM draws WHERE round = 1').fetchon
 assert abs(lq[0] + math.log(4095)) < 1e-12 and lq[0] == lq[1], lq
 "
 check "every round's draws: counts sum to query_draws, the cal part to query_draws_cal; later rounds at lambda 10 and 2" \
-  /usr/bin/python3 -c "
-import sqlite3
-d = sqlite3.connect('$TMP/a/l.db')
-ks = [k for (k,) in d.execute('SELECT DISTINCT round FROM draws ORDER BY round')]
-assert len(ks) >= 4, ks
-for k in ks:
-    st = dict(d.execute('SELECT name, value FROM round_stats WHERE k = ?', (k,)).fetchall())
-    tot, cal = d.execute('SELECT sum(count), sum(CASE WHEN part = \"cal\" THEN count ELSE 0 END) FROM draws WHERE round = ?', (k,)).fetchone()
+  /usr/bin/python3 -c "$DRAWS_PY
+r = list(rounds('$TMP/a/l.db'))
+assert len(r) >= 4, r
+for k, st, tot, cal, E, old, before in r:
     assert tot == st['query_draws'] and cal == st['query_draws_cal'], (k, tot, cal, st)
     if k >= 2: assert st['query_lambda'] == 10 and st['query_lambda_cal'] == 2 and st['query_model'] == 1, st
 "
@@ -78,16 +89,10 @@ assert n >= 3 and re.search(r'conformal coverage</th><td>round 2: [0-9.]+ \\((wi
 # cal draws, stay in round k's support (the space less every other ledger
 # sequence), and only they may be drawn again.
 check "round k's support is the space less the ledger's sequences but E_{k-1}; only E_{k-1} is drawn again" \
-  /usr/bin/python3 -c "
-import sqlite3
-d = sqlite3.connect('$TMP/a/l.db')
-ks = [k for (k,) in d.execute('SELECT DISTINCT round FROM draws WHERE round >= 2 ORDER BY round')]
-for k in ks:
-    E = {s for (s,) in d.execute('SELECT s.id FROM sequences s WHERE s.round = ? AND s.origin = \"designed\" AND NOT EXISTS (SELECT 1 FROM draws t WHERE t.seq = s.id AND t.round = ? AND t.part = \"train\")', (k - 1, k - 1))}
-    before = d.execute('SELECT count(*) FROM sequences WHERE round < ?', (k,)).fetchone()[0]
-    sup = d.execute('SELECT value FROM round_stats WHERE k = ? AND name = \"query_support\"', (k,)).fetchone()[0]
-    assert sup == 4096 - (before - len(E)), (k, sup, before, len(E))
-    old = {s for (s,) in d.execute('SELECT d.seq FROM draws d JOIN sequences s ON s.id = d.seq WHERE d.round = ? AND s.round < ?', (k, k))}
+  /usr/bin/python3 -c "$DRAWS_PY
+for k, st, tot, cal, E, old, before in rounds('$TMP/a/l.db'):
+    if k < 2: continue
+    assert st['query_support'] == 4096 - (before - len(E)), (k, st['query_support'], before, len(E))
     assert old <= E, (k, old - E)
 "
 
@@ -131,18 +136,12 @@ done
 check "cbas on 8^12 runs to its budget; the same seed gives the same ledger" \
   sh -c "awk -F, 'END { exit !(\$2 >= 240 && \$2 <= 270) }' '$TMP/c1/rounds.csv' && cmp -s '$TMP/c1.json' '$TMP/c2.json'"
 check "no draw repeats a sequence measured before its round but E_{k-1}; counts sum to the stored totals; no query_support" \
-  /usr/bin/python3 -c "
-import sqlite3
-d = sqlite3.connect('$TMP/c1/l.db')
-ks = [k for (k,) in d.execute('SELECT DISTINCT round FROM draws ORDER BY round')]
-assert len(ks) >= 4, ks
-for k in ks:
-    st = dict(d.execute('SELECT name, value FROM round_stats WHERE k = ?', (k,)).fetchall())
-    tot, cal = d.execute('SELECT sum(count), sum(CASE WHEN part = \"cal\" THEN count ELSE 0 END) FROM draws WHERE round = ?', (k,)).fetchone()
+  /usr/bin/python3 -c "$DRAWS_PY
+r = list(rounds('$TMP/c1/l.db'))
+assert len(r) >= 4, r
+for k, st, tot, cal, E, old, before in r:
     assert tot == st['query_draws'] and cal == st['query_draws_cal'] and 'query_support' not in st, (k, st)
     assert st['query_logz'] <= 0 and st['query_logz_cal'] <= 0, st  # log Q(S_k): a share of Q's mass
-    E = {s for (s,) in d.execute('SELECT s.id FROM sequences s WHERE s.round = ? AND s.origin = \"designed\" AND NOT EXISTS (SELECT 1 FROM draws t WHERE t.seq = s.id AND t.round = ? AND t.part = \"train\")', (k - 1, k - 1))}
-    old = {s for (s,) in d.execute('SELECT d.seq FROM draws d JOIN sequences s ON s.id = d.seq WHERE d.round = ? AND s.round < ?', (k, k))}
     assert old <= E, (k, old - E)
 "
 check "round 1 (--init-random) is uniform: every draw's log q is -12 log 8 less the pilot's log Z (0: no ledger mass)" \
