@@ -209,5 +209,42 @@ import csv
 r = [x for x in csv.DictReader(open('$TMP/g.csv')) if int(x['round']) >= 2 and x['conformal_coverage']]
 assert len(r) >= 2 and all(0 <= float(x['conformal_coverage']) <= 1 for x in r), r
 "
+  # The proposers' own densities on GB1 (normalised over the 160,000 variants by enumeration).
+  CASE="weighted: GB1 with CbAS's ar search distribution (--proposer cbas-ar)"
+  run_sl design run --ledger "$TMP/gc.db" --oracle "table:$GB1" --start VDGV --budget 145 --rounds 100 --seed 2 \
+    --init-random 48 --batch 48 --proposer cbas-ar --acquisition ucb --pairwise --conformal weighted -o "$TMP/gc.csv"
+  # rounds 2 and 3 refit round k-1's ar search distribution and check it against the stored log q
+  check "cbas-ar runs (exit $RC) to the budget; an interval for every drawn sequence of rounds 2 and 3 (the refitted densities matched)" \
+    test "$RC" = 0 -a "$(sql "$TMP/gc.db" "SELECT sum(d.round >= 2 AND i.seq IS NULL), count(DISTINCT d.round), max(d.round) FROM (SELECT DISTINCT seq, round FROM draws) d LEFT JOIN intervals i USING (seq, round)")" = "(0, 3, 3)"
+  CASE="weighted: GB1 with prior samples tilted by the acquisition (--proposer prior)"
+  GA=$DATA/gb1/SPG1_STRSG_full_11-26-2021_b07.a2m
+  if need "$GA"; then
+    "$BIN" fit -q --model profile --nonstandard gap --focus-first -o "$TMP/gb1.prof" "$GA"
+    run_sl design run --ledger "$TMP/gp.db" --oracle "table:$GB1" --start VDGV --budget 145 --rounds 100 --seed 1 \
+      --batch 48 --proposer prior --prior "$TMP/gb1.prof" --prior-sites 265,266,267,280 --acquisition ucb \
+      --conformal weighted -o "$TMP/gp.csv"
+    check "prior runs (exit $RC) to the budget with intervals from round 2" \
+      test "$RC" = 0 -a "$(sql "$TMP/gp.db" "SELECT sum(d.round >= 2 AND i.seq IS NULL), max(d.round) >= 3 FROM (SELECT DISTINCT seq, round FROM draws) d LEFT JOIN intervals i USING (seq, round)")" = "(0, 1)"
+    # Round 1 has no predictor: both parts draw from the profile itself, so log q differs
+    # between two draws exactly as the profile's log P does under `seqloop score`.
+    /usr/bin/python3 -c "
+import sqlite3, sys
+pos = [265, 266, 267, 280]
+rows = sqlite3.connect(sys.argv[1]).execute('SELECT s.seq, d.logq, d.part FROM draws d JOIN sequences s ON s.id = d.seq WHERE d.round = 1 ORDER BY d.seq, d.part').fetchall()
+with open(sys.argv[2], 'w') as f:
+    f.write('mutant,logq,part\\n')
+    for s, lq, part in rows:
+        m = ':'.join('%s%d%s' % (w, p, v) for w, p, v in zip('VDGV', pos, s) if v != w)
+        f.write('%s,%.17g,%s\\n' % (m, lq, part))
+" "$TMP/gp.db" "$TMP/gp_r1.csv"
+    "$BIN" score -q -m "$TMP/gb1.prof" -o "$TMP/gp_r1_score.csv" "$TMP/gp_r1.csv"
+    check "round 1 draws from the profile: log q - log P (seqloop score, 6 decimals) is one constant over its draws, both parts" \
+      /usr/bin/python3 -c "
+import pandas as pd
+d = pd.read_csv('$TMP/gp_r1_score.csv')
+diff = d['logq'] - d[d.columns[-1]]
+assert len(d) >= 30 and set(d['part']) == {'train', 'cal'} and diff.max() - diff.min() < 1e-5, (len(d), diff.describe())  # score: 6 decimals
+"
+  fi
 fi
 finish
