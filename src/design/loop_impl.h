@@ -8,6 +8,7 @@
  *              the filters of the trust region
  *   cbas.c     CbAS search distributions (cbas, cbas-ar)
  *   acquire.c  acquisition functions and the diverse batch
+ *   density.c  the densities sampled batches are drawn from
  *   query.c    sampled batches with a known density (--conformal weighted)
  *   loop.c     the round: setup, propose, record, step
  *   campaign.c a campaign: stored options, resume checks, run/propose/ingest
@@ -124,6 +125,42 @@ void sl_design_round_rng(sl_rng *r, uint64_t seed, int64_t k);
 /* Fit the round's predictor on the state's training set (st->train). */
 SL_MUSTCHECK int sl_design_fit_predictor(const sl_design_state *st, const sl_oracle *o, const sl_design_opts *op,
                                          const sl_design_prior *prior, sl_rng *r, sl_predictor **ret, sl_error *err);
+
+/* ---- the densities of sampled batches (density.c) ------------------------------
+ * Round k's two densities (train part q_k, cal part r_k) as unnormalised
+ * logs g(x) for the proposers that have one: all (exp(lambda a)), prior
+ * (p0 exp(lambda a)), cbas and cbas-ar (CbAS's search distribution Q and
+ * its tempered Q_tau, normalised over all strings of the alphabet), and
+ * random (uniform: ALDE's first batch). pred: round k's predictor or NULL. */
+typedef struct {
+  int proposer;  /* SL_PROPOSE_ALL, _PRIOR, _CBAS, _CBAS_AR or _RANDOM */
+  double lam[2]; /* inverse temperatures of the acquisition (all, prior) */
+  double tau;    /* the cal part's power of Q (CbAS kinds) */
+  double *qp;    /* CbAS: 2 * L * q site probabilities, of Q then of Q_tau */
+  sl_model *qar; /* cbas-ar after a predictor: the ar search distribution */
+} sl_design_density;
+
+void sl_design_density_free(sl_design_density *d);
+SL_MUSTCHECK int sl_design_density_build(const sl_oracle *o, const sl_design_opts *op, const sl_design_prior *prior,
+                                         const sl_predictor *pred, int64_t k, sl_design_density *d, sl_error *err);
+/* g of both parts at n points x (a: their acquisition values; unused by
+ * the CbAS kinds and random, which take NULL) */
+SL_MUSTCHECK int sl_design_density_eval(const sl_design_density *d, const sl_oracle *o, const sl_design_prior *prior,
+                                        const uint8_t *x, int64_t n, const double *a, double *g0, double *g1,
+                                        sl_error *err);
+/* Pilot draws per part and round when the space is not enumerable. */
+#define SL_DESIGN_QUERY_PILOT 2000
+/* n draws of one part of a product or ar density (cbas, cbas-ar, random)
+ * restricted by rejection to the sequences outside `out` (and gap-free);
+ * *tries counts every draw made. SL_EINPUT when the support holds (almost)
+ * none of the density's mass. */
+SL_MUSTCHECK int sl_design_density_sample(const sl_design_density *d, const sl_oracle *o, int part,
+                                          const sl_design_seqset *out, sl_rng *r, int64_t n, uint8_t *x,
+                                          int64_t *tries, sl_error *err);
+/* The number of i.i.d. draws of a part: the smallest D in [want, 1000 want]
+ * whose draws hold want distinct sequences in expectation (p: the support's
+ * probabilities, or with pilot != 0 those of n draws from it). */
+int64_t sl_design_draws_needed(const double *p, int64_t n, int pilot, int64_t want);
 
 /* ---- sampled batches (query.c) --------------------------------------------------
  * sl_design_query_round(): round k of a --conformal weighted campaign: B

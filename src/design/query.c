@@ -40,7 +40,6 @@
 #include <string.h>
 
 #include "loop_impl.h"
-#include "seqloop/ar.h"
 
 /* Index of x in the enumeration of the space (sl_design_space_decode's
  * inverse). */
@@ -138,199 +137,6 @@ static int acquire_points(const sl_predictor *pred, const sl_design_state *st, c
   return status;
 }
 
-/* The proposal of round k: the unnormalised log densities g_train(x) and
- * g_cal(x) of its two parts, normalised by the caller over S_k.
- *   all:     g = lambda a(x)                 and lambda' a(x)
- *   prior:   g = log p0(x) + lambda a(x)     and log p0(x) + lambda' a(x)
- *            (prior samples tilted by the acquisition; any prior kind: its
- *            log P or energy, normalised here by enumeration)
- *   cbas:    g = log Q(x), Q CbAS's site-independent search distribution,
- *            and log Q_tau(x), Q_tau its sites' probabilities to the power
- *            tau = lambda' / lambda (1 when lambda is 0), renormalised
- *   cbas-ar: the same with Q the ar search distribution and Q_tau its
- *            ancestral sampling at temperature 1 / tau (each conditional
- *            tempered; for a product the same as above). A gap-free x only:
- *            S_k holds design sequences.
- * For the CbAS kinds g is normalised over all strings of the alphabet, so
- * a sampler can draw from Q_tau and reject what is outside S_k.
- *   random:  uniform (round 1 of ALDE's protocol, --init-random)
- * lambda, lambda' and a are 0 without a predictor (round 1, ALDE's random
- * batch): uniform for all, p0 for prior and the CbAS kinds. CbAS is fitted
- * with a generator of its own per round, so the refit of round k-1's
- * density at round k is the same bits. */
-typedef struct {
-  int kind;      /* SL_PROPOSE_ALL, _PRIOR, _CBAS or _CBAS_AR */
-  double lam[2]; /* inverse temperatures of the acquisition (all, prior) */
-  double tau;    /* the cal part's power of Q (CbAS kinds) */
-  double *qp;    /* CbAS: 2 * L * q site probabilities, of Q then of Q_tau */
-  sl_model *qar; /* cbas-ar after a predictor: the ar search distribution */
-} query_density;
-
-static void density_free(query_density *d) {
-  free(d->qp);
-  sl_model_destroy(d->qar);
-  memset(d, 0, sizeof *d);
-}
-
-static int density_build(const sl_oracle *o, const sl_design_opts *op, const sl_design_prior *prior,
-                         const sl_predictor *pred, int64_t k, query_density *d, sl_error *err) {
-  memset(d, 0, sizeof *d);
-  /* ALDE's first batch (--init-random) is uniform whatever the proposer */
-  d->kind = k == 1 && op->init_random > 0 ? SL_PROPOSE_RANDOM : op->proposer;
-  d->lam[0] = pred ? op->query_lambda : 0.0;
-  d->lam[1] = pred ? op->cal_lambda : 0.0;
-  d->tau = op->query_lambda > 0 ? op->cal_lambda / op->query_lambda : 1.0;
-  if (d->tau < 1e-6) d->tau = 1e-6; /* a finite temperature for the ar sampler */
-  const int64_t L = o->L;
-  if (d->kind == SL_PROPOSE_RANDOM) { /* uniform: a product of uniform sites, which the sampler can draw */
-    d->lam[0] = d->lam[1] = 0;
-    if (!(d->qp = malloc((size_t)(2 * L * o->q) * sizeof *d->qp))) return sl_fail(err, SL_ENOMEM, "out of memory");
-    for (int64_t t = 0; t < 2 * L * o->q; t++) d->qp[t] = 1.0 / o->q;
-    return SL_OK;
-  }
-  if (d->kind != SL_PROPOSE_CBAS && d->kind != SL_PROPOSE_CBAS_AR) return SL_OK;
-  d->qp = malloc((size_t)(2 * L * o->q) * sizeof *d->qp);
-  double *lp0 = malloc((size_t)(L * o->q) * sizeof *lp0), *w = malloc(SL_CBAS_M * sizeof *w);
-  uint8_t *xs = malloc((size_t)(SL_CBAS_M * L)), *work = prior && prior->m ? malloc((size_t)prior->m->L) : NULL;
-  int status = SL_OK;
-  if (!d->qp || !lp0 || !w || !xs || (prior && prior->m && !work)) {
-    status = sl_fail(err, SL_ENOMEM, "out of memory");
-  } else {
-    sl_rng r;
-    sl_design_round_rng(&r, op->seed ^ 0x636261735f666974ULL, k); /* "cbas_fit" */
-    /* cbas-ar: the site-independent fit only supplies q_0 */
-    sl_design_cbas_fit(o, prior, d->kind == SL_PROPOSE_CBAS ? pred : NULL, &r, d->qp, lp0, xs, w, work);
-    if (d->kind == SL_PROPOSE_CBAS_AR) status = sl_design_cbas_ar_fit(o, prior, pred, &r, d->qp, work, &d->qar, err);
-    for (int64_t i = 0; i < L; i++) {
-      const double *p = d->qp + i * o->q;
-      double *t = d->qp + (L + i) * o->q, z = 0;
-      for (int a = 0; a < o->q; a++) z += t[a] = pow(p[a], d->tau);
-      for (int a = 0; a < o->q; a++) t[a] /= z;
-    }
-  }
-  free(lp0); free(w); free(xs); free(work);
-  if (status) density_free(d);
-  return status;
-}
-
-/* g_train and g_cal at n points x (a: their acquisition values, ignored by
- * the CbAS kinds). -inf where the density is 0 (a prior that cannot score
- * x). */
-static int density_eval(const query_density *d, const sl_oracle *o, const sl_design_prior *prior, const uint8_t *x,
-                        int64_t n, const double *a, double *g0, double *g1, sl_error *err) {
-  const int64_t L = o->L;
-  const int q = o->q;
-  uint8_t *work = d->kind == SL_PROPOSE_PRIOR && prior && prior->m ? malloc((size_t)prior->m->L) : NULL;
-  uint8_t *buf = d->qar ? malloc((size_t)L) : NULL;
-  if ((d->kind == SL_PROPOSE_PRIOR && prior && prior->m && !work) || (d->qar && !buf)) {
-    free(work); free(buf);
-    return sl_fail(err, SL_ENOMEM, "out of memory");
-  }
-  int status = SL_OK;
-  for (int64_t j = 0; j < n && !status; j++) {
-    const uint8_t *xj = x + j * L;
-    switch (d->kind) {
-      case SL_PROPOSE_RANDOM:
-      case SL_PROPOSE_CBAS:
-      case SL_PROPOSE_CBAS_AR: {
-        double lq = 0, lt = 0;
-        if (d->qar) {
-          for (int64_t i = 0; i < L; i++) buf[i] = (uint8_t)(xj[i] + 1);
-          status = sl_model_logp(d->qar, NULL, buf, &lq, err);
-          lt = sl_ar_logp_temp(d->qar, buf, 1.0 / d->tau);
-        } else {
-          for (int64_t i = 0; i < L; i++) {
-            lq += log(d->qp[i * q + xj[i]]);
-            lt += log(d->qp[(L + i) * q + xj[i]]);
-          }
-        }
-        g0[j] = lq;
-        g1[j] = lt;
-        break;
-      }
-      case SL_PROPOSE_PRIOR: {
-        double lp = sl_design_prior_logp(prior, L, xj, work);
-        if (!isfinite(lp)) lp = -INFINITY;
-        g0[j] = lp + d->lam[0] * a[j];
-        g1[j] = lp + d->lam[1] * a[j];
-        break;
-      }
-      default:
-        g0[j] = d->lam[0] * a[j];
-        g1[j] = d->lam[1] * a[j];
-    }
-  }
-  free(work); free(buf);
-  return status;
-}
-
-/* How many i.i.d. draws a part makes: the smallest D in [want, 1000 want]
- * whose draws hold, in expectation, want distinct sequences,
- * sum over x of 1 - (1 - p(x))^D. p: the probabilities of the n points of
- * the support, or (pilot) of n draws from it, whose mean of
- * [1 - (1 - p)^D] / p estimates the sum. 0 when want is 0. */
-static int64_t draws_needed(const double *p, int64_t n, int pilot, int64_t want) {
-  if (!want) return 0;
-  int64_t lo = want, hi = 1000 * want + 1;
-  while (lo < hi) {
-    int64_t mid = lo + (hi - lo) / 2;
-    double e = 0;
-    for (int64_t j = 0; j < n; j++) {
-      double t = -expm1((double)mid * log1p(-p[j]));
-      e += !pilot ? t : p[j] < 1e-300 ? (double)mid : t / p[j];
-    }
-    if ((pilot ? e / (double)n : e) >= (double)want - 0.5) hi = mid; else lo = mid + 1;
-  }
-  return lo;
-}
-
-/* Pilot draws per part and round when the space is not enumerable. */
-#define SL_QUERY_PILOT 2000
-
-/* n draws of part `part` (0: Q, 1: Q_tau) of a CbAS kind (or uniform)
- * restricted to S_k by rejection: a draw with a gap (cbas-ar) or in `out`
- * (the ledger less E_{k-1}) is drawn again. x: n * L codes; *tries counts
- * every draw made. SL_EINPUT when the support holds (almost) no mass. */
-static int sample_part(const query_density *d, const sl_oracle *o, int part, const sl_design_seqset *out, sl_rng *r,
-                       int64_t n, uint8_t *x, int64_t *tries, sl_error *err) {
-  const int64_t L = o->L;
-  const int q = o->q;
-  uint8_t *buf = d->qar ? malloc((size_t)L) : NULL;
-  if (d->qar && !buf) return sl_fail(err, SL_ENOMEM, "out of memory");
-  int64_t made = 0;
-  for (int64_t j = 0; j < n; j++) {
-    uint8_t *xj = x + j * L;
-    for (;;) {
-      if (++made > 1000 * (n + SL_QUERY_PILOT)) {
-        free(buf);
-        return sl_fail(err, SL_EINPUT, "the %s density of the round puts (almost) all its mass on measured sequences: "
-                       "%lld draws found %lld outside the ledger", part ? "cal" : "query", (long long)made,
-                       (long long)j);
-      }
-      int ok = 1;
-      if (d->qar) {
-        sl_ar_sample(d->qar, r, part ? 1.0 / d->tau : 1.0, NULL, buf, NULL);
-        for (int64_t i = 0; i < L; i++) {
-          ok &= buf[i] >= 1 && buf[i] <= q; /* a gap is outside the design space */
-          xj[i] = (uint8_t)(buf[i] - 1);
-        }
-      } else {
-        const double *p = d->qp + (part ? L * q : 0);
-        for (int64_t i = 0; i < L; i++) {
-          double u = sl_rng_uniform(r);
-          int a = 0;
-          while (a < q - 1 && (u -= p[i * q + a]) >= 0) a++;
-          xj[i] = (uint8_t)a;
-        }
-      }
-      if (ok && !sl_design_seqset_has(out, xj)) break;
-    }
-  }
-  *tries += made;
-  free(buf);
-  return SL_OK;
-}
-
 int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *op,
                           const sl_design_prior *prior, const sl_design_state *st, int64_t k, int64_t B,
                           int64_t *ret_nb, int64_t *ret_support, sl_design_gen_report *rep, int *ret_use_pred,
@@ -370,7 +176,7 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
                    q, (long long)L);
   round_split sp = {0}, spp = {0};
   sl_predictor *pred = NULL, *prev = NULL;
-  query_density dens = {0}, dprev = {0};
+  sl_design_density dens = {0}, dprev = {0};
   sl_design_seqset outset = {0};
   uint8_t *excl = total >= 0 ? calloc((size_t)total, 1) : NULL, *sx = NULL, *dx = NULL, *px = NULL;
   uint8_t *work = prior && prior->m ? malloc((size_t)prior->m->L) : NULL;
@@ -412,7 +218,7 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
   sl_rng r;
   sl_design_round_rng(&r, op->seed ^ 0x71756572795f6472ULL, k);
   if ((status = round_model(st, &sp, o, op, prior, op->seed, k, &pred, err))) goto DONE;
-  if ((status = density_build(o, op, prior, pred, k, &dens, err))) goto DONE;
+  if ((status = sl_design_density_build(o, op, prior, pred, k, &dens, err))) goto DONE;
   const double lam[2] = {pred ? op->query_lambda : 0.0, pred ? op->cal_lambda : 0.0};
   if (total >= 0) {
     /* excl: 1 outside S_k (a ledger sequence not held out) */
@@ -443,7 +249,7 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
     g = malloc((size_t)(2 * ns) * sizeof *g);
     if (!a || !mean || !sd || !cum || !g) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
     if ((status = acquire_points(pred, st, &sp, op, prior, L, sx, ns, a, mean, sd, err)) ||
-        (status = density_eval(&dens, o, prior, sx, ns, a, g, g + ns, err)))
+        (status = sl_design_density_eval(&dens, o, prior, sx, ns, a, g, g + ns, err)))
       goto DONE;
     for (int part = 0; part < 2; part++) {
       const double *gp = g + part * ns;
@@ -460,7 +266,7 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
     for (int part = 0; part < 2; part++) {
       const double *cu = cum + part * ns;
       for (int64_t j = 0; j < ns; j++) a[j] = (cu[j] - (j ? cu[j - 1] : 0.0)) / cu[ns - 1]; /* a: scratch now */
-      nds[part] = draws_needed(a, ns, 0, want[part]);
+      nds[part] = sl_design_draws_needed(a, ns, 0, want[part]);
     }
     if (!(draw = malloc((size_t)(nds[0] + nds[1] + 1) * sizeof *draw))) {
       status = sl_fail(err, SL_ENOMEM, "out of memory");
@@ -479,25 +285,25 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
   } else {
     /* Rejection from the CbAS kinds' Q and Q_tau (normalised over all
      * strings): the normaliser of S_k, Z = Q(S_k), is estimated by a pilot
-     * of SL_QUERY_PILOT draws on a generator of its own, and so is D (the
+     * of SL_DESIGN_QUERY_PILOT draws on a generator of its own, and so is D (the
      * sum over S_k, as E over x ~ p of [1 - (1 - p(x))^D] / p(x)): both
      * are functions of the density and the pilot, not of the round's draws,
      * which stay i.i.d. Z is recorded (query_logz); the weights of the
      * intervals need the densities only up to a constant. */
     sl_rng rp;
     sl_design_round_rng(&rp, op->seed ^ 0x70696c6f745f6472ULL, k); /* "pilot_dr" */
-    px = malloc((size_t)(SL_QUERY_PILOT * L));
-    pg = malloc(2 * SL_QUERY_PILOT * sizeof *pg);
+    px = malloc((size_t)(SL_DESIGN_QUERY_PILOT * L));
+    pg = malloc(2 * SL_DESIGN_QUERY_PILOT * sizeof *pg);
     if (!px || !pg) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
     for (int part = 0; part < 2; part++) {
       int64_t tries = 0;
-      if ((status = sample_part(&dens, o, part, &outset, &rp, SL_QUERY_PILOT, px, &tries, err)) ||
-          (status = density_eval(&dens, o, prior, px, SL_QUERY_PILOT, NULL, pg, pg + SL_QUERY_PILOT, err)))
+      if ((status = sl_design_density_sample(&dens, o, part, &outset, &rp, SL_DESIGN_QUERY_PILOT, px, &tries, err)) ||
+          (status = sl_design_density_eval(&dens, o, prior, px, SL_DESIGN_QUERY_PILOT, NULL, pg, pg + SL_DESIGN_QUERY_PILOT, err)))
         goto DONE;
-      logz[part] = log((double)SL_QUERY_PILOT / (double)tries);
-      double *gp = pg + part * SL_QUERY_PILOT;
-      for (int64_t j = 0; j < SL_QUERY_PILOT; j++) gp[j] = fmin(exp(gp[j] - logz[part]), 1.0);
-      nds[part] = draws_needed(gp, SL_QUERY_PILOT, 1, want[part]);
+      logz[part] = log((double)SL_DESIGN_QUERY_PILOT / (double)tries);
+      double *gp = pg + part * SL_DESIGN_QUERY_PILOT;
+      for (int64_t j = 0; j < SL_DESIGN_QUERY_PILOT; j++) gp[j] = fmin(exp(gp[j] - logz[part]), 1.0);
+      nds[part] = sl_design_draws_needed(gp, SL_DESIGN_QUERY_PILOT, 1, want[part]);
     }
     const int64_t nall = nds[0] + nds[1];
     dx = malloc((size_t)(nall * L) + 1);
@@ -505,7 +311,7 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
     uint64_t *hx = malloc((size_t)(nall + 1) * sizeof *hx);
     if (!dx || !draw || !hx) { free(hx); status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
     for (int part = 0; part < 2 && !status; part++)
-      status = sample_part(&dens, o, part, &outset, &r, nds[part], dx + (part ? nds[0] * L : 0), &rep->generated, err);
+      status = sl_design_density_sample(&dens, o, part, &outset, &r, nds[part], dx + (part ? nds[0] * L : 0), &rep->generated, err);
     /* the distinct draws are the support's points this round looks at */
     for (int64_t j = 0; j < nall && !status; j++) {
       uint64_t h = sl_design_fnv(dx + j * L, L);
@@ -526,7 +332,7 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
     g = malloc((size_t)(2 * ns) * sizeof *g);
     if (!a || !mean || !sd || !g) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
     if ((status = acquire_points(pred, st, &sp, op, prior, L, sx, ns, a, mean, sd, err)) ||
-        (status = density_eval(&dens, o, prior, sx, ns, a, g, g + ns, err)))
+        (status = sl_design_density_eval(&dens, o, prior, sx, ns, a, g, g + ns, err)))
       goto DONE;
   }
   const int64_t ntr = nds[0], ndraw = nds[0] + nds[1];
@@ -623,8 +429,8 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
     for (int64_t i = 0; !status && i < nd; i++) memcpy(cx + (nc + i) * L, sx + first[i] * L, (size_t)L);
     if (!status && prev) status = acquire_points(prev, &sprev, &spp, op, prior, L, cx, nc + nd, pa, NULL, NULL, err);
     else for (int64_t i = 0; i < nc + nd; i++) pa[i] = 0;
-    if (!status && !(status = density_build(o, op, prior, prev, k - 1, &dprev, err)))
-      status = density_eval(&dprev, o, prior, cx, nc + nd, pa, gp, gp + nc + nd, err);
+    if (!status && !(status = sl_design_density_build(o, op, prior, prev, k - 1, &dprev, err)))
+      status = sl_design_density_eval(&dprev, o, prior, cx, nc + nd, pa, gp, gp + nc + nd, err);
     const double *gpc = gp + nc + nd; /* log r_{k-1} + its log Z, the density of the cal draws */
     /* the refit must give the log density stored with them */
     for (int64_t i = 0; !status && i < nc; i++)
@@ -636,7 +442,7 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
     double *lw = malloc((size_t)(2 * nc + 1) * sizeof *lw);
     if (!status && !lw) status = sl_fail(err, SL_ENOMEM, "out of memory");
     if (!status) status = acquire_points(pred, st, &sp, op, prior, L, cx, nc, ka, km, ksd, err);
-    if (!status) status = density_eval(&dens, o, prior, cx, nc, ka, gc, gc + nc, err);
+    if (!status) status = sl_design_density_eval(&dens, o, prior, cx, nc, ka, gc, gc + nc, err);
     for (int64_t i = 0; !status && i < nc; i++) {
       /* q_k(x_i) = 0 outside S_k (a draw that has joined the training set) */
       int in_s = !sl_design_seqset_has(&outset, cx + i * L);
@@ -671,8 +477,8 @@ DONE:
   split_free(&spp);
   sl_predictor_destroy(pred);
   sl_predictor_destroy(prev);
-  density_free(&dens);
-  density_free(&dprev);
+  sl_design_density_free(&dens);
+  sl_design_density_free(&dprev);
   free(g); free(dx); free(px); free(pg);
   free(outset.slot);
   free(excl); free(sx); free(work); free(a); free(mean); free(sd); free(cum); free(draw); free(first); free(ledger_id);
