@@ -166,7 +166,10 @@ SL_MUSTCHECK int sl_tfm_sample_ws(const sl_tfm *t, sl_tfm_ws *w, sl_rng *rng, do
  *           out      - room for n_ctx - 1 tokens (RETURN)
  *           ret_n    - RETURN: residues drawn (including the prefix)
  *           ret_logp - RETURN: log P(out) under the model at T = 1, top_p = 1
- *                      (EOS included only if it was drawn); may be NULL
+ *                      (EOS included only if it was drawn); may be NULL. It
+ *                      equals sl_tfm_logp's to float rounding (~1e-7 relative):
+ *                      its forwards are shorter, and some BLAS kernels round a
+ *                      row by the height of the product it sits in.
  * Returns:  SL_OK, SL_EUSAGE (bad T, top_p or prefix), SL_ENOMEM.
  * Cost:     one forward pass over the prefix per new token (no KV cache).
  */

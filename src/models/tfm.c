@@ -314,14 +314,21 @@ static inline float fast_exp(float x) {
 }
 
 /* Matmuls. OpenBLAS runs single-threaded and the threads are OpenMP's,
- * each calling sgemm on its own block of rows (or, for the weight gradient,
- * of weight rows): two thread pools on the same cores (OpenBLAS's pthreads
- * and OpenMP's spinning team) slowed training 2-5x on a loaded 2-core
- * machine, and the blocks never share an output, so the sums do not depend
- * on the thread count. */
-static void block(int64_t n, int nt, int k, int64_t *lo, int64_t *hi) {
-  *lo = n * k / nt;
-  *hi = n * (k + 1) / nt;
+ * each calling sgemm on its own chunks of rows (or, for the weight
+ * gradient, of weight rows): two thread pools on the same cores (OpenBLAS's
+ * pthreads and OpenMP's spinning team) slowed training 2-5x on a loaded
+ * 2-core machine. The chunks are MM_ROWS rows whatever the thread count,
+ * because a row's sum is not a function of the row alone: OpenBLAS's
+ * Haswell kernels (which it picks on AMD Zen too) give a row other bits when
+ * the same row sits in an sgemm of another height. With fixed chunks every
+ * thread count makes the same calls, so the sums do not depend on it. */
+#define MM_ROWS 64
+
+/* chunks [*c0, *c1) of ceil(n / MM_ROWS) for thread k of nt */
+static void chunks(int64_t n, int nt, int k, int64_t *c0, int64_t *c1) {
+  const int64_t nc = (n + MM_ROWS - 1) / MM_ROWS;
+  *c0 = nc * k / nt;
+  *c1 = nc * (k + 1) / nt;
 }
 
 /* out (N,OC) = inp (N,IC) W^T + bias; W (OC,IC) */
@@ -330,9 +337,10 @@ static void matmul_forward(float *out, const float *inp, const float *W, const f
   if (N * IC * OC < 8 * PAR_MIN) nt = 1;
 #pragma omp parallel num_threads(nt)
   {
-    int64_t lo, hi;
-    block(N, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
-    if (hi > lo) {
+    int64_t c0, c1;
+    chunks(N, omp_get_num_threads(), omp_get_thread_num(), &c0, &c1);
+    for (int64_t c = c0; c < c1; c++) {
+      const int64_t lo = c * MM_ROWS, hi = lo + MM_ROWS < N ? lo + MM_ROWS : N;
       if (bias)
         for (int64_t r = lo; r < hi; r++) memcpy(out + r * OC, bias, (size_t)OC * sizeof *out);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(hi - lo), OC, IC, 1.0f, inp + lo * IC, IC,
@@ -348,23 +356,24 @@ static void matmul_backward(float *dinp, float *dW, float *dbias, const float *d
 #pragma omp parallel num_threads(nt)
   {
     const int T = omp_get_num_threads(), k = omp_get_thread_num();
-    int64_t lo, hi;
-    block(N, T, k, &lo, &hi);
-    if (hi > lo)
+    int64_t c0, c1;
+    chunks(N, T, k, &c0, &c1);
+    for (int64_t c = c0; c < c1; c++) {
+      const int64_t lo = c * MM_ROWS, hi = lo + MM_ROWS < N ? lo + MM_ROWS : N;
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(hi - lo), IC, OC, 1.0f, dout + lo * OC, OC,
                   W, IC, 0.0f, dinp + lo * IC, IC);
-    block(OC, T, k, &lo, &hi);
-    if (hi > lo) {
+    }
+    chunks(OC, T, k, &c0, &c1);
+    for (int64_t c = c0; c < c1; c++) {
+      const int64_t lo = c * MM_ROWS, hi = lo + MM_ROWS < OC ? lo + MM_ROWS : OC;
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(hi - lo), IC, (int)N, 1.0f, dout + lo, OC,
                   inp, IC, 1.0f, dW + lo * IC, IC);
-      if (dbias) /* column sums, rows in order (row-major reads) */
-        for (int64_t o0 = lo; o0 < hi; o0 += 256) {
-          const int64_t o1 = o0 + 256 < hi ? o0 + 256 : hi;
-          double acc[256] = {0};
-          for (int64_t r = 0; r < N; r++)
-            for (int64_t o = o0; o < o1; o++) acc[o - o0] += dout[r * OC + o];
-          for (int64_t o = o0; o < o1; o++) dbias[o] += (float)acc[o - o0];
-        }
+      if (dbias) { /* column sums, rows in order (row-major reads) */
+        double acc[MM_ROWS] = {0};
+        for (int64_t r = 0; r < N; r++)
+          for (int64_t o = lo; o < hi; o++) acc[o - lo] += dout[r * OC + o];
+        for (int64_t o = lo; o < hi; o++) dbias[o] += (float)acc[o - lo];
+      }
     }
   }
 }

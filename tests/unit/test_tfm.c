@@ -188,11 +188,14 @@ static void check_sampling(void) {
     ok = sl_tfm_sample(t, &r, 1.0, 1.0, prefix, 2, out, &n, &lp, &err) == SL_OK && n >= 2 &&
          out[0] == 4 && out[1] == 9 && n <= c.n_ctx - 1;
     for (int i = 0; i < n && ok; i++) ok = out[i] >= 0 && out[i] < SL_TFM_NAA; /* never BOS or PAD */
-    if (ok && n < c.n_ctx - 1) { /* ended with EOS: ret_logp is the exact log P */
-      ok = sl_tfm_logp(t, out, n, &lp2, &err) == SL_OK && fabs(lp - lp2) < 1e-9 * (1 + fabs(lp2));
+    if (ok && n < c.n_ctx - 1) { /* ended with EOS: ret_logp is log P, to float rounding (the sampler's
+                                    * forwards are shorter than logp's, and some BLAS kernels, OpenBLAS's
+                                    * Haswell ones among them, round a row by the height of its sgemm:
+                                    * 4e-8 relative seen on AMD Zen, 0 on Skylake-X) */
+      ok = sl_tfm_logp(t, out, n, &lp2, &err) == SL_OK && fabs(lp - lp2) < 1e-6 * (1 + fabs(lp2));
     } else nfull++;
   }
-  CHECK(ok, "sample: prefix kept, only residues drawn, returned log P equals sl_tfm_logp (%d of 50 hit the context)", nfull);
+  CHECK(ok, "sample: prefix kept, only residues drawn, returned log P equals sl_tfm_logp to 1e-6 (%d of 50 hit the context)", nfull);
   int bos[1] = {SL_TFM_BOS};
   CHECK(sl_tfm_logp(t, bos, 1, &lp, &err) == SL_EUSAGE, "logp: a non-residue token is refused");
   /* frequency of the empty sequence vs its probability */
