@@ -153,6 +153,9 @@ def test_ctrl_c_interrupts_and_ledger_stays_consistent(tmp_path):
     script = tmp_path / "run.py"
     script.write_text(textwrap.dedent('''
         import os, signal, sys
+        # as at a terminal, whatever the test was started from (a shell's background job
+        # inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.path.insert(0, %r)
         import seqloop as sl
         n = [0]

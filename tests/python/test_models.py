@@ -137,6 +137,9 @@ def test_ctrl_c_stops_a_potts_fit(tmp_path):
     script = tmp_path / "fit.py"
     script.write_text(textwrap.dedent('''
         import os, signal, sys, threading
+        # as at a terminal, whatever the test was started from (a shell's background job
+        # inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.path.insert(0, %r)
         import seqloop as sl
         a = sl.read_alignment(%r, focus=%r)
