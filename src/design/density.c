@@ -39,7 +39,7 @@ void sl_design_density_free(sl_design_density *d) {
 }
 
 int sl_design_density_build(const sl_oracle *o, const sl_design_opts *op, const sl_design_prior *prior,
-                         const sl_predictor *pred, int64_t k, sl_design_density *d, sl_error *err) {
+                            const sl_predictor *pred, int64_t k, sl_design_density *d, sl_error *err) {
   memset(d, 0, sizeof *d);
   /* ALDE's first batch (--init-random) is uniform whatever the proposer */
   d->proposer = k == 1 && op->init_random > 0 ? SL_PROPOSE_RANDOM : op->proposer;
@@ -66,7 +66,8 @@ int sl_design_density_build(const sl_oracle *o, const sl_design_opts *op, const 
     sl_design_round_rng(&r, op->seed ^ 0x636261735f666974ULL, k); /* "cbas_fit" */
     /* cbas-ar: the site-independent fit only supplies q_0 */
     sl_design_cbas_fit(o, prior, d->proposer == SL_PROPOSE_CBAS ? pred : NULL, &r, d->qp, lp0, xs, w, work);
-    if (d->proposer == SL_PROPOSE_CBAS_AR) status = sl_design_cbas_ar_fit(o, prior, pred, &r, d->qp, work, &d->qar, err);
+    if (d->proposer == SL_PROPOSE_CBAS_AR)
+      status = sl_design_cbas_ar_fit(o, prior, pred, &r, d->qp, work, &d->qar, err);
     for (int64_t i = 0; i < L; i++) {
       const double *p = d->qp + i * o->q;
       double *t = d->qp + (L + i) * o->q, z = 0;
@@ -82,8 +83,8 @@ int sl_design_density_build(const sl_oracle *o, const sl_design_opts *op, const 
 /* g_train and g_cal at n points x (a: their acquisition values, ignored by
  * the CbAS kinds). -inf where the density is 0 (a prior that cannot score
  * x). */
-int sl_design_density_eval(const sl_design_density *d, const sl_oracle *o, const sl_design_prior *prior, const uint8_t *x,
-                        int64_t n, const double *a, double *g0, double *g1, sl_error *err) {
+int sl_design_density_eval(const sl_design_density *d, const sl_oracle *o, const sl_design_prior *prior,
+                           const uint8_t *x, int64_t n, const double *a, double *g0, double *g1, sl_error *err) {
   const int64_t L = o->L;
   const int q = o->q;
   uint8_t *work = d->proposer == SL_PROPOSE_PRIOR && prior && prior->m ? malloc((size_t)prior->m->L) : NULL;
@@ -154,8 +155,9 @@ int64_t sl_design_draws_needed(const double *p, int64_t n, int pilot, int64_t wa
  * restricted to S_k by rejection: a draw with a gap (cbas-ar) or in `out`
  * (the ledger less E_{k-1}) is drawn again. x: n * L codes; *tries counts
  * every draw made. SL_EINPUT when the support holds (almost) no mass. */
-int sl_design_density_sample(const sl_design_density *d, const sl_oracle *o, int part, const sl_design_seqset *out, sl_rng *r,
-                       int64_t n, uint8_t *x, int64_t *tries, sl_error *err) {
+int sl_design_density_sample(const sl_design_density *d, const sl_oracle *o, int part,
+                             const sl_design_seqset *out, sl_rng *r, int64_t n, uint8_t *x, int64_t *tries,
+                             sl_error *err) {
   const int64_t L = o->L;
   const int q = o->q;
   uint8_t *buf = d->qar ? malloc((size_t)L) : NULL;

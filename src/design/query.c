@@ -148,7 +148,7 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
   *ret_use_pred = 0;
   memset(rep, 0, sizeof *rep);
   const int64_t total = sl_design_space_size(o);
-  /* the proposers with a density the loop can evaluate (density_build) */
+  /* the proposers with a density the loop can evaluate (density.c) */
   sl_model *pm = prior ? prior->m : NULL;
   const sl_alphabet *pabc = sl_alphabet_get(SL_ABC_PROTEIN);
   if (op->proposer != SL_PROPOSE_ALL && op->proposer != SL_PROPOSE_PRIOR && op->proposer != SL_PROPOSE_CBAS &&
@@ -160,16 +160,17 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
   if (op->proposer == SL_PROPOSE_CBAS && pm && !sl_model_has(pm, SL_CAP_INDEPENDENT))
     return sl_fail(err, SL_EUSAGE, "--proposer cbas needs no prior or a profile --prior (its search distribution is "
                    "site-independent)");
-  if (op->proposer == SL_PROPOSE_CBAS_AR && (q != pabc->q - 1 || strncmp(o->symbols, pabc->symbols + 1, (size_t)q) != 0))
+  if (op->proposer == SL_PROPOSE_CBAS_AR &&
+      (q != pabc->q - 1 || strncmp(o->symbols, pabc->symbols + 1, (size_t)q) != 0))
     return sl_fail(err, SL_EUSAGE, "--proposer cbas-ar needs a protein design space (the oracle's symbols are '%s'); "
                    "use cbas", o->symbols);
   /* Past SL_PROPOSE_ALL_MAX the space cannot be enumerated: only a density
    * normalised over all strings can be drawn from (by rejection, below). */
   if (total < 0 && op->proposer != SL_PROPOSE_CBAS && op->proposer != SL_PROPOSE_CBAS_AR &&
       !(op->proposer == SL_PROPOSE_RANDOM && k == 1))
-    return sl_fail(err, SL_EUSAGE, "--conformal weighted with --proposer %s normalises its density over the whole design "
-                   "space, which must hold at most %d sequences (this one has %d^%lld); cbas and cbas-ar sample any "
-                   "space", sl_design_proposer_name(op->proposer), SL_PROPOSE_ALL_MAX, q, (long long)L);
+    return sl_fail(err, SL_EUSAGE, "--conformal weighted with --proposer %s normalises its density over the whole "
+                   "design space, which must hold at most %d sequences (this one has %d^%lld); cbas and cbas-ar "
+                   "sample any space", sl_design_proposer_name(op->proposer), SL_PROPOSE_ALL_MAX, q, (long long)L);
   if (total < 0 && (isfinite(op->min_prior) || (op->max_edits > 0 && op->max_edits < L)))
     return sl_fail(err, SL_EUSAGE, "--conformal weighted cannot normalise a trust region (--min-prior, --prior-top, "
                    "--max-edits) over a design space of %d^%lld sequences; CbAS's prior is its soft trust region",
@@ -196,7 +197,7 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
   const uint8_t *start = st->x + st->start * L;
   double start_prior = st->prior[st->start];
   int max_edits = op->max_edits > 0 ? op->max_edits : (int)L;
-  /* The two densities of the round (density_build): q_k (the train part:
+  /* The two densities of the round (density.c): q_k (the train part:
    * the design), e.g. exp(lambda a) for --proposer all, and r_k (the cal
    * part: broader, so that the next round's draws find calibration points
    * near them), e.g. exp(cal_lambda a); uniform (all) or the prior without
@@ -285,25 +286,26 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
   } else {
     /* Rejection from the CbAS kinds' Q and Q_tau (normalised over all
      * strings): the normaliser of S_k, Z = Q(S_k), is estimated by a pilot
-     * of SL_DESIGN_QUERY_PILOT draws on a generator of its own, and so is D (the
-     * sum over S_k, as E over x ~ p of [1 - (1 - p(x))^D] / p(x)): both
+     * of SL_DESIGN_QUERY_PILOT draws on a generator of its own, and so is D
+     * (the sum over S_k, as E over x ~ p of [1 - (1 - p(x))^D] / p(x)): both
      * are functions of the density and the pilot, not of the round's draws,
      * which stay i.i.d. Z is recorded (query_logz); the weights of the
      * intervals need the densities only up to a constant. */
     sl_rng rp;
     sl_design_round_rng(&rp, op->seed ^ 0x70696c6f745f6472ULL, k); /* "pilot_dr" */
-    px = malloc((size_t)(SL_DESIGN_QUERY_PILOT * L));
-    pg = malloc(2 * SL_DESIGN_QUERY_PILOT * sizeof *pg);
+    const int64_t P = SL_DESIGN_QUERY_PILOT;
+    px = malloc((size_t)(P * L));
+    pg = malloc((size_t)(2 * P) * sizeof *pg);
     if (!px || !pg) { status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
     for (int part = 0; part < 2; part++) {
       int64_t tries = 0;
-      if ((status = sl_design_density_sample(&dens, o, part, &outset, &rp, SL_DESIGN_QUERY_PILOT, px, &tries, err)) ||
-          (status = sl_design_density_eval(&dens, o, prior, px, SL_DESIGN_QUERY_PILOT, NULL, pg, pg + SL_DESIGN_QUERY_PILOT, err)))
+      if ((status = sl_design_density_sample(&dens, o, part, &outset, &rp, P, px, &tries, err)) ||
+          (status = sl_design_density_eval(&dens, o, prior, px, P, NULL, pg, pg + P, err)))
         goto DONE;
-      logz[part] = log((double)SL_DESIGN_QUERY_PILOT / (double)tries);
-      double *gp = pg + part * SL_DESIGN_QUERY_PILOT;
-      for (int64_t j = 0; j < SL_DESIGN_QUERY_PILOT; j++) gp[j] = fmin(exp(gp[j] - logz[part]), 1.0);
-      nds[part] = sl_design_draws_needed(gp, SL_DESIGN_QUERY_PILOT, 1, want[part]);
+      logz[part] = log((double)P / (double)tries);
+      double *gp = pg + part * P;
+      for (int64_t j = 0; j < P; j++) gp[j] = fmin(exp(gp[j] - logz[part]), 1.0);
+      nds[part] = sl_design_draws_needed(gp, P, 1, want[part]);
     }
     const int64_t nall = nds[0] + nds[1];
     dx = malloc((size_t)(nall * L) + 1);
@@ -311,7 +313,8 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
     uint64_t *hx = malloc((size_t)(nall + 1) * sizeof *hx);
     if (!dx || !draw || !hx) { free(hx); status = sl_fail(err, SL_ENOMEM, "out of memory"); goto DONE; }
     for (int part = 0; part < 2 && !status; part++)
-      status = sl_design_density_sample(&dens, o, part, &outset, &r, nds[part], dx + (part ? nds[0] * L : 0), &rep->generated, err);
+      status = sl_design_density_sample(&dens, o, part, &outset, &r, nds[part], dx + (part ? nds[0] * L : 0),
+                                        &rep->generated, err);
     /* the distinct draws are the support's points this round looks at */
     for (int64_t j = 0; j < nall && !status; j++) {
       uint64_t h = sl_design_fnv(dx + j * L, L);
