@@ -486,8 +486,10 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
     status = sl_fail(err, SL_EUSAGE, "--start SEQ is required with oracle '%s'", c->oracle->name);
     goto ERROR;
   }
-  /* A sampled batch needs the whole space (its density is normalised over
-   * it; the options were checked before the ledger was opened). */
+  /* A sampled batch of all or prior needs an enumerable space (its density
+   * is normalised over it); cbas and cbas-ar draw from any space by
+   * rejection (query.c). The options were checked before the ledger was
+   * opened; the space is known only now. */
   if (op->o.conformal == SL_CONF_WEIGHTED && sl_design_space_size(c->oracle) < 0 &&
       op->o.proposer != SL_PROPOSE_CBAS && op->o.proposer != SL_PROPOSE_CBAS_AR) {
     status = sl_fail(err, SL_EUSAGE, "--conformal weighted with --proposer %s needs a design space of at most %d "
