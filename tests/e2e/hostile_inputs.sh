@@ -26,7 +26,13 @@ SEQLOOP_MAX_LINE=16M $T -f '%M' -o "$TMP/mem" "$BIN" audit "$TMP/bomb.fa.gz" > "
 check "$CASE: exit 1 naming the line limit (exit $RC: $(head -c 200 "$TMP/err"))" \
   eval '[ "$RC" -eq 1 ] && grep -q "longer than 16777216 bytes" "$TMP/err"' 
 kb=$(tail -1 "$TMP/mem")
-check "$CASE: peak memory $((kb / 1024)) MiB < 64 MiB" [ "${kb:-999999}" -lt 65536 ]
+# The bound: 64 MiB, the row's size (22 MiB measured; with a 256 MiB limit the row is read and
+# audited, 10 GiB).
+# Under AddressSanitizer its runtime and shadow memory come on top (66 MiB measured on an AMD
+# EPYC, 2026-12-07): 128 MiB there, still far below the row.
+cap=64
+if nm "$BIN" 2> /dev/null | grep -q __asan_init; then cap=128; fi
+check "$CASE: peak memory $((kb / 1024)) MiB < $cap MiB" [ "${kb:-999999}" -lt $((cap * 1024)) ]
 CASE="input limit"
 SEQLOOP_MAX_INPUT=1M "$BIN" audit "$TMP/bomb.fa.gz" > "$TMP/out" 2> "$TMP/err"; RC=$?
 check "$CASE: exit 1 naming SEQLOOP_MAX_INPUT" \
