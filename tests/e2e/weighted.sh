@@ -161,6 +161,31 @@ export_of "$TMP/ck/l.db" "$TMP/ck.json"
 check "kill -9 inside round 3, resumed: the uninterrupted ledger (CbAS refitted, pilot and draws the same bits)" \
   test "$rc" = 137 -a "$(md5sum < "$TMP/ck.json")" = "$(md5sum < "$TMP/c1.json")"
 
+# The ar search distribution over 20^82 (a profile of the PDZ seed as the oracle): its draws
+# and its cal half (each conditional at temperature 5) are rejected when they hold a gap.
+CASE="weighted: cbas-ar over 20^82 (a PDZ profile as the oracle)"
+PDZ=$DATA/pfam_seeds_contacts/PF00595_seed_hmmalign_no_inserts.fasta
+if need "$PDZ"; then
+  "$BIN" fit -q --model profile -o "$TMP/pdz.prof" "$PDZ"
+  polyA=$(printf 'A%.0s' $(seq 82))
+  run_sl design run --ledger "$TMP/pz.db" --oracle "model:$TMP/pdz.prof" --start "$polyA" --prior "$TMP/pdz.prof" \
+    --budget 49 --batch 16 --init-random 16 --rounds 100 --seed 1 --proposer cbas-ar --members 5 \
+    --conformal weighted -o "$TMP/pz.csv"
+  check "cbas-ar over 20^82 runs (exit $RC) to the budget; every designed sequence 82 of the 20 residues; an interval for every drawn sequence of rounds 2 and 3 (the refitted ar densities matched); the tempered cal density loses more mass to gaps (log Z below the query's, both < 0)" \
+    /usr/bin/python3 -c "$DRAWS_PY
+import re
+assert $RC == 0
+d = sqlite3.connect('$TMP/pz.db')
+seqs = [s for (s,) in d.execute('SELECT seq FROM sequences WHERE origin = \"designed\"')]
+assert len(seqs) == 48 and all(re.fullmatch('[ACDEFGHIKLMNPQRSTVWY]{82}', s) for s in seqs), seqs[:2]
+miss = d.execute('SELECT count(*) FROM (SELECT DISTINCT seq, round FROM draws WHERE round >= 2) x LEFT JOIN intervals i USING (seq, round) WHERE i.seq IS NULL').fetchone()[0]
+assert miss == 0, miss
+for k, st, tot, cal, E, old, before in rounds('$TMP/pz.db'):
+    assert tot == st['query_draws'] and old <= E, (k, st)
+    if k >= 2: assert st['query_logz_cal'] < st['query_logz'] < 0, (k, st)
+"
+fi
+
 CASE="table oracle with symbols= (a binary landscape)"
 printf 's,v\n000,0.1\n001,0.2\n010,0.3\n011,0.4\n100,0.5\n101,0.6\n110,0.7\n111,0.9\n' > "$TMP/bin.csv"
 run_sl design oracle --oracle "table:$TMP/bin.csv,seq=s,value=v,symbols=01" -o "$TMP/bin.json"
