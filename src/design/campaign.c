@@ -379,8 +379,7 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
    * of the predictor (Thompson draws a member per slot: no density). */
   if (given->given && given->o.conformal == SL_CONF_WEIGHTED) {
     const sl_design_opts *g = &given->o;
-    if (g->proposer != SL_PROPOSE_ALL && g->proposer != SL_PROPOSE_PRIOR && g->proposer != SL_PROPOSE_CBAS &&
-        g->proposer != SL_PROPOSE_CBAS_AR)
+    if (!sl_design_has_density(g->proposer))
       status = sl_fail(err, SL_EUSAGE, "--conformal weighted draws each batch from a density over the whole design "
                        "space: use --proposer all, prior, cbas or cbas-ar");
     else if (g->acquisition == SL_ACQ_THOMPSON)
@@ -491,7 +490,7 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
    * rejection (query.c). The options were checked before the ledger was
    * opened; the space is known only now. */
   if (op->o.conformal == SL_CONF_WEIGHTED && sl_design_space_size(c->oracle) < 0 &&
-      op->o.proposer != SL_PROPOSE_CBAS && op->o.proposer != SL_PROPOSE_CBAS_AR) {
+      !sl_design_density_any_space(op->o.proposer)) {
     status = sl_fail(err, SL_EUSAGE, "--conformal weighted with --proposer %s needs a design space of at most %d "
                      "sequences (this one has %d^%lld); cbas and cbas-ar sample any space",
                      sl_design_proposer_name(op->o.proposer), SL_PROPOSE_ALL_MAX, c->oracle->q,

@@ -126,6 +126,15 @@ void sl_design_round_rng(sl_rng *r, uint64_t seed, int64_t k);
 SL_MUSTCHECK int sl_design_fit_predictor(const sl_design_state *st, const sl_oracle *o, const sl_design_opts *op,
                                          const sl_design_prior *prior, sl_rng *r, sl_predictor **ret, sl_error *err);
 
+/* Which proposers --conformal weighted can draw a batch from (a density
+ * density.c evaluates), and which of those on a space past
+ * SL_PROPOSE_ALL_MAX (a density normalised over all strings, drawn by
+ * rejection); the others need the space enumerated. */
+static inline int sl_design_has_density(int p) {
+  return p == SL_PROPOSE_ALL || p == SL_PROPOSE_PRIOR || p == SL_PROPOSE_CBAS || p == SL_PROPOSE_CBAS_AR;
+}
+static inline int sl_design_density_any_space(int p) { return p == SL_PROPOSE_CBAS || p == SL_PROPOSE_CBAS_AR; }
+
 /* ---- the densities of sampled batches (density.c) ------------------------------
  * Round k's two densities (train part q_k, cal part r_k) as unnormalised
  * logs g(x) for the proposers that have one: all (exp(lambda a)), prior

@@ -114,7 +114,8 @@ static int generate_all(const sl_design_state *st, sl_oracle *o, const sl_design
   c->parent = malloc((size_t)(total + 1) * sizeof *c->parent);
   c->prior = malloc((size_t)(total + 1) * sizeof *c->prior);
   uint8_t *child = calloc((size_t)L + 1, 1), *work = prior && prior->m ? malloc((size_t)prior->m->L) : NULL;
-  if (!c->x || !c->parent || !c->prior || !child || (prior && prior->m && !work) || sl_design_seqset_init(&seen, st->s.n, L)) {
+  if (!c->x || !c->parent || !c->prior || !child || (prior && prior->m && !work) ||
+      sl_design_seqset_init(&seen, st->s.n, L)) {
     free(child); free(work); free(seen.slot); /* c's arrays: sl_design_cands_free() */
     return sl_fail(err, SL_ENOMEM, "out of memory");
   }

@@ -151,8 +151,9 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
   /* the proposers with a density the loop can evaluate (density.c) */
   sl_model *pm = prior ? prior->m : NULL;
   const sl_alphabet *pabc = sl_alphabet_get(SL_ABC_PROTEIN);
-  if (op->proposer != SL_PROPOSE_ALL && op->proposer != SL_PROPOSE_PRIOR && op->proposer != SL_PROPOSE_CBAS &&
-      op->proposer != SL_PROPOSE_CBAS_AR && !(op->proposer == SL_PROPOSE_RANDOM && k == 1 && op->init_random > 0))
+  /* (round 1 of --init-random runs as the random proposer: uniform) */
+  const int first_random = op->proposer == SL_PROPOSE_RANDOM && k == 1 && op->init_random > 0;
+  if (!sl_design_has_density(op->proposer) && !first_random)
     return sl_fail(err, SL_EUSAGE, "--conformal weighted draws each batch from a density: use --proposer all, prior, "
                    "cbas or cbas-ar, not %s", sl_design_proposer_name(op->proposer));
   if (op->proposer == SL_PROPOSE_PRIOR && !pm)
@@ -166,8 +167,7 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
                    "use cbas", o->symbols);
   /* Past SL_PROPOSE_ALL_MAX the space cannot be enumerated: only a density
    * normalised over all strings can be drawn from (by rejection, below). */
-  if (total < 0 && op->proposer != SL_PROPOSE_CBAS && op->proposer != SL_PROPOSE_CBAS_AR &&
-      !(op->proposer == SL_PROPOSE_RANDOM && k == 1))
+  if (total < 0 && !sl_design_density_any_space(op->proposer) && !first_random)
     return sl_fail(err, SL_EUSAGE, "--conformal weighted with --proposer %s normalises its density over the whole "
                    "design space, which must hold at most %d sequences (this one has %d^%lld); cbas and cbas-ar "
                    "sample any space", sl_design_proposer_name(op->proposer), SL_PROPOSE_ALL_MAX, q, (long long)L);

@@ -7,6 +7,18 @@
 
 ES="ehrlich:v=4,c=2,k=2,L=6,q=2,seed=1" # 4^6 = 4,096 sequences
 export_of() { "$BIN" ledger export --ledger "$1" --json -o "$2"; }
+# kill_resume DIR ARGS...: a campaign killed by SIGKILL inside round 3, then resumed with --ledger
+# alone; prints the killed run's exit status; the resumed ledger's export goes to DIR.json.
+kill_resume() {
+  local dir=$1 rc
+  shift
+  mkdir -p "$dir"
+  (cd "$dir" && SEQLOOP_TEST_CRASH_ROUND=3 exec "$BIN" design run -q --ledger l.db "$@" -o rounds.csv) 2>/dev/null
+  rc=$?
+  (cd "$dir" && exec "$BIN" design run -q --ledger l.db -o rounds.csv)
+  export_of "$dir/l.db" "$dir.json"
+  echo "$rc"
+}
 sql() { /usr/bin/python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone())" "$@"; }
 # What every sampled campaign is checked against, round by round: its
 # stats, its draw totals (all, cal part), E_{k-1} (the sequences new in
@@ -97,10 +109,7 @@ for k, st, tot, cal, E, old, before in rounds('$TMP/a/l.db'):
 "
 
 CASE="weighted: kill -9 inside round 3, then resume"
-(cd "$TMP/k" && SEQLOOP_TEST_CRASH_ROUND=3 exec "$BIN" design run -q --ledger l.db "${W[@]}" --seed 3 -o rounds.csv) 2>/dev/null
-rc=$?
-(cd "$TMP/k" && exec "$BIN" design run -q --ledger l.db -o rounds.csv)
-export_of "$TMP/k/l.db" "$TMP/k.json"
+rc=$(kill_resume "$TMP/k" "${W[@]}" --seed 3)
 check "killed by SIGKILL (status $rc) and resumed with --ledger alone: the uninterrupted ledger, draws and intervals included" \
   test "$rc" = 137 -a "$(md5sum < "$TMP/k.json")" = "$(md5sum < "$TMP/a.json")"
 
@@ -154,10 +163,7 @@ assert lz == 0 and abs(lq[0] + 12 * math.log(8)) < 1e-9 and abs(lq[1] - lq[0]) <
 "
 check "from round 2 on, an interval for every drawn sequence; coverage recorded per round" \
   test "$(sql "$TMP/c1/l.db" "SELECT sum(d.round >= 2 AND i.seq IS NULL), sum(d.round = 1 AND i.seq IS NOT NULL), (SELECT count(DISTINCT k) >= 3 FROM round_stats WHERE name = 'conformal_coverage') FROM (SELECT DISTINCT seq, round FROM draws) d LEFT JOIN intervals i USING (seq, round)")" = "(0, 0, 1)"
-(cd "$TMP/ck" && SEQLOOP_TEST_CRASH_ROUND=3 exec "$BIN" design run -q --ledger l.db "${WB[@]}" --seed 5 -o rounds.csv) 2>/dev/null
-rc=$?
-(cd "$TMP/ck" && exec "$BIN" design run -q --ledger l.db -o rounds.csv)
-export_of "$TMP/ck/l.db" "$TMP/ck.json"
+rc=$(kill_resume "$TMP/ck" "${WB[@]}" --seed 5)
 check "kill -9 inside round 3, resumed: the uninterrupted ledger (CbAS refitted, pilot and draws the same bits)" \
   test "$rc" = 137 -a "$(md5sum < "$TMP/ck.json")" = "$(md5sum < "$TMP/c1.json")"
 
