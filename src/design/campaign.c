@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -391,7 +392,12 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
     status = sl_fail(err, SL_EUSAGE, "--prior-top keeps a share of the design space by the prior's log P: give --prior");
     goto ERROR;
   }
-  if ((status = sl_ledger_open(ledger_path, &c->ledger, err))) goto ERROR;
+  /* A ledger that does not exist yet is created only once every check has
+   * passed (below, before round 0), so a refused command line leaves no
+   * file behind; one that exists is opened now, for its stored run. */
+  struct stat st;
+  const int fresh = stat(ledger_path, &st) != 0;
+  if (!fresh && (status = sl_ledger_open(ledger_path, &c->ledger, err))) goto ERROR;
 
   /* The limits in force: given now, else stored, else the defaults; a
    * --budget without --rounds lifts the round limit. */
@@ -399,7 +405,7 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
   int64_t limit_budget = given->o.budget;
   sl_ledger_run r;
   int found = 0;
-  if ((status = sl_ledger_run_last(c->ledger, &r, &found, err))) goto ERROR;
+  if (!fresh && (status = sl_ledger_run_last(c->ledger, &r, &found, err))) goto ERROR;
   if (found) {
     sl_design_campaign_opts stored;
     status = sl_design_campaign_opts_from_json(r.options_json, &stored, err);
@@ -485,18 +491,6 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
     status = sl_fail(err, SL_EUSAGE, "--start SEQ is required with oracle '%s'", c->oracle->name);
     goto ERROR;
   }
-  /* A sampled batch of all or prior needs an enumerable space (its density
-   * is normalised over it); cbas and cbas-ar draw from any space by
-   * rejection (query.c). The options were checked before the ledger was
-   * opened; the space is known only now. */
-  if (op->o.conformal == SL_CONF_WEIGHTED && sl_design_space_size(c->oracle) < 0 &&
-      !sl_design_density_any_space(op->o.proposer)) {
-    status = sl_fail(err, SL_EUSAGE, "--conformal weighted with --proposer %s needs a design space of at most %d "
-                     "sequences (this one has %d^%lld); cbas and cbas-ar sample any space",
-                     sl_design_proposer_name(op->o.proposer), SL_PROPOSE_ALL_MAX, c->oracle->q,
-                     (long long)c->oracle->L);
-    goto ERROR;
-  }
   /* refused before the ledger gets a run, not at the first fit */
   if (op->o.pred.descriptors > 0 && op->o.use_predictor)
     for (const char *q = c->oracle->symbols; *q; q++) {
@@ -550,8 +544,15 @@ int sl_design_campaign_open(const char *ledger_path, const sl_design_campaign_op
     if (status) goto ERROR;
     if (!(op->o.min_prior <= cut)) op->o.min_prior = cut;
   }
+  /* What a sampled batch needs of the space and the prior, known only now
+   * (query.c); refused here, before the ledger gets a run. */
+  if (op->o.conformal == SL_CONF_WEIGHTED && (status = sl_design_query_check(c->oracle, &op->o, &c->prior, 0, err)))
+    goto ERROR;
   op->o.rounds = limit_rounds;
   op->o.budget = limit_budget;
+  /* (Another process may have started a campaign there since the stat:
+   * sl_design_setup reads the runs under the write lock and joins it.) */
+  if (fresh && (status = sl_ledger_open(ledger_path, &c->ledger, err))) goto ERROR;
   if ((status = sl_design_setup(c->ledger, c->oracle, &op->o, op->start, names, nat ? nat->n : 0, &c->prior,
                                 cmdline, opts_json, inputs_json ? inputs_json : "{}", &c->run, &c->created, err)))
     goto ERROR;

@@ -177,6 +177,14 @@ int64_t sl_design_draws_needed(const double *p, int64_t n, int pilot, int64_t wa
  * sequences, predictions, draws, weighted intervals, query_* statistics).
  * *ret_nb: new sequences (the batch to measure); *ret_support: |S_k| (0: the
  * campaign is stuck). */
+/* sl_design_query_check(): what a sampled batch needs of the options, the
+ * space and the prior (a proposer with a density, a prior where it needs
+ * one, a protein space for cbas-ar, an enumerable space for all and prior,
+ * no trust region past enumeration). campaign.c calls it before the ledger
+ * gets a run; each query round calls it again (first_random: round 1 of
+ * --init-random, uniform whatever the proposer). */
+SL_MUSTCHECK int sl_design_query_check(const sl_oracle *o, const sl_design_opts *op, const sl_design_prior *prior,
+                                       int first_random, sl_error *err);
 SL_MUSTCHECK int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *op,
                                        const sl_design_prior *prior, const sl_design_state *st, int64_t k, int64_t B,
                                        int64_t *ret_nb, int64_t *ret_support, sl_design_gen_report *rep,

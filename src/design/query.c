@@ -137,22 +137,13 @@ static int acquire_points(const sl_predictor *pred, const sl_design_state *st, c
   return status;
 }
 
-int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *op,
-                          const sl_design_prior *prior, const sl_design_state *st, int64_t k, int64_t B,
-                          int64_t *ret_nb, int64_t *ret_support, sl_design_gen_report *rep, int *ret_use_pred,
+int sl_design_query_check(const sl_oracle *o, const sl_design_opts *op, const sl_design_prior *prior, int first_random,
                           sl_error *err) {
-  const int64_t L = o->L;
+  const int64_t L = o->L, total = sl_design_space_size(o);
   const int q = o->q;
-  *ret_nb = 0;
-  *ret_support = 0;
-  *ret_use_pred = 0;
-  memset(rep, 0, sizeof *rep);
-  const int64_t total = sl_design_space_size(o);
   /* the proposers with a density the loop can evaluate (density.c) */
-  sl_model *pm = prior ? prior->m : NULL;
+  const sl_model *pm = prior ? prior->m : NULL;
   const sl_alphabet *pabc = sl_alphabet_get(SL_ABC_PROTEIN);
-  /* (round 1 of --init-random runs as the random proposer: uniform) */
-  const int first_random = op->proposer == SL_PROPOSE_RANDOM && k == 1 && op->init_random > 0;
   if (!sl_design_has_density(op->proposer) && !first_random)
     return sl_fail(err, SL_EUSAGE, "--conformal weighted draws each batch from a density: use --proposer all, prior, "
                    "cbas or cbas-ar, not %s", sl_design_proposer_name(op->proposer));
@@ -166,15 +157,33 @@ int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_desi
     return sl_fail(err, SL_EUSAGE, "--proposer cbas-ar needs a protein design space (the oracle's symbols are '%s'); "
                    "use cbas", o->symbols);
   /* Past SL_PROPOSE_ALL_MAX the space cannot be enumerated: only a density
-   * normalised over all strings can be drawn from (by rejection, below). */
+   * normalised over all strings can be drawn from (by rejection). */
   if (total < 0 && !sl_design_density_any_space(op->proposer) && !first_random)
-    return sl_fail(err, SL_EUSAGE, "--conformal weighted with --proposer %s normalises its density over the whole "
-                   "design space, which must hold at most %d sequences (this one has %d^%lld); cbas and cbas-ar "
-                   "sample any space", sl_design_proposer_name(op->proposer), SL_PROPOSE_ALL_MAX, q, (long long)L);
+    return sl_fail(err, SL_EUSAGE, "--conformal weighted with --proposer %s needs a design space of at most %d "
+                   "sequences (this one has %d^%lld); cbas and cbas-ar sample any space",
+                   sl_design_proposer_name(op->proposer), SL_PROPOSE_ALL_MAX, q, (long long)L);
   if (total < 0 && (isfinite(op->min_prior) || (op->max_edits > 0 && op->max_edits < L)))
     return sl_fail(err, SL_EUSAGE, "--conformal weighted cannot normalise a trust region (--min-prior, --prior-top, "
                    "--max-edits) over a design space of %d^%lld sequences; CbAS's prior is its soft trust region",
                    q, (long long)L);
+  return SL_OK;
+}
+
+int sl_design_query_round(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *op,
+                          const sl_design_prior *prior, const sl_design_state *st, int64_t k, int64_t B,
+                          int64_t *ret_nb, int64_t *ret_support, sl_design_gen_report *rep, int *ret_use_pred,
+                          sl_error *err) {
+  const int64_t L = o->L;
+  const int q = o->q;
+  *ret_nb = 0;
+  *ret_support = 0;
+  *ret_use_pred = 0;
+  memset(rep, 0, sizeof *rep);
+  const int64_t total = sl_design_space_size(o);
+  /* (round 1 of --init-random runs as the random proposer: uniform) */
+  const int first_random = op->proposer == SL_PROPOSE_RANDOM && k == 1 && op->init_random > 0;
+  const int checked = sl_design_query_check(o, op, prior, first_random, err);
+  if (checked) return checked;
   round_split sp = {0}, spp = {0};
   sl_predictor *pred = NULL, *prev = NULL;
   sl_design_density dens = {0}, dprev = {0};

@@ -127,7 +127,8 @@ expect_error 2 "cbas-ar needs a protein design space" \
   design run --ledger "$TMP/r6.db" --oracle "$ES" --conformal weighted --proposer cbas-ar --rounds 1
 expect_error 2 "--query-lambda: expected a number in \\[0," \
   design run --ledger "$TMP/r4.db" --oracle "$ES" --conformal weighted --proposer all --query-lambda -1 --rounds 1
-check "a refused option creates no ledger" test ! -e "$TMP/r1.db" -a ! -e "$TMP/r2.db"
+check "a refused option creates no ledger, also where the check needs the oracle's space" \
+  test ! -e "$TMP/r1.db" -a ! -e "$TMP/r2.db" -a ! -e "$TMP/r3.db" -a ! -e "$TMP/r5.db" -a ! -e "$TMP/r6.db"
 expect_error 2 "--query-lambda: the ledger's run used 10, this command line says 3" \
   design run --ledger "$TMP/a/l.db" "${W[@]}" --seed 3 --query-lambda 3
 
