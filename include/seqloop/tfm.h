@@ -133,8 +133,10 @@ SL_MUSTCHECK int sl_tfm_tokenize(const char *s, int *out, int *ret_n, sl_error *
  */
 SL_MUSTCHECK int sl_tfm_logp(sl_tfm *t, const int *a, int n, double *ret_logp, sl_error *err);
 
-/* sl_tfm_logp_batch(): the same for B sequences at once (seqs[b], lens[b]),
- * one padded forward pass per chunk; ret_logp has B values. */
+/* sl_tfm_logp_batch(): the same for B sequences at once (seqs[b], lens[b]);
+ * ret_logp has B values. Sequences of one length share forward passes (up
+ * to 32, unpadded), and each value is the same bits as sl_tfm_logp of that
+ * sequence alone, whatever the batch, its order or the thread count. */
 SL_MUSTCHECK int sl_tfm_logp_batch(sl_tfm *t, const int *const *seqs, const int *lens, int B,
                                    double *ret_logp, sl_error *err);
 

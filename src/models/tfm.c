@@ -321,7 +321,11 @@ static inline float fast_exp(float x) {
  * because a row's sum is not a function of the row alone: OpenBLAS's
  * Haswell kernels (which it picks on AMD Zen too) give a row other bits when
  * the same row sits in an sgemm of another height. With fixed chunks every
- * thread count makes the same calls, so the sums do not depend on it. */
+ * thread count makes the same calls, so the sums do not depend on it.
+ * The forward's chunks also start at every sequence's first row (pieces of
+ * a sequence, below): a sequence's rows then go through the same calls
+ * whatever the other sequences of its batch, so its log P does not depend
+ * on the batch it is scored in (nor on a shard's or a process's share). */
 #define MM_ROWS 64
 
 /* chunks [*c0, *c1) of ceil(n / MM_ROWS) for thread k of nt */
@@ -331,16 +335,28 @@ static void chunks(int64_t n, int nt, int k, int64_t *c0, int64_t *c1) {
   *c1 = nc * (k + 1) / nt;
 }
 
-/* out (N,OC) = inp (N,IC) W^T + bias; W (OC,IC) */
+/* The rows of an activation are N / S sequences of S rows each; each
+ * sequence is cut into pieces of MM_ROWS rows from its first row (its last
+ * piece shorter): piece c holds rows [*lo, *hi). chunks() shares them out:
+ * pass it N / S * per * MM_ROWS rows, per = pieces(S). */
+static int64_t pieces(int64_t S) { return (S + MM_ROWS - 1) / MM_ROWS; }
+static void piece(int64_t c, int64_t per, int64_t S, int64_t *lo, int64_t *hi) {
+  const int64_t end = (c / per + 1) * S;
+  *lo = (c / per) * S + (c % per) * MM_ROWS;
+  *hi = *lo + MM_ROWS < end ? *lo + MM_ROWS : end;
+}
+
+/* out (N,OC) = inp (N,IC) W^T + bias; W (OC,IC); N rows of sequences of S */
 static void matmul_forward(float *out, const float *inp, const float *W, const float *bias, int64_t N,
-                           int IC, int OC, int nt) {
+                           int64_t S, int IC, int OC, int nt) {
   if (N * IC * OC < 8 * PAR_MIN) nt = 1;
+  const int64_t per = pieces(S);
 #pragma omp parallel num_threads(nt)
   {
-    int64_t c0, c1;
-    chunks(N, omp_get_num_threads(), omp_get_thread_num(), &c0, &c1);
+    int64_t c0, c1, lo, hi;
+    chunks(N / S * per * MM_ROWS, omp_get_num_threads(), omp_get_thread_num(), &c0, &c1);
     for (int64_t c = c0; c < c1; c++) {
-      const int64_t lo = c * MM_ROWS, hi = lo + MM_ROWS < N ? lo + MM_ROWS : N;
+      piece(c, per, S, &lo, &hi);
       if (bias)
         for (int64_t r = lo; r < hi; r++) memcpy(out + r * OC, bias, (size_t)OC * sizeof *out);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(hi - lo), OC, IC, 1.0f, inp + lo * IC, IC,
@@ -349,23 +365,26 @@ static void matmul_forward(float *out, const float *inp, const float *W, const f
   }
 }
 
-/* dinp (N,IC) = dout W (overwritten); dW += dout^T inp; dbias += column sums */
+/* dinp (N,IC) = dout W (overwritten); dW += dout^T inp; dbias += column
+ * sums; N rows of sequences of S (dinp by the forward's pieces) */
 static void matmul_backward(float *dinp, float *dW, float *dbias, const float *dout, const float *inp,
-                            const float *W, int64_t N, int IC, int OC, int nt) {
+                            const float *W, int64_t N, int64_t S, int IC, int OC, int nt) {
   if (N * IC * OC < 8 * PAR_MIN) nt = 1;
+  const int64_t per = pieces(S);
 #pragma omp parallel num_threads(nt)
   {
     const int T = omp_get_num_threads(), k = omp_get_thread_num();
-    int64_t c0, c1;
-    chunks(N, T, k, &c0, &c1);
+    int64_t c0, c1, lo, hi;
+    chunks(N / S * per * MM_ROWS, T, k, &c0, &c1);
     for (int64_t c = c0; c < c1; c++) {
-      const int64_t lo = c * MM_ROWS, hi = lo + MM_ROWS < N ? lo + MM_ROWS : N;
+      piece(c, per, S, &lo, &hi);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(hi - lo), IC, OC, 1.0f, dout + lo * OC, OC,
                   W, IC, 0.0f, dinp + lo * IC, IC);
     }
     chunks(OC, T, k, &c0, &c1);
     for (int64_t c = c0; c < c1; c++) {
-      const int64_t lo = c * MM_ROWS, hi = lo + MM_ROWS < OC ? lo + MM_ROWS : OC;
+      lo = c * MM_ROWS;
+      hi = lo + MM_ROWS < OC ? lo + MM_ROWS : OC;
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(hi - lo), IC, (int)N, 1.0f, dout + lo, OC,
                   inp, IC, 1.0f, dW + lo * IC, IC);
       if (dbias) { /* column sums, rows in order (row-major reads) */
@@ -607,20 +626,20 @@ static int forward_ws(const sl_tfm *t, workspace *w, const int *inputs, const in
     float *r3 = a->residual3 + (size_t)l * BT * C;
     layernorm_forward(ln1, a->ln1_mean + l * BT, a->ln1_rstd + l * BT, res, p->ln1w + l * C,
                       p->ln1b + l * C, BT, C, nt);
-    matmul_forward(qkv, ln1, p->qkvw + (size_t)l * 3 * C * C, p->qkvb + l * 3 * C, BT, C, 3 * C, nt);
+    matmul_forward(qkv, ln1, p->qkvw + (size_t)l * 3 * C * C, p->qkvb + l * 3 * C, BT, T, C, 3 * C, nt);
     attention_forward(atty, att, qkv, B, T, C, H, nt);
-    matmul_forward(r2, atty, p->attprojw + (size_t)l * C * C, p->attprojb + l * C, BT, C, C, nt);
+    matmul_forward(r2, atty, p->attprojw + (size_t)l * C * C, p->attprojb + l * C, BT, T, C, C, nt);
     for (int64_t i = 0; i < BT * C; i++) r2[i] += res[i];
     layernorm_forward(ln2, a->ln2_mean + l * BT, a->ln2_rstd + l * BT, r2, p->ln2w + l * C,
                       p->ln2b + l * C, BT, C, nt);
-    matmul_forward(fch, ln2, p->fcw + (size_t)l * 4 * C * C, p->fcb + l * 4 * C, BT, C, 4 * C, nt);
+    matmul_forward(fch, ln2, p->fcw + (size_t)l * 4 * C * C, p->fcb + l * 4 * C, BT, T, C, 4 * C, nt);
     gelu_forward(fg, a->fch_tanh + (size_t)l * BT * 4 * C, fch, BT * 4 * C, nt);
-    matmul_forward(r3, fg, p->fcprojw + (size_t)l * 4 * C * C, p->fcprojb + l * C, BT, 4 * C, C, nt);
+    matmul_forward(r3, fg, p->fcprojw + (size_t)l * 4 * C * C, p->fcprojb + l * C, BT, T, 4 * C, C, nt);
     for (int64_t i = 0; i < BT * C; i++) r3[i] += r2[i];
   }
   const float *last = a->residual3 + (size_t)(NL - 1) * BT * C;
   layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, last, p->lnfw, p->lnfb, BT, C, nt);
-  matmul_forward(a->logits, a->lnf, p->wte, NULL, BT, C, V, nt);
+  matmul_forward(a->logits, a->lnf, p->wte, NULL, BT, T, C, V, nt);
   int64_t n = 0;
   double loss = crossentropy_forward(a->probs, a->logits, targets, BT, V, &n);
   w->ntok = n;
@@ -659,7 +678,7 @@ int sl_tfm_backward(sl_tfm *t, float *grad, sl_error *err) {
     for (int v = 0; v < V; v++) d[v] = pr[v] * inv;
     d[tg] -= inv;
   }
-  matmul_backward(a->dln, g.wte, NULL, a->dlogits, a->lnf, p->wte, BT, C, V, nt);
+  matmul_backward(a->dln, g.wte, NULL, a->dlogits, a->lnf, p->wte, BT, T, C, V, nt);
   memset(a->dres, 0, (size_t)BT * C * sizeof *a->dres);
   const float *last = a->residual3 + (size_t)(NL - 1) * BT * C;
   layernorm_backward(a->dres, g.lnfw, g.lnfb, a->dln, last, p->lnfw, a->lnf_mean, a->lnf_rstd, BT, C, nt);
@@ -671,18 +690,18 @@ int sl_tfm_backward(sl_tfm *t, float *grad, sl_error *err) {
     const float *fch = a->fch + (size_t)l * BT * 4 * C, *fg = a->fch_gelu + (size_t)l * BT * 4 * C;
     /* dres = d residual3[l]; residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))) */
     matmul_backward(a->dfch_gelu, g.fcprojw + (size_t)l * 4 * C * C, g.fcprojb + l * C, a->dres, fg,
-                    p->fcprojw + (size_t)l * 4 * C * C, BT, 4 * C, C, nt);
+                    p->fcprojw + (size_t)l * 4 * C * C, BT, T, 4 * C, C, nt);
     gelu_backward(a->dfch, fch, a->fch_tanh + (size_t)l * BT * 4 * C, a->dfch_gelu, BT * 4 * C, nt);
     matmul_backward(a->dln, g.fcw + (size_t)l * 4 * C * C, g.fcb + l * 4 * C, a->dfch, ln2,
-                    p->fcw + (size_t)l * 4 * C * C, BT, C, 4 * C, nt);
+                    p->fcw + (size_t)l * 4 * C * C, BT, T, C, 4 * C, nt);
     layernorm_backward(a->dres, g.ln2w + l * C, g.ln2b + l * C, a->dln, r2, p->ln2w + l * C,
                        a->ln2_mean + l * BT, a->ln2_rstd + l * BT, BT, C, nt);
     /* dres = d residual2[l]; residual2 = res + attproj(attention(qkv(ln1(res)))) */
     matmul_backward(a->datty, g.attprojw + (size_t)l * C * C, g.attprojb + l * C, a->dres, atty,
-                    p->attprojw + (size_t)l * C * C, BT, C, C, nt);
+                    p->attprojw + (size_t)l * C * C, BT, T, C, C, nt);
     attention_backward(a->dqkv, a->datty, qkv, att, a->dtmp, B, T, C, H, nt);
     matmul_backward(a->dln, g.qkvw + (size_t)l * 3 * C * C, g.qkvb + l * 3 * C, a->dqkv, ln1,
-                    p->qkvw + (size_t)l * 3 * C * C, BT, C, 3 * C, nt);
+                    p->qkvw + (size_t)l * 3 * C * C, BT, T, C, 3 * C, nt);
     layernorm_backward(a->dres, g.ln1w + l * C, g.ln1b + l * C, a->dln, res, p->ln1w + l * C,
                        a->ln1_mean + l * BT, a->ln1_rstd + l * BT, BT, C, nt);
   }
@@ -699,6 +718,23 @@ int sl_tfm_logp_batch(sl_tfm *t, const int *const *seqs, const int *lens, int B,
   return sl_tfm_logp_batch_ws(t, w, seqs, lens, B, ret_logp, err);
 }
 
+/* order[] = 0..B-1 by length, longest first (the workspace then grows at
+ * most twice: to the longest, then to a full batch), ties by index */
+typedef struct { int len, idx; } len_idx;
+static int cmp_len_idx(const void *a, const void *b) {
+  const len_idx *x = a, *y = b;
+  return x->len != y->len ? (x->len < y->len) - (x->len > y->len) : (x->idx > y->idx) - (x->idx < y->idx);
+}
+static int len_order(const int *lens, int B, int *order) {
+  len_idx *v = malloc((size_t)(B > 0 ? B : 1) * sizeof *v);
+  if (!v) return -1;
+  for (int b = 0; b < B; b++) v[b] = (len_idx){lens[b], b};
+  qsort(v, (size_t)B, sizeof *v, cmp_len_idx);
+  for (int b = 0; b < B; b++) order[b] = v[b].idx;
+  free(v);
+  return 0;
+}
+
 int sl_tfm_logp_batch_ws(const sl_tfm *t, sl_tfm_ws *w, const int *const *seqs, const int *lens, int B,
                          double *ret_logp, sl_error *err) {
   const int Tc = t->cfg.n_ctx, V = t->cfg.vocab;
@@ -712,34 +748,42 @@ int sl_tfm_logp_batch_ws(const sl_tfm *t, sl_tfm_ws *w, const int *const *seqs, 
         return sl_fail(err, SL_EUSAGE, "sequence %d: token %d at position %d is not a residue (0..19)", b + 1,
                        seqs[b][k], k + 1);
   }
-  int *inp = malloc((size_t)chunk * Tc * sizeof *inp);
-  if (!inp) return sl_fail(err, SL_ENOMEM, "out of memory");
+  /* Forward passes over sequences of one length (up to `chunk` of them, in
+   * len_order's order): no padding, and with the matmuls' pieces
+   * (above) a sequence's log P is the same bits in any batch. */
+  int *inp = malloc((size_t)chunk * Tc * sizeof *inp), *order = malloc((size_t)(B > 0 ? B : 1) * sizeof *order);
+  if (!inp || !order || len_order(lens, B, order)) {
+    free(inp);
+    free(order);
+    return sl_fail(err, SL_ENOMEM, "out of memory");
+  }
   int status = SL_OK;
-  for (int b0 = 0; b0 < B && !status; b0 += chunk) {
-    int nb = B - b0 < chunk ? B - b0 : chunk, T = 1;
-    for (int b = 0; b < nb; b++) T = lens[b0 + b] + 1 > T ? lens[b0 + b] + 1 : T;
+  for (int b0 = 0, nb; b0 < B && !status; b0 += nb) {
+    const int n = lens[order[b0]], T = n + 1;
+    for (nb = 1; nb < chunk && b0 + nb < B && lens[order[b0 + nb]] == n; nb++) {}
     for (int b = 0; b < nb; b++) {
       int *r = inp + (size_t)b * T;
       r[0] = SL_TFM_BOS;
-      for (int k = 0; k < T - 1; k++) r[k + 1] = k < lens[b0 + b] ? seqs[b0 + b][k] : SL_TFM_PAD;
+      memcpy(r + 1, seqs[order[b0 + b]], (size_t)n * sizeof *r);
     }
     if ((status = forward_ws(t, w, inp, NULL, nb, T, NULL, NULL, err))) break;
     const float *lg = w->a.logits;
     for (int b = 0; b < nb; b++) {
+      const int *x = seqs[order[b0 + b]];
       double lp = 0;
-      int n = lens[b0 + b];
       for (int k = 0; k <= n; k++) {
         const float *l = lg + ((size_t)b * T + k) * V;
-        int tg = k < n ? seqs[b0 + b][k] : SL_TFM_EOS;
+        int tg = k < n ? x[k] : SL_TFM_EOS;
         double mx = l[0], z = 0;
         for (int v = 1; v < V; v++) mx = l[v] > mx ? l[v] : mx;
         for (int v = 0; v < V; v++) z += exp(l[v] - mx);
         lp += l[tg] - mx - log(z);
       }
-      ret_logp[b0 + b] = lp;
+      ret_logp[order[b0 + b]] = lp;
     }
   }
   free(inp);
+  free(order);
   return status;
 }
 
