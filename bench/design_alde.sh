@@ -33,6 +33,9 @@
 #              8): each batch drawn from the site-independent Q of --proposer cbas (cal draws from
 #              Q^(2/10)), normalised over the variants not yet measured; WCB="..." replaces its options
 #   w-cbas-ar  the same with cbas-ar's ar search distribution (cal draws at temperature 5)
+#   new-batch  new-desc with --conformal batch (session 9): the same campaigns (intervals change no
+#              choice), each batch's intervals calibrated on a random half of that batch, measured
+#              first (docs/design.md, "Conformal intervals"); DESC="..." replaces its options
 #   new-zs     new-desc + a zero-shot trust region (session 7): GEMME fitted with GB1's structure
 #              (2QMT) on ProteinGym's alignment is the --prior (sites 265-267, 280 in SPG1 numbering;
 #              also a predictor feature), and --min-prior ZS_D (default 2.87) keeps only variants
@@ -119,6 +122,8 @@ for s in $(seq "${SEED_FROM:-1}" "$SEEDS"); do
   # shellcheck disable=SC2086
   want new-zs && run new-zs "$s" ${DESC:-$NEW --descriptors 1} $ZS --conformal recent
   # shellcheck disable=SC2086
+  want new-batch && run new-batch "$s" ${DESC:-$NEW --descriptors 1} --conformal batch
+  # shellcheck disable=SC2086
   want weighted && run weighted "$s" $WTD --conformal weighted
   # shellcheck disable=SC2086
   want w-cbas && run w-cbas "$s" $WCB --proposer cbas --conformal weighted
@@ -135,7 +140,7 @@ for r in csv.DictReader(open(sys.argv[1])):
     cur[(r["method"], int(r["seed"]))][int(r["n_measured"])] = float(r["best"]) if r["best"] else 0.0
 b470 = {(r["method"], int(r["seed"])): float(r["best470"]) if r["best470"] else 0.0
         for r in csv.DictReader(open(sys.argv[3]))}
-methods = [m for m in ["random", "loop8", "alde", "alde-jab", "new", "new-desc", "new-ord", "new-zs", "weighted", "w-cbas", "w-cbas-ar"] if any(k[0] == m for k in cur)]
+methods = [m for m in ["random", "loop8", "alde", "alde-jab", "new", "new-desc", "new-ord", "new-zs", "new-batch", "weighted", "w-cbas", "w-cbas-ar"] if any(k[0] == m for k in cur)]
 if "alde" in methods and "alde-jab" in methods:
     same = all(cur[("alde", s)] == cur[("alde-jab", s)] for (m, s) in cur if m == "alde" and ("alde-jab", s) in cur)
     print(f"alde and alde-jab curves identical (intervals change no choice): {same}\n")
@@ -157,7 +162,7 @@ cov = collections.defaultdict(list)
 for r in csv.DictReader(open(sys.argv[2])):
     cov[(r["method"], int(r["round"]))].append(r)
 for (m, k), rs in sorted(cov.items()):
-    if m not in ("alde", "alde-jab", "loop8", "new", "new-desc", "new-ord", "new-zs", "weighted", "w-cbas", "w-cbas-ar") or k == 0: continue
+    if m not in ("alde", "alde-jab", "loop8", "new", "new-desc", "new-ord", "new-zs", "new-batch", "weighted", "w-cbas", "w-cbas-ar") or k == 0: continue
     cc = [float(r["conformal_coverage"]) for r in rs if r["conformal_coverage"]]
     ww = [float(r["conformal_width"]) for r in rs if r["conformal_width"]]
     g = [float(r["coverage90"]) for r in rs if r["coverage90"]]

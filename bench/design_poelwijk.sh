@@ -15,8 +15,13 @@
 # bounded intervals and the unbounded share, mean over seeds; and, for
 # ROUNDS > 2, the same for every later round (the multi-round case).
 #
+# CONF=batch (session 9) runs the top-k loop instead: every round the batch
+# of 96 best by UCB over the whole space (--proposer all --acquisition ucb),
+# intervals by --conformal batch (a random half of each batch, measured
+# first, calibrates the rest's); lambda is unused and reported as 0.
+#
 # Usage: bench/design_poelwijk.sh [SEEDS]   (default 50)
-# Env:   NS ("96 192 384"), LAMBDAS ("0 2 4 6"), ROUNDS (2), SEEDS_FROM (1), SEQLOOP_DATA
+# Env:   NS ("96 192 384"), LAMBDAS ("0 2 4 6"), ROUNDS (2), SEEDS_FROM (1), CONF (weighted), SEQLOOP_DATA
 # Output: bench/results/design_poelwijk${SUFFIX}.csv (n,lambda,seed,round,coverage,width,unbounded,draws)
 #         and a Markdown summary on stdout. Not a test: never timed in CI.
 set -euo pipefail
@@ -33,15 +38,20 @@ OUT=bench/results/design_poelwijk${SUFFIX:-}.csv
 echo "n,lambda,seed,round,coverage,width,unbounded,draws" > "$OUT"
 echo "# load before: $(uptime)" >&2
 start=$(date +%s)
+if [ "${CONF:-weighted}" = batch ]; then LAMBDAS=0; fi
 for n in ${NS:-96 192 384}; do
   for lam in ${LAMBDAS:-0 2 4 6}; do
-    cal=$(awk -v l="$lam" 'BEGIN { print l / 2 }')
+    if [ "${CONF:-weighted}" = batch ]; then
+      how=(--proposer all --acquisition ucb --pairwise --conformal batch)
+    else
+      how=(--proposer all --acquisition greedy --pairwise --conformal weighted --query-lambda "$lam"
+           --cal-lambda "$(awk -v l="$lam" 'BEGIN { print l / 2 }')")
+    fi
     for s in $(seq "${SEEDS_FROM:-1}" "$SEEDS"); do
       db=$TMP/c.db
       rm -f "$db"
       "$BIN" design run -q --ledger "$db" --oracle "table:$TMP/pw.csv,seq=genotype,value=brightness,symbols=01" \
-        --start 0000000000000 --rounds "${ROUNDS:-2}" --seed "$s" --init-random "$n" --batch 96 --proposer all \
-        --acquisition greedy --pairwise --conformal weighted --query-lambda "$lam" --cal-lambda "$cal" \
+        --start 0000000000000 --rounds "${ROUNDS:-2}" --seed "$s" --init-random "$n" --batch 96 "${how[@]}" \
         -o "$TMP/r.csv" || { echo "design_poelwijk: n $n lambda $lam seed $s failed" >&2; continue; }
       /usr/bin/python3 - "$db" "$n" "$lam" "$s" >> "$OUT" <<'PY'
 import sqlite3, sys

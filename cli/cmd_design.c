@@ -134,7 +134,7 @@ static const cli_choice acq_choices[] = {
   {"greedy", SL_ACQ_GREEDY}, {"ucb", SL_ACQ_UCB}, {"ei", SL_ACQ_EI}, {"thompson", SL_ACQ_THOMPSON}, {NULL, 0}};
 
 static const cli_choice conf_choices[] = {{"none", SL_CONF_NONE}, {"jab", SL_CONF_JAB}, {"recent", SL_CONF_RECENT},
-                                            {"weighted", SL_CONF_WEIGHTED}, {NULL, 0}};
+                                          {"weighted", SL_CONF_WEIGHTED}, {"batch", SL_CONF_BATCH}, {NULL, 0}};
 
 static const cli_cmdinfo info = {
   "design",
@@ -226,12 +226,14 @@ int cmd_design(int argc, char **argv) {
                "predictor: the all-orders kernel ((1 + C)^m - 1) / C over m agreeing sites:\n"
                "every interaction order k weighted C^(k-1), pairs included (0: off)", NULL),
     CLI_CHOICE("conformal", 0, &c.o.conformal, conf_choices, "M",
-               "none|jab|recent|weighted: a conformal interval for every prediction, in the ledger\n"
-               "(jab: jackknife+-after-bootstrap on the ensemble's out-of-bag residuals;\n"
+               "none|jab|recent|weighted|batch: a conformal interval for every prediction, in the\n"
+               "ledger (jab: jackknife+-after-bootstrap on the ensemble's out-of-bag residuals;\n"
                "recent: calibrated on the latest designed batches' errors; weighted: each batch\n"
                "drawn from a known density (--proposer all: a softmax of the acquisition; prior:\n"
                "the prior tilted by it; cbas, cbas-ar: CbAS's search distribution, any space),\n"
-               "intervals weighted by the query densities: coverage >= 1 - alpha per draw)", NULL),
+               "intervals weighted by the query densities: coverage >= 1 - alpha per draw;\n"
+               "batch: a random --cal-fraction of each batch, measured first, calibrates\n"
+               "intervals for the rest: coverage >= 1 - alpha over the split, any proposer)", NULL),
     CLI_DOUBLE("alpha", 0, &c.o.alpha, SL_DESIGN_SHARE_MIN, 1 - SL_DESIGN_SHARE_MIN, "A", "conformal: miscoverage (intervals of nominal 1 - A)", NULL),
     CLI_DOUBLE("query-lambda", 0, &c.o.query_lambda, 0, SL_DESIGN_QUERY_LAMBDA_MAX, "X",
                "--conformal weighted: each batch drawn from exp(X * acquisition) over the\n"
@@ -243,7 +245,8 @@ int cmd_design(int argc, char **argv) {
                "X / --query-lambda)", NULL),
     CLI_DOUBLE("cal-fraction", 0, &c.o.cal_fraction, SL_DESIGN_SHARE_MIN, 1 - SL_DESIGN_SHARE_MIN, "F",
                "--conformal weighted: share of each batch's draws held out of the next fit\n"
-               "to calibrate the next round's intervals", NULL),
+               "to calibrate the next round's intervals; batch: share of each batch that\n"
+               "calibrates the intervals of the rest", NULL),
     CLI_DOUBLE("oracle-noise", 0, &c.o.oracle_noise, 0, HUGE_VAL, "SD",
                "design run: add Gaussian noise of sd SD to every measurement (a simulated assay)", NULL),
     CLI_INT("replicates", 0, &c.o.replicates, 1, SL_DESIGN_REPLICATES_MAX, "R",

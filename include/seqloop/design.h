@@ -195,8 +195,11 @@ void sl_predictor_destroy(sl_predictor *p);
  * jackknife+-after-bootstrap (Kim, Xu & Barber 2020) on the bootstrap
  * ensemble's out-of-bag residuals (sl_conformal_jab); recent: split
  * conformal whose calibration set is the latest designed batches, each
- * scored by the prediction made when it was proposed. */
-enum { SL_CONF_NONE = 0, SL_CONF_SPLIT = 1, SL_CONF_WEIGHTED = 2, SL_CONF_JAB = 3, SL_CONF_RECENT = 4 };
+ * scored by the prediction made when it was proposed; batch: split conformal
+ * within each designed batch, a random part of it (measured first) calibrating
+ * the rest (exchangeable by the random split, whatever chose the batch). */
+enum { SL_CONF_NONE = 0, SL_CONF_SPLIT = 1, SL_CONF_WEIGHTED = 2, SL_CONF_JAB = 3, SL_CONF_RECENT = 4,
+       SL_CONF_BATCH = 5 };
 /* recent: calibrate on at least this many of the latest designed measurements */
 #define SL_CONF_RECENT_MIN 50
 /* Scores are |y - mean| / max(sd, SL_CONF_SD_FLOOR). */
@@ -291,7 +294,8 @@ typedef struct sl_design_opts {
   int population;       /* GA: parents = top this many measured (32) */
   sl_predictor_opts pred;
   int conformal;        /* SL_CONF_NONE, _JAB, _RECENT or _WEIGHTED: intervals for every prediction (none);
-                           _WEIGHTED samples each batch from a known density (query.c) */
+                           _WEIGHTED samples each batch from a known density (query.c); _BATCH: intervals
+                           for the part of each batch not drawn to calibrate them (loop.c) */
   double alpha;         /* their miscoverage (0.1) */
   int init_random;      /* round 1 is this many uniform random sequences (ALDE's first batch; 0: off) */
   double oracle_noise;  /* automated runs: add N(0, oracle_noise^2) to each measurement (0: off) */
@@ -301,7 +305,7 @@ typedef struct sl_design_opts {
                            the design space (10) */
   double cal_lambda;    /* --conformal weighted: the held-out (cal) draws from exp(cal_lambda * acquisition) (2) */
   double cal_fraction;  /* --conformal weighted: share of each batch's draws held out to calibrate the next
-                           round's intervals (0.5) */
+                           round's intervals; batch: share of each batch calibrating the rest's (0.5) */
   int crash_after;      /* tests: raise SIGKILL inside round crash_after's transaction (-1: never) */
 } sl_design_opts;
 void sl_design_opts_init(sl_design_opts *o);

@@ -823,7 +823,7 @@ def _set_design_options(o, options):
         if kind is str:
             code = lib.sl_conformal_method_parse(str(value).encode())
             if code < 0 or value == "split":  # split: the one-shot method, not a loop option
-                raise UsageError("design(): conformal %r: expected none, jab, recent or weighted" % (value,),
+                raise UsageError("design(): conformal %r: expected none, jab, recent, weighted or batch" % (value,),
                                  lib.SL_EUSAGE)
             value = code
         elif kind is bool:
@@ -865,7 +865,7 @@ def design(ledger, oracle, start=None, budget=None, rounds=None, batch=8, seed=1
     predictor=False, `--lambda` is **{"lambda": 0.3}): beta, predictor,
     mutations, max_edits, min_prior, prior_top, min_distance, population, members,
     lambda, pairwise, prior_weight, descriptors, order_weight, conformal
-    ("none", "jab", "recent", "weighted"), alpha, query_lambda, cal_lambda,
+    ("none", "jab", "recent", "weighted", "batch"), alpha, query_lambda, cal_lambda,
     cal_fraction, init_random, oracle_noise, replicates. Out-of-range values
     raise UsageError naming the option as the command line does."""
     o = ffi.new("sl_design_opts *")

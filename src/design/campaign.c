@@ -111,6 +111,7 @@ char *sl_design_campaign_opts_json(const sl_design_campaign_opts *c) {
       cJSON_AddNumberToObject(j, "cal_fraction", c->o.cal_fraction);
       cJSON_AddNumberToObject(j, "cal_lambda", c->o.cal_lambda);
     }
+    if (c->o.conformal == SL_CONF_BATCH) cJSON_AddNumberToObject(j, "cal_fraction", c->o.cal_fraction);
   }
   if (c->o.init_random > 0) cJSON_AddNumberToObject(j, "init_random", c->o.init_random);
   if (c->o.oracle_noise > 0) cJSON_AddNumberToObject(j, "oracle_noise", c->o.oracle_noise);
@@ -182,7 +183,7 @@ int sl_design_campaign_opts_from_json(const char *text, sl_design_campaign_opts 
   n.o.prior_top = get_num(j, "prior_top", 0);
   cJSON_Delete(j);
   if (n.o.conformal < 0 || (cf && n.o.conformal != SL_CONF_JAB && n.o.conformal != SL_CONF_RECENT &&
-                               n.o.conformal != SL_CONF_WEIGHTED)) {
+                               n.o.conformal != SL_CONF_WEIGHTED && n.o.conformal != SL_CONF_BATCH)) {
     int st = sl_fail(err, SL_EINPUT, "the stored campaign options name an unknown conformal method '%s'", cf);
     free(cf); free(p); free(a);
     sl_design_campaign_opts_free(&n);

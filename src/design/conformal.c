@@ -62,6 +62,7 @@ const char *sl_conformal_method_name(int m) {
     case SL_CONF_WEIGHTED: return "weighted";
     case SL_CONF_JAB: return "jab";
     case SL_CONF_RECENT: return "recent";
+    case SL_CONF_BATCH: return "batch";
     default: return "?";
   }
 }
@@ -72,6 +73,7 @@ int sl_conformal_method_parse(const char *s) {
   if (!strcmp(s, "weighted")) return SL_CONF_WEIGHTED;
   if (!strcmp(s, "jab")) return SL_CONF_JAB;
   if (!strcmp(s, "recent")) return SL_CONF_RECENT;
+  if (!strcmp(s, "batch")) return SL_CONF_BATCH;
   return -1;
 }
 

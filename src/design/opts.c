@@ -109,8 +109,13 @@ int sl_design_opts_check(const sl_design_opts *o, sl_error *err) {
   if (o->acquisition < 0 || o->acquisition > SL_ACQ_THOMPSON)
     return sl_fail(err, SL_EUSAGE, "unknown acquisition code %d", o->acquisition);
   if (o->conformal != SL_CONF_NONE && o->conformal != SL_CONF_JAB && o->conformal != SL_CONF_RECENT &&
-      o->conformal != SL_CONF_WEIGHTED)
+      o->conformal != SL_CONF_WEIGHTED && o->conformal != SL_CONF_BATCH)
     return sl_fail(err, SL_EUSAGE, "unknown conformal method code %d", o->conformal);
+  /* A batch's split is over sequences; replicates would make several
+   * calibration scores of one sequence (not exchangeable with a test row). */
+  if (o->conformal == SL_CONF_BATCH && o->replicates > 1)
+    return sl_fail(err, SL_EUSAGE, "--conformal batch calibrates on one measurement per sequence: it does not take "
+                   "--replicates %d", o->replicates);
   return SL_OK;
 }
 

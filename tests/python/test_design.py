@@ -147,6 +147,26 @@ def test_weighted_cbas_as_the_cli(sl, tmp_path):
         sl.design(tmp_path / "bad.db", es, budget=20, proposer="all", conformal="weighted")
 
 
+def test_conformal_batch_as_the_cli(sl, tmp_path):
+    """--conformal batch from Python: the CLI's ledger, intervals included,
+    for the part of each batch that did not calibrate them; replicates are
+    refused before a ledger exists."""
+    es = "ehrlich:v=4,c=2,k=2,L=6,q=2,seed=1"
+    kw = dict(budget=121, batch=40, seed=5, pairwise=True, conformal="batch", init_random=40)
+    r = sl.design(tmp_path / "py.db", es, **kw)
+    assert r["n_measured"] == 121
+    cli("design", "run", "-q", "--ledger", tmp_path / "cli.db", "--oracle", es, "--budget", 121, "--batch", 40,
+        "--seed", 5, "--pairwise", "--conformal", "batch", "--init-random", 40, "-o", tmp_path / "rounds.csv")
+    py, cl = sl.ledger_tables(tmp_path / "py.db"), sl.ledger_tables(tmp_path / "cli.db")
+    assert py["runs"]["options"][0] == cl["runs"]["options"][0]
+    for t in ("sequences", "predictions", "measurements", "round_stats", "intervals"):
+        assert py[t].equals(cl[t]), t
+    assert len(py["intervals"]) == 40 and (py["intervals"]["method"] == "batch").all()  # rounds 2, 3: 20 each
+    with pytest.raises(sl.UsageError, match="--conformal batch calibrates on one measurement per sequence"):
+        sl.design(tmp_path / "bad.db", es, budget=20, conformal="batch", replicates=2)
+    assert not (tmp_path / "bad.db").exists()
+
+
 def test_ctrl_c_interrupts_and_ledger_stays_consistent(tmp_path):
     """SIGINT while the C loop runs: KeyboardInterrupt reaches Python, the
     round in progress is rolled back, the ledger resumes to the budget."""
