@@ -375,13 +375,14 @@ static int batch_intervals(sl_ledger *l, int64_t run, const sl_design_state *st,
                            const char *const *seqs, const double *values, int64_t n, sl_error *err) {
   int64_t nb = 0;
   int64_t *idx = malloc((size_t)(st->s.n + 1) * sizeof *idx);
-  double *mean = malloc((size_t)(st->s.n + 1) * sizeof *mean), *sd = malloc((size_t)(st->s.n + 1) * sizeof *sd);
+  double *mean = malloc((size_t)(st->s.n + 1) * sizeof *mean);
   double *up = malloc((size_t)(st->s.n + 1) * sizeof *up), *down = malloc((size_t)(st->s.n + 1) * sizeof *down);
-  int status = idx && mean && sd && up && down ? SL_OK : sl_fail(err, SL_ENOMEM, "out of memory");
+  int status = idx && mean && up && down ? SL_OK : sl_fail(err, SL_ENOMEM, "out of memory");
   for (int64_t j = 0; j < st->s.n && !status; j++) {
     if (st->s.round[j] != k || st->s.origin[j] != SL_ORIGIN_DESIGNED) continue;
     int found = 0;
-    if ((status = sl_ledger_prediction_get(l, st->s.id[j], k, &mean[nb], &sd[nb], &found, err)) || !found) continue;
+    double sd;
+    if ((status = sl_ledger_prediction_get(l, st->s.id[j], k, &mean[nb], &sd, &found, err)) || !found) continue;
     idx[nb++] = j; /* st->s is in id order */
   }
   if (!status && nb > 0) {
@@ -419,7 +420,7 @@ static int batch_intervals(sl_ledger *l, int64_t run, const sl_design_state *st,
     if (!status) status = sl_ledger_round_stat(l, run, k, "conformal_cal_n", (double)mc, err);
     free(perm);
   }
-  free(idx); free(mean); free(sd); free(up); free(down);
+  free(idx); free(mean); free(up); free(down);
   return status;
 }
 
