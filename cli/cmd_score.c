@@ -3,6 +3,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "cli.h"
 #include "shard.h"
@@ -264,6 +267,12 @@ int cmd_score(int argc, char **argv) {
     cJSON_Delete(rsa);
   }
   if (status || (status = sl_model_ws_create(sc.m, &sc.ws, &err))) goto DONE;
+  /* -t: the transformer's matmuls and attention (the only kind that
+   * threads its scoring; its scores do not depend on the count, test_tfm.c) */
+  sl_model_set_threads(sc.m, c.w.threads);
+#ifdef _OPENMP
+  if (!getenv("OMP_DYNAMIC")) omp_set_dynamic(1); /* as in cmd_fit_tfm.c */
+#endif
   sc.path = model_path;
   if ((status = sl_outfile_open(c.out, &of, &err))) goto DONE;
   FILE *fp = sl_outfile_fp(of);
