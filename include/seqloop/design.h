@@ -202,7 +202,7 @@ enum { SL_CONF_NONE = 0, SL_CONF_SPLIT = 1, SL_CONF_WEIGHTED = 2, SL_CONF_JAB = 
        SL_CONF_BATCH = 5 };
 /* recent: calibrate on at least this many of the latest designed measurements */
 #define SL_CONF_RECENT_MIN 50
-/* Scores are |y - mean| / max(sd, SL_CONF_SD_FLOOR). */
+/* Scores (jab, recent, weighted) are |y - mean| / max(sd, SL_CONF_SD_FLOOR); batch's are y - mean. */
 #define SL_CONF_SD_FLOOR 1e-9
 const char *sl_conformal_method_name(int m);
 int sl_conformal_method_parse(const char *s);   /* -1 if unknown */
@@ -293,7 +293,7 @@ typedef struct sl_design_opts {
   int min_distance;     /* diversity: minimum Hamming distance within a batch (1) */
   int population;       /* GA: parents = top this many measured (32) */
   sl_predictor_opts pred;
-  int conformal;        /* SL_CONF_NONE, _JAB, _RECENT or _WEIGHTED: intervals for every prediction (none);
+  int conformal;        /* SL_CONF_NONE, _JAB, _RECENT, _WEIGHTED or _BATCH: intervals for every prediction (none);
                            _WEIGHTED samples each batch from a known density (query.c); _BATCH: intervals
                            for the part of each batch not drawn to calibrate them (loop.c) */
   double alpha;         /* their miscoverage (0.1) */
