@@ -141,6 +141,7 @@ static const cli_cmdinfo info = {
   "seqloop design run     --ledger FILE --oracle SPEC [options]\n"
   "       seqloop design propose --ledger FILE [--oracle lab --start SEQ ...] -o batch.csv\n"
   "       seqloop design ingest  --ledger FILE results.csv\n"
+  "       seqloop design plate   --ledger FILE [calibration.csv] -o plate.csv   (--conformal batch)\n"
   "       seqloop design oracle  --oracle SPEC [-o FILE]   (describe an oracle instance as JSON)",
   "A closed design loop: each round fits a bootstrap ridge ensemble to every measurement in\n"
   "the ledger, proposes candidates, picks a diverse batch by an acquisition function, and\n"
@@ -149,8 +150,11 @@ static const cli_cmdinfo info = {
   "give some must give the same ones (each that differs is named). Limits may change.",
   "Limits: --budget alone runs until the budget is spent; --rounds alone stops after that\n"
   "round; both: whichever comes first (stderr says which); neither: 10 rounds.\n"
-  "-o: run: the per-round table; propose: the batch to fill in; each with a provenance\n"
-  "sidecar OUT.prov.json. The design loop is single-threaded (-t is accepted, for uniformity).\n"
+  "-o: run: the per-round table; propose: the batch to fill in; plate: the open round's\n"
+  "batch marked 'calibrate' (measure these first) or 'rest', with the rest's intervals once\n"
+  "calibration.csv (sequence,value) holds the calibration values (records nothing); each with\n"
+  "a provenance sidecar OUT.prov.json. The design loop is single-threaded (-t is accepted, for\n"
+  "uniformity).\n"
   "exit codes: 0 ok, 1 bad input (also oracle failures), 2 usage, 3 internal\n"};
 
 int cmd_design(int argc, char **argv) {
@@ -160,8 +164,9 @@ int cmd_design(int argc, char **argv) {
   }
   /* `design -h` is the help of every subcommand (they share one table). */
   const char *sub = strcmp(argv[1], "-h") && strcmp(argv[1], "--help") ? argv[1] : "run";
-  if (strcmp(sub, "run") && strcmp(sub, "propose") && strcmp(sub, "ingest") && strcmp(sub, "oracle")) {
-    fprintf(stderr, "seqloop design: unknown subcommand '%s' (run, propose, ingest, oracle)\n", sub);
+  if (strcmp(sub, "run") && strcmp(sub, "propose") && strcmp(sub, "ingest") && strcmp(sub, "oracle") &&
+      strcmp(sub, "plate")) {
+    fprintf(stderr, "seqloop design: unknown subcommand '%s' (run, propose, ingest, plate, oracle)\n", sub);
     return 2;
   }
   if (sub == argv[1]) { /* "design -h" keeps its -h as the first option */
@@ -305,6 +310,11 @@ int cmd_design(int argc, char **argv) {
     status = sl_fail(&err, SL_EUSAGE, "ingest: expected one results CSV");
     goto DONE;
   }
+  if (!strcmp(sub, "plate") && optind_ < argc - 1) {
+    status = sl_fail(&err, SL_EUSAGE, "plate: expected at most one CSV of calibration values");
+    goto DONE;
+  }
+  /* plate: an existing campaign, as ingest */
   int mode = !strcmp(sub, "run") ? SL_CAMPAIGN_RUN : !strcmp(sub, "propose") ? SL_CAMPAIGN_PROPOSE : SL_CAMPAIGN_INGEST;
   if ((status = sl_design_campaign_open(ledger_path, &c, mode, cmd, &camp, &err))) goto DONE;
   record_inputs(&cc, &camp->opts, oracle_file, sizeof oracle_file);
@@ -328,6 +338,17 @@ int cmd_design(int argc, char **argv) {
                             "'seqloop design ingest'");
     if ((status = cli_prov_write(&cc, cc.out, extra, &err))) goto DONE;
     if (!cc.quiet) fprintf(stderr, "seqloop design: round %lld: %lld sequences proposed\n", (long long)k, (long long)n);
+  } else if (!strcmp(sub, "plate")) {
+    const char *cal = optind_ < argc ? argv[optind_] : NULL;
+    sl_outfile *of = NULL;
+    if (cal) cli_input(&cc, "calibration", cal);
+    if ((status = sl_outfile_open(cc.out, &of, &err))) goto DONE;
+    if ((status = sl_design_campaign_plate(camp, cal, sl_outfile_fp(of), &err))) {
+      sl_outfile_abort(of);
+      goto DONE;
+    }
+    if ((status = sl_outfile_commit(of, &err))) goto DONE;
+    status = cli_prov_write(&cc, cc.out, extra, &err);
   } else {
     sl_design_round R;
     cli_input(&cc, "results", argv[optind_]);

@@ -423,6 +423,21 @@ SL_MUSTCHECK int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const
                                   int64_t k, const char *const *seqs, const double *values, int64_t n,
                                   const sl_design_prior *prior, sl_design_round *ret_round,
                                   sl_error *err);
+/* sl_design_plate()
+ * Purpose:  --conformal batch in a lab: the open round k's batch as a CSV
+ *           (round,sequence,part,predicted_mean,lower,upper), part
+ *           "calibrate" or "rest" (the split that recording will use), and
+ *           for the rest the intervals that the calibration values given
+ *           (seqs[i], values[i], n of them; n = 0: none yet, bounds empty)
+ *           give: those recorded when the whole round is ingested with the
+ *           same calibration values. Writes intervals into the ledger:
+ *           callers wrap it in a transaction and roll it back.
+ * Returns:  SL_OK; SL_EUSAGE when the campaign is not --conformal batch;
+ *           SL_EINPUT naming a sequence that is not in the calibration part.
+ */
+SL_MUSTCHECK int sl_design_plate(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *opts,
+                                 const sl_design_prior *prior, int64_t k, const char *const *seqs,
+                                 const double *values, int64_t n, FILE *fp, sl_error *err);
 /* sl_design_batch(): the sequences proposed in round k (text; caller frees
  * each and the array) with their predictions. */
 SL_MUSTCHECK int sl_design_batch(sl_ledger *l, int64_t run, int64_t k, char ***ret_seqs,
@@ -567,6 +582,14 @@ SL_MUSTCHECK int sl_design_campaign_propose(sl_design_campaign *c, sl_design_bat
  */
 SL_MUSTCHECK int sl_design_campaign_ingest(sl_design_campaign *c, const char *results_path,
                                            sl_design_round *ret_round, sl_error *err);
+/* sl_design_campaign_plate()
+ * Purpose:  The open round's plate under --conformal batch (sl_design_plate):
+ *           which sequences to measure first, and once results_path (NULL:
+ *           none) holds their values, the intervals of the rest. Records
+ *           nothing (its transaction is rolled back).
+ */
+SL_MUSTCHECK int sl_design_campaign_plate(sl_design_campaign *c, const char *results_path, FILE *fp,
+                                          sl_error *err);
 /* sl_design_rounds_write(): the per-round table (CSV, one header line, one
  * row per round: round, n_measured, best, regret, batch_mean, batch_best,
  * prior_logp, dist_natural, coverage90, acceptance, bits_injected; empty

@@ -424,6 +424,47 @@ static int batch_intervals(sl_ledger *l, int64_t run, const sl_design_state *st,
   return status;
 }
 
+int sl_design_plate(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *op,
+                    const sl_design_prior *prior, int64_t k, const char *const *seqs, const double *values, int64_t n,
+                    FILE *fp, sl_error *err) {
+  if (op->conformal != SL_CONF_BATCH)
+    return sl_fail(err, SL_EUSAGE, "the plate is for --conformal batch campaigns (this one: --conformal %s)",
+                   sl_conformal_method_name(op->conformal));
+  sl_design_state st;
+  int status = sl_design_state_load(l, run, o, prior, &st, err);
+  if (status) return status;
+  /* the intervals recording would write, from these values (rolled back by the caller) */
+  if ((status = batch_intervals(l, run, &st, op, k, seqs, values, n, err))) goto DONE;
+  fprintf(fp, "round,sequence,part,predicted_mean,lower,upper\n");
+  for (int64_t j = 0; j < st.s.n && !status; j++) {
+    if (st.s.round[j] != k || st.s.origin[j] != SL_ORIGIN_DESIGNED) continue;
+    double mean, sd, lo, hi;
+    int found = 0, rest = 0;
+    if ((status = sl_ledger_prediction_get(l, st.s.id[j], k, &mean, &sd, &found, err)) || !found) continue;
+    if ((status = sl_ledger_interval_get(l, st.s.id[j], k, &lo, &hi, NULL, &rest, err))) break;
+    for (int64_t i = 0; i < n && rest; i++)
+      if (strcmp(seqs[i], st.s.seq[j]) == 0)
+        status = sl_fail(err, SL_EINPUT, "sequence %.80s is not in the calibration part of round %lld (measure "
+                         "the rows marked 'calibrate' first)", seqs[i], (long long)k);
+    fprintf(fp, "%lld,%s,%s,%.6g,", (long long)k, st.s.seq[j], rest ? "rest" : "calibrate", mean);
+    if (rest && isfinite(lo)) fprintf(fp, "%.6g", lo);
+    fprintf(fp, ",");
+    if (rest && isfinite(hi)) fprintf(fp, "%.6g", hi);
+    fprintf(fp, "\n");
+  }
+  /* every given sequence must be one of the round's calibration part */
+  for (int64_t i = 0; i < n && !status; i++) {
+    int in = 0;
+    for (int64_t j = 0; j < st.s.n && !in; j++)
+      in = st.s.round[j] == k && st.s.origin[j] == SL_ORIGIN_DESIGNED && strcmp(seqs[i], st.s.seq[j]) == 0;
+    if (!in)
+      status = sl_fail(err, SL_EINPUT, "sequence %.80s was not proposed in round %lld", seqs[i], (long long)k);
+  }
+DONE:
+  sl_design_state_free(&st);
+  return status;
+}
+
 int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *op, int64_t k,
                      const char *const *seqs, const double *values, int64_t n, const sl_design_prior *prior,
                      sl_design_round *R, sl_error *err) {

@@ -100,9 +100,35 @@ for k in 1 2; do
     cp "$TMP/lab.db" "$TMP/lab2.db"
     { echo "sequence,value"; value_of "$TMP/p$k.csv" | sort -r; } > "$TMP/v2r.csv"
     "$BIN" design ingest -q --ledger "$TMP/lab2.db" "$TMP/v2r.csv"
+    # the staged plate: which to measure first, then the rest's intervals from their values
+    export_of "$TMP/lab.db" "$TMP/plate_before.json"
+    "$BIN" design plate -q --ledger "$TMP/lab.db" -o "$TMP/plate0.csv"
+    check "plate: the open round's 30 sequences, 24 marked calibrate, 6 rest with no bounds yet" \
+      test "$(grep -c ',calibrate,' "$TMP/plate0.csv") $(grep -c ',rest,[^,]*,,$' "$TMP/plate0.csv")" = "24 6"
+    { echo "sequence,value"; value_of "$TMP/p$k.csv" | grep -F -f <(grep ',calibrate,' "$TMP/plate0.csv" | cut -d, -f2); } > "$TMP/cal.csv"
+    "$BIN" design plate -q --ledger "$TMP/lab.db" "$TMP/cal.csv" -o "$TMP/plate1.csv"
+    { echo "sequence,value"; value_of "$TMP/p$k.csv" | grep -F -f <(grep ',rest,' "$TMP/plate0.csv" | cut -d, -f2 | head -1); } > "$TMP/notcal.csv"
+    expect_error 1 "notcal.csv: sequence [ACDE]* is not in the calibration part of round 2 \\(measure the rows marked 'calibrate' first\\)" \
+      design plate --ledger "$TMP/lab.db" "$TMP/notcal.csv" -o "$TMP/plate2.csv"
+    export_of "$TMP/lab.db" "$TMP/plate_after.json"
+    check "plate records nothing: the ledger is unchanged" cmp -s "$TMP/plate_before.json" "$TMP/plate_after.json"
   fi
   "$BIN" design ingest -q --ledger "$TMP/lab.db" "$TMP/v$k.csv"
 done
+check "the plate's intervals from the calibration values alone are the ones recorded with the whole round" \
+  /usr/bin/python3 -c "
+import csv, sqlite3
+d = sqlite3.connect('$TMP/lab.db')
+rec = {s: (lo, hi) for s, lo, hi in d.execute('SELECT s.seq, i.lower, i.upper FROM intervals i JOIN sequences s ON s.id = i.seq')}
+rows = [r for r in csv.DictReader(open('$TMP/plate1.csv')) if r['part'] == 'rest']
+assert len(rows) == 6 == len(rec), (len(rows), len(rec))
+for r in rows:
+    lo, hi = rec[r['sequence']]
+    assert float(r['lower']) == float('%.6g' % lo) and float(r['upper']) == float('%.6g' % hi), (r, lo, hi)
+"
+expect_error 2 "no designed round awaits measurements" design plate --ledger "$TMP/lab.db" -o "$TMP/plate3.csv"
+expect_error 2 "the plate is for --conformal batch campaigns \\(this one: --conformal recent\\)" \
+  design plate --ledger "$TMP/r/l.db" -o "$TMP/plate4.csv"
 out=$(/usr/bin/python3 -c "$CHECK_PY" "$TMP/lab.db" 2>&1)
 check "round 2: 24 of 30 calibrate, 6 intervals recomputed ($out)" test "$(cut -d' ' -f1 <<< "$out")" = 6
 check "the rows in reverse order give the same intervals (the split is the batch's, not the file's)" \
