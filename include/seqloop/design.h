@@ -424,7 +424,7 @@ SL_MUSTCHECK int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const
                                   const sl_design_prior *prior, sl_design_round *ret_round,
                                   sl_error *err);
 /* sl_design_plate()
- * Purpose:  --conformal batch in a lab: the open round k's batch as a CSV
+ * Purpose:  --conformal batch in a lab: the open round's batch as a CSV
  *           (round,sequence,part,predicted_mean,lower,upper), part
  *           "calibrate" or "rest" (the split that recording will use), and
  *           for the rest the intervals that the calibration values given
@@ -432,11 +432,12 @@ SL_MUSTCHECK int sl_design_record(sl_ledger *l, int64_t run, sl_oracle *o, const
  *           give: those recorded when the whole round is ingested with the
  *           same calibration values. Writes intervals into the ledger:
  *           callers wrap it in a transaction and roll it back.
- * Returns:  SL_OK; SL_EUSAGE when the campaign is not --conformal batch;
- *           SL_EINPUT naming a sequence that is not in the calibration part.
+ * Returns:  SL_OK; SL_EUSAGE when the campaign is not --conformal batch or
+ *           no designed round awaits measurements; SL_EINPUT naming a
+ *           sequence that is not in the calibration part.
  */
 SL_MUSTCHECK int sl_design_plate(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *opts,
-                                 const sl_design_prior *prior, int64_t k, const char *const *seqs,
+                                 const sl_design_prior *prior, const char *const *seqs,
                                  const double *values, int64_t n, FILE *fp, sl_error *err);
 /* sl_design_batch(): the sequences proposed in round k (text; caller frees
  * each and the array) with their predictions. */

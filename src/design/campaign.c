@@ -683,22 +683,14 @@ DONE:
 int sl_design_campaign_plate(sl_design_campaign *c, const char *path, FILE *fp, sl_error *err) {
   char **seqs = NULL;
   double *vals = NULL;
-  int64_t n = 0, k;
-  char rs[16];
-  if (c->opts.o.conformal != SL_CONF_BATCH) /* sl_design_plate refuses it, naming the method */
-    return sl_design_plate(c->ledger, c->run, c->oracle, &c->opts.o, &c->prior, 0, NULL, NULL, 0, NULL, err);
+  int64_t n = 0;
   int status = path ? sl_design_results_read_rep(path, c->oracle, 1, &seqs, &vals, &n, err) : SL_OK;
   if (status) return status;
-  if ((status = sl_ledger_round_last(c->ledger, c->run, &k, rs, err))) goto DONE;
-  if (k < 1 || strcmp(rs, "proposed") != 0) {
-    status = sl_fail(err, SL_EUSAGE, "no designed round awaits measurements (run 'seqloop design propose' first)");
-    goto DONE;
-  }
   if ((status = sl_ledger_begin(c->ledger, err))) goto DONE;
-  status = sl_design_plate(c->ledger, c->run, c->oracle, &c->opts.o, &c->prior, k, (const char *const *)seqs, vals,
-                           n, fp, err);
+  status = sl_design_plate(c->ledger, c->run, c->oracle, &c->opts.o, &c->prior, (const char *const *)seqs, vals, n,
+                           fp, err);
   sl_ledger_rollback(c->ledger); /* the plate records nothing */
-  if (status && path) {
+  if (status == SL_EINPUT && path) { /* a sequence of the file: name the file */
     char msg[sizeof err->msg];
     snprintf(msg, sizeof msg, "%s", err->msg);
     status = sl_fail(err, status, "%s: %s", path, msg);

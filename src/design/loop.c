@@ -425,14 +425,19 @@ static int batch_intervals(sl_ledger *l, int64_t run, const sl_design_state *st,
 }
 
 int sl_design_plate(sl_ledger *l, int64_t run, sl_oracle *o, const sl_design_opts *op,
-                    const sl_design_prior *prior, int64_t k, const char *const *seqs, const double *values, int64_t n,
+                    const sl_design_prior *prior, const char *const *seqs, const double *values, int64_t n,
                     FILE *fp, sl_error *err) {
   if (op->conformal != SL_CONF_BATCH)
     return sl_fail(err, SL_EUSAGE, "the plate is for --conformal batch campaigns (this one: --conformal %s)",
                    sl_conformal_method_name(op->conformal));
-  sl_design_state st;
-  int status = sl_design_state_load(l, run, o, prior, &st, err);
+  int64_t k;
+  char rs[16];
+  int status = sl_ledger_round_last(l, run, &k, rs, err);
   if (status) return status;
+  if (k < 1 || strcmp(rs, "proposed") != 0)
+    return sl_fail(err, SL_EUSAGE, "no designed round awaits measurements (run 'seqloop design propose' first)");
+  sl_design_state st;
+  if ((status = sl_design_state_load(l, run, o, prior, &st, err))) return status;
   /* the intervals recording would write, from these values (rolled back by the caller) */
   if ((status = batch_intervals(l, run, &st, op, k, seqs, values, n, err))) goto DONE;
   fprintf(fp, "round,sequence,part,predicted_mean,lower,upper\n");
